@@ -1,0 +1,311 @@
+//! A/B verdicts that stay valid however often they are looked at (SPEC §3).
+//!
+//! Each pair of variants gets the asymptotic confidence sequence of
+//! Waudby-Smith et al. (2021, arXiv:2103.06476, eq. 9, 155, 161), equal to
+//! the normal-mixture SPRT of Johari et al. (2017), with unpooled variances,
+//! Bonferroni-corrected over the k(k-1)/2 pairs.
+
+use serde::Serialize;
+
+pub const ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub name: String,
+    pub converted: u64,
+    pub participants: u64,
+}
+
+impl Arm {
+    pub fn new(name: impl Into<String>, converted: u64, participants: u64) -> Arm {
+        Arm {
+            name: name.into(),
+            converted,
+            participants,
+        }
+    }
+
+    pub fn rate(&self) -> Option<f64> {
+        (self.participants > 0).then(|| self.converted as f64 / self.participants as f64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    Collecting,
+    NoWinnerYet,
+    Winner,
+}
+
+impl VerdictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Collecting => "collecting",
+            VerdictKind::NoWinnerYet => "no_winner_yet",
+            VerdictKind::Winner => "winner",
+        }
+    }
+}
+
+/// One pair's figures; the interval bounds the rate difference `b - a`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairResult {
+    pub a: String,
+    pub b: String,
+    pub p_value: f64,
+    pub cs_lower: Option<f64>,
+    pub cs_upper: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub verdict: VerdictKind,
+    pub winner: Option<String>,
+    /// The always-valid p-value of the winner's (or the leader's) weakest pair.
+    pub p_value: Option<f64>,
+    pub pairs: Vec<PairResult>,
+}
+
+/// The confidence sequence and always-valid p-value for one pair at level
+/// `alpha` (already corrected for the number of pairs).
+pub fn pair(a: &Arm, b: &Arm, alpha: f64, expected_participants: u64) -> PairResult {
+    let mut out = PairResult {
+        a: a.name.clone(),
+        b: b.name.clone(),
+        p_value: 1.0,
+        cs_lower: None,
+        cs_upper: None,
+    };
+    let (Some(pa), Some(pb)) = (a.rate(), b.rate()) else {
+        return out;
+    };
+    let (na, nb) = (a.participants as f64, b.participants as f64);
+    let d = pb - pa;
+    let s2 = pa * (1.0 - pa) / na + pb * (1.0 - pb) / nb;
+    if s2 <= 0.0 || !s2.is_finite() {
+        return out;
+    }
+    let n = na + nb;
+    let l = -2.0 * alpha.ln();
+    let rho2 = (l + (1.0 + l).ln()) / expected_participants.max(1) as f64;
+    let g = n * rho2 + 1.0;
+    let h = (s2 * n).sqrt() * (2.0 * g / (n * n * rho2) * (g.sqrt() / alpha).ln()).sqrt();
+    let ln_e = n * n * rho2 * d * d / (2.0 * s2 * n * g) - g.ln() / 2.0;
+    out.p_value = (-(ln_e.max(0.0))).exp().min(1.0);
+    out.cs_lower = Some(d - h);
+    out.cs_upper = Some(d + h);
+    out
+}
+
+/// The verdict over every pair of `arms` (in definition order).
+pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -> Verdict {
+    let k = arms.len();
+    let m = (k * k.saturating_sub(1) / 2).max(1);
+    let alpha = ALPHA / m as f64;
+    let mut pairs = Vec::with_capacity(m);
+    for i in 0..k {
+        for j in i + 1..k {
+            pairs.push(pair(&arms[i], &arms[j], alpha, expected_participants));
+        }
+    }
+    let collecting = k < 2 || arms.iter().any(|a| a.participants < min_per_variant);
+    // The leader: highest observed rate, ties to the earlier variant.
+    let leader = arms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.rate().map(|r| (i, r)))
+        .fold(None::<(usize, f64)>, |best, (i, r)| match best {
+            Some((_, br)) if br >= r => best,
+            _ => Some((i, r)),
+        })
+        .map(|(i, _)| i);
+    let weakest = |idx: usize| -> Option<f64> {
+        let name = &arms[idx].name;
+        pairs
+            .iter()
+            .filter(|p| &p.a == name || &p.b == name)
+            .map(|p| p.p_value)
+            .fold(None, |acc: Option<f64>, p| Some(acc.map_or(p, |a| a.max(p))))
+    };
+    let beats_all = |idx: usize| -> bool {
+        let me = &arms[idx];
+        let Some(my_rate) = me.rate() else {
+            return false;
+        };
+        arms.iter().enumerate().filter(|(j, _)| *j != idx).all(|(j, other)| {
+            let (lo, hi) = (idx.min(j), idx.max(j));
+            let p = pairs
+                .iter()
+                .find(|p| p.a == arms[lo].name && p.b == arms[hi].name)
+                .map_or(1.0, |p| p.p_value);
+            p < alpha && other.rate().is_some_and(|r| my_rate > r)
+        })
+    };
+    let winner = if collecting {
+        None
+    } else {
+        (0..k).find(|&i| beats_all(i))
+    };
+    Verdict {
+        verdict: if collecting {
+            VerdictKind::Collecting
+        } else if winner.is_some() {
+            VerdictKind::Winner
+        } else {
+            VerdictKind::NoWinnerYet
+        },
+        winner: winner.map(|i| arms[i].name.clone()),
+        p_value: winner.or(leader).and_then(weakest),
+        pairs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rng::SplitMix64;
+
+    /// Agrees with a published figure to 1e-6 relative, or to every digit
+    /// the figure was published with.
+    fn close(x: f64, want: &str) {
+        let w: f64 = want.parse().unwrap();
+        let mantissa = want.split(['e', 'E']).next().unwrap_or(want);
+        let exp: i32 = want.split(['e', 'E']).nth(1).map_or(0, |e| e.parse().unwrap());
+        let decimals = mantissa.split('.').nth(1).map_or(0, str::len) as i32;
+        let published = 0.5 * 10f64.powi(exp - decimals);
+        let rel = ((x - w) / w).abs();
+        assert!(
+            rel < 1e-6 || (x - w).abs() <= published * (1.0 + 1e-9),
+            "{x} vs {want} (rel {rel})"
+        );
+    }
+
+    #[test]
+    fn checked_figures_no_winner_yet() {
+        let v = verdict(&[Arm::new("A", 50, 1000), Arm::new("B", 70, 1000)], 5000, 100);
+        assert_eq!(v.verdict, VerdictKind::NoWinnerYet);
+        let p = &v.pairs[0];
+        close(p.p_value, "0.529292");
+        close(p.cs_lower.unwrap(), "-0.013147");
+        close(p.cs_upper.unwrap(), "0.053147");
+        assert_eq!(v.winner, None);
+        close(v.p_value.unwrap(), "0.529292");
+    }
+
+    #[test]
+    fn checked_figures_winner() {
+        let v = verdict(
+            &[Arm::new("A", 1000, 20000), Arm::new("B", 1200, 20000)],
+            5000,
+            100,
+        );
+        assert_eq!(v.verdict, VerdictKind::Winner);
+        assert_eq!(v.winner.as_deref(), Some("B"));
+        let p = &v.pairs[0];
+        close(p.p_value, "6.16073e-4");
+        close(p.cs_lower.unwrap(), "0.0026787");
+        close(p.cs_upper.unwrap(), "0.0173213");
+    }
+
+    #[test]
+    fn zero_variance_has_no_bounds() {
+        let v = verdict(&[Arm::new("A", 0, 500), Arm::new("B", 0, 500)], 5000, 100);
+        assert_eq!(v.pairs[0].p_value, 1.0);
+        assert_eq!(v.pairs[0].cs_lower, None);
+        assert_eq!(v.pairs[0].cs_upper, None);
+        assert_eq!(v.verdict, VerdictKind::NoWinnerYet);
+        let v = verdict(&[Arm::new("A", 500, 500), Arm::new("B", 500, 500)], 5000, 100);
+        assert_eq!(v.pairs[0].p_value, 1.0);
+    }
+
+    #[test]
+    fn collecting_until_every_variant_has_its_minimum() {
+        let v = verdict(&[Arm::new("A", 0, 99), Arm::new("B", 90, 5000)], 5000, 100);
+        assert_eq!(v.verdict, VerdictKind::Collecting);
+        assert_eq!(v.winner, None);
+        let v = verdict(&[Arm::new("A", 0, 0), Arm::new("B", 0, 0)], 5000, 100);
+        assert_eq!(v.verdict, VerdictKind::Collecting);
+        assert_eq!(v.p_value, None);
+    }
+
+    #[test]
+    fn three_variants_use_bonferroni_and_need_to_beat_both() {
+        let arms = [
+            Arm::new("A", 1000, 20000),
+            Arm::new("B", 1200, 20000),
+            Arm::new("C", 1190, 20000),
+        ];
+        let v = verdict(&arms, 5000, 100);
+        assert_eq!(v.pairs.len(), 3);
+        // Each pair at 0.05 / 3: the A-B pair is the same pair as above,
+        // with a tighter level.
+        let ab = pair(&arms[0], &arms[1], ALPHA / 3.0, 5000);
+        assert_eq!(v.pairs[0], ab);
+        assert!(ab.cs_lower.unwrap() < 0.0026787);
+        // B beats A but not C: no winner.
+        assert_eq!(v.verdict, VerdictKind::NoWinnerYet);
+        let arms = [
+            Arm::new("A", 1000, 20000),
+            Arm::new("B", 1400, 20000),
+            Arm::new("C", 1000, 20000),
+        ];
+        let v = verdict(&arms, 5000, 100);
+        assert_eq!(v.winner.as_deref(), Some("B"));
+        assert_eq!(v.pairs[1].a, "A");
+        assert_eq!(v.pairs[1].b, "C");
+        assert!(v.p_value.unwrap() < ALPHA / 3.0);
+    }
+
+    /// Runs one experiment, looking every 100 participants per arm, and
+    /// returns the first winner declared.
+    fn experiment(rng: &mut SplitMix64, rates: [f64; 2], max_per_arm: u64) -> Option<String> {
+        let mut conv = [0u64; 2];
+        let mut n = 0u64;
+        while n < max_per_arm {
+            for _ in 0..100 {
+                for (c, r) in conv.iter_mut().zip(rates) {
+                    if rng.next_f64() < r {
+                        *c += 1;
+                    }
+                }
+            }
+            n += 100;
+            let v = verdict(
+                &[Arm::new("A", conv[0], n), Arm::new("B", conv[1], n)],
+                5000,
+                100,
+            );
+            if v.verdict == VerdictKind::Winner {
+                return v.winner;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn aa_tests_watched_every_hundred_rarely_declare_a_winner() {
+        let mut rng = SplitMix64::new(20_261_121);
+        let runs = 1000;
+        let false_winners = (0..runs)
+            .filter(|_| experiment(&mut rng, [0.05, 0.05], 5000).is_some())
+            .count();
+        assert!(
+            false_winners as f64 <= 0.05 * runs as f64,
+            "{false_winners} false winners in {runs} A/A tests"
+        );
+    }
+
+    #[test]
+    fn a_real_difference_is_found_for_the_better_arm() {
+        let mut rng = SplitMix64::new(7);
+        let runs = 300;
+        let right = (0..runs)
+            .filter(|_| experiment(&mut rng, [0.05, 0.07], 5000).as_deref() == Some("B"))
+            .count();
+        assert!(
+            right as f64 >= 0.8 * runs as f64,
+            "5% vs 7% decided for B in only {right} of {runs} runs"
+        );
+    }
+}

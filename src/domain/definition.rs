@@ -1,0 +1,297 @@
+//! Journey definitions: the TOML an operator applies, checked and turned
+//! into the steps the engine runs (SPEC §1, §5).
+
+use serde::{Deserialize, Serialize};
+
+use super::time::{Millis, parse_duration, parse_rfc3339};
+
+pub const DEFAULT_EXPECTED_PARTICIPANTS: u64 = 5_000;
+pub const DEFAULT_MIN_PER_VARIANT: u64 = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefinition {
+    name: String,
+    goal: Option<String>,
+    #[serde(default)]
+    exit_events: Vec<String>,
+    exit_segment: Option<String>,
+    exclusion_segment: Option<String>,
+    entry_end_at: Option<String>,
+    #[serde(default)]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum RawStep {
+    Message {
+        action: String,
+    },
+    Wait {
+        duration: String,
+    },
+    Split {
+        test: String,
+        expected_participants: Option<u64>,
+        min_per_variant: Option<u64>,
+        variants: Vec<Variant>,
+    },
+}
+
+/// A checked journey definition: what one version runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    pub name: String,
+    pub goal: Option<String>,
+    pub exit_events: Vec<String>,
+    pub exit_segment: Option<String>,
+    pub exclusion_segment: Option<String>,
+    pub entry_end_at: Option<Millis>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Step {
+    Message { action: String },
+    Wait { millis: Millis, text: String },
+    Split(Split),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    pub test: String,
+    pub expected_participants: u64,
+    pub min_per_variant: u64,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub name: String,
+    pub weight: u32,
+    pub action: String,
+}
+
+impl Step {
+    /// A short label for screens: `email`, `wait 2d`, `split subject-line`.
+    pub fn label(&self) -> String {
+        match self {
+            Step::Message { action } => format!("message {action}"),
+            Step::Wait { text, .. } => format!("wait {text}"),
+            Step::Split(s) => format!("split {}", s.test),
+        }
+    }
+
+    /// The actions this step can send through.
+    pub fn actions(&self) -> Vec<&str> {
+        match self {
+            Step::Message { action } => vec![action.as_str()],
+            Step::Wait { .. } => vec![],
+            Step::Split(s) => s.variants.iter().map(|v| v.action.as_str()).collect(),
+        }
+    }
+}
+
+impl Definition {
+    /// Parses and checks a TOML definition. Errors name the place, as the
+    /// TOML parser does, or the step at fault.
+    pub fn from_toml(text: &str) -> Result<Definition, String> {
+        let raw: RawDefinition = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+        raw.check()
+    }
+
+    /// The A/B test of this version, if it has one.
+    pub fn split(&self) -> Option<(usize, &Split)> {
+        self.steps.iter().enumerate().find_map(|(i, s)| match s {
+            Step::Split(split) => Some((i, split)),
+            _ => None,
+        })
+    }
+
+    /// Whether a step sends through `action`, or through a sub-action of the
+    /// channel `action` (`email` covers `email:subject-a`).
+    pub fn uses_action(&self, action: &str) -> bool {
+        self.steps.iter().flat_map(|s| s.actions()).any(|a| {
+            a == action
+                || a.strip_prefix(action)
+                    .is_some_and(|rest| rest.starts_with(':'))
+        })
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn non_empty(what: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err(format!("{what} must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+impl RawDefinition {
+    fn check(self) -> Result<Definition, String> {
+        non_empty("name", &self.name)?;
+        if self.name.chars().any(char::is_control) {
+            return Err("name must not contain control characters".into());
+        }
+        if let Some(goal) = &self.goal {
+            non_empty("goal", goal)?;
+        }
+        for e in &self.exit_events {
+            non_empty("exit_events entry", e)?;
+        }
+        if self.steps.is_empty() {
+            return Err("a journey needs at least one [[steps]] entry".into());
+        }
+        let entry_end_at = match &self.entry_end_at {
+            Some(s) => Some(parse_rfc3339(s).map_err(|e| format!("entry_end_at: {e}"))?),
+            None => None,
+        };
+        let mut steps = Vec::with_capacity(self.steps.len());
+        let mut splits = 0;
+        for (i, raw) in self.steps.into_iter().enumerate() {
+            let at = format!("steps[{}]", i + 1);
+            steps.push(match raw {
+                RawStep::Message { action } => {
+                    non_empty(&format!("{at}: action"), &action)?;
+                    Step::Message { action }
+                }
+                RawStep::Wait { duration } => {
+                    let millis = parse_duration(&duration).map_err(|e| format!("{at}: {e}"))?;
+                    Step::Wait {
+                        millis,
+                        text: duration.trim().to_string(),
+                    }
+                }
+                RawStep::Split {
+                    test,
+                    expected_participants,
+                    min_per_variant,
+                    variants,
+                } => {
+                    splits += 1;
+                    if splits > 1 {
+                        return Err(format!(
+                            "{at}: a version may hold one split (A/B test); this is the second"
+                        ));
+                    }
+                    non_empty(&format!("{at}: test"), &test)?;
+                    if variants.len() < 2 {
+                        return Err(format!("{at}: a split needs at least two variants"));
+                    }
+                    for (j, v) in variants.iter().enumerate() {
+                        non_empty(&format!("{at}: variants[{}].name", j + 1), &v.name)?;
+                        non_empty(&format!("{at}: variants[{}].action", j + 1), &v.action)?;
+                        if v.weight == 0 {
+                            return Err(format!("{at}: variant {} has weight 0", v.name));
+                        }
+                        if variants[..j].iter().any(|w| w.name == v.name) {
+                            return Err(format!("{at}: variant name {} appears twice", v.name));
+                        }
+                    }
+                    let expected = expected_participants.unwrap_or(DEFAULT_EXPECTED_PARTICIPANTS);
+                    if expected == 0 {
+                        return Err(format!("{at}: expected_participants must be at least 1"));
+                    }
+                    Step::Split(Split {
+                        test,
+                        expected_participants: expected,
+                        min_per_variant: min_per_variant.unwrap_or(DEFAULT_MIN_PER_VARIANT),
+                        variants,
+                    })
+                }
+            });
+        }
+        Ok(Definition {
+            name: self.name.trim().to_string(),
+            goal: self.goal,
+            exit_events: self.exit_events,
+            exit_segment: self.exit_segment.filter(|s| !s.trim().is_empty()),
+            exclusion_segment: self.exclusion_segment.filter(|s| !s.trim().is_empty()),
+            entry_end_at,
+            steps,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"
+name = "spring-sale"
+goal = "purchase"
+exit_events = ["unsubscribe"]
+exit_segment = "suppressed"
+exclusion_segment = "staff"
+entry_end_at = "2026-12-01T00:00:00Z"
+
+[[steps]]
+kind = "message"
+action = "email"
+
+[[steps]]
+kind = "wait"
+duration = "2d"
+
+[[steps]]
+kind = "split"
+test = "subject-line"
+expected_participants = 5000   # optional
+min_per_variant = 100          # optional
+variants = [
+  { name = "A", weight = 50, action = "email:subject-a" },
+  { name = "B", weight = 50, action = "email:subject-b" },
+]
+"#;
+
+    #[test]
+    fn parses_the_spec_sample() {
+        let d = Definition::from_toml(SAMPLE).unwrap();
+        assert_eq!(d.name, "spring-sale");
+        assert_eq!(d.steps.len(), 3);
+        assert_eq!(
+            d.steps[1],
+            Step::Wait {
+                millis: 2 * 86_400_000,
+                text: "2d".into()
+            }
+        );
+        let (i, split) = d.split().unwrap();
+        assert_eq!(i, 2);
+        assert_eq!(split.variants.len(), 2);
+        assert!(d.uses_action("email"));
+        assert!(d.uses_action("email:subject-a"));
+        assert!(!d.uses_action("email:subject"));
+        assert!(!d.uses_action("sms"));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = Definition::from_toml("name = \"x\"\n[[steps]]\nkind = \"wait\"\nduration = \"soon\"\n")
+            .unwrap_err();
+        assert!(e.contains("steps[1]"), "{e}");
+        let e = Definition::from_toml("name = \"x\"\n[[steps]]\nkind = \"teleport\"\n").unwrap_err();
+        assert!(e.contains("line"), "{e}");
+        assert!(!e.contains('\n'));
+        let e = Definition::from_toml("name = \"x\"\n").unwrap_err();
+        assert!(e.contains("at least one"), "{e}");
+        let e = Definition::from_toml("name = \"x\"\nbogus = 1\n[[steps]]\nkind=\"message\"\naction=\"sms\"\n").unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+        let e = Definition::from_toml(
+            "name = \"x\"\n[[steps]]\nkind=\"split\"\ntest=\"t\"\nvariants=[{name=\"A\",weight=1,action=\"a\"}]\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("two variants"), "{e}");
+    }
+}

@@ -1,0 +1,124 @@
+//! NDJSON events (SPEC §5): one object a line, each checked on its own so a
+//! bad line is reported and skipped while every good line is applied.
+
+use serde::Deserialize;
+
+use super::time::{Millis, parse_rfc3339};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Enter { journey: String, profile: String },
+    Goal { profile: String, name: String },
+    Segment { profile: String, segment: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent {
+    pub event: Event,
+    pub at: Millis,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    journey: Option<String>,
+    profile: Option<String>,
+    name: Option<String>,
+    segment: Option<String>,
+    at: Option<String>,
+}
+
+fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(_) => Err(format!("field {name:?} is empty")),
+        None => Err(format!("a {kind:?} event needs the field {name:?}")),
+    }
+}
+
+/// Parses one line; `now` is the time of events without `at`.
+pub fn parse_line(line: &str, now: Millis) -> Result<TimedEvent, String> {
+    let raw: RawEvent = serde_json::from_str(line).map_err(|e| {
+        let msg = e.to_string();
+        // serde_json appends " at line 1 column N"; the column helps, the
+        // line is always 1 here and the caller gives the real one.
+        match msg.rsplit_once(" at line 1 column ") {
+            Some((what, col)) => format!("not a JSON object: {what} (column {col})"),
+            None => format!("not a JSON object: {msg}"),
+        }
+    })?;
+    let kind = raw
+        .kind
+        .ok_or_else(|| "missing field \"type\" (enter, event or segment)".to_string())?;
+    let at = match raw.at {
+        Some(t) => parse_rfc3339(&t).map_err(|e| format!("bad \"at\": {e}"))?,
+        None => now,
+    };
+    let event = match kind.as_str() {
+        "enter" => Event::Enter {
+            journey: field(raw.journey, "journey", "enter")?,
+            profile: field(raw.profile, "profile", "enter")?,
+        },
+        "event" => Event::Goal {
+            profile: field(raw.profile, "profile", "event")?,
+            name: field(raw.name, "name", "event")?,
+        },
+        "segment" => Event::Segment {
+            profile: field(raw.profile, "profile", "segment")?,
+            segment: field(raw.segment, "segment", "segment")?,
+        },
+        other => {
+            return Err(format!(
+                "unknown type {other:?} (expected enter, event or segment)"
+            ));
+        }
+    };
+    Ok(TimedEvent { event, at })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_lines_parse() {
+        let e = parse_line(
+            r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            e.event,
+            Event::Enter {
+                journey: "spring-sale".into(),
+                profile: "p-1".into()
+            }
+        );
+        assert_eq!(e.at, 1_795_255_200_000);
+        let e = parse_line(r#"{"type":"event","profile":"p-1","name":"purchase"}"#, 42).unwrap();
+        assert_eq!(e.at, 42);
+        assert!(matches!(e.event, Event::Goal { .. }));
+        let e = parse_line(r#"{"type":"segment","profile":"p-1","segment":"suppressed"}"#, 0);
+        assert!(matches!(e.unwrap().event, Event::Segment { .. }));
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        let cases = [
+            ("not json", "not a JSON object"),
+            ("[1,2]", "not a JSON object"),
+            (r#"{"profile":"p"}"#, "missing field \"type\""),
+            (r#"{"type":"teleport"}"#, "unknown type"),
+            (r#"{"type":"enter","profile":"p"}"#, "\"journey\""),
+            (r#"{"type":"event","profile":"p","name":"x","at":"soon"}"#, "bad \"at\""),
+            (r#"{"type":"segment","profile":"","segment":"s"}"#, "empty"),
+            (r#"{"type":7}"#, "not a JSON object"),
+        ];
+        for (line, want) in cases {
+            let e = parse_line(line, 0).unwrap_err();
+            assert!(e.contains(want), "{line}: {e}");
+            assert!(!e.contains('\n'));
+        }
+    }
+}

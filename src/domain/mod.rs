@@ -1,0 +1,13 @@
+//! The rules of journeys, with no I/O: statuses and transitions, definitions,
+//! events, and the A/B statistics.
+
+pub mod abtest;
+pub mod definition;
+pub mod events;
+pub mod rng;
+pub mod status;
+pub mod time;
+
+pub use definition::{Definition, Split, Step, Variant};
+pub use status::{EndKind, ParticipantState, VersionStatus, effective_state};
+pub use time::Millis;

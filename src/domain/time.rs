@@ -1,0 +1,111 @@
+//! Time as epoch milliseconds: the one representation stored on both
+//! backends, so comparisons are numeric everywhere.
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    Utc::now().timestamp_millis()
+}
+
+pub fn parse_rfc3339(s: &str) -> Result<Millis, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time ({e})"))
+}
+
+pub fn to_datetime(ms: Millis) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// RFC 3339 with seconds, as the JSON output carries it.
+pub fn to_rfc3339(ms: Millis) -> String {
+    to_datetime(ms).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A compact form for screens: `2026-11-21 10:00`.
+pub fn short(ms: Millis) -> String {
+    to_datetime(ms).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// How long ago, for "updated 3s ago" and "last activity".
+pub fn ago(now: Millis, then: Millis) -> String {
+    let s = (now - then).max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// Durations like `30s`, `15m`, `2h`, `2d`, `1w`, or combined `1h30m`.
+pub fn parse_duration(s: &str) -> Result<Millis, String> {
+    let text = s.trim();
+    if text.is_empty() {
+        return Err("duration is empty".into());
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            'w' => 7 * 86_400_000,
+            _ => {
+                return Err(format!(
+                    "duration {text:?}: unknown unit {c:?} (use s, m, h, d or w, e.g. \"2d\")"
+                ));
+            }
+        };
+        if digits.is_empty() {
+            return Err(format!("duration {text:?}: a number must come before {c:?}"));
+        }
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| format!("duration {text:?} is too large"))?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "duration {text:?}: the last number has no unit (use s, m, h, d or w)"
+        ));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2d"), Ok(172_800_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("0s"), Ok(0));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("3x").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn rfc3339_round_trip() {
+        let t = parse_rfc3339("2026-11-21T10:00:00Z").unwrap();
+        assert_eq!(to_rfc3339(t), "2026-11-21T10:00:00Z");
+        assert!(parse_rfc3339("yesterday").is_err());
+    }
+}

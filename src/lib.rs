@@ -1,0 +1,6 @@
+#![forbid(unsafe_code)]
+//! journeyctl: the operations console, engine and scripting CLI for customer
+//! journeys. The console and the CLI are faces over the same library calls.
+
+pub mod domain;
+pub mod store;

@@ -1,0 +1,477 @@
+//! The engine: runs due steps, applies date rules, sweeps stopped versions,
+//! and (for the demo) a simulated delivery worker.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use super::lifecycle::end_version;
+use super::{Actor, Result, Store, VersionInfo, select_version_info, version_info, with_retry};
+use crate::domain::abtest::{Arm, VerdictKind, verdict};
+use crate::domain::rng::assign_variant;
+use crate::domain::{EndKind, Millis, Step};
+
+/// Counter changes of one version within one transaction.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CounterDelta {
+    pub entered: i64,
+    pub active: i64,
+    pub completed: i64,
+    pub exited: i64,
+    pub converted: i64,
+    pub msg_pending: i64,
+    pub msg_sent: i64,
+    pub variant_assigned: BTreeMap<String, i64>,
+    pub variant_converted: BTreeMap<String, i64>,
+}
+
+/// Moves the counters in the same transaction as the rows they count.
+pub(crate) async fn apply_deltas(
+    tx: &mut Transaction<'static, Any>,
+    deltas: &HashMap<i64, CounterDelta>,
+    at: Millis,
+) -> Result<()> {
+    let mut ids: Vec<&i64> = deltas.keys().collect();
+    ids.sort();
+    for id in ids {
+        let d = &deltas[id];
+        sqlx::query(
+            "UPDATE versions SET entered = entered + $2, active = active + $3, completed = completed + $4, \
+             exited = exited + $5, converted = converted + $6, msg_pending = msg_pending + $7, \
+             msg_sent = msg_sent + $8, last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $9 \
+             THEN $9 ELSE last_activity_at END WHERE id = $1",
+        )
+        .bind(*id)
+        .bind(d.entered)
+        .bind(d.active)
+        .bind(d.completed)
+        .bind(d.exited)
+        .bind(d.converted)
+        .bind(d.msg_pending)
+        .bind(d.msg_sent)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        let names: std::collections::BTreeSet<&String> =
+            d.variant_assigned.keys().chain(d.variant_converted.keys()).collect();
+        for name in names {
+            sqlx::query(
+                "UPDATE variants SET assigned = assigned + $3, converted = converted + $4 \
+                 WHERE version_id = $1 AND name = $2",
+            )
+            .bind(*id)
+            .bind(name)
+            .bind(d.variant_assigned.get(name).copied().unwrap_or(0))
+            .bind(d.variant_converted.get(name).copied().unwrap_or(0))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores the first `winner` verdict of each touched version's test, in
+/// the transaction whose change produced it. Once stored it never changes.
+pub(crate) async fn check_verdicts(
+    tx: &mut Transaction<'static, Any>,
+    versions: &[i64],
+    at: Millis,
+) -> Result<()> {
+    for &id in versions {
+        let decided = sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if decided.is_some() {
+            continue;
+        }
+        let def: String = sqlx::query("SELECT definition FROM versions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("definition")?;
+        let def: crate::domain::Definition = serde_json::from_str(&def)
+            .map_err(|e| super::Error::Invalid(format!("stored definition is unreadable: {e}")))?;
+        let Some((_, split)) = def.split() else { continue };
+        let rows = sqlx::query(
+            "SELECT name, assigned, converted FROM variants WHERE version_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let arms = rows
+            .iter()
+            .map(|r| {
+                Ok(Arm::new(
+                    r.try_get::<String, _>("name")?,
+                    r.try_get::<i64, _>("converted")?.max(0) as u64,
+                    r.try_get::<i64, _>("assigned")?.max(0) as u64,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let v = verdict(&arms, split.expected_participants, split.min_per_variant);
+        if v.verdict == VerdictKind::Winner {
+            let Some(winner) = v.winner.clone() else { continue };
+            let figures = serde_json::to_string(&serde_json::json!({
+                "variants": arms.iter().map(|a| serde_json::json!({
+                    "name": a.name, "assigned": a.participants, "converted": a.converted
+                })).collect::<Vec<_>>(),
+                "pairs": v.pairs,
+            }))
+            .unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO ab_decisions (version_id, test, winner, decided_at, p_value, figures) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version_id, test) DO NOTHING",
+            )
+            .bind(id)
+            .bind(&split.test)
+            .bind(&winner)
+            .bind(at)
+            .bind(v.p_value.unwrap_or(1.0))
+            .bind(figures)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What one `tick` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Steps run (message, split and wait steps).
+    pub steps: u64,
+    pub messages: u64,
+    pub completed: u64,
+    /// Versions finished by their entry end date.
+    pub finished_by_date: Vec<String>,
+}
+
+/// Due participants taken per transaction: short, so a stop never queues
+/// behind a long batch.
+pub const TICK_BATCH: i64 = 500;
+
+struct Due {
+    id: i64,
+    version_id: i64,
+    profile: String,
+    step: i64,
+    due_at: Millis,
+    variant: Option<String>,
+}
+
+impl Store {
+    /// Runs the date rules, then every due step, then sweeps stopped
+    /// versions; `now` is the engine's clock.
+    pub async fn tick(&self, now: Millis) -> Result<TickReport> {
+        let mut report = TickReport::default();
+        self.finish_by_date(now, &mut report).await?;
+        let mut last_first: Option<i64> = None;
+        loop {
+            let rows = sqlx::query(
+                "SELECT p.id, p.version_id, p.profile, p.step, p.due_at, p.variant FROM participants p \
+                 JOIN versions v ON v.id = p.version_id \
+                 WHERE p.state = 'active' AND p.due_at <= $1 AND v.status IN ('live', 'finished') \
+                 ORDER BY p.due_at, p.id LIMIT $2",
+            )
+            .bind(now)
+            .bind(TICK_BATCH)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut by_version: BTreeMap<i64, Vec<Due>> = BTreeMap::new();
+            for r in &rows {
+                let d = Due {
+                    id: r.try_get("id")?,
+                    version_id: r.try_get("version_id")?,
+                    profile: r.try_get("profile")?,
+                    step: r.try_get("step")?,
+                    due_at: r.try_get("due_at")?,
+                    variant: r.try_get("variant")?,
+                };
+                by_version.entry(d.version_id).or_default().push(d);
+            }
+            let first = rows[0].try_get::<i64, _>("id")?;
+            let full = rows.len() as i64 == TICK_BATCH;
+            for (version_id, due) in by_version {
+                let part = with_retry(|| self.run_due(version_id, &due, now)).await?;
+                report.steps += part.steps;
+                report.messages += part.messages;
+                report.completed += part.completed;
+            }
+            // A batch that moved nobody (all taken by another engine meanwhile,
+            // or its version stopped) must not spin.
+            if !full || last_first == Some(first) {
+                break;
+            }
+            last_first = Some(first);
+        }
+        self.sweep_stopped(5_000).await?;
+        Ok(report)
+    }
+
+    async fn finish_by_date(&self, now: Millis, report: &mut TickReport) -> Result<()> {
+        let rows = sqlx::query(concat!(
+            select_version_info!(),
+            "WHERE v.status = 'live' AND v.entry_end_at IS NOT NULL AND v.entry_end_at <= $1 ORDER BY v.id"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let actor = Actor::schedule();
+        for row in rows {
+            let v = version_info(&row)?;
+            let mut tx = self.begin_write().await?;
+            match end_version(&mut tx, &v, EndKind::Finish, &actor, Some("entry end date reached"), now).await {
+                Ok(_) => {
+                    tx.commit().await?;
+                    report.finished_by_date.push(v.label());
+                }
+                // Someone ended it first: nothing to do.
+                Err(super::Error::Refused(_)) => tx.rollback().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_due(&self, version_id: i64, due: &[Due], now: Millis) -> Result<TickReport> {
+        let mut report = TickReport::default();
+        let mut tx = self.begin_write().await?;
+        // Lock the version row first: a stop that commits before this waits
+        // for nothing and is seen here; one that comes after waits for this
+        // commit and then cancels what this batch enqueued.
+        let locked = sqlx::query(
+            "UPDATE versions SET last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $2 \
+             THEN $2 ELSE last_activity_at END WHERE id = $1 AND status IN ('live', 'finished') RETURNING id",
+        )
+        .bind(version_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if locked.is_none() {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        let row = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
+            .bind(version_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let v: VersionInfo = version_info(&row)?;
+        let decided: Option<String> = sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
+            .bind(version_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("winner"))
+            .transpose()?;
+        let steps = &v.definition.steps;
+        let mut delta = CounterDelta::default();
+        let mut outbox: Vec<(i64, &str, String, Millis)> = Vec::new();
+        for p in due {
+            let mut step = p.step.max(0) as usize;
+            let mut t = p.due_at;
+            let mut variant = p.variant.clone();
+            let mut sends: Vec<(String, Millis)> = Vec::new();
+            let mut assigned: Option<String> = None;
+            let mut ran = 0u64;
+            let mut completed = false;
+            loop {
+                if t > now {
+                    break;
+                }
+                let Some(s) = steps.get(step) else {
+                    completed = true;
+                    break;
+                };
+                ran += 1;
+                match s {
+                    Step::Message { action } => sends.push((action.clone(), t)),
+                    Step::Wait { millis, .. } => t = t.saturating_add(*millis),
+                    Step::Split(split) => {
+                        let idx = decided
+                            .as_ref()
+                            .and_then(|w| split.variants.iter().position(|x| &x.name == w))
+                            .unwrap_or_else(|| {
+                                let weights: Vec<u32> = split.variants.iter().map(|x| x.weight).collect();
+                                assign_variant(&p.profile, &split.test, &weights)
+                            });
+                        let chosen = &split.variants[idx];
+                        sends.push((chosen.action.clone(), t));
+                        if variant.is_none() {
+                            variant = Some(chosen.name.clone());
+                            assigned = Some(chosen.name.clone());
+                        }
+                    }
+                }
+                step += 1;
+            }
+            let state = if completed { "completed" } else { "active" };
+            let done = sqlx::query(
+                "UPDATE participants SET state = $2, step = $3, due_at = $4, variant = $5, updated_at = $6 \
+                 WHERE id = $1 AND state = 'active' AND step = $7 AND due_at = $8",
+            )
+            .bind(p.id)
+            .bind(state)
+            .bind(step as i64)
+            .bind(t)
+            .bind(&variant)
+            .bind(now)
+            .bind(p.step)
+            .bind(p.due_at)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                continue; // another engine moved it, or it exited meanwhile
+            }
+            report.steps += ran;
+            if completed {
+                report.completed += 1;
+                delta.active -= 1;
+                delta.completed += 1;
+            }
+            if let Some(name) = assigned {
+                *delta.variant_assigned.entry(name).or_default() += 1;
+            }
+            for (action, at) in sends {
+                outbox.push((p.id, p.profile.as_str(), action, at));
+            }
+        }
+        report.messages = outbox.len() as u64;
+        delta.msg_pending += outbox.len() as i64;
+        for chunk in outbox.chunks(200) {
+            insert_outbox(&mut tx, version_id, chunk).await?;
+        }
+        let touched = !delta.variant_assigned.is_empty();
+        let mut deltas = HashMap::new();
+        deltas.insert(version_id, delta);
+        apply_deltas(&mut tx, &deltas, now).await?;
+        if touched {
+            check_verdicts(&mut tx, &[version_id], now).await?;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Writes stopped and cancelled into rows that a stop left marked
+    /// active or pending, a bounded batch at a time, outside the stop's
+    /// transaction. Counters already count them; only the stored state
+    /// catches up with the effective one.
+    pub async fn sweep_stopped(&self, limit: i64) -> Result<u64> {
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM versions WHERE status = 'stopped' AND swept = 0")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut total = 0;
+        for id in ids {
+            let mut tx = self.begin_write().await?;
+            let p = sqlx::query(
+                "UPDATE participants SET state = 'stopped' WHERE id IN \
+                 (SELECT id FROM participants WHERE version_id = $1 AND state = 'active' LIMIT $2)",
+            )
+            .bind(id)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let o = sqlx::query(
+                "UPDATE outbox SET state = 'cancelled' WHERE id IN \
+                 (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' LIMIT $2)",
+            )
+            .bind(id)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if p == 0 && o == 0 {
+                sqlx::query("UPDATE versions SET swept = 1 WHERE id = $1 AND status = 'stopped'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            total += p + o;
+        }
+        Ok(total)
+    }
+
+    /// A delivery worker: marks up to `limit` pending messages of running
+    /// versions sent. Messages of a stopped version are never sent.
+    pub async fn deliver(&self, limit: i64, now: Millis) -> Result<DeliveryReport> {
+        let versions: Vec<i64> = sqlx::query(
+            "SELECT DISTINCT o.version_id FROM outbox o JOIN versions v ON v.id = o.version_id \
+             WHERE o.state = 'pending' AND v.status IN ('live', 'finished') ORDER BY o.version_id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("version_id"))
+        .collect::<std::result::Result<_, _>>()?;
+        let mut report = DeliveryReport::default();
+        for id in versions {
+            let mut tx = self.begin_write().await?;
+            let locked = sqlx::query("UPDATE versions SET msg_sent = msg_sent WHERE id = $1 AND status IN ('live', 'finished') RETURNING id")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if locked.is_none() {
+                tx.rollback().await?;
+                continue;
+            }
+            let n = sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $3 WHERE id IN \
+                 (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' ORDER BY id LIMIT $2)",
+            )
+            .bind(id)
+            .bind(limit)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+            sqlx::query("UPDATE versions SET msg_pending = msg_pending - $2, msg_sent = msg_sent + $2 WHERE id = $1")
+                .bind(id)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            report.sent += n as u64;
+        }
+        Ok(report)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub sent: u64,
+}
+
+async fn insert_outbox(
+    tx: &mut Transaction<'static, Any>,
+    version_id: i64,
+    rows: &[(i64, &str, String, Millis)],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO outbox (version_id, participant_id, profile, action, state, created_at) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let b = i * 4 + 2;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($1, ${b}, ${}, ${}, 'pending', ${})", b + 1, b + 2, b + 3));
+    }
+    // Only placeholders are formatted into the statement; every value is bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(version_id);
+    for (pid, profile, action, at) in rows {
+        q = q.bind(*pid).bind(*profile).bind(action.as_str()).bind(*at);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! Applying events: entries, goal and exit events, segment joins. Events go
+//! in short batches; each batch is one transaction that first locks the
+//! versions it touches (a conditional update of the version row), so a stop
+//! or finish either happens before the batch or after it, never inside.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use super::engine::{CounterDelta, apply_deltas};
+use super::{Result, Store, VersionInfo, select_version_info, version_info, with_retry};
+use crate::domain::events::{Event, TimedEvent};
+use crate::domain::{Millis, VersionStatus};
+
+/// A line that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    pub line: usize,
+    pub error: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Lines read and applied (an event that changed nothing still counts).
+    pub accepted: u64,
+    /// Entries the rules refused, by reason.
+    pub refused: BTreeMap<String, u64>,
+    /// Lines that were not valid events.
+    pub invalid: u64,
+    pub errors: Vec<LineError>,
+    pub entered: u64,
+    pub converted: u64,
+    pub exited: u64,
+}
+
+impl IngestReport {
+    pub fn refused_total(&self) -> u64 {
+        self.refused.values().sum()
+    }
+
+    pub fn merge(&mut self, other: IngestReport) {
+        self.accepted += other.accepted;
+        for (k, v) in other.refused {
+            *self.refused.entry(k).or_default() += v;
+        }
+        self.invalid += other.invalid;
+        self.errors.extend(other.errors);
+        self.entered += other.entered;
+        self.converted += other.converted;
+        self.exited += other.exited;
+    }
+}
+
+/// Events per transaction: short enough that a stop never waits long.
+pub const INGEST_BATCH: usize = 1000;
+
+impl Store {
+    /// Applies events in order, in batches of [`INGEST_BATCH`].
+    pub async fn ingest(&self, events: &[TimedEvent]) -> Result<IngestReport> {
+        let mut report = IngestReport::default();
+        for chunk in events.chunks(INGEST_BATCH) {
+            let part = with_retry(|| self.ingest_batch(chunk)).await?;
+            report.merge(part);
+        }
+        Ok(report)
+    }
+
+    async fn ingest_batch(&self, events: &[TimedEvent]) -> Result<IngestReport> {
+        let mut tx = self.begin_write().await?;
+        let mut batch = Batch::default();
+        for ev in events {
+            batch.apply(&mut tx, ev).await?;
+        }
+        let last = events.iter().map(|e| e.at).max().unwrap_or(0);
+        apply_deltas(&mut tx, &batch.deltas, last).await?;
+        super::engine::check_verdicts(&mut tx, &batch.touched, last).await?;
+        tx.commit().await?;
+        Ok(batch.report)
+    }
+}
+
+#[derive(Default)]
+struct Batch {
+    /// Versions locked by this transaction, with what they are (`None`:
+    /// stopped or not running, so nothing may change there).
+    locked: HashMap<i64, Option<VersionInfo>>,
+    /// Journey name -> its live version id, once looked up.
+    live: HashMap<String, LiveLookup>,
+    deltas: HashMap<i64, CounterDelta>,
+    /// Versions whose A/B counters changed.
+    touched: Vec<i64>,
+    report: IngestReport,
+}
+
+#[derive(Clone)]
+enum LiveLookup {
+    Live(i64),
+    Refused(&'static str),
+}
+
+impl Batch {
+    async fn apply(&mut self, tx: &mut Transaction<'static, Any>, ev: &TimedEvent) -> Result<()> {
+        self.report.accepted += 1;
+        match &ev.event {
+            Event::Enter { journey, profile } => {
+                match self.enter(tx, journey, profile, ev.at).await? {
+                    None => self.report.entered += 1,
+                    Some(reason) => *self.report.refused.entry(reason.to_string()).or_default() += 1,
+                }
+            }
+            Event::Goal { profile, name } => self.goal(tx, profile, name, ev.at).await?,
+            Event::Segment { profile, segment } => {
+                sqlx::query(
+                    "INSERT INTO segment_members (segment, profile, joined_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (segment, profile) DO NOTHING",
+                )
+                .bind(segment)
+                .bind(profile)
+                .bind(ev.at)
+                .execute(&mut **tx)
+                .await?;
+                self.segment(tx, profile, segment, ev.at).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks a version row for this transaction; `None` when the engine
+    /// must leave it alone (stopped, or a draft).
+    async fn lock(&mut self, tx: &mut Transaction<'static, Any>, version_id: i64, at: Millis) -> Result<Option<VersionInfo>> {
+        if let Some(v) = self.locked.get(&version_id) {
+            return Ok(v.clone());
+        }
+        let ok = sqlx::query(
+            "UPDATE versions SET last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $2 \
+             THEN $2 ELSE last_activity_at END WHERE id = $1 AND status IN ('live', 'finished') RETURNING id",
+        )
+        .bind(version_id)
+        .bind(at)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+        let info = if ok {
+            let row = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
+                .bind(version_id)
+                .fetch_one(&mut **tx)
+                .await?;
+            Some(version_info(&row)?)
+        } else {
+            None
+        };
+        self.locked.insert(version_id, info.clone());
+        Ok(info)
+    }
+
+    /// Enters a profile; `Some(reason)` when the rules refuse it.
+    async fn enter(&mut self, tx: &mut Transaction<'static, Any>, journey: &str, profile: &str, at: Millis) -> Result<Option<&'static str>> {
+        let lookup = match self.live.get(journey) {
+            Some(l) => l.clone(),
+            None => {
+                let l = live_version(tx, journey).await?;
+                self.live.insert(journey.to_string(), l.clone());
+                l
+            }
+        };
+        let id = match lookup {
+            LiveLookup::Live(id) => id,
+            LiveLookup::Refused(reason) => return Ok(Some(reason)),
+        };
+        let Some(v) = self.lock(tx, id, at).await? else {
+            return Ok(Some("no_live_version"));
+        };
+        if v.status != VersionStatus::Live {
+            return Ok(Some("no_live_version"));
+        }
+        let def = &v.definition;
+        if def.entry_end_at.is_some_and(|end| at >= end) {
+            return Ok(Some("entry_ended"));
+        }
+        if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
+            let hits = sqlx::query(
+                "SELECT segment FROM segment_members WHERE profile = $1 AND (segment = $2 OR segment = $3)",
+            )
+            .bind(profile)
+            .bind(&def.exclusion_segment)
+            .bind(&def.exit_segment)
+            .fetch_all(&mut **tx)
+            .await?;
+            for row in hits {
+                let seg: String = row.try_get("segment")?;
+                if def.exclusion_segment.as_deref() == Some(seg.as_str()) {
+                    return Ok(Some("excluded"));
+                }
+                return Ok(Some("suppressed"));
+            }
+        }
+        let elsewhere = sqlx::query(
+            "SELECT p.version_id FROM participants p JOIN versions v ON v.id = p.version_id \
+             WHERE p.profile = $1 AND p.journey_id = $2 AND p.state = 'active' AND v.status <> 'stopped' \
+             AND p.version_id <> $3 LIMIT 1",
+        )
+        .bind(profile)
+        .bind(v.journey_id)
+        .bind(v.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if elsewhere.is_some() {
+            return Ok(Some("active_in_other_version"));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) \
+             VALUES ($1, $2, $3, 'active', 0, $4, $4, $4) ON CONFLICT (version_id, profile) DO NOTHING RETURNING id",
+        )
+        .bind(v.id)
+        .bind(v.journey_id)
+        .bind(profile)
+        .bind(at)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if inserted.is_none() {
+            return Ok(Some("already_entered"));
+        }
+        let d = self.deltas.entry(v.id).or_default();
+        d.entered += 1;
+        d.active += 1;
+        Ok(None)
+    }
+
+    /// The profile's participants that may still change, with their versions.
+    async fn active_participants(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, at: Millis) -> Result<Vec<(i64, Option<String>, bool, VersionInfo)>> {
+        let rows = sqlx::query(
+            "SELECT id, version_id, variant, converted_at FROM participants WHERE profile = $1 AND state = 'active' ORDER BY id",
+        )
+        .bind(profile)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let version_id: i64 = row.try_get("version_id")?;
+            if let Some(v) = self.lock(tx, version_id, at).await? {
+                let converted: Option<i64> = row.try_get("converted_at")?;
+                out.push((row.try_get("id")?, row.try_get("variant")?, converted.is_some(), v));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn goal(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, name: &str, at: Millis) -> Result<()> {
+        for (pid, variant, converted, v) in self.active_participants(tx, profile, at).await? {
+            if !converted && v.definition.goal.as_deref() == Some(name) {
+                let done = sqlx::query(
+                    "UPDATE participants SET converted_at = $2, variant_converted = $3, updated_at = $2 \
+                     WHERE id = $1 AND state = 'active' AND converted_at IS NULL",
+                )
+                .bind(pid)
+                .bind(at)
+                .bind(i64::from(variant.is_some()))
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    self.report.converted += 1;
+                    let d = self.deltas.entry(v.id).or_default();
+                    d.converted += 1;
+                    if let Some(name) = variant {
+                        *d.variant_converted.entry(name).or_default() += 1;
+                        if !self.touched.contains(&v.id) {
+                            self.touched.push(v.id);
+                        }
+                    }
+                }
+            }
+            if v.definition.exit_events.iter().any(|e| e == name) {
+                self.exit(tx, pid, v.id, &format!("event:{name}"), at).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn segment(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, segment: &str, at: Millis) -> Result<()> {
+        for (pid, _, _, v) in self.active_participants(tx, profile, at).await? {
+            if v.definition.exit_segment.as_deref() == Some(segment) {
+                self.exit(tx, pid, v.id, &format!("segment:{segment}"), at).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn exit(&mut self, tx: &mut Transaction<'static, Any>, pid: i64, version_id: i64, reason: &str, at: Millis) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE participants SET state = 'exited', exit_reason = $2, updated_at = $3 WHERE id = $1 AND state = 'active'",
+        )
+        .bind(pid)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            self.report.exited += 1;
+            let d = self.deltas.entry(version_id).or_default();
+            d.active -= 1;
+            d.exited += 1;
+        }
+        Ok(())
+    }
+}
+
+async fn live_version(tx: &mut Transaction<'static, Any>, journey: &str) -> Result<LiveLookup> {
+    let rows = sqlx::query(
+        "SELECT v.id, v.status FROM versions v JOIN journeys j ON j.id = v.journey_id \
+         WHERE j.name = $1 AND v.status <> 'draft' ORDER BY v.number DESC",
+    )
+    .bind(journey)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &rows {
+        if row.try_get::<String, _>("status")? == "live" {
+            return Ok(LiveLookup::Live(row.try_get("id")?));
+        }
+    }
+    if rows.is_empty() {
+        let known = sqlx::query("SELECT id FROM journeys WHERE name = $1")
+            .bind(journey)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return Ok(LiveLookup::Refused(if known.is_some() { "not_published" } else { "unknown_journey" }));
+    }
+    Ok(LiveLookup::Refused("no_live_version"))
+}

@@ -1,0 +1,190 @@
+//! Journeys and their versions: apply a definition, publish a draft.
+
+use sqlx::Row;
+
+use super::{Actor, Error, Result, Store, insert_audit, select_version_info, version_info};
+use crate::domain::{Definition, Millis, VersionStatus};
+
+/// What `apply` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub journey: String,
+    pub version: i64,
+    /// A new draft, or the newest draft rewritten.
+    pub created: bool,
+}
+
+impl Store {
+    /// Creates the journey or a new draft version of it. When the newest
+    /// version is still a draft, that draft is rewritten instead: drafts are
+    /// editable, published versions never are.
+    pub async fn apply(&self, def: &Definition, actor: &Actor, now: Millis) -> Result<Applied> {
+        let json = serde_json::to_string(def).map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        let journey_id: i64 = sqlx::query(
+            "INSERT INTO journeys (name, goal, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET goal = excluded.goal RETURNING id",
+        )
+        .bind(&def.name)
+        .bind(&def.goal)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        let newest = sqlx::query(
+            "SELECT id, number, status FROM versions WHERE journey_id = $1 ORDER BY number DESC LIMIT 1",
+        )
+        .bind(journey_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let applied = match newest {
+            Some(row) if row.try_get::<String, _>("status")? == "draft" => {
+                let id: i64 = row.try_get("id")?;
+                sqlx::query(
+                    "UPDATE versions SET definition = $2, goal = $3, entry_end_at = $4, \
+                     status_at = $5, status_by = $6, status_host = $7 WHERE id = $1 AND status = 'draft'",
+                )
+                .bind(id)
+                .bind(&json)
+                .bind(&def.goal)
+                .bind(def.entry_end_at)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(&actor.host)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM variants WHERE version_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_variants(&mut tx, id, def).await?;
+                Applied {
+                    journey: def.name.clone(),
+                    version: row.try_get("number")?,
+                    created: false,
+                }
+            }
+            newest => {
+                let number = match newest {
+                    Some(row) => row.try_get::<i64, _>("number")? + 1,
+                    None => 1,
+                };
+                let id: i64 = sqlx::query(
+                    "INSERT INTO versions (journey_id, number, status, status_at, status_by, status_host, \
+                     goal, definition, entry_end_at, created_at) \
+                     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $3) RETURNING id",
+                )
+                .bind(journey_id)
+                .bind(number)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(&actor.host)
+                .bind(&def.goal)
+                .bind(&json)
+                .bind(def.entry_end_at)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                insert_variants(&mut tx, id, def).await?;
+                Applied {
+                    journey: def.name.clone(),
+                    version: number,
+                    created: true,
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Publishes the newest draft; the version that was live is finished in
+    /// the same transaction (its participants carry on).
+    pub async fn publish(&self, journey: &str, actor: &Actor, now: Millis) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            concat!(select_version_info!(), "WHERE j.name = $1 ORDER BY v.number DESC"),
+        )
+        .bind(journey)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+        }
+        let versions = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
+        let Some(draft) = versions.iter().find(|v| v.status == VersionStatus::Draft) else {
+            let newest = &versions[0];
+            return Err(Error::Refused(format!(
+                "{journey} has no draft to publish: its newest version v{} is {}; apply a definition to make a new draft",
+                newest.number,
+                newest.status_story()
+            )));
+        };
+        if let Some(live) = versions.iter().find(|v| v.status == VersionStatus::Live) {
+            let active: i64 = sqlx::query(
+                "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
+                 WHERE id = $1 AND status = 'live' RETURNING active",
+            )
+            .bind(live.id)
+            .bind(now)
+            .bind(&actor.name)
+            .bind(&actor.host)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("active"))
+            .transpose()?
+            .unwrap_or(0);
+            let reason = format!("replaced by v{}", draft.number);
+            insert_audit(
+                &mut tx,
+                now,
+                actor,
+                "finish",
+                live,
+                VersionStatus::Finished,
+                Some(&reason),
+                active,
+            )
+            .await?;
+        }
+        let done = sqlx::query(
+            "UPDATE versions SET status = 'live', status_at = $2, status_by = $3, status_host = $4, \
+             last_activity_at = $2 WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(draft.id)
+        .bind(now)
+        .bind(&actor.name)
+        .bind(&actor.host)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(Error::Refused(format!(
+                "{} was published by someone else at the same moment",
+                draft.label()
+            )));
+        }
+        insert_audit(&mut tx, now, actor, "publish", draft, VersionStatus::Live, None, 0).await?;
+        tx.commit().await?;
+        Ok(draft.number)
+    }
+}
+
+async fn insert_variants(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    version_id: i64,
+    def: &Definition,
+) -> Result<()> {
+    if let Some((_, split)) = def.split() {
+        for (pos, v) in split.variants.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO variants (version_id, test, name, position) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(version_id)
+            .bind(&split.test)
+            .bind(&v.name)
+            .bind(pos as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}

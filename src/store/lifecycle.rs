@@ -1,0 +1,302 @@
+//! Ending versions: finish and stop, on one version, every version of a
+//! journey, or every version that uses an action. One typed action, one
+//! executor, one audit row per version, all in one transaction.
+
+use sqlx::{Any, Row, Transaction};
+
+use super::{Actor, Error, Result, Store, VersionInfo, insert_audit, select_version_info, version_info};
+use crate::domain::{EndKind, Millis, VersionStatus};
+
+/// Which versions an action ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One version; `None` is the journey's live version.
+    Version { journey: String, version: Option<i64> },
+    /// Every live or finished version of the journey.
+    AllVersions { journey: String },
+    /// Every live or finished version, of any journey, that sends through
+    /// the action (or a sub-action of that channel).
+    UsesAction { action: String },
+}
+
+/// The one kind of dangerous thing journeyctl does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorAction {
+    pub kind: EndKind,
+    pub target: Target,
+    pub reason: Option<String>,
+}
+
+impl OperatorAction {
+    pub fn describe(&self) -> String {
+        let verb = self.kind.verb();
+        match &self.target {
+            Target::Version { journey, version: Some(n) } => format!("{verb} {journey} v{n}"),
+            Target::Version { journey, version: None } => format!("{verb} the live version of {journey}"),
+            Target::AllVersions { journey } => format!("{verb} every version of {journey}"),
+            Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionImpact {
+    pub journey: String,
+    pub version: i64,
+    pub status: VersionStatus,
+    /// Active participants: stopped by a stop, left to drain by a finish.
+    pub active: i64,
+    /// Pending messages a stop cancels.
+    pub pending: i64,
+}
+
+/// What an action would do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impact {
+    pub versions: Vec<VersionImpact>,
+}
+
+impl Impact {
+    pub fn active(&self) -> i64 {
+        self.versions.iter().map(|v| v.active).sum()
+    }
+    pub fn pending(&self) -> i64 {
+        self.versions.iter().map(|v| v.pending).sum()
+    }
+}
+
+/// What an executed action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: EndKind,
+    pub versions: Vec<VersionImpact>,
+    pub at: Millis,
+}
+
+impl Outcome {
+    pub fn summary(&self) -> String {
+        let names: Vec<String> = self
+            .versions
+            .iter()
+            .map(|v| format!("{} v{}", v.journey, v.version))
+            .collect();
+        let active: i64 = self.versions.iter().map(|v| v.active).sum();
+        let pending: i64 = self.versions.iter().map(|v| v.pending).sum();
+        match self.kind {
+            EndKind::Finish => format!(
+                "finished {}: no new entries; {active} active participant(s) left to drain",
+                names.join(", ")
+            ),
+            EndKind::Stop => format!(
+                "stopped {}: {active} active participant(s) stopped, {pending} pending message(s) cancelled",
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+impl Store {
+    /// The versions the action would change and what it would do to them,
+    /// or why it would be refused.
+    pub async fn preview(&self, action: &OperatorAction) -> Result<Impact> {
+        let mut conn = self.pool.acquire().await?;
+        let versions = resolve(&mut conn, action).await?;
+        let mut out = Vec::with_capacity(versions.len());
+        for v in versions {
+            let row = sqlx::query("SELECT active, msg_pending FROM versions WHERE id = $1")
+                .bind(v.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            out.push(VersionImpact {
+                journey: v.journey.clone(),
+                version: v.number,
+                status: v.status,
+                active: row.try_get("active")?,
+                pending: row.try_get("msg_pending")?,
+            });
+        }
+        Ok(Impact { versions: out })
+    }
+
+    /// Executes a confirmed action: every version changes, or none does.
+    pub async fn execute(&self, action: &OperatorAction, actor: &Actor, now: Millis) -> Result<Outcome> {
+        let mut tx = self.begin_write().await?;
+        let versions = resolve(&mut tx, action).await?;
+        let mut done = Vec::with_capacity(versions.len());
+        for v in &versions {
+            done.push(end_version(&mut tx, v, action.kind, actor, action.reason.as_deref(), now).await?);
+        }
+        tx.commit().await?;
+        Ok(Outcome {
+            kind: action.kind,
+            versions: done,
+            at: now,
+        })
+    }
+}
+
+/// Moves one version, conditionally: when another operator got there first
+/// the update matches no row and the action is refused with their story.
+pub(crate) async fn end_version(
+    tx: &mut Transaction<'static, Any>,
+    v: &VersionInfo,
+    kind: EndKind,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: Millis,
+) -> Result<VersionImpact> {
+    let to = kind.target_status();
+    let row = match kind {
+        EndKind::Finish => sqlx::query(
+            "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
+             WHERE id = $1 AND status = 'live' RETURNING active, msg_pending",
+        ),
+        EndKind::Stop => sqlx::query(
+            "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4 \
+             WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
+        ),
+    }
+    .bind(v.id)
+    .bind(now)
+    .bind(&actor.name)
+    .bind(&actor.host)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        let current = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
+            .bind(v.id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let current = version_info(&current)?;
+        return Err(refusal(&current, kind));
+    };
+    let active: i64 = row.try_get("active")?;
+    let pending: i64 = row.try_get("msg_pending")?;
+    if kind == EndKind::Stop {
+        // The stop's whole cost: one row. Participant rows still marked
+        // active, and outbox rows still pending, are stopped and cancelled
+        // by the version's status from this commit on (see the *_effective
+        // views); the engine sweeps them later in small batches.
+        sqlx::query(
+            "UPDATE versions SET stopped = stopped + active, active = 0, \
+             msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
+        )
+        .bind(v.id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_audit(tx, now, actor, kind.verb(), v, to, reason, active).await?;
+    Ok(VersionImpact {
+        journey: v.journey.clone(),
+        version: v.number,
+        status: v.status,
+        active,
+        pending,
+    })
+}
+
+fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
+    let why = v.status.refusal(kind).unwrap_or("it changed meanwhile");
+    Error::Refused(format!(
+        "cannot {} {}: {} (it is {})",
+        kind.verb(),
+        v.label(),
+        why,
+        v.status_story()
+    ))
+}
+
+async fn resolve(conn: &mut sqlx::AnyConnection, action: &OperatorAction) -> Result<Vec<VersionInfo>> {
+    let kind = action.kind;
+    match &action.target {
+        Target::Version { journey, version } => {
+            let all = journey_versions(conn, journey).await?;
+            let chosen = match version {
+                Some(n) => all.iter().find(|v| v.number == *n).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "{journey} has no version {n} (it has {})",
+                        all.iter().map(|v| format!("v{}", v.number)).collect::<Vec<_>>().join(", ")
+                    ))
+                })?,
+                None => match all.iter().find(|v| v.status == VersionStatus::Live) {
+                    Some(v) => v,
+                    None => {
+                        let story = all
+                            .iter()
+                            .map(|v| format!("v{} {}", v.number, v.status_story()))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        let hint = match kind {
+                            EndKind::Finish => "",
+                            EndKind::Stop => "; name one with --version N, or use --all-versions",
+                        };
+                        return Err(Error::Refused(format!(
+                            "cannot {} {journey}: it has no live version ({story}){hint}",
+                            kind.verb()
+                        )));
+                    }
+                },
+            };
+            if chosen.status.refusal(kind).is_some() {
+                return Err(refusal(chosen, kind));
+            }
+            Ok(vec![chosen.clone()])
+        }
+        Target::AllVersions { journey } => {
+            let all = journey_versions(conn, journey).await?;
+            let open: Vec<VersionInfo> = all
+                .iter()
+                .filter(|v| VersionStatus::sources(kind).contains(&v.status))
+                .cloned()
+                .collect();
+            if open.is_empty() {
+                let story = all
+                    .iter()
+                    .map(|v| format!("v{} {}", v.number, v.status_story()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(Error::Refused(format!(
+                    "cannot {} {journey}: no version is live or finished ({story})",
+                    kind.verb()
+                )));
+            }
+            Ok(open)
+        }
+        Target::UsesAction { action: name } => {
+            if name.trim().is_empty() {
+                return Err(Error::Invalid("the action name is empty".into()));
+            }
+            let rows = sqlx::query(concat!(
+                select_version_info!(),
+                "WHERE v.status IN ('live', 'finished') ORDER BY v.id"
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut out = Vec::new();
+            for row in &rows {
+                let v = version_info(row)?;
+                if VersionStatus::sources(kind).contains(&v.status) && v.definition.uses_action(name) {
+                    out.push(v);
+                }
+            }
+            if out.is_empty() {
+                return Err(Error::Refused(format!(
+                    "cannot {}: no live or finished version uses the action {name:?}",
+                    kind.verb()
+                )));
+            }
+            Ok(out)
+        }
+    }
+}
+
+pub(crate) async fn journey_versions(conn: &mut sqlx::AnyConnection, journey: &str) -> Result<Vec<VersionInfo>> {
+    let rows = sqlx::query(concat!(select_version_info!(), "WHERE j.name = $1 ORDER BY v.number"))
+        .bind(journey)
+        .fetch_all(&mut *conn)
+        .await?;
+    if rows.is_empty() {
+        return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+    }
+    rows.iter().map(version_info).collect()
+}

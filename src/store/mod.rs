@@ -1,0 +1,418 @@
+//! The one place that speaks SQL. SQLite (the embedded default) and
+//! PostgreSQL (a team's shared store) run the same statements through sqlx's
+//! `Any` driver: every time is epoch milliseconds in a BIGINT and every flag
+//! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
+
+mod engine;
+mod ingest;
+mod journeys;
+mod lifecycle;
+mod read;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, ConnectOptions as _, Row, Transaction};
+
+pub use engine::{DeliveryReport, TickReport};
+pub use ingest::{IngestReport, LineError};
+pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
+pub use read::{
+    AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, VariantSummary,
+    VersionDetail, VersionSummary,
+};
+
+use crate::domain::{Definition, Millis, VersionStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A transition the rules do not allow, or one another operator won.
+    #[error("{0}")]
+    Refused(String),
+    /// Bad input: unknown journey, bad definition, bad URL.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store is read-only for this session or this role.
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error("{}", db_message(.0))]
+    Db(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn db_message(e: &sqlx::Error) -> String {
+    let text = match e {
+        sqlx::Error::Database(d) => {
+            if d.code().as_deref() == Some("42501") {
+                return format!(
+                    "the database refused this change: this role may only read ({})",
+                    d.message()
+                );
+            }
+            format!("database error: {}", d.message())
+        }
+        sqlx::Error::PoolTimedOut => "the database did not answer in time".to_string(),
+        sqlx::Error::Io(io) => format!("cannot reach the database: {io}"),
+        other => format!("database error: {other}"),
+    };
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+impl Error {
+    /// Whether retrying the same transaction may succeed (PostgreSQL
+    /// deadlock or serialisation failure, SQLite busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Db(sqlx::Error::Database(d)) => matches!(
+                d.code().as_deref(),
+                Some("40P01") | Some("40001") | Some("5") | Some("517") | Some("261")
+            ),
+            Error::Db(sqlx::Error::PoolTimedOut) => true,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Who acts: the operator's name and the host they act from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub host: String,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, host: impl Into<String>) -> Actor {
+        Actor {
+            name: name.into(),
+            host: host.into(),
+        }
+    }
+
+    /// `--actor`, else the login user, on this machine's hostname.
+    pub fn from_environment(name: Option<String>) -> Actor {
+        let name = name
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+            .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "unknown".to_string());
+        Actor::new(name, this_host())
+    }
+
+    /// The actor of date rules.
+    pub fn schedule() -> Actor {
+        Actor::new("schedule", this_host())
+    }
+}
+
+pub fn this_host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// Where the store is, as a user names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://...`, `sqlite://PATH`, `sqlite:PATH` or a plain file path.
+    pub fn parse(url: &str) -> Result<Location> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::Invalid("the database URL is empty".into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
+            return Ok(Location::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path.is_empty() {
+                return Err(Error::Invalid(format!("bad SQLite URL {url:?}: no file path")));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(Error::Invalid(format!(
+                "unsupported database URL scheme {scheme:?} (use postgres://..., sqlite://PATH or a file path)"
+            )));
+        }
+        Ok(Location::Sqlite(PathBuf::from(url)))
+    }
+
+    /// For headers and messages: the SQLite path, or PostgreSQL host/db,
+    /// never a password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => format!("sqlite {}", p.display()),
+            Location::Postgres(url) => match sqlx::postgres::PgConnectOptions::from_str(url) {
+                Ok(o) => format!(
+                    "postgres {}@{}:{}/{}",
+                    o.get_username(),
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or("")
+                ),
+                Err(_) => "postgres".to_string(),
+            },
+        }
+    }
+}
+
+/// The embedded default store: a SQLite file in the user's data directory.
+pub fn default_sqlite_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("journeyctl")
+        .join("journeyctl.db")
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    location: Location,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Store {
+    /// Opens the store (creating a SQLite file and its folder when missing)
+    /// without touching the schema.
+    pub async fn open(location: &Location, options: &PoolSettings) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (any_options, backend) = match location {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
+                    })?;
+                }
+                let url = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .to_url_lossy();
+                (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
+            }
+            Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(any_options)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) => Error::Db(e),
+                other => Error::Invalid(format!(
+                    "cannot open the store ({}): {}",
+                    location.display(),
+                    db_message(&other)
+                )),
+            })?;
+        Ok(Store {
+            pool,
+            backend,
+            location: location.clone(),
+        })
+    }
+
+    /// Opens the store and brings its schema up to date.
+    pub async fn connect(location: &Location) -> Result<Store> {
+        let store = Store::open(location, &PoolSettings::default()).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once, so a
+    /// transaction that reads before it writes never fails to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// The facts of one version row that the engine and the lifecycle need.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionInfo {
+    pub id: i64,
+    pub journey_id: i64,
+    pub journey: String,
+    pub number: i64,
+    pub status: VersionStatus,
+    pub status_at: Millis,
+    pub status_by: String,
+    pub status_host: String,
+    pub definition: Definition,
+}
+
+/// `SELECT` of the columns [`version_info`] reads, to be completed with
+/// `concat!` by a `WHERE` clause.
+macro_rules! select_version_info {
+    () => {
+        "SELECT v.id, v.journey_id, j.name AS journey, v.number, v.status, v.status_at, \
+         v.status_by, v.status_host, v.definition FROM versions v JOIN journeys j ON j.id = v.journey_id "
+    };
+}
+pub(crate) use select_version_info;
+
+pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
+    let status: String = row.try_get("status")?;
+    let definition: String = row.try_get("definition")?;
+    Ok(VersionInfo {
+        id: row.try_get("id")?,
+        journey_id: row.try_get("journey_id")?,
+        journey: row.try_get("journey")?,
+        number: row.try_get("number")?,
+        status: status.parse().map_err(Error::Invalid)?,
+        status_at: row.try_get("status_at")?,
+        status_by: row.try_get("status_by")?,
+        status_host: row.try_get("status_host")?,
+        definition: serde_json::from_str(&definition)
+            .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?,
+    })
+}
+
+impl VersionInfo {
+    /// "spring-sale v2".
+    pub fn label(&self) -> String {
+        format!("{} v{}", self.journey, self.number)
+    }
+
+    /// "stopped by alice on ops-1 at 2026-11-21T10:00:00Z".
+    pub fn status_story(&self) -> String {
+        format!(
+            "{} by {} on {} at {}",
+            self.status,
+            self.status_by,
+            self.status_host,
+            crate::domain::time::to_rfc3339(self.status_at)
+        )
+    }
+}
+
+pub(crate) async fn insert_audit(
+    tx: &mut Transaction<'static, Any>,
+    at: Millis,
+    actor: &Actor,
+    action: &str,
+    version: &VersionInfo,
+    to: VersionStatus,
+    reason: Option<&str>,
+    affected_active: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, affected_active) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(at)
+    .bind(&actor.name)
+    .bind(&actor.host)
+    .bind(action)
+    .bind(&version.journey)
+    .bind(version.number)
+    .bind(version.status.as_str())
+    .bind(to.as_str())
+    .bind(reason.filter(|r| !r.trim().is_empty()))
+    .bind(affected_active)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Runs `f` again when the store reports a transient conflict.
+pub(crate) async fn with_retry<T, F, Fut>(mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(e) if e.is_transient() && attempt < 8 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+pub fn path_display(p: &Path) -> String {
+    p.display().to_string()
+}
