@@ -2,5 +2,9 @@
 //! journeyctl: the operations console, engine and scripting CLI for customer
 //! journeys. The console and the CLI are faces over the same library calls.
 
+pub mod cli;
+pub mod demo;
 pub mod domain;
+pub mod logging;
 pub mod store;
+pub mod tui;

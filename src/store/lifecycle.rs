@@ -198,11 +198,12 @@ pub(crate) async fn end_version(
 fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
     let why = v.status.refusal(kind).unwrap_or("it changed meanwhile");
     Error::Refused(format!(
-        "cannot {} {}: {} (it is {})",
+        "cannot {} {}: {} ({} {})",
         kind.verb(),
         v.label(),
         why,
-        v.status_story()
+        v.status,
+        v.by_story()
     ))
 }
 

@@ -18,7 +18,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions as _, Row, Transaction};
 
 pub use engine::{DeliveryReport, TickReport};
-pub use ingest::{IngestReport, LineError};
+pub use ingest::{INGEST_BATCH, IngestReport, LineError};
+
+/// Lines the CLI reads before handing them to [`Store::ingest`].
+pub const INGEST_CHUNK: usize = 10_000;
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
     AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, VariantSummary,
@@ -104,6 +107,7 @@ impl Actor {
             .filter(|n| !n.trim().is_empty())
             .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
             .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
+            .or_else(login_from_passwd)
             .unwrap_or_else(|| "unknown".to_string());
         Actor::new(name, this_host())
     }
@@ -112,6 +116,20 @@ impl Actor {
     pub fn schedule() -> Actor {
         Actor::new("schedule", this_host())
     }
+}
+
+/// The login name of this process's user, from /etc/passwd (no USER set,
+/// as under cron or a bare `ssh host cmd`).
+fn login_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _ = f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
 }
 
 pub fn this_host() -> String {
@@ -356,9 +374,13 @@ impl VersionInfo {
 
     /// "stopped by alice on ops-1 at 2026-11-21T10:00:00Z".
     pub fn status_story(&self) -> String {
+        format!("{} {}", self.status, self.by_story())
+    }
+
+    /// "by alice on ops-1 at 2026-11-21T10:00:00Z".
+    pub fn by_story(&self) -> String {
         format!(
-            "{} by {} on {} at {}",
-            self.status,
+            "by {} on {} at {}",
             self.status_by,
             self.status_host,
             crate::domain::time::to_rfc3339(self.status_at)
