@@ -160,7 +160,11 @@ pub enum Command {
 pub const EXIT_REFUSED: i32 = 3;
 
 pub fn run(cli: Cli) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("journeyctl: cannot start: {e}");
@@ -200,7 +204,9 @@ pub async fn open_store(global: &Global) -> anyhow::Result<Store> {
 
 fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
     if global.read_only {
-        return Err(Error::ReadOnly(format!("read-only: {what} is not allowed with --read-only")).into());
+        return Err(
+            Error::ReadOnly(format!("read-only: {what} is not allowed with --read-only")).into(),
+        );
     }
     Ok(())
 }
@@ -213,7 +219,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return crate::tui::run_console(store, actor, g.read_only, g.refresh, None).await;
     };
     match command {
-        Command::Verdict { arms, expected, min_per_variant, json } => {
+        Command::Verdict {
+            arms,
+            expected,
+            min_per_variant,
+            json,
+        } => {
             return verdict_command(&arms, expected, min_per_variant, json);
         }
         Command::Demo(args) => return crate::demo::run(args, &g, actor).await,
@@ -235,7 +246,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Apply { file, .. } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            Some(Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?)
+            Some(
+                Definition::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+            )
         }
         _ => None,
     };
@@ -250,7 +264,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let applied = store.apply(&def, &actor, now).await?;
             println!(
                 "{} {} v{} (draft)",
-                if applied.created { "created" } else { "updated" },
+                if applied.created {
+                    "created"
+                } else {
+                    "updated"
+                },
                 applied.journey,
                 applied.version
             );
@@ -268,12 +286,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                let refused: Vec<String> = report.refused.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                let refused: Vec<String> = report
+                    .refused
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
                 println!(
                     "accepted {}, refused {}{}, invalid {} (entered {}, converted {}, exited {})",
                     report.accepted,
                     report.refused_total(),
-                    if refused.is_empty() { String::new() } else { format!(" ({})", refused.join(", ")) },
+                    if refused.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", refused.join(", "))
+                    },
                     report.invalid,
                     report.entered,
                     report.converted,
@@ -308,7 +334,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", list_table(&list, now));
             }
         }
-        Command::Audit { journey, limit, json } => {
+        Command::Audit {
+            journey,
+            limit,
+            json,
+        } => {
             let entries = store.audit(journey.as_deref(), limit).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
@@ -344,14 +374,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                         e.version,
                         e.state,
                         e.step,
-                        e.variant.map(|v| format!(", variant {v}")).unwrap_or_default(),
+                        e.variant
+                            .map(|v| format!(", variant {v}"))
+                            .unwrap_or_default(),
                         if e.converted { ", converted" } else { "" },
-                        e.exit_reason.map(|r| format!(", exit {r}")).unwrap_or_default()
+                        e.exit_reason
+                            .map(|r| format!(", exit {r}"))
+                            .unwrap_or_default()
                     );
                 }
             }
         }
-        Command::Finish { journey, version, reason, yes } => {
+        Command::Finish {
+            journey,
+            version,
+            reason,
+            yes,
+        } => {
             let action = OperatorAction {
                 kind: EndKind::Finish,
                 target: Target::Version { journey, version },
@@ -359,14 +398,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             end_command(&store, &action, &actor, yes).await?;
         }
-        Command::Stop { journey, version, all_versions, uses_action, reason, yes } => {
+        Command::Stop {
+            journey,
+            version,
+            all_versions,
+            uses_action,
+            reason,
+            yes,
+        } => {
             let target = match (uses_action, journey) {
                 (Some(action), _) => Target::UsesAction { action },
                 (None, Some(journey)) if all_versions => Target::AllVersions { journey },
                 (None, Some(journey)) => Target::Version { journey, version },
                 (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
             };
-            let action = OperatorAction { kind: EndKind::Stop, target, reason };
+            let action = OperatorAction {
+                kind: EndKind::Stop,
+                target,
+                reason,
+            };
             end_command(&store, &action, &actor, yes).await?;
         }
         Command::Check => {
@@ -377,7 +427,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 for d in &diffs {
                     println!("{d}");
                 }
-                anyhow::bail!("{} version(s) have counters that differ from their rows", diffs.len());
+                anyhow::bail!(
+                    "{} version(s) have counters that differ from their rows",
+                    diffs.len()
+                );
             }
         }
         Command::Verdict { .. } | Command::Demo(_) => unreachable!("handled above"),
@@ -385,10 +438,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn ingest_command(store: &Store, file: Option<PathBuf>, now: i64) -> anyhow::Result<IngestReport> {
+async fn ingest_command(
+    store: &Store,
+    file: Option<PathBuf>,
+    now: i64,
+) -> anyhow::Result<IngestReport> {
     let reader: Box<dyn BufRead> = match &file {
         Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
-            std::fs::File::open(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+            std::fs::File::open(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
         )),
         _ => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
@@ -420,7 +478,11 @@ async fn ingest_command(store: &Store, file: Option<PathBuf>, now: i64) -> anyho
 }
 
 async fn run_engine(store: &Store, interval: Duration) -> anyhow::Result<()> {
-    eprintln!("journeyctl run: ticking every {}s on {} (Ctrl-C to stop)", interval.as_secs(), store.location().display());
+    eprintln!(
+        "journeyctl run: ticking every {}s on {} (Ctrl-C to stop)",
+        interval.as_secs(),
+        store.location().display()
+    );
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -450,7 +512,12 @@ async fn run_engine(store: &Store, interval: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn end_command(store: &Store, action: &OperatorAction, actor: &Actor, yes: bool) -> anyhow::Result<()> {
+async fn end_command(
+    store: &Store,
+    action: &OperatorAction,
+    actor: &Actor,
+    yes: bool,
+) -> anyhow::Result<()> {
     let impact = store.preview(action).await?;
     if !yes {
         if !std::io::stdin().is_terminal() {
@@ -480,7 +547,9 @@ async fn end_command(store: &Store, action: &OperatorAction, actor: &Actor, yes:
         let expected = match (&action.kind, &action.target) {
             (EndKind::Finish, _) => None,
             (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
-            (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => Some(journey.clone()),
+            (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
+                Some(journey.clone())
+            }
         };
         match &expected {
             Some(name) => write!(err, "Type {name} to confirm: ")?,
@@ -504,14 +573,20 @@ async fn end_command(store: &Store, action: &OperatorAction, actor: &Actor, yes:
 }
 
 fn parse_arm(s: &str) -> anyhow::Result<Arm> {
-    let (name, counts) = s
-        .split_once('=')
-        .ok_or_else(|| anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000"))?;
-    let (x, n) = counts
-        .split_once('/')
-        .ok_or_else(|| anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000"))?;
-    let x: u64 = x.trim().parse().map_err(|_| anyhow::anyhow!("--arm {s:?}: {x:?} is not a whole number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| anyhow::anyhow!("--arm {s:?}: {n:?} is not a whole number"))?;
+    let (name, counts) = s.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000")
+    })?;
+    let (x, n) = counts.split_once('/').ok_or_else(|| {
+        anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000")
+    })?;
+    let x: u64 = x
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--arm {s:?}: {x:?} is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--arm {s:?}: {n:?} is not a whole number"))?;
     if name.trim().is_empty() {
         anyhow::bail!("--arm {s:?}: the variant needs a name");
     }
@@ -522,7 +597,10 @@ fn parse_arm(s: &str) -> anyhow::Result<Arm> {
 }
 
 fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyhow::Result<()> {
-    let arms = arms.iter().map(|a| parse_arm(a)).collect::<anyhow::Result<Vec<_>>>()?;
+    let arms = arms
+        .iter()
+        .map(|a| parse_arm(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if arms.len() < 2 {
         anyhow::bail!("a verdict needs at least two --arm values");
     }
@@ -545,7 +623,8 @@ fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyh
             a.name,
             a.converted,
             a.participants,
-            a.rate().map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
+            a.rate()
+                .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
         );
     }
     for p in &v.pairs {
@@ -553,7 +632,10 @@ fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyh
             (Some(l), Some(u)) => format!("[{l:+.6}, {u:+.6}]"),
             _ => "[unbounded]".to_string(),
         };
-        println!("{} vs {}: p = {:.6}, {} - {} in {ci}", p.a, p.b, p.p_value, p.b, p.a);
+        println!(
+            "{} vs {}: p = {:.6}, {} - {} in {ci}",
+            p.a, p.b, p.p_value, p.b, p.a
+        );
     }
     println!(
         "verdict: {}{}",
@@ -566,7 +648,18 @@ fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyh
 pub fn list_table(list: &[VersionSummary], now: i64) -> String {
     let mut out = format!(
         "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
-        "JOURNEY", "VER", "STATUS", "ENTERED", "ACTIVE", "COMPLETED", "EXITED", "STOPPED", "CONV", "A/B", "ENTRY END", "LAST ACTIVITY"
+        "JOURNEY",
+        "VER",
+        "STATUS",
+        "ENTERED",
+        "ACTIVE",
+        "COMPLETED",
+        "EXITED",
+        "STOPPED",
+        "CONV",
+        "A/B",
+        "ENTRY END",
+        "LAST ACTIVITY"
     );
     for v in list {
         let ab = v.ab.as_ref().map_or("-".to_string(), |a| match &a.winner {
@@ -583,7 +676,8 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
             v.counts.completed,
             v.counts.exited,
             v.counts.stopped,
-            v.conversion_rate.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0)),
+            v.conversion_rate
+                .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0)),
             ab,
             v.entry_end_ms.map_or("-".to_string(), short),
             v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t)),

@@ -17,7 +17,11 @@ pub fn init() -> Option<PathBuf> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).ok()?;
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     let filter = std::env::var("JOURNEYCTL_LOG").unwrap_or_else(|_| "info".into());
     let level = match filter.as_str() {
         "trace" => tracing::Level::TRACE,

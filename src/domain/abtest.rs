@@ -126,21 +126,26 @@ pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -
             .iter()
             .filter(|p| &p.a == name || &p.b == name)
             .map(|p| p.p_value)
-            .fold(None, |acc: Option<f64>, p| Some(acc.map_or(p, |a| a.max(p))))
+            .fold(None, |acc: Option<f64>, p| {
+                Some(acc.map_or(p, |a| a.max(p)))
+            })
     };
     let beats_all = |idx: usize| -> bool {
         let me = &arms[idx];
         let Some(my_rate) = me.rate() else {
             return false;
         };
-        arms.iter().enumerate().filter(|(j, _)| *j != idx).all(|(j, other)| {
-            let (lo, hi) = (idx.min(j), idx.max(j));
-            let p = pairs
-                .iter()
-                .find(|p| p.a == arms[lo].name && p.b == arms[hi].name)
-                .map_or(1.0, |p| p.p_value);
-            p < alpha && other.rate().is_some_and(|r| my_rate > r)
-        })
+        arms.iter()
+            .enumerate()
+            .filter(|(j, _)| *j != idx)
+            .all(|(j, other)| {
+                let (lo, hi) = (idx.min(j), idx.max(j));
+                let p = pairs
+                    .iter()
+                    .find(|p| p.a == arms[lo].name && p.b == arms[hi].name)
+                    .map_or(1.0, |p| p.p_value);
+                p < alpha && other.rate().is_some_and(|r| my_rate > r)
+            })
     };
     let winner = if collecting {
         None
@@ -171,7 +176,10 @@ mod tests {
     fn close(x: f64, want: &str) {
         let w: f64 = want.parse().unwrap();
         let mantissa = want.split(['e', 'E']).next().unwrap_or(want);
-        let exp: i32 = want.split(['e', 'E']).nth(1).map_or(0, |e| e.parse().unwrap());
+        let exp: i32 = want
+            .split(['e', 'E'])
+            .nth(1)
+            .map_or(0, |e| e.parse().unwrap());
         let decimals = mantissa.split('.').nth(1).map_or(0, str::len) as i32;
         let published = 0.5 * 10f64.powi(exp - decimals);
         let rel = ((x - w) / w).abs();
@@ -183,7 +191,11 @@ mod tests {
 
     #[test]
     fn checked_figures_no_winner_yet() {
-        let v = verdict(&[Arm::new("A", 50, 1000), Arm::new("B", 70, 1000)], 5000, 100);
+        let v = verdict(
+            &[Arm::new("A", 50, 1000), Arm::new("B", 70, 1000)],
+            5000,
+            100,
+        );
         assert_eq!(v.verdict, VerdictKind::NoWinnerYet);
         let p = &v.pairs[0];
         close(p.p_value, "0.529292");
@@ -215,7 +227,11 @@ mod tests {
         assert_eq!(v.pairs[0].cs_lower, None);
         assert_eq!(v.pairs[0].cs_upper, None);
         assert_eq!(v.verdict, VerdictKind::NoWinnerYet);
-        let v = verdict(&[Arm::new("A", 500, 500), Arm::new("B", 500, 500)], 5000, 100);
+        let v = verdict(
+            &[Arm::new("A", 500, 500), Arm::new("B", 500, 500)],
+            5000,
+            100,
+        );
         assert_eq!(v.pairs[0].p_value, 1.0);
     }
 

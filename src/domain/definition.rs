@@ -122,12 +122,21 @@ impl Definition {
     }
 }
 
+/// The TOML parser's message without its source excerpt:
+/// "TOML parse error at line 2, column 1: unknown field `actoin`, ...".
 fn one_line(s: &str) -> String {
-    s.lines()
+    let is_excerpt = |l: &str| {
+        let rest = l
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start();
+        rest.starts_with('|')
+    };
+    let parts: Vec<&str> = s
+        .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .filter(|l| !l.is_empty() && !is_excerpt(l))
+        .collect();
+    parts.join(": ")
 }
 
 fn non_empty(what: &str, value: &str) -> Result<(), String> {
@@ -278,15 +287,21 @@ variants = [
 
     #[test]
     fn errors_say_where() {
-        let e = Definition::from_toml("name = \"x\"\n[[steps]]\nkind = \"wait\"\nduration = \"soon\"\n")
-            .unwrap_err();
+        let e = Definition::from_toml(
+            "name = \"x\"\n[[steps]]\nkind = \"wait\"\nduration = \"soon\"\n",
+        )
+        .unwrap_err();
         assert!(e.contains("steps[1]"), "{e}");
-        let e = Definition::from_toml("name = \"x\"\n[[steps]]\nkind = \"teleport\"\n").unwrap_err();
+        let e =
+            Definition::from_toml("name = \"x\"\n[[steps]]\nkind = \"teleport\"\n").unwrap_err();
         assert!(e.contains("line"), "{e}");
         assert!(!e.contains('\n'));
         let e = Definition::from_toml("name = \"x\"\n").unwrap_err();
         assert!(e.contains("at least one"), "{e}");
-        let e = Definition::from_toml("name = \"x\"\nbogus = 1\n[[steps]]\nkind=\"message\"\naction=\"sms\"\n").unwrap_err();
+        let e = Definition::from_toml(
+            "name = \"x\"\nbogus = 1\n[[steps]]\nkind=\"message\"\naction=\"sms\"\n",
+        )
+        .unwrap_err();
         assert!(e.contains("bogus"), "{e}");
         let e = Definition::from_toml(
             "name = \"x\"\n[[steps]]\nkind=\"split\"\ntest=\"t\"\nvariants=[{name=\"A\",weight=1,action=\"a\"}]\n",

@@ -99,7 +99,10 @@ mod tests {
         let e = parse_line(r#"{"type":"event","profile":"p-1","name":"purchase"}"#, 42).unwrap();
         assert_eq!(e.at, 42);
         assert!(matches!(e.event, Event::Goal { .. }));
-        let e = parse_line(r#"{"type":"segment","profile":"p-1","segment":"suppressed"}"#, 0);
+        let e = parse_line(
+            r#"{"type":"segment","profile":"p-1","segment":"suppressed"}"#,
+            0,
+        );
         assert!(matches!(e.unwrap().event, Event::Segment { .. }));
     }
 
@@ -111,7 +114,10 @@ mod tests {
             (r#"{"profile":"p"}"#, "missing field \"type\""),
             (r#"{"type":"teleport"}"#, "unknown type"),
             (r#"{"type":"enter","profile":"p"}"#, "\"journey\""),
-            (r#"{"type":"event","profile":"p","name":"x","at":"soon"}"#, "bad \"at\""),
+            (
+                r#"{"type":"event","profile":"p","name":"x","at":"soon"}"#,
+                "bad \"at\"",
+            ),
             (r#"{"type":"segment","profile":"","segment":"s"}"#, "empty"),
             (r#"{"type":7}"#, "not a JSON object"),
         ];

@@ -83,8 +83,11 @@ mod tests {
         let share = counts[0] as f64 / 20_000.0;
         assert!((share - 0.2).abs() < 0.02, "share {share}");
         // Pinned so a change of hash never reshuffles running tests.
-        assert_eq!(assign_variant("p-1", "subject-line", &[50, 50]), assign_variant("p-1", "subject-line", &[50, 50]));
-        assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
+        assert_eq!(fnv1a(&["subject-line", "p-1"]), 7_113_045_844_584_824_642);
+        let first: Vec<usize> = (0..12)
+            .map(|i| assign_variant(&format!("p-{i}"), "subject-line", &[50, 50]))
+            .collect();
+        assert_eq!(first, vec![0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0]);
         assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
     }
 }

@@ -68,7 +68,9 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
             }
         };
         if digits.is_empty() {
-            return Err(format!("duration {text:?}: a number must come before {c:?}"));
+            return Err(format!(
+                "duration {text:?}: a number must come before {c:?}"
+            ));
         }
         let n: i64 = digits
             .parse()

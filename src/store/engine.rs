@@ -53,8 +53,11 @@ pub(crate) async fn apply_deltas(
         .bind(at)
         .execute(&mut **tx)
         .await?;
-        let names: std::collections::BTreeSet<&String> =
-            d.variant_assigned.keys().chain(d.variant_converted.keys()).collect();
+        let names: std::collections::BTreeSet<&String> = d
+            .variant_assigned
+            .keys()
+            .chain(d.variant_converted.keys())
+            .collect();
         for name in names {
             sqlx::query(
                 "UPDATE variants SET assigned = assigned + $3, converted = converted + $4 \
@@ -93,7 +96,9 @@ pub(crate) async fn check_verdicts(
             .try_get("definition")?;
         let def: crate::domain::Definition = serde_json::from_str(&def)
             .map_err(|e| super::Error::Invalid(format!("stored definition is unreadable: {e}")))?;
-        let Some((_, split)) = def.split() else { continue };
+        let Some((_, split)) = def.split() else {
+            continue;
+        };
         let rows = sqlx::query(
             "SELECT name, assigned, converted FROM variants WHERE version_id = $1 ORDER BY position",
         )
@@ -112,7 +117,9 @@ pub(crate) async fn check_verdicts(
             .collect::<Result<Vec<_>>>()?;
         let v = verdict(&arms, split.expected_participants, split.min_per_variant);
         if v.verdict == VerdictKind::Winner {
-            let Some(winner) = v.winner.clone() else { continue };
+            let Some(winner) = v.winner.clone() else {
+                continue;
+            };
             let figures = serde_json::to_string(&serde_json::json!({
                 "variants": arms.iter().map(|a| serde_json::json!({
                     "name": a.name, "assigned": a.participants, "converted": a.converted
@@ -225,7 +232,16 @@ impl Store {
         for row in rows {
             let v = version_info(&row)?;
             let mut tx = self.begin_write().await?;
-            match end_version(&mut tx, &v, EndKind::Finish, &actor, Some("entry end date reached"), now).await {
+            match end_version(
+                &mut tx,
+                &v,
+                EndKind::Finish,
+                &actor,
+                Some("entry end date reached"),
+                now,
+            )
+            .await
+            {
                 Ok(_) => {
                     tx.commit().await?;
                     report.finished_by_date.push(v.label());
@@ -261,12 +277,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let v: VersionInfo = version_info(&row)?;
-        let decided: Option<String> = sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
-            .bind(version_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("winner"))
-            .transpose()?;
+        let decided: Option<String> =
+            sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("winner"))
+                .transpose()?;
         let steps = &v.definition.steps;
         let mut delta = CounterDelta::default();
         let mut outbox: Vec<(i64, &str, String, Millis)> = Vec::new();
@@ -295,7 +312,8 @@ impl Store {
                             .as_ref()
                             .and_then(|w| split.variants.iter().position(|x| &x.name == w))
                             .unwrap_or_else(|| {
-                                let weights: Vec<u32> = split.variants.iter().map(|x| x.weight).collect();
+                                let weights: Vec<u32> =
+                                    split.variants.iter().map(|x| x.weight).collect();
                                 assign_variant(&p.profile, &split.test, &weights)
                             });
                         let chosen = &split.variants[idx];
@@ -360,12 +378,13 @@ impl Store {
     /// transaction. Counters already count them; only the stored state
     /// catches up with the effective one.
     pub async fn sweep_stopped(&self, limit: i64) -> Result<u64> {
-        let ids: Vec<i64> = sqlx::query("SELECT id FROM versions WHERE status = 'stopped' AND swept = 0")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?;
+        let ids: Vec<i64> =
+            sqlx::query("SELECT id FROM versions WHERE status = 'stopped' AND swept = 0")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
         let mut total = 0;
         for id in ids {
             let mut tx = self.begin_write().await?;
@@ -465,7 +484,12 @@ async fn insert_outbox(
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!("($1, ${b}, ${}, ${}, 'pending', ${})", b + 1, b + 2, b + 3));
+        sql.push_str(&format!(
+            "($1, ${b}, ${}, ${}, 'pending', ${})",
+            b + 1,
+            b + 2,
+            b + 3
+        ));
     }
     // Only placeholders are formatted into the statement; every value is bound.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(version_id);

@@ -107,7 +107,9 @@ impl Batch {
             Event::Enter { journey, profile } => {
                 match self.enter(tx, journey, profile, ev.at).await? {
                     None => self.report.entered += 1,
-                    Some(reason) => *self.report.refused.entry(reason.to_string()).or_default() += 1,
+                    Some(reason) => {
+                        *self.report.refused.entry(reason.to_string()).or_default() += 1
+                    }
                 }
             }
             Event::Goal { profile, name } => self.goal(tx, profile, name, ev.at).await?,
@@ -129,7 +131,12 @@ impl Batch {
 
     /// Locks a version row for this transaction; `None` when the engine
     /// must leave it alone (stopped, or a draft).
-    async fn lock(&mut self, tx: &mut Transaction<'static, Any>, version_id: i64, at: Millis) -> Result<Option<VersionInfo>> {
+    async fn lock(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        version_id: i64,
+        at: Millis,
+    ) -> Result<Option<VersionInfo>> {
         if let Some(v) = self.locked.get(&version_id) {
             return Ok(v.clone());
         }
@@ -156,7 +163,13 @@ impl Batch {
     }
 
     /// Enters a profile; `Some(reason)` when the rules refuse it.
-    async fn enter(&mut self, tx: &mut Transaction<'static, Any>, journey: &str, profile: &str, at: Millis) -> Result<Option<&'static str>> {
+    async fn enter(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        journey: &str,
+        profile: &str,
+        at: Millis,
+    ) -> Result<Option<&'static str>> {
         let lookup = match self.live.get(journey) {
             Some(l) => l.clone(),
             None => {
@@ -188,11 +201,15 @@ impl Batch {
             .bind(&def.exit_segment)
             .fetch_all(&mut **tx)
             .await?;
-            for row in hits {
-                let seg: String = row.try_get("segment")?;
-                if def.exclusion_segment.as_deref() == Some(seg.as_str()) {
-                    return Ok(Some("excluded"));
-                }
+            let segments: Vec<String> = hits
+                .iter()
+                .map(|r| r.try_get("segment"))
+                .collect::<std::result::Result<_, _>>()?;
+            let member = |seg: &Option<String>| seg.as_ref().is_some_and(|s| segments.contains(s));
+            if member(&def.exclusion_segment) {
+                return Ok(Some("excluded"));
+            }
+            if member(&def.exit_segment) {
                 return Ok(Some("suppressed"));
             }
         }
@@ -229,7 +246,12 @@ impl Batch {
     }
 
     /// The profile's participants that may still change, with their versions.
-    async fn active_participants(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, at: Millis) -> Result<Vec<(i64, Option<String>, bool, VersionInfo)>> {
+    async fn active_participants(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        profile: &str,
+        at: Millis,
+    ) -> Result<Vec<(i64, Option<String>, bool, VersionInfo)>> {
         let rows = sqlx::query(
             "SELECT id, version_id, variant, converted_at FROM participants WHERE profile = $1 AND state = 'active' ORDER BY id",
         )
@@ -241,13 +263,24 @@ impl Batch {
             let version_id: i64 = row.try_get("version_id")?;
             if let Some(v) = self.lock(tx, version_id, at).await? {
                 let converted: Option<i64> = row.try_get("converted_at")?;
-                out.push((row.try_get("id")?, row.try_get("variant")?, converted.is_some(), v));
+                out.push((
+                    row.try_get("id")?,
+                    row.try_get("variant")?,
+                    converted.is_some(),
+                    v,
+                ));
             }
         }
         Ok(out)
     }
 
-    async fn goal(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, name: &str, at: Millis) -> Result<()> {
+    async fn goal(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        profile: &str,
+        name: &str,
+        at: Millis,
+    ) -> Result<()> {
         for (pid, variant, converted, v) in self.active_participants(tx, profile, at).await? {
             if !converted && v.definition.goal.as_deref() == Some(name) {
                 let done = sqlx::query(
@@ -272,22 +305,37 @@ impl Batch {
                 }
             }
             if v.definition.exit_events.iter().any(|e| e == name) {
-                self.exit(tx, pid, v.id, &format!("event:{name}"), at).await?;
+                self.exit(tx, pid, v.id, &format!("event:{name}"), at)
+                    .await?;
             }
         }
         Ok(())
     }
 
-    async fn segment(&mut self, tx: &mut Transaction<'static, Any>, profile: &str, segment: &str, at: Millis) -> Result<()> {
+    async fn segment(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        profile: &str,
+        segment: &str,
+        at: Millis,
+    ) -> Result<()> {
         for (pid, _, _, v) in self.active_participants(tx, profile, at).await? {
             if v.definition.exit_segment.as_deref() == Some(segment) {
-                self.exit(tx, pid, v.id, &format!("segment:{segment}"), at).await?;
+                self.exit(tx, pid, v.id, &format!("segment:{segment}"), at)
+                    .await?;
             }
         }
         Ok(())
     }
 
-    async fn exit(&mut self, tx: &mut Transaction<'static, Any>, pid: i64, version_id: i64, reason: &str, at: Millis) -> Result<()> {
+    async fn exit(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        pid: i64,
+        version_id: i64,
+        reason: &str,
+        at: Millis,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE participants SET state = 'exited', exit_reason = $2, updated_at = $3 WHERE id = $1 AND state = 'active'",
         )
@@ -324,7 +372,11 @@ async fn live_version(tx: &mut Transaction<'static, Any>, journey: &str) -> Resu
             .bind(journey)
             .fetch_optional(&mut **tx)
             .await?;
-        return Ok(LiveLookup::Refused(if known.is_some() { "not_published" } else { "unknown_journey" }));
+        return Ok(LiveLookup::Refused(if known.is_some() {
+            "not_published"
+        } else {
+            "unknown_journey"
+        }));
     }
     Ok(LiveLookup::Refused("no_live_version"))
 }

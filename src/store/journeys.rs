@@ -2,7 +2,9 @@
 
 use sqlx::Row;
 
-use super::{Actor, Error, Result, Store, insert_audit, select_version_info, version_info};
+use super::{
+    Actor, AuditChange, Error, Result, Store, insert_audit, select_version_info, version_info,
+};
 use crate::domain::{Definition, Millis, VersionStatus};
 
 /// What `apply` did.
@@ -101,9 +103,10 @@ impl Store {
     /// the same transaction (its participants carry on).
     pub async fn publish(&self, journey: &str, actor: &Actor, now: Millis) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
-            concat!(select_version_info!(), "WHERE j.name = $1 ORDER BY v.number DESC"),
-        )
+        let rows = sqlx::query(concat!(
+            select_version_info!(),
+            "WHERE j.name = $1 ORDER BY v.number DESC"
+        ))
         .bind(journey)
         .fetch_all(&mut *tx)
         .await?;
@@ -134,17 +137,14 @@ impl Store {
             .transpose()?
             .unwrap_or(0);
             let reason = format!("replaced by v{}", draft.number);
-            insert_audit(
-                &mut tx,
-                now,
-                actor,
-                "finish",
-                live,
-                VersionStatus::Finished,
-                Some(&reason),
-                active,
-            )
-            .await?;
+            let change = AuditChange {
+                action: "finish",
+                version: live,
+                to: VersionStatus::Finished,
+                reason: Some(&reason),
+                affected_active: active,
+            };
+            insert_audit(&mut tx, now, actor, change).await?;
         }
         let done = sqlx::query(
             "UPDATE versions SET status = 'live', status_at = $2, status_by = $3, status_host = $4, \
@@ -162,7 +162,14 @@ impl Store {
                 draft.label()
             )));
         }
-        insert_audit(&mut tx, now, actor, "publish", draft, VersionStatus::Live, None, 0).await?;
+        let change = AuditChange {
+            action: "publish",
+            version: draft,
+            to: VersionStatus::Live,
+            reason: None,
+            affected_active: 0,
+        };
+        insert_audit(&mut tx, now, actor, change).await?;
         tx.commit().await?;
         Ok(draft.number)
     }

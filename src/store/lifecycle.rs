@@ -4,14 +4,20 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use super::{Actor, Error, Result, Store, VersionInfo, insert_audit, select_version_info, version_info};
+use super::{
+    Actor, AuditChange, Error, Result, Store, VersionInfo, insert_audit, select_version_info,
+    version_info,
+};
 use crate::domain::{EndKind, Millis, VersionStatus};
 
 /// Which versions an action ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// One version; `None` is the journey's live version.
-    Version { journey: String, version: Option<i64> },
+    Version {
+        journey: String,
+        version: Option<i64>,
+    },
     /// Every live or finished version of the journey.
     AllVersions { journey: String },
     /// Every live or finished version, of any journey, that sends through
@@ -31,8 +37,14 @@ impl OperatorAction {
     pub fn describe(&self) -> String {
         let verb = self.kind.verb();
         match &self.target {
-            Target::Version { journey, version: Some(n) } => format!("{verb} {journey} v{n}"),
-            Target::Version { journey, version: None } => format!("{verb} the live version of {journey}"),
+            Target::Version {
+                journey,
+                version: Some(n),
+            } => format!("{verb} {journey} v{n}"),
+            Target::Version {
+                journey,
+                version: None,
+            } => format!("{verb} the live version of {journey}"),
             Target::AllVersions { journey } => format!("{verb} every version of {journey}"),
             Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
         }
@@ -119,12 +131,27 @@ impl Store {
     }
 
     /// Executes a confirmed action: every version changes, or none does.
-    pub async fn execute(&self, action: &OperatorAction, actor: &Actor, now: Millis) -> Result<Outcome> {
+    pub async fn execute(
+        &self,
+        action: &OperatorAction,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
         let versions = resolve(&mut tx, action).await?;
         let mut done = Vec::with_capacity(versions.len());
         for v in &versions {
-            done.push(end_version(&mut tx, v, action.kind, actor, action.reason.as_deref(), now).await?);
+            done.push(
+                end_version(
+                    &mut tx,
+                    v,
+                    action.kind,
+                    actor,
+                    action.reason.as_deref(),
+                    now,
+                )
+                .await?,
+            );
         }
         tx.commit().await?;
         Ok(Outcome {
@@ -185,7 +212,14 @@ pub(crate) async fn end_version(
         .execute(&mut **tx)
         .await?;
     }
-    insert_audit(tx, now, actor, kind.verb(), v, to, reason, active).await?;
+    let change = AuditChange {
+        action: kind.verb(),
+        version: v,
+        to,
+        reason,
+        affected_active: active,
+    };
+    insert_audit(tx, now, actor, change).await?;
     Ok(VersionImpact {
         journey: v.journey.clone(),
         version: v.number,
@@ -207,7 +241,10 @@ fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
     ))
 }
 
-async fn resolve(conn: &mut sqlx::AnyConnection, action: &OperatorAction) -> Result<Vec<VersionInfo>> {
+async fn resolve(
+    conn: &mut sqlx::AnyConnection,
+    action: &OperatorAction,
+) -> Result<Vec<VersionInfo>> {
     let kind = action.kind;
     match &action.target {
         Target::Version { journey, version } => {
@@ -216,7 +253,10 @@ async fn resolve(conn: &mut sqlx::AnyConnection, action: &OperatorAction) -> Res
                 Some(n) => all.iter().find(|v| v.number == *n).ok_or_else(|| {
                     Error::Invalid(format!(
                         "{journey} has no version {n} (it has {})",
-                        all.iter().map(|v| format!("v{}", v.number)).collect::<Vec<_>>().join(", ")
+                        all.iter()
+                            .map(|v| format!("v{}", v.number))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?,
                 None => match all.iter().find(|v| v.status == VersionStatus::Live) {
@@ -276,7 +316,9 @@ async fn resolve(conn: &mut sqlx::AnyConnection, action: &OperatorAction) -> Res
             let mut out = Vec::new();
             for row in &rows {
                 let v = version_info(row)?;
-                if VersionStatus::sources(kind).contains(&v.status) && v.definition.uses_action(name) {
+                if VersionStatus::sources(kind).contains(&v.status)
+                    && v.definition.uses_action(name)
+                {
                     out.push(v);
                 }
             }
@@ -291,11 +333,17 @@ async fn resolve(conn: &mut sqlx::AnyConnection, action: &OperatorAction) -> Res
     }
 }
 
-pub(crate) async fn journey_versions(conn: &mut sqlx::AnyConnection, journey: &str) -> Result<Vec<VersionInfo>> {
-    let rows = sqlx::query(concat!(select_version_info!(), "WHERE j.name = $1 ORDER BY v.number"))
-        .bind(journey)
-        .fetch_all(&mut *conn)
-        .await?;
+pub(crate) async fn journey_versions(
+    conn: &mut sqlx::AnyConnection,
+    journey: &str,
+) -> Result<Vec<VersionInfo>> {
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE j.name = $1 ORDER BY v.number"
+    ))
+    .bind(journey)
+    .fetch_all(&mut *conn)
+    .await?;
     if rows.is_empty() {
         return Err(Error::Invalid(format!("unknown journey {journey:?}")));
     }

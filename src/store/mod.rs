@@ -155,10 +155,15 @@ impl Location {
                 .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
             return Ok(Location::Postgres(url.to_string()));
         }
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             let path = rest.split('?').next().unwrap_or(rest);
             if path.is_empty() {
-                return Err(Error::Invalid(format!("bad SQLite URL {url:?}: no file path")));
+                return Err(Error::Invalid(format!(
+                    "bad SQLite URL {url:?}: no file path"
+                )));
             }
             return Ok(Location::Sqlite(PathBuf::from(path)));
         }
@@ -388,15 +393,20 @@ impl VersionInfo {
     }
 }
 
+/// One audit row: a status change of one version.
+pub(crate) struct AuditChange<'a> {
+    pub action: &'a str,
+    pub version: &'a VersionInfo,
+    pub to: VersionStatus,
+    pub reason: Option<&'a str>,
+    pub affected_active: i64,
+}
+
 pub(crate) async fn insert_audit(
     tx: &mut Transaction<'static, Any>,
     at: Millis,
     actor: &Actor,
-    action: &str,
-    version: &VersionInfo,
-    to: VersionStatus,
-    reason: Option<&str>,
-    affected_active: i64,
+    change: AuditChange<'_>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, affected_active) \
@@ -405,13 +415,13 @@ pub(crate) async fn insert_audit(
     .bind(at)
     .bind(&actor.name)
     .bind(&actor.host)
-    .bind(action)
-    .bind(&version.journey)
-    .bind(version.number)
-    .bind(version.status.as_str())
-    .bind(to.as_str())
-    .bind(reason.filter(|r| !r.trim().is_empty()))
-    .bind(affected_active)
+    .bind(change.action)
+    .bind(&change.version.journey)
+    .bind(change.version.number)
+    .bind(change.version.status.as_str())
+    .bind(change.to.as_str())
+    .bind(change.reason.filter(|r| !r.trim().is_empty()))
+    .bind(change.affected_active)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -156,22 +156,32 @@ impl Store {
                 .await?;
         let mut variants: HashMap<i64, Vec<VariantSummary>> = HashMap::new();
         for r in &variant_rows {
-            variants.entry(r.try_get("version_id")?).or_default().push(VariantSummary {
-                name: r.try_get("name")?,
-                assigned: r.try_get("assigned")?,
-                converted: r.try_get("converted")?,
-            });
+            variants
+                .entry(r.try_get("version_id")?)
+                .or_default()
+                .push(VariantSummary {
+                    name: r.try_get("name")?,
+                    assigned: r.try_get("assigned")?,
+                    converted: r.try_get("converted")?,
+                });
         }
         let mut decisions: HashMap<i64, (String, Millis, f64)> = HashMap::new();
         for r in &decision_rows {
             decisions.insert(
                 r.try_get("version_id")?,
-                (r.try_get("winner")?, r.try_get("decided_at")?, r.try_get("p_value")?),
+                (
+                    r.try_get("winner")?,
+                    r.try_get("decided_at")?,
+                    r.try_get("p_value")?,
+                ),
             );
         }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let status: VersionStatus = r.try_get::<String, _>("status")?.parse().map_err(Error::Invalid)?;
+            let status: VersionStatus = r
+                .try_get::<String, _>("status")?
+                .parse()
+                .map_err(Error::Invalid)?;
             if !all && status == VersionStatus::Draft {
                 continue;
             }
@@ -223,7 +233,12 @@ impl Store {
                     },
                 }
             });
-            let mut actions: Vec<String> = def.steps.iter().flat_map(|s| s.actions()).map(str::to_string).collect();
+            let mut actions: Vec<String> = def
+                .steps
+                .iter()
+                .flat_map(|s| s.actions())
+                .map(str::to_string)
+                .collect();
             actions.dedup();
             out.push(VersionSummary {
                 journey: r.try_get("journey")?,
@@ -313,8 +328,12 @@ impl Store {
 
     /// Every version of a journey in detail (newest first).
     pub async fn detail(&self, journey: &str) -> Result<Vec<VersionDetail>> {
-        let summaries: Vec<VersionSummary> =
-            self.list(true).await?.into_iter().filter(|s| s.journey == journey).collect();
+        let summaries: Vec<VersionSummary> = self
+            .list(true)
+            .await?
+            .into_iter()
+            .filter(|s| s.journey == journey)
+            .collect();
         if summaries.is_empty() {
             return Err(Error::Invalid(format!("unknown journey {journey:?}")));
         }
@@ -325,7 +344,9 @@ impl Store {
         let infos = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
         let mut out = Vec::new();
         for summary in summaries {
-            let Some(info) = infos.iter().find(|i| i.number == summary.version) else { continue };
+            let Some(info) = infos.iter().find(|i| i.number == summary.version) else {
+                continue;
+            };
             let waiting = if info.status == VersionStatus::Stopped {
                 Vec::new()
             } else {
@@ -360,11 +381,21 @@ impl Store {
             .await?;
             let exit_reasons = reasons
                 .iter()
-                .map(|r| Ok((r.try_get::<Option<String>, _>("exit_reason")?.unwrap_or_default(), r.try_get("n")?)))
+                .map(|r| {
+                    Ok((
+                        r.try_get::<Option<String>, _>("exit_reason")?
+                            .unwrap_or_default(),
+                        r.try_get("n")?,
+                    ))
+                })
                 .collect::<Result<Vec<_>>>()?;
-            out.push(VersionDetail { summary, steps, exit_reasons });
+            out.push(VersionDetail {
+                summary,
+                steps,
+                exit_reasons,
+            });
         }
-        out.sort_by(|a, b| b.summary.version.cmp(&a.summary.version));
+        out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));
         Ok(out)
     }
 
@@ -379,7 +410,11 @@ impl Store {
         let mut out = Vec::new();
         for v in &versions {
             let id: i64 = v.try_get("id")?;
-            let label = format!("{} v{}", v.try_get::<String, _>("journey")?, v.try_get::<i64, _>("number")?);
+            let label = format!(
+                "{} v{}",
+                v.try_get::<String, _>("journey")?,
+                v.try_get::<i64, _>("number")?
+            );
             let c = sqlx::query(
                 "SELECT COUNT(*) AS entered, \
                  COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS active, \
@@ -436,17 +471,28 @@ impl Store {
     }
 
     /// The counters as stored, in the shape of [`Store::recount`].
-    pub async fn stored_counts(&self) -> Result<Vec<(String, Counts, Messages, Vec<VariantSummary>)>> {
+    pub async fn stored_counts(
+        &self,
+    ) -> Result<Vec<(String, Counts, Messages, Vec<VariantSummary>)>> {
         let list = self.list(true).await?;
         let mut out: Vec<_> = list
             .into_iter()
             .map(|s| {
-                let mut vs: Vec<VariantSummary> = s
-                    .ab
-                    .map(|a| a.variants.into_iter().filter(|v| v.assigned > 0 || v.converted > 0).collect())
+                let mut vs: Vec<VariantSummary> =
+                    s.ab.map(|a| {
+                        a.variants
+                            .into_iter()
+                            .filter(|v| v.assigned > 0 || v.converted > 0)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 vs.sort_by(|a, b| a.name.cmp(&b.name));
-                (format!("{} v{}", s.journey, s.version), s.counts, s.messages, vs)
+                (
+                    format!("{} v{}", s.journey, s.version),
+                    s.counts,
+                    s.messages,
+                    vs,
+                )
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -462,11 +508,20 @@ impl Store {
         let mut diffs = Vec::new();
         for (r, s) in recount.iter().zip(stored.iter()) {
             if r != s {
-                diffs.push(format!("{}: counters {:?} vs rows {:?}", r.0, (&s.1, &s.2, &s.3), (&r.1, &r.2, &r.3)));
+                diffs.push(format!(
+                    "{}: counters {:?} vs rows {:?}",
+                    r.0,
+                    (&s.1, &s.2, &s.3),
+                    (&r.1, &r.2, &r.3)
+                ));
             }
         }
         if recount.len() != stored.len() {
-            diffs.push(format!("{} versions counted, {} stored", recount.len(), stored.len()));
+            diffs.push(format!(
+                "{} versions counted, {} stored",
+                recount.len(),
+                stored.len()
+            ));
         }
         Ok(diffs)
     }

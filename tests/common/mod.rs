@@ -19,9 +19,22 @@ fn unique(name: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let clean: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let clean: String = clean.chars().take(30).collect();
-    format!("t_{clean}_{}_{}_{nanos}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t_{clean}_{}_{}_{nanos}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A store under test, with what it takes to remove it afterwards.
@@ -41,8 +54,10 @@ enum Cleanup {
 impl TestStore {
     pub async fn close(self) {
         self.store.close().await;
-        if let Cleanup::PgSchema { admin_url, schema } = &self.cleanup {
-            if let Ok(pool) = sqlx::PgPool::connect(admin_url).await {
+        if let Cleanup::PgSchema { admin_url, schema } = &self.cleanup
+            && let Ok(pool) = sqlx::PgPool::connect(admin_url).await
+        {
+            {
                 let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
                 let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
                 pool.close().await;
@@ -55,15 +70,25 @@ pub async fn sqlite(name: &str) -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(format!("{}.db", unique(name)));
     let url = format!("sqlite://{}", path.display());
-    let store = Store::connect(&Location::parse(&url).unwrap()).await.expect("open sqlite");
-    TestStore { store, url, backend: "sqlite", cleanup: Cleanup::None, _dir: Some(dir) }
+    let store = Store::connect(&Location::parse(&url).unwrap())
+        .await
+        .expect("open sqlite");
+    TestStore {
+        store,
+        url,
+        backend: "sqlite",
+        cleanup: Cleanup::None,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh schema on the test PostgreSQL server, or `None` (said loudly)
 /// when the environment does not name one.
 pub async fn postgres(name: &str) -> Option<TestStore> {
     let Ok(admin_url) = std::env::var(PG_ENV) else {
-        eprintln!("!!! PostgreSQL SKIPPED for {name}: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test)");
+        eprintln!(
+            "!!! PostgreSQL SKIPPED for {name}: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
         return None;
     };
     let schema = unique(name);
@@ -71,12 +96,23 @@ pub async fn postgres(name: &str) -> Option<TestStore> {
         .await
         .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
     let sql = format!("CREATE SCHEMA \"{schema}\"");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.expect("create schema");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .expect("create schema");
     pool.close().await;
     let sep = if admin_url.contains('?') { '&' } else { '?' };
     let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::connect(&Location::parse(&url).unwrap()).await.expect("open postgres");
-    Some(TestStore { store, url, backend: "postgres", cleanup: Cleanup::PgSchema { admin_url, schema }, _dir: None })
+    let store = Store::connect(&Location::parse(&url).unwrap())
+        .await
+        .expect("open postgres");
+    Some(TestStore {
+        store,
+        url,
+        backend: "postgres",
+        cleanup: Cleanup::PgSchema { admin_url, schema },
+        _dir: None,
+    })
 }
 
 /// Declares one test per backend: `name::sqlite` and `name::postgres`.
@@ -110,7 +146,11 @@ macro_rules! both_backends {
 
 pub async fn assert_counters_exact(store: &Store) {
     let diffs = store.verify_counters().await.expect("recount");
-    assert!(diffs.is_empty(), "counters differ from a recount of the rows:\n{}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "counters differ from a recount of the rows:\n{}",
+        diffs.join("\n")
+    );
 }
 
 pub fn t(s: &str) -> Millis {
@@ -131,15 +171,33 @@ pub fn bob() -> Actor {
 }
 
 pub fn enter(journey: &str, profile: &str, at: Millis) -> TimedEvent {
-    TimedEvent { event: Event::Enter { journey: journey.into(), profile: profile.into() }, at }
+    TimedEvent {
+        event: Event::Enter {
+            journey: journey.into(),
+            profile: profile.into(),
+        },
+        at,
+    }
 }
 
 pub fn goal(profile: &str, name: &str, at: Millis) -> TimedEvent {
-    TimedEvent { event: Event::Goal { profile: profile.into(), name: name.into() }, at }
+    TimedEvent {
+        event: Event::Goal {
+            profile: profile.into(),
+            name: name.into(),
+        },
+        at,
+    }
 }
 
 pub fn segment(profile: &str, segment: &str, at: Millis) -> TimedEvent {
-    TimedEvent { event: Event::Segment { profile: profile.into(), segment: segment.into() }, at }
+    TimedEvent {
+        event: Event::Segment {
+            profile: profile.into(),
+            segment: segment.into(),
+        },
+        at,
+    }
 }
 
 pub fn def(toml: &str) -> Definition {
@@ -173,10 +231,17 @@ action = "sms"
 
 pub async fn publish(store: &Store, d: &Definition, now: Millis) {
     store.apply(d, &alice(), now).await.expect("apply");
-    store.publish(&d.name, &alice(), now).await.expect("publish");
+    store
+        .publish(&d.name, &alice(), now)
+        .await
+        .expect("publish");
 }
 
-pub async fn summary(store: &Store, journey: &str, version: i64) -> journeyctl::store::VersionSummary {
+pub async fn summary(
+    store: &Store,
+    journey: &str,
+    version: i64,
+) -> journeyctl::store::VersionSummary {
     store
         .list(true)
         .await

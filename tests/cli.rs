@@ -1,0 +1,420 @@
+//! The binary as scripts and runbooks use it: exit codes, one-line errors,
+//! JSON fields, and the README's worked example run as written.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::PG_ENV;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_journeyctl")
+}
+
+fn run(dir: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env("USER", "carol")
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn journeyctl");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const SAMPLE: &str = include_str!("data/spring-sale.toml");
+
+/// Every store URL to run the CLI against: a SQLite file, and a PostgreSQL
+/// schema when the test server is configured.
+async fn stores(name: &str) -> Vec<common::TestStore> {
+    let mut out = vec![common::sqlite(name).await];
+    if let Some(pg) = common::postgres(name).await {
+        out.push(pg);
+    }
+    if std::env::var(PG_ENV).is_err() {
+        eprintln!("!!! PostgreSQL SKIPPED for the CLI test {name}");
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_worked_example_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- worked-example:start -->")
+        .expect("README has the worked example");
+    let end = readme.find("<!-- worked-example:end -->").unwrap();
+    let block = &readme[start..end];
+    let script: String = block
+        .split("```sh\n")
+        .skip(1)
+        .map(|part| part.split("```").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        script.contains("journeyctl stop"),
+        "the example stops a journey"
+    );
+    for ts in stores("readme").await {
+        let dir = tempfile::tempdir().unwrap();
+        let bin_dir = Path::new(bin()).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = Command::new("bash")
+            .arg("-euo")
+            .arg("pipefail")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir.path())
+            .env("PATH", path)
+            .env("DATABASE_URL", &ts.url)
+            .env("USER", "carol")
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(
+            out.status.success(),
+            "[{}] worked example failed:\n{stdout}\n{stderr}",
+            ts.backend
+        );
+        assert!(
+            stdout.contains("\"action\": \"stop\""),
+            "[{}] {stdout}",
+            ts.backend
+        );
+        assert!(
+            stdout.contains("\"actor\": \"carol\""),
+            "[{}] {stdout}",
+            ts.backend
+        );
+        ts.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_event_lines_are_reported_and_skipped_and_good_lines_applied() {
+    for ts in stores("badlines").await {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
+        let o = run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+        assert!(o.status.success(), "{:?}", text(&o));
+        let events = [
+            r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+            "this is not json",
+            r#"{"type":"enter","journey":"spring-sale","profile":"p-2","at":"2026-11-21T10:00:00Z"}"#,
+            r#"{"type":"teleport","profile":"p-1"}"#,
+            "",
+            r#"{"type":"enter","journey":"spring-sale","at":"2026-11-21T10:00:00Z"}"#,
+            r#"{"type":"event","profile":"p-1","name":"purchase","at":"yesterday"}"#,
+            r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+            r#"{"type":"enter","journey":"spring-sale","profile":"p-3","at":"2026-12-02T10:00:00Z"}"#,
+            r#"{"type":"segment","profile":"p-2","segment":"suppressed"}"#,
+        ]
+        .join("\n");
+        let o = run(
+            dir.path(),
+            &ts.url,
+            &["ingest", "-", "--json"],
+            Some(&events),
+        );
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{stdout}{stderr}");
+        for line in ["line 2:", "line 4:", "line 6:", "line 7:"] {
+            assert!(stderr.contains(line), "{line} missing in {stderr}");
+        }
+        assert_eq!(stderr.lines().count(), 4, "{stderr}");
+        let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(r["accepted"], 5);
+        assert_eq!(r["invalid"], 4);
+        assert_eq!(r["entered"], 2);
+        assert_eq!(r["exited"], 1);
+        assert_eq!(r["refused"]["already_entered"], 1);
+        assert_eq!(r["refused"]["entry_ended"], 1);
+        assert_eq!(r["errors"][0]["line"], 2);
+        let o = run(dir.path(), &ts.url, &["list", "--json"], None);
+        let list: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+        assert_eq!(list[0]["counts"]["entered"], 2);
+        assert_eq!(list[0]["counts"]["exited"], 1);
+        ts.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_and_audit_json_carry_the_contract_fields() {
+    for ts in stores("contract").await {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
+        run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+        let o = run(
+            dir.path(),
+            &ts.url,
+            &[
+                "--actor",
+                "dave",
+                "stop",
+                "spring-sale",
+                "--reason",
+                "bad list",
+                "--yes",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{:?}", text(&o));
+        let list: serde_json::Value =
+            serde_json::from_str(&text(&run(dir.path(), &ts.url, &["list", "--json"], None)).0)
+                .unwrap();
+        let v = &list[0];
+        for key in [
+            "journey",
+            "version",
+            "status",
+            "entry_open",
+            "entry_end_at",
+            "counts",
+            "conversion_rate",
+            "messages",
+            "ab",
+        ] {
+            assert!(v.get(key).is_some(), "list --json lacks {key}: {v}");
+        }
+        for key in [
+            "entered",
+            "active",
+            "completed",
+            "exited",
+            "stopped",
+            "converted",
+        ] {
+            assert!(v["counts"].get(key).is_some(), "counts lacks {key}");
+        }
+        for key in ["pending", "sent", "cancelled"] {
+            assert!(v["messages"].get(key).is_some(), "messages lacks {key}");
+        }
+        for key in [
+            "test",
+            "variants",
+            "verdict",
+            "winner",
+            "p_value",
+            "decided_at",
+        ] {
+            assert!(v["ab"].get(key).is_some(), "ab lacks {key}");
+        }
+        assert_eq!(v["status"], "stopped");
+        assert_eq!(v["conversion_rate"], serde_json::Value::Null);
+        assert_eq!(v["entry_end_at"], "2026-12-01T00:00:00Z");
+        let audit: serde_json::Value =
+            serde_json::from_str(&text(&run(dir.path(), &ts.url, &["audit", "--json"], None)).0)
+                .unwrap();
+        let a = &audit[0];
+        for key in [
+            "at",
+            "actor",
+            "host",
+            "action",
+            "journey",
+            "version",
+            "from",
+            "to",
+            "reason",
+            "affected_active",
+        ] {
+            assert!(a.get(key).is_some(), "audit --json lacks {key}: {a}");
+        }
+        assert_eq!(a["actor"], "dave");
+        assert_eq!(a["action"], "stop");
+        assert_eq!(a["from"], "live");
+        assert_eq!(a["to"], "stopped");
+        assert_eq!(a["reason"], "bad list");
+        assert_eq!(audit[1]["action"], "publish");
+        assert_eq!(audit[1]["actor"], "carol");
+        ts.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
+    let ts = common::sqlite("refusals").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    std::fs::write(
+        d.join("bad.toml"),
+        "name = \"x\"\n[[steps]]\nkind = \"message\"\nactoin = \"email\"\n",
+    )
+    .unwrap();
+    let one_line = |o: &Output, code: i32, want: &str| {
+        let (_, err) = text(o);
+        assert_eq!(o.status.code(), Some(code), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+        assert!(err.contains(want), "{want:?} not in {err}");
+    };
+    one_line(
+        &run(d, &ts.url, &["apply", "missing.toml"], None),
+        1,
+        "cannot read missing.toml",
+    );
+    one_line(
+        &run(d, &ts.url, &["apply", "bad.toml"], None),
+        1,
+        "line 2, column 1: unknown field `actoin`",
+    );
+    one_line(
+        &run(d, &ts.url, &["finish", "nope", "--yes"], None),
+        1,
+        "unknown journey \"nope\"",
+    );
+    one_line(
+        &run(d, "mysql://x/y", &["list"], None),
+        1,
+        "unsupported database URL scheme",
+    );
+    one_line(
+        &run(d, "postgres://nobody@127.0.0.1:1/none", &["list"], None),
+        1,
+        "cannot open the store",
+    );
+    assert!(
+        run(d, &ts.url, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    // No terminal and no --yes: refused, nothing changed.
+    one_line(
+        &run(d, &ts.url, &["stop", "spring-sale"], None),
+        3,
+        "needs --yes",
+    );
+    // A typed name that does not match: refused, nothing changed.
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &[
+                "finish",
+                "spring-sale",
+                "--version",
+                "1",
+                "--yes",
+                "--read-only",
+            ],
+            None,
+        ),
+        1,
+        "read-only",
+    );
+    let o = run(d, &ts.url, &["list", "--json"], None);
+    assert!(text(&o).0.contains("\"status\": \"live\""));
+    assert!(
+        run(d, &ts.url, &["stop", "spring-sale", "--yes"], None)
+            .status
+            .success()
+    );
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &["stop", "spring-sale", "--version", "1", "--yes"],
+            None,
+        ),
+        3,
+        "already stopped (stopped by carol on ",
+    );
+    one_line(
+        &run(d, &ts.url, &["tick", "--now", "soon"], None),
+        1,
+        "--now",
+    );
+    // Read-only still reads.
+    assert!(
+        run(d, &ts.url, &["--read-only", "list"], None)
+            .status
+            .success()
+    );
+    ts.close().await;
+}
+
+#[test]
+fn verdict_calculator_figures_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        "unused.db",
+        &[
+            "verdict",
+            "--arm",
+            "A=1000/20000",
+            "--arm",
+            "B=1200/20000",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(v["verdict"], "winner");
+    assert_eq!(v["winner"], "B");
+    let p = &v["pairs"][0];
+    assert_eq!((p["a"].as_str(), p["b"].as_str()), (Some("A"), Some("B")));
+    assert!((p["p_value"].as_f64().unwrap() - 6.16073e-4).abs() < 1e-9);
+    assert!((p["cs_lower"].as_f64().unwrap() - 0.0026787).abs() < 5e-8);
+    assert!((p["cs_upper"].as_f64().unwrap() - 0.0173213).abs() < 5e-8);
+    let o = run(
+        dir.path(),
+        "unused.db",
+        &["verdict", "--arm", "A=0/500", "--arm", "B=0/500", "--json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(v["pairs"][0]["p_value"], 1.0);
+    assert_eq!(v["pairs"][0]["cs_lower"], serde_json::Value::Null);
+    for (args, want) in [
+        (
+            vec!["verdict", "--arm", "A=60/50", "--arm", "B=1/50"],
+            "more than",
+        ),
+        (vec!["verdict", "--arm", "A=6/50"], "at least two"),
+        (
+            vec!["verdict", "--arm", "A6/50", "--arm", "B=1/2"],
+            "NAME=CONVERSIONS/PARTICIPANTS",
+        ),
+    ] {
+        let o = run(dir.path(), "unused.db", &args, None);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o).1.contains(want), "{:?}", text(&o));
+    }
+    assert!(
+        !dir.path().join("unused.db").exists(),
+        "verdict must not touch a store"
+    );
+}
