@@ -1,13 +1,149 @@
-//! The console.
-use crate::store::{Actor, Store};
+//! The console: state and update (`app`), the confirmation pane
+//! (`confirm`), drawing (`view`), and the runtime that owns the terminal,
+//! the data task and the one executor of confirmed actions.
+
+pub mod app;
+pub mod confirm;
+pub mod fetch;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use ratatui::crossterm::{execute, queue};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, mpsc, watch};
+
+use app::{App, Context, Effect, Msg};
+use theme::Theme;
+
+use crate::domain::time::now_millis;
+use crate::store::{Actor, Store};
+
+/// Why the console loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+    TerminalGone,
+}
+
 pub async fn run_console(
-    _store: Store,
-    _actor: Actor,
-    _read_only: bool,
-    _refresh: Duration,
-    _demo: Option<String>,
+    store: Store,
+    actor: Actor,
+    read_only: bool,
+    refresh: Duration,
+    banner: Option<String>,
 ) -> anyhow::Result<()> {
-    anyhow::bail!("the console is not built yet")
+    let ctx = Context {
+        store: store.location().display(),
+        operator: format!("{}@{}", actor.name, actor.host),
+        read_only,
+        banner,
+        refresh_secs: refresh.as_secs(),
+    };
+    let mut guard = terminal::TerminalGuard::enter()?;
+    let exit = event_loop(&mut guard.terminal, store, actor, ctx, refresh).await;
+    drop(guard);
+    match exit {
+        Ok(Exit::Signal(name)) => {
+            tracing::info!("console closed by {name}");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn event_loop(
+    term: &mut terminal::Term,
+    store: Store,
+    actor: Actor,
+    ctx: Context,
+    refresh: Duration,
+) -> anyhow::Result<Exit> {
+    let theme = Theme::from_env();
+    let mut app = App::new(ctx, now_millis());
+    let (tx, mut rx) = mpsc::channel::<Msg>(32);
+    let (want_tx, want_rx) = watch::channel(app.want());
+    let kick = Arc::new(Notify::new());
+    let fetcher = fetch::spawn(store.clone(), refresh, want_rx, kick.clone(), tx.clone());
+    let mut events = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let exit = loop {
+        if app.dirty {
+            draw(term, &app, &theme)?;
+            app.dirty = false;
+        }
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.update(Msg::Key(key)),
+                Some(Ok(Event::Resize(_, _))) => {
+                    term.autoresize()?;
+                    app.update(Msg::Resize);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break Exit::TerminalGone,
+            },
+            Some(msg) = rx.recv() => app.update(msg),
+            _ = clock.tick() => app.update(Msg::Clock(now_millis())),
+            _ = hup.recv() => break Exit::Signal("SIGHUP"),
+            _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
+            _ = int.recv() => break Exit::Signal("SIGINT"),
+        }
+        let mut quit = false;
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Quit => quit = true,
+                Effect::Refresh => kick.notify_one(),
+                Effect::Execute(action) => {
+                    // The one executor: the same library call as the CLI.
+                    let store = store.clone();
+                    let actor = actor.clone();
+                    let tx = tx.clone();
+                    tracing::info!("executing confirmed action: {}", action.describe());
+                    tokio::spawn(async move {
+                        let result = store.execute(&action, &actor, now_millis()).await;
+                        match &result {
+                            Ok(o) => tracing::info!("{}", o.summary()),
+                            Err(e) => tracing::warn!("refused: {e}"),
+                        }
+                        let _ = tx.send(Msg::ActionDone(result.map_err(|e| e.to_string()))).await;
+                    });
+                }
+            }
+        }
+        want_tx.send_if_modified(|w| {
+            let next = app.want();
+            if *w != next {
+                *w = next;
+                true
+            } else {
+                false
+            }
+        });
+        if quit {
+            break Exit::Quit;
+        }
+    };
+    fetcher.abort();
+    Ok(exit)
+}
+
+/// One frame, wrapped in a synchronized update so the terminal shows it
+/// whole; the buffered writer sends it in one write.
+fn draw(term: &mut terminal::Term, app: &App, theme: &Theme) -> anyhow::Result<()> {
+    use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    term.draw(|f| view::draw(f, app, theme))?;
+    execute!(term.backend_mut(), EndSynchronizedUpdate)?;
+    Ok(())
 }

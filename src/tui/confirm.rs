@@ -1,0 +1,177 @@
+//! The confirmation pane: the only way from a key to a finish or stop.
+//! It starts on Cancel; a stop needs the journey's name typed exactly and
+//! Enter; a finish needs `y` or Enter on the confirm button.
+
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use crate::domain::EndKind;
+use crate::domain::time::Millis;
+use crate::store::{Impact, OperatorAction, Outcome, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Cancel,
+    Name,
+    Reason,
+    Confirm,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaneState {
+    /// The operator is reading and typing.
+    Editing,
+    /// Confirmed; the executor is running it.
+    Working,
+    Done(Outcome),
+    /// Refused by the store or by the console (with why). Stays until closed.
+    Refused(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfirmPane {
+    pub action: OperatorAction,
+    /// What must be typed to confirm a stop.
+    pub expected_name: String,
+    pub name: Input,
+    pub reason: Input,
+    pub focus: Focus,
+    /// The impact now, refreshed while the pane is open.
+    pub impact: Option<Result<Impact, String>>,
+    pub impact_at: Option<Millis>,
+    pub state: PaneState,
+    /// A hint after a confirm attempt that was not accepted.
+    pub hint: Option<String>,
+}
+
+/// What a key did to the pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaneReply {
+    Nothing,
+    Close,
+    Confirmed(OperatorAction),
+}
+
+impl ConfirmPane {
+    pub fn new(action: OperatorAction) -> ConfirmPane {
+        let expected_name = match &action.target {
+            Target::Version { journey, .. } | Target::AllVersions { journey } => journey.clone(),
+            Target::UsesAction { action } => action.clone(),
+        };
+        ConfirmPane {
+            action,
+            expected_name,
+            name: Input::default(),
+            reason: Input::default(),
+            focus: Focus::Cancel,
+            impact: None,
+            impact_at: None,
+            state: PaneState::Editing,
+            hint: None,
+        }
+    }
+
+    pub fn is_stop(&self) -> bool {
+        self.action.kind == EndKind::Stop
+    }
+
+    fn order(&self) -> &'static [Focus] {
+        if self.is_stop() {
+            &[Focus::Cancel, Focus::Name, Focus::Reason, Focus::Confirm]
+        } else {
+            &[Focus::Cancel, Focus::Reason, Focus::Confirm]
+        }
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let order = self.order();
+        let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        self.focus = order[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+    }
+
+    pub fn name_matches(&self) -> bool {
+        self.name.value() == self.expected_name
+    }
+
+    /// Confirms when the pane's rule allows it; otherwise says why not.
+    fn try_confirm(&mut self, blocked: Option<&str>) -> PaneReply {
+        if self.is_stop() && !self.name_matches() {
+            self.focus = Focus::Name;
+            self.hint = Some(format!("type {} exactly to confirm the stop", self.expected_name));
+            return PaneReply::Nothing;
+        }
+        if let Some(why) = blocked {
+            self.state = PaneState::Refused(why.to_string());
+            return PaneReply::Nothing;
+        }
+        let mut action = self.action.clone();
+        let reason = self.reason.value().trim().to_string();
+        action.reason = (!reason.is_empty()).then_some(reason);
+        self.state = PaneState::Working;
+        self.hint = None;
+        PaneReply::Confirmed(action)
+    }
+
+    /// Handles a key. `blocked` is why the console cannot act now (store
+    /// unreachable), checked at the moment of confirming.
+    pub fn on_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
+        match &self.state {
+            PaneState::Working => {
+                return PaneReply::Nothing;
+            }
+            PaneState::Done(_) | PaneState::Refused(_) => {
+                return match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => PaneReply::Close,
+                    _ => PaneReply::Nothing,
+                };
+            }
+            PaneState::Editing => {}
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return PaneReply::Close,
+            KeyCode::Char('c') if ctrl => return PaneReply::Close,
+            KeyCode::Tab => {
+                self.move_focus(true);
+                return PaneReply::Nothing;
+            }
+            KeyCode::BackTab => {
+                self.move_focus(false);
+                return PaneReply::Nothing;
+            }
+            _ => {}
+        }
+        match self.focus {
+            Focus::Cancel | Focus::Confirm => match key.code {
+                KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+                    self.focus = if self.focus == Focus::Cancel { Focus::Confirm } else { Focus::Cancel };
+                    PaneReply::Nothing
+                }
+                KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
+                KeyCode::Enter => self.try_confirm(blocked),
+                KeyCode::Char('y') | KeyCode::Char('Y') if !self.is_stop() => self.try_confirm(blocked),
+                KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
+                _ => PaneReply::Nothing,
+            },
+            Focus::Name | Focus::Reason => {
+                if key.code == KeyCode::Enter {
+                    // Enter in the name field is the stop's confirmation;
+                    // Enter after a reason only moves on to the button.
+                    if self.focus == Focus::Name {
+                        return self.try_confirm(blocked);
+                    }
+                    self.focus = Focus::Confirm;
+                    return PaneReply::Nothing;
+                }
+                let input = if self.focus == Focus::Name { &mut self.name } else { &mut self.reason };
+                input.handle_event(&Event::Key(key));
+                if self.focus == Focus::Name {
+                    self.hint = None;
+                }
+                PaneReply::Nothing
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Owning the operator's terminal: raw mode and the alternate screen in,
+//! and always out again — on return, on error, on panic and on signals.
+
+use std::io::{BufWriter, Stdout, Write};
+use std::sync::Once;
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::{cursor, execute, terminal};
+
+pub type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Restores the terminal when dropped.
+pub struct TerminalGuard {
+    pub terminal: Term,
+}
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Leaves raw mode and the alternate screen; errors are ignored (after a
+/// hang-up there is no terminal left to restore).
+pub fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(out, terminal::EndSynchronizedUpdate, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = out.flush();
+}
+
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            restore();
+            let msg = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            tracing::error!("panic{place}: {msg}");
+            eprintln!("journeyctl stopped on an internal error{place}: {msg}");
+            eprintln!("Nothing was changed by it. The log is at {}", crate::logging::log_path().display());
+        }));
+    });
+}
+
+impl TerminalGuard {
+    pub fn enter() -> std::io::Result<TerminalGuard> {
+        install_panic_hook();
+        terminal::enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(e);
+        }
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
+        let terminal = match Terminal::new(backend) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(std::io::Error::other(e.to_string()));
+            }
+        };
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
