@@ -9,7 +9,9 @@ use tui_input::backend::crossterm::EventHandler;
 use super::confirm::{ConfirmPane, PaneReply, PaneState};
 use crate::domain::time::Millis;
 use crate::domain::{EndKind, VersionStatus};
-use crate::store::{AuditEntry, Impact, OperatorAction, Outcome, Target, VersionDetail, VersionSummary};
+use crate::store::{
+    AuditEntry, Impact, OperatorAction, Outcome, Target, VersionDetail, VersionSummary,
+};
 
 /// Facts about this session shown in the header.
 #[derive(Debug, Clone)]
@@ -193,14 +195,24 @@ impl App {
     /// Why actions are refused right now, if they are.
     pub fn blocked(&self) -> Option<String> {
         if self.ctx.read_only {
-            return Some("read-only: this console was started with --read-only; it cannot finish or stop".into());
+            return Some(
+                "read-only: this console was started with --read-only; it cannot finish or stop"
+                    .into(),
+            );
         }
         if let Some(err) = &self.stale {
             let age = self
                 .last_ok
-                .map(|t| format!("; data shown is from {}", crate::domain::time::ago(self.now, t)))
+                .map(|t| {
+                    format!(
+                        "; data shown is from {}",
+                        crate::domain::time::ago(self.now, t)
+                    )
+                })
                 .unwrap_or_default();
-            return Some(format!("the store is unreachable, so no action can run now ({err}){age}"));
+            return Some(format!(
+                "the store is unreachable, so no action can run now ({err}){age}"
+            ));
         }
         if !self.loaded {
             return Some("no data yet: wait for the first refresh".into());
@@ -236,7 +248,11 @@ impl App {
                     .total_cmp(&a.conversion_rate.unwrap_or(-1.0)),
                 SortKey::LastActivity => b.last_activity_ms.cmp(&a.last_activity_ms),
             };
-            let primary = if self.sort_desc { primary.reverse() } else { primary };
+            let primary = if self.sort_desc {
+                primary.reverse()
+            } else {
+                primary
+            };
             primary
                 .then_with(|| a.journey.cmp(&b.journey))
                 .then_with(|| b.version.cmp(&a.version))
@@ -246,7 +262,9 @@ impl App {
 
     pub fn selected_version(&self) -> Option<&VersionSummary> {
         let visible = self.visible();
-        visible.get(self.selected.min(visible.len().saturating_sub(1))).copied()
+        visible
+            .get(self.selected.min(visible.len().saturating_sub(1)))
+            .copied()
     }
 
     /// The version an action key acts on: the main list's selection, or the
@@ -258,7 +276,9 @@ impl App {
                 let d = detail.versions.get(self.detail_selected)?;
                 Some((detail.journey.clone(), d.summary.version, d.summary.status))
             }
-            _ => self.selected_version().map(|v| (v.journey.clone(), v.version, v.status)),
+            _ => self
+                .selected_version()
+                .map(|v| (v.journey.clone(), v.version, v.status)),
         }
     }
 
@@ -291,33 +311,42 @@ impl App {
     }
 
     fn on_data(&mut self, s: Snapshot) {
-        let keep = self.selected_version().map(|v| (v.journey.clone(), v.version));
+        let keep = self
+            .selected_version()
+            .map(|v| (v.journey.clone(), v.version));
         self.versions = s.versions;
         self.stale = None;
         self.loaded = true;
         self.last_ok = Some(s.fetched_at);
         self.now = self.now.max(s.fetched_at);
-        if let Some((j, n)) = keep {
-            if let Some(i) = self.visible().iter().position(|v| v.journey == j && v.version == n) {
-                self.selected = i;
-            }
+        if let Some((j, n)) = keep
+            && let Some(i) = self
+                .visible()
+                .iter()
+                .position(|v| v.journey == j && v.version == n)
+        {
+            self.selected = i;
         }
         self.clamp_selection();
-        if let Some(detail) = s.detail {
-            if self.view == View::Detail && self.detail_journey().as_deref() == Some(detail.journey.as_str()) {
-                self.detail_selected = self.detail_selected.min(detail.versions.len().saturating_sub(1));
-                self.detail = Some(detail);
-            }
+        if let Some(detail) = s.detail
+            && self.view == View::Detail
+            && self.detail_journey().as_deref() == Some(detail.journey.as_str())
+        {
+            self.detail_selected = self
+                .detail_selected
+                .min(detail.versions.len().saturating_sub(1));
+            self.detail = Some(detail);
         }
         if let Some(audit) = s.audit {
             self.audit = audit;
             self.audit_offset = self.audit_offset.min(self.audit.len().saturating_sub(1));
         }
-        if let (Some((action, impact)), Some(pane)) = (s.impact, self.pane.as_mut()) {
-            if pane.action == action && pane.state == PaneState::Editing {
-                pane.impact = Some(impact);
-                pane.impact_at = Some(s.fetched_at);
-            }
+        if let (Some((action, impact)), Some(pane)) = (s.impact, self.pane.as_mut())
+            && pane.action == action
+            && pane.state == PaneState::Editing
+        {
+            pane.impact = Some(impact);
+            pane.impact_at = Some(s.fetched_at);
         }
     }
 
@@ -334,7 +363,9 @@ impl App {
         }
         if self.pane.is_some() {
             let blocked = self.blocked();
-            let Some(pane) = self.pane.as_mut() else { return };
+            let Some(pane) = self.pane.as_mut() else {
+                return;
+            };
             match pane.on_key(key, blocked.as_deref()) {
                 PaneReply::Nothing => {}
                 PaneReply::Close => {
@@ -389,7 +420,10 @@ impl App {
             KeyCode::End | KeyCode::Char('G') => self.move_by(1_000_000),
             KeyCode::Enter if self.view == View::Main => {
                 if let Some(v) = self.selected_version() {
-                    self.detail = Some(DetailData { journey: v.journey.clone(), ..Default::default() });
+                    self.detail = Some(DetailData {
+                        journey: v.journey.clone(),
+                        ..Default::default()
+                    });
                     self.detail_selected = 0;
                     self.view = View::Detail;
                     self.effects.push(Effect::Refresh);
@@ -431,11 +465,13 @@ impl App {
             }
             View::Detail => {
                 let n = self.detail.as_ref().map_or(0, |d| d.versions.len()) as i64;
-                self.detail_selected = (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+                self.detail_selected =
+                    (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }
             View::Audit => {
                 let n = self.audit.len() as i64;
-                self.audit_offset = (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+                self.audit_offset =
+                    (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }
         }
     }
@@ -446,7 +482,8 @@ impl App {
         }
         if self.ctx.read_only {
             self.notice = Some(
-                "read-only: this console was started with --read-only; f, s and S do nothing".into(),
+                "read-only: this console was started with --read-only; f, s and S do nothing"
+                    .into(),
             );
             return;
         }
@@ -454,18 +491,26 @@ impl App {
             self.notice = Some("nothing selected".into());
             return;
         };
-        if !all_versions {
-            if let Some(why) = status.refusal(kind) {
-                self.notice = Some(format!("cannot {} {journey} v{version}: {why}", kind.verb()));
-                return;
-            }
+        if !all_versions && let Some(why) = status.refusal(kind) {
+            self.notice = Some(format!(
+                "cannot {} {journey} v{version}: {why}",
+                kind.verb()
+            ));
+            return;
         }
         let target = if all_versions {
             Target::AllVersions { journey }
         } else {
-            Target::Version { journey, version: Some(version) }
+            Target::Version {
+                journey,
+                version: Some(version),
+            }
         };
-        self.pane = Some(ConfirmPane::new(OperatorAction { kind, target, reason: None }));
+        self.pane = Some(ConfirmPane::new(OperatorAction {
+            kind,
+            target,
+            reason: None,
+        }));
         self.effects.push(Effect::Refresh);
     }
 }
@@ -475,4 +520,3 @@ impl App {
 pub fn running(v: &VersionSummary) -> bool {
     v.status == VersionStatus::Live || (v.status == VersionStatus::Finished && v.counts.active > 0)
 }
-

@@ -88,7 +88,11 @@ impl ConfirmPane {
         let order = self.order();
         let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = order.len();
-        self.focus = order[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.focus = order[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
     }
 
     pub fn name_matches(&self) -> bool {
@@ -99,7 +103,10 @@ impl ConfirmPane {
     fn try_confirm(&mut self, blocked: Option<&str>) -> PaneReply {
         if self.is_stop() && !self.name_matches() {
             self.focus = Focus::Name;
-            self.hint = Some(format!("type {} exactly to confirm the stop", self.expected_name));
+            self.hint = Some(format!(
+                "type {} exactly to confirm the stop",
+                self.expected_name
+            ));
             return PaneReply::Nothing;
         }
         if let Some(why) = blocked {
@@ -123,7 +130,9 @@ impl ConfirmPane {
             }
             PaneState::Done(_) | PaneState::Refused(_) => {
                 return match key.code {
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => PaneReply::Close,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => {
+                        PaneReply::Close
+                    }
                     _ => PaneReply::Nothing,
                 };
             }
@@ -146,12 +155,18 @@ impl ConfirmPane {
         match self.focus {
             Focus::Cancel | Focus::Confirm => match key.code {
                 KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
-                    self.focus = if self.focus == Focus::Cancel { Focus::Confirm } else { Focus::Cancel };
+                    self.focus = if self.focus == Focus::Cancel {
+                        Focus::Confirm
+                    } else {
+                        Focus::Cancel
+                    };
                     PaneReply::Nothing
                 }
                 KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
                 KeyCode::Enter => self.try_confirm(blocked),
-                KeyCode::Char('y') | KeyCode::Char('Y') if !self.is_stop() => self.try_confirm(blocked),
+                KeyCode::Char('y') | KeyCode::Char('Y') if !self.is_stop() => {
+                    self.try_confirm(blocked)
+                }
                 KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
                 _ => PaneReply::Nothing,
             },
@@ -165,7 +180,11 @@ impl ConfirmPane {
                     self.focus = Focus::Confirm;
                     return PaneReply::Nothing;
                 }
-                let input = if self.focus == Focus::Name { &mut self.name } else { &mut self.reason };
+                let input = if self.focus == Focus::Name {
+                    &mut self.name
+                } else {
+                    &mut self.reason
+                };
                 input.handle_event(&Event::Key(key));
                 if self.focus == Focus::Name {
                     self.hint = None;

@@ -17,16 +17,32 @@ pub async fn fetch(store: &Store, want: &Want) -> Result<Snapshot, String> {
         Some(journey) => Some(DetailData {
             journey: journey.clone(),
             versions: store.detail(journey).await.map_err(|e| e.to_string())?,
-            audit: store.audit(Some(journey), 50).await.map_err(|e| e.to_string())?,
+            audit: store
+                .audit(Some(journey), 50)
+                .await
+                .map_err(|e| e.to_string())?,
         }),
         None => None,
     };
-    let audit = if want.audit { Some(store.audit(None, 1000).await.map_err(|e| e.to_string())?) } else { None };
+    let audit = if want.audit {
+        Some(store.audit(None, 1000).await.map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let impact = match &want.impact {
-        Some(action) => Some((action.clone(), store.preview(action).await.map_err(|e| e.to_string()))),
+        Some(action) => Some((
+            action.clone(),
+            store.preview(action).await.map_err(|e| e.to_string()),
+        )),
         None => None,
     };
-    Ok(Snapshot { versions, detail, audit, impact, fetched_at: now_millis() })
+    Ok(Snapshot {
+        versions,
+        detail,
+        audit,
+        impact,
+        fetched_at: now_millis(),
+    })
 }
 
 pub fn spawn(
@@ -61,7 +77,8 @@ pub fn spawn(
                         return;
                     }
                     // Retry soon, then back off, never slower than the refresh.
-                    Duration::from_millis(500u64 << failures.min(4)).min(refresh.max(Duration::from_secs(1)))
+                    Duration::from_millis(500u64 << failures.min(4))
+                        .min(refresh.max(Duration::from_secs(1)))
                 }
             };
             tokio::select! {

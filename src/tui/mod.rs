@@ -116,7 +116,9 @@ async fn event_loop(
                             Ok(o) => tracing::info!("{}", o.summary()),
                             Err(e) => tracing::warn!("refused: {e}"),
                         }
-                        let _ = tx.send(Msg::ActionDone(result.map_err(|e| e.to_string()))).await;
+                        let _ = tx
+                            .send(Msg::ActionDone(result.map_err(|e| e.to_string())))
+                            .await;
                     });
                 }
             }
@@ -146,4 +148,31 @@ fn draw(term: &mut terminal::Term, app: &App, theme: &Theme) -> anyhow::Result<(
     term.draw(|f| view::draw(f, app, theme))?;
     execute!(term.backend_mut(), EndSynchronizedUpdate)?;
     Ok(())
+}
+
+/// Renders the console state into an off-screen buffer: for tests and for
+/// the screenshots in `screenshots/`.
+pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = match ratatui::Terminal::new(backend) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    };
+    let _ = terminal.draw(|f| view::draw(f, app, theme));
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as plain text, one line a row, trailing spaces trimmed.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -22,7 +22,12 @@ static PANIC_HOOK: Once = Once::new();
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
     let mut out = std::io::stdout();
-    let _ = execute!(out, terminal::EndSynchronizedUpdate, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        out,
+        terminal::EndSynchronizedUpdate,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = out.flush();
 }
 
@@ -36,10 +41,16 @@ fn install_panic_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            let place = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
             tracing::error!("panic{place}: {msg}");
             eprintln!("journeyctl stopped on an internal error{place}: {msg}");
-            eprintln!("Nothing was changed by it. The log is at {}", crate::logging::log_path().display());
+            eprintln!(
+                "Nothing was changed by it. The log is at {}",
+                crate::logging::log_path().display()
+            );
         }));
     });
 }

@@ -13,7 +13,9 @@ pub struct Theme {
 
 impl Theme {
     pub fn from_env() -> Theme {
-        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+        Theme {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
     }
 
     fn pick(&self, s: Style) -> Style {
@@ -24,7 +26,11 @@ impl Theme {
         Style::default()
     }
     pub fn header(&self) -> Style {
-        self.pick(Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        )
     }
     pub fn dim(&self) -> Style {
         self.pick(Style::default().fg(Color::DarkGray))
@@ -39,7 +45,11 @@ impl Theme {
         self.pick(Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))
     }
     pub fn warn(&self) -> Style {
-        self.pick(Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        )
     }
     pub fn good(&self) -> Style {
         self.pick(Style::default().fg(Color::Green))
@@ -51,7 +61,9 @@ impl Theme {
     pub fn status(&self, v: &VersionSummary) -> Style {
         match v.status {
             VersionStatus::Live => self.good(),
-            VersionStatus::Finished if v.counts.active > 0 => self.pick(Style::default().fg(Color::Yellow)),
+            VersionStatus::Finished if v.counts.active > 0 => {
+                self.pick(Style::default().fg(Color::Yellow))
+            }
             VersionStatus::Finished => self.dim(),
             VersionStatus::Stopped => self.pick(Style::default().fg(Color::Red)),
             VersionStatus::Draft => self.pick(Style::default().fg(Color::Blue)),
@@ -63,7 +75,9 @@ impl Theme {
 pub fn status_text(v: &VersionSummary) -> String {
     match v.status {
         VersionStatus::Live => "● live".to_string(),
-        VersionStatus::Finished if v.counts.active > 0 => format!("◐ draining {}", thousands(v.counts.active)),
+        VersionStatus::Finished if v.counts.active > 0 => {
+            format!("◐ draining {}", thousands(v.counts.active))
+        }
         VersionStatus::Finished => "○ drained".to_string(),
         VersionStatus::Stopped => "■ stopped".to_string(),
         VersionStatus::Draft => "✎ draft".to_string(),
@@ -78,7 +92,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -27,7 +27,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     draw_header(frame, header, app, theme);
     if let Some(text) = &app.ctx.banner {
-        frame.render_widget(Paragraph::new(Line::styled(format!(" {text}"), theme.dim())), banner_area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {text}"), theme.dim())),
+            banner_area,
+        );
     }
     match app.view {
         View::Main => draw_main(frame, body, app, theme),
@@ -44,42 +47,71 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = vec![
+    // Freshness and READ-ONLY sit on the right and always show; the store
+    // and operator on the left give way on a narrow terminal.
+    let mut right = Vec::new();
+    if app.ctx.read_only {
+        right.push(Span::styled("READ-ONLY", theme.warn()));
+        right.push(Span::raw(" │ "));
+    }
+    match (&app.stale, app.last_ok) {
+        (Some(_), last) => {
+            let age = last.map_or("no data yet".to_string(), |t| {
+                format!("data {} old", ago(app.now, t).trim_end_matches(" ago"))
+            });
+            right.push(Span::styled(
+                format!("⚠ STALE {age}, store unreachable, retrying "),
+                theme.danger(),
+            ));
+        }
+        (None, Some(t)) => right.push(Span::styled(
+            format!("updated {} ", ago(app.now, t)),
+            theme.dim(),
+        )),
+        (None, None) => right.push(Span::styled("loading… ", theme.dim())),
+    }
+    let right = Line::from(right);
+    let right_w = (right.width() as u16).min(area.width);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+    let left = Line::from(vec![
         Span::styled(" journeyctl ", theme.header()),
         Span::raw("│ "),
         Span::raw(app.ctx.store.clone()),
         Span::raw(" │ operator "),
         Span::styled(app.ctx.operator.clone(), theme.title()),
-    ];
-    if app.ctx.read_only {
-        spans.push(Span::raw(" │ "));
-        spans.push(Span::styled("READ-ONLY", theme.warn()));
-    }
-    spans.push(Span::raw(" │ "));
-    match (&app.stale, app.last_ok) {
-        (Some(err), last) => {
-            let age = last.map_or("no data yet".to_string(), |t| format!("data {} old", ago(app.now, t).trim_end_matches(" ago")));
-            spans.push(Span::styled(format!("⚠ STALE: {age}; store unreachable, retrying"), theme.danger()));
-            let _ = err;
-        }
-        (None, Some(t)) => spans.push(Span::styled(format!("updated {}", ago(app.now, t)), theme.dim())),
-        (None, None) => spans.push(Span::styled("loading…", theme.dim())),
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        Span::raw(" │"),
+    ]);
+    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(right), right_area);
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let line = if let Some(n) = &app.notice {
         Line::styled(format!(" {n}"), theme.warn())
     } else if app.filtering {
-        Line::styled(" type to filter by journey name · Enter keep · Esc clear", theme.dim())
+        Line::styled(
+            " type to filter by journey name · Enter keep · Esc clear",
+            theme.dim(),
+        )
     } else {
-        let keys = match app.view {
-            View::Main => " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
-            View::Detail => " ↑↓/jk version  f finish  s stop  S stop all versions  a audit  Esc back  ? help  q quit",
-            View::Audit => " ↑↓/jk scroll  Esc back  ? help  q quit",
+        let options: &[&str] = match app.view {
+            View::Main => &[
+                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
+                " ↑↓ move  ⏎ details  f finish  s stop  S stop all  / filter  a audit  ? help  q quit",
+                " f finish  s stop  S stop all  / filter  ? help  q quit",
+            ],
+            View::Detail => &[
+                " ↑↓/jk version  f finish  s stop  S stop all versions  a audit  Esc back  ? help  q quit",
+                " ↑↓ version  f finish  s stop  S stop all  Esc back  ? help  q quit",
+            ],
+            View::Audit => &[" ↑↓/jk scroll  Esc back  ? help  q quit"],
         };
-        Line::styled(keys, theme.dim())
+        let keys = options
+            .iter()
+            .find(|o| o.chars().count() <= area.width as usize)
+            .unwrap_or(&options[options.len() - 1]);
+        Line::styled(*keys, theme.dim())
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -121,8 +153,12 @@ fn cells(v: &VersionSummary, now: i64) -> [String; 12] {
         thousands(v.counts.stopped),
         pct(v.conversion_rate),
         ab_text(&v.ab),
-        v.entry_end_ms.map_or("-".to_string(), |t| to_datetime(t).format("%m-%d %H:%M").to_string()),
-        v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t).trim_end_matches(" ago").to_string()),
+        v.entry_end_ms.map_or("-".to_string(), |t| {
+            to_datetime(t).format("%m-%d %H:%M").to_string()
+        }),
+        v.last_activity_ms.map_or("-".to_string(), |t| {
+            ago(now, t).trim_end_matches(" ago").to_string()
+        }),
     ]
 }
 
@@ -131,7 +167,10 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = app.versions.len();
     let running_n = app.versions.iter().filter(|v| running(v)).count();
     let scope = if app.show_all {
-        format!("all versions: {} (t: live & draining only)", thousands(visible.len() as i64))
+        format!(
+            "all versions: {} (t: live & draining only)",
+            thousands(visible.len() as i64)
+        )
     } else {
         format!(
             "live & draining: {} of {} versions (t: show all)",
@@ -141,12 +180,23 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let _ = running_n;
     let filter = if app.filtering || !app.filter.value().is_empty() {
-        format!(" · filter /{}{}", app.filter.value(), if app.filtering { "▏" } else { "" })
+        format!(
+            " · filter /{}{}",
+            app.filter.value(),
+            if app.filtering { "▏" } else { "" }
+        )
     } else {
         String::new()
     };
-    let sort = format!(" · sort: {}{} (o)", app.sort.label(), if app.sort_desc { " ↑" } else { "" });
-    let title = Line::from(vec![Span::styled(" Journeys ", theme.title()), Span::raw(format!("{scope}{sort}{filter} "))]);
+    let sort = format!(
+        " · sort: {}{} (o)",
+        app.sort.label(),
+        if app.sort_desc { " ↑" } else { "" }
+    );
+    let title = Line::from(vec![
+        Span::styled(" Journeys ", theme.title()),
+        Span::raw(format!("{scope}{sort}{filter} ")),
+    ]);
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -154,7 +204,10 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let msg = if !app.loaded {
             "loading…".to_string()
         } else if !app.filter.value().is_empty() {
-            format!("no journey matches /{} (Esc clears the filter)", app.filter.value())
+            format!(
+                "no journey matches /{} (Esc clears the filter)",
+                app.filter.value()
+            )
         } else if app.show_all {
             "no journeys yet: apply a definition with `journeyctl apply FILE --publish`".to_string()
         } else {
@@ -165,7 +218,11 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let height = inner.height.saturating_sub(1) as usize;
     let selected = app.selected.min(visible.len() - 1);
-    let offset = if height == 0 { 0 } else { selected.saturating_sub(height - 1) };
+    let offset = if height == 0 {
+        0
+    } else {
+        selected.saturating_sub(height - 1)
+    };
     let window: Vec<(usize, [String; 12])> = visible
         .iter()
         .enumerate()
@@ -174,18 +231,78 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|(i, v)| (i, cells(v, app.now)))
         .collect();
     let mut cols = vec![
-        Col { title: "JOURNEY", width: 14, drop_rank: 0, right: false },
-        Col { title: "VER", width: 3, drop_rank: 0, right: true },
-        Col { title: "STATUS", width: 9, drop_rank: 0, right: false },
-        Col { title: "ENTERED", width: 7, drop_rank: 3, right: true },
-        Col { title: "ACTIVE", width: 6, drop_rank: 1, right: true },
-        Col { title: "COMPLETED", width: 9, drop_rank: 5, right: true },
-        Col { title: "EXITED", width: 6, drop_rank: 5, right: true },
-        Col { title: "STOPPED", width: 7, drop_rank: 4, right: true },
-        Col { title: "CONV", width: 5, drop_rank: 2, right: true },
-        Col { title: "A/B", width: 3, drop_rank: 2, right: false },
-        Col { title: "ENTRY END", width: 11, drop_rank: 6, right: false },
-        Col { title: "LAST", width: 4, drop_rank: 6, right: true },
+        Col {
+            title: "JOURNEY",
+            width: 14,
+            drop_rank: 0,
+            right: false,
+        },
+        Col {
+            title: "VER",
+            width: 3,
+            drop_rank: 0,
+            right: true,
+        },
+        Col {
+            title: "STATUS",
+            width: 9,
+            drop_rank: 0,
+            right: false,
+        },
+        Col {
+            title: "ENTERED",
+            width: 7,
+            drop_rank: 3,
+            right: true,
+        },
+        Col {
+            title: "ACTIVE",
+            width: 6,
+            drop_rank: 1,
+            right: true,
+        },
+        Col {
+            title: "COMPLETED",
+            width: 9,
+            drop_rank: 5,
+            right: true,
+        },
+        Col {
+            title: "EXITED",
+            width: 6,
+            drop_rank: 5,
+            right: true,
+        },
+        Col {
+            title: "STOPPED",
+            width: 7,
+            drop_rank: 4,
+            right: true,
+        },
+        Col {
+            title: "CONV",
+            width: 5,
+            drop_rank: 2,
+            right: true,
+        },
+        Col {
+            title: "A/B",
+            width: 3,
+            drop_rank: 2,
+            right: false,
+        },
+        Col {
+            title: "ENTRY END",
+            width: 11,
+            drop_rank: 6,
+            right: false,
+        },
+        Col {
+            title: "LAST",
+            width: 4,
+            drop_rank: 6,
+            right: true,
+        },
     ];
     for (_, c) in &window {
         for (col, text) in cols.iter_mut().zip(c.iter()) {
@@ -209,12 +326,20 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let mut widths = vec![Constraint::Length(2)];
     widths.extend(keep.iter().map(|&i| {
-        if i == 0 { Constraint::Min(cols[i].width.min(14)) } else { Constraint::Length(cols[i].width) }
+        if i == 0 {
+            Constraint::Min(cols[i].width.min(14))
+        } else {
+            Constraint::Length(cols[i].width)
+        }
     }));
     let mut header_cells = vec![Cell::from("")];
     header_cells.extend(keep.iter().map(|&i| {
         let c = &cols[i];
-        let t = if c.right { format!("{:>w$}", c.title, w = c.width as usize) } else { c.title.to_string() };
+        let t = if c.right {
+            format!("{:>w$}", c.title, w = c.width as usize)
+        } else {
+            c.title.to_string()
+        };
         Cell::from(t)
     }));
     let header = Row::new(header_cells).style(theme.title());
@@ -231,11 +356,19 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     c[k].clone()
                 };
-                let style = if k == 2 { theme.status(v) } else { Style::default() };
+                let style = if k == 2 {
+                    theme.status(v)
+                } else {
+                    Style::default()
+                };
                 Cell::from(Span::styled(text, style))
             }));
             let row = Row::new(row_cells);
-            if is_sel { row.style(theme.selected()) } else { row }
+            if is_sel {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         })
         .collect();
     let table = Table::new(rows, widths).header(header).column_spacing(1);
@@ -252,7 +385,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let sel = app.detail_selected.min(versions.len() - 1);
     let d = &versions[sel];
-    let goal = d.summary.goal.clone().map_or("no goal".to_string(), |g| format!("goal {g}"));
+    let goal = d
+        .summary
+        .goal
+        .clone()
+        .map_or("no goal".to_string(), |g| format!("goal {g}"));
     let n_versions = versions.len() as u16;
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Length((n_versions + 3).min(area.height / 3).max(4)),
@@ -261,8 +398,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(area);
     // Versions.
-    let header = Row::new(vec!["", "VER", "STATUS", "ENTERED", "ACTIVE", "COMPLETED", "EXITED", "STOPPED", "CONV", "PENDING", "SENT", "CANCELLED"])
-        .style(theme.title());
+    let header = Row::new(vec![
+        "",
+        "VER",
+        "STATUS",
+        "ENTERED",
+        "ACTIVE",
+        "COMPLETED",
+        "EXITED",
+        "STOPPED",
+        "CONV",
+        "PENDING",
+        "SENT",
+        "CANCELLED",
+    ])
+    .style(theme.title());
     let rows: Vec<Row> = versions
         .iter()
         .enumerate()
@@ -282,7 +432,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(thousands(s.messages.sent)),
                 Cell::from(thousands(s.messages.cancelled)),
             ]);
-            if i == sel { r.style(theme.selected()) } else { r }
+            if i == sel {
+                r.style(theme.selected())
+            } else {
+                r
+            }
         })
         .collect();
     let widths = [
@@ -301,35 +455,74 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     let title = Line::from(vec![
         Span::styled(format!(" {journey} "), theme.title()),
-        Span::raw(format!("· {goal} · v{} {} ", d.summary.version, d.summary.status_label())),
+        Span::raw(format!(
+            "· {goal} · v{} {} ",
+            d.summary.version,
+            d.summary.status_label()
+        )),
     ]);
-    frame.render_widget(Table::new(rows, widths).header(header).block(Block::bordered().title(title)), top);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered().title(title)),
+        top,
+    );
 
-    let [steps_area, ab_area] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
+    let [steps_area, ab_area] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
     let step_rows: Vec<Row> = d
         .steps
         .iter()
-        .map(|s| Row::new(vec![s.index.to_string(), s.label.clone(), thousands(s.waiting)]))
+        .map(|s| {
+            Row::new(vec![
+                s.index.to_string(),
+                s.label.clone(),
+                thousands(s.waiting),
+            ])
+        })
         .collect();
-    let steps = Table::new(step_rows, [Constraint::Length(3), Constraint::Min(12), Constraint::Length(9)])
-        .header(Row::new(vec!["#", "STEP", "WAITING"]).style(theme.title()))
-        .block(Block::bordered().title(format!(" v{} steps ", d.summary.version)));
+    let steps = Table::new(
+        step_rows,
+        [
+            Constraint::Length(3),
+            Constraint::Min(12),
+            Constraint::Length(9),
+        ],
+    )
+    .header(Row::new(vec!["#", "STEP", "WAITING"]).style(theme.title()))
+    .block(Block::bordered().title(format!(" v{} steps ", d.summary.version)));
     frame.render_widget(steps, steps_area);
 
     let ab_lines = match &d.summary.ab {
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
         Some(ab) => ab_lines(ab, theme),
     };
-    let ab_title = d.summary.ab.as_ref().map_or(" A/B ".to_string(), |a| format!(" A/B test {} ", a.test));
-    frame.render_widget(Paragraph::new(ab_lines).wrap(Wrap { trim: true }).block(Block::bordered().title(ab_title)), ab_area);
+    let ab_title = d
+        .summary
+        .ab
+        .as_ref()
+        .map_or(" A/B ".to_string(), |a| format!(" A/B test {} ", a.test));
+    frame.render_widget(
+        Paragraph::new(ab_lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(ab_title)),
+        ab_area,
+    );
 
-    let [exits_area, audit_area] = Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
+    let [exits_area, audit_area] =
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
     let exit_lines: Vec<Line> = if d.exit_reasons.is_empty() {
         vec![Line::styled("nobody exited", theme.dim())]
     } else {
-        d.exit_reasons.iter().map(|(r, n)| Line::raw(format!("{:>9}  {r}", thousands(*n)))).collect()
+        d.exit_reasons
+            .iter()
+            .map(|(r, n)| Line::raw(format!("{:>9}  {r}", thousands(*n))))
+            .collect()
     };
-    frame.render_widget(Paragraph::new(exit_lines).block(Block::bordered().title(" exit reasons ")), exits_area);
+    frame.render_widget(
+        Paragraph::new(exit_lines).block(Block::bordered().title(" exit reasons ")),
+        exits_area,
+    );
     let history: Vec<Line> = detail
         .audit
         .iter()
@@ -344,19 +537,39 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 e.actor,
                 e.host,
                 thousands(e.affected_active),
-                e.reason.as_ref().map(|r| format!(" \"{r}\"")).unwrap_or_default()
+                e.reason
+                    .as_ref()
+                    .map(|r| format!(" \"{r}\""))
+                    .unwrap_or_default()
             ))
         })
         .collect();
-    let history = if history.is_empty() { vec![Line::styled("no audit entries", theme.dim())] } else { history };
-    frame.render_widget(Paragraph::new(history).block(Block::bordered().title(" audit history ")), audit_area);
+    let history = if history.is_empty() {
+        vec![Line::styled("no audit entries", theme.dim())]
+    } else {
+        history
+    };
+    frame.render_widget(
+        Paragraph::new(history).block(Block::bordered().title(" audit history ")),
+        audit_area,
+    );
 }
 
 fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(format!("{:<10} {:>9} {:>9} {:>7}", "VARIANT", "ASSIGNED", "CONVERTED", "RATE"), theme.title())];
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<10} {:>9} {:>9} {:>7}",
+            "VARIANT", "ASSIGNED", "CONVERTED", "RATE"
+        ),
+        theme.title(),
+    )];
     for v in &ab.variants {
         let rate = (v.assigned > 0).then(|| v.converted as f64 / v.assigned as f64);
-        let mark = if ab.winner.as_deref() == Some(v.name.as_str()) { " ★" } else { "" };
+        let mark = if ab.winner.as_deref() == Some(v.name.as_str()) {
+            " ★"
+        } else {
+            ""
+        };
         lines.push(Line::raw(format!(
             "{:<10} {:>9} {:>9} {:>7}{mark}",
             v.name,
@@ -368,23 +581,39 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
     let verdict = match (&ab.verdict, &ab.winner) {
         (VerdictKind::Winner, Some(w)) => format!(
             "verdict: winner {w}{}{}",
-            ab.decided_at.as_ref().map(|t| format!(", decided {t}")).unwrap_or_default(),
-            ab.p_value.map(|p| format!(", p = {p:.4}")).unwrap_or_default()
+            ab.decided_at
+                .as_ref()
+                .map(|t| format!(", decided {t}"))
+                .unwrap_or_default(),
+            ab.p_value
+                .map(|p| format!(", p = {p:.4}"))
+                .unwrap_or_default()
         ),
-        (VerdictKind::Collecting, _) => "verdict: collecting (too few participants per variant)".to_string(),
+        (VerdictKind::Collecting, _) => {
+            "verdict: collecting (too few participants per variant)".to_string()
+        }
         _ => format!(
             "verdict: no winner yet{}",
-            ab.p_value.map(|p| format!(" (leader p = {p:.4})")).unwrap_or_default()
+            ab.p_value
+                .map(|p| format!(" (leader p = {p:.4})"))
+                .unwrap_or_default()
         ),
     };
-    let style = if ab.winner.is_some() { theme.good() } else { theme.base() };
+    let style = if ab.winner.is_some() {
+        theme.good()
+    } else {
+        theme.base()
+    };
     lines.push(Line::styled(verdict, style));
     for p in &ab.pairs {
         let ci = match (p.cs_lower, p.cs_upper) {
             (Some(l), Some(u)) => format!("[{:+.2}%, {:+.2}%]", l * 100.0, u * 100.0),
             _ => "[unbounded]".to_string(),
         };
-        lines.push(Line::raw(format!("{} − {} in {ci} (95%, always valid), p = {:.4}", p.b, p.a, p.p_value)));
+        lines.push(Line::raw(format!(
+            "{} − {} in {ci} (95%, always valid), p = {:.4}",
+            p.b, p.a, p.p_value
+        )));
     }
     lines
 }
@@ -392,7 +621,10 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
 fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered().title(Line::from(vec![
         Span::styled(" Audit log ", theme.title()),
-        Span::raw(format!("{} entries, newest first ", thousands(app.audit.len() as i64))),
+        Span::raw(format!(
+            "{} entries, newest first ",
+            thousands(app.audit.len() as i64)
+        )),
     ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -409,7 +641,11 @@ fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 e.host.clone(),
                 e.action.clone(),
                 format!("{} v{}", e.journey, e.version.unwrap_or(0)),
-                format!("{}→{}", e.from.as_deref().unwrap_or("-"), e.to.as_deref().unwrap_or("-")),
+                format!(
+                    "{}→{}",
+                    e.from.as_deref().unwrap_or("-"),
+                    e.to.as_deref().unwrap_or("-")
+                ),
                 thousands(e.affected_active),
                 e.reason.clone().unwrap_or_default(),
             ])
@@ -425,9 +661,15 @@ fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(9),
         Constraint::Min(10),
     ];
-    let header = Row::new(vec!["AT (UTC)", "ACTOR", "HOST", "ACTION", "VERSION", "STATUS", "ACTIVE", "REASON"]).style(theme.title());
+    let header = Row::new(vec![
+        "AT (UTC)", "ACTOR", "HOST", "ACTION", "VERSION", "STATUS", "ACTIVE", "REASON",
+    ])
+    .style(theme.title());
     if app.audit.is_empty() {
-        frame.render_widget(Paragraph::new(Line::styled("no audit entries yet", theme.dim())), inner);
+        frame.render_widget(
+            Paragraph::new(Line::styled("no audit entries yet", theme.dim())),
+            inner,
+        );
     } else {
         frame.render_widget(Table::new(rows, widths).header(header), inner);
     }
@@ -436,7 +678,12 @@ fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -456,18 +703,37 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     ];
     let mut lines: Vec<Line> = keys
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<10} "), theme.title()), Span::raw(*what)]))
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<10} "), theme.title()),
+                Span::raw(*what),
+            ])
+        })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" In a confirmation pane: Tab moves, Esc cancels.", theme.dim()));
+    lines.push(Line::styled(
+        " In a confirmation pane: Tab moves, Esc cancels.",
+        theme.dim(),
+    ));
     lines.push(Line::styled(" Any key closes this help.", theme.dim()));
     let rect = centered(area, 68, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Keys ")), rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
+        rect,
+    );
 }
 
-fn input_line(label: &str, input: &tui_input::Input, focused: bool, width: u16, theme: &Theme) -> (Line<'static>, usize) {
-    let field = width.saturating_sub(label.chars().count() as u16 + 4).max(8) as usize;
+fn input_line(
+    label: &str,
+    input: &tui_input::Input,
+    focused: bool,
+    width: u16,
+    theme: &Theme,
+) -> (Line<'static>, usize) {
+    let field = width
+        .saturating_sub(label.chars().count() as u16 + 4)
+        .max(8) as usize;
     let scroll = input.visual_scroll(field);
     let shown: String = input.value().chars().skip(scroll).take(field).collect();
     let style = if focused { theme.focus() } else { theme.base() };
@@ -490,14 +756,26 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
     let inner_w = width.saturating_sub(2);
     let mut lines: Vec<Line> = Vec::new();
     let mut cursor: Option<(usize, usize)> = None;
-    let danger = if pane.is_stop() { theme.danger() } else { theme.warn() };
+    let danger = if pane.is_stop() {
+        theme.danger()
+    } else {
+        theme.warn()
+    };
     match pane.action.kind {
-        EndKind::Finish => lines.push(Line::raw("No new participant can enter from the moment it commits;")),
-        EndKind::Stop => lines.push(Line::raw("Every active participant is stopped where it stands, now;")),
+        EndKind::Finish => lines.push(Line::raw(
+            "No new participant can enter from the moment it commits;",
+        )),
+        EndKind::Stop => lines.push(Line::raw(
+            "Every active participant is stopped where it stands, now;",
+        )),
     }
     match pane.action.kind {
-        EndKind::Finish => lines.push(Line::raw("participants inside carry on to the end of their path.")),
-        EndKind::Stop => lines.push(Line::raw("no step runs again and pending messages are cancelled.")),
+        EndKind::Finish => lines.push(Line::raw(
+            "participants inside carry on to the end of their path.",
+        )),
+        EndKind::Stop => lines.push(Line::raw(
+            "no step runs again and pending messages are cancelled.",
+        )),
     }
     lines.push(Line::styled("This cannot be undone.", danger));
     lines.push(Line::raw(""));
@@ -505,7 +783,10 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
         None => lines.push(Line::styled("working out the impact…", theme.dim())),
         Some(Err(e)) => lines.push(Line::styled(format!("✗ {e}"), theme.danger())),
         Some(Ok(impact)) => {
-            lines.push(Line::styled(format!("Versions affected ({}):", impact.versions.len()), theme.title()));
+            lines.push(Line::styled(
+                format!("Versions affected ({}):", impact.versions.len()),
+                theme.title(),
+            ));
             for v in impact.versions.iter().take(6) {
                 let what = match pane.action.kind {
                     EndKind::Finish => format!("{} active left to drain", thousands(v.active)),
@@ -515,13 +796,22 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
                         thousands(v.pending)
                     ),
                 };
-                lines.push(Line::raw(format!("  {} v{} ({}): {what}", v.journey, v.version, v.status)));
+                lines.push(Line::raw(format!(
+                    "  {} v{} ({}): {what}",
+                    v.journey, v.version, v.status
+                )));
             }
             if impact.versions.len() > 6 {
-                lines.push(Line::raw(format!("  … and {} more", impact.versions.len() - 6)));
+                lines.push(Line::raw(format!(
+                    "  … and {} more",
+                    impact.versions.len() - 6
+                )));
             }
             let total = match pane.action.kind {
-                EndKind::Finish => format!("In all: {} active participants left to drain.", thousands(impact.active())),
+                EndKind::Finish => format!(
+                    "In all: {} active participants left to drain.",
+                    thousands(impact.active())
+                ),
                 EndKind::Stop => format!(
                     "In all: {} active participants stopped, {} pending messages cancelled.",
                     thousands(impact.active()),
@@ -530,7 +820,10 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
             };
             lines.push(Line::styled(total, theme.title()));
             if let Some(t) = pane.impact_at {
-                lines.push(Line::styled(format!("(kept up to date; figures from {})", ago(app.now, t)), theme.dim()));
+                lines.push(Line::styled(
+                    format!("(kept up to date; figures from {})", ago(app.now, t)),
+                    theme.dim(),
+                ));
             }
         }
     }
@@ -538,13 +831,25 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
     match &pane.state {
         PaneState::Editing | PaneState::Working => {
             if pane.is_stop() {
-                let (l, c) = input_line(&format!("Type {} to confirm:", pane.expected_name), &pane.name, pane.focus == Focus::Name, inner_w, theme);
+                let (l, c) = input_line(
+                    &format!("Type {} to confirm:", pane.expected_name),
+                    &pane.name,
+                    pane.focus == Focus::Name,
+                    inner_w,
+                    theme,
+                );
                 if pane.focus == Focus::Name {
                     cursor = Some((lines.len(), c));
                 }
                 lines.push(l);
             }
-            let (l, c) = input_line("Reason (optional):", &pane.reason, pane.focus == Focus::Reason, inner_w, theme);
+            let (l, c) = input_line(
+                "Reason (optional):",
+                &pane.reason,
+                pane.focus == Focus::Reason,
+                inner_w,
+                theme,
+            );
             if pane.focus == Focus::Reason {
                 cursor = Some((lines.len(), c));
             }
@@ -576,19 +881,31 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
             let hint = if pane.state == PaneState::Working {
                 "working…".to_string()
             } else if pane.is_stop() {
-                format!("Tab next field · type {} then Enter to stop · Esc cancel", pane.expected_name)
+                format!(
+                    "Tab next field · type {} then Enter to stop · Esc cancel",
+                    pane.expected_name
+                )
             } else {
                 "Tab next field · y or Enter on the button to finish · Esc cancel".to_string()
             };
             lines.push(Line::styled(hint, theme.dim()));
         }
         PaneState::Done(outcome) => {
-            lines.push(Line::styled(format!("✓ {}", outcome.summary()), theme.good()));
-            lines.push(Line::styled("Recorded in the audit log. Enter or Esc closes.", theme.dim()));
+            lines.push(Line::styled(
+                format!("✓ {}", outcome.summary()),
+                theme.good(),
+            ));
+            lines.push(Line::styled(
+                "Recorded in the audit log. Enter or Esc closes.",
+                theme.dim(),
+            ));
         }
         PaneState::Refused(why) => {
             lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
-            lines.push(Line::styled("Nothing was changed. Enter or Esc closes.", theme.dim()));
+            lines.push(Line::styled(
+                "Nothing was changed. Enter or Esc closes.",
+                theme.dim(),
+            ));
         }
     }
     // Wrapped lines take more than one row: size the pane for them.
@@ -599,8 +916,16 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
     let height = rows as u16 + 2;
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
-    let title = Line::from(vec![Span::styled(format!(" {} ", pane.action.describe()), danger)]);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), rect);
+    let title = Line::from(vec![Span::styled(
+        format!(" {} ", pane.action.describe()),
+        danger,
+    )]);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        rect,
+    );
     if let Some((row, col)) = cursor {
         let x = rect.x + 1 + col as u16;
         let y = rect.y + 1 + row as u16;

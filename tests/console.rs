@@ -1,0 +1,731 @@
+//! The console without a terminal: state/update tests for navigation,
+//! filter, sort and every confirmation flow, and snapshots of each screen.
+
+use journeyctl::domain::abtest::{PairResult, VerdictKind};
+use journeyctl::domain::rng::SplitMix64;
+use journeyctl::domain::time::parse_rfc3339;
+use journeyctl::domain::{EndKind, VersionStatus};
+use journeyctl::store::{
+    AbSummary, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome, StepCount, Target,
+    VariantSummary, VersionDetail, VersionImpact, VersionSummary,
+};
+use journeyctl::tui::app::{App, Context, DetailData, Effect, Msg, Snapshot, View};
+use journeyctl::tui::confirm::{Focus, PaneState};
+use journeyctl::tui::theme::Theme;
+use journeyctl::tui::{buffer_text, render};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn now() -> i64 {
+    parse_rfc3339("2026-11-21T12:00:00Z").unwrap()
+}
+
+fn version(
+    journey: &str,
+    n: i64,
+    status: VersionStatus,
+    entered: i64,
+    active: i64,
+) -> VersionSummary {
+    let completed = (entered - active) / 2;
+    let exited = if status == VersionStatus::Stopped {
+        0
+    } else {
+        entered - active - completed
+    };
+    let stopped = if status == VersionStatus::Stopped {
+        entered - completed
+    } else {
+        0
+    };
+    let active = if status == VersionStatus::Stopped {
+        0
+    } else {
+        active
+    };
+    let converted = entered / 10;
+    VersionSummary {
+        journey: journey.into(),
+        version: n,
+        status,
+        entry_open: status == VersionStatus::Live,
+        entry_end_at: None,
+        counts: Counts {
+            entered,
+            active,
+            completed,
+            exited,
+            stopped,
+            converted,
+        },
+        conversion_rate: (entered > 0).then(|| converted as f64 / entered as f64),
+        messages: Messages {
+            pending: active,
+            sent: entered,
+            cancelled: 0,
+        },
+        ab: None,
+        goal: Some("purchase".into()),
+        status_at: "2026-11-21T09:00:00Z".into(),
+        status_by: "alice".into(),
+        last_activity_at: None,
+        status_at_ms: now() - 3 * 3_600_000,
+        last_activity_ms: Some(now() - 4_000),
+        entry_end_ms: None,
+        uses_actions: vec!["email".into()],
+    }
+}
+
+fn fixture() -> Vec<VersionSummary> {
+    let mut cart = version("cart-recovery", 2, VersionStatus::Live, 48_210, 9_876);
+    cart.ab = Some(AbSummary {
+        test: "subject-line".into(),
+        variants: vec![
+            VariantSummary {
+                name: "A".into(),
+                assigned: 20_000,
+                converted: 1_000,
+            },
+            VariantSummary {
+                name: "B".into(),
+                assigned: 20_000,
+                converted: 1_200,
+            },
+        ],
+        verdict: VerdictKind::Winner,
+        winner: Some("B".into()),
+        p_value: Some(6.16073e-4),
+        decided_at: Some("2026-11-21T11:40:00Z".into()),
+        pairs: vec![PairResult {
+            a: "A".into(),
+            b: "B".into(),
+            p_value: 6.16073e-4,
+            cs_lower: Some(0.0026787),
+            cs_upper: Some(0.0173213),
+        }],
+    });
+    let mut holiday = version("holiday-promo", 1, VersionStatus::Live, 12_000, 3_000);
+    holiday.entry_end_ms = Some(now() + 15 * 60_000);
+    holiday.entry_end_at = Some("2026-11-21T12:15:00Z".into());
+    vec![
+        cart,
+        version("cart-recovery", 1, VersionStatus::Finished, 30_000, 1_234),
+        holiday,
+        version("welcome-series", 3, VersionStatus::Live, 120_500, 40_100),
+        version("win-back", 1, VersionStatus::Live, 8_000, 2_500),
+        version("black-friday-teaser", 1, VersionStatus::Stopped, 5_000, 0),
+        version("summer-sale", 1, VersionStatus::Finished, 9_000, 0),
+        version("loyalty-tiers", 2, VersionStatus::Draft, 0, 0),
+    ]
+}
+
+fn ctx(read_only: bool) -> Context {
+    Context {
+        store: "sqlite /home/ops/.local/share/journeyctl/journeyctl.db".into(),
+        operator: "alice@ops-1".into(),
+        read_only,
+        banner: None,
+        refresh_secs: 2,
+    }
+}
+
+fn loaded(read_only: bool) -> App {
+    let mut app = App::new(ctx(read_only), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        fetched_at: now() - 1_000,
+        ..Default::default()
+    })));
+    app.take_effects();
+    app
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn press(app: &mut App, codes: &[KeyCode]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in codes {
+        app.update(key(*c));
+        effects.extend(app.take_effects());
+    }
+    effects
+}
+
+fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let codes: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
+    press(app, &codes)
+}
+
+fn executes(effects: &[Effect]) -> Vec<OperatorAction> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Execute(a) => Some(a.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn selected(app: &App) -> (String, i64) {
+    let v = app.selected_version().unwrap();
+    (v.journey.clone(), v.version)
+}
+
+#[test]
+fn live_first_then_draining_and_t_shows_everything() {
+    let mut app = loaded(false);
+    let shown: Vec<(String, i64)> = app
+        .visible()
+        .iter()
+        .map(|v| (v.journey.clone(), v.version))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("cart-recovery".into(), 2),
+            ("holiday-promo".into(), 1),
+            ("welcome-series".into(), 3),
+            ("win-back".into(), 1),
+            ("cart-recovery".into(), 1),
+        ]
+    );
+    press(&mut app, &[KeyCode::Char('t')]);
+    assert_eq!(app.visible().len(), 8);
+    assert_eq!(app.visible().last().unwrap().status, VersionStatus::Draft);
+}
+
+#[test]
+fn arrows_and_vim_keys_move_within_bounds() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Down, KeyCode::Char('j')]);
+    assert_eq!(selected(&app), ("welcome-series".into(), 3));
+    press(&mut app, &[KeyCode::Char('k')]);
+    assert_eq!(selected(&app), ("holiday-promo".into(), 1));
+    press(&mut app, &[KeyCode::Char('G')]);
+    assert_eq!(selected(&app), ("cart-recovery".into(), 1));
+    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    assert_eq!(selected(&app), ("cart-recovery".into(), 1));
+    press(&mut app, &[KeyCode::Char('g'), KeyCode::Up]);
+    assert_eq!(selected(&app), ("cart-recovery".into(), 2));
+}
+
+#[test]
+fn the_selection_follows_its_version_across_refreshes() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    assert_eq!(selected(&app), ("welcome-series".into(), 3));
+    let mut versions = fixture();
+    versions.retain(|v| v.journey != "holiday-promo");
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert_eq!(selected(&app), ("welcome-series".into(), 3));
+}
+
+#[test]
+fn slash_filters_by_name_and_esc_clears() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "CART");
+    assert!(app.filtering);
+    assert_eq!(app.visible().len(), 2);
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(!app.filtering);
+    assert_eq!(app.visible().len(), 2);
+    // Keys act again once the filter is kept.
+    press(&mut app, &[KeyCode::Char('j')]);
+    assert_eq!(selected(&app), ("cart-recovery".into(), 1));
+    press(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.visible().len(), 5);
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "zzz");
+    assert!(app.visible().is_empty());
+    press(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.visible().len(), 5);
+}
+
+#[test]
+fn o_cycles_the_sort_and_capital_o_reverses_it() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('o')]);
+    let names: Vec<String> = app.visible().iter().map(|v| v.journey.clone()).collect();
+    assert_eq!(names[0], "cart-recovery");
+    assert_eq!(names[4], "win-back");
+    press(&mut app, &[KeyCode::Char('o')]); // entered, largest first
+    assert_eq!(app.visible()[0].journey, "welcome-series");
+    press(&mut app, &[KeyCode::Char('O')]);
+    assert_eq!(app.visible()[0].journey, "win-back");
+}
+
+#[test]
+fn enter_opens_details_and_esc_goes_back() {
+    let mut app = loaded(false);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.view, View::Detail);
+    assert!(effects.contains(&Effect::Refresh));
+    assert_eq!(app.want().detail.as_deref(), Some("cart-recovery"));
+    press(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.view, View::Main);
+    press(&mut app, &[KeyCode::Char('a')]);
+    assert_eq!(app.view, View::Audit);
+    assert!(app.want().audit);
+    press(&mut app, &[KeyCode::Esc, KeyCode::Char('?')]);
+    assert!(app.help);
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(!app.help);
+    assert_eq!(executes(&press(&mut app, &[KeyCode::Char('q')])).len(), 0);
+}
+
+#[test]
+fn q_quits() {
+    let mut app = loaded(false);
+    assert!(press(&mut app, &[KeyCode::Char('q')]).contains(&Effect::Quit));
+}
+
+#[test]
+fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s')]);
+    let pane = app.pane.as_ref().expect("stop pane open");
+    assert_eq!(pane.focus, Focus::Cancel);
+    assert_eq!(
+        pane.action.target,
+        Target::Version {
+            journey: "cart-recovery".into(),
+            version: Some(2)
+        }
+    );
+    assert_eq!(app.want().impact, Some(pane.action.clone()));
+    // Enter on Cancel closes, nothing runs.
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(app.pane.is_none());
+    assert!(executes(&effects).is_empty());
+    // Wrong name: nothing runs, a hint says why.
+    press(&mut app, &[KeyCode::Char('s'), KeyCode::Tab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Name);
+    let mut effects = type_text(&mut app, "cart-recover");
+    effects.extend(press(&mut app, &[KeyCode::Enter]));
+    assert!(executes(&effects).is_empty());
+    assert!(
+        app.pane
+            .as_ref()
+            .unwrap()
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("exactly")
+    );
+    // The Stop button does not accept a wrong name either.
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    // 'y' never confirms a stop.
+    let mut effects = press(&mut app, &[KeyCode::Tab]);
+    effects.extend(press(&mut app, &[KeyCode::Char('y')]));
+    assert!(executes(&effects).is_empty());
+    // Fix the name, add a reason, confirm with Enter in the name field.
+    press(&mut app, &[KeyCode::Esc, KeyCode::Char('s'), KeyCode::Tab]);
+    type_text(&mut app, "cart-recovery");
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "wrong audience");
+    press(&mut app, &[KeyCode::BackTab]);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    let run = executes(&effects);
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].kind, EndKind::Stop);
+    assert_eq!(run[0].reason.as_deref(), Some("wrong audience"));
+    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Working);
+    // Keys while working do nothing, even Enter again.
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    let outcome = Outcome {
+        kind: EndKind::Stop,
+        versions: vec![VersionImpact {
+            journey: "cart-recovery".into(),
+            version: 2,
+            status: VersionStatus::Live,
+            active: 9_876,
+            pending: 12,
+        }],
+        at: now(),
+    };
+    app.update(Msg::ActionDone(Ok(outcome.clone())));
+    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Done(outcome));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.pane.is_none());
+}
+
+#[test]
+fn esc_cancels_any_pane_and_nothing_runs() {
+    let mut app = loaded(false);
+    for k in ['s', 'S', 'f'] {
+        press(&mut app, &[KeyCode::Char(k)]);
+        assert!(app.pane.is_some());
+        let effects = press(&mut app, &[KeyCode::Esc]);
+        assert!(app.pane.is_none());
+        assert!(executes(&effects).is_empty());
+    }
+    // Even with the name typed.
+    press(&mut app, &[KeyCode::Char('S'), KeyCode::Tab]);
+    let mut effects = type_text(&mut app, "cart-recovery");
+    effects.extend(press(&mut app, &[KeyCode::Esc]));
+    assert!(executes(&effects).is_empty());
+}
+
+#[test]
+fn stop_every_version_targets_the_journey() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('S'), KeyCode::Tab]);
+    assert_eq!(
+        app.pane.as_ref().unwrap().action.target,
+        Target::AllVersions {
+            journey: "cart-recovery".into()
+        }
+    );
+    type_text(&mut app, "cart-recovery");
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(
+        run[0].target,
+        Target::AllVersions {
+            journey: "cart-recovery".into()
+        }
+    );
+}
+
+#[test]
+fn finish_pane_confirms_with_y_or_enter_on_the_button() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('f')]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Cancel);
+    assert!(
+        executes(&press(&mut app, &[KeyCode::Enter])).is_empty(),
+        "Enter on Cancel cancels"
+    );
+    press(&mut app, &[KeyCode::Char('f')]);
+    let run = executes(&press(&mut app, &[KeyCode::Char('y')]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].kind, EndKind::Finish);
+    app.update(Msg::ActionDone(Err("cannot finish cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:00Z)".into())));
+    assert!(
+        matches!(&app.pane.as_ref().unwrap().state, PaneState::Refused(m) if m.contains("by bob"))
+    );
+    press(&mut app, &[KeyCode::Esc]);
+    // Reason field, then Enter moves to the button; Enter there finishes.
+    press(&mut app, &[KeyCode::Char('f'), KeyCode::Tab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Reason);
+    type_text(&mut app, "yes we are done");
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run[0].reason.as_deref(), Some("yes we are done"));
+}
+
+#[test]
+fn read_only_action_keys_only_explain() {
+    let mut app = loaded(true);
+    for k in ['f', 's', 'S'] {
+        let effects = press(&mut app, &[KeyCode::Char(k)]);
+        assert!(app.pane.is_none());
+        assert!(executes(&effects).is_empty());
+        assert!(app.notice.as_deref().unwrap().contains("read-only"));
+    }
+}
+
+#[test]
+fn a_transition_the_rules_refuse_is_explained_without_a_pane() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('t'), KeyCode::Char('G')]);
+    assert_eq!(app.selected_version().unwrap().status, VersionStatus::Draft);
+    press(&mut app, &[KeyCode::Char('s')]);
+    assert!(app.pane.is_none());
+    assert!(app.notice.as_deref().unwrap().contains("draft"));
+    press(&mut app, &[KeyCode::Char('k')]);
+    assert_eq!(
+        app.selected_version().unwrap().status,
+        VersionStatus::Stopped
+    );
+    press(&mut app, &[KeyCode::Char('f')]);
+    assert!(app.notice.as_deref().unwrap().contains("already stopped"));
+}
+
+#[test]
+fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s'), KeyCode::Tab]);
+    type_text(&mut app, "cart-recovery");
+    app.update(Msg::DataError(
+        "cannot reach the database: connection refused".into(),
+        now() + 5_000,
+    ));
+    assert!(app.blocked().unwrap().contains("unreachable"));
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(executes(&effects).is_empty());
+    assert!(
+        matches!(&app.pane.as_ref().unwrap().state, PaneState::Refused(m) if m.contains("unreachable"))
+    );
+    // The store comes back: the refused action does not run by itself.
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        fetched_at: now() + 9_000,
+        ..Default::default()
+    })));
+    assert!(executes(&app.take_effects()).is_empty());
+    assert!(app.stale.is_none());
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.pane.is_none());
+}
+
+/// Random keys never stop anything unless the journey's name was typed
+/// exactly and then Enter pressed in the name field or on the Stop button.
+#[test]
+fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
+    let alphabet: Vec<KeyCode> = "cart-ecovyqsSfjkt/ "
+        .chars()
+        .map(KeyCode::Char)
+        .chain([
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Esc,
+            KeyCode::Backspace,
+            KeyCode::Left,
+            KeyCode::Right,
+            KeyCode::Down,
+            KeyCode::Up,
+        ])
+        .collect();
+    let mut rng = SplitMix64::new(42);
+    let mut stops = 0;
+    for _ in 0..3_000 {
+        let mut app = loaded(false);
+        for _ in 0..60 {
+            // Now and then the whole name arrives at once (a paste, or a
+            // fast typist), so confirmations happen too.
+            let burst: Vec<KeyCode> = if rng.below(20) == 0 {
+                "cart-recovery".chars().map(KeyCode::Char).collect()
+            } else {
+                vec![alphabet[rng.below(alphabet.len() as u64) as usize]]
+            };
+            for k in burst {
+                let before = app.pane.clone();
+                app.update(key(k));
+                for action in executes(&app.take_effects()) {
+                    if action.kind == EndKind::Stop {
+                        stops += 1;
+                        let pane = before.as_ref().expect("a stop only comes from a pane");
+                        assert_eq!(k, KeyCode::Enter, "a stop needs Enter");
+                        assert_eq!(
+                            pane.name.value(),
+                            pane.expected_name,
+                            "a stop needs the exact name"
+                        );
+                        assert!(matches!(pane.focus, Focus::Name | Focus::Confirm));
+                    }
+                }
+                if !matches!(
+                    app.pane.as_ref().map(|p| &p.state),
+                    None | Some(PaneState::Editing)
+                ) {
+                    app.update(key(KeyCode::Esc));
+                    app.take_effects();
+                }
+            }
+        }
+    }
+    assert!(
+        stops > 0,
+        "the sequences never reached a confirmed stop: the property was not exercised"
+    );
+}
+
+// ---- snapshots -------------------------------------------------------
+
+fn snap(app: &App, w: u16, h: u16) -> String {
+    buffer_text(&render(app, &Theme { color: false }, w, h))
+}
+
+fn detail_fixture() -> DetailData {
+    let versions = fixture();
+    let v2 = versions[0].clone();
+    let v1 = versions[1].clone();
+    DetailData {
+        journey: "cart-recovery".into(),
+        versions: vec![
+            VersionDetail {
+                summary: v2,
+                steps: vec![
+                    StepCount {
+                        index: 1,
+                        label: "wait 1h".into(),
+                        waiting: 2_100,
+                    },
+                    StepCount {
+                        index: 2,
+                        label: "split subject-line".into(),
+                        waiting: 0,
+                    },
+                    StepCount {
+                        index: 3,
+                        label: "wait 2d".into(),
+                        waiting: 7_776,
+                    },
+                    StepCount {
+                        index: 4,
+                        label: "message sms".into(),
+                        waiting: 0,
+                    },
+                ],
+                exit_reasons: vec![
+                    ("event:purchase".into(), 30_100),
+                    ("segment:suppressed".into(), 210),
+                ],
+            },
+            VersionDetail {
+                summary: v1,
+                steps: vec![StepCount {
+                    index: 1,
+                    label: "message email".into(),
+                    waiting: 1_234,
+                }],
+                exit_reasons: vec![],
+            },
+        ],
+        audit: vec![AuditEntry {
+            at: "2026-11-21T11:00:00Z".into(),
+            actor: "alice".into(),
+            host: "ops-1".into(),
+            action: "publish".into(),
+            journey: "cart-recovery".into(),
+            version: Some(2),
+            from: Some("draft".into()),
+            to: Some("live".into()),
+            reason: None,
+            affected_active: 0,
+            at_ms: now() - 3_600_000,
+        }],
+    }
+}
+
+#[test]
+fn snapshot_main_screen_120x35() {
+    insta::assert_snapshot!("main_120x35", snap(&loaded(false), 120, 35));
+}
+
+#[test]
+fn snapshot_main_screen_80x24_drops_columns() {
+    let text = snap(&loaded(false), 80, 24);
+    assert!(text.lines().all(|l| l.chars().count() <= 80));
+    insta::assert_snapshot!("main_80x24", text);
+}
+
+#[test]
+fn snapshot_main_all_versions_read_only() {
+    let mut app = loaded(true);
+    press(&mut app, &[KeyCode::Char('t'), KeyCode::Char('s')]);
+    insta::assert_snapshot!("main_all_read_only", snap(&app, 120, 20));
+}
+
+#[test]
+fn snapshot_detail() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        detail: Some(detail_fixture()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("detail", snap(&app, 120, 35));
+}
+
+#[test]
+fn snapshot_audit_and_help() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('a')]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        audit: Some(detail_fixture().audit),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("audit", snap(&app, 120, 12));
+    press(&mut app, &[KeyCode::Char('?')]);
+    insta::assert_snapshot!("help", snap(&app, 120, 24));
+}
+
+fn with_impact(app: &mut App) {
+    let action = app.pane.as_ref().unwrap().action.clone();
+    let impact = Impact {
+        versions: vec![VersionImpact {
+            journey: "cart-recovery".into(),
+            version: 2,
+            status: VersionStatus::Live,
+            active: 9_876,
+            pending: 412,
+        }],
+    };
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        impact: Some((action, Ok(impact))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+}
+
+#[test]
+fn snapshot_stop_pane_typing_and_outcome() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s')]);
+    with_impact(&mut app);
+    insta::assert_snapshot!("stop_pane", snap(&app, 120, 35));
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "cart-rec");
+    press(&mut app, &[KeyCode::Enter]);
+    insta::assert_snapshot!("stop_pane_wrong_name", snap(&app, 120, 35));
+    type_text(&mut app, "overy");
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::ActionDone(Err("cannot stop cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:58Z)".into())));
+    insta::assert_snapshot!("stop_pane_refused", snap(&app, 120, 35));
+}
+
+#[test]
+fn snapshot_finish_pane_80x24() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('f')]);
+    with_impact(&mut app);
+    insta::assert_snapshot!("finish_pane_80x24", snap(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_stale_store() {
+    let mut app = loaded(false);
+    app.update(Msg::DataError(
+        "cannot reach the database: connection refused".into(),
+        now() + 12_000,
+    ));
+    app.update(Msg::Clock(now() + 12_000));
+    let text = snap(&app, 120, 8);
+    assert!(text.contains("STALE"), "{text}");
+    insta::assert_snapshot!("stale", text);
+}
+
+#[test]
+fn impact_updates_are_ignored_once_confirmed() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('f'), KeyCode::Char('y')]);
+    assert_eq!(
+        app.want().impact,
+        None,
+        "no impact is fetched after confirming"
+    );
+    let _ = OperatorAction {
+        kind: EndKind::Finish,
+        target: Target::AllVersions {
+            journey: "x".into(),
+        },
+        reason: None,
+    };
+}

@@ -1,0 +1,285 @@
+//! The real binary in tmux against a real store: the stop pane with the
+//! right name, a wrong name, Esc, and a hang-up with the name typed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_journeyctl")
+}
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("jctl-{name}-{}", std::process::id());
+        let t = Tmux { socket };
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg(command)
+            .status()
+            .expect("tmux must be installed for the console end-to-end tests");
+        assert!(status.success());
+        let _ = Command::new("tmux")
+            .args(["-L", &t.socket, "set-option", "-g", "remain-on-exit", "on"])
+            .status();
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "main", k])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn text(&self, s: &str) {
+        let st = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "main", "-l", s])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "main"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn query(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display-message",
+                "-p",
+                "-t",
+                "main",
+                format,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn wait_for(&self, want: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(want) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "screen never showed {want:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_dead(&self) {
+        let start = Instant::now();
+        while self.query("#{pane_dead}") != "1" {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the console did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn cli(url: &str, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .env("DATABASE_URL", url)
+        .env("USER", "setup")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn status_of(url: &str, journey: &str) -> String {
+    let list: serde_json::Value = serde_json::from_str(&cli(url, &["list", "--json"])).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["journey"] == journey)
+        .map(|v| v["status"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+fn seed(url: &str, dir: &Path) {
+    for name in ["cart", "welcome"] {
+        let def = format!(
+            "name = \"{name}\"\ngoal = \"purchase\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n[[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
+        );
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, def).unwrap();
+        cli(url, &["apply", path.to_str().unwrap(), "--publish"]);
+    }
+    let events: String = (0..40)
+        .map(|i| format!("{{\"type\":\"enter\",\"journey\":\"cart\",\"profile\":\"p-{i}\"}}\n"))
+        .collect();
+    let path = dir.join("events.ndjson");
+    std::fs::write(&path, events).unwrap();
+    cli(url, &["ingest", path.to_str().unwrap()]);
+}
+
+fn console_command(url: &str, dir: &Path) -> String {
+    format!(
+        "cd {} && DATABASE_URL='{url}' XDG_STATE_HOME={}/state exec {} --actor erin --refresh 1s",
+        dir.display(),
+        dir.display(),
+        bin()
+    )
+}
+
+async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = Tmux::start(
+        &format!("stop-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("cart");
+    // Keep cart selected whatever the order: filter to it.
+    t.keys(&["/"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    // Wrong name: refused in the pane, nothing changes.
+    t.keys(&["s"]);
+    t.wait_for("Type cart to confirm");
+    t.keys(&["Tab"]);
+    t.text("car");
+    t.keys(&["Enter"]);
+    t.wait_for("type cart exactly");
+    t.keys(&["Escape"]);
+    assert_eq!(status_of(&ts.url, "cart"), "live");
+    // Name typed, then Esc: nothing changes.
+    t.keys(&["s", "Tab"]);
+    t.text("cart");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(status_of(&ts.url, "cart"), "live");
+    // The right name and Enter: stopped, audited with the operator.
+    t.keys(&["s"]);
+    t.wait_for("40 active stopped");
+    t.keys(&["Tab"]);
+    t.text("cart");
+    t.keys(&["Tab"]);
+    t.text("e2e test");
+    t.keys(&["BTab", "Enter"]);
+    t.wait_for("✓ stopped cart v1");
+    assert_eq!(status_of(&ts.url, "cart"), "stopped");
+    let audit: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["audit", "--json"])).unwrap();
+    let stop = &audit[0];
+    assert_eq!(stop["action"], "stop");
+    assert_eq!(stop["actor"], "erin");
+    assert_eq!(stop["reason"], "e2e test");
+    assert_eq!(stop["affected_active"], 40);
+    assert_eq!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "stop")
+            .count(),
+        1
+    );
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+    assert_eq!(
+        t.query("#{alternate_on}"),
+        "0",
+        "the terminal was not restored"
+    );
+}
+
+async fn hangup_with_the_name_typed(ts: &common::TestStore, tag: &str, signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = Tmux::start(
+        &format!("hup-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        100,
+        30,
+    );
+    t.wait_for("cart");
+    t.keys(&["/"]);
+    t.text("cart");
+    t.keys(&["Enter", "s", "Tab"]);
+    t.text("cart");
+    t.wait_for("▸cart");
+    let pid = t.query("#{pane_pid}");
+    let st = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.wait_dead();
+    assert_eq!(
+        t.query("#{alternate_on}"),
+        "0",
+        "the terminal was not restored after {signal}"
+    );
+    assert_eq!(
+        status_of(&ts.url, "cart"),
+        "live",
+        "{signal} must never commit a half-confirmed stop"
+    );
+}
+
+both_backends!(console_stop_pane_right_name_wrong_name_and_esc, |ts| {
+    stop_pane_flows(ts, ts.backend).await;
+});
+
+both_backends!(
+    console_hangup_and_term_with_the_name_typed_commit_nothing,
+    |ts| {
+        hangup_with_the_name_typed(ts, &format!("{}-hup", ts.backend), "HUP").await;
+        hangup_with_the_name_typed(ts, &format!("{}-term", ts.backend), "TERM").await;
+    }
+);
