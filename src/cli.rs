@@ -216,7 +216,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let actor = Actor::from_environment(g.actor.clone());
     let Some(command) = cli.command else {
         let store = open_store(&g).await?;
-        return crate::tui::run_console(store, actor, g.read_only, g.refresh, None).await;
+        let console = crate::tui::Console {
+            read_only: g.read_only,
+            refresh: g.refresh,
+            banner: None,
+            sim_clock: None,
+        };
+        return crate::tui::run_console(store, actor, console).await;
     };
     match command {
         Command::Verdict {

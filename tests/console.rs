@@ -125,6 +125,7 @@ fn ctx(read_only: bool) -> Context {
         read_only,
         banner: None,
         refresh_secs: 2,
+        sim_clock: None,
     }
 }
 

@@ -417,11 +417,11 @@ impl Store {
             );
             let c = sqlx::query(
                 "SELECT COUNT(*) AS entered, \
-                 COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS active, \
-                 COALESCE(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), 0) AS completed, \
-                 COALESCE(SUM(CASE WHEN state = 'exited' THEN 1 ELSE 0 END), 0) AS exited, \
-                 COALESCE(SUM(CASE WHEN state = 'stopped' THEN 1 ELSE 0 END), 0) AS stopped, \
-                 COALESCE(SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS converted \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS completed, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'exited' THEN 1 ELSE 0 END), 0) AS BIGINT) AS exited, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'stopped' THEN 1 ELSE 0 END), 0) AS BIGINT) AS stopped, \
+                 CAST(COALESCE(SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS converted \
                  FROM participants_effective WHERE version_id = $1",
             )
             .bind(id)
@@ -429,28 +429,28 @@ impl Store {
             .await?;
             let counts = Counts {
                 entered: c.try_get("entered")?,
-                active: big(&c, "active")?,
-                completed: big(&c, "completed")?,
-                exited: big(&c, "exited")?,
-                stopped: big(&c, "stopped")?,
-                converted: big(&c, "converted")?,
+                active: c.try_get("active")?,
+                completed: c.try_get("completed")?,
+                exited: c.try_get("exited")?,
+                stopped: c.try_get("stopped")?,
+                converted: c.try_get("converted")?,
             };
             let m = sqlx::query(
-                "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
-                 COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
-                 COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled \
+                "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS cancelled \
                  FROM outbox_effective WHERE version_id = $1",
             )
             .bind(id)
             .fetch_one(&self.pool)
             .await?;
             let messages = Messages {
-                pending: big(&m, "pending")?,
-                sent: big(&m, "sent")?,
-                cancelled: big(&m, "cancelled")?,
+                pending: m.try_get("pending")?,
+                sent: m.try_get("sent")?,
+                cancelled: m.try_get("cancelled")?,
             };
             let vs = sqlx::query(
-                "SELECT variant, COUNT(*) AS assigned, COALESCE(SUM(variant_converted), 0) AS converted \
+                "SELECT variant, COUNT(*) AS assigned, CAST(COALESCE(SUM(variant_converted), 0) AS BIGINT) AS converted \
                  FROM participants WHERE version_id = $1 AND variant IS NOT NULL GROUP BY variant ORDER BY variant",
             )
             .bind(id)
@@ -461,7 +461,7 @@ impl Store {
                 Ok(VariantSummary {
                     name: r.try_get("variant")?,
                     assigned: r.try_get("assigned")?,
-                    converted: big(r, "converted")?,
+                    converted: r.try_get("converted")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -524,16 +524,5 @@ impl Store {
             ));
         }
         Ok(diffs)
-    }
-}
-
-/// SUM over BIGINT is NUMERIC on PostgreSQL; read either as i64.
-fn big(row: &sqlx::any::AnyRow, col: &str) -> Result<i64> {
-    match row.try_get::<i64, _>(col) {
-        Ok(v) => Ok(v),
-        Err(_) => {
-            let f: f64 = row.try_get(col)?;
-            Ok(f as i64)
-        }
     }
 }

@@ -22,6 +22,8 @@ pub struct Context {
     /// Shown under the header (the demo says what it is).
     pub banner: Option<String>,
     pub refresh_secs: u64,
+    /// The demo's simulated clock: activity times are on it, not the wall's.
+    pub sim_clock: Option<crate::demo::SimClock>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +169,11 @@ impl App {
             dirty: true,
             effects: Vec::new(),
         }
+    }
+
+    /// "Now" on the clock the store's activity times are on.
+    pub fn activity_now(&self) -> Millis {
+        self.ctx.sim_clock.map_or(self.now, |c| c.at_wall(self.now))
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {

@@ -32,19 +32,24 @@ pub enum Exit {
     TerminalGone,
 }
 
-pub async fn run_console(
-    store: Store,
-    actor: Actor,
-    read_only: bool,
-    refresh: Duration,
-    banner: Option<String>,
-) -> anyhow::Result<()> {
+/// How the console is opened.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub read_only: bool,
+    pub refresh: Duration,
+    pub banner: Option<String>,
+    pub sim_clock: Option<crate::demo::SimClock>,
+}
+
+pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow::Result<()> {
+    let refresh = console.refresh;
     let ctx = Context {
         store: store.location().display(),
         operator: format!("{}@{}", actor.name, actor.host),
-        read_only,
-        banner,
+        read_only: console.read_only,
+        banner: console.banner,
         refresh_secs: refresh.as_secs(),
+        sim_clock: console.sim_clock,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
     let exit = event_loop(&mut guard.terminal, store, actor, ctx, refresh).await;

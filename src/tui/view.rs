@@ -228,7 +228,7 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, v)| (i, cells(v, app.now)))
+        .map(|(i, v)| (i, cells(v, app.activity_now())))
         .collect();
     let mut cols = vec![
         Col {
@@ -287,7 +287,8 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         },
         Col {
             title: "A/B",
-            width: 3,
+            // As wide as its longest verdict, so columns do not shift.
+            width: 13,
             drop_rank: 2,
             right: false,
         },
