@@ -154,6 +154,12 @@ pub enum Command {
     Check,
     /// A demo store with live simulated traffic, opened in the console.
     Demo(crate::demo::DemoArgs),
+    /// Render the console over a simulated demo store into SVG pictures.
+    #[command(hide = true)]
+    Screenshots {
+        #[arg(long, default_value = "screenshots")]
+        out: PathBuf,
+    },
 }
 
 /// Exit status of a refused transition.
@@ -234,6 +240,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             return verdict_command(&arms, expected, min_per_variant, json);
         }
         Command::Demo(args) => return crate::demo::run(args, &g, actor).await,
+        Command::Screenshots { out } => return crate::demo::screenshots(&out).await,
         _ => {}
     }
     match &command {
@@ -439,7 +446,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Verdict { .. } | Command::Demo(_) => unreachable!("handled above"),
+        Command::Verdict { .. } | Command::Demo(_) | Command::Screenshots { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! and exit events, segment joins, the engine, a delivery worker) with
 //! simulated time running faster than the wall clock.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -404,6 +405,16 @@ pub struct Simulator {
     next_profile: u64,
     last_sim: Millis,
     carry: Vec<f64>,
+    /// What entrants will do later, soonest first.
+    plans: BinaryHeap<Reverse<(Millis, u64, usize, String, SimAct)>>,
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SimAct {
+    MaybeConvert,
+    Unsubscribe,
+    Suppress,
 }
 
 struct SimJourney {
@@ -412,8 +423,6 @@ struct SimJourney {
     conversion: &'static [(&'static str, f64)],
     unsubscribe: f64,
     window_hours: f64,
-    /// Recent entrants: (profile, entered at).
-    recent: VecDeque<(String, Millis)>,
 }
 
 impl SimJourney {
@@ -430,14 +439,22 @@ impl SimJourney {
         t
     }
 
-    fn conversion_for(&self, profile: &str) -> f64 {
-        let variant = self.def.split().map(|(_, s)| {
+    /// The variant a profile gets when nothing has been decided yet.
+    fn planned_variant(&self, profile: &str) -> Option<String> {
+        self.def.split().map(|(_, s)| {
             let weights: Vec<u32> = s.variants.iter().map(|v| v.weight).collect();
             s.variants[assign_variant(profile, &s.test, &weights)]
                 .name
                 .clone()
-        });
-        let name = variant.as_deref().unwrap_or("*");
+        })
+    }
+
+    fn conversion_for(&self, profile: &str) -> f64 {
+        self.conversion_of(self.planned_variant(profile).as_deref())
+    }
+
+    fn conversion_of(&self, variant: Option<&str>) -> f64 {
+        let name = variant.unwrap_or("*");
         self.conversion
             .iter()
             .find(|(n, _)| *n == name)
@@ -492,7 +509,6 @@ pub async fn seed(
             conversion: p.conversion,
             unsubscribe: p.unsubscribe,
             window_hours: p.window_hours,
-            recent: VecDeque::new(),
         });
     }
     // History: entries spread over the last three days, with goal events,
@@ -659,6 +675,8 @@ pub async fn seed(
         clock: SimClock::new(sim_start, speed),
         rng,
         carry: vec![0.0; journeys.len()],
+        plans: BinaryHeap::new(),
+        seq: 0,
         journeys,
         next_profile: profiles,
         last_sim: sim_start,
@@ -728,83 +746,92 @@ impl Simulator {
 
     /// Advances to a given simulated time (tests drive it directly).
     pub async fn step_to(&mut self, now: Millis) -> anyhow::Result<StepReport> {
-        let dt_hours = (now - self.last_sim).max(0) as f64 / HOUR as f64;
-        let mut events = Vec::new();
-        for (idx, j) in self.journeys.iter_mut().enumerate() {
+        let span = (now - self.last_sim).max(0);
+        let dt_hours = span as f64 / HOUR as f64;
+        let mut entries = Vec::new();
+        for (idx, j) in self.journeys.iter().enumerate() {
             let expected = j.entries_per_hour * dt_hours + self.carry[idx];
             let n = expected.floor() as u64;
             self.carry[idx] = expected - n as f64;
             for _ in 0..n {
                 let profile = format!("u-{:07}", self.next_profile);
                 self.next_profile += 1;
-                let at =
-                    self.last_sim + (self.rng.next_f64() * (now - self.last_sim) as f64) as Millis;
-                events.push(TimedEvent {
+                let at = self.last_sim + (self.rng.next_f64() * span as f64) as Millis;
+                entries.push(TimedEvent {
                     event: Event::Enter {
                         journey: j.def.name.clone(),
                         profile: profile.clone(),
                     },
                     at,
                 });
-                j.recent.push_back((profile, at));
-                if j.recent.len() > 20_000 {
-                    j.recent.pop_front();
-                }
-            }
-            // Goal and exit events from recent entrants, spread over the
-            // journey's conversion window so each converts at its rate.
-            let window = j.window_hours * HOUR as f64;
-            let share = ((now - self.last_sim) as f64 / window).min(1.0);
-            let touch = j.first_touch();
-            let eligible = j.recent.partition_point(|(_, at)| *at + touch <= now);
-            let sample = (eligible as f64 * share).ceil() as usize;
-            for _ in 0..sample.min(eligible) {
-                let k = self.rng.below(eligible as u64) as usize;
-                let (profile, _) = &j.recent[k];
-                let p = j.conversion_for(profile);
-                if let Some(goal) = &j.def.goal
-                    && self.rng.next_f64() < p
-                {
-                    events.push(TimedEvent {
-                        event: Event::Goal {
-                            profile: profile.clone(),
-                            name: goal.clone(),
-                        },
-                        at: now,
-                    });
-                }
+                // What this person will do, and when: act on the first
+                // message within the journey's window, or not at all.
+                let touch = at + j.first_touch() + 60_000;
+                let window = (j.window_hours * HOUR as f64) as Millis;
+                let mut plan = |rng: &mut SplitMix64, kind: SimAct| {
+                    let when = touch + (rng.next_f64() * window as f64) as Millis;
+                    self.seq += 1;
+                    self.plans
+                        .push(Reverse((when, self.seq, idx, profile.clone(), kind)));
+                };
+                plan(&mut self.rng, SimAct::MaybeConvert);
                 if self.rng.next_f64() < j.unsubscribe {
-                    events.push(TimedEvent {
-                        event: Event::Goal {
-                            profile: profile.clone(),
-                            name: "unsubscribe".into(),
-                        },
-                        at: now,
-                    });
+                    plan(&mut self.rng, SimAct::Unsubscribe);
                 }
                 if j.def.exit_segment.is_some() && self.rng.next_f64() < 0.01 {
-                    events.push(TimedEvent {
-                        event: Event::Segment {
-                            profile: profile.clone(),
-                            segment: "suppressed".into(),
-                        },
-                        at: now,
-                    });
+                    plan(&mut self.rng, SimAct::Suppress);
                 }
             }
-            let horizon = now - 3 * DAY;
-            while j.recent.front().is_some_and(|(_, at)| *at < horizon) {
-                j.recent.pop_front();
-            }
         }
-        events.sort_by_key(|e| e.at);
-        let report = self.store.ingest(&events).await?;
+        entries.sort_by_key(|e| e.at);
+        let mut report = self.store.ingest(&entries).await?;
         let tick = self.store.tick(now).await?;
+        let mut later = Vec::new();
+        while self
+            .plans
+            .peek()
+            .is_some_and(|Reverse((when, ..))| *when <= now)
+        {
+            let Some(Reverse((when, _, idx, profile, kind))) = self.plans.pop() else {
+                break;
+            };
+            let j = &self.journeys[idx];
+            let event = match kind {
+                SimAct::MaybeConvert => {
+                    let Some(goal) = &j.def.goal else { continue };
+                    // The variant it really got: the winner, once one is stored.
+                    let p = if j.def.split().is_some() {
+                        let actual = self.store.variant_of(&j.def.name, &profile).await?;
+                        j.conversion_of(actual.as_deref())
+                    } else {
+                        j.conversion_for(&profile)
+                    };
+                    if self.rng.next_f64() >= p {
+                        continue;
+                    }
+                    Event::Goal {
+                        profile,
+                        name: goal.clone(),
+                    }
+                }
+                SimAct::Unsubscribe => Event::Goal {
+                    profile,
+                    name: "unsubscribe".into(),
+                },
+                SimAct::Suppress => Event::Segment {
+                    profile,
+                    segment: "suppressed".into(),
+                },
+            };
+            later.push(TimedEvent { event, at: when });
+        }
+        report.merge(self.store.ingest(&later).await?);
         let sent = self.store.deliver(5_000, now).await?;
+        let events = (entries.len() + later.len()) as u64;
         self.last_sim = now;
         Ok(StepReport {
             entered: report.entered,
-            events: events.len() as u64,
+            events,
             steps: tick.steps,
             sent: sent.sent,
             sim_now: now,
@@ -887,4 +914,85 @@ pub async fn run(args: DemoArgs, g: &Global, actor: Actor) -> anyhow::Result<()>
     let result = crate::tui::run_console(store, actor, console).await;
     traffic.abort();
     result
+}
+
+/// `journeyctl screenshots`: renders the real console over a freshly
+/// simulated demo store and writes the pictures as SVG.
+pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
+    use crate::tui::app::{App, Context, Msg};
+    use crate::tui::theme::Theme;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    std::fs::create_dir_all(out)?;
+    let dir = std::env::temp_dir().join(format!("journeyctl-screenshots-{}", std::process::id()));
+    let path = dir.join("demo.db");
+    remove_sqlite(&path);
+    let store = Store::connect(&Location::Sqlite(path.clone())).await?;
+    let mut sim = seed(store.clone(), 20_000, 60.0, 2026, false).await?;
+    // Four simulated hours: the cart-recovery test reaches its verdict.
+    let start = sim.clock.sim_start;
+    for k in 1..=24 {
+        sim.step_to(start + k * 10 * 60_000).await?;
+    }
+    let now = start + 4 * HOUR;
+    let ctx = Context {
+        store: "sqlite ~/.local/share/journeyctl/journeyctl.db".into(),
+        operator: "alice@ops-1".into(),
+        read_only: false,
+        banner: None,
+        refresh_secs: 2,
+        sim_clock: None,
+    };
+    let theme = Theme { color: true };
+    let mut app = App::new(ctx, now);
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    load(&store, &mut app, now).await?;
+    let write = |name: &str, app: &App| -> anyhow::Result<()> {
+        let buf = crate::tui::render(app, &theme, 120, 35);
+        std::fs::write(
+            out.join(format!("{name}.svg")),
+            crate::tui::svg::buffer_svg(&buf),
+        )?;
+        std::fs::write(
+            out.join(format!("{name}.txt")),
+            crate::tui::buffer_text(&buf),
+        )?;
+        Ok(())
+    };
+    write("main", &app)?;
+    // The cart-recovery journey's detail.
+    while app
+        .selected_version()
+        .is_some_and(|v| v.journey != "cart-recovery")
+    {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(key(KeyCode::Enter));
+    app.take_effects();
+    load(&store, &mut app, now).await?;
+    write("detail", &app)?;
+    // The stop pane, name half typed.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char('s')));
+    app.update(key(KeyCode::Tab));
+    for c in "cart-rec".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.take_effects();
+    load(&store, &mut app, now).await?;
+    write("stop-pane", &app)?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// One refresh into an off-screen console, as the data task would do it.
+async fn load(store: &Store, app: &mut crate::tui::app::App, now: Millis) -> anyhow::Result<()> {
+    let mut snap = crate::tui::fetch::fetch(store, &app.want())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    snap.fetched_at = now - 1_000;
+    app.update(crate::tui::app::Msg::Data(Box::new(snap)));
+    app.take_effects();
+    Ok(())
 }

@@ -326,6 +326,22 @@ impl Store {
             .collect()
     }
 
+    /// The A/B variant a profile got in its newest entry into a journey.
+    pub async fn variant_of(&self, journey: &str, profile: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT p.variant FROM participants p JOIN journeys j ON j.id = p.journey_id \
+             WHERE p.profile = $1 AND j.name = $2 ORDER BY p.id DESC LIMIT 1",
+        )
+        .bind(profile)
+        .bind(journey)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => r.try_get("variant")?,
+            None => None,
+        })
+    }
+
     /// Every version of a journey in detail (newest first).
     pub async fn detail(&self, journey: &str) -> Result<Vec<VersionDetail>> {
         let summaries: Vec<VersionSummary> = self

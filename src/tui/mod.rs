@@ -5,6 +5,7 @@
 pub mod app;
 pub mod confirm;
 pub mod fetch;
+pub mod svg;
 pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Freshness and READ-ONLY sit on the right and always show; the store
     // and operator on the left give way on a narrow terminal.
-    let mut right = Vec::new();
+    let mut right = vec![Span::raw(" ")];
     if app.ctx.read_only {
         right.push(Span::styled("READ-ONLY", theme.warn()));
         right.push(Span::raw(" │ "));
@@ -310,13 +310,18 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             col.width = col.width.max(text.chars().count() as u16);
         }
     }
-    let journey_cap = 28;
-    cols[0].width = cols[0].width.min(journey_cap);
+    // The selection marker shares the journey cell; the journey column
+    // takes what the others leave, and counts as 16 wide when fitting.
+    cols[0].width = (cols[0].width + 2).min(30);
+    let journey_fit = cols[0].width.min(16);
     // Drop the least important columns until the rest fit.
     let mut keep: Vec<usize> = (0..cols.len()).collect();
     let fits = |keep: &[usize]| -> bool {
-        let w: u16 = keep.iter().map(|&i| cols[i].width + 1).sum::<u16>() + 2;
-        w <= inner.width
+        let w: u16 = keep
+            .iter()
+            .map(|&i| if i == 0 { journey_fit } else { cols[i].width } + 1)
+            .sum();
+        w <= inner.width + 1
     };
     while !fits(&keep) {
         let worst = keep.iter().copied().max_by_key(|&i| (cols[i].drop_rank, i));
@@ -325,45 +330,55 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             _ => break,
         }
     }
-    let mut widths = vec![Constraint::Length(2)];
-    widths.extend(keep.iter().map(|&i| {
-        if i == 0 {
-            Constraint::Min(cols[i].width.min(14))
-        } else {
-            Constraint::Length(cols[i].width)
-        }
-    }));
-    let mut header_cells = vec![Cell::from("")];
-    header_cells.extend(keep.iter().map(|&i| {
-        let c = &cols[i];
-        let t = if c.right {
-            format!("{:>w$}", c.title, w = c.width as usize)
-        } else {
-            c.title.to_string()
-        };
-        Cell::from(t)
-    }));
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&i| {
+            if i == 0 {
+                Constraint::Min(journey_fit)
+            } else {
+                Constraint::Length(cols[i].width)
+            }
+        })
+        .collect();
+    let header_cells: Vec<Cell> = keep
+        .iter()
+        .map(|&i| {
+            let c = &cols[i];
+            let t = if i == 0 {
+                format!("  {}", c.title)
+            } else if c.right {
+                format!("{:>w$}", c.title, w = c.width as usize)
+            } else {
+                c.title.to_string()
+            };
+            Cell::from(t)
+        })
+        .collect();
     let header = Row::new(header_cells).style(theme.title());
     let rows: Vec<Row> = window
         .iter()
         .map(|(i, c)| {
             let v = visible[*i];
             let is_sel = *i == selected;
-            let mut row_cells = vec![Cell::from(if is_sel { "▶" } else { " " })];
-            row_cells.extend(keep.iter().map(|&k| {
-                let col = &cols[k];
-                let text = if col.right {
-                    format!("{:>w$}", c[k], w = col.width as usize)
-                } else {
-                    c[k].clone()
-                };
-                let style = if k == 2 {
-                    theme.status(v)
-                } else {
-                    Style::default()
-                };
-                Cell::from(Span::styled(text, style))
-            }));
+            let row_cells: Vec<Cell> = keep
+                .iter()
+                .map(|&k| {
+                    let col = &cols[k];
+                    let text = if k == 0 {
+                        format!("{} {}", if is_sel { "▶" } else { " " }, c[k])
+                    } else if col.right {
+                        format!("{:>w$}", c[k], w = col.width as usize)
+                    } else {
+                        c[k].clone()
+                    };
+                    let style = if k == 2 {
+                        theme.status(v)
+                    } else {
+                        Style::default()
+                    };
+                    Cell::from(Span::styled(text, style))
+                })
+                .collect();
             let row = Row::new(row_cells);
             if is_sel {
                 row.style(theme.selected())
