@@ -406,9 +406,13 @@ pub struct Simulator {
     last_sim: Millis,
     carry: Vec<f64>,
     /// What entrants will do later, soonest first.
-    plans: BinaryHeap<Reverse<(Millis, u64, usize, String, SimAct)>>,
+    plans: BinaryHeap<Reverse<Plan>>,
     seq: u64,
 }
+
+/// Something an entrant will do: when, a tie-breaker, the journey's
+/// index, the profile, and what.
+type Plan = (Millis, u64, usize, String, SimAct);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum SimAct {
