@@ -626,3 +626,40 @@ both_backends!(the_audit_log_is_append_only_in_the_database, |ts| {
     assert!(del.is_err(), "DELETE on audit must fail");
     assert_eq!(s.audit(None, 10).await.unwrap()[0].actor, "alice");
 });
+
+both_backends!(events_in_one_batch_apply_in_their_order, |ts| {
+    let s = &ts.store;
+    publish(s, &simple("ordered"), at(0)).await;
+    let r = s
+        .ingest(&[
+            segment("late", "suppressed", at(0)),
+            enter("ordered", "early", at(0)),
+            enter("ordered", "late", at(0)),
+            enter("ordered", "early", at(0)),
+            goal("early", "purchase", at(1)),
+            segment("early", "suppressed", at(2)),
+            enter("ordered", "after", at(3)),
+            segment("staff-9", "staff", at(3)),
+            enter("ordered", "staff-9", at(3)),
+            enter("nowhere", "x", at(3)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(r.accepted, 10);
+    assert_eq!(r.entered, 2, "{r:?}");
+    assert_eq!(r.converted, 1);
+    assert_eq!(r.exited, 1);
+    let refused: Vec<(&str, u64)> = r.refused.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        refused,
+        vec![
+            ("already_entered", 1),
+            ("excluded", 1),
+            ("suppressed", 1),
+            ("unknown_journey", 1)
+        ]
+    );
+    let early = &s.profile("early").await.unwrap()[0];
+    assert!(early.converted);
+    assert_eq!(early.exit_reason.as_deref(), Some("segment:suppressed"));
+});

@@ -70,9 +70,20 @@ impl Store {
     async fn ingest_batch(&self, events: &[TimedEvent]) -> Result<IngestReport> {
         let mut tx = self.begin_write().await?;
         let mut batch = Batch::default();
+        // Consecutive entries go in as one set: a few statements for a run
+        // of hundreds, instead of a few per entry. Any other event ends the
+        // run first, so events still apply in their order.
+        let mut run: Vec<&TimedEvent> = Vec::new();
         for ev in events {
+            if matches!(ev.event, Event::Enter { .. }) {
+                run.push(ev);
+                continue;
+            }
+            batch.enter_run(&mut tx, &run).await?;
+            run.clear();
             batch.apply(&mut tx, ev).await?;
         }
+        batch.enter_run(&mut tx, &run).await?;
         let last = events.iter().map(|e| e.at).max().unwrap_or(0);
         apply_deltas(&mut tx, &batch.deltas, last).await?;
         super::engine::check_verdicts(&mut tx, &batch.touched, last).await?;
@@ -102,16 +113,11 @@ enum LiveLookup {
 
 impl Batch {
     async fn apply(&mut self, tx: &mut Transaction<'static, Any>, ev: &TimedEvent) -> Result<()> {
-        self.report.accepted += 1;
+        if !matches!(ev.event, Event::Enter { .. }) {
+            self.report.accepted += 1;
+        }
         match &ev.event {
-            Event::Enter { journey, profile } => {
-                match self.enter(tx, journey, profile, ev.at).await? {
-                    None => self.report.entered += 1,
-                    Some(reason) => {
-                        *self.report.refused.entry(reason.to_string()).or_default() += 1
-                    }
-                }
-            }
+            Event::Enter { .. } => self.enter_run(tx, &[ev]).await?,
             Event::Goal { profile, name } => self.goal(tx, profile, name, ev.at).await?,
             Event::Segment { profile, segment } => {
                 sqlx::query(
@@ -162,87 +168,171 @@ impl Batch {
         Ok(info)
     }
 
-    /// Enters a profile; `Some(reason)` when the rules refuse it.
-    async fn enter(
+    /// Enters a run of profiles, checking every rule of entry for each, in
+    /// order: a few set statements per journey and chunk.
+    async fn enter_run(
         &mut self,
         tx: &mut Transaction<'static, Any>,
-        journey: &str,
-        profile: &str,
-        at: Millis,
-    ) -> Result<Option<&'static str>> {
-        let lookup = match self.live.get(journey) {
-            Some(l) => l.clone(),
-            None => {
-                let l = live_version(tx, journey).await?;
-                self.live.insert(journey.to_string(), l.clone());
-                l
-            }
-        };
-        let id = match lookup {
-            LiveLookup::Live(id) => id,
-            LiveLookup::Refused(reason) => return Ok(Some(reason)),
-        };
-        let Some(v) = self.lock(tx, id, at).await? else {
-            return Ok(Some("no_live_version"));
-        };
-        if v.status != VersionStatus::Live {
-            return Ok(Some("no_live_version"));
+        run: &[&TimedEvent],
+    ) -> Result<()> {
+        if run.is_empty() {
+            return Ok(());
         }
-        let def = &v.definition;
-        if def.entry_end_at.is_some_and(|end| at >= end) {
-            return Ok(Some("entry_ended"));
-        }
-        if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
-            let hits = sqlx::query(
-                "SELECT segment FROM segment_members WHERE profile = $1 AND (segment = $2 OR segment = $3)",
-            )
-            .bind(profile)
-            .bind(&def.exclusion_segment)
-            .bind(&def.exit_segment)
-            .fetch_all(&mut **tx)
-            .await?;
-            let segments: Vec<String> = hits
-                .iter()
-                .map(|r| r.try_get("segment"))
-                .collect::<std::result::Result<_, _>>()?;
-            let member = |seg: &Option<String>| seg.as_ref().is_some_and(|s| segments.contains(s));
-            if member(&def.exclusion_segment) {
-                return Ok(Some("excluded"));
-            }
-            if member(&def.exit_segment) {
-                return Ok(Some("suppressed"));
+        self.report.accepted += run.len() as u64;
+        let mut outcome: Vec<Option<&'static str>> = vec![None; run.len()];
+        let mut journeys: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, ev) in run.iter().enumerate() {
+            if let Event::Enter { journey, .. } = &ev.event {
+                match journeys.iter_mut().find(|(j, _)| *j == journey.as_str()) {
+                    Some((_, idx)) => idx.push(i),
+                    None => journeys.push((journey.as_str(), vec![i])),
+                }
             }
         }
-        let elsewhere = sqlx::query(
-            "SELECT p.version_id FROM participants p JOIN versions v ON v.id = p.version_id \
-             WHERE p.profile = $1 AND p.journey_id = $2 AND p.state = 'active' AND v.status <> 'stopped' \
-             AND p.version_id <> $3 LIMIT 1",
-        )
-        .bind(profile)
-        .bind(v.journey_id)
-        .bind(v.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if elsewhere.is_some() {
-            return Ok(Some("active_in_other_version"));
+        let profile_of = |i: usize| match &run[i].event {
+            Event::Enter { profile, .. } => profile.as_str(),
+            _ => "",
+        };
+        for (journey, idx) in journeys {
+            let lookup = match self.live.get(journey) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = live_version(tx, journey).await?;
+                    self.live.insert(journey.to_string(), l.clone());
+                    l
+                }
+            };
+            let id = match lookup {
+                LiveLookup::Live(id) => id,
+                LiveLookup::Refused(reason) => {
+                    idx.iter().for_each(|&i| outcome[i] = Some(reason));
+                    continue;
+                }
+            };
+            let latest = idx.iter().map(|&i| run[i].at).max().unwrap_or(0);
+            let v = match self.lock(tx, id, latest).await? {
+                Some(v) if v.status == VersionStatus::Live => v,
+                _ => {
+                    idx.iter()
+                        .for_each(|&i| outcome[i] = Some("no_live_version"));
+                    continue;
+                }
+            };
+            let def = &v.definition;
+            let mut seen = std::collections::HashSet::new();
+            let mut candidates = Vec::with_capacity(idx.len());
+            for &i in &idx {
+                if def.entry_end_at.is_some_and(|end| run[i].at >= end) {
+                    outcome[i] = Some("entry_ended");
+                } else if !seen.insert(profile_of(i)) {
+                    outcome[i] = Some("already_entered");
+                } else {
+                    candidates.push(i);
+                }
+            }
+            for chunk in candidates.chunks(400) {
+                let profiles: Vec<&str> = chunk.iter().map(|&i| profile_of(i)).collect();
+                let mut refused: HashMap<&str, &'static str> = HashMap::new();
+                if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
+                    let sql = format!(
+                        "SELECT profile, segment FROM segment_members WHERE (segment = $1 OR segment = $2) AND profile IN ({})",
+                        placeholders(3, profiles.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&def.exclusion_segment)
+                        .bind(&def.exit_segment);
+                    for p in &profiles {
+                        q = q.bind(*p);
+                    }
+                    for row in q.fetch_all(&mut **tx).await? {
+                        let p: String = row.try_get("profile")?;
+                        let seg: String = row.try_get("segment")?;
+                        let Some(key) = profiles.iter().find(|x| **x == p) else {
+                            continue;
+                        };
+                        if def.exclusion_segment.as_deref() == Some(seg.as_str()) {
+                            refused.insert(key, "excluded");
+                        } else {
+                            refused.entry(key).or_insert("suppressed");
+                        }
+                    }
+                }
+                let sql = format!(
+                    "SELECT DISTINCT p.profile FROM participants p JOIN versions v ON v.id = p.version_id \
+                     WHERE p.journey_id = $1 AND p.version_id <> $2 AND p.state = 'active' AND v.status <> 'stopped' \
+                     AND p.profile IN ({})",
+                    placeholders(3, profiles.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(v.journey_id)
+                    .bind(v.id);
+                for p in &profiles {
+                    q = q.bind(*p);
+                }
+                for row in q.fetch_all(&mut **tx).await? {
+                    let p: String = row.try_get("profile")?;
+                    if let Some(key) = profiles.iter().find(|x| **x == p) {
+                        refused.entry(key).or_insert("active_in_other_version");
+                    }
+                }
+                let admit: Vec<usize> = chunk
+                    .iter()
+                    .copied()
+                    .filter(|&i| match refused.get(profile_of(i)) {
+                        Some(reason) => {
+                            outcome[i] = Some(reason);
+                            false
+                        }
+                        None => true,
+                    })
+                    .collect();
+                if admit.is_empty() {
+                    continue;
+                }
+                let mut sql = String::from(
+                    "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) VALUES ",
+                );
+                for (k, _) in admit.iter().enumerate() {
+                    let b = 3 + 2 * k;
+                    if k > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "($1, $2, ${b}, 'active', 0, ${n}, ${n}, ${n})",
+                        n = b + 1
+                    ));
+                }
+                sql.push_str(" ON CONFLICT (version_id, profile) DO NOTHING RETURNING profile");
+                // Only placeholders are formatted into the statement; every value is bound.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(v.id)
+                    .bind(v.journey_id);
+                for &i in &admit {
+                    q = q.bind(profile_of(i)).bind(run[i].at);
+                }
+                let inserted: std::collections::HashSet<String> = q
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("profile"))
+                    .collect::<std::result::Result<_, _>>()?;
+                for &i in &admit {
+                    if !inserted.contains(profile_of(i)) {
+                        outcome[i] = Some("already_entered");
+                    }
+                }
+                let d = self.deltas.entry(v.id).or_default();
+                d.entered += inserted.len() as i64;
+                d.active += inserted.len() as i64;
+            }
         }
-        let inserted = sqlx::query(
-            "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) \
-             VALUES ($1, $2, $3, 'active', 0, $4, $4, $4) ON CONFLICT (version_id, profile) DO NOTHING RETURNING id",
-        )
-        .bind(v.id)
-        .bind(v.journey_id)
-        .bind(profile)
-        .bind(at)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if inserted.is_none() {
-            return Ok(Some("already_entered"));
+        for o in outcome {
+            match o {
+                None => self.report.entered += 1,
+                Some(reason) => *self.report.refused.entry(reason.to_string()).or_default() += 1,
+            }
         }
-        let d = self.deltas.entry(v.id).or_default();
-        d.entered += 1;
-        d.active += 1;
-        Ok(None)
+        Ok(())
     }
 
     /// The profile's participants that may still change, with their versions.
@@ -379,4 +469,12 @@ async fn live_version(tx: &mut Transaction<'static, Any>, journey: &str) -> Resu
         }));
     }
     Ok(LiveLookup::Refused("no_live_version"))
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
