@@ -153,6 +153,9 @@ pub struct TickReport {
     pub completed: u64,
     /// Versions finished by their entry end date.
     pub finished_by_date: Vec<String>,
+    /// A version this tick found stopped (nothing of it runs).
+    #[serde(skip)]
+    pub stopped: bool,
 }
 
 /// Due participants taken per transaction: short, so a stop never queues
@@ -161,7 +164,6 @@ pub const TICK_BATCH: i64 = 500;
 
 struct Due {
     id: i64,
-    version_id: i64,
     profile: String,
     step: i64,
     due_at: Millis,
@@ -174,47 +176,52 @@ impl Store {
     pub async fn tick(&self, now: Millis) -> Result<TickReport> {
         let mut report = TickReport::default();
         self.finish_by_date(now, &mut report).await?;
-        let mut last_first: Option<i64> = None;
-        loop {
-            let rows = sqlx::query(
-                "SELECT p.id, p.version_id, p.profile, p.step, p.due_at, p.variant FROM participants p \
-                 JOIN versions v ON v.id = p.version_id \
-                 WHERE p.state = 'active' AND p.due_at <= $1 AND v.status IN ('live', 'finished') \
-                 ORDER BY p.due_at, p.id LIMIT $2",
-            )
-            .bind(now)
-            .bind(TICK_BATCH)
-            .fetch_all(&self.pool)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            let mut by_version: BTreeMap<i64, Vec<Due>> = BTreeMap::new();
-            for r in &rows {
-                let d = Due {
-                    id: r.try_get("id")?,
-                    version_id: r.try_get("version_id")?,
-                    profile: r.try_get("profile")?,
-                    step: r.try_get("step")?,
-                    due_at: r.try_get("due_at")?,
-                    variant: r.try_get("variant")?,
-                };
-                by_version.entry(d.version_id).or_default().push(d);
-            }
-            let first = rows[0].try_get::<i64, _>("id")?;
-            let full = rows.len() as i64 == TICK_BATCH;
-            for (version_id, due) in by_version {
+        // Version by version: the index on (version_id, due_at) of active
+        // rows finds the due ones without looking at anyone else.
+        let running: Vec<i64> =
+            sqlx::query("SELECT id FROM versions WHERE status IN ('live', 'finished') ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
+        for version_id in running {
+            let mut last_first: Option<i64> = None;
+            loop {
+                let rows = sqlx::query(
+                    "SELECT id, profile, step, due_at, variant FROM participants \
+                     WHERE version_id = $1 AND state = 'active' AND due_at <= $2 ORDER BY due_at, id LIMIT $3",
+                )
+                .bind(version_id)
+                .bind(now)
+                .bind(TICK_BATCH)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(first) = rows.first() else { break };
+                let first: i64 = first.try_get("id")?;
+                let due = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(Due {
+                            id: r.try_get("id")?,
+                            profile: r.try_get("profile")?,
+                            step: r.try_get("step")?,
+                            due_at: r.try_get("due_at")?,
+                            variant: r.try_get("variant")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
                 let part = with_retry(|| self.run_due(version_id, &due, now)).await?;
                 report.steps += part.steps;
                 report.messages += part.messages;
                 report.completed += part.completed;
+                // A batch that moved nobody (stopped meanwhile, or taken by
+                // another engine) must not spin.
+                if (rows.len() as i64) < TICK_BATCH || last_first == Some(first) || part.stopped {
+                    break;
+                }
+                last_first = Some(first);
             }
-            // A batch that moved nobody (all taken by another engine meanwhile,
-            // or its version stopped) must not spin.
-            if !full || last_first == Some(first) {
-                break;
-            }
-            last_first = Some(first);
         }
         self.sweep_stopped(5_000).await?;
         Ok(report)
@@ -270,6 +277,7 @@ impl Store {
         .await?;
         if locked.is_none() {
             tx.rollback().await?;
+            report.stopped = true;
             return Ok(report);
         }
         let row = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
@@ -287,6 +295,7 @@ impl Store {
         let steps = &v.definition.steps;
         let mut delta = CounterDelta::default();
         let mut outbox: Vec<(i64, &str, String, Millis)> = Vec::new();
+        let mut moves: Vec<Move> = Vec::with_capacity(due.len());
         for p in due {
             let mut step = p.step.max(0) as usize;
             let mut t = p.due_at;
@@ -326,40 +335,40 @@ impl Store {
                 }
                 step += 1;
             }
-            let state = if completed { "completed" } else { "active" };
-            let done = sqlx::query(
-                "UPDATE participants SET state = $2, step = $3, due_at = $4, variant = $5, updated_at = $6 \
-                 WHERE id = $1 AND state = 'active' AND step = $7 AND due_at = $8",
-            )
-            .bind(p.id)
-            .bind(state)
-            .bind(step as i64)
-            .bind(t)
-            .bind(&variant)
-            .bind(now)
-            .bind(p.step)
-            .bind(p.due_at)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                continue; // another engine moved it, or it exited meanwhile
-            }
-            report.steps += ran;
-            if completed {
-                report.completed += 1;
-                delta.active -= 1;
-                delta.completed += 1;
-            }
-            if let Some(name) = assigned {
-                *delta.variant_assigned.entry(name).or_default() += 1;
-            }
-            for (action, at) in sends {
-                outbox.push((p.id, p.profile.as_str(), action, at));
+            moves.push(Move {
+                due: p,
+                state: if completed { "completed" } else { "active" },
+                step: step as i64,
+                due_at: t,
+                variant,
+                ran,
+                completed,
+                assigned,
+                sends,
+            });
+        }
+        // One conditional update per chunk; only the rows it really moved
+        // (not moved meanwhile by another engine or an exit) count.
+        for chunk in moves.chunks(50) {
+            let moved = update_participants(&mut tx, chunk, now).await?;
+            for m in chunk.iter().filter(|m| moved.contains(&m.due.id)) {
+                report.steps += m.ran;
+                if m.completed {
+                    report.completed += 1;
+                    delta.active -= 1;
+                    delta.completed += 1;
+                }
+                if let Some(name) = &m.assigned {
+                    *delta.variant_assigned.entry(name.clone()).or_default() += 1;
+                }
+                for (action, at) in &m.sends {
+                    outbox.push((m.due.id, m.due.profile.as_str(), action.clone(), *at));
+                }
             }
         }
         report.messages = outbox.len() as u64;
         delta.msg_pending += outbox.len() as i64;
-        for chunk in outbox.chunks(200) {
+        for chunk in outbox.chunks(50) {
             insert_outbox(&mut tx, version_id, chunk).await?;
         }
         let touched = !delta.variant_assigned.is_empty();
@@ -461,6 +470,72 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// Where one due participant goes in this tick.
+struct Move<'a> {
+    due: &'a Due,
+    state: &'static str,
+    step: i64,
+    due_at: Millis,
+    variant: Option<String>,
+    ran: u64,
+    completed: bool,
+    assigned: Option<String>,
+    sends: Vec<(String, Millis)>,
+}
+
+/// Moves a chunk of participants in one statement, each only if it is
+/// still where this tick found it; returns the ids it moved.
+async fn update_participants(
+    tx: &mut Transaction<'static, Any>,
+    moves: &[Move<'_>],
+    now: Millis,
+) -> Result<std::collections::HashSet<i64>> {
+    if moves.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut sql = String::from(
+        "UPDATE participants SET state = v.column2, step = v.column3, due_at = v.column4, variant = v.column5, \
+         updated_at = $1 FROM (VALUES ",
+    );
+    for i in 0..moves.len() {
+        let b = 2 + i * 7;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(CAST(${b} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT), \
+             CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6
+        ));
+    }
+    sql.push_str(
+        ") AS v WHERE participants.id = v.column1 AND participants.state = 'active' \
+         AND participants.step = v.column6 AND participants.due_at = v.column7 RETURNING participants.id",
+    );
+    // Only placeholders are formatted into the statement; every value is bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for m in moves {
+        q = q
+            .bind(m.due.id)
+            .bind(m.state)
+            .bind(m.step)
+            .bind(m.due_at)
+            .bind(m.variant.clone())
+            .bind(m.due.step)
+            .bind(m.due.due_at);
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id").map_err(Into::into))
+        .collect()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

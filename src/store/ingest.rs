@@ -230,7 +230,7 @@ impl Batch {
                     candidates.push(i);
                 }
             }
-            for chunk in candidates.chunks(400) {
+            for chunk in candidates.chunks(100) {
                 let profiles: Vec<&str> = chunk.iter().map(|&i| profile_of(i)).collect();
                 let mut refused: HashMap<&str, &'static str> = HashMap::new();
                 if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
