@@ -154,6 +154,8 @@ pub enum Command {
     Check,
     /// A demo store with live simulated traffic, opened in the console.
     Demo(crate::demo::DemoArgs),
+    /// Measure the scale targets on fresh SQLite and PostgreSQL stores.
+    Bench(crate::bench::BenchArgs),
     /// Render the console over a simulated demo store into SVG pictures.
     #[command(hide = true)]
     Screenshots {
@@ -241,6 +243,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => return crate::demo::run(args, &g, actor).await,
         Command::Screenshots { out } => return crate::demo::screenshots(&out).await,
+        Command::Bench(args) => return crate::bench::run(args).await,
         _ => {}
     }
     match &command {
@@ -446,7 +449,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Verdict { .. } | Command::Demo(_) | Command::Screenshots { .. } => {
+        Command::Verdict { .. }
+        | Command::Demo(_)
+        | Command::Screenshots { .. }
+        | Command::Bench(_) => {
             unreachable!("handled above")
         }
     }

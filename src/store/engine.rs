@@ -7,7 +7,9 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::lifecycle::end_version;
-use super::{Actor, Result, Store, VersionInfo, select_version_info, version_info, with_retry};
+use super::{
+    Actor, Result, Store, lock_running_version, select_version_info, version_info, with_retry,
+};
 use crate::domain::abtest::{Arm, VerdictKind, verdict};
 use crate::domain::rng::assign_variant;
 use crate::domain::{EndKind, Millis, Step};
@@ -267,24 +269,11 @@ impl Store {
         // Lock the version row first: a stop that commits before this waits
         // for nothing and is seen here; one that comes after waits for this
         // commit and then cancels what this batch enqueued.
-        let locked = sqlx::query(
-            "UPDATE versions SET last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $2 \
-             THEN $2 ELSE last_activity_at END WHERE id = $1 AND status IN ('live', 'finished') RETURNING id",
-        )
-        .bind(version_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if locked.is_none() {
+        let Some(v) = lock_running_version(&mut tx, self.backend, version_id).await? else {
             tx.rollback().await?;
             report.stopped = true;
             return Ok(report);
-        }
-        let row = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
-            .bind(version_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let v: VersionInfo = version_info(&row)?;
+        };
         let decided: Option<String> =
             sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
                 .bind(version_id)
@@ -349,7 +338,7 @@ impl Store {
         }
         // One conditional update per chunk; only the rows it really moved
         // (not moved meanwhile by another engine or an exit) count.
-        for chunk in moves.chunks(50) {
+        for chunk in moves.chunks(self.chunk_rows()) {
             let moved = update_participants(&mut tx, chunk, now).await?;
             for m in chunk.iter().filter(|m| moved.contains(&m.due.id)) {
                 report.steps += m.ran;
@@ -368,7 +357,7 @@ impl Store {
         }
         report.messages = outbox.len() as u64;
         delta.msg_pending += outbox.len() as i64;
-        for chunk in outbox.chunks(50) {
+        for chunk in outbox.chunks(self.chunk_rows()) {
             insert_outbox(&mut tx, version_id, chunk).await?;
         }
         let touched = !delta.variant_assigned.is_empty();

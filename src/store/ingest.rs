@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::engine::{CounterDelta, apply_deltas};
-use super::{Result, Store, VersionInfo, select_version_info, version_info, with_retry};
+use super::{Backend, Result, Store, VersionInfo, lock_running_version, with_retry};
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::{Millis, VersionStatus};
 
@@ -54,7 +54,7 @@ impl IngestReport {
 }
 
 /// Events per transaction: short enough that a stop never waits long.
-pub const INGEST_BATCH: usize = 1000;
+pub const INGEST_BATCH: usize = 5000;
 
 impl Store {
     /// Applies events in order, in batches of [`INGEST_BATCH`].
@@ -69,7 +69,10 @@ impl Store {
 
     async fn ingest_batch(&self, events: &[TimedEvent]) -> Result<IngestReport> {
         let mut tx = self.begin_write().await?;
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            backend: self.backend(),
+            ..Batch::default()
+        };
         // Consecutive entries go in as one set: a few statements for a run
         // of hundreds, instead of a few per entry. Any other event ends the
         // run first, so events still apply in their order.
@@ -94,6 +97,7 @@ impl Store {
 
 #[derive(Default)]
 struct Batch {
+    backend: Backend,
     /// Versions locked by this transaction, with what they are (`None`:
     /// stopped or not running, so nothing may change there).
     locked: HashMap<i64, Option<VersionInfo>>,
@@ -141,29 +145,11 @@ impl Batch {
         &mut self,
         tx: &mut Transaction<'static, Any>,
         version_id: i64,
-        at: Millis,
     ) -> Result<Option<VersionInfo>> {
         if let Some(v) = self.locked.get(&version_id) {
             return Ok(v.clone());
         }
-        let ok = sqlx::query(
-            "UPDATE versions SET last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $2 \
-             THEN $2 ELSE last_activity_at END WHERE id = $1 AND status IN ('live', 'finished') RETURNING id",
-        )
-        .bind(version_id)
-        .bind(at)
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_some();
-        let info = if ok {
-            let row = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
-                .bind(version_id)
-                .fetch_one(&mut **tx)
-                .await?;
-            Some(version_info(&row)?)
-        } else {
-            None
-        };
+        let info = lock_running_version(tx, self.backend, version_id).await?;
         self.locked.insert(version_id, info.clone());
         Ok(info)
     }
@@ -209,8 +195,7 @@ impl Batch {
                     continue;
                 }
             };
-            let latest = idx.iter().map(|&i| run[i].at).max().unwrap_or(0);
-            let v = match self.lock(tx, id, latest).await? {
+            let v = match self.lock(tx, id).await? {
                 Some(v) if v.status == VersionStatus::Live => v,
                 _ => {
                     idx.iter()
@@ -230,7 +215,7 @@ impl Batch {
                     candidates.push(i);
                 }
             }
-            for chunk in candidates.chunks(100) {
+            for chunk in candidates.chunks(self.backend.chunk_rows() * 2) {
                 let profiles: Vec<&str> = chunk.iter().map(|&i| profile_of(i)).collect();
                 let mut refused: HashMap<&str, &'static str> = HashMap::new();
                 if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
@@ -257,6 +242,8 @@ impl Batch {
                         }
                     }
                 }
+                // Nobody can be active in another version when no other
+                // version of the journey runs.
                 let sql = format!(
                     "SELECT DISTINCT p.profile FROM participants p JOIN versions v ON v.id = p.version_id \
                      WHERE p.journey_id = $1 AND p.version_id <> $2 AND p.state = 'active' AND v.status <> 'stopped' \
@@ -269,7 +256,12 @@ impl Batch {
                 for p in &profiles {
                     q = q.bind(*p);
                 }
-                for row in q.fetch_all(&mut **tx).await? {
+                let elsewhere = if v.others_running > 0 {
+                    q.fetch_all(&mut **tx).await?
+                } else {
+                    Vec::new()
+                };
+                for row in elsewhere {
                     let p: String = row.try_get("profile")?;
                     if let Some(key) = profiles.iter().find(|x| **x == p) {
                         refused.entry(key).or_insert("active_in_other_version");
@@ -340,7 +332,6 @@ impl Batch {
         &mut self,
         tx: &mut Transaction<'static, Any>,
         profile: &str,
-        at: Millis,
     ) -> Result<Vec<(i64, Option<String>, bool, VersionInfo)>> {
         let rows = sqlx::query(
             "SELECT id, version_id, variant, converted_at FROM participants WHERE profile = $1 AND state = 'active' ORDER BY id",
@@ -351,7 +342,7 @@ impl Batch {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let version_id: i64 = row.try_get("version_id")?;
-            if let Some(v) = self.lock(tx, version_id, at).await? {
+            if let Some(v) = self.lock(tx, version_id).await? {
                 let converted: Option<i64> = row.try_get("converted_at")?;
                 out.push((
                     row.try_get("id")?,
@@ -371,7 +362,7 @@ impl Batch {
         name: &str,
         at: Millis,
     ) -> Result<()> {
-        for (pid, variant, converted, v) in self.active_participants(tx, profile, at).await? {
+        for (pid, variant, converted, v) in self.active_participants(tx, profile).await? {
             if !converted && v.definition.goal.as_deref() == Some(name) {
                 let done = sqlx::query(
                     "UPDATE participants SET converted_at = $2, variant_converted = $3, updated_at = $2 \
@@ -409,7 +400,7 @@ impl Batch {
         segment: &str,
         at: Millis,
     ) -> Result<()> {
-        for (pid, _, _, v) in self.active_participants(tx, profile, at).await? {
+        for (pid, _, _, v) in self.active_participants(tx, profile).await? {
             if v.definition.exit_segment.as_deref() == Some(segment) {
                 self.exit(tx, pid, v.id, &format!("segment:{segment}"), at)
                     .await?;

@@ -80,10 +80,21 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
+    #[default]
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// Rows per multi-row statement (see [`Store::chunk_rows`]).
+    pub(crate) fn chunk_rows(self) -> usize {
+        match self {
+            Backend::Sqlite => 50,
+            Backend::Postgres => 500,
+        }
+    }
 }
 
 /// Who acts: the operator's name and the host they act from.
@@ -284,19 +295,42 @@ impl Store {
     /// Opens the store and brings its schema up to date.
     pub async fn connect(location: &Location) -> Result<Store> {
         let store = Store::open(location, &PoolSettings::default()).await?;
-        store.migrate().await?;
+        if !store.schema_is_current().await {
+            store.migrate().await?;
+        }
         Ok(store)
     }
 
-    pub async fn migrate(&self) -> Result<()> {
-        let migrator = match self.backend {
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
+        }
+    }
+
+    /// Whether every migration is applied already: then nothing needs
+    /// writing, and a role that may only read can open the store.
+    async fn schema_is_current(&self) -> bool {
+        let newest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: std::result::Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(Some(v)) if v >= newest)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator()
             .run(&self.pool)
             .await
             .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))
+    }
+
+    /// Rows per multi-row statement. SQLite looks each `$N` up by name,
+    /// which grows with the number of parameters; PostgreSQL pays per
+    /// round trip instead.
+    pub(crate) fn chunk_rows(&self) -> usize {
+        self.backend.chunk_rows()
     }
 
     pub fn backend(&self) -> Backend {
@@ -343,6 +377,8 @@ pub(crate) struct VersionInfo {
     pub status_by: String,
     pub status_host: String,
     pub definition: Definition,
+    /// Other versions of the journey that still run (live or finished).
+    pub others_running: i64,
 }
 
 /// `SELECT` of the columns [`version_info`] reads, to be completed with
@@ -350,7 +386,10 @@ pub(crate) struct VersionInfo {
 macro_rules! select_version_info {
     () => {
         "SELECT v.id, v.journey_id, j.name AS journey, v.number, v.status, v.status_at, \
-         v.status_by, v.status_host, v.definition FROM versions v JOIN journeys j ON j.id = v.journey_id "
+         v.status_by, v.status_host, v.definition, \
+         (SELECT COUNT(*) FROM versions o WHERE o.journey_id = v.journey_id AND o.id <> v.id \
+          AND o.status IN ('live', 'finished')) AS others_running \
+         FROM versions v JOIN journeys j ON j.id = v.journey_id "
     };
 }
 pub(crate) use select_version_info;
@@ -369,7 +408,33 @@ pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
         status_host: row.try_get("status_host")?,
         definition: serde_json::from_str(&definition)
             .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?,
+        others_running: row.try_get("others_running")?,
     })
+}
+
+/// Locks a version row for the rest of the transaction and reads it;
+/// `None` unless it is live or finished. A stop or finish (a conditional
+/// update of the same row) then happens wholly before or after the
+/// transaction. SQLite needs no row lock: its write transactions
+/// (`BEGIN IMMEDIATE`) already run one at a time.
+pub(crate) async fn lock_running_version(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    version_id: i64,
+) -> Result<Option<VersionInfo>> {
+    let sql = match backend {
+        Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
+        Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
+    };
+    let Some(row) = sqlx::query(sql)
+        .bind(version_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let v = version_info(&row)?;
+    Ok(v.status.runs_steps().then_some(v))
 }
 
 impl VersionInfo {

@@ -1,0 +1,513 @@
+//! `journeyctl bench`: builds its own stores and prints every figure of the
+//! scale targets as one table, SQLite and PostgreSQL side by side. Figures,
+//! not assertions: a busy machine changes them, never the test suite.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::domain::events::{Event, TimedEvent};
+use crate::domain::time::parse_rfc3339;
+use crate::domain::{Definition, EndKind, VersionStatus};
+use crate::store::{Actor, Location, OperatorAction, Store, Target};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Participants in the large store.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub participants: u64,
+    /// Journeys in each store.
+    #[arg(long, default_value_t = 200)]
+    pub journeys: u64,
+    /// PostgreSQL server for the PostgreSQL column (default:
+    /// JOURNEYCTL_TEST_POSTGRES_URL); the bench makes and drops its own schemas.
+    #[arg(long)]
+    pub postgres: Option<String>,
+    /// Skip the console measurements (they need tmux).
+    #[arg(long)]
+    pub no_console: bool,
+    /// Seconds the idle console is watched.
+    #[arg(long, default_value_t = 20)]
+    pub idle_seconds: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    list_small_ms: f64,
+    list_big_ms: f64,
+    stop_small_ms: f64,
+    stop_big_ms: f64,
+    ingest_per_s: f64,
+    tick_steps_per_s: f64,
+    console: Option<ConsoleFigures>,
+    exact: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ConsoleFigures {
+    cpu_pct: f64,
+    bytes_per_s: f64,
+    rss_mb: f64,
+}
+
+const T0: &str = "2026-11-21T10:00:00Z";
+
+fn definition(name: &str) -> Definition {
+    let toml = format!(
+        "name = \"{name}\"\ngoal = \"purchase\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n[[steps]]\nkind = \"message\"\naction = \"sms\"\n"
+    );
+    Definition::from_toml(&toml).unwrap_or_else(|e| panic!("bench definition: {e}"))
+}
+
+/// Journeys `j-000`..; `big-stop` holds half the participants, five
+/// `small-stop-N` hold 500 each when the store is large enough.
+fn layout(participants: u64, journeys: u64) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut left = participants;
+    if participants >= 10_000 {
+        out.push(("big-stop".to_string(), participants / 2));
+        left -= participants / 2;
+        for k in 0..5 {
+            out.push((format!("small-stop-{k}"), 500));
+            left -= 500;
+        }
+    }
+    let rest = journeys.saturating_sub(out.len() as u64).max(1);
+    for k in 0..rest {
+        let n = left / rest + u64::from(k < left % rest);
+        out.push((format!("j-{k:03}"), n));
+    }
+    out
+}
+
+async fn build(store: &Store, plan: &[(String, u64)]) -> anyhow::Result<(f64, u64)> {
+    let actor = Actor::new("bench", crate::store::this_host());
+    let t0 = parse_rfc3339(T0).map_err(anyhow::Error::msg)?;
+    for (name, _) in plan {
+        let def = definition(name);
+        store.apply(&def, &actor, t0).await?;
+        store.publish(name, &actor, t0).await?;
+    }
+    // Entries interleaved across journeys, as a real feed sends them.
+    let total: u64 = plan.iter().map(|(_, n)| n).sum();
+    let mut cursors: Vec<u64> = vec![0; plan.len()];
+    let mut events = Vec::with_capacity(50_000);
+    let mut done = 0u64;
+    let mut elapsed = Duration::ZERO;
+    while done < total {
+        events.clear();
+        while events.len() < 50_000 && done + (events.len() as u64) < total {
+            for (k, (name, n)) in plan.iter().enumerate() {
+                if cursors[k] < *n && events.len() < 50_000 {
+                    events.push(TimedEvent {
+                        event: Event::Enter {
+                            journey: name.clone(),
+                            profile: format!("{name}-{}", cursors[k]),
+                        },
+                        at: t0,
+                    });
+                    cursors[k] += 1;
+                }
+            }
+        }
+        let start = Instant::now();
+        let r = store.ingest(&events).await?;
+        elapsed += start.elapsed();
+        if r.entered != events.len() as u64 {
+            anyhow::bail!("bench ingest refused entries: {:?}", r.refused);
+        }
+        done += events.len() as u64;
+        eprint!("\r  ingest {done}/{total}");
+    }
+    eprintln!();
+    Ok((total as f64 / elapsed.as_secs_f64().max(1e-9), total))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `list --json`'s work (query and JSON) on both stores, interleaved so
+/// that both see the same machine; medians in milliseconds.
+async fn time_lists(small: &Store, big: &Store) -> anyhow::Result<(f64, f64)> {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for round in 0..80 {
+        for (store, out) in [(small, &mut a), (big, &mut b)] {
+            let start = Instant::now();
+            let list = store.list(false).await?;
+            let json = serde_json::to_string(&list)?;
+            std::hint::black_box(json);
+            if round >= 10 {
+                out.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    Ok((median(a), median(b)))
+}
+
+async fn time_stop(store: &Store, journey: &str) -> anyhow::Result<f64> {
+    let action = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::Version {
+            journey: journey.into(),
+            version: Some(1),
+        },
+        reason: Some("bench".into()),
+    };
+    let t = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 2_000;
+    let start = Instant::now();
+    store
+        .execute(&action, &Actor::new("bench", "bench"), t)
+        .await?;
+    Ok(start.elapsed().as_secs_f64() * 1000.0)
+}
+
+async fn measure(
+    small: &Store,
+    big: &Store,
+    args: &BenchArgs,
+    big_url: &str,
+    label: &str,
+) -> anyhow::Result<Figures> {
+    let mut f = Figures::default();
+    eprintln!(
+        "[{label}] building {} journeys with 1,000 participants",
+        args.journeys
+    );
+    build(small, &layout(1_000, args.journeys)).await?;
+    eprintln!(
+        "[{label}] building {} journeys with {} participants",
+        args.journeys, args.participants
+    );
+    let (rate, _) = build(big, &layout(args.participants, args.journeys)).await?;
+    f.ingest_per_s = rate;
+    let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
+    eprintln!("[{label}] engine tick over every participant");
+    let start = Instant::now();
+    let tick = big.tick(t1).await?;
+    f.tick_steps_per_s = tick.steps as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    (f.list_small_ms, f.list_big_ms) = time_lists(small, big).await?;
+    if !args.no_console {
+        f.console = Some(console(big_url, args.idle_seconds)?);
+    }
+    if args.participants >= 10_000 {
+        let mut smalls = Vec::new();
+        for k in 0..5 {
+            smalls.push(time_stop(big, &format!("small-stop-{k}")).await?);
+        }
+        f.stop_small_ms = median(smalls);
+        f.stop_big_ms = time_stop(big, "big-stop").await?;
+    }
+    f.exact = big.verify_counters().await?.is_empty();
+    Ok(f)
+}
+
+/// Runs the real console on the large store in tmux and watches it idle.
+fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
+    let exe = std::env::current_exe()?;
+    let socket = format!("jctl-bench-{}", std::process::id());
+    let out_file = std::env::temp_dir().join(format!("{socket}.out"));
+    let _ = std::fs::remove_file(&out_file);
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+    };
+    let cmd = format!(
+        "DATABASE_URL='{url}' exec {} --read-only --refresh 2s",
+        exe.display()
+    );
+    let ok = tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "b",
+        "-x",
+        "120",
+        "-y",
+        "35",
+        &cmd,
+    ])
+    .map_err(|e| anyhow::anyhow!("the console figures need tmux: {e}"))?;
+    if !ok.status.success() {
+        anyhow::bail!("tmux failed: {}", String::from_utf8_lossy(&ok.stderr));
+    }
+    let result = (|| -> anyhow::Result<ConsoleFigures> {
+        std::thread::sleep(Duration::from_secs(4));
+        let pid = String::from_utf8_lossy(
+            &tmux(&["display-message", "-p", "-t", "b", "#{pane_pid}"])?.stdout,
+        )
+        .trim()
+        .to_string();
+        tmux(&[
+            "pipe-pane",
+            "-t",
+            "b",
+            &format!("cat > {}", out_file.display()),
+        ])?;
+        let cpu0 = cpu_ticks(&pid)?;
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_secs(seconds));
+        let cpu1 = cpu_ticks(&pid)?;
+        let wall = start.elapsed().as_secs_f64();
+        tmux(&["pipe-pane", "-t", "b"])?;
+        let bytes = std::fs::metadata(&out_file).map(|m| m.len()).unwrap_or(0);
+        Ok(ConsoleFigures {
+            cpu_pct: (cpu1 - cpu0) as f64 / clock_ticks() / wall * 100.0,
+            bytes_per_s: bytes as f64 / wall,
+            rss_mb: rss_kb(&pid)? as f64 / 1024.0,
+        })
+    })();
+    let _ = tmux(&["kill-server"]);
+    let _ = std::fs::remove_file(&out_file);
+    result
+}
+
+fn clock_ticks() -> f64 {
+    100.0
+}
+
+fn cpu_ticks(pid: &str) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the name.
+    Ok(f.get(11).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0))
+}
+
+fn rss_kb(pid: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    Ok(status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Time to draw the main screen with 1,000 versions, off screen.
+fn draw_time_ms() -> f64 {
+    use crate::store::{Counts, Messages, VersionSummary};
+    use crate::tui::app::{App, Context, Msg, Snapshot};
+    let now = parse_rfc3339(T0).unwrap_or(0);
+    let versions: Vec<VersionSummary> = (0..1000)
+        .map(|i| VersionSummary {
+            journey: format!("journey-{i:04}"),
+            version: 1,
+            status: VersionStatus::Live,
+            entry_open: true,
+            entry_end_at: None,
+            counts: Counts {
+                entered: 1000 + i,
+                active: 500,
+                completed: 400,
+                exited: 100 + i % 7,
+                stopped: 0,
+                converted: 50,
+            },
+            conversion_rate: Some(0.05),
+            messages: Messages::default(),
+            ab: None,
+            goal: Some("purchase".into()),
+            status_at: T0.into(),
+            status_by: "bench".into(),
+            last_activity_at: None,
+            status_at_ms: now,
+            last_activity_ms: Some(now),
+            entry_end_ms: None,
+            uses_actions: vec![],
+        })
+        .collect();
+    let ctx = Context {
+        store: "bench".into(),
+        operator: "bench".into(),
+        read_only: true,
+        banner: None,
+        refresh_secs: 2,
+        sim_clock: None,
+    };
+    let mut app = App::new(ctx, now);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now,
+        ..Default::default()
+    })));
+    let theme = crate::tui::theme::Theme { color: true };
+    let backend = ratatui::backend::TestBackend::new(120, 35);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    let runs = 300;
+    let start = Instant::now();
+    for k in 0..runs {
+        app.selected = k % 1000;
+        let _ = terminal.draw(|f| crate::tui::view::draw(f, &app, &theme));
+    }
+    start.elapsed().as_secs_f64() * 1000.0 / runs as f64
+}
+
+async fn postgres_stores(url: &str) -> anyhow::Result<(Store, Store, String)> {
+    let admin = Store::open(&Location::parse(url)?, &Default::default()).await?;
+    sqlx::raw_sql(
+        "DROP SCHEMA IF EXISTS journeyctl_bench_small CASCADE; DROP SCHEMA IF EXISTS journeyctl_bench_big CASCADE; \
+         CREATE SCHEMA journeyctl_bench_small; CREATE SCHEMA journeyctl_bench_big;",
+    )
+    .execute(admin.pool())
+    .await?;
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let small = format!("{url}{sep}options=-c%20search_path%3Djourneyctl_bench_small");
+    let big = format!("{url}{sep}options=-c%20search_path%3Djourneyctl_bench_big");
+    Ok((
+        Store::connect(&Location::parse(&small)?).await?,
+        Store::connect(&Location::parse(&big)?).await?,
+        big,
+    ))
+}
+
+fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.db"))
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let small = Store::connect(&Location::Sqlite(sqlite_path(&dir, "small"))).await?;
+    let big_path = sqlite_path(&dir, "big");
+    let big = Store::connect(&Location::Sqlite(big_path.clone())).await?;
+    let sqlite = measure(
+        &small,
+        &big,
+        &args,
+        &big_path.display().to_string(),
+        "sqlite",
+    )
+    .await;
+    small.close().await;
+    big.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let sqlite = sqlite?;
+    let pg_url = args
+        .postgres
+        .clone()
+        .or_else(|| std::env::var("JOURNEYCTL_TEST_POSTGRES_URL").ok());
+    let postgres = match &pg_url {
+        Some(url) => {
+            let (small, big, big_url) = postgres_stores(url).await?;
+            let f = measure(&small, &big, &args, &big_url, "postgres").await;
+            small.close().await;
+            big.close().await;
+            if let Ok(admin) = Store::open(&Location::parse(url)?, &Default::default()).await {
+                let _ = sqlx::raw_sql("DROP SCHEMA IF EXISTS journeyctl_bench_small CASCADE; DROP SCHEMA IF EXISTS journeyctl_bench_big CASCADE;")
+                    .execute(admin.pool())
+                    .await;
+                admin.close().await;
+            }
+            Some(f?)
+        }
+        None => {
+            eprintln!(
+                "PostgreSQL skipped: pass --postgres URL or set JOURNEYCTL_TEST_POSTGRES_URL"
+            );
+            None
+        }
+    };
+    let draw = draw_time_ms();
+    print_table(&args, &sqlite, postgres.as_ref(), draw);
+    Ok(())
+}
+
+/// How one figure is read off a column's results.
+type Cell = Box<dyn Fn(&Figures) -> String>;
+
+fn print_table(args: &BenchArgs, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+    let n = args.participants;
+    let rows: Vec<(String, &str, Cell)> = vec![
+        (
+            format!(
+                "list --json, {} journeys: {n} vs 1,000 participants",
+                args.journeys
+            ),
+            "<= 1.5x",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.2} vs {:.2} ms)",
+                    f.list_big_ms / f.list_small_ms,
+                    f.list_big_ms,
+                    f.list_small_ms
+                )
+            }),
+        ),
+        (
+            format!("stop commit, {} vs 500 active (+ outbox)", n / 2),
+            "<= 2x",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.2} vs {:.2} ms)",
+                    f.stop_big_ms / f.stop_small_ms,
+                    f.stop_big_ms,
+                    f.stop_small_ms
+                )
+            }),
+        ),
+        (
+            "ingest of entry events".into(),
+            ">= 50,000/s (pg 20,000)",
+            Box::new(|f: &Figures| format!("{:.0} events/s", f.ingest_per_s)),
+        ),
+        (
+            "engine tick".into(),
+            "~100,000 steps/s",
+            Box::new(|f: &Figures| format!("{:.0} steps/s", f.tick_steps_per_s)),
+        ),
+        (
+            format!("console idle CPU, {n} participants, refresh 2s"),
+            "<= 1% of a core",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.2}%", c.cpu_pct))
+            }),
+        ),
+        (
+            "bytes to the terminal while idle".into(),
+            "<= 200 B/s",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.0} B/s", c.bytes_per_s))
+            }),
+        ),
+        (
+            format!("console memory, {n} participants"),
+            "<= 64 MB",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.1} MB RSS", c.rss_mb))
+            }),
+        ),
+        (
+            "counters equal a recount after all this".into(),
+            "exact",
+            Box::new(|f: &Figures| if f.exact { "yes".into() } else { "NO".into() }),
+        ),
+    ];
+    println!();
+    println!("| figure | target | SQLite | PostgreSQL |");
+    println!("|---|---|---|---|");
+    for (name, target, get) in &rows {
+        println!(
+            "| {name} | {target} | {} | {} |",
+            get(s),
+            p.map_or("skipped".to_string(), get)
+        );
+    }
+    println!("| draw the main screen, 1,000 versions | < 2 ms | {draw_ms:.2} ms | (same code) |");
+}
