@@ -283,3 +283,183 @@ both_backends!(
         hangup_with_the_name_typed(ts, &format!("{}-term", ts.backend), "TERM").await;
     }
 );
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_where_the_log_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db", dir.path().display());
+    cli(&url, &["migrate"]);
+    let command = format!(
+        "cd {d} && DATABASE_URL='{url}' XDG_STATE_HOME={d}/state JOURNEYCTL_FAULT_PANIC_KEY=P exec {b}",
+        d = dir.path().display(),
+        b = bin()
+    );
+    let t = Tmux::start("panic", &command, 100, 30);
+    t.wait_for("journeyctl");
+    t.keys(&["P"]);
+    t.wait_dead();
+    assert_eq!(
+        t.query("#{alternate_on}"),
+        "0",
+        "the terminal was not restored after a panic"
+    );
+    let screen = t.screen();
+    assert!(
+        screen.contains("journeyctl stopped on an internal error"),
+        "{screen}"
+    );
+    assert!(screen.contains("fault injected"), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "The log is at {}/state/journeyctl/journeyctl.log",
+            dir.path().display()
+        )),
+        "{screen}"
+    );
+}
+
+fn pg_admin() -> Option<String> {
+    match std::env::var(common::PG_ENV) {
+        Ok(u) => Some(u),
+        Err(_) => {
+            eprintln!(
+                "!!! PostgreSQL SKIPPED for the outage test: set {}",
+                common::PG_ENV
+            );
+            None
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .arg(url)
+        .arg("-qAtc")
+        .arg(sql)
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// PostgreSQL goes away under an open console (connections killed, new
+/// ones refused) and comes back: the console stays up, shows stale data,
+/// refuses the stop, reconnects, and the refused stop never runs.
+#[test]
+fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
+    let Some(admin) = pg_admin() else { return };
+    let db = format!("jctl_outage_{}", std::process::id());
+    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&admin, &format!("CREATE DATABASE {db}"));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+    let root = &base[..base.rfind('/').unwrap()];
+    let url = if query.is_empty() {
+        format!("{root}/{db}")
+    } else {
+        format!("{root}/{db}?{query}")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    seed(&url, dir.path());
+    let t = Tmux::start("outage", &console_command(&url, dir.path()), 120, 35);
+    t.wait_for("cart");
+    t.keys(&["/"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
+    );
+    psql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    t.wait_for("STALE");
+    t.keys(&["s", "Tab"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("refused: the store is unreachable");
+    t.keys(&["Escape"]);
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+    );
+    let start = Instant::now();
+    while t.screen().contains("STALE") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the console never reconnected:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    t.wait_for("updated");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        status_of(&url, "cart"),
+        "live",
+        "a refused stop must never run later"
+    );
+    t.keys(&["q"]);
+    t.wait_dead();
+    drop(t);
+    psql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+}
+
+/// Another process holds SQLite's write lock: the console keeps showing
+/// data, the stop is refused once the lock wait runs out, and does not run
+/// after the lock is released.
+#[test]
+fn console_with_sqlite_locked_by_another_writer_refuses_and_never_runs_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("locked.db");
+    let url = format!("sqlite://{}", db.display());
+    seed(&url, dir.path());
+    let t = Tmux::start("sqlite-lock", &console_command(&url, dir.path()), 120, 35);
+    t.wait_for("cart");
+    t.keys(&["/"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3,time,sys\nc=sqlite3.connect('{}',isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked',flush=True)\ntime.sleep(9)\nc.execute('ROLLBACK')",
+            db.display()
+        ))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    t.keys(&["s", "Tab"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("refused:");
+    assert!(t.screen().contains("locked"), "{}", t.screen());
+    assert!(
+        !t.screen().contains("STALE"),
+        "reads go on while another process writes"
+    );
+    holder.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        status_of(&url, "cart"),
+        "live",
+        "a refused stop must never run later"
+    );
+    t.keys(&["Escape", "q"]);
+    t.wait_dead();
+}

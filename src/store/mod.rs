@@ -266,7 +266,7 @@ impl Store {
                     if backend == Backend::Sqlite {
                         sqlx::raw_sql(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
                              PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
                         )
                         .execute(&mut *conn)

@@ -73,6 +73,11 @@ async fn event_loop(
     refresh: Duration,
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
+    // Fault injection for the test suite: a key that panics, to prove the
+    // terminal is restored and the message readable.
+    let panic_key = std::env::var("JOURNEYCTL_FAULT_PANIC_KEY")
+        .ok()
+        .and_then(|k| k.chars().next());
     let mut app = App::new(ctx, now_millis());
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
@@ -91,7 +96,12 @@ async fn event_loop(
         }
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.update(Msg::Key(key)),
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    if panic_key.is_some() && key.code == ratatui::crossterm::event::KeyCode::Char(panic_key.unwrap_or(' ')) {
+                        panic!("fault injected with JOURNEYCTL_FAULT_PANIC_KEY");
+                    }
+                    app.update(Msg::Key(key))
+                }
                 Some(Ok(Event::Resize(_, _))) => {
                     term.autoresize()?;
                     app.update(Msg::Resize);
