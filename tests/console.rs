@@ -730,3 +730,18 @@ fn impact_updates_are_ignored_once_confirmed() {
         reason: None,
     };
 }
+
+#[test]
+fn snapshot_detail_80x24_drops_columns() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        detail: Some(detail_fixture()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 80, 24);
+    assert!(!text.contains("ENTERE "), "headers are never cut: {text}");
+    insta::assert_snapshot!("detail_80x24", text);
+}

@@ -246,7 +246,7 @@ impl App {
         out.sort_by(|a, b| {
             let primary = match self.sort {
                 SortKey::Status => rank(a).cmp(&rank(b)),
-                SortKey::Journey => a.journey.cmp(&b.journey),
+                SortKey::Journey => natural_cmp(&a.journey, &b.journey),
                 SortKey::Entered => b.counts.entered.cmp(&a.counts.entered),
                 SortKey::Active => b.counts.active.cmp(&a.counts.active),
                 SortKey::Conversion => b
@@ -261,7 +261,7 @@ impl App {
                 primary
             };
             primary
-                .then_with(|| a.journey.cmp(&b.journey))
+                .then_with(|| natural_cmp(&a.journey, &b.journey))
                 .then_with(|| b.version.cmp(&a.version))
         });
         out
@@ -526,4 +526,55 @@ impl App {
 /// draining; `t` shows every version.
 pub fn running(v: &VersionSummary) -> bool {
     v.status == VersionStatus::Live || (v.status == VersionStatus::Finished && v.counts.active > 0)
+}
+
+/// Orders names as people do: `journey-2` before `journey-10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let mut n = String::new();
+                while let Some(c) = x.peek().copied().filter(char::is_ascii_digit) {
+                    n.push(c);
+                    x.next();
+                }
+                let mut m = String::new();
+                while let Some(d) = y.peek().copied().filter(char::is_ascii_digit) {
+                    m.push(d);
+                    y.next();
+                }
+                let (n, m) = (n.trim_start_matches('0'), m.trim_start_matches('0'));
+                let ord = n.len().cmp(&m.len()).then_with(|| n.cmp(m));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn natural_order_of_names() {
+        assert_eq!(natural_cmp("journey-2", "journey-10"), Less);
+        assert_eq!(natural_cmp("journey-10", "journey-10"), Equal);
+        assert_eq!(natural_cmp("a", "b"), Less);
+        assert_eq!(natural_cmp("v007", "v7"), Equal);
+        assert_eq!(natural_cmp("cart", "cart-recovery"), Less);
+    }
 }

@@ -3,6 +3,7 @@
 //! the data task and the one executor of confirmed actions.
 
 pub mod app;
+pub mod columns;
 pub mod confirm;
 pub mod fetch;
 pub mod svg;

@@ -3,11 +3,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 
-use super::app::{App, View, running};
+use super::app::{App, View};
+use super::columns::{Col, RowData, fitted_table};
 use super::confirm::{ConfirmPane, Focus, PaneState};
 use super::theme::{Theme, status_text, thousands};
 use crate::domain::EndKind;
@@ -116,15 +116,6 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// A column of the main table: its header, how wide, and how soon it is
-/// dropped on a narrow terminal (higher goes first).
-struct Col {
-    title: &'static str,
-    width: u16,
-    drop_rank: u8,
-    right: bool,
-}
-
 fn ab_text(ab: &Option<AbSummary>) -> String {
     match ab {
         None => "-".to_string(),
@@ -165,7 +156,6 @@ fn cells(v: &VersionSummary, now: i64) -> [String; 12] {
 fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = app.visible();
     let total = app.versions.len();
-    let running_n = app.versions.iter().filter(|v| running(v)).count();
     let scope = if app.show_all {
         format!(
             "all versions: {} (t: live & draining only)",
@@ -178,7 +168,6 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             thousands(total as i64)
         )
     };
-    let _ = running_n;
     let filter = if app.filtering || !app.filter.value().is_empty() {
         format!(
             " · filter /{}{}",
@@ -193,9 +182,24 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         app.sort.label(),
         if app.sort_desc { " ↑" } else { "" }
     );
+    let wide = format!("{scope}{sort}{filter} ");
+    let text = if wide.chars().count() + 12 <= area.width as usize {
+        wide
+    } else {
+        let shown = if app.show_all {
+            format!("all {}", thousands(visible.len() as i64))
+        } else {
+            format!(
+                "{}/{} live & draining",
+                thousands(visible.len() as i64),
+                thousands(total as i64)
+            )
+        };
+        format!("{shown} · {}{filter} ", app.sort.label())
+    };
     let title = Line::from(vec![
         Span::styled(" Journeys ", theme.title()),
-        Span::raw(format!("{scope}{sort}{filter} ")),
+        Span::raw(text),
     ]);
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
@@ -230,165 +234,30 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .take(height)
         .map(|(i, v)| (i, cells(v, app.activity_now())))
         .collect();
-    let mut cols = vec![
-        Col {
-            title: "JOURNEY",
-            width: 14,
-            drop_rank: 0,
-            right: false,
-        },
-        Col {
-            title: "VER",
-            width: 3,
-            drop_rank: 0,
-            right: true,
-        },
-        Col {
-            title: "STATUS",
-            width: 9,
-            drop_rank: 0,
-            right: false,
-        },
-        Col {
-            title: "ENTERED",
-            width: 7,
-            drop_rank: 3,
-            right: true,
-        },
-        Col {
-            title: "ACTIVE",
-            width: 6,
-            drop_rank: 1,
-            right: true,
-        },
-        Col {
-            title: "COMPLETED",
-            width: 9,
-            drop_rank: 5,
-            right: true,
-        },
-        Col {
-            title: "EXITED",
-            width: 6,
-            drop_rank: 5,
-            right: true,
-        },
-        Col {
-            title: "STOPPED",
-            width: 7,
-            drop_rank: 4,
-            right: true,
-        },
-        Col {
-            title: "CONV",
-            width: 5,
-            drop_rank: 2,
-            right: true,
-        },
-        Col {
-            title: "A/B",
-            // As wide as its longest verdict, so columns do not shift.
-            width: 13,
-            drop_rank: 2,
-            right: false,
-        },
-        Col {
-            title: "ENTRY END",
-            width: 11,
-            drop_rank: 6,
-            right: false,
-        },
-        Col {
-            title: "LAST",
-            width: 4,
-            drop_rank: 6,
-            right: true,
-        },
+    let cols = vec![
+        Col::left("JOURNEY", 14, 0),
+        Col::right("VER", 3, 0),
+        Col::left("STATUS", 9, 0),
+        Col::right("ENTERED", 7, 3),
+        Col::right("ACTIVE", 6, 1),
+        Col::right("COMPLETED", 9, 5),
+        Col::right("EXITED", 6, 5),
+        Col::right("STOPPED", 7, 4),
+        Col::right("CONV", 5, 2),
+        // As wide as its longest verdict, so columns do not shift.
+        Col::left("A/B", 13, 2),
+        Col::left("ENTRY END", 11, 6),
+        Col::right("LAST", 4, 6),
     ];
-    for (_, c) in &window {
-        for (col, text) in cols.iter_mut().zip(c.iter()) {
-            col.width = col.width.max(text.chars().count() as u16);
-        }
-    }
-    // The selection marker shares the journey cell; the journey column
-    // takes what the others leave, and counts as 16 wide when fitting.
-    cols[0].width = (cols[0].width + 2).min(30);
-    let journey_fit = cols[0].width.min(16);
-    // Drop the least important columns until the rest fit.
-    let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let fits = |keep: &[usize]| -> bool {
-        let w: u16 = keep
-            .iter()
-            .map(|&i| if i == 0 { journey_fit } else { cols[i].width } + 1)
-            .sum();
-        w <= inner.width + 1
-    };
-    while !fits(&keep) {
-        let worst = keep.iter().copied().max_by_key(|&i| (cols[i].drop_rank, i));
-        match worst {
-            Some(i) if cols[i].drop_rank > 0 => keep.retain(|&k| k != i),
-            _ => break,
-        }
-    }
-    let widths: Vec<Constraint> = keep
+    let rows: Vec<RowData> = window
         .iter()
-        .map(|&i| {
-            if i == 0 {
-                Constraint::Min(journey_fit)
-            } else {
-                Constraint::Length(cols[i].width)
-            }
+        .map(|(i, c)| RowData {
+            cells: c.to_vec(),
+            selected: *i == selected,
+            styled: vec![(2, theme.status(visible[*i]))],
         })
         .collect();
-    let header_cells: Vec<Cell> = keep
-        .iter()
-        .map(|&i| {
-            let c = &cols[i];
-            let t = if i == 0 {
-                format!("  {}", c.title)
-            } else if c.right {
-                format!("{:>w$}", c.title, w = c.width as usize)
-            } else {
-                c.title.to_string()
-            };
-            Cell::from(t)
-        })
-        .collect();
-    let header = Row::new(header_cells).style(theme.title());
-    let rows: Vec<Row> = window
-        .iter()
-        .map(|(i, c)| {
-            let v = visible[*i];
-            let is_sel = *i == selected;
-            let row_cells: Vec<Cell> = keep
-                .iter()
-                .map(|&k| {
-                    let col = &cols[k];
-                    let text = if k == 0 {
-                        format!("{} {}", if is_sel { "▶" } else { " " }, c[k])
-                    } else if col.right {
-                        format!("{:>w$}", c[k], w = col.width as usize)
-                    } else {
-                        c[k].clone()
-                    };
-                    let style = if k == 2 {
-                        theme.status(v)
-                    } else {
-                        Style::default()
-                    };
-                    Cell::from(Span::styled(text, style))
-                })
-                .collect();
-            let row = Row::new(row_cells);
-            if is_sel {
-                row.style(theme.selected())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
-    frame.render_widget(table, inner);
+    frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -414,61 +283,44 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(area);
     // Versions.
-    let header = Row::new(vec![
-        "",
-        "VER",
-        "STATUS",
-        "ENTERED",
-        "ACTIVE",
-        "COMPLETED",
-        "EXITED",
-        "STOPPED",
-        "CONV",
-        "PENDING",
-        "SENT",
-        "CANCELLED",
-    ])
-    .style(theme.title());
-    let rows: Vec<Row> = versions
+    let cols = vec![
+        Col::right("VER", 3, 0),
+        Col::left("STATUS", 9, 0),
+        Col::right("ENTERED", 7, 2),
+        Col::right("ACTIVE", 6, 1),
+        Col::right("COMPLETED", 9, 4),
+        Col::right("EXITED", 6, 4),
+        Col::right("STOPPED", 7, 3),
+        Col::right("CONV", 5, 2),
+        Col::right("PENDING", 7, 5),
+        Col::right("SENT", 4, 6),
+        Col::right("CANCELLED", 9, 5),
+    ];
+    let rows: Vec<RowData> = versions
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let s = &v.summary;
-            let r = Row::new(vec![
-                Cell::from(if i == sel { "▶" } else { " " }),
-                Cell::from(s.version.to_string()),
-                Cell::from(Span::styled(status_text(s), theme.status(s))),
-                Cell::from(thousands(s.counts.entered)),
-                Cell::from(thousands(s.counts.active)),
-                Cell::from(thousands(s.counts.completed)),
-                Cell::from(thousands(s.counts.exited)),
-                Cell::from(thousands(s.counts.stopped)),
-                Cell::from(pct(s.conversion_rate)),
-                Cell::from(thousands(s.messages.pending)),
-                Cell::from(thousands(s.messages.sent)),
-                Cell::from(thousands(s.messages.cancelled)),
-            ]);
-            if i == sel {
-                r.style(theme.selected())
-            } else {
-                r
+            RowData {
+                cells: vec![
+                    s.version.to_string(),
+                    status_text(s),
+                    thousands(s.counts.entered),
+                    thousands(s.counts.active),
+                    thousands(s.counts.completed),
+                    thousands(s.counts.exited),
+                    thousands(s.counts.stopped),
+                    pct(s.conversion_rate),
+                    thousands(s.messages.pending),
+                    thousands(s.messages.sent),
+                    thousands(s.messages.cancelled),
+                ],
+                selected: i == sel,
+                styled: vec![(1, theme.status(s))],
             }
         })
         .collect();
-    let widths = [
-        Constraint::Length(2),
-        Constraint::Length(3),
-        Constraint::Length(18),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(9),
-    ];
+    let table = fitted_table(cols, &rows, top.width.saturating_sub(2), false, theme);
     let title = Line::from(vec![
         Span::styled(format!(" {journey} "), theme.title()),
         Span::raw(format!(
@@ -477,12 +329,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             d.summary.status_label()
         )),
     ]);
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered().title(title)),
-        top,
-    );
+    frame.render_widget(table.block(Block::bordered().title(title)), top);
 
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
