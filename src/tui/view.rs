@@ -132,25 +132,40 @@ fn pct(rate: Option<f64>) -> String {
     rate.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
-fn cells(v: &VersionSummary, now: i64) -> [String; 12] {
-    [
-        v.journey.clone(),
-        v.version.to_string(),
-        status_text(v),
+/// The participant columns both the main list and the detail view show.
+fn count_columns() -> Vec<Col> {
+    vec![
+        Col::right("ENTERED", 7, 3),
+        Col::right("ACTIVE", 6, 1),
+        Col::right("COMPLETED", 9, 5),
+        Col::right("EXITED", 6, 5),
+        Col::right("STOPPED", 7, 4),
+        Col::right("CONV", 5, 2),
+    ]
+}
+
+fn count_cells(v: &VersionSummary) -> Vec<String> {
+    vec![
         thousands(v.counts.entered),
         thousands(v.counts.active),
         thousands(v.counts.completed),
         thousands(v.counts.exited),
         thousands(v.counts.stopped),
         pct(v.conversion_rate),
-        ab_text(&v.ab),
-        v.entry_end_ms.map_or("-".to_string(), |t| {
-            to_datetime(t).format("%m-%d %H:%M").to_string()
-        }),
-        v.last_activity_ms.map_or("-".to_string(), |t| {
-            ago(now, t).trim_end_matches(" ago").to_string()
-        }),
     ]
+}
+
+fn cells(v: &VersionSummary, now: i64) -> Vec<String> {
+    let mut out = vec![v.journey.clone(), v.version.to_string(), status_text(v)];
+    out.extend(count_cells(v));
+    out.push(ab_text(&v.ab));
+    out.push(v.entry_end_ms.map_or("-".to_string(), |t| {
+        to_datetime(t).format("%m-%d %H:%M").to_string()
+    }));
+    out.push(v.last_activity_ms.map_or("-".to_string(), |t| {
+        ago(now, t).trim_end_matches(" ago").to_string()
+    }));
+    out
 }
 
 fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -227,34 +242,29 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         selected.saturating_sub(height - 1)
     };
-    let window: Vec<(usize, [String; 12])> = visible
+    let mut cols = vec![
+        Col::left("JOURNEY", 14, 0),
+        Col::right("VER", 3, 0),
+        Col::left("STATUS", 9, 0),
+    ];
+    cols.extend(count_columns());
+    // A/B is as wide as its longest verdict, so columns do not shift.
+    cols.extend([
+        Col::left("A/B", 13, 2),
+        Col::left("ENTRY END", 11, 6),
+        Col::right("LAST", 4, 6),
+    ]);
+    // Only the rows that fit are built.
+    let now = app.activity_now();
+    let rows: Vec<RowData> = visible
         .iter()
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, v)| (i, cells(v, app.activity_now())))
-        .collect();
-    let cols = vec![
-        Col::left("JOURNEY", 14, 0),
-        Col::right("VER", 3, 0),
-        Col::left("STATUS", 9, 0),
-        Col::right("ENTERED", 7, 3),
-        Col::right("ACTIVE", 6, 1),
-        Col::right("COMPLETED", 9, 5),
-        Col::right("EXITED", 6, 5),
-        Col::right("STOPPED", 7, 4),
-        Col::right("CONV", 5, 2),
-        // As wide as its longest verdict, so columns do not shift.
-        Col::left("A/B", 13, 2),
-        Col::left("ENTRY END", 11, 6),
-        Col::right("LAST", 4, 6),
-    ];
-    let rows: Vec<RowData> = window
-        .iter()
-        .map(|(i, c)| RowData {
-            cells: c.to_vec(),
-            selected: *i == selected,
-            styled: vec![(2, theme.status(visible[*i]))],
+        .map(|(i, v)| RowData {
+            cells: cells(v, now),
+            selected: i == selected,
+            styled: vec![(2, theme.status(v))],
         })
         .collect();
     frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
@@ -283,38 +293,29 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(area);
     // Versions.
-    let cols = vec![
-        Col::right("VER", 3, 0),
-        Col::left("STATUS", 9, 0),
-        Col::right("ENTERED", 7, 2),
-        Col::right("ACTIVE", 6, 1),
-        Col::right("COMPLETED", 9, 4),
-        Col::right("EXITED", 6, 4),
-        Col::right("STOPPED", 7, 3),
-        Col::right("CONV", 5, 2),
+    let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
+    cols.extend(count_columns());
+    cols.extend([
         Col::right("PENDING", 7, 5),
         Col::right("SENT", 4, 6),
         Col::right("CANCELLED", 9, 5),
-    ];
+    ]);
     let rows: Vec<RowData> = versions
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let s = &v.summary;
             RowData {
-                cells: vec![
-                    s.version.to_string(),
-                    status_text(s),
-                    thousands(s.counts.entered),
-                    thousands(s.counts.active),
-                    thousands(s.counts.completed),
-                    thousands(s.counts.exited),
-                    thousands(s.counts.stopped),
-                    pct(s.conversion_rate),
-                    thousands(s.messages.pending),
-                    thousands(s.messages.sent),
-                    thousands(s.messages.cancelled),
-                ],
+                cells: [
+                    vec![s.version.to_string(), status_text(s)],
+                    count_cells(s),
+                    vec![
+                        thousands(s.messages.pending),
+                        thousands(s.messages.sent),
+                        thousands(s.messages.cancelled),
+                    ],
+                ]
+                .concat(),
                 selected: i == sel,
                 styled: vec![(1, theme.status(s))],
             }
