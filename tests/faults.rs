@@ -226,7 +226,7 @@ both_backends!(
         let dir = tempfile::tempdir().unwrap();
         let d = write_def(dir.path(), "crash", TWO_STEPS);
         ok(&ts.url, &["apply", &d, "--publish"]);
-        let file = entries(dir.path(), "crash", 60_000);
+        let file = entries(dir.path(), "crash", 150_000);
         let child = cmd(&ts.url, &["ingest", &file])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -243,7 +243,7 @@ both_backends!(
         ok(&ts.url, &["check"]);
         assert_eq!(
             version_json(&ts.url, "crash")["counts"]["entered"],
-            60_000,
+            150_000,
             "partial run had {partial}"
         );
         // Kill the engine mid-tick: then tick again; one email per participant.
@@ -259,7 +259,7 @@ both_backends!(
         ok(&ts.url, &["check"]);
         let v = version_json(&ts.url, "crash");
         assert_eq!(
-            v["messages"]["pending"], 60_000,
+            v["messages"]["pending"], 150_000,
             "exactly one email each: {v}"
         );
         // Kill a stop: it is one short transaction, so either it happened or not.
