@@ -745,3 +745,104 @@ fn snapshot_detail_80x24_drops_columns() {
     assert!(!text.contains("ENTERE "), "headers are never cut: {text}");
     insta::assert_snapshot!("detail_80x24", text);
 }
+
+#[test]
+fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
+    let mut versions = fixture();
+    versions[4].uses_actions = vec!["webhook:crm".into()];
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('K')]);
+    let pane = app.pane.as_ref().expect("kill switch pane");
+    assert_eq!(pane.focus, Focus::Cancel);
+    assert!(app.actions_in_use().contains(&"webhook:crm".to_string()));
+    assert_eq!(
+        app.want().impact,
+        None,
+        "nothing to look up before an action is typed"
+    );
+    press(&mut app, &[KeyCode::Tab]);
+    // Enter with nothing typed, then before the impact arrives: nothing runs.
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    type_text(&mut app, "webhook:crm");
+    let want = app
+        .want()
+        .impact
+        .expect("the typed action's impact is fetched");
+    assert_eq!(
+        want.target,
+        Target::UsesAction {
+            action: "webhook:crm".into()
+        }
+    );
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    assert!(
+        app.pane
+            .as_ref()
+            .unwrap()
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("working out")
+    );
+    // An impact for another action does not count.
+    let other = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::UsesAction {
+            action: "webhook:cr".into(),
+        },
+        reason: None,
+    };
+    let impact = Impact {
+        versions: vec![VersionImpact {
+            journey: "win-back".into(),
+            version: 1,
+            status: VersionStatus::Live,
+            active: 2_500,
+            pending: 3,
+        }],
+    };
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        impact: Some((other, Ok(impact.clone()))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    // The impact of exactly this action is shown: Enter stops them all.
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        impact: Some((want.clone(), Ok(impact.clone()))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("kill_switch_pane", snap(&app, 120, 35));
+    // Typing changes the action: the shown impact no longer applies.
+    type_text(&mut app, "x");
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    press(&mut app, &[KeyCode::Backspace]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        impact: Some((want, Ok(impact))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(
+        run[0].target,
+        Target::UsesAction {
+            action: "webhook:crm".into()
+        }
+    );
+    assert_eq!(run[0].kind, EndKind::Stop);
+    // Read-only: K only explains.
+    let mut ro = loaded(true);
+    press(&mut ro, &[KeyCode::Char('K')]);
+    assert!(ro.pane.is_none());
+    assert!(ro.notice.as_deref().unwrap().contains("read-only"));
+}

@@ -46,6 +46,9 @@ impl OperatorAction {
                 version: None,
             } => format!("{verb} the live version of {journey}"),
             Target::AllVersions { journey } => format!("{verb} every version of {journey}"),
+            Target::UsesAction { action } if action.is_empty() => {
+                format!("kill switch: {verb} every version that uses an action")
+            }
             Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
         }
     }

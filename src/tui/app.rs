@@ -191,6 +191,7 @@ impl App {
                 .pane
                 .as_ref()
                 .filter(|p| p.state == PaneState::Editing)
+                .filter(|p| !p.kill_switch || !p.typed_action().is_empty())
                 .map(|p| p.action.clone()),
         }
     }
@@ -460,6 +461,7 @@ impl App {
             KeyCode::Char('f') => self.open_pane(EndKind::Finish, false),
             KeyCode::Char('s') => self.open_pane(EndKind::Stop, false),
             KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
+            KeyCode::Char('K') => self.open_kill_switch(),
             _ => {}
         }
     }
@@ -481,6 +483,31 @@ impl App {
                     (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }
         }
+    }
+
+    fn open_kill_switch(&mut self) {
+        if self.view == View::Audit {
+            return;
+        }
+        if self.ctx.read_only {
+            self.notice =
+                Some("read-only: this console was started with --read-only; K does nothing".into());
+            return;
+        }
+        self.pane = Some(ConfirmPane::kill_switch());
+    }
+
+    /// Actions that running versions send through, for the kill switch.
+    pub fn actions_in_use(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .versions
+            .iter()
+            .filter(|v| v.status.runs_steps())
+            .flat_map(|v| v.uses_actions.iter().cloned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn open_pane(&mut self, kind: EndKind, all_versions: bool) {

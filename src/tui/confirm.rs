@@ -43,6 +43,9 @@ pub struct ConfirmPane {
     pub state: PaneState,
     /// A hint after a confirm attempt that was not accepted.
     pub hint: Option<String>,
+    /// The kill switch: the typed action picks the versions, and the stop
+    /// commits only once the impact of exactly that action is on screen.
+    pub kill_switch: bool,
 }
 
 /// What a key did to the pane.
@@ -69,7 +72,26 @@ impl ConfirmPane {
             impact_at: None,
             state: PaneState::Editing,
             hint: None,
+            kill_switch: false,
         }
+    }
+
+    /// The kill switch: stop every version that uses the action typed.
+    pub fn kill_switch() -> ConfirmPane {
+        let mut pane = ConfirmPane::new(OperatorAction {
+            kind: EndKind::Stop,
+            target: Target::UsesAction {
+                action: String::new(),
+            },
+            reason: None,
+        });
+        pane.kill_switch = true;
+        pane
+    }
+
+    /// The action typed into a kill switch pane.
+    pub fn typed_action(&self) -> &str {
+        self.name.value().trim()
     }
 
     pub fn is_stop(&self) -> bool {
@@ -99,9 +121,32 @@ impl ConfirmPane {
         self.name.value() == self.expected_name
     }
 
+    /// Why the kill switch cannot commit yet, if it cannot.
+    fn kill_switch_not_ready(&self) -> Option<String> {
+        if self.typed_action().is_empty() {
+            return Some("type the action to stop, e.g. webhook:crm".into());
+        }
+        match &self.impact {
+            None => Some(
+                "working out which versions use it; press Enter again once they are listed".into(),
+            ),
+            Some(Err(e)) => Some(e.clone()),
+            Some(Ok(i)) if i.versions.is_empty() => {
+                Some(format!("no version uses {}", self.typed_action()))
+            }
+            Some(Ok(_)) => None,
+        }
+    }
+
     /// Confirms when the pane's rule allows it; otherwise says why not.
     fn try_confirm(&mut self, blocked: Option<&str>) -> PaneReply {
-        if self.is_stop() && !self.name_matches() {
+        if self.kill_switch {
+            if let Some(why) = self.kill_switch_not_ready() {
+                self.focus = Focus::Name;
+                self.hint = Some(why);
+                return PaneReply::Nothing;
+            }
+        } else if self.is_stop() && !self.name_matches() {
             self.focus = Focus::Name;
             self.hint = Some(format!(
                 "type {} exactly to confirm the stop",
@@ -188,6 +233,20 @@ impl ConfirmPane {
                 input.handle_event(&Event::Key(key));
                 if self.focus == Focus::Name {
                     self.hint = None;
+                    if self.kill_switch {
+                        // A different action is a different set of versions:
+                        // its impact must be shown before it can commit.
+                        let typed = self.typed_action().to_string();
+                        if self.action.target
+                            != (Target::UsesAction {
+                                action: typed.clone(),
+                            })
+                        {
+                            self.action.target = Target::UsesAction { action: typed };
+                            self.impact = None;
+                            self.impact_at = None;
+                        }
+                    }
                 }
                 PaneReply::Nothing
             }

@@ -97,6 +97,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         let options: &[&str] = match app.view {
             View::Main => &[
+                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  K kill switch  / filter  t all  o sort  a audit  ? help  q quit",
                 " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
                 " ↑↓ move  ⏎ details  f finish  s stop  S stop all  / filter  a audit  ? help  q quit",
                 " f finish  s stop  S stop all  / filter  ? help  q quit",
@@ -562,6 +563,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
         ("f", "finish the selected version (asks first)"),
         ("s", "stop the selected version (asks for the name)"),
         ("S", "stop every version of the journey (asks for the name)"),
+        ("K", "kill switch: stop every version using an action"),
         ("?", "this help"),
         ("q  Ctrl-C", "quit"),
     ];
@@ -644,6 +646,10 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
     lines.push(Line::styled("This cannot be undone.", danger));
     lines.push(Line::raw(""));
     match &pane.impact {
+        None if pane.kill_switch && pane.typed_action().is_empty() => lines.push(Line::styled(
+            "The kill switch stops every live or finished version that sends through an action",
+            theme.dim(),
+        )),
         None => lines.push(Line::styled("working out the impact…", theme.dim())),
         Some(Err(e)) => lines.push(Line::styled(format!("✗ {e}"), theme.danger())),
         Some(Ok(impact)) => {
@@ -694,9 +700,23 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
     lines.push(Line::raw(""));
     match &pane.state {
         PaneState::Editing | PaneState::Working => {
+            if pane.kill_switch {
+                let in_use = app.actions_in_use();
+                if !in_use.is_empty() {
+                    lines.push(Line::styled(
+                        format!("Actions in use: {}", in_use.join(", ")),
+                        theme.dim(),
+                    ));
+                }
+            }
             if pane.is_stop() {
+                let label = if pane.kill_switch {
+                    "Action to stop:".to_string()
+                } else {
+                    format!("Type {} to confirm:", pane.expected_name)
+                };
                 let (l, c) = input_line(
-                    &format!("Type {} to confirm:", pane.expected_name),
+                    &label,
                     &pane.name,
                     pane.focus == Focus::Name,
                     inner_w,
@@ -744,6 +764,8 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
             ]));
             let hint = if pane.state == PaneState::Working {
                 "working…".to_string()
+            } else if pane.kill_switch {
+                "Tab next field · type the action, read the versions listed, then Enter · Esc cancel".to_string()
             } else if pane.is_stop() {
                 format!(
                     "Tab next field · type {} then Enter to stop · Esc cancel",
