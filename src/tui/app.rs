@@ -355,6 +355,10 @@ impl App {
         {
             pane.impact = Some(impact);
             pane.impact_at = Some(s.fetched_at);
+            if pane.kill_switch {
+                // The versions are listed now; the old "wait" is moot.
+                pane.hint = None;
+            }
         }
     }
 
