@@ -43,7 +43,7 @@ pub struct Global {
     /// Look, never change: action keys and commands that write are refused.
     #[arg(long, global = true)]
     pub read_only: bool,
-    /// How often the console refreshes (e.g. 1s, 2s, 500ms is not allowed: use whole seconds).
+    /// How often the console refreshes its data (whole seconds: 1s, 2s, 5s).
     #[arg(long, global = true, default_value = "2s", value_parser = parse_refresh)]
     pub refresh: Duration,
 }
@@ -204,7 +204,15 @@ pub fn location(global: &Global) -> anyhow::Result<Location> {
 pub async fn open_store(global: &Global) -> anyhow::Result<Store> {
     let loc = location(global)?;
     if global.read_only {
-        Ok(Store::open(&loc, &Default::default()).await?)
+        let store = Store::open(&loc, &Default::default()).await?;
+        if !store.schema_is_current().await {
+            return Err(Error::Invalid(format!(
+                "the store ({}) has no up-to-date journeyctl schema; run `journeyctl migrate` without --read-only first",
+                loc.display()
+            ))
+            .into());
+        }
+        Ok(store)
     } else {
         Ok(Store::connect(&loc).await?)
     }

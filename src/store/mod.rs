@@ -9,7 +9,7 @@ mod journeys;
 mod lifecycle;
 mod read;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -310,7 +310,7 @@ impl Store {
 
     /// Whether every migration is applied already: then nothing needs
     /// writing, and a role that may only read can open the store.
-    async fn schema_is_current(&self) -> bool {
+    pub async fn schema_is_current(&self) -> bool {
         let newest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
         let applied: std::result::Result<Option<i64>, _> =
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
@@ -509,8 +509,4 @@ where
             other => return other,
         }
     }
-}
-
-pub fn path_display(p: &Path) -> String {
-    p.display().to_string()
 }

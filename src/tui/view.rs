@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     draw_footer(frame, footer, app, theme);
     if app.help {
-        draw_help(frame, area, theme);
+        draw_help(frame, area, app, theme);
     }
     if let Some(pane) = &app.pane {
         draw_pane(frame, area, app, pane, theme);
@@ -551,7 +551,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let keys = [
         ("↑ ↓  k j", "move (PgUp PgDn, g G: page, top, bottom)"),
         ("Enter", "details of the selected version's journey"),
@@ -577,6 +577,13 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            " Data refreshes every {}s by itself (--refresh).",
+            app.ctx.refresh_secs
+        ),
+        theme.dim(),
+    ));
     lines.push(Line::styled(
         " In a confirmation pane: Tab moves, Esc cancels.",
         theme.dim(),
