@@ -361,6 +361,13 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
             .status
             .success()
     );
+    // On a store with no schema, read-only says what to do.
+    let fresh = format!("sqlite://{}/fresh.db", d.display());
+    one_line(
+        &run(d, &fresh, &["--read-only", "list"], None),
+        1,
+        "run `journeyctl migrate` without --read-only",
+    );
     ts.close().await;
 }
 
