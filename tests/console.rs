@@ -846,3 +846,34 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
     assert!(ro.pane.is_none());
     assert!(ro.notice.as_deref().unwrap().contains("read-only"));
 }
+
+/// NO_COLOR: no colour, bold or reverse anywhere; with colour, the
+/// selected row is reversed and statuses are coloured (and still carry
+/// their words and symbols in both).
+#[test]
+fn no_color_means_no_styles_at_all() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s')]);
+    with_impact(&mut app);
+    let plain = render(&app, &Theme { color: false }, 120, 35);
+    for y in 0..35 {
+        for x in 0..120 {
+            let c = &plain[(x, y)];
+            assert_eq!(
+                (c.fg, c.bg, c.modifier),
+                (Color::Reset, Color::Reset, Modifier::empty()),
+                "styled cell at {x},{y}"
+            );
+        }
+    }
+    let coloured = render(&loaded(false), &Theme { color: true }, 120, 35);
+    assert!(
+        coloured[(5, 3)].modifier.contains(Modifier::REVERSED),
+        "the selected row is reversed"
+    );
+    let text = buffer_text(&coloured);
+    assert!(
+        text.contains("▶ cart-recovery") && text.contains("● live") && text.contains("◐ draining")
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::io::{BufWriter, Stdout, Write};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -17,9 +18,17 @@ pub struct TerminalGuard {
 
 static PANIC_HOOK: Once = Once::new();
 
-/// Leaves raw mode and the alternate screen; errors are ignored (after a
-/// hang-up there is no terminal left to restore).
+/// Whether the console holds the terminal now. Restoring twice would send
+/// a second "leave the alternate screen", which makes some terminals
+/// (tmux) jump the cursor back over what was printed in between.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// Leaves raw mode and the alternate screen, once; errors are ignored
+/// (after a hang-up there is no terminal left to restore).
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = terminal::disable_raw_mode();
     let mut out = std::io::stdout();
     let _ = execute!(
@@ -59,6 +68,7 @@ impl TerminalGuard {
     pub fn enter() -> std::io::Result<TerminalGuard> {
         install_panic_hook();
         terminal::enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut out = std::io::stdout();
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
             restore();
