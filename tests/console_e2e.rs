@@ -463,3 +463,60 @@ fn console_with_sqlite_locked_by_another_writer_refuses_and_never_runs_later() {
     t.keys(&["Escape", "q"]);
     t.wait_dead();
 }
+
+/// A terminal resize redraws for the new size; nothing is lost.
+#[test]
+fn a_resize_redraws_for_the_new_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/r.db", dir.path().display());
+    seed(&url, dir.path());
+    let t = Tmux::start("resize", &console_command(&url, dir.path()), 120, 35);
+    t.wait_for("COMPLETED");
+    let st = Command::new("tmux")
+        .args([
+            "-L",
+            &t.socket,
+            "resize-window",
+            "-t",
+            "main",
+            "-x",
+            "70",
+            "-y",
+            "20",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let start = Instant::now();
+    loop {
+        let s = t.screen();
+        let widest = s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        if widest <= 70 && !s.contains("COMPLETED") && s.contains("cart") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no redraw for 70x20:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let st = Command::new("tmux")
+        .args([
+            "-L",
+            &t.socket,
+            "resize-window",
+            "-t",
+            "main",
+            "-x",
+            "120",
+            "-y",
+            "35",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.wait_for("COMPLETED");
+    assert_eq!(t.query("#{pane_dead}"), "0");
+    t.keys(&["q"]);
+    t.wait_dead();
+}
