@@ -71,6 +71,24 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen and what scrolled off it.
+    fn history(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "capture-pane",
+                "-p",
+                "-S",
+                "-",
+                "-t",
+                "main",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn query(&self, format: &str) -> String {
         let out = Command::new("tmux")
             .args([
@@ -303,7 +321,7 @@ fn a_panic_restores_the_terminal_and_says_where_the_log_is() {
         "0",
         "the terminal was not restored after a panic"
     );
-    let screen = t.screen();
+    let screen = t.history();
     assert!(
         screen.contains("journeyctl stopped on an internal error"),
         "{screen}"

@@ -69,7 +69,7 @@ CREATE TABLE participants (
     exit_reason TEXT,
     UNIQUE (version_id, profile)
 );
-CREATE INDEX participants_due ON participants (version_id, due_at) WHERE state = 'active';
+CREATE INDEX participants_due ON participants (version_id, due_at, id) WHERE state = 'active';
 CREATE INDEX participants_profile ON participants (profile, journey_id);
 
 CREATE TABLE outbox (
