@@ -192,20 +192,21 @@ fn console_command(url: &str, dir: &Path) -> String {
     )
 }
 
-async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    seed(&ts.url, dir.path());
-    let t = Tmux::start(
-        &format!("stop-{tag}"),
-        &console_command(&ts.url, dir.path()),
-        120,
-        35,
-    );
+/// The console on `url` in tmux, filtered to the journey "cart" so it is
+/// selected whatever the sort order.
+fn console_on_cart(name: &str, url: &str, dir: &Path, width: u16, height: u16) -> Tmux {
+    let t = Tmux::start(name, &console_command(url, dir), width, height);
     t.wait_for("cart");
-    // Keep cart selected whatever the order: filter to it.
     t.keys(&["/"]);
     t.text("cart");
     t.keys(&["Enter"]);
+    t
+}
+
+async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = console_on_cart(&format!("stop-{tag}"), &ts.url, dir.path(), 120, 35);
     // Wrong name: refused in the pane, nothing changes.
     t.keys(&["s"]);
     t.wait_for("Type cart to confirm");
@@ -259,16 +260,8 @@ async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
 async fn hangup_with_the_name_typed(ts: &common::TestStore, tag: &str, signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     seed(&ts.url, dir.path());
-    let t = Tmux::start(
-        &format!("hup-{tag}"),
-        &console_command(&ts.url, dir.path()),
-        100,
-        30,
-    );
-    t.wait_for("cart");
-    t.keys(&["/"]);
-    t.text("cart");
-    t.keys(&["Enter", "s", "Tab"]);
+    let t = console_on_cart(&format!("hup-{tag}"), &ts.url, dir.path(), 100, 30);
+    t.keys(&["s", "Tab"]);
     t.text("cart");
     t.wait_for("▸cart");
     let pid = t.query("#{pane_pid}");
@@ -383,11 +376,7 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
     };
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
-    let t = Tmux::start("outage", &console_command(&url, dir.path()), 120, 35);
-    t.wait_for("cart");
-    t.keys(&["/"]);
-    t.text("cart");
-    t.keys(&["Enter"]);
+    let t = console_on_cart("outage", &url, dir.path(), 120, 35);
     psql(
         &admin,
         &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
@@ -441,11 +430,7 @@ fn console_with_sqlite_locked_by_another_writer_refuses_and_never_runs_later() {
     let db = dir.path().join("locked.db");
     let url = format!("sqlite://{}", db.display());
     seed(&url, dir.path());
-    let t = Tmux::start("sqlite-lock", &console_command(&url, dir.path()), 120, 35);
-    t.wait_for("cart");
-    t.keys(&["/"]);
-    t.text("cart");
-    t.keys(&["Enter"]);
+    let t = console_on_cart("sqlite-lock", &url, dir.path(), 120, 35);
     let mut holder = Command::new("python3")
         .arg("-c")
         .arg(format!(
