@@ -629,8 +629,8 @@ fn snapshot_main_all_versions_read_only() {
     insta::assert_snapshot!("main_all_read_only", snap(&app, 120, 20));
 }
 
-#[test]
-fn snapshot_detail() {
+/// The detail view of cart-recovery with its data loaded.
+fn detail_app() -> App {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Enter]);
     app.update(Msg::Data(Box::new(Snapshot {
@@ -639,7 +639,12 @@ fn snapshot_detail() {
         fetched_at: now(),
         ..Default::default()
     })));
-    insta::assert_snapshot!("detail", snap(&app, 120, 35));
+    app
+}
+
+#[test]
+fn snapshot_detail() {
+    insta::assert_snapshot!("detail", snap(&detail_app(), 120, 35));
 }
 
 #[test]
@@ -722,26 +727,11 @@ fn impact_updates_are_ignored_once_confirmed() {
         None,
         "no impact is fetched after confirming"
     );
-    let _ = OperatorAction {
-        kind: EndKind::Finish,
-        target: Target::AllVersions {
-            journey: "x".into(),
-        },
-        reason: None,
-    };
 }
 
 #[test]
 fn snapshot_detail_80x24_drops_columns() {
-    let mut app = loaded(false);
-    press(&mut app, &[KeyCode::Enter]);
-    app.update(Msg::Data(Box::new(Snapshot {
-        versions: fixture(),
-        detail: Some(detail_fixture()),
-        fetched_at: now(),
-        ..Default::default()
-    })));
-    let text = snap(&app, 80, 24);
+    let text = snap(&detail_app(), 80, 24);
     assert!(!text.contains("ENTERE "), "headers are never cut: {text}");
     insta::assert_snapshot!("detail_80x24", text);
 }
