@@ -867,3 +867,22 @@ fn no_color_means_no_styles_at_all() {
         text.contains("▶ cart-recovery") && text.contains("● live") && text.contains("◐ draining")
     );
 }
+
+#[test]
+fn an_empty_store_says_how_to_start() {
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert!(snap(&app, 120, 10).contains("no journeys yet: apply a definition"));
+    let mut app = App::new(ctx(false), now());
+    let mut only_stopped = fixture();
+    only_stopped.retain(|v| v.status == VersionStatus::Stopped);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: only_stopped,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert!(snap(&app, 120, 10).contains("no live or draining version (t shows every version)"));
+}

@@ -228,7 +228,7 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 "no journey matches /{} (Esc clears the filter)",
                 app.filter.value()
             )
-        } else if app.show_all {
+        } else if app.versions.is_empty() {
             "no journeys yet: apply a definition with `journeyctl apply FILE --publish`".to_string()
         } else {
             "no live or draining version (t shows every version)".to_string()
