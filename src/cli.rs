@@ -113,19 +113,24 @@ pub enum Command {
     },
     /// Finish a version: no new entries, participants inside carry on.
     Finish {
+        /// The journey's name.
         journey: String,
+        /// The version to finish (default: the live one).
         #[arg(long)]
         version: Option<i64>,
+        /// Why, for the audit log.
         #[arg(long)]
         reason: Option<String>,
-        /// Do not ask for confirmation.
+        /// Do not ask for confirmation (needed without a terminal).
         #[arg(long)]
         yes: bool,
     },
     /// Stop a version now: participants halted, pending messages cancelled.
     Stop {
+        /// The journey's name.
         #[arg(required_unless_present = "uses_action")]
         journey: Option<String>,
+        /// The version to stop (default: the live one).
         #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
         version: Option<i64>,
         /// Stop every live or finished version of the journey at once.
@@ -134,8 +139,10 @@ pub enum Command {
         /// Kill switch: stop every version that sends through ACTION.
         #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
         uses_action: Option<String>,
+        /// Why, for the audit log.
         #[arg(long)]
         reason: Option<String>,
+        /// Do not ask for confirmation (needed without a terminal).
         #[arg(long)]
         yes: bool,
     },
