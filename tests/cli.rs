@@ -56,7 +56,7 @@ async fn stores(name: &str) -> Vec<common::TestStore> {
         out.push(pg);
     }
     if std::env::var(PG_ENV).is_err() {
-        eprintln!("!!! PostgreSQL SKIPPED for the CLI test {name}");
+        loud!("!!! PostgreSQL SKIPPED for the CLI test {name}");
     }
     out
 }

@@ -333,7 +333,7 @@ fn pg_admin() -> Option<String> {
     match std::env::var(common::PG_ENV) {
         Ok(u) => Some(u),
         Err(_) => {
-            eprintln!(
+            loud!(
                 "!!! PostgreSQL SKIPPED for the outage test: set {}",
                 common::PG_ENV
             );

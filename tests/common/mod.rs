@@ -9,6 +9,17 @@ use journeyctl::domain::time::parse_rfc3339;
 use journeyctl::domain::{Definition, Millis};
 use journeyctl::store::{Actor, Location, Store};
 
+/// Says something on the real standard error: the test harness captures
+/// `eprintln!`, not writes to the handle, so a skipped backend shows even
+/// when the test passes.
+#[macro_export]
+macro_rules! loud {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The environment variable that names the PostgreSQL server for tests.
 pub const PG_ENV: &str = "JOURNEYCTL_TEST_POSTGRES_URL";
 
@@ -86,7 +97,7 @@ pub async fn sqlite(name: &str) -> TestStore {
 /// when the environment does not name one.
 pub async fn postgres(name: &str) -> Option<TestStore> {
     let Ok(admin_url) = std::env::var(PG_ENV) else {
-        eprintln!(
+        loud!(
             "!!! PostgreSQL SKIPPED for {name}: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test)"
         );
         return None;
