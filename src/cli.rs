@@ -225,6 +225,13 @@ pub async fn open_store(global: &Global) -> anyhow::Result<Store> {
     }
 }
 
+/// Whether opening failed only because a PostgreSQL server did not answer
+/// (a SQLite file that cannot be opened is bad input, not an outage).
+fn is_unreachable(e: &anyhow::Error, location: &Location) -> bool {
+    matches!(e.downcast_ref::<Error>(), Some(Error::Unreachable(_)))
+        && matches!(location, Location::Postgres(_))
+}
+
 fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
     if global.read_only {
         return Err(
@@ -238,7 +245,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global.clone();
     let actor = Actor::from_environment(g.actor.clone());
     let Some(command) = cli.command else {
-        let store = open_store(&g).await?;
+        let store = match open_store(&g).await {
+            Ok(store) => store,
+            // The console opens while the database is away, shows that, and
+            // waits for it; bad input still ends here with its reason.
+            Err(e) if is_unreachable(&e, &location(&g)?) => {
+                tracing::warn!("store unreachable at start: {e:#}");
+                Store::open_lazy(&location(&g)?, &Default::default())?
+            }
+            Err(e) => return Err(e),
+        };
         let console = crate::tui::Console {
             read_only: g.read_only,
             refresh: g.refresh,

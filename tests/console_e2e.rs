@@ -523,3 +523,45 @@ fn a_resize_redraws_for_the_new_size() {
     t.keys(&["q"]);
     t.wait_dead();
 }
+
+/// Opened while PostgreSQL refuses connections, the console says so and
+/// shows the data once the database answers.
+#[test]
+fn console_opens_while_postgres_is_away_and_waits_for_it() {
+    let Some(admin) = pg_admin() else { return };
+    let db = format!("jctl_away_{}", std::process::id());
+    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&admin, &format!("CREATE DATABASE {db}"));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+    let root = &base[..base.rfind('/').unwrap()];
+    let url = if query.is_empty() {
+        format!("{root}/{db}")
+    } else {
+        format!("{root}/{db}?{query}")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    seed(&url, dir.path());
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
+    );
+    let t = Tmux::start("away", &console_command(&url, dir.path()), 120, 35);
+    t.wait_for("STALE");
+    assert_eq!(t.query("#{pane_dead}"), "0", "the console must not quit");
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+    );
+    t.wait_for("cart");
+    t.wait_for("updated");
+    t.keys(&["q"]);
+    t.wait_dead();
+    drop(t);
+    psql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+}

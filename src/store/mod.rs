@@ -41,6 +41,9 @@ pub enum Error {
     /// The store is read-only for this session or this role.
     #[error("{0}")]
     ReadOnly(String),
+    /// The database did not answer when the store was opened.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("{}", db_message(.0))]
     Db(#[from] sqlx::Error),
 }
@@ -213,6 +216,48 @@ pub fn default_sqlite_path() -> PathBuf {
         .join("journeyctl.db")
 }
 
+/// How to connect to `location`: pool settings (SQLite gets WAL and its
+/// pragmas on every connection), connect options and the backend.
+fn pool_for(
+    location: &Location,
+    options: &PoolSettings,
+) -> Result<(AnyPoolOptions, AnyConnectOptions, Backend)> {
+    sqlx::any::install_default_drivers();
+    let (any_options, backend) = match location {
+        Location::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
+                })?;
+            }
+            let url = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .to_url_lossy();
+            (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
+        }
+        Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        });
+    Ok((pool, any_options, backend))
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -242,51 +287,36 @@ impl Store {
     /// Opens the store (creating a SQLite file and its folder when missing)
     /// without touching the schema.
     pub async fn open(location: &Location, options: &PoolSettings) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let (any_options, backend) = match location {
-            Location::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
-                    })?;
-                }
-                let url = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .to_url_lossy();
-                (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
+        let (pool_options, any_options, backend) = pool_for(location, options)?;
+        let pool = pool_options.connect_with(any_options).await.map_err(|e| {
+            let text = format!(
+                "cannot open the store ({}): {}",
+                location.display(),
+                db_message(&e)
+            );
+            // Wrong credentials or no such database are bad input; a server
+            // that refuses or is starting up is an outage.
+            let bad_input = matches!(&e, sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| c.starts_with("28") || c == "3D000"));
+            if bad_input {
+                Error::Invalid(text)
+            } else {
+                Error::Unreachable(text)
             }
-            Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                             PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
-                        )
-                        .execute(&mut *conn)
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(any_options)
-            .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(_) => Error::Db(e),
-                other => Error::Invalid(format!(
-                    "cannot open the store ({}): {}",
-                    location.display(),
-                    db_message(&other)
-                )),
-            })?;
+        })?;
         Ok(Store {
             pool,
+            backend,
+            location: location.clone(),
+        })
+    }
+
+    /// A store whose connections are made when first needed: for a console
+    /// opened while the database is away, which then waits for it.
+    pub fn open_lazy(location: &Location, options: &PoolSettings) -> Result<Store> {
+        let (pool_options, any_options, backend) = pool_for(location, options)?;
+        Ok(Store {
+            pool: pool_options.connect_lazy_with(any_options),
             backend,
             location: location.clone(),
         })
