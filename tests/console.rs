@@ -749,7 +749,10 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
     press(&mut app, &[KeyCode::Char('K')]);
     let pane = app.pane.as_ref().expect("kill switch pane");
     assert_eq!(pane.focus, Focus::Cancel);
-    assert!(app.actions_in_use().contains(&"webhook:crm".to_string()));
+    assert_eq!(
+        app.actions_in_use(),
+        vec!["email".to_string(), "webhook:crm".to_string()]
+    );
     assert_eq!(
         app.want().impact,
         None,
@@ -885,4 +888,22 @@ fn an_empty_store_says_how_to_start() {
         ..Default::default()
     })));
     assert!(snap(&app, 120, 10).contains("no live or draining version (t shows every version)"));
+}
+
+#[test]
+fn actions_in_use_fold_by_channel() {
+    let mut versions = fixture();
+    versions[0].uses_actions = vec!["email:a".into(), "email:b".into(), "sms".into()];
+    versions[2].uses_actions = vec!["email:c".into(), "webhook:crm".into()];
+    versions[5].uses_actions = vec!["fax".into()]; // stopped: not in use
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert_eq!(
+        app.actions_in_use(),
+        vec!["email:* (4)", "sms", "webhook:crm"]
+    );
 }

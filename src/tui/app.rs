@@ -501,16 +501,32 @@ impl App {
         self.pane = Some(ConfirmPane::kill_switch());
     }
 
-    /// Actions that running versions send through, for the kill switch.
+    /// Actions that running versions send through, for the kill switch,
+    /// folded by channel: `email:* (13)` when a channel has several.
     pub fn actions_in_use(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
+        let mut all: Vec<&str> = self
             .versions
             .iter()
             .filter(|v| v.status.runs_steps())
-            .flat_map(|v| v.uses_actions.iter().cloned())
+            .flat_map(|v| v.uses_actions.iter().map(String::as_str))
             .collect();
-        out.sort();
-        out.dedup();
+        all.sort_unstable();
+        all.dedup();
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < all.len() {
+            let channel = all[i].split(':').next().unwrap_or(all[i]);
+            let same = all[i..]
+                .iter()
+                .take_while(|a| a.split(':').next() == Some(channel))
+                .count();
+            if same > 1 {
+                out.push(format!("{channel}:* ({same})"));
+            } else {
+                out.push(all[i].to_string());
+            }
+            i += same;
+        }
         out
     }
 
