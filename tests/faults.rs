@@ -203,6 +203,10 @@ both_backends!(
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        // Counters and rows agree in one snapshot even while the engine writes.
+        for _ in 0..3 {
+            ok(&ts.url, &["check"]);
+        }
         ok(&ts.url, &["stop", "busy", "--yes"]);
         let (total_at_stop, pending_at_stop) = outbox(&ts.url);
         assert_eq!(pending_at_stop, 0);

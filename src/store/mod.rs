@@ -24,7 +24,7 @@ pub use ingest::{INGEST_BATCH, IngestReport, LineError};
 pub const INGEST_CHUNK: usize = 10_000;
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
-    AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, VariantSummary,
+    AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, Tally, VariantSummary,
     VersionDetail, VersionSummary,
 };
 

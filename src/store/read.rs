@@ -135,6 +135,14 @@ pub struct VersionDetail {
 impl Store {
     /// Every version (drafts included when `all`), live ones first.
     pub async fn list(&self, all: bool) -> Result<Vec<VersionSummary>> {
+        let mut conn = self.pool.acquire().await?;
+        list_on(&mut conn, all).await
+    }
+}
+
+/// [`Store::list`] on one connection (or inside a transaction).
+async fn list_on(conn: &mut sqlx::AnyConnection, all: bool) -> Result<Vec<VersionSummary>> {
+    {
         let rows = sqlx::query(
             "SELECT v.id, j.name AS journey, v.number, v.status, v.status_at, v.status_by, v.goal, v.definition, \
              v.entry_end_at, v.entered, v.active, v.completed, v.exited, v.stopped, v.converted, \
@@ -143,16 +151,16 @@ impl Store {
              ORDER BY CASE v.status WHEN 'live' THEN 0 WHEN 'finished' THEN 1 WHEN 'stopped' THEN 2 ELSE 3 END, \
              j.name, v.number DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let variant_rows = sqlx::query(
             "SELECT version_id, test, name, assigned, converted FROM variants ORDER BY version_id, position",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let decision_rows =
             sqlx::query("SELECT version_id, winner, decided_at, p_value FROM ab_decisions")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await?;
         let mut variants: HashMap<i64, Vec<VariantSummary>> = HashMap::new();
         for r in &variant_rows {
@@ -267,7 +275,9 @@ impl Store {
         }
         Ok(out)
     }
+}
 
+impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
@@ -417,11 +427,18 @@ impl Store {
 
     /// Counts recomputed from the rows, per `journey vN`, for checking the
     /// counters: (counts, messages, per-variant assigned/converted).
-    pub async fn recount(&self) -> Result<Vec<(String, Counts, Messages, Vec<VariantSummary>)>> {
+    pub async fn recount(&self) -> Result<Vec<Tally>> {
+        let mut conn = self.pool.acquire().await?;
+        recount_on(&mut conn).await
+    }
+}
+
+async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
+    {
         let versions = sqlx::query(
             "SELECT v.id, j.name AS journey, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id ORDER BY v.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let mut out = Vec::new();
         for v in &versions {
@@ -441,7 +458,7 @@ impl Store {
                  FROM participants_effective WHERE version_id = $1",
             )
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?;
             let counts = Counts {
                 entered: c.try_get("entered")?,
@@ -458,7 +475,7 @@ impl Store {
                  FROM outbox_effective WHERE version_id = $1",
             )
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?;
             let messages = Messages {
                 pending: m.try_get("pending")?,
@@ -470,7 +487,7 @@ impl Store {
                  FROM participants WHERE version_id = $1 AND variant IS NOT NULL GROUP BY variant ORDER BY variant",
             )
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| {
@@ -485,42 +502,26 @@ impl Store {
         }
         Ok(out)
     }
+}
 
-    /// The counters as stored, in the shape of [`Store::recount`].
-    pub async fn stored_counts(
-        &self,
-    ) -> Result<Vec<(String, Counts, Messages, Vec<VariantSummary>)>> {
-        let list = self.list(true).await?;
-        let mut out: Vec<_> = list
-            .into_iter()
-            .map(|s| {
-                let mut vs: Vec<VariantSummary> =
-                    s.ab.map(|a| {
-                        a.variants
-                            .into_iter()
-                            .filter(|v| v.assigned > 0 || v.converted > 0)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                vs.sort_by(|a, b| a.name.cmp(&b.name));
-                (
-                    format!("{} v{}", s.journey, s.version),
-                    s.counts,
-                    s.messages,
-                    vs,
-                )
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
-    }
-
+impl Store {
     /// Differences between the counters and a recount of the rows; empty
-    /// when they agree.
+    /// when they agree. Both are read in one snapshot, so writers running
+    /// meanwhile cannot make them seem to differ.
     pub async fn verify_counters(&self) -> Result<Vec<String>> {
-        let mut recount = self.recount().await?;
+        let mut tx = match self.backend {
+            super::Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+            // A SQLite read transaction sees one snapshot from its first read.
+            super::Backend::Sqlite => self.pool.begin().await?,
+        };
+        let mut recount = recount_on(&mut tx).await?;
         recount.sort_by(|a, b| a.0.cmp(&b.0));
-        let stored = self.stored_counts().await?;
+        let stored = stored_counts_on(&mut tx).await?;
+        tx.rollback().await?;
         let mut diffs = Vec::new();
         for (r, s) in recount.iter().zip(stored.iter()) {
             if r != s {
@@ -541,4 +542,34 @@ impl Store {
         }
         Ok(diffs)
     }
+}
+
+/// Counts of one version: `journey vN`, participants, messages, variants.
+pub type Tally = (String, Counts, Messages, Vec<VariantSummary>);
+
+/// The counters as stored, in the shape of a recount.
+async fn stored_counts_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
+    let mut out: Vec<Tally> = list_on(conn, true)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut vs: Vec<VariantSummary> =
+                s.ab.map(|a| {
+                    a.variants
+                        .into_iter()
+                        .filter(|v| v.assigned > 0 || v.converted > 0)
+                        .collect()
+                })
+                .unwrap_or_default();
+            vs.sort_by(|a, b| a.name.cmp(&b.name));
+            (
+                format!("{} v{}", s.journey, s.version),
+                s.counts,
+                s.messages,
+                vs,
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
