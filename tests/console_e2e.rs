@@ -356,24 +356,59 @@ fn psql(url: &str, sql: &str) {
     );
 }
 
+/// A PostgreSQL database of a test's own, so it can be made unreachable
+/// without disturbing tests running alongside; dropped afterwards.
+struct OwnDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl OwnDatabase {
+    fn create(prefix: &str) -> Option<OwnDatabase> {
+        let admin = pg_admin()?;
+        let name = format!("{prefix}_{}", std::process::id());
+        psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let (base, query) = admin
+            .split_once('?')
+            .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+        let root = &base[..base.rfind('/').unwrap()];
+        let url = if query.is_empty() {
+            format!("{root}/{name}")
+        } else {
+            format!("{root}/{name}?{query}")
+        };
+        Some(OwnDatabase { admin, name, url })
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        let db = &self.name;
+        psql(
+            &self.admin,
+            &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+        );
+        psql(
+            &self.admin,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+            ),
+        );
+        psql(&self.admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    }
+}
+
 /// PostgreSQL goes away under an open console (connections killed, new
 /// ones refused) and comes back: the console stays up, shows stale data,
 /// refuses the stop, reconnects, and the refused stop never runs.
 #[test]
 fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
-    let Some(admin) = pg_admin() else { return };
-    let db = format!("jctl_outage_{}", std::process::id());
-    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
-    psql(&admin, &format!("CREATE DATABASE {db}"));
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin.as_str(), ""), |(b, q)| (b, q));
-    let root = &base[..base.rfind('/').unwrap()];
-    let url = if query.is_empty() {
-        format!("{root}/{db}")
-    } else {
-        format!("{root}/{db}?{query}")
+    let Some(own) = OwnDatabase::create("jctl_outage") else {
+        return;
     };
+    let (admin, db, url) = (own.admin.clone(), own.name.clone(), own.url.clone());
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
     let t = console_on_cart("outage", &url, dir.path(), 120, 35);
@@ -414,11 +449,7 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
     t.keys(&["q"]);
     t.wait_dead();
     drop(t);
-    psql(
-        &admin,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
-    );
-    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    drop(own);
 }
 
 /// Another process holds SQLite's write lock: the console keeps showing
@@ -528,19 +559,10 @@ fn a_resize_redraws_for_the_new_size() {
 /// shows the data once the database answers.
 #[test]
 fn console_opens_while_postgres_is_away_and_waits_for_it() {
-    let Some(admin) = pg_admin() else { return };
-    let db = format!("jctl_away_{}", std::process::id());
-    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
-    psql(&admin, &format!("CREATE DATABASE {db}"));
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin.as_str(), ""), |(b, q)| (b, q));
-    let root = &base[..base.rfind('/').unwrap()];
-    let url = if query.is_empty() {
-        format!("{root}/{db}")
-    } else {
-        format!("{root}/{db}?{query}")
+    let Some(own) = OwnDatabase::create("jctl_away") else {
+        return;
     };
+    let (admin, db, url) = (own.admin.clone(), own.name.clone(), own.url.clone());
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
     psql(
@@ -559,9 +581,5 @@ fn console_opens_while_postgres_is_away_and_waits_for_it() {
     t.keys(&["q"]);
     t.wait_dead();
     drop(t);
-    psql(
-        &admin,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
-    );
-    psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    drop(own);
 }
