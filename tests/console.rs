@@ -168,6 +168,14 @@ fn executes(effects: &[Effect]) -> Vec<OperatorAction> {
         .collect()
 }
 
+/// The pane's hint, or "" when it has none.
+fn hint(app: &App) -> String {
+    app.pane
+        .as_ref()
+        .and_then(|p| p.hint.clone())
+        .unwrap_or_default()
+}
+
 fn selected(app: &App) -> (String, i64) {
     let v = app.selected_version().unwrap();
     (v.journey.clone(), v.version)
@@ -310,15 +318,7 @@ fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
     let mut effects = type_text(&mut app, "cart-recover");
     effects.extend(press(&mut app, &[KeyCode::Enter]));
     assert!(executes(&effects).is_empty());
-    assert!(
-        app.pane
-            .as_ref()
-            .unwrap()
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains("exactly")
-    );
+    assert!(hint(&app).contains("exactly"));
     // The Stop button does not accept a wrong name either.
     press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
     assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
@@ -773,15 +773,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
         }
     );
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
-    assert!(
-        app.pane
-            .as_ref()
-            .unwrap()
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains("working out")
-    );
+    assert!(hint(&app).contains("working out"));
     // An impact for another action does not count.
     let other = OperatorAction {
         kind: EndKind::Stop,
