@@ -383,20 +383,35 @@ impl OwnDatabase {
     }
 }
 
-impl Drop for OwnDatabase {
-    fn drop(&mut self) {
-        let db = &self.name;
+impl OwnDatabase {
+    /// Lets new connections in, or refuses them.
+    fn allow_connections(&self, allow: bool) {
         psql(
             &self.admin,
-            &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+            &format!("ALTER DATABASE {} ALLOW_CONNECTIONS {allow}", self.name),
         );
+    }
+
+    /// Ends every session connected to it now.
+    fn kick_sessions(&self) {
         psql(
             &self.admin,
             &format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                self.name
             ),
         );
-        psql(&self.admin, &format!("DROP DATABASE IF EXISTS {db}"));
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        self.allow_connections(true);
+        self.kick_sessions();
+        psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {}", self.name),
+        );
     }
 }
 
@@ -408,28 +423,19 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
     let Some(own) = OwnDatabase::create("jctl_outage") else {
         return;
     };
-    let (admin, db, url) = (own.admin.clone(), own.name.clone(), own.url.clone());
+    let url = own.url.clone();
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
     let t = console_on_cart("outage", &url, dir.path(), 120, 35);
-    psql(
-        &admin,
-        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
-    );
-    psql(
-        &admin,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
-    );
+    own.allow_connections(false);
+    own.kick_sessions();
     t.wait_for("STALE");
     t.keys(&["s", "Tab"]);
     t.text("cart");
     t.keys(&["Enter"]);
     t.wait_for("refused: the store is unreachable");
     t.keys(&["Escape"]);
-    psql(
-        &admin,
-        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
-    );
+    own.allow_connections(true);
     let start = Instant::now();
     while t.screen().contains("STALE") {
         assert!(
@@ -562,20 +568,14 @@ fn console_opens_while_postgres_is_away_and_waits_for_it() {
     let Some(own) = OwnDatabase::create("jctl_away") else {
         return;
     };
-    let (admin, db, url) = (own.admin.clone(), own.name.clone(), own.url.clone());
+    let url = own.url.clone();
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
-    psql(
-        &admin,
-        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
-    );
+    own.allow_connections(false);
     let t = Tmux::start("away", &console_command(&url, dir.path()), 120, 35);
     t.wait_for("STALE");
     assert_eq!(t.query("#{pane_dead}"), "0", "the console must not quit");
-    psql(
-        &admin,
-        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
-    );
+    own.allow_connections(true);
     t.wait_for("cart");
     t.wait_for("updated");
     t.keys(&["q"]);
