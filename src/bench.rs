@@ -331,7 +331,7 @@ fn draw_time_ms() -> f64 {
         operator: "bench".into(),
         read_only: true,
         banner: None,
-        refresh_secs: 2,
+        refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
     };
     let mut app = App::new(ctx, now);

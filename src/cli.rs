@@ -13,8 +13,8 @@ use crate::domain::events::parse_line;
 use crate::domain::time::{ago, now_millis, parse_duration, parse_rfc3339, short};
 use crate::domain::{Definition, EndKind};
 use crate::store::{
-    Actor, Error, IngestReport, LineError, Location, OperatorAction, Store, Target, VersionSummary,
-    default_sqlite_path,
+    Actor, Error, IngestReport, LineError, Location, OperatorAction, PoolSettings, Store, Target,
+    VersionSummary, default_sqlite_path,
 };
 
 #[derive(Debug, Parser)]
@@ -43,15 +43,18 @@ pub struct Global {
     /// Look, never change: action keys and commands that write are refused.
     #[arg(long, global = true)]
     pub read_only: bool,
-    /// How often the console refreshes its data (whole seconds: 1s, 2s, 5s).
-    #[arg(long, global = true, default_value = "2s", value_parser = parse_refresh)]
+    /// How often the console refreshes its data (500ms, 1s, 2s, 5s).
+    #[arg(long, global = true, default_value = "2s", value_parser = parse_interval)]
     pub refresh: Duration,
 }
 
-fn parse_refresh(s: &str) -> Result<Duration, String> {
+/// A refresh or tick interval: a duration of at least 100ms.
+fn parse_interval(s: &str) -> Result<Duration, String> {
     let ms = parse_duration(s)?;
-    if ms < 1000 {
-        return Err("the refresh interval must be at least 1s".into());
+    if ms < 100 {
+        return Err(format!(
+            "{s:?} is too short: the interval must be at least 100ms"
+        ));
     }
     Ok(Duration::from_millis(ms as u64))
 }
@@ -85,7 +88,8 @@ pub enum Command {
     },
     /// Keep ticking until interrupted.
     Run {
-        #[arg(long, default_value = "1s", value_parser = parse_refresh)]
+        /// How often to tick (500ms, 1s, 1m).
+        #[arg(long, default_value = "1s", value_parser = parse_interval)]
         interval: Duration,
     },
     /// The versions with their counts, conversion and A/B verdict.
@@ -146,9 +150,16 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// A/B verdict for given counts: --arm NAME=CONVERSIONS/PARTICIPANTS.
+    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), or for
+    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS).
     Verdict {
-        #[arg(long = "arm", value_name = "NAME=X/N", required = true)]
+        /// The journey whose test to show (its live version by default).
+        #[arg(required_unless_present = "arms", conflicts_with = "arms")]
+        journey: Option<String>,
+        /// The version whose test to show.
+        #[arg(long, requires = "journey")]
+        version: Option<i64>,
+        #[arg(long = "arm", value_name = "NAME=X/N")]
         arms: Vec<String>,
         #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
         expected: u64,
@@ -207,11 +218,14 @@ pub fn location(global: &Global) -> anyhow::Result<Location> {
     })
 }
 
-/// Opens the store; brings the schema up to date unless read-only.
-pub async fn open_store(global: &Global) -> anyhow::Result<Store> {
+/// Opens the store; brings the schema up to date unless read-only. A
+/// missing SQLite file is made only when `loads` (the command loads a store)
+/// or for the embedded default; elsewhere it is refused as "no store at".
+pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
     let loc = location(global)?;
+    let settings = pool_settings(global, loads);
     if global.read_only {
-        let store = Store::open(&loc, &Default::default()).await?;
+        let store = Store::open(&loc, &settings).await?;
         if !store.schema_is_current().await {
             return Err(Error::Invalid(format!(
                 "the store ({}) has no up-to-date journeyctl schema; run `journeyctl migrate` without --read-only first",
@@ -221,7 +235,18 @@ pub async fn open_store(global: &Global) -> anyhow::Result<Store> {
         }
         Ok(store)
     } else {
-        Ok(Store::connect(&loc).await?)
+        Ok(Store::connect_with(&loc, &settings).await?)
+    }
+}
+
+fn pool_settings(global: &Global, loads: bool) -> PoolSettings {
+    let embedded_default = global
+        .database_url
+        .as_deref()
+        .is_none_or(|u| u.trim().is_empty());
+    PoolSettings {
+        create_if_missing: (loads && !global.read_only) || embedded_default,
+        ..PoolSettings::default()
     }
 }
 
@@ -245,13 +270,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global.clone();
     let actor = Actor::from_environment(g.actor.clone());
     let Some(command) = cli.command else {
-        let store = match open_store(&g).await {
+        let store = match open_store(&g, false).await {
             Ok(store) => store,
             // The console opens while the database is away, shows that, and
             // waits for it; bad input still ends here with its reason.
             Err(e) if is_unreachable(&e, &location(&g)?) => {
                 tracing::warn!("store unreachable at start: {e:#}");
-                Store::open_lazy(&location(&g)?, &Default::default())?
+                Store::open_lazy(&location(&g)?, &pool_settings(&g, false))?
             }
             Err(e) => return Err(e),
         };
@@ -265,10 +290,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     };
     match command {
         Command::Verdict {
+            journey: None,
             arms,
             expected,
             min_per_variant,
             json,
+            ..
         } => {
             return verdict_command(&arms, expected, min_per_variant, json);
         }
@@ -300,7 +327,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let store = open_store(&g).await?;
+    let loads = matches!(
+        command,
+        Command::Migrate | Command::Apply { .. } | Command::Ingest { .. }
+    );
+    let store = open_store(&g, loads).await?;
     let now = now_millis();
     match command {
         Command::Migrate => {
@@ -466,6 +497,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             end_command(&store, &action, &actor, yes).await?;
         }
+        Command::Verdict {
+            journey: Some(journey),
+            version,
+            json,
+            ..
+        } => live_verdict(&store, &journey, version, json).await?,
         Command::Check => {
             let diffs = store.verify_counters().await?;
             if diffs.is_empty() {
@@ -480,7 +517,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Verdict { .. }
+        Command::Verdict { journey: None, .. }
         | Command::Demo(_)
         | Command::Screenshots { .. }
         | Command::Bench(_) => {
@@ -531,18 +568,24 @@ async fn ingest_command(
 
 async fn run_engine(store: &Store, interval: Duration) -> anyhow::Result<()> {
     eprintln!(
-        "journeyctl run: ticking every {}s on {} (Ctrl-C to stop)",
-        interval.as_secs(),
+        "journeyctl run: ticking every {} on {} (Ctrl-C to stop)",
+        humantime::format_duration(interval),
         store.location().display()
     );
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // One line per failure would flood the terminal while the store is away.
+    let mut errors = crate::logging::RepeatLimiter::new(Duration::from_secs(30));
     loop {
         tokio::select! {
             _ = ticker.tick() => {
                 match store.tick(now_millis()).await {
                     Ok(r) => {
+                        if let Some(line) = errors.success() {
+                            eprintln!("journeyctl run: {line}");
+                            tracing::info!("{line}");
+                        }
                         if r.steps > 0 || !r.finished_by_date.is_empty() {
                             tracing::info!(steps = r.steps, messages = r.messages, completed = r.completed, "tick");
                         }
@@ -552,8 +595,10 @@ async fn run_engine(store: &Store, interval: Duration) -> anyhow::Result<()> {
                     }
                     Err(e) => {
                         // The database may come back: keep going.
-                        eprintln!("tick failed: {e}");
                         tracing::warn!("tick failed: {e}");
+                        if let Some(line) = errors.failure(&format!("tick failed: {e}"), std::time::Instant::now()) {
+                            eprintln!("{line}");
+                        }
                     }
                 }
             }
@@ -648,13 +693,83 @@ fn parse_arm(s: &str) -> anyhow::Result<Arm> {
     Ok(Arm::new(name.trim(), x, n))
 }
 
+/// The verdict of a live test as the engine keeps it: the running figures,
+/// or once decided the decision's own.
+async fn live_verdict(
+    store: &Store,
+    journey: &str,
+    version: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let list = store.list(true).await?;
+    let mine: Vec<&VersionSummary> = list.iter().filter(|v| v.journey == journey).collect();
+    if mine.is_empty() {
+        return Err(Error::Invalid(format!("no journey named {journey}")).into());
+    }
+    let chosen = match version {
+        Some(n) => mine.iter().find(|v| v.version == n).copied(),
+        None => mine
+            .iter()
+            .find(|v| v.status == crate::domain::VersionStatus::Live)
+            .or(mine.first())
+            .copied(),
+    }
+    .ok_or_else(|| Error::Invalid(format!("{journey} has no version {}", version.unwrap_or(0))))?;
+    let ab = chosen
+        .ab
+        .as_ref()
+        .ok_or_else(|| Error::Invalid(format!("{journey} v{} has no A/B test", chosen.version)))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(ab)?);
+        return Ok(());
+    }
+    println!("{journey} v{} test {}", chosen.version, ab.test);
+    for v in &ab.variants {
+        let rate = (v.assigned > 0).then(|| v.converted as f64 / v.assigned as f64);
+        println!(
+            "{:<8} {:>8}/{:<8} {}",
+            v.name,
+            v.converted,
+            v.assigned,
+            rate.map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
+        );
+    }
+    let basis = match &ab.decided_at {
+        Some(t) => format!("at the decision, {t}"),
+        None => format!("running over {} looks", ab.looks),
+    };
+    print_pairs(&ab.pairs, &format!(" ({basis})"));
+    println!(
+        "verdict: {}{}",
+        ab.verdict.as_str(),
+        ab.winner
+            .as_ref()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn print_pairs(pairs: &[crate::domain::abtest::PairResult], basis: &str) {
+    for p in pairs {
+        let ci = match (p.cs_lower, p.cs_upper) {
+            (Some(l), Some(u)) => format!("[{l:+.6}, {u:+.6}]"),
+            _ => "[unbounded]".to_string(),
+        };
+        println!(
+            "{} vs {}: p = {:.6}, {} - {} in {ci}{basis}",
+            p.a, p.b, p.p_value, p.b, p.a
+        );
+    }
+}
+
 fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyhow::Result<()> {
     let arms = arms
         .iter()
         .map(|a| parse_arm(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if arms.len() < 2 {
-        anyhow::bail!("a verdict needs at least two --arm values");
+        anyhow::bail!("a verdict needs a JOURNEY, or at least two --arm values");
     }
     for (i, a) in arms.iter().enumerate() {
         if arms[..i].iter().any(|b| b.name == a.name) {
@@ -679,16 +794,7 @@ fn verdict_command(arms: &[String], expected: u64, min: u64, json: bool) -> anyh
                 .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
         );
     }
-    for p in &v.pairs {
-        let ci = match (p.cs_lower, p.cs_upper) {
-            (Some(l), Some(u)) => format!("[{l:+.6}, {u:+.6}]"),
-            _ => "[unbounded]".to_string(),
-        };
-        println!(
-            "{} vs {}: p = {:.6}, {} - {} in {ci}",
-            p.a, p.b, p.p_value, p.b, p.a
-        );
-    }
+    print_pairs(&v.pairs, "");
     println!(
         "verdict: {}{}",
         v.verdict.as_str(),

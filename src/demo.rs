@@ -944,7 +944,7 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         operator: "alice@ops-1".into(),
         read_only: false,
         banner: None,
-        refresh_secs: 2,
+        refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
     };
     let theme = Theme { color: true };

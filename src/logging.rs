@@ -38,3 +38,98 @@ pub fn init() -> Option<PathBuf> {
         .ok()?;
     Some(path)
 }
+
+/// Keeps a long-running process's standard error readable while the store
+/// is away: the first failure is said at once, repeats of the same failure
+/// are counted and summed up at most once per `every`, and the recovery is
+/// said once.
+#[derive(Debug)]
+pub struct RepeatLimiter {
+    every: std::time::Duration,
+    last: Option<String>,
+    said_at: Option<std::time::Instant>,
+    held: u64,
+    failures: u64,
+}
+
+impl RepeatLimiter {
+    pub fn new(every: std::time::Duration) -> RepeatLimiter {
+        RepeatLimiter {
+            every,
+            last: None,
+            said_at: None,
+            held: 0,
+            failures: 0,
+        }
+    }
+
+    /// The line to print for this failure, if any.
+    pub fn failure(&mut self, what: &str, at: std::time::Instant) -> Option<String> {
+        self.failures += 1;
+        let same = self.last.as_deref() == Some(what);
+        let due = self
+            .said_at
+            .is_none_or(|t| at.saturating_duration_since(t) >= self.every);
+        if same && !due {
+            self.held += 1;
+            return None;
+        }
+        let line = if same {
+            format!("{what} (again {} time(s) since)", self.held + 1)
+        } else {
+            what.to_string()
+        };
+        self.last = Some(what.to_string());
+        self.said_at = Some(at);
+        self.held = 0;
+        Some(line)
+    }
+
+    /// The line to print when things work again after failures.
+    pub fn success(&mut self) -> Option<String> {
+        if self.failures == 0 {
+            return None;
+        }
+        let line = format!("working again after {} failure(s)", self.failures);
+        *self = RepeatLimiter::new(self.every);
+        Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RepeatLimiter;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn repeats_are_summed_up_once_per_period() {
+        let t0 = Instant::now();
+        let mut r = RepeatLimiter::new(Duration::from_secs(30));
+        assert_eq!(
+            r.failure("tick failed: refused", t0).as_deref(),
+            Some("tick failed: refused")
+        );
+        for s in 1..30 {
+            assert_eq!(
+                r.failure("tick failed: refused", t0 + Duration::from_secs(s)),
+                None
+            );
+        }
+        assert_eq!(
+            r.failure("tick failed: refused", t0 + Duration::from_secs(30))
+                .as_deref(),
+            Some("tick failed: refused (again 30 time(s) since)")
+        );
+        // A different failure is said at once.
+        assert_eq!(
+            r.failure("tick failed: timed out", t0 + Duration::from_secs(31))
+                .as_deref(),
+            Some("tick failed: timed out")
+        );
+        assert_eq!(
+            r.success().as_deref(),
+            Some("working again after 32 failure(s)")
+        );
+        assert_eq!(r.success(), None);
+    }
+}

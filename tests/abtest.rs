@@ -63,6 +63,37 @@ both_backends!(
         let decided_at = ab.decided_at.clone().unwrap();
         assert_eq!(decided_at, "2026-11-21T10:02:00Z");
         assert!(ab.p_value.unwrap() < 0.05);
+        // What is shown is the decision's own stored figures.
+        let (stored_p, figures): (f64, String) =
+            sqlx::query_as("SELECT p_value, figures FROM ab_decisions")
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+        let figures: serde_json::Value = serde_json::from_str(&figures).unwrap();
+        assert_eq!(ab.p_value, Some(stored_p));
+        assert_eq!(
+            serde_json::to_value(&ab.pairs).unwrap(),
+            figures["pairs"],
+            "the pairs shown are the decision's"
+        );
+        assert_eq!(
+            serde_json::to_value(ab.at_decision.as_ref().unwrap()).unwrap(),
+            figures["variants"]
+        );
+        let decided_pairs = ab.pairs.clone();
+        // `verdict JOURNEY` shows the same as `list`.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_journeyctl"))
+            .env("DATABASE_URL", &ts.url)
+            .args(["verdict", "cart-recovery", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(shown, serde_json::to_value(&ab).unwrap());
         // Later entrants all get the winner.
         let later: Vec<_> = (0..200)
             .map(|i| enter("cart-recovery", &format!("late-{i}"), at(3)))
@@ -86,6 +117,7 @@ both_backends!(
         assert_eq!(ab.verdict, VerdictKind::Winner);
         assert_eq!(ab.winner.as_deref(), Some("B"));
         assert_eq!(ab.decided_at.as_deref(), Some(decided_at.as_str()));
+        assert_eq!(ab.pairs, decided_pairs, "a decision's figures never change");
         let a = ab.variants.iter().find(|x| x.name == "A").unwrap();
         let b = ab.variants.iter().find(|x| x.name == "B").unwrap();
         assert!(a.converted as f64 / a.assigned as f64 > b.converted as f64 / b.assigned as f64);
@@ -95,3 +127,79 @@ both_backends!(
 fn s_profiles(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("p-{i}")).collect()
 }
+
+const AA: &str = r#"
+name = "aa-test"
+goal = "purchase"
+
+[[steps]]
+kind = "split"
+test = "same-thing"
+expected_participants = 2000
+min_per_variant = 50
+variants = [
+  { name = "A", weight = 50, action = "email:a" },
+  { name = "B", weight = 50, action = "email:b" },
+]
+
+[[steps]]
+kind = "wait"
+duration = "3d"
+"#;
+
+both_backends!(
+    the_running_figures_of_a_live_test_never_widen_between_looks,
+    |ts| {
+        let s = &ts.store;
+        publish(s, &def(AA), at(0)).await;
+        let mut kept: Option<journeyctl::domain::abtest::PairResult> = None;
+        let mut looks = 0;
+        let mut widened_fresh = false;
+        for round in 0..12i64 {
+            let entries: Vec<_> = (0..150)
+                .map(|i| enter("aa-test", &format!("r{round}-{i}"), at(round * 10)))
+                .collect();
+            s.ingest(&entries).await.unwrap();
+            s.tick(at(round * 10 + 1)).await.unwrap();
+            // Every 12th participant converts, whichever the variant: now
+            // and then a round makes one variant look better by chance.
+            let goals: Vec<_> = (0..150)
+                .filter(|i| (i * 7 + round * 3) % 12 == 0 || (round % 3 == 0 && i % 9 == 0))
+                .map(|i| goal(&format!("r{round}-{i}"), "purchase", at(round * 10 + 2)))
+                .collect();
+            s.ingest(&goals).await.unwrap();
+            let ab = summary(s, "aa-test", 1).await.ab.unwrap();
+            assert!(ab.looks > looks, "the engine looked again");
+            looks = ab.looks;
+            assert_ne!(ab.verdict, VerdictKind::Winner);
+            let now = ab.pairs[0].clone();
+            // A fresh computation on today's counts may widen again.
+            let arms: Vec<_> = ab
+                .variants
+                .iter()
+                .map(|v| {
+                    journeyctl::domain::abtest::Arm::new(
+                        &v.name,
+                        v.converted as u64,
+                        v.assigned as u64,
+                    )
+                })
+                .collect();
+            let fresh = journeyctl::domain::abtest::verdict(&arms, 2000, 50).pairs[0].clone();
+            if let Some(before) = &kept {
+                assert!(now.p_value <= before.p_value, "round {round}: p rose");
+                assert!(now.cs_lower >= before.cs_lower, "round {round}: lower fell");
+                assert!(now.cs_upper <= before.cs_upper, "round {round}: upper rose");
+                widened_fresh |= fresh.p_value > before.p_value
+                    || fresh.cs_lower < before.cs_lower
+                    || fresh.cs_upper > before.cs_upper;
+            }
+            assert!(now.p_value <= fresh.p_value);
+            kept = Some(now);
+        }
+        assert!(
+            widened_fresh,
+            "no fresh look ever widened: the scenario does not exercise the running figures"
+        );
+    }
+);

@@ -362,6 +362,7 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
             .success()
     );
     // On a store with no schema, read-only says what to do.
+    std::fs::write(d.join("fresh.db"), "").unwrap();
     let fresh = format!("sqlite://{}/fresh.db", d.display());
     one_line(
         &run(d, &fresh, &["--read-only", "list"], None),
@@ -424,4 +425,115 @@ fn verdict_calculator_figures_and_errors() {
         !dir.path().join("unused.db").exists(),
         "verdict must not touch a store"
     );
+}
+
+/// A mistyped SQLite path never shows an empty store that reads as
+/// "nothing is running": the console, reads and actions refuse it and
+/// create nothing; only the commands that load a store make one.
+#[test]
+fn a_missing_sqlite_file_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let typo = d.join("typo").join("dir").join("x.db");
+    let url = typo.display().to_string();
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["audit"],
+        &["profile", "p-1"],
+        &["tick"],
+        &["check"],
+        &["stop", "cart", "--yes"],
+        &["finish", "cart", "--yes"],
+        &["publish", "cart"],
+        &["--read-only", "list"],
+        &["verdict", "cart"],
+    ] {
+        let o = run(d, &url, args, None);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?} printed {out}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("no store at {}", typo.display())),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("journeyctl migrate"),
+            "{args:?}: the hint: {err}"
+        );
+        assert!(
+            !d.join("typo").exists(),
+            "{args:?} created something on disk"
+        );
+    }
+    // The console refuses it too, before it takes the terminal.
+    let o = run(d, &url, &[], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("no store at"), "{:?}", text(&o));
+    assert!(!d.join("typo").exists());
+    // The commands that load a store make it, folder and all.
+    let o = run(d, &url, &["migrate"], None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(typo.exists());
+    let fresh = d.join("new").join("events.db").display().to_string();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    assert!(run(d, &fresh, &["apply", "s.toml"], None).status.success());
+    let other = d.join("ingested.db").display().to_string();
+    let o = run(d, &other, &["ingest", "-"], Some(""));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(d.join("ingested.db").exists());
+}
+
+/// Durations take the usual forms everywhere: `run --interval 500ms`
+/// ticks twice a second.
+#[test]
+fn run_takes_an_interval_of_500ms() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = d.join("run.db").display().to_string();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    assert!(
+        run(d, &url, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let events = "{\"type\":\"enter\",\"journey\":\"spring-sale\",\"profile\":\"p-1\"}\n";
+    assert!(
+        run(d, &url, &["ingest", "-"], Some(events))
+            .status
+            .success()
+    );
+    let child = Command::new(bin())
+        .current_dir(d)
+        .env("DATABASE_URL", &url)
+        .env("XDG_STATE_HOME", d.join("state"))
+        .args(["run", "--interval", "500ms"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let sent = loop {
+        let o = run(d, &url, &["list", "--json"], None);
+        let list: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+        let pending = list[0]["messages"]["pending"].as_i64().unwrap();
+        if pending > 0 {
+            break pending;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "run --interval 500ms never ticked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(sent, 1, "the first email of p-1");
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ticking every 500ms"), "{err}");
+    // A bad duration is one line that says what is wrong.
+    let o = run(d, &url, &["run", "--interval", "5 parsecs"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("5 parsecs"), "{:?}", text(&o));
 }

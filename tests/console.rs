@@ -102,6 +102,19 @@ fn fixture() -> Vec<VersionSummary> {
             cs_lower: Some(0.0026787),
             cs_upper: Some(0.0173213),
         }],
+        looks: 212,
+        at_decision: Some(vec![
+            VariantSummary {
+                name: "A".into(),
+                assigned: 15_000,
+                converted: 700,
+            },
+            VariantSummary {
+                name: "B".into(),
+                assigned: 15_000,
+                converted: 930,
+            },
+        ]),
     });
     let mut holiday = version("holiday-promo", 1, VersionStatus::Live, 12_000, 3_000);
     holiday.entry_end_ms = Some(now() + 15 * 60_000);
@@ -124,7 +137,7 @@ fn ctx(read_only: bool) -> Context {
         operator: "alice@ops-1".into(),
         read_only,
         banner: None,
-        refresh_secs: 2,
+        refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
     }
 }
@@ -295,11 +308,11 @@ fn q_quits() {
 }
 
 #[test]
-fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
+fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('s')]);
     let pane = app.pane.as_ref().expect("stop pane open");
-    assert_eq!(pane.focus, Focus::Cancel);
+    assert_eq!(pane.focus, Focus::Name);
     assert_eq!(
         pane.action.target,
         Target::Version {
@@ -308,13 +321,16 @@ fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
         }
     );
     assert_eq!(app.want().impact, Some(pane.action.clone()));
-    // Enter on Cancel closes, nothing runs.
+    // Enter on an empty name stops nothing and says what is expected.
     let effects = press(&mut app, &[KeyCode::Enter]);
-    assert!(app.pane.is_none());
     assert!(executes(&effects).is_empty());
+    assert!(app.pane.is_some());
+    assert!(
+        hint(&app).contains("type cart-recovery exactly"),
+        "{}",
+        hint(&app)
+    );
     // Wrong name: nothing runs, a hint says why.
-    press(&mut app, &[KeyCode::Char('s'), KeyCode::Tab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Name);
     let mut effects = type_text(&mut app, "cart-recover");
     effects.extend(press(&mut app, &[KeyCode::Enter]));
     assert!(executes(&effects).is_empty());
@@ -323,16 +339,24 @@ fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
     press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
     assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
-    // 'y' never confirms a stop.
-    let mut effects = press(&mut app, &[KeyCode::Tab]);
-    effects.extend(press(&mut app, &[KeyCode::Char('y')]));
+    // 'y' is never a button shortcut here: it lands in the name.
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    let effects = press(&mut app, &[KeyCode::Char('y')]);
     assert!(executes(&effects).is_empty());
-    // Fix the name, add a reason, confirm with Enter in the name field.
-    press(&mut app, &[KeyCode::Esc, KeyCode::Char('s'), KeyCode::Tab]);
+    let pane = app.pane.as_ref().unwrap();
+    assert_eq!(pane.focus, Focus::Name);
+    assert_eq!(pane.name.value(), "cart-recovery");
+    // Tab through to Cancel: Enter there closes, nothing runs.
+    press(&mut app, &[KeyCode::BackTab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Cancel);
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    assert!(app.pane.is_none());
+    // `s`, the name, a reason, Enter: the whole stop.
+    press(&mut app, &[KeyCode::Char('s')]);
     type_text(&mut app, "cart-recovery");
     press(&mut app, &[KeyCode::Tab]);
     type_text(&mut app, "wrong audience");
-    press(&mut app, &[KeyCode::BackTab]);
     let effects = press(&mut app, &[KeyCode::Enter]);
     let run = executes(&effects);
     assert_eq!(run.len(), 1);
@@ -358,6 +382,46 @@ fn stop_pane_starts_on_cancel_and_needs_the_exact_name_then_enter() {
     assert!(app.pane.is_none());
 }
 
+/// Every printable key lands in the name: letters that are shortcuts
+/// elsewhere (n, h, l, y, q, s, f, K), '-' and digits alike.
+#[test]
+fn no_keystroke_is_lost_in_a_typed_pane() {
+    let mut versions = fixture();
+    versions.push(version("win-back-yhlnq-2", 1, VersionStatus::Live, 10, 5));
+    let mut app = loaded(false);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "yhlnq");
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(selected(&app).0, "win-back-yhlnq-2");
+    press(&mut app, &[KeyCode::Char('s')]);
+    let typed = "win-back-yhlnq-2";
+    assert!(executes(&type_text(&mut app, typed)).is_empty());
+    let pane = app.pane.as_ref().expect("the pane stays open while typing");
+    assert_eq!(pane.name.value(), typed);
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(
+        run[0].target,
+        Target::Version {
+            journey: typed.into(),
+            version: Some(1)
+        }
+    );
+    // The kill switch's field likewise.
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('K')]);
+    type_text(&mut app, "sms:yes-no-help-1");
+    assert_eq!(
+        app.pane.as_ref().unwrap().typed_action(),
+        "sms:yes-no-help-1"
+    );
+}
+
 #[test]
 fn esc_cancels_any_pane_and_nothing_runs() {
     let mut app = loaded(false);
@@ -369,7 +433,7 @@ fn esc_cancels_any_pane_and_nothing_runs() {
         assert!(executes(&effects).is_empty());
     }
     // Even with the name typed.
-    press(&mut app, &[KeyCode::Char('S'), KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Char('S')]);
     let mut effects = type_text(&mut app, "cart-recovery");
     effects.extend(press(&mut app, &[KeyCode::Esc]));
     assert!(executes(&effects).is_empty());
@@ -378,7 +442,7 @@ fn esc_cancels_any_pane_and_nothing_runs() {
 #[test]
 fn stop_every_version_targets_the_journey() {
     let mut app = loaded(false);
-    press(&mut app, &[KeyCode::Char('S'), KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Char('S')]);
     assert_eq!(
         app.pane.as_ref().unwrap().action.target,
         Target::AllVersions {
@@ -455,7 +519,7 @@ fn a_transition_the_rules_refuse_is_explained_without_a_pane() {
 #[test]
 fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
     let mut app = loaded(false);
-    press(&mut app, &[KeyCode::Char('s'), KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Char('s')]);
     type_text(&mut app, "cart-recovery");
     app.update(Msg::DataError(
         "cannot reach the database: connection refused".into(),
@@ -480,7 +544,7 @@ fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
 }
 
 /// Random keys never stop anything unless the journey's name was typed
-/// exactly and then Enter pressed in the name field or on the Stop button.
+/// exactly and then Enter pressed in a field or on the Stop button.
 #[test]
 fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
     let alphabet: Vec<KeyCode> = "cart-ecovyqsSfjkt/ "
@@ -523,7 +587,10 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
                             pane.expected_name,
                             "a stop needs the exact name"
                         );
-                        assert!(matches!(pane.focus, Focus::Name | Focus::Confirm));
+                        assert!(matches!(
+                            pane.focus,
+                            Focus::Name | Focus::Reason | Focus::Confirm
+                        ));
                     }
                 }
                 if !matches!(
@@ -687,7 +754,6 @@ fn snapshot_stop_pane_typing_and_outcome() {
     press(&mut app, &[KeyCode::Char('s')]);
     with_impact(&mut app);
     insta::assert_snapshot!("stop_pane", snap(&app, 120, 35));
-    press(&mut app, &[KeyCode::Tab]);
     type_text(&mut app, "cart-rec");
     press(&mut app, &[KeyCode::Enter]);
     insta::assert_snapshot!("stop_pane_wrong_name", snap(&app, 120, 35));
@@ -721,12 +787,38 @@ fn snapshot_stale_store() {
 #[test]
 fn impact_updates_are_ignored_once_confirmed() {
     let mut app = loaded(false);
-    press(&mut app, &[KeyCode::Char('f'), KeyCode::Char('y')]);
+    press(&mut app, &[KeyCode::Char('f')]);
+    with_impact(&mut app);
+    let shown = app.pane.as_ref().unwrap().impact.clone();
+    assert!(matches!(&shown, Some(Ok(i)) if i.active() == 9_876));
+    press(&mut app, &[KeyCode::Char('y')]);
+    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Working);
     assert_eq!(
         app.want().impact,
         None,
         "no impact is fetched after confirming"
     );
+    // An impact that arrives late (fetched before the confirmation) does
+    // not change what the operator confirmed.
+    let action = app.pane.as_ref().unwrap().action.clone();
+    let late = Impact {
+        versions: vec![VersionImpact {
+            journey: "cart-recovery".into(),
+            version: 2,
+            status: VersionStatus::Live,
+            active: 1,
+            pending: 0,
+        }],
+    };
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        impact: Some((action, Ok(late))),
+        fetched_at: now() + 1_000,
+        ..Default::default()
+    })));
+    let pane = app.pane.as_ref().unwrap();
+    assert_eq!(pane.impact, shown, "the late impact was taken");
+    assert_eq!(pane.state, PaneState::Working);
 }
 
 #[test]
@@ -748,7 +840,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
     })));
     press(&mut app, &[KeyCode::Char('K')]);
     let pane = app.pane.as_ref().expect("kill switch pane");
-    assert_eq!(pane.focus, Focus::Cancel);
+    assert_eq!(pane.focus, Focus::Name);
     assert_eq!(
         app.actions_in_use(),
         vec!["email".to_string(), "webhook:crm".to_string()]
@@ -758,7 +850,6 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
         None,
         "nothing to look up before an action is typed"
     );
-    press(&mut app, &[KeyCode::Tab]);
     // Enter with nothing typed, then before the impact arrives: nothing runs.
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
     type_text(&mut app, "webhook:crm");

@@ -207,29 +207,30 @@ async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
     let dir = tempfile::tempdir().unwrap();
     seed(&ts.url, dir.path());
     let t = console_on_cart(&format!("stop-{tag}"), &ts.url, dir.path(), 120, 35);
-    // Wrong name: refused in the pane, nothing changes.
+    // Wrong name + Enter: refused in the pane, which says what it wants.
     t.keys(&["s"]);
     t.wait_for("Type cart to confirm");
-    t.keys(&["Tab"]);
     t.text("car");
     t.keys(&["Enter"]);
-    t.wait_for("type cart exactly");
-    t.keys(&["Escape"]);
+    t.wait_for("type cart exactly to confirm the stop");
     assert_eq!(status_of(&ts.url, "cart"), "live");
+    t.keys(&["Escape"]);
+    wait_gone(&t, "Type cart to confirm");
     // Name typed, then Esc: nothing changes.
-    t.keys(&["s", "Tab"]);
+    t.keys(&["s"]);
+    t.wait_for("Type cart to confirm");
     t.text("cart");
+    t.wait_for("▸cart");
     t.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_gone(&t, "Type cart to confirm");
     assert_eq!(status_of(&ts.url, "cart"), "live");
-    // The right name and Enter: stopped, audited with the operator.
+    // `s`, the name, Enter: stopped, audited with the operator.
     t.keys(&["s"]);
     t.wait_for("40 active stopped");
-    t.keys(&["Tab"]);
     t.text("cart");
     t.keys(&["Tab"]);
     t.text("e2e test");
-    t.keys(&["BTab", "Enter"]);
+    t.keys(&["Enter"]);
     t.wait_for("✓ stopped cart v1");
     assert_eq!(status_of(&ts.url, "cart"), "stopped");
     let audit: serde_json::Value =
@@ -257,11 +258,55 @@ async fn stop_pane_flows(ts: &common::TestStore, tag: &str) {
     );
 }
 
+/// Waits until the screen no longer shows `gone` (a pane closed).
+fn wait_gone(t: &Tmux, gone: &str) {
+    let start = Instant::now();
+    while t.screen().contains(gone) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the screen still shows {gone:?}:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A name made of keys that act elsewhere (n closes a y/n pane, h and l
+/// move between buttons, y confirms a finish, q quits) with a dash and a
+/// digit: `s`, the name typed as it is, Enter stops it.
+async fn a_name_of_shortcut_letters_is_typed_intact(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "only-hq-n7y";
+    let def = format!(
+        "name = \"{name}\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n[[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
+    );
+    let path = dir.path().join("def.toml");
+    std::fs::write(&path, def).unwrap();
+    cli(&ts.url, &["apply", path.to_str().unwrap(), "--publish"]);
+    let t = Tmux::start(
+        &format!("keys-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for(name);
+    t.keys(&["s"]);
+    t.wait_for(&format!("Type {name} to confirm"));
+    t.text(name);
+    t.wait_for(&format!("▸{name}"));
+    assert_eq!(status_of(&ts.url, name), "live");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("✓ stopped {name} v1"));
+    assert_eq!(status_of(&ts.url, name), "stopped");
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+}
+
 async fn hangup_with_the_name_typed(ts: &common::TestStore, tag: &str, signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     seed(&ts.url, dir.path());
     let t = console_on_cart(&format!("hup-{tag}"), &ts.url, dir.path(), 100, 30);
-    t.keys(&["s", "Tab"]);
+    t.keys(&["s"]);
     t.text("cart");
     t.wait_for("▸cart");
     let pid = t.query("#{pane_pid}");
@@ -285,6 +330,10 @@ async fn hangup_with_the_name_typed(ts: &common::TestStore, tag: &str, signal: &
 
 both_backends!(console_stop_pane_right_name_wrong_name_and_esc, |ts| {
     stop_pane_flows(ts, ts.backend).await;
+});
+
+both_backends!(console_a_name_of_shortcut_letters_is_typed_intact, |ts| {
+    a_name_of_shortcut_letters_is_typed_intact(ts, ts.backend).await;
 });
 
 both_backends!(
@@ -427,14 +476,24 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
     let dir = tempfile::tempdir().unwrap();
     seed(&url, dir.path());
     let t = console_on_cart("outage", &url, dir.path(), 120, 35);
+    t.wait_for("updated");
     own.allow_connections(false);
     own.kick_sessions();
+    // Two refresh intervals at --refresh 1s, and not a second more.
+    let gone = Instant::now();
     t.wait_for("STALE");
-    t.keys(&["s", "Tab"]);
+    let took = gone.elapsed();
+    assert!(
+        took <= Duration::from_secs(3),
+        "stale only after {took:?} at --refresh 1s"
+    );
+    t.wait_for("the server refused the session");
+    t.keys(&["s"]);
     t.text("cart");
     t.keys(&["Enter"]);
     t.wait_for("refused: the store is unreachable");
     t.keys(&["Escape"]);
+    wait_gone(&t, "refused: the store is unreachable");
     own.allow_connections(true);
     let start = Instant::now();
     while t.screen().contains("STALE") {
@@ -446,7 +505,10 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
         std::thread::sleep(Duration::from_millis(200));
     }
     t.wait_for("updated");
+    // Two refreshes on the store that is back: a refused stop that was
+    // kept somewhere would have run by now.
     std::thread::sleep(Duration::from_secs(2));
+    assert!(!t.screen().contains("STALE"), "{}", t.screen());
     assert_eq!(
         status_of(&url, "cart"),
         "live",
@@ -464,7 +526,7 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
 #[test]
 fn console_with_sqlite_locked_by_another_writer_refuses_and_never_runs_later() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("locked.db");
+    let db = dir.path().join("shared.db");
     let url = format!("sqlite://{}", db.display());
     seed(&url, dir.path());
     let t = console_on_cart("sqlite-lock", &url, dir.path(), 120, 35);
@@ -484,23 +546,33 @@ fn console_with_sqlite_locked_by_another_writer_refuses_and_never_runs_later() {
     )
     .unwrap();
     assert_eq!(line.trim(), "locked");
-    t.keys(&["s", "Tab"]);
+    t.keys(&["s"]);
     t.text("cart");
     t.keys(&["Enter"]);
     t.wait_for("refused:");
-    assert!(t.screen().contains("locked"), "{}", t.screen());
+    assert!(
+        t.screen()
+            .contains("refused: database error: database is locked"),
+        "the refusal must give SQLite's reason:\n{}",
+        t.screen()
+    );
     assert!(
         !t.screen().contains("STALE"),
         "reads go on while another process writes"
     );
     holder.wait().unwrap();
+    t.keys(&["Escape"]);
+    wait_gone(&t, "refused:");
+    // Two refreshes after the lock is gone: a refused stop that was kept
+    // somewhere would have run by now.
     std::thread::sleep(Duration::from_secs(2));
+    t.wait_for("updated");
     assert_eq!(
         status_of(&url, "cart"),
         "live",
         "a refused stop must never run later"
     );
-    t.keys(&["Escape", "q"]);
+    t.keys(&["q"]);
     t.wait_dead();
 }
 
@@ -582,4 +654,45 @@ fn console_opens_while_postgres_is_away_and_waits_for_it() {
     t.wait_dead();
     drop(t);
     drop(own);
+}
+
+/// A port where nothing listens: bound, then let go.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A closed port is a refusal, said at once by the console and by every
+/// command, never a time-out after waiting.
+#[test]
+fn a_refused_connection_is_said_at_once() {
+    let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
+    for args in [&["list"][..], &["stop", "cart", "--yes"], &["tick"]] {
+        let start = Instant::now();
+        let out = Command::new(bin())
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .unwrap();
+        let took = start.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("connection refused by 127.0.0.1:"),
+            "{args:?}: {err}"
+        );
+        assert!(took < Duration::from_secs(1), "{args:?} took {took:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let t = Tmux::start("refused", &console_command(&url, dir.path()), 120, 35);
+    t.wait_for("connection refused");
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "the console said it after {took:?}"
+    );
+    assert!(t.screen().contains("STALE"), "{}", t.screen());
+    t.keys(&["q"]);
+    t.wait_dead();
 }

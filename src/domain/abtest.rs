@@ -5,7 +5,7 @@
 //! the normal-mixture SPRT of Johari et al. (2017), with unpooled variances,
 //! Bonferroni-corrected over the k(k-1)/2 pairs.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const ALPHA: f64 = 0.05;
 
@@ -49,7 +49,7 @@ impl VerdictKind {
 }
 
 /// One pair's figures; the interval bounds the rate difference `b - a`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairResult {
     pub a: String,
     pub b: String,
@@ -98,17 +98,72 @@ pub fn pair(a: &Arm, b: &Arm, alpha: f64, expected_participants: u64) -> PairRes
     out
 }
 
-/// The verdict over every pair of `arms` (in definition order).
-pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -> Verdict {
+/// The level each pair is tested at: 5% Bonferroni-corrected over the
+/// k(k-1)/2 pairs of `k` variants.
+fn pair_alpha(k: usize) -> f64 {
+    ALPHA / (k * k.saturating_sub(1) / 2).max(1) as f64
+}
+
+/// Every pair's figures at this look (in definition order).
+pub fn look(arms: &[Arm], expected_participants: u64) -> Vec<PairResult> {
     let k = arms.len();
-    let m = (k * k.saturating_sub(1) / 2).max(1);
-    let alpha = ALPHA / m as f64;
-    let mut pairs = Vec::with_capacity(m);
+    let alpha = pair_alpha(k);
+    let mut pairs = Vec::with_capacity(k * k.saturating_sub(1) / 2);
     for i in 0..k {
         for j in i + 1..k {
             pairs.push(pair(&arms[i], &arms[j], alpha, expected_participants));
         }
     }
+    pairs
+}
+
+/// The verdict over every pair of `arms` at one look (for given counts).
+pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -> Verdict {
+    decide(arms, look(arms, expected_participants), min_per_variant)
+}
+
+/// Folds one more look into what was kept from the earlier ones: per pair
+/// the running intersection of the confidence sequence and the running
+/// minimum of the always-valid p-value. Both stay valid, and unlike a fresh
+/// computation they never widen again or contradict an earlier look.
+pub fn fold_look(kept: &[PairResult], now: Vec<PairResult>) -> Vec<PairResult> {
+    now.into_iter()
+        .map(|mut p| {
+            if let Some(k) = kept.iter().find(|k| k.a == p.a && k.b == p.b) {
+                p.p_value = p.p_value.min(k.p_value);
+                p.cs_lower = match (p.cs_lower, k.cs_lower) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
+                p.cs_upper = match (p.cs_upper, k.cs_upper) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+            }
+            p
+        })
+        .collect()
+}
+
+/// Whether the pair shows `b` ahead of `a` (`Some(true)`), `a` ahead of `b`
+/// (`Some(false)`), or neither, at level `alpha`. A p-value under `alpha`
+/// is the same event as an interval that leaves out zero; its side says
+/// who is ahead.
+fn ahead(p: &PairResult, alpha: f64) -> Option<bool> {
+    if p.p_value >= alpha {
+        return None;
+    }
+    match (p.cs_lower, p.cs_upper) {
+        (Some(lo), _) if lo > 0.0 => Some(true),
+        (_, Some(hi)) if hi < 0.0 => Some(false),
+        _ => None,
+    }
+}
+
+/// The verdict from pairs' figures (one look's, or the running ones).
+pub fn decide(arms: &[Arm], pairs: Vec<PairResult>, min_per_variant: u64) -> Verdict {
+    let k = arms.len();
+    let alpha = pair_alpha(k);
     let collecting = k < 2 || arms.iter().any(|a| a.participants < min_per_variant);
     // The leader: highest observed rate, ties to the earlier variant.
     let leader = arms
@@ -131,20 +186,15 @@ pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -
             })
     };
     let beats_all = |idx: usize| -> bool {
-        let me = &arms[idx];
-        let Some(my_rate) = me.rate() else {
-            return false;
-        };
+        let me = &arms[idx].name;
         arms.iter()
             .enumerate()
             .filter(|(j, _)| *j != idx)
-            .all(|(j, other)| {
-                let (lo, hi) = (idx.min(j), idx.max(j));
-                let p = pairs
-                    .iter()
-                    .find(|p| p.a == arms[lo].name && p.b == arms[hi].name)
-                    .map_or(1.0, |p| p.p_value);
-                p < alpha && other.rate().is_some_and(|r| my_rate > r)
+            .all(|(_, other)| {
+                pairs.iter().any(|p| {
+                    (&p.a == me && p.b == other.name && ahead(p, alpha) == Some(false))
+                        || (&p.b == me && p.a == other.name && ahead(p, alpha) == Some(true))
+                })
             })
     };
     let winner = if collecting {
@@ -323,5 +373,48 @@ mod tests {
             right as f64 >= 0.8 * runs as f64,
             "5% vs 7% decided for B in only {right} of {runs} runs"
         );
+    }
+
+    #[test]
+    fn running_figures_never_widen_between_looks() {
+        let mut rng = SplitMix64::new(99);
+        let mut conv = [0u64; 2];
+        let mut kept: Vec<PairResult> = Vec::new();
+        for look_no in 1..=60u64 {
+            for _ in 0..50 {
+                for (c, r) in conv.iter_mut().zip([0.05, 0.06]) {
+                    if rng.next_f64() < r {
+                        *c += 1;
+                    }
+                }
+            }
+            let n = look_no * 50;
+            let arms = [Arm::new("A", conv[0], n), Arm::new("B", conv[1], n)];
+            let next = fold_look(&kept, look(&arms, 5000));
+            let now = &next[0];
+            if let Some(before) = kept.first() {
+                assert!(now.p_value <= before.p_value);
+                if let (Some(b), Some(x)) = (before.cs_lower, now.cs_lower) {
+                    assert!(x >= b, "lower bound fell at look {look_no}");
+                }
+                if let (Some(b), Some(x)) = (before.cs_upper, now.cs_upper) {
+                    assert!(x <= b, "upper bound rose at look {look_no}");
+                }
+            }
+            kept = next;
+        }
+    }
+
+    #[test]
+    fn a_running_figure_keeps_an_earlier_significant_look() {
+        // Significant at the first look, not at the second on its own.
+        let first = look(&[Arm::new("A", 50, 1000), Arm::new("B", 110, 1000)], 5000);
+        let second = look(&[Arm::new("A", 100, 2000), Arm::new("B", 130, 2000)], 5000);
+        assert!(first[0].p_value < ALPHA && second[0].p_value >= ALPHA);
+        let arms = [Arm::new("A", 100, 2000), Arm::new("B", 130, 2000)];
+        let running = fold_look(&first, second.clone());
+        assert_eq!(running[0].p_value, first[0].p_value);
+        assert_eq!(decide(&arms, running, 100).winner.as_deref(), Some("B"));
+        assert_eq!(decide(&arms, second, 100).winner, None);
     }
 }

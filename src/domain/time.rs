@@ -42,51 +42,17 @@ pub fn ago(now: Millis, then: Millis) -> String {
     }
 }
 
-/// Durations like `30s`, `15m`, `2h`, `2d`, `1w`, or combined `1h30m`.
+/// Durations in the usual forms: `500ms`, `30s`, `15m`, `2h`, `3d`, `1w`,
+/// combined as `1h30m` or `1h 30m` (humantime's grammar).
 pub fn parse_duration(s: &str) -> Result<Millis, String> {
     let text = s.trim();
     if text.is_empty() {
         return Err("duration is empty".into());
     }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: i64 = match c {
-            's' => 1_000,
-            'm' => 60_000,
-            'h' => 3_600_000,
-            'd' => 86_400_000,
-            'w' => 7 * 86_400_000,
-            _ => {
-                return Err(format!(
-                    "duration {text:?}: unknown unit {c:?} (use s, m, h, d or w, e.g. \"2d\")"
-                ));
-            }
-        };
-        if digits.is_empty() {
-            return Err(format!(
-                "duration {text:?}: a number must come before {c:?}"
-            ));
-        }
-        let n: i64 = digits
-            .parse()
-            .map_err(|_| format!("duration {text:?} is too large"))?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(format!(
-            "duration {text:?}: the last number has no unit (use s, m, h, d or w)"
-        ));
-    }
-    Ok(total)
+    let d = humantime::parse_duration(text).map_err(|e| {
+        format!("duration {text:?}: {e} (e.g. \"500ms\", \"2s\", \"1h30m\", \"3d\")")
+    })?;
+    Millis::try_from(d.as_millis()).map_err(|_| format!("duration {text:?} is too large"))
 }
 
 #[cfg(test)]
@@ -98,6 +64,9 @@ mod tests {
         assert_eq!(parse_duration("2d"), Ok(172_800_000));
         assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
         assert_eq!(parse_duration("0s"), Ok(0));
+        assert_eq!(parse_duration("500ms"), Ok(500));
+        assert_eq!(parse_duration("1h 30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("3d"), Ok(259_200_000));
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("3x").is_err());

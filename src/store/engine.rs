@@ -11,7 +11,7 @@ use super::{
     Actor, Backend, Result, Store, lock_running_version, select_version_info, version_info,
     with_retry,
 };
-use crate::domain::abtest::{Arm, VerdictKind, verdict};
+use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look};
 use crate::domain::rng::assign_variant;
 use crate::domain::{EndKind, Millis, Step};
 
@@ -77,8 +77,10 @@ pub(crate) async fn apply_deltas(
     Ok(())
 }
 
-/// Stores the first `winner` verdict of each touched version's test, in
-/// the transaction whose change produced it. Once stored it never changes.
+/// The engine's look at each touched version's test, in the transaction
+/// whose change produced the counts: folds this look's figures into the
+/// running ones it keeps, and stores the first `winner` verdict they give
+/// (with those figures). Once a decision is stored, nothing here changes.
 pub(crate) async fn check_verdicts(
     tx: &mut Transaction<'static, Any>,
     versions: &[i64],
@@ -118,7 +120,30 @@ pub(crate) async fn check_verdicts(
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let v = verdict(&arms, split.expected_participants, split.min_per_variant);
+        let kept = sqlx::query("SELECT pairs FROM ab_running WHERE version_id = $1 AND test = $2")
+            .bind(id)
+            .bind(&split.test)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get::<String, _>("pairs"))
+            .transpose()?
+            .map(|text| super::read::stored_pairs(&text))
+            .transpose()?
+            .unwrap_or_default();
+        let running = fold_look(&kept, look(&arms, split.expected_participants));
+        let pairs_json = serde_json::to_string(&running).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO ab_running (version_id, test, looks, looked_at, pairs) VALUES ($1, $2, 1, $3, $4) \
+             ON CONFLICT (version_id, test) DO UPDATE SET looks = ab_running.looks + 1, \
+             looked_at = excluded.looked_at, pairs = excluded.pairs",
+        )
+        .bind(id)
+        .bind(&split.test)
+        .bind(at)
+        .bind(&pairs_json)
+        .execute(&mut **tx)
+        .await?;
+        let v = decide(&arms, running, split.min_per_variant);
         if v.verdict == VerdictKind::Winner {
             let Some(winner) = v.winner.clone() else {
                 continue;

@@ -3,20 +3,18 @@
 //! `Any` driver: every time is epoch milliseconds in a BIGINT and every flag
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
+mod connect;
 mod engine;
 mod ingest;
 mod journeys;
 mod lifecycle;
 mod read;
 
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions as _, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
+pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use engine::{DeliveryReport, TickReport};
 pub use ingest::{INGEST_BATCH, IngestReport, LineError};
 
@@ -50,7 +48,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn db_message(e: &sqlx::Error) -> String {
+pub(crate) fn db_message(e: &sqlx::Error) -> String {
     let text = match e {
         sqlx::Error::Database(d) => {
             if d.code().as_deref() == Some("42501") {
@@ -62,7 +60,7 @@ fn db_message(e: &sqlx::Error) -> String {
             format!("database error: {}", d.message())
         }
         sqlx::Error::PoolTimedOut => "the database did not answer in time".to_string(),
-        sqlx::Error::Io(io) => format!("cannot reach the database: {io}"),
+        sqlx::Error::Io(io) => format!("cannot reach the database: {}", connect::io_words(io)),
         other => format!("database error: {other}"),
     };
     text.lines().next().unwrap_or_default().to_string()
@@ -150,114 +148,6 @@ pub fn this_host() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-/// Where the store is, as a user names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl Location {
-    /// `postgres://...`, `sqlite://PATH`, `sqlite:PATH` or a plain file path.
-    pub fn parse(url: &str) -> Result<Location> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(Error::Invalid("the database URL is empty".into()));
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            sqlx::postgres::PgConnectOptions::from_str(url)
-                .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
-            return Ok(Location::Postgres(url.to_string()));
-        }
-        if let Some(rest) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
-            let path = rest.split('?').next().unwrap_or(rest);
-            if path.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "bad SQLite URL {url:?}: no file path"
-                )));
-            }
-            return Ok(Location::Sqlite(PathBuf::from(path)));
-        }
-        if let Some((scheme, _)) = url.split_once("://") {
-            return Err(Error::Invalid(format!(
-                "unsupported database URL scheme {scheme:?} (use postgres://..., sqlite://PATH or a file path)"
-            )));
-        }
-        Ok(Location::Sqlite(PathBuf::from(url)))
-    }
-
-    /// For headers and messages: the SQLite path, or PostgreSQL host/db,
-    /// never a password.
-    pub fn display(&self) -> String {
-        match self {
-            Location::Sqlite(p) => format!("sqlite {}", p.display()),
-            Location::Postgres(url) => match sqlx::postgres::PgConnectOptions::from_str(url) {
-                Ok(o) => format!(
-                    "postgres {}@{}:{}/{}",
-                    o.get_username(),
-                    o.get_host(),
-                    o.get_port(),
-                    o.get_database().unwrap_or("")
-                ),
-                Err(_) => "postgres".to_string(),
-            },
-        }
-    }
-}
-
-/// The embedded default store: a SQLite file in the user's data directory.
-pub fn default_sqlite_path() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("journeyctl")
-        .join("journeyctl.db")
-}
-
-/// How to connect to `location`: pool settings (SQLite gets WAL and its
-/// pragmas on every connection), connect options and the backend.
-fn pool_for(
-    location: &Location,
-    options: &PoolSettings,
-) -> Result<(AnyPoolOptions, AnyConnectOptions, Backend)> {
-    sqlx::any::install_default_drivers();
-    let (any_options, backend) = match location {
-        Location::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
-                })?;
-            }
-            let url = SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .to_url_lossy();
-            (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
-        }
-        Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
-    };
-    let pool = AnyPoolOptions::new()
-        .max_connections(options.max_connections)
-        .acquire_timeout(options.acquire_timeout)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
-                    )
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            })
-        });
-    Ok((pool, any_options, backend))
-}
-
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -268,63 +158,16 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-#[derive(Debug, Clone)]
-pub struct PoolSettings {
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        PoolSettings {
-            max_connections: 4,
-            acquire_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
 impl Store {
-    /// Opens the store (creating a SQLite file and its folder when missing)
-    /// without touching the schema.
-    pub async fn open(location: &Location, options: &PoolSettings) -> Result<Store> {
-        let (pool_options, any_options, backend) = pool_for(location, options)?;
-        let pool = pool_options.connect_with(any_options).await.map_err(|e| {
-            let text = format!(
-                "cannot open the store ({}): {}",
-                location.display(),
-                db_message(&e)
-            );
-            // Wrong credentials or no such database are bad input; a server
-            // that refuses or is starting up is an outage.
-            let bad_input = matches!(&e, sqlx::Error::Database(d)
-                if d.code().is_some_and(|c| c.starts_with("28") || c == "3D000"));
-            if bad_input {
-                Error::Invalid(text)
-            } else {
-                Error::Unreachable(text)
-            }
-        })?;
-        Ok(Store {
-            pool,
-            backend,
-            location: location.clone(),
-        })
-    }
-
-    /// A store whose connections are made when first needed: for a console
-    /// opened while the database is away, which then waits for it.
-    pub fn open_lazy(location: &Location, options: &PoolSettings) -> Result<Store> {
-        let (pool_options, any_options, backend) = pool_for(location, options)?;
-        Ok(Store {
-            pool: pool_options.connect_lazy_with(any_options),
-            backend,
-            location: location.clone(),
-        })
+    /// Opens the store, making a missing SQLite file, and brings its schema
+    /// up to date.
+    pub async fn connect(location: &Location) -> Result<Store> {
+        Store::connect_with(location, &PoolSettings::creating()).await
     }
 
     /// Opens the store and brings its schema up to date.
-    pub async fn connect(location: &Location) -> Result<Store> {
-        let store = Store::open(location, &PoolSettings::default()).await?;
+    pub async fn connect_with(location: &Location, options: &PoolSettings) -> Result<Store> {
+        let store = Store::open(location, options).await?;
         if !store.schema_is_current().await {
             store.migrate().await?;
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Error, Result, Store, select_version_info, version_info};
-use crate::domain::abtest::{Arm, PairResult, VerdictKind, verdict};
+use crate::domain::abtest::{Arm, PairResult, VerdictKind, decide};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{Definition, Millis, VersionStatus};
 
@@ -29,7 +29,7 @@ pub struct Messages {
     pub cancelled: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct VariantSummary {
     pub name: String,
     pub assigned: i64,
@@ -44,8 +44,36 @@ pub struct AbSummary {
     pub winner: Option<String>,
     pub p_value: Option<f64>,
     pub decided_at: Option<String>,
-    /// The pairs' figures now (not part of the list contract's minimum).
+    /// Per pair (the interval bounds `b - a`): once decided, the decision's
+    /// own figures; before, the engine's running ones (the intersection of
+    /// every look's confidence sequence, the smallest p-value), which never
+    /// widen again. Empty before the engine's first look.
     pub pairs: Vec<PairResult>,
+    /// How many times the engine has looked at the test.
+    pub looks: i64,
+    /// The variants' counts when the winner was decided: what came after
+    /// is observed since the decision, not tested.
+    pub at_decision: Option<Vec<VariantSummary>>,
+}
+
+/// A decision as stored: its figures at the moment it was made.
+#[derive(serde::Deserialize)]
+struct DecisionFigures {
+    variants: Vec<VariantSummary>,
+    pairs: Vec<PairResult>,
+}
+
+struct Decision {
+    winner: String,
+    at: Millis,
+    p_value: f64,
+    figures: DecisionFigures,
+}
+
+/// Pairs' figures as the engine stores them (JSON).
+pub(crate) fn stored_pairs(text: &str) -> Result<Vec<PairResult>> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Invalid(format!("stored A/B figures are unreadable: {e}")))
 }
 
 /// One row of the main list and of `list --json`.
@@ -158,10 +186,24 @@ async fn list_on(conn: &mut sqlx::AnyConnection, all: bool) -> Result<Vec<Versio
         )
         .fetch_all(&mut *conn)
         .await?;
-        let decision_rows =
-            sqlx::query("SELECT version_id, winner, decided_at, p_value FROM ab_decisions")
-                .fetch_all(&mut *conn)
-                .await?;
+        let decision_rows = sqlx::query(
+            "SELECT version_id, winner, decided_at, p_value, figures FROM ab_decisions",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let running_rows = sqlx::query("SELECT version_id, looks, pairs FROM ab_running")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut running: HashMap<i64, (i64, Vec<PairResult>)> = HashMap::new();
+        for r in &running_rows {
+            running.insert(
+                r.try_get("version_id")?,
+                (
+                    r.try_get("looks")?,
+                    stored_pairs(&r.try_get::<String, _>("pairs")?)?,
+                ),
+            );
+        }
         let mut variants: HashMap<i64, Vec<VariantSummary>> = HashMap::new();
         for r in &variant_rows {
             variants
@@ -173,15 +215,20 @@ async fn list_on(conn: &mut sqlx::AnyConnection, all: bool) -> Result<Vec<Versio
                     converted: r.try_get("converted")?,
                 });
         }
-        let mut decisions: HashMap<i64, (String, Millis, f64)> = HashMap::new();
+        let mut decisions: HashMap<i64, Decision> = HashMap::new();
         for r in &decision_rows {
+            let figures: DecisionFigures =
+                serde_json::from_str(&r.try_get::<String, _>("figures")?).map_err(|e| {
+                    Error::Invalid(format!("stored A/B decision is unreadable: {e}"))
+                })?;
             decisions.insert(
                 r.try_get("version_id")?,
-                (
-                    r.try_get("winner")?,
-                    r.try_get("decided_at")?,
-                    r.try_get("p_value")?,
-                ),
+                Decision {
+                    winner: r.try_get("winner")?,
+                    at: r.try_get("decided_at")?,
+                    p_value: r.try_get("p_value")?,
+                    figures,
+                },
             );
         }
         let mut out = Vec::with_capacity(rows.len());
@@ -209,36 +256,51 @@ async fn list_on(conn: &mut sqlx::AnyConnection, all: bool) -> Result<Vec<Versio
             let status_at: Millis = r.try_get("status_at")?;
             let ab = def.split().map(|(_, split)| {
                 let vs = variants.remove(&id).unwrap_or_default();
-                let arms: Vec<Arm> = vs
-                    .iter()
-                    .map(|v| Arm::new(&v.name, v.converted.max(0) as u64, v.assigned.max(0) as u64))
-                    .collect();
-                let now = verdict(&arms, split.expected_participants, split.min_per_variant);
-                match decisions.get(&id) {
-                    Some((winner, at, p)) => AbSummary {
+                let (looks, kept) = running.remove(&id).unwrap_or_default();
+                match decisions.remove(&id) {
+                    Some(d) => AbSummary {
                         test: split.test.clone(),
                         variants: vs,
                         verdict: VerdictKind::Winner,
-                        winner: Some(winner.clone()),
-                        p_value: Some(*p),
-                        decided_at: Some(to_rfc3339(*at)),
-                        pairs: now.pairs,
+                        winner: Some(d.winner),
+                        p_value: Some(d.p_value),
+                        decided_at: Some(to_rfc3339(d.at)),
+                        pairs: d.figures.pairs,
+                        looks,
+                        at_decision: Some(d.figures.variants),
                     },
-                    None => AbSummary {
-                        test: split.test.clone(),
-                        variants: vs,
-                        // Not stored yet: shown as undecided until the
-                        // engine stores it, so every console agrees.
-                        verdict: if now.verdict == VerdictKind::Winner {
-                            VerdictKind::NoWinnerYet
-                        } else {
-                            now.verdict
-                        },
-                        winner: None,
-                        p_value: now.p_value,
-                        decided_at: None,
-                        pairs: now.pairs,
-                    },
+                    None => {
+                        let arms: Vec<Arm> = vs
+                            .iter()
+                            .map(|v| {
+                                Arm::new(
+                                    &v.name,
+                                    v.converted.max(0) as u64,
+                                    v.assigned.max(0) as u64,
+                                )
+                            })
+                            .collect();
+                        // The engine's running figures: a winner among them
+                        // is stored by the engine, in the same transaction,
+                        // so until then the verdict here is never `winner`
+                        // and every console agrees.
+                        let v = decide(&arms, kept, split.min_per_variant);
+                        AbSummary {
+                            test: split.test.clone(),
+                            variants: vs,
+                            verdict: if v.verdict == VerdictKind::Winner {
+                                VerdictKind::NoWinnerYet
+                            } else {
+                                v.verdict
+                            },
+                            winner: None,
+                            p_value: if v.pairs.is_empty() { None } else { v.p_value },
+                            decided_at: None,
+                            pairs: v.pairs,
+                            looks,
+                            at_decision: None,
+                        }
+                    }
                 }
             });
             let mut actions: Vec<String> = def

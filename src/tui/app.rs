@@ -21,7 +21,7 @@ pub struct Context {
     pub read_only: bool,
     /// Shown under the header (the demo says what it is).
     pub banner: Option<String>,
-    pub refresh_secs: u64,
+    pub refresh: std::time::Duration,
     /// The demo's simulated clock: activity times are on it, not the wall's.
     pub sim_clock: Option<crate::demo::SimClock>,
 }

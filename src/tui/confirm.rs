@@ -1,6 +1,9 @@
 //! The confirmation pane: the only way from a key to a finish or stop.
-//! It starts on Cancel; a stop needs the journey's name typed exactly and
-//! Enter; a finish needs `y` or Enter on the confirm button.
+//! Its default can never commit and it loses no keystroke. A y/n pane
+//! (finish) starts on Cancel and commits on `y` or Enter on the confirm
+//! button. A typed pane (stop, stop all, kill switch) starts with the cursor
+//! in its name field: every printable key lands in a text field, none acts
+//! as a button, and Enter commits only when the text matches.
 
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
@@ -62,12 +65,19 @@ impl ConfirmPane {
             Target::Version { journey, .. } | Target::AllVersions { journey } => journey.clone(),
             Target::UsesAction { action } => action.clone(),
         };
+        // The exact name is the safety of a typed pane, so the operator's
+        // first keystrokes go there; a y/n pane starts on Cancel.
+        let focus = if action.kind == EndKind::Stop {
+            Focus::Name
+        } else {
+            Focus::Cancel
+        };
         ConfirmPane {
             action,
             expected_name,
             name: Input::default(),
             reason: Input::default(),
-            focus: Focus::Cancel,
+            focus,
             impact: None,
             impact_at: None,
             state: PaneState::Editing,
@@ -100,7 +110,7 @@ impl ConfirmPane {
 
     fn order(&self) -> &'static [Focus] {
         if self.is_stop() {
-            &[Focus::Cancel, Focus::Name, Focus::Reason, Focus::Confirm]
+            &[Focus::Name, Focus::Reason, Focus::Confirm, Focus::Cancel]
         } else {
             &[Focus::Cancel, Focus::Reason, Focus::Confirm]
         }
@@ -115,6 +125,14 @@ impl ConfirmPane {
         } else {
             (i + n - 1) % n
         }];
+    }
+
+    fn toggle_button(&mut self) {
+        self.focus = if self.focus == Focus::Cancel {
+            Focus::Confirm
+        } else {
+            Focus::Cancel
+        };
     }
 
     pub fn name_matches(&self) -> bool {
@@ -197,29 +215,38 @@ impl ConfirmPane {
             }
             _ => {}
         }
+        if self.is_stop()
+            && matches!(self.focus, Focus::Cancel | Focus::Confirm)
+            && let KeyCode::Char(_) = key.code
+            && !ctrl
+        {
+            // A typed pane has no button shortcuts: a printable key on a
+            // button belongs to the name, never to the button.
+            self.focus = Focus::Name;
+        }
         match self.focus {
             Focus::Cancel | Focus::Confirm => match key.code {
-                KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
-                    self.focus = if self.focus == Focus::Cancel {
-                        Focus::Confirm
-                    } else {
-                        Focus::Cancel
-                    };
+                KeyCode::Left | KeyCode::Right => {
+                    self.toggle_button();
                     PaneReply::Nothing
                 }
                 KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
                 KeyCode::Enter => self.try_confirm(blocked),
-                KeyCode::Char('y') | KeyCode::Char('Y') if !self.is_stop() => {
-                    self.try_confirm(blocked)
+                // Only the y/n pane reaches here with a printable key.
+                KeyCode::Char('h') | KeyCode::Char('l') => {
+                    self.toggle_button();
+                    PaneReply::Nothing
                 }
+                KeyCode::Char('y') | KeyCode::Char('Y') => self.try_confirm(blocked),
                 KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
                 _ => PaneReply::Nothing,
             },
             Focus::Name | Focus::Reason => {
                 if key.code == KeyCode::Enter {
-                    // Enter in the name field is the stop's confirmation;
-                    // Enter after a reason only moves on to the button.
-                    if self.focus == Focus::Name {
+                    // In a typed pane Enter in either field is the stop's
+                    // confirmation (it commits only when the name matches);
+                    // in a y/n pane Enter after a reason moves to the button.
+                    if self.is_stop() {
                         return self.try_confirm(blocked);
                     }
                     self.focus = Focus::Confirm;

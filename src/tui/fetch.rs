@@ -45,6 +45,51 @@ pub async fn fetch(store: &Store, want: &Want) -> Result<Snapshot, String> {
     })
 }
 
+/// A fetch that has not answered by then may be a store that is gone: one
+/// connection of its own then finds out, so an outage shows within two
+/// refresh intervals and a refusal shows as a refusal.
+const SLOW_AFTER: Duration = Duration::from_millis(400);
+/// How long a fetch may take while the store answers (a large detail view).
+const FETCH_LIMIT: Duration = Duration::from_secs(10);
+
+/// One refresh's data, or why the store cannot give it now.
+async fn fetch_or_diagnose(
+    store: &Store,
+    want: &Want,
+    refresh: Duration,
+) -> Result<Snapshot, String> {
+    let probe_within = refresh.clamp(Duration::from_secs(1), Duration::from_secs(3));
+    let fut = fetch(store, want);
+    tokio::pin!(fut);
+    let early = tokio::time::timeout(SLOW_AFTER, &mut fut).await;
+    if let Ok(result) = early {
+        return match result {
+            Ok(s) => Ok(s),
+            // A broken connection says little; a probe says why.
+            Err(e) => Err(match store.diagnose(probe_within).await {
+                Err(why) => why.to_string(),
+                Ok(()) => e,
+            }),
+        };
+    }
+    let probe = store.diagnose(probe_within);
+    tokio::pin!(probe);
+    tokio::select! {
+        result = &mut fut => return result,
+        answer = &mut probe => if let Err(why) = answer {
+            return Err(why.to_string());
+        },
+    }
+    tokio::time::timeout(FETCH_LIMIT, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "the store did not answer within {}",
+                humantime::format_duration(FETCH_LIMIT)
+            ))
+        })
+}
+
 pub fn spawn(
     store: Store,
     refresh: Duration,
@@ -56,9 +101,7 @@ pub fn spawn(
         let mut failures: u32 = 0;
         loop {
             let current = want.borrow_and_update().clone();
-            let result = tokio::time::timeout(Duration::from_secs(10), fetch(&store, &current))
-                .await
-                .unwrap_or_else(|_| Err("the store did not answer within 10s".to_string()));
+            let result = fetch_or_diagnose(&store, &current, refresh).await;
             let wait = match result {
                 Ok(snapshot) => {
                     if failures > 0 {
@@ -77,8 +120,7 @@ pub fn spawn(
                         return;
                     }
                     // Retry soon, then back off, never slower than the refresh.
-                    Duration::from_millis(500u64 << failures.min(4))
-                        .min(refresh.max(Duration::from_secs(1)))
+                    Duration::from_millis(250u64 << failures.min(4)).min(refresh)
                 }
             };
             tokio::select! {

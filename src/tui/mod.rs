@@ -50,7 +50,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         operator: format!("{}@{}", actor.name, actor.host),
         read_only: console.read_only,
         banner: console.banner,
-        refresh_secs: refresh.as_secs(),
+        refresh,
         sim_clock: console.sim_clock,
     };
     let mut guard = terminal::TerminalGuard::enter()?;

@@ -13,7 +13,7 @@ use super::theme::{Theme, status_text, thousands};
 use crate::domain::EndKind;
 use crate::domain::abtest::VerdictKind;
 use crate::domain::time::{ago, short, to_datetime};
-use crate::store::{AbSummary, VersionSummary};
+use crate::store::{AbSummary, VariantSummary, VersionSummary};
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
@@ -55,12 +55,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         right.push(Span::raw(" │ "));
     }
     match (&app.stale, app.last_ok) {
-        (Some(_), last) => {
+        (Some(why), last) => {
             let age = last.map_or("no data yet".to_string(), |t| {
                 format!("data {} old", ago(app.now, t).trim_end_matches(" ago"))
             });
             right.push(Span::styled(
-                format!("⚠ STALE {age}, store unreachable, retrying "),
+                format!("⚠ STALE {age}: {}, retrying ", outage_words(why)),
                 theme.danger(),
             ));
         }
@@ -84,6 +84,20 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ]);
     frame.render_widget(Paragraph::new(left), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
+}
+
+/// The short reason for the header: "connection refused by 127.0.0.1:5432"
+/// rather than the whole "cannot open the store (...): ..." sentence.
+fn outage_words(why: &str) -> String {
+    let short = why.rsplit("): ").next().unwrap_or(why);
+    let short = short.trim_start_matches("cannot reach the database: ");
+    let short = short.trim_end_matches(" (is PostgreSQL running there?)");
+    if short.chars().count() > 60 {
+        let cut: String = short.chars().take(59).collect();
+        format!("{cut}…")
+    } else {
+        short.to_string()
+    }
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -221,7 +235,9 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {
-        let msg = if !app.loaded {
+        let msg = if let (false, Some(why)) = (app.loaded, &app.stale) {
+            format!("waiting for the store: {why}")
+        } else if !app.loaded {
             "loading…".to_string()
         } else if !app.filter.value().is_empty() {
             format!(
@@ -470,17 +486,52 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
         theme.base()
     };
     lines.push(Line::styled(verdict, style));
+    let basis = if ab.at_decision.is_some() {
+        "at the decision".to_string()
+    } else {
+        format!("over {} looks", thousands(ab.looks))
+    };
     for p in &ab.pairs {
         let ci = match (p.cs_lower, p.cs_upper) {
             (Some(l), Some(u)) => format!("[{:+.2}%, {:+.2}%]", l * 100.0, u * 100.0),
             _ => "[unbounded]".to_string(),
         };
         lines.push(Line::raw(format!(
-            "{} − {} in {ci} (95%, always valid), p = {:.4}",
+            "{} − {} in {ci} (95%, always valid, {basis}), p = {:.4}",
             p.b, p.a, p.p_value
         )));
     }
+    if let Some(before) = &ab.at_decision {
+        lines.push(Line::styled(
+            format!(
+                "since the decision (observed, not a test): {}",
+                since_decision(before, &ab.variants)
+            ),
+            theme.dim(),
+        ));
+    }
     lines
+}
+
+/// What each variant gained after the decision (conversions include
+/// participants assigned before it).
+fn since_decision(before: &[VariantSummary], now: &[VariantSummary]) -> String {
+    now.iter()
+        .map(|v| {
+            let (a0, c0) = before
+                .iter()
+                .find(|b| b.name == v.name)
+                .map_or((0, 0), |b| (b.assigned, b.converted));
+            let (a, c) = ((v.assigned - a0).max(0), (v.converted - c0).max(0));
+            format!(
+                "{} +{} assigned, +{} converted",
+                v.name,
+                thousands(a),
+                thousands(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -579,13 +630,13 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!(
-            " Data refreshes every {}s by itself (--refresh).",
-            app.ctx.refresh_secs
+            " Data refreshes every {} by itself (--refresh).",
+            humantime::format_duration(app.ctx.refresh)
         ),
         theme.dim(),
     ));
     lines.push(Line::styled(
-        " In a confirmation pane: Tab moves, Esc cancels.",
+        " In a pane: type into its field, Tab moves, Esc cancels.",
         theme.dim(),
     ));
     lines.push(Line::styled(" Any key closes this help.", theme.dim()));
@@ -772,10 +823,11 @@ fn draw_pane(frame: &mut Frame, area: Rect, app: &App, pane: &ConfirmPane, theme
             let hint = if pane.state == PaneState::Working {
                 "working…".to_string()
             } else if pane.kill_switch {
-                "Tab next field · type the action, read the versions listed, then Enter · Esc cancel".to_string()
+                "type the action, read the versions listed, then Enter · Tab reason · Esc cancel"
+                    .to_string()
             } else if pane.is_stop() {
                 format!(
-                    "Tab next field · type {} then Enter to stop · Esc cancel",
+                    "type {} and Enter to stop · Tab reason · Esc cancel",
                     pane.expected_name
                 )
             } else {

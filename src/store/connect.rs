@@ -1,0 +1,308 @@
+//! Where a store is and how to reach it: locations as users name them,
+//! pool settings, opening, and telling an operator exactly why a database
+//! cannot be reached (refused, unknown host, authentication, time-out).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::ConnectOptions as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use super::{Backend, Error, Result, Store};
+
+/// Where the store is, as a user names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://...`, `sqlite://PATH`, `sqlite:PATH` or a plain file path.
+    pub fn parse(url: &str) -> Result<Location> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::Invalid("the database URL is empty".into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
+            return Ok(Location::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "bad SQLite URL {url:?}: no file path"
+                )));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(Error::Invalid(format!(
+                "unsupported database URL scheme {scheme:?} (use postgres://..., sqlite://PATH or a file path)"
+            )));
+        }
+        Ok(Location::Sqlite(PathBuf::from(url)))
+    }
+
+    /// `host:port` of a PostgreSQL server, or the SQLite path.
+    pub fn server(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(url) => match PgConnectOptions::from_str(url) {
+                Ok(o) => format!("{}:{}", o.get_host(), o.get_port()),
+                Err(_) => "the server".to_string(),
+            },
+        }
+    }
+
+    /// For headers and messages: the SQLite path, or PostgreSQL host/db,
+    /// never a password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => format!("sqlite {}", p.display()),
+            Location::Postgres(url) => match sqlx::postgres::PgConnectOptions::from_str(url) {
+                Ok(o) => format!(
+                    "postgres {}@{}:{}/{}",
+                    o.get_username(),
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or("")
+                ),
+                Err(_) => "postgres".to_string(),
+            },
+        }
+    }
+}
+
+/// The embedded default store: a SQLite file in the user's data directory.
+pub fn default_sqlite_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("journeyctl")
+        .join("journeyctl.db")
+}
+
+/// How to connect to `location`: pool settings (SQLite gets WAL and its
+/// pragmas on every connection), connect options and the backend.
+fn pool_for(
+    location: &Location,
+    options: &PoolSettings,
+) -> Result<(AnyPoolOptions, AnyConnectOptions, Backend)> {
+    sqlx::any::install_default_drivers();
+    let (any_options, backend) = match location {
+        Location::Sqlite(path) => {
+            if !options.create_if_missing && !path.exists() {
+                return Err(Error::Invalid(format!(
+                    "no store at {}: check the path (a new store is made by `journeyctl migrate`, `apply` or `ingest`)",
+                    path.display()
+                )));
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
+                })?;
+            }
+            let url = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(options.create_if_missing)
+                .to_url_lossy();
+            (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
+        }
+        Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        });
+    Ok((pool, any_options, backend))
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Make a missing SQLite file (and its folder). Only the commands that
+    /// load a store and the embedded default do: anywhere else a missing
+    /// file is a typo, and an empty store would read as "nothing running".
+    pub create_if_missing: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(5),
+            create_if_missing: false,
+        }
+    }
+}
+
+impl PoolSettings {
+    /// The defaults, creating a missing SQLite file.
+    pub fn creating() -> PoolSettings {
+        PoolSettings {
+            create_if_missing: true,
+            ..PoolSettings::default()
+        }
+    }
+}
+
+impl Store {
+    /// Opens the store without touching the schema; a missing SQLite file
+    /// is made only when `options` say so. A PostgreSQL server that cannot
+    /// be reached is reported at once with the reason (refused, unknown
+    /// host, authentication, time-out), never after waiting out the pool.
+    pub async fn open(location: &Location, options: &PoolSettings) -> Result<Store> {
+        let (pool_options, any_options, backend) = pool_for(location, options)?;
+        if backend == Backend::Postgres {
+            probe(location, options.acquire_timeout).await?;
+        }
+        let pool = pool_options
+            .connect_with(any_options)
+            .await
+            .map_err(|e| opening_error(location, &e))?;
+        Ok(Store {
+            pool,
+            backend,
+            location: location.clone(),
+        })
+    }
+
+    /// A store whose connections are made when first needed: for a console
+    /// opened while the database is away, which then waits for it.
+    pub fn open_lazy(location: &Location, options: &PoolSettings) -> Result<Store> {
+        let (pool_options, any_options, backend) = pool_for(location, options)?;
+        Ok(Store {
+            pool: pool_options.connect_lazy_with(any_options),
+            backend,
+            location: location.clone(),
+        })
+    }
+
+    /// Whether the store can be reached now, found out with one connection
+    /// of its own (not the pool's, which waits out refusals while a server
+    /// starts): `Ok` when it answers within `within`, else why not.
+    pub async fn diagnose(&self, within: Duration) -> Result<()> {
+        probe(&self.location, within).await
+    }
+}
+
+/// One connection attempt outside the pool, classified.
+async fn probe(location: &Location, within: Duration) -> Result<()> {
+    match location {
+        Location::Sqlite(path) => {
+            if path.exists() {
+                Ok(())
+            } else {
+                Err(Error::Unreachable(format!(
+                    "no store at {}: the file is gone",
+                    path.display()
+                )))
+            }
+        }
+        Location::Postgres(url) => {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
+            match tokio::time::timeout(within, options.connect()).await {
+                Ok(Ok(conn)) => {
+                    let _ = sqlx::Connection::close(conn).await;
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(opening_error(location, &e)),
+                Err(_) => Err(Error::Unreachable(format!(
+                    "cannot open the store ({}): timed out: no answer within {}",
+                    location.display(),
+                    humantime::format_duration(within)
+                ))),
+            }
+        }
+    }
+}
+
+/// Why opening failed, as bad input (wrong credentials, no such database)
+/// or as an outage (refused, unknown host, time-out, not accepting).
+fn opening_error(location: &Location, e: &sqlx::Error) -> Error {
+    let text = format!(
+        "cannot open the store ({}): {}",
+        location.display(),
+        connect_words(location, e)
+    );
+    let bad_input = matches!(e, sqlx::Error::Database(d)
+        if d.code().is_some_and(|c| c.starts_with("28") || c == "3D000"));
+    if bad_input {
+        Error::Invalid(text)
+    } else {
+        Error::Unreachable(text)
+    }
+}
+
+/// A connection failure in an operator's words.
+fn connect_words(location: &Location, e: &sqlx::Error) -> String {
+    let server = location.server();
+    match e {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                format!("connection refused by {server} (is PostgreSQL running there?)")
+            }
+            _ if is_unknown_host(io) => format!("unknown host: {server} does not resolve"),
+            _ => io_words(io),
+        },
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some(c) if c.starts_with("28") => {
+                format!("authentication failed: {}", first_line(d.message()))
+            }
+            Some("3D000") => format!("no such database: {}", first_line(d.message())),
+            _ => format!(
+                "the server refused the session: {}",
+                first_line(d.message())
+            ),
+        },
+        sqlx::Error::PoolTimedOut => format!("timed out: {server} did not answer in time"),
+        sqlx::Error::Tls(t) => format!("TLS failed: {}", first_line(&t.to_string())),
+        other => first_line(&other.to_string()),
+    }
+}
+
+fn is_unknown_host(io: &std::io::Error) -> bool {
+    let text = io.to_string();
+    text.contains("lookup address") || text.contains("Name or service not known")
+}
+
+/// An I/O failure talking to the database, in words.
+pub(crate) fn io_words(io: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match io.kind() {
+        ConnectionRefused => "connection refused".to_string(),
+        TimedOut => "timed out".to_string(),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+            "the connection was closed by the server".to_string()
+        }
+        _ if is_unknown_host(io) => "unknown host".to_string(),
+        _ => first_line(&io.to_string()),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
