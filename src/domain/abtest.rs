@@ -122,6 +122,20 @@ pub fn verdict(arms: &[Arm], expected_participants: u64, min_per_variant: u64) -
     decide(arms, look(arms, expected_participants), min_per_variant)
 }
 
+/// Whether a look can be kept: every variant has `min_per_variant`
+/// participants, and at least five conversions and five non-conversions
+/// (the usual condition for the normal approximation of a rate). Before
+/// that, a rate such as 0 of 400 has no variance: its interval would be
+/// narrow for no reason, and a running intersection would keep it forever.
+pub fn look_counts(arms: &[Arm], min_per_variant: u64) -> bool {
+    arms.len() >= 2
+        && arms.iter().all(|a| {
+            a.participants >= min_per_variant
+                && a.converted >= 5
+                && a.participants.saturating_sub(a.converted) >= 5
+        })
+}
+
 /// Folds one more look into what was kept from the earlier ones: per pair
 /// the running intersection of the confidence sequence and the running
 /// minimum of the always-valid p-value. Both stay valid, and unlike a fresh
@@ -416,5 +430,15 @@ mod tests {
         assert_eq!(running[0].p_value, first[0].p_value);
         assert_eq!(decide(&arms, running, 100).winner.as_deref(), Some("B"));
         assert_eq!(decide(&arms, second, 100).winner, None);
+    }
+
+    #[test]
+    fn a_look_counts_once_rates_have_variance() {
+        let ok = [Arm::new("A", 5, 100), Arm::new("B", 6, 100)];
+        assert!(look_counts(&ok, 100));
+        assert!(!look_counts(&[Arm::new("A", 0, 400), Arm::new("B", 9, 400)], 100));
+        assert!(!look_counts(&[Arm::new("A", 398, 400), Arm::new("B", 9, 400)], 100));
+        assert!(!look_counts(&[Arm::new("A", 9, 99), Arm::new("B", 9, 400)], 100));
+        assert!(!look_counts(&ok[..1], 100));
     }
 }

@@ -11,7 +11,7 @@ use super::{
     Actor, Backend, Result, Store, lock_running_version, select_version_info, version_info,
     with_retry,
 };
-use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look};
+use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look, look_counts};
 use crate::domain::rng::assign_variant;
 use crate::domain::{EndKind, Millis, Step};
 
@@ -78,9 +78,10 @@ pub(crate) async fn apply_deltas(
 }
 
 /// The engine's look at each touched version's test, in the transaction
-/// whose change produced the counts: folds this look's figures into the
-/// running ones it keeps, and stores the first `winner` verdict they give
-/// (with those figures). Once a decision is stored, nothing here changes.
+/// whose change produced the counts: once the counts allow a look
+/// ([`look_counts`]), folds this look's figures into the running ones it
+/// keeps, and stores the first `winner` verdict they give (with those
+/// figures). Once a decision is stored, nothing here changes.
 pub(crate) async fn check_verdicts(
     tx: &mut Transaction<'static, Any>,
     versions: &[i64],
@@ -120,6 +121,9 @@ pub(crate) async fn check_verdicts(
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
+        if !look_counts(&arms, split.min_per_variant) {
+            continue;
+        }
         let kept = sqlx::query("SELECT pairs FROM ab_running WHERE version_id = $1 AND test = $2")
             .bind(id)
             .bind(&split.test)

@@ -491,6 +491,12 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
     } else {
         format!("over {} looks", thousands(ab.looks))
     };
+    if ab.pairs.is_empty() && ab.verdict != VerdictKind::Collecting {
+        lines.push(Line::styled(
+            "no look yet: every variant needs 5 conversions and 5 non-conversions",
+            theme.dim(),
+        ));
+    }
     for p in &ab.pairs {
         let ci = match (p.cs_lower, p.cs_upper) {
             (Some(l), Some(u)) => format!("[{:+.2}%, {:+.2}%]", l * 100.0, u * 100.0),
