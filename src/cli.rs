@@ -512,7 +512,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     println!("{d}");
                 }
                 anyhow::bail!(
-                    "{} version(s) have counters that differ from their rows",
+                    "{} figure(s) differ from a recount of the rows",
                     diffs.len()
                 );
             }

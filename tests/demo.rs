@@ -24,9 +24,28 @@ both_backends!(demo_seeds_the_mix_and_traffic_moves_counts_exactly, |ts| {
         find("cart-recovery", 1).ab.as_ref().unwrap().test,
         "subject-line"
     );
-    // Win-back exits on purchase and has a suppression segment.
+    // Win-back exits people who purchase and those who join its
+    // suppression segment.
     let winback = ts.store.detail("win-back").await.unwrap();
     assert_eq!(winback[0].summary.status, VersionStatus::Live);
+    let exits: std::collections::BTreeMap<&str, i64> = winback[0]
+        .exit_reasons
+        .iter()
+        .map(|(r, n)| (r.as_str(), *n))
+        .collect();
+    assert!(
+        exits.get("event:purchase").is_some_and(|n| *n > 0),
+        "no purchase exits: {exits:?}"
+    );
+    assert!(
+        exits.keys().any(|r| r.starts_with("segment:")),
+        "no suppression-segment exits: {exits:?}"
+    );
+    assert_eq!(
+        winback[0].summary.counts.exited,
+        exits.values().sum::<i64>(),
+        "every exit has its reason"
+    );
     // Holiday promotion ends on a date ahead.
     let holiday = find("holiday-promo", 1);
     assert!(holiday.entry_end_ms.unwrap() > sim.clock.sim_start);

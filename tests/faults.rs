@@ -72,13 +72,47 @@ fn version_json(url: &str, journey: &str) -> serde_json::Value {
         .unwrap()
 }
 
-fn kill9_after(mut child: Child, delay: Duration) {
-    std::thread::sleep(delay);
-    let _ = Command::new("kill")
-        .arg("-9")
-        .arg(child.id().to_string())
-        .status();
-    let _ = child.wait();
+/// Spawns one action per verb on `journey` v1, queued behind a lock held
+/// by the test so that they overlap by construction, then releases it;
+/// returns each one's verb and output.
+async fn race_behind_a_lock(
+    ts: &common::TestStore,
+    journey: &str,
+    verbs: &[&str],
+) -> Vec<(String, Output)> {
+    let blocker = common::Blocker::hold(&ts.store, journey, 1).await;
+    let mut children: Vec<Child> = verbs
+        .iter()
+        .enumerate()
+        .map(|(i, verb)| {
+            cmd(
+                &ts.url,
+                &[
+                    "--actor",
+                    &format!("op-{i}"),
+                    verb,
+                    journey,
+                    "--version",
+                    "1",
+                    "--yes",
+                ],
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    blocker
+        .wait_for(&ts.store, verbs.len(), &mut children)
+        .await;
+    blocker.release().await;
+    verbs
+        .iter()
+        .zip(children)
+        .map(|(verb, c)| (verb.to_string(), c.wait_with_output().unwrap()))
+        .collect()
 }
 
 both_backends!(
@@ -88,31 +122,18 @@ both_backends!(
         let d = write_def(dir.path(), "race", TWO_STEPS);
         ok(&ts.url, &["apply", &d, "--publish"]);
         ok(&ts.url, &["ingest", &entries(dir.path(), "race", 100)]);
-        let children: Vec<(usize, Child)> = (0..8)
-            .map(|i| {
-                let actor = format!("op-{i}");
-                let child = cmd(
-                    &ts.url,
-                    &["--actor", &actor, "stop", "race", "--version", "1", "--yes"],
-                )
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-                (i, child)
-            })
-            .collect();
+        let results = race_behind_a_lock(ts, "race", &["stop"; 8]).await;
         let mut winners = 0;
-        for (_, child) in children {
-            let o = child.wait_with_output().unwrap();
+        for (_, o) in &results {
+            let err = String::from_utf8_lossy(&o.stderr);
             if o.status.success() {
                 winners += 1;
+                assert!(String::from_utf8_lossy(&o.stdout).contains("stopped race v1"));
             } else {
-                let err = String::from_utf8_lossy(&o.stderr);
                 assert_eq!(o.status.code(), Some(3), "{err}");
+                assert_eq!(err.trim_end().lines().count(), 1, "{err}");
                 assert!(
-                    err.contains("already stopped (stopped by op-"),
+                    err.contains("cannot stop race v1: it is already stopped (stopped by op-"),
                     "the loser is told who won: {err}"
                 );
             }
@@ -127,36 +148,30 @@ both_backends!(
             .collect();
         assert_eq!(stops.len(), 1);
         assert_eq!(stops[0]["affected_active"], 100);
-        // Finishing and stopping at once: at most one of each, in that order.
+        // Finishing and stopping at once: the stop always wins once; a
+        // finish wins only before it, and then the stop stops a finished
+        // version. Every loser is told why.
         let d = write_def(dir.path(), "mixed", TWO_STEPS);
         ok(&ts.url, &["apply", &d, "--publish"]);
-        let children: Vec<(bool, Child)> = (0..8)
-            .map(|i| {
-                let verb = if i % 2 == 0 { "finish" } else { "stop" };
-                let child = cmd(
-                    &ts.url,
-                    &[
-                        "--actor",
-                        &format!("op-{i}"),
-                        verb,
-                        "mixed",
-                        "--version",
-                        "1",
-                        "--yes",
-                    ],
-                )
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-                (verb == "finish", child)
-            })
+        let verbs: Vec<&str> = (0..8)
+            .map(|i| if i % 2 == 0 { "finish" } else { "stop" })
             .collect();
+        let results = race_behind_a_lock(ts, "mixed", &verbs).await;
         let (mut finishes, mut stops) = (0, 0);
-        for (is_finish, mut child) in children {
-            if child.wait().unwrap().success() {
-                if is_finish { finishes += 1 } else { stops += 1 }
+        for (verb, o) in &results {
+            let err = String::from_utf8_lossy(&o.stderr);
+            if o.status.success() {
+                if verb == "finish" {
+                    finishes += 1
+                } else {
+                    stops += 1
+                }
+            } else {
+                assert_eq!(o.status.code(), Some(3), "{verb}: {err}");
+                assert!(
+                    err.contains(&format!("cannot {verb} mixed v1: it is already ")),
+                    "{verb}: {err}"
+                );
             }
         }
         assert!(
@@ -164,7 +179,123 @@ both_backends!(
             "finishes {finishes}, stops {stops}"
         );
         let audit = json(&ts.url, &["audit", "--journey", "mixed", "--json"]);
-        assert_eq!(audit.as_array().unwrap().len(), 1 + finishes + stops);
+        let rows = audit.as_array().unwrap();
+        assert_eq!(rows.len(), 1 + finishes + stops);
+        // Newest first: the stop, then the finish if one won, then publish.
+        assert_eq!(rows[0]["action"], "stop");
+        if finishes == 1 {
+            assert_eq!(rows[0]["from"], "finished");
+            assert_eq!(rows[1]["action"], "finish");
+            assert_eq!(rows[1]["from"], "live");
+        } else {
+            assert_eq!(rows[0]["from"], "live");
+        }
+        assert_eq!(rows[rows.len() - 1]["action"], "publish");
+    }
+);
+
+/// `stop edit-X v1` and `publish edit-X` (which finishes v1) queued behind
+/// a lock in the order given; returns v1's audit rows, oldest first, as
+/// (action, from, to).
+async fn stop_and_publish_in_order(
+    ts: &common::TestStore,
+    journey: &str,
+    stop_first: bool,
+) -> Vec<(String, String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let d = write_def(dir.path(), journey, TWO_STEPS);
+    ok(&ts.url, &["apply", &d, "--publish"]);
+    ok(&ts.url, &["ingest", &entries(dir.path(), journey, 30)]);
+    ok(&ts.url, &["apply", &d]);
+    let stop = [
+        "--actor",
+        "stopper",
+        "stop",
+        journey,
+        "--version",
+        "1",
+        "--yes",
+    ];
+    let publish = ["--actor", "publisher", "publish", journey];
+    let order: [&[&str]; 2] = if stop_first {
+        [&stop, &publish]
+    } else {
+        [&publish, &stop]
+    };
+    let blocker = common::Blocker::hold(&ts.store, journey, 1).await;
+    let mut children = Vec::new();
+    for args in order {
+        children.push(
+            cmd(&ts.url, args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        // PostgreSQL queues lock waiters in order of arrival.
+        blocker
+            .wait_for(&ts.store, children.len(), &mut children)
+            .await;
+    }
+    blocker.release().await;
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let list = json(&ts.url, &["list", "--all", "--json"]);
+    let status = |n: i64| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["journey"] == journey && v["version"] == n)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(1), "stopped");
+    assert_eq!(status(2), "live");
+    let audit = json(&ts.url, &["audit", "--journey", journey, "--json"]);
+    audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|a| a["version"] == 1)
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap().to_string(),
+                a["from"].as_str().unwrap().to_string(),
+                a["to"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+both_backends!(
+    a_stop_racing_a_publish_leaves_one_audit_row_per_change,
+    |ts| {
+        let row = |a: &str, f: &str, t: &str| (a.to_string(), f.to_string(), t.to_string());
+        let publish_won = vec![
+            row("publish", "draft", "live"),
+            row("finish", "live", "finished"),
+            row("stop", "finished", "stopped"),
+        ];
+        let stop_won = vec![
+            row("publish", "draft", "live"),
+            row("stop", "live", "stopped"),
+        ];
+        for (journey, stop_first) in [("edit-a", true), ("edit-b", false)] {
+            let v1 = stop_and_publish_in_order(ts, journey, stop_first).await;
+            // Each row starts where the one before it ended, and nothing
+            // that did not happen is written.
+            if ts.backend == "postgres" {
+                let want = if stop_first { &stop_won } else { &publish_won };
+                assert_eq!(&v1, want, "{journey}");
+            } else {
+                // SQLite's waiters retry on their own: either may go first.
+                assert!(v1 == stop_won || v1 == publish_won, "{journey}: {v1:?}");
+            }
+        }
     }
 );
 
@@ -210,6 +341,12 @@ both_backends!(
         ok(&ts.url, &["stop", "busy", "--yes"]);
         let (total_at_stop, pending_at_stop) = outbox(&ts.url);
         assert_eq!(pending_at_stop, 0);
+        // The engine was still at work when the stop committed: 3,000
+        // participants through 30 messages each would make 90,000.
+        assert!(
+            total_at_stop < 90_000,
+            "the engine had finished before the stop ({total_at_stop} messages)"
+        );
         std::thread::sleep(Duration::from_millis(3500));
         let (total_later, pending_later) = outbox(&ts.url);
         assert_eq!(
@@ -217,6 +354,10 @@ both_backends!(
             "messages were enqueued after the stop committed"
         );
         assert_eq!(pending_later, 0);
+        assert!(
+            engine.try_wait().unwrap().is_none(),
+            "the engine died: an engine that cannot enqueue proves nothing"
+        );
         let _ = engine.kill();
         let _ = engine.wait();
         // The counters match the rows: no row was added behind their back.
@@ -224,72 +365,192 @@ both_backends!(
     }
 );
 
+/// Runs `args` and kills it with SIGKILL as soon as `progress` reads more
+/// than zero from the store (its first batch has committed); returns what
+/// `progress` reads once it is dead.
+async fn kill_9_mid_work(
+    ts: &common::TestStore,
+    args: &[&str],
+    progress: impl AsyncFn(&journeyctl::store::Store) -> i64,
+) -> i64 {
+    let mut child = cmd(&ts.url, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while progress(&ts.store).await == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{args:?} ended before its first batch was seen"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{args:?} made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    progress(&ts.store).await
+}
+
 both_backends!(
     kill_9_mid_ingest_or_tick_leaves_exact_counters_and_reruns_cleanly,
     |ts| {
+        const TOTAL: i64 = 150_000;
         let dir = tempfile::tempdir().unwrap();
         let d = write_def(dir.path(), "crash", TWO_STEPS);
         ok(&ts.url, &["apply", &d, "--publish"]);
-        let file = entries(dir.path(), "crash", 150_000);
-        let child = cmd(&ts.url, &["ingest", &file])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        kill9_after(child, Duration::from_millis(400));
+        let file = entries(dir.path(), "crash", TOTAL as usize);
+        let entered = async |s: &journeyctl::store::Store| {
+            common::summary(s, "crash", 1).await.counts.entered
+        };
+        let partial = kill_9_mid_work(ts, &["ingest", &file], entered).await;
+        assert!(
+            0 < partial && partial < TOTAL,
+            "the kill did not land mid-ingest: {partial} of {TOTAL} entered"
+        );
         ok(&ts.url, &["check"]);
-        let partial = version_json(&ts.url, "crash")["counts"]["entered"]
-            .as_i64()
-            .unwrap();
         // Re-running the same feed loses nothing and duplicates nothing.
         ok(&ts.url, &["ingest", &file]);
         ok(&ts.url, &["check"]);
-        assert_eq!(
-            version_json(&ts.url, "crash")["counts"]["entered"],
-            150_000,
-            "partial run had {partial}"
-        );
+        assert_eq!(version_json(&ts.url, "crash")["counts"]["entered"], TOTAL);
         // Kill the engine mid-tick: then tick again; one email per participant.
-        let child = cmd(&ts.url, &["tick"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        kill9_after(child, Duration::from_millis(300));
+        let queued = async |s: &journeyctl::store::Store| {
+            common::summary(s, "crash", 1).await.messages.pending
+        };
+        let partial = kill_9_mid_work(ts, &["tick"], queued).await;
+        assert!(
+            0 < partial && partial < TOTAL,
+            "the kill did not land mid-tick: {partial} of {TOTAL} emails"
+        );
         ok(&ts.url, &["check"]);
         ok(&ts.url, &["tick"]);
         ok(&ts.url, &["check"]);
         let v = version_json(&ts.url, "crash");
         assert_eq!(
-            v["messages"]["pending"], 150_000,
+            v["messages"]["pending"], TOTAL,
             "exactly one email each: {v}"
         );
-        // Kill a stop: it is one short transaction, so either it happened or not.
-        let child = cmd(&ts.url, &["stop", "crash", "--yes"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        kill9_after(child, Duration::from_millis(5));
+    }
+);
+
+both_backends!(
+    kill_9_while_a_stop_waits_in_the_database_changes_nothing,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = write_def(dir.path(), "held", TWO_STEPS);
+        ok(&ts.url, &["apply", &d, "--publish"]);
+        ok(&ts.url, &["ingest", &entries(dir.path(), "held", 50)]);
+        // The stop queues behind a lock the test holds, inside the
+        // database (PostgreSQL: in its transaction, on the version row).
+        let blocker = common::Blocker::hold(&ts.store, "held", 1).await;
+        let mut stop = vec![
+            cmd(&ts.url, &["stop", "held", "--yes"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        ];
+        blocker.wait_for(&ts.store, 1, &mut stop).await;
+        let mut stop = stop.pop().unwrap();
+        let _ = stop.kill();
+        let _ = stop.wait();
+        blocker.release().await;
+        // Nothing half-done: still live, no audit row, counters exact, and a
+        // stop after it goes through (the row is neither changed nor held).
         ok(&ts.url, &["check"]);
-        let status = version_json(&ts.url, "crash")["status"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let stops = json(&ts.url, &["audit", "--json"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["action"] == "stop")
-            .count();
+        assert_eq!(version_json(&ts.url, "held")["status"], "live");
+        let stops = |url: &str| {
+            json(url, &["audit", "--journey", "held", "--json"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["action"] == "stop")
+                .count()
+        };
+        assert_eq!(stops(&ts.url), 0, "the audit row goes with the change");
+        ok(&ts.url, &["stop", "held", "--yes"]);
+        assert_eq!(stops(&ts.url), 1);
+        assert_eq!(version_json(&ts.url, "held")["counts"]["stopped"], 50);
+    }
+);
+
+both_backends!(
+    the_counter_oracle_reports_exactly_what_was_corrupted,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = write_def(dir.path(), "oracle", TWO_STEPS);
+        ok(&ts.url, &["apply", &d, "--publish"]);
+        ok(&ts.url, &["ingest", &entries(dir.path(), "oracle", 40)]);
+        ok(&ts.url, &["tick"]);
+        let exec = async |sql: &'static str| {
+            sqlx::query(sql).execute(ts.store.pool()).await.unwrap();
+        };
+        let check = || {
+            let o = run(&ts.url, &["check"]);
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        };
         assert_eq!(
-            stops,
-            usize::from(status == "stopped"),
-            "the audit row goes with the change"
+            ts.store.verify_counters().await.unwrap(),
+            Vec::<String>::new()
         );
+        // A counter that drifted from its rows.
+        exec("UPDATE versions SET active = active + 1").await;
+        let diffs = ts.store.verify_counters().await.unwrap();
+        assert_eq!(
+            diffs,
+            vec!["oracle v1: active: counter 41, rows 40".to_string()]
+        );
+        let (code, out, err) = check();
+        assert_eq!(code, Some(1));
+        assert_eq!(out.trim_end(), "oracle v1: active: counter 41, rows 40");
+        assert!(
+            err.contains("1 figure(s) differ from a recount of the rows"),
+            "{err}"
+        );
+        exec("UPDATE versions SET active = active - 1").await;
+        // A row changed behind the counters' back.
+        exec(
+            "UPDATE participants SET state = 'completed' \
+             WHERE id = (SELECT MIN(id) FROM participants)",
+        )
+        .await;
+        let diffs = ts.store.verify_counters().await.unwrap();
+        assert_eq!(
+            diffs,
+            vec![
+                "oracle v1: active: counter 40, rows 39".to_string(),
+                "oracle v1: completed: counter 0, rows 1".to_string(),
+            ]
+        );
+        let (code, out, _) = check();
+        assert_eq!(code, Some(1));
+        assert_eq!(out.lines().count(), 2, "{out}");
+        // A message row, likewise.
+        exec(
+            "UPDATE participants SET state = 'active' \
+             WHERE id = (SELECT MIN(id) FROM participants)",
+        )
+        .await;
+        exec("UPDATE outbox SET state = 'sent' WHERE id = (SELECT MIN(id) FROM outbox)").await;
+        let diffs = ts.store.verify_counters().await.unwrap();
+        assert_eq!(
+            diffs,
+            vec![
+                "oracle v1: messages pending: counter 40, rows 39".to_string(),
+                "oracle v1: messages sent: counter 0, rows 1".to_string(),
+            ]
+        );
+        exec("UPDATE outbox SET state = 'pending' WHERE id = (SELECT MIN(id) FROM outbox)").await;
+        assert_eq!(check().0, Some(0));
     }
 );
 
@@ -372,7 +633,7 @@ fn mutate(rng: &mut SplitMix64, base: &str) -> String {
 }
 
 #[test]
-fn fuzzed_event_lines_never_panic_and_always_say_why_in_one_line() {
+fn fuzzed_event_lines_never_panic_and_say_why_and_where_in_one_line() {
     let seeds = [
         r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
         r#"{"type":"event","profile":"p-1","name":"purchase"}"#,
@@ -400,8 +661,77 @@ fn fuzzed_event_lines_never_panic_and_always_say_why_in_one_line() {
         };
         if let Err(e) = result {
             assert!(!e.is_empty() && !e.contains('\n'), "{input:?} -> {e:?}");
+            assert!(event_error_says_where(&e), "{input:?} -> {e:?}: where?");
         }
     }
+}
+
+/// An event line's error names where: the column for JSON that does not
+/// parse, else the field (every field error quotes the field's name).
+fn event_error_says_where(e: &str) -> bool {
+    let column = e.starts_with("not a JSON object: ") && e.contains("(column ");
+    let field = [
+        "\"type\"",
+        "\"journey\"",
+        "\"profile\"",
+        "\"name\"",
+        "\"segment\"",
+        "\"at\"",
+    ]
+    .iter()
+    .any(|f| e.contains(f))
+        || e.starts_with("unknown type ");
+    column || field
+}
+
+/// Through the CLI, every bad line of a fuzzed feed is reported with its
+/// own line number, and only those.
+#[test]
+fn fuzzed_feeds_report_each_bad_line_by_its_number() {
+    let seeds = [
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+        r#"{"type":"event","profile":"p-1","name":"purchase"}"#,
+    ];
+    let mut rng = SplitMix64::new(2026);
+    let lines: Vec<String> = (0..400)
+        .map(|_| {
+            let seed = seeds[rng.below(2) as usize];
+            let line = if rng.below(2) == 0 {
+                seed.to_string()
+            } else {
+                mutate(&mut rng, seed)
+            };
+            line.replace(['\n', '\r'], " ")
+        })
+        .collect();
+    let expected: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && parse_line(l.trim(), 0).is_err())
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(
+        expected.len() > 50,
+        "the feed has too few bad lines to prove anything"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.ndjson");
+    std::fs::write(&feed, lines.join("\n")).unwrap();
+    let url = dir.path().join("f.db").display().to_string();
+    let o = run(&url, &["ingest", feed.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let reported: Vec<usize> = err
+        .lines()
+        .map(|l| {
+            let n = l
+                .strip_prefix("line ")
+                .and_then(|r| r.split(':').next())
+                .and_then(|n| n.parse().ok());
+            n.unwrap_or_else(|| panic!("a report that names no line: {l:?}"))
+        })
+        .collect();
+    assert_eq!(reported, expected);
 }
 
 #[test]
@@ -428,6 +758,29 @@ fn fuzzed_definitions_never_panic_and_errors_say_where() {
         };
         if let Err(e) = result {
             assert!(!e.is_empty() && !e.contains('\n'), "{input:?} -> {e:?}");
+            assert!(
+                definition_error_says_where(&e),
+                "{input:?} -> {e:?}: where?"
+            );
         }
     }
+}
+
+/// A definition's error names where: line and column for TOML that does
+/// not parse or a field of the wrong type, else the key it is about.
+fn definition_error_says_where(e: &str) -> bool {
+    let line_and_column = e.contains("line ") && e.contains("column ");
+    let key = [
+        "name ",
+        "goal ",
+        "entry_end_at: ",
+        "steps[",
+        "[[steps]]",
+        "exit_events",
+        "exit_segment",
+        "exclusion_segment",
+    ]
+    .iter()
+    .any(|k| e.starts_with(k) || e.contains(k));
+    line_and_column || key
 }

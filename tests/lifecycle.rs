@@ -469,6 +469,16 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
     let mut names: Vec<_> = out.versions.iter().map(|v| v.journey.clone()).collect();
     names.sort();
     assert_eq!(names, vec!["lead-sync", "vip-sync"]);
+    // Read back from the store, not from the outcome: both are stopped,
+    // with their participants, and each has its audit row and reason.
+    for j in ["lead-sync", "vip-sync"] {
+        let v = summary(s, j, 1).await;
+        assert_eq!(v.status, VersionStatus::Stopped, "{j}");
+        assert_eq!((v.counts.active, v.counts.stopped), (0, 1), "{j}");
+        let audit = s.audit(Some(j), 10).await.unwrap();
+        assert_eq!(audit[0].action, "stop", "{j}");
+        assert_eq!(audit[0].reason.as_deref(), Some("crm is down"), "{j}");
+    }
     assert_eq!(summary(s, "plain", 1).await.status, VersionStatus::Live);
     // A channel name covers its sub-actions.
     let d = def(
@@ -486,6 +496,9 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
     let mut names: Vec<_> = out.versions.iter().map(|v| v.journey.clone()).collect();
     names.sort();
     assert_eq!(names, vec!["plain", "subj"]);
+    for j in ["plain", "subj"] {
+        assert_eq!(summary(s, j, 1).await.status, VersionStatus::Stopped, "{j}");
+    }
     let none = OperatorAction {
         kind: EndKind::Stop,
         target: Target::UsesAction {
@@ -618,13 +631,32 @@ both_backends!(
 both_backends!(the_audit_log_is_append_only_in_the_database, |ts| {
     let s = &ts.store;
     publish(s, &simple("locked"), at(0)).await;
-    let upd = sqlx::query("UPDATE audit SET actor = 'mallory'")
-        .execute(s.pool())
-        .await;
-    assert!(upd.is_err(), "UPDATE on audit must fail");
-    let del = sqlx::query("DELETE FROM audit").execute(s.pool()).await;
-    assert!(del.is_err(), "DELETE on audit must fail");
-    assert_eq!(s.audit(None, 10).await.unwrap()[0].actor, "alice");
+    let refused_by_trigger = |r: Result<sqlx::any::AnyQueryResult, sqlx::Error>, what: &str| {
+        let e = r.expect_err(&format!("{what} on audit must fail"));
+        assert!(
+            e.to_string().contains("the audit log is append-only"),
+            "{what} failed for another reason: {e}"
+        );
+    };
+    refused_by_trigger(
+        sqlx::query("UPDATE audit SET actor = 'mallory'")
+            .execute(s.pool())
+            .await,
+        "UPDATE",
+    );
+    refused_by_trigger(
+        sqlx::query("DELETE FROM audit").execute(s.pool()).await,
+        "DELETE",
+    );
+    if s.backend() == journeyctl::store::Backend::Postgres {
+        refused_by_trigger(
+            sqlx::query("TRUNCATE audit").execute(s.pool()).await,
+            "TRUNCATE",
+        );
+    }
+    let audit = s.audit(None, 10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].actor, "alice");
 });
 
 both_backends!(events_in_one_batch_apply_in_their_order, |ts| {

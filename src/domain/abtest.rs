@@ -436,9 +436,18 @@ mod tests {
     fn a_look_counts_once_rates_have_variance() {
         let ok = [Arm::new("A", 5, 100), Arm::new("B", 6, 100)];
         assert!(look_counts(&ok, 100));
-        assert!(!look_counts(&[Arm::new("A", 0, 400), Arm::new("B", 9, 400)], 100));
-        assert!(!look_counts(&[Arm::new("A", 398, 400), Arm::new("B", 9, 400)], 100));
-        assert!(!look_counts(&[Arm::new("A", 9, 99), Arm::new("B", 9, 400)], 100));
+        assert!(!look_counts(
+            &[Arm::new("A", 0, 400), Arm::new("B", 9, 400)],
+            100
+        ));
+        assert!(!look_counts(
+            &[Arm::new("A", 398, 400), Arm::new("B", 9, 400)],
+            100
+        ));
+        assert!(!look_counts(
+            &[Arm::new("A", 9, 99), Arm::new("B", 9, 400)],
+            100
+        ));
         assert!(!look_counts(&ok[..1], 100));
     }
 }

@@ -41,11 +41,20 @@ fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String
 pub fn parse_line(line: &str, now: Millis) -> Result<TimedEvent, String> {
     let raw: RawEvent = serde_json::from_str(line).map_err(|e| {
         let msg = e.to_string();
-        // serde_json appends " at line 1 column N"; the column helps, the
-        // line is always 1 here and the caller gives the real one.
-        match msg.rsplit_once(" at line 1 column ") {
-            Some((what, col)) => format!("not a JSON object: {what} (column {col})"),
-            None => format!("not a JSON object: {msg}"),
+        // serde_json appends " at line L column C"; the column helps, and
+        // the caller gives the line of the feed (L is 1 unless the text
+        // itself holds a line break).
+        let what = msg
+            .rsplit_once(" at line ")
+            .map_or(msg.as_str(), |(w, _)| w);
+        if e.line() > 1 {
+            format!(
+                "not a JSON object: {what} (column {} of line {} within the text)",
+                e.column(),
+                e.line()
+            )
+        } else {
+            format!("not a JSON object: {what} (column {})", e.column())
         }
     })?;
     let kind = raw

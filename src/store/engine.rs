@@ -273,6 +273,7 @@ impl Store {
             let mut tx = self.begin_write().await?;
             match end_version(
                 &mut tx,
+                self.backend,
                 &v,
                 EndKind::Finish,
                 &actor,

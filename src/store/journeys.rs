@@ -2,10 +2,11 @@
 
 use sqlx::Row;
 
+use super::lifecycle::end_version;
 use super::{
     Actor, AuditChange, Error, Result, Store, insert_audit, select_version_info, version_info,
 };
-use crate::domain::{Definition, Millis, VersionStatus};
+use crate::domain::{Definition, EndKind, Millis, VersionStatus};
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,28 +124,24 @@ impl Store {
             )));
         };
         if let Some(live) = versions.iter().find(|v| v.status == VersionStatus::Live) {
-            let active: i64 = sqlx::query(
-                "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
-                 WHERE id = $1 AND status = 'live' RETURNING active",
-            )
-            .bind(live.id)
-            .bind(now)
-            .bind(&actor.name)
-            .bind(&actor.host)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("active"))
-            .transpose()?
-            .unwrap_or(0);
+            // The live version is finished by the one transition function;
+            // if someone ended it meanwhile, there is nothing left to finish
+            // (and their change has its own audit row).
             let reason = format!("replaced by v{}", draft.number);
-            let change = AuditChange {
-                action: "finish",
-                version: live,
-                to: VersionStatus::Finished,
-                reason: Some(&reason),
-                affected_active: active,
-            };
-            insert_audit(&mut tx, now, actor, change).await?;
+            match end_version(
+                &mut tx,
+                self.backend,
+                live,
+                EndKind::Finish,
+                actor,
+                Some(&reason),
+                now,
+            )
+            .await
+            {
+                Ok(_) | Err(Error::Refused(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         let done = sqlx::query(
             "UPDATE versions SET status = 'live', status_at = $2, status_by = $3, status_host = $4, \

@@ -5,8 +5,8 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::{
-    Actor, AuditChange, Error, Result, Store, VersionInfo, insert_audit, select_version_info,
-    version_info,
+    Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
+    select_version_info, version_info,
 };
 use crate::domain::{EndKind, Millis, VersionStatus};
 
@@ -147,6 +147,7 @@ impl Store {
             done.push(
                 end_version(
                     &mut tx,
+                    self.backend,
                     v,
                     action.kind,
                     actor,
@@ -165,10 +166,13 @@ impl Store {
     }
 }
 
-/// Moves one version, conditionally: when another operator got there first
-/// the update matches no row and the action is refused with their story.
+/// Moves one version: the one transition function, for operators, publish
+/// and date rules. It locks and reads the version row first, so when
+/// another operator got there first the action is refused with their story,
+/// and the audit row says the status the change really came from.
 pub(crate) async fn end_version(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     v: &VersionInfo,
     kind: EndKind,
     actor: &Actor,
@@ -176,6 +180,16 @@ pub(crate) async fn end_version(
     now: Millis,
 ) -> Result<VersionImpact> {
     let to = kind.target_status();
+    // SQLite's write transactions already run one at a time.
+    let sql = match backend {
+        Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
+        Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
+    };
+    let row = sqlx::query(sql).bind(v.id).fetch_one(&mut **tx).await?;
+    let v = &version_info(&row)?;
+    if v.status.refusal(kind).is_some() {
+        return Err(refusal(v, kind));
+    }
     let row = match kind {
         EndKind::Finish => sqlx::query(
             "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \

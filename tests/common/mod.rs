@@ -274,3 +274,110 @@ pub async fn outbox_states(store: &Store, journey: &str, version: i64) -> Vec<St
     .unwrap();
     rows.into_iter().map(|r| r.0).collect()
 }
+
+/// Another session that holds a version row's lock (PostgreSQL) or the
+/// store's write lock (SQLite), so that a process acting on that version
+/// waits inside the database until [`Blocker::release`].
+pub struct Blocker {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    /// PostgreSQL: the holding session's backend pid.
+    pid: Option<i32>,
+}
+
+impl Blocker {
+    pub async fn hold(store: &Store, journey: &str, version: i64) -> Blocker {
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        match store.backend() {
+            journeyctl::store::Backend::Sqlite => {
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut *conn)
+                    .await
+                    .expect("take the write lock");
+                Blocker { conn, pid: None }
+            }
+            journeyctl::store::Backend::Postgres => {
+                sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+                let locked: Option<(i64,)> = sqlx::query_as(
+                    "SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \
+                     WHERE j.name = $1 AND v.number = $2 FOR UPDATE OF v",
+                )
+                .bind(journey)
+                .bind(version)
+                .fetch_optional(&mut *conn)
+                .await
+                .unwrap();
+                assert!(locked.is_some(), "no {journey} v{version} to lock");
+                let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                Blocker {
+                    conn,
+                    pid: Some(pid),
+                }
+            }
+        }
+    }
+
+    /// PostgreSQL: how many sessions wait, directly or behind another
+    /// waiter, for this lock. `None` on SQLite, whose waiters sleep in
+    /// their own process and cannot be seen from here.
+    pub async fn waiters(&self, store: &Store) -> Option<usize> {
+        let holder = self.pid?;
+        // (waiting pid, a pid it waits for)
+        let edges: Vec<(i32, i32)> = sqlx::query_as(
+            "SELECT a.pid, b.pid FROM pg_stat_activity a \
+             CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b(pid) \
+             WHERE a.wait_event_type = 'Lock'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let mut blocked = vec![holder];
+        loop {
+            let mut more: Vec<i32> = edges
+                .iter()
+                .filter(|(pid, by)| !blocked.contains(pid) && blocked.contains(by))
+                .map(|(pid, _)| *pid)
+                .collect();
+            more.sort_unstable();
+            more.dedup();
+            if more.is_empty() {
+                return Some(blocked.len() - 1);
+            }
+            blocked.extend(more);
+        }
+    }
+
+    /// Waits until `n` sessions wait behind the lock (PostgreSQL), or gives
+    /// the waiters `settle` to reach it (SQLite), then checks that each of
+    /// `children` is still running: none got past the lock.
+    pub async fn wait_for(&self, store: &Store, n: usize, children: &mut [std::process::Child]) {
+        let start = std::time::Instant::now();
+        if self.pid.is_some() {
+            while self.waiters(store).await.unwrap_or(0) < n {
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(20),
+                    "only {:?} of {n} sessions reached the lock",
+                    self.waiters(store).await
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        }
+        for c in children.iter_mut() {
+            assert!(
+                c.try_wait().unwrap().is_none(),
+                "a process finished while the lock was held: it did not wait in the database"
+            );
+        }
+    }
+
+    pub async fn release(mut self) {
+        sqlx::query("ROLLBACK")
+            .execute(&mut *self.conn)
+            .await
+            .expect("release the lock");
+    }
+}
