@@ -9,25 +9,21 @@ use std::time::{Duration, Instant};
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::time::parse_rfc3339;
 use crate::domain::{Definition, EndKind, VersionStatus};
-use crate::store::{Actor, Location, OperatorAction, Store, Target};
+use crate::store::{Actor, Location, OperatorAction, Store, Target, scratch};
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
+/// What the bench measures; the command line fills it in.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
     /// Participants in the large store.
-    #[arg(long, default_value_t = 1_000_000)]
     pub participants: u64,
     /// Journeys in each store.
-    #[arg(long, default_value_t = 200)]
     pub journeys: u64,
-    /// PostgreSQL server for the PostgreSQL column (default:
-    /// JOURNEYCTL_TEST_POSTGRES_URL); the bench makes and drops its own schemas.
-    #[arg(long)]
+    /// PostgreSQL server for the PostgreSQL column; the bench makes and
+    /// drops its own schemas there.
     pub postgres: Option<String>,
     /// Skip the console measurements (they need tmux).
-    #[arg(long)]
     pub no_console: bool,
     /// Seconds the idle console is watched.
-    #[arg(long, default_value_t = 20)]
     pub idle_seconds: u64,
 }
 
@@ -168,7 +164,7 @@ async fn time_stop(store: &Store, journey: &str) -> anyhow::Result<f64> {
 async fn measure(
     small: &Store,
     big: &Store,
-    args: &BenchArgs,
+    args: &BenchConfig,
     big_url: &str,
     label: &str,
 ) -> anyhow::Result<Figures> {
@@ -353,21 +349,12 @@ fn draw_time_ms() -> f64 {
 }
 
 async fn postgres_stores(url: &str) -> anyhow::Result<(Store, Store, String)> {
-    let admin = Store::open(&Location::parse(url)?, &Default::default()).await?;
-    sqlx::raw_sql(
-        "DROP SCHEMA IF EXISTS journeyctl_bench_small CASCADE; DROP SCHEMA IF EXISTS journeyctl_bench_big CASCADE; \
-         CREATE SCHEMA journeyctl_bench_small; CREATE SCHEMA journeyctl_bench_big;",
-    )
-    .execute(admin.pool())
-    .await?;
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let small = format!("{url}{sep}options=-c%20search_path%3Djourneyctl_bench_small");
-    let big = format!("{url}{sep}options=-c%20search_path%3Djourneyctl_bench_big");
+    let small = scratch::fresh_schema(url, "journeyctl_bench_small").await?;
+    let big = scratch::fresh_schema(url, "journeyctl_bench_big").await?;
     Ok((
-        Store::connect(&Location::parse(&small)?).await?,
-        Store::connect(&Location::parse(&big)?).await?,
+        small,
         big,
+        scratch::url_in_schema(url, "journeyctl_bench_big"),
     ))
 }
 
@@ -375,7 +362,7 @@ fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.db"))
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let small = Store::connect(&Location::Sqlite(sqlite_path(&dir, "small"))).await?;
@@ -393,21 +380,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     big.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     let sqlite = sqlite?;
-    let pg_url = args
-        .postgres
-        .clone()
-        .or_else(|| std::env::var("JOURNEYCTL_TEST_POSTGRES_URL").ok());
-    let postgres = match &pg_url {
+    let postgres = match &args.postgres {
         Some(url) => {
             let (small, big, big_url) = postgres_stores(url).await?;
             let f = measure(&small, &big, &args, &big_url, "postgres").await;
             small.close().await;
             big.close().await;
-            if let Ok(admin) = Store::open(&Location::parse(url)?, &Default::default()).await {
-                let _ = sqlx::raw_sql("DROP SCHEMA IF EXISTS journeyctl_bench_small CASCADE; DROP SCHEMA IF EXISTS journeyctl_bench_big CASCADE;")
-                    .execute(admin.pool())
-                    .await;
-                admin.close().await;
+            for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
+                let _ = scratch::drop_schema(url, schema).await;
             }
             Some(f?)
         }
@@ -426,7 +406,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// How one figure is read off a column's results.
 type Cell = Box<dyn Fn(&Figures) -> String>;
 
-fn print_table(args: &BenchArgs, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
     let n = args.participants;
     let rows: Vec<(String, &str, Cell)> = vec![
         (

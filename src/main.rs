@@ -1,7 +1,61 @@
+//! The binary: parses the command line and hands each command to its home,
+//! the CLI for store commands and the tools (demo, bench) for theirs.
+
 use clap::Parser;
 
+use journeyctl::bench::BenchConfig;
+use journeyctl::cli::{self, BenchArgs, Cli, Command, DemoArgs, Global};
+use journeyctl::demo::DemoConfig;
+use journeyctl::store::Actor;
+
 fn main() {
-    let cli = journeyctl::cli::Cli::parse();
+    let args = Cli::parse();
     journeyctl::logging::init();
-    std::process::exit(journeyctl::cli::run(cli));
+    let code = match args.command {
+        Some(Command::Demo(demo)) => {
+            let actor = Actor::from_environment(args.global.actor.clone());
+            cli::block_on(journeyctl::demo::run(
+                demo_config(demo, &args.global),
+                actor,
+            ))
+        }
+        Some(Command::Bench(bench)) => cli::block_on(journeyctl::bench::run(bench_config(bench))),
+        Some(Command::Screenshots { out }) => cli::block_on(journeyctl::demo::screenshots(&out)),
+        command => cli::run(Cli {
+            global: args.global,
+            command,
+        }),
+    };
+    std::process::exit(code);
+}
+
+fn demo_config(a: DemoArgs, g: &Global) -> DemoConfig {
+    // DATABASE_URL names the operator's store: the demo never uses it, only
+    // a --database-url given explicitly.
+    let explicit = g
+        .database_url
+        .clone()
+        .filter(|u| std::env::var("DATABASE_URL").ok().as_deref() != Some(u.as_str()));
+    DemoConfig {
+        speed: a.speed,
+        profiles: a.profiles,
+        no_console: a.no_console,
+        duration: a.duration,
+        seed: a.seed,
+        database_url: explicit,
+        read_only: g.read_only,
+        refresh: g.refresh,
+    }
+}
+
+fn bench_config(a: BenchArgs) -> BenchConfig {
+    BenchConfig {
+        participants: a.participants,
+        journeys: a.journeys,
+        postgres: a
+            .postgres
+            .or_else(|| std::env::var("JOURNEYCTL_TEST_POSTGRES_URL").ok()),
+        no_console: a.no_console,
+        idle_seconds: a.idle_seconds,
+    }
 }

@@ -7,9 +7,20 @@ use super::time::{Millis, parse_rfc3339};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Enter { journey: String, profile: String },
-    Goal { profile: String, name: String },
-    Segment { profile: String, segment: String },
+    Enter {
+        journey: String,
+        profile: String,
+    },
+    /// `{"type":"event"}`: a named event a profile performed. It converts
+    /// when it is a version's goal, and exits when it is an exit event.
+    Named {
+        profile: String,
+        name: String,
+    },
+    Segment {
+        profile: String,
+        segment: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +80,7 @@ pub fn parse_line(line: &str, now: Millis) -> Result<TimedEvent, String> {
             journey: field(raw.journey, "journey", "enter")?,
             profile: field(raw.profile, "profile", "enter")?,
         },
-        "event" => Event::Goal {
+        "event" => Event::Named {
             profile: field(raw.profile, "profile", "event")?,
             name: field(raw.name, "name", "event")?,
         },
@@ -107,7 +118,7 @@ mod tests {
         assert_eq!(e.at, 1_795_255_200_000);
         let e = parse_line(r#"{"type":"event","profile":"p-1","name":"purchase"}"#, 42).unwrap();
         assert_eq!(e.at, 42);
-        assert!(matches!(e.event, Event::Goal { .. }));
+        assert!(matches!(e.event, Event::Named { .. }));
         let e = parse_line(
             r#"{"type":"segment","profile":"p-1","segment":"suppressed"}"#,
             0,

@@ -2,6 +2,7 @@
 //! events, and the A/B statistics.
 
 pub mod abtest;
+pub mod clock;
 pub mod definition;
 pub mod events;
 pub mod rng;

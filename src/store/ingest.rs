@@ -54,13 +54,13 @@ impl IngestReport {
 }
 
 /// Events per transaction: short enough that a stop never waits long.
-pub const INGEST_BATCH: usize = 5000;
+pub const EVENTS_PER_TRANSACTION: usize = 5000;
 
 impl Store {
-    /// Applies events in order, in batches of [`INGEST_BATCH`].
+    /// Applies events in order, in batches of [`EVENTS_PER_TRANSACTION`].
     pub async fn ingest(&self, events: &[TimedEvent]) -> Result<IngestReport> {
         let mut report = IngestReport::default();
-        for chunk in events.chunks(INGEST_BATCH) {
+        for chunk in events.chunks(EVENTS_PER_TRANSACTION) {
             let part = with_retry(|| self.ingest_batch(chunk)).await?;
             report.merge(part);
         }
@@ -122,7 +122,7 @@ impl Batch {
         }
         match &ev.event {
             Event::Enter { .. } => self.enter_run(tx, &[ev]).await?,
-            Event::Goal { profile, name } => self.goal(tx, profile, name, ev.at).await?,
+            Event::Named { profile, name } => self.goal(tx, profile, name, ev.at).await?,
             Event::Segment { profile, segment } => {
                 sqlx::query(
                     "INSERT INTO segment_members (segment, profile, joined_at) VALUES ($1, $2, $3) \

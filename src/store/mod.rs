@@ -9,6 +9,7 @@ mod ingest;
 mod journeys;
 mod lifecycle;
 mod read;
+pub mod scratch;
 
 use std::time::Duration;
 
@@ -16,10 +17,8 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use engine::{DeliveryReport, TickReport};
-pub use ingest::{INGEST_BATCH, IngestReport, LineError};
+pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
-/// Lines the CLI reads before handing them to [`Store::ingest`].
-pub const INGEST_CHUNK: usize = 10_000;
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
     AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, Tally, VariantSummary,

@@ -23,7 +23,7 @@ pub struct Context {
     pub banner: Option<String>,
     pub refresh: std::time::Duration,
     /// The demo's simulated clock: activity times are on it, not the wall's.
-    pub sim_clock: Option<crate::demo::SimClock>,
+    pub sim_clock: Option<crate::domain::clock::SimClock>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

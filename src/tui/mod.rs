@@ -40,7 +40,7 @@ pub struct Console {
     pub read_only: bool,
     pub refresh: Duration,
     pub banner: Option<String>,
-    pub sim_clock: Option<crate::demo::SimClock>,
+    pub sim_clock: Option<crate::domain::clock::SimClock>,
 }
 
 pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow::Result<()> {

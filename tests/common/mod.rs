@@ -193,7 +193,7 @@ pub fn enter(journey: &str, profile: &str, at: Millis) -> TimedEvent {
 
 pub fn goal(profile: &str, name: &str, at: Millis) -> TimedEvent {
     TimedEvent {
-        event: Event::Goal {
+        event: Event::Named {
             profile: profile.into(),
             name: name.into(),
         },

@@ -1,0 +1,243 @@
+//! The command line's words: global options, commands and their
+//! arguments (clap). The tools' arguments are here too, so that the tools
+//! take plain config structs and never the CLI's types.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::definition::{DEFAULT_EXPECTED_PARTICIPANTS, DEFAULT_MIN_PER_VARIANT};
+use crate::domain::time::parse_duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "journeyctl",
+    version,
+    about = "Operations console for customer journeys: watch live journeys, finish or stop them safely.",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// postgres://..., sqlite://PATH, sqlite:PATH or a file path (default:
+    /// DATABASE_URL, else a SQLite file in your data directory).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Operator name written to the audit log (default: the login user).
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+    /// Look, never change: action keys and commands that write are refused.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// How often the console refreshes its data (500ms, 1s, 2s, 5s).
+    #[arg(long, global = true, default_value = "2s", value_parser = parse_interval)]
+    pub refresh: Duration,
+}
+
+/// A refresh or tick interval: a duration of at least 100ms.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let ms = parse_duration(s)?;
+    if ms < 100 {
+        return Err(format!(
+            "{s:?} is too short: the interval must be at least 100ms"
+        ));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the schema.
+    Migrate,
+    /// Read a journey definition (TOML): a new journey, or a new draft version.
+    Apply {
+        file: PathBuf,
+        /// Publish the draft right away.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Publish the newest draft (the live version, if any, is finished).
+    Publish { journey: String },
+    /// Read NDJSON events from FILE (or - / nothing for standard input).
+    Ingest {
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run due steps and date rules once.
+    Tick {
+        /// The engine's clock (RFC 3339; default: now).
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep ticking until interrupted.
+    Run {
+        /// How often to tick (500ms, 1s, 1m).
+        #[arg(long, default_value = "1s", value_parser = parse_interval)]
+        interval: Duration,
+    },
+    /// The versions with their counts, conversion and A/B verdict.
+    List {
+        /// Include drafts.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log, newest first.
+    Audit {
+        #[arg(long)]
+        journey: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where a profile is: one entry per version it entered.
+    Profile {
+        profile: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish a version: no new entries, participants inside carry on.
+    Finish {
+        /// The journey's name.
+        journey: String,
+        /// The version to finish (default: the live one).
+        #[arg(long)]
+        version: Option<i64>,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Stop a version now: participants halted, pending messages cancelled.
+    Stop {
+        /// The journey's name.
+        #[arg(required_unless_present = "uses_action")]
+        journey: Option<String>,
+        /// The version to stop (default: the live one).
+        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
+        version: Option<i64>,
+        /// Stop every live or finished version of the journey at once.
+        #[arg(long, conflicts_with = "uses_action")]
+        all_versions: bool,
+        /// Kill switch: stop every version that sends through ACTION.
+        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
+        uses_action: Option<String>,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), or for
+    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS).
+    Verdict {
+        /// The journey whose test to show (its live version by default).
+        #[arg(required_unless_present = "arms", conflicts_with = "arms")]
+        journey: Option<String>,
+        /// The version whose test to show.
+        #[arg(long, requires = "journey")]
+        version: Option<i64>,
+        #[arg(long = "arm", value_name = "NAME=X/N")]
+        arms: Vec<String>,
+        #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
+        expected: u64,
+        #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
+        min_per_variant: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that every counter equals a recount of the rows.
+    Check,
+    /// A demo store with live simulated traffic, opened in the console.
+    Demo(DemoArgs),
+    /// Measure the scale targets on fresh SQLite and PostgreSQL stores.
+    Bench(BenchArgs),
+    /// Render the console over a simulated demo store into SVG pictures.
+    #[command(hide = true)]
+    Screenshots {
+        #[arg(long, default_value = "screenshots")]
+        out: PathBuf,
+    },
+}
+
+/// Exit status of a refused transition.
+
+impl Command {
+    /// What a command that writes is called in the read-only refusal;
+    /// `None` for commands that only read.
+    pub fn writes(&self) -> Option<&'static str> {
+        match self {
+            Command::Migrate => Some("migrate"),
+            Command::Apply { .. } => Some("apply"),
+            Command::Publish { .. } => Some("publish"),
+            Command::Ingest { .. } => Some("ingest"),
+            Command::Tick { .. } | Command::Run { .. } => Some("running the engine"),
+            Command::Finish { .. } => Some("finish"),
+            Command::Stop { .. } => Some("stop"),
+            _ => None,
+        }
+    }
+
+    /// Whether the command loads a store, and so may make a missing SQLite
+    /// file.
+    pub fn loads_store(&self) -> bool {
+        matches!(
+            self,
+            Command::Migrate | Command::Apply { .. } | Command::Ingest { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// How much faster simulated time runs than the wall clock.
+    #[arg(long, default_value_t = 60.0)]
+    pub speed: f64,
+    /// Participants seeded before the console opens.
+    #[arg(long, default_value_t = 20_000)]
+    pub profiles: u64,
+    /// Seed and simulate without the console (until Ctrl-C or --duration).
+    #[arg(long)]
+    pub no_console: bool,
+    /// With --no-console: stop after this many seconds.
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// Seed of the simulation's random choices.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Participants in the large store.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub participants: u64,
+    /// Journeys in each store.
+    #[arg(long, default_value_t = 200)]
+    pub journeys: u64,
+    /// PostgreSQL server for the PostgreSQL column (default:
+    /// JOURNEYCTL_TEST_POSTGRES_URL); the bench makes and drops its own schemas.
+    #[arg(long)]
+    pub postgres: Option<String>,
+    /// Skip the console measurements (they need tmux).
+    #[arg(long)]
+    pub no_console: bool,
+    /// Seconds the idle console is watched.
+    #[arg(long, default_value_t = 20)]
+    pub idle_seconds: u64,
+}

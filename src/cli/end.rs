@@ -1,0 +1,69 @@
+//! `journeyctl finish` and `journeyctl stop`: the impact, a confirmation
+//! on a terminal (a typed name for a stop), then the same library call as
+//! the console's.
+
+use std::io::{IsTerminal, Write};
+
+use crate::domain::EndKind;
+use crate::domain::time::now_millis;
+use crate::store::{Actor, Error, OperatorAction, Store, Target};
+
+pub(super) async fn end_command(
+    store: &Store,
+    action: &OperatorAction,
+    actor: &Actor,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let impact = store.preview(action).await?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Refused(format!(
+                "not confirmed: {} needs --yes when there is no terminal to ask on",
+                action.describe()
+            ))
+            .into());
+        }
+        let mut err = std::io::stderr();
+        writeln!(err, "About to {}:", action.describe())?;
+        for v in &impact.versions {
+            match action.kind {
+                EndKind::Finish => writeln!(
+                    err,
+                    "  {} v{} ({}): no new entries; {} active participant(s) left to drain",
+                    v.journey, v.version, v.status, v.active
+                )?,
+                EndKind::Stop => writeln!(
+                    err,
+                    "  {} v{} ({}): {} active participant(s) stopped, {} pending message(s) cancelled",
+                    v.journey, v.version, v.status, v.active, v.pending
+                )?,
+            }
+        }
+        writeln!(err, "This cannot be undone.")?;
+        let expected = match (&action.kind, &action.target) {
+            (EndKind::Finish, _) => None,
+            (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
+            (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
+                Some(journey.clone())
+            }
+        };
+        match &expected {
+            Some(name) => write!(err, "Type {name} to confirm: ")?,
+            None => write!(err, "Finish? [y/N] ")?,
+        }
+        err.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        let answer = answer.trim();
+        let ok = match &expected {
+            Some(name) => answer == name,
+            None => answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"),
+        };
+        if !ok {
+            return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
+        }
+    }
+    let outcome = store.execute(action, actor, now_millis()).await?;
+    println!("{}", outcome.summary());
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! `journeyctl tick` and `journeyctl run`: the engine from the command line.
+
+use std::time::Duration;
+
+use crate::domain::time::{now_millis, parse_rfc3339};
+use crate::store::Store;
+
+pub(super) async fn tick(
+    store: &Store,
+    at: Option<String>,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let at = match at {
+        Some(t) => parse_rfc3339(&t).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
+        None => now,
+    };
+    let r = store.tick(at).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "ran {} step(s): {} message(s) enqueued, {} participant(s) completed",
+            r.steps, r.messages, r.completed
+        );
+        for v in r.finished_by_date {
+            println!("finished {v}: entry end date reached");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn run(store: &Store, interval: Duration) -> anyhow::Result<()> {
+    eprintln!(
+        "journeyctl run: ticking every {} on {} (Ctrl-C to stop)",
+        humantime::format_duration(interval),
+        store.location().display()
+    );
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // One line per failure would flood the terminal while the store is away.
+    let mut errors = crate::logging::RepeatLimiter::new(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                match store.tick(now_millis()).await {
+                    Ok(r) => {
+                        if let Some(line) = errors.success() {
+                            eprintln!("journeyctl run: {line}");
+                            tracing::info!("{line}");
+                        }
+                        if r.steps > 0 || !r.finished_by_date.is_empty() {
+                            tracing::info!(steps = r.steps, messages = r.messages, completed = r.completed, "tick");
+                        }
+                        for v in r.finished_by_date {
+                            eprintln!("finished {v}: entry end date reached");
+                        }
+                    }
+                    Err(e) => {
+                        // The database may come back: keep going.
+                        tracing::warn!("tick failed: {e}");
+                        if let Some(line) = errors.failure(&format!("tick failed: {e}"), std::time::Instant::now()) {
+                            eprintln!("{line}");
+                        }
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+    }
+    Ok(())
+}

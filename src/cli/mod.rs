@@ -1,0 +1,325 @@
+//! The command line: scripts and runbooks call the same library functions
+//! as the console. `args` holds the words; each command is one function.
+
+mod args;
+mod end;
+mod engine;
+mod ingest;
+pub mod table;
+mod verdict;
+
+pub use args::{BenchArgs, Cli, Command, DemoArgs, Global};
+
+use crate::domain::Definition;
+use crate::domain::EndKind;
+use crate::domain::time::now_millis;
+use crate::store::{
+    Actor, Error, Location, OperatorAction, PoolSettings, Store, Target, default_sqlite_path,
+};
+
+/// Exit status of a refused transition.
+pub const EXIT_REFUSED: i32 = 3;
+
+/// Runs a command of the CLI (the tools are run by `main`); the exit status.
+pub fn run(cli: Cli) -> i32 {
+    block_on(dispatch(cli))
+}
+
+/// Runs `work` on a two-thread runtime and turns its outcome into an exit
+/// status: 0, 3 for a refused transition, 1 for anything else, with the
+/// reason in one line on standard error.
+pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("journeyctl: cannot start: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => 0,
+        Err(e) => {
+            let (label, code) = match e.downcast_ref::<Error>() {
+                Some(Error::Refused(_)) => ("refused", EXIT_REFUSED),
+                _ => ("error", 1),
+            };
+            let text = format!("{e:#}");
+            eprintln!("journeyctl: {label}: {}", text.lines().next().unwrap_or(""));
+            code
+        }
+    }
+}
+
+pub fn location(global: &Global) -> anyhow::Result<Location> {
+    Ok(match &global.database_url {
+        Some(url) if !url.trim().is_empty() => Location::parse(url)?,
+        _ => Location::Sqlite(default_sqlite_path()),
+    })
+}
+
+/// Opens the store; brings the schema up to date unless read-only. A
+/// missing SQLite file is made only when `loads` (the command loads a store)
+/// or for the embedded default; elsewhere it is refused as "no store at".
+pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
+    let loc = location(global)?;
+    let settings = pool_settings(global, loads);
+    if global.read_only {
+        let store = Store::open(&loc, &settings).await?;
+        if !store.schema_is_current().await {
+            return Err(Error::Invalid(format!(
+                "the store ({}) has no up-to-date journeyctl schema; run `journeyctl migrate` without --read-only first",
+                loc.display()
+            ))
+            .into());
+        }
+        Ok(store)
+    } else {
+        Ok(Store::connect_with(&loc, &settings).await?)
+    }
+}
+
+fn pool_settings(global: &Global, loads: bool) -> PoolSettings {
+    let embedded_default = global
+        .database_url
+        .as_deref()
+        .is_none_or(|u| u.trim().is_empty());
+    PoolSettings {
+        create_if_missing: (loads && !global.read_only) || embedded_default,
+        ..PoolSettings::default()
+    }
+}
+
+/// Whether opening failed only because a PostgreSQL server did not answer
+/// (a SQLite file that cannot be opened is bad input, not an outage).
+fn is_unreachable(e: &anyhow::Error, location: &Location) -> bool {
+    matches!(e.downcast_ref::<Error>(), Some(Error::Unreachable(_)))
+        && matches!(location, Location::Postgres(_))
+}
+
+fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
+    if global.read_only {
+        return Err(
+            Error::ReadOnly(format!("read-only: {what} is not allowed with --read-only")).into(),
+        );
+    }
+    Ok(())
+}
+
+/// The console: opens while a PostgreSQL server is away (and waits for it);
+/// bad input still ends here with its reason.
+async fn console(g: &Global, actor: Actor) -> anyhow::Result<()> {
+    let store = match open_store(g, false).await {
+        Ok(store) => store,
+        Err(e) if is_unreachable(&e, &location(g)?) => {
+            tracing::warn!("store unreachable at start: {e:#}");
+            Store::open_lazy(&location(g)?, &pool_settings(g, false))?
+        }
+        Err(e) => return Err(e),
+    };
+    let console = crate::tui::Console {
+        read_only: g.read_only,
+        refresh: g.refresh,
+        banner: None,
+        sim_clock: None,
+    };
+    crate::tui::run_console(store, actor, console).await
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    let actor = Actor::from_environment(g.actor.clone());
+    let Some(command) = cli.command else {
+        return console(&g, actor).await;
+    };
+    if let Command::Verdict {
+        journey: None,
+        arms,
+        expected,
+        min_per_variant,
+        json,
+        ..
+    } = &command
+    {
+        return verdict::verdict_command(arms, *expected, *min_per_variant, *json);
+    }
+    if let Some(what) = command.writes() {
+        refuse_read_only(&g, what)?;
+    }
+    // Read the definition before touching the store, so a bad file never
+    // waits on a database.
+    let definition = match &command {
+        Command::Apply { file, .. } => Some(read_definition(file)?),
+        _ => None,
+    };
+    let store = open_store(&g, command.loads_store()).await?;
+    let now = now_millis();
+    match command {
+        Command::Migrate => println!("schema is up to date ({})", store.location().display()),
+        Command::Apply { publish, .. } => {
+            let def = definition.ok_or_else(|| anyhow::anyhow!("no definition"))?;
+            apply(&store, &def, publish, &actor, now).await?
+        }
+        Command::Publish { journey } => {
+            let n = store.publish(&journey, &actor, now).await?;
+            println!("published {journey} v{n}");
+        }
+        Command::Ingest { file, json } => ingest::ingest(&store, file, json, now).await?,
+        Command::Tick { now: at, json } => engine::tick(&store, at, json, now).await?,
+        Command::Run { interval } => engine::run(&store, interval).await?,
+        Command::List { all, json } => list(&store, all, json, now).await?,
+        Command::Audit {
+            journey,
+            limit,
+            json,
+        } => audit(&store, journey.as_deref(), limit, json).await?,
+        Command::Profile { profile, json } => profile_of(&store, &profile, json).await?,
+        Command::Finish {
+            journey,
+            version,
+            reason,
+            yes,
+        } => {
+            let target = Target::Version { journey, version };
+            let action = OperatorAction {
+                kind: EndKind::Finish,
+                target,
+                reason,
+            };
+            end::end_command(&store, &action, &actor, yes).await?
+        }
+        Command::Stop {
+            journey,
+            version,
+            all_versions,
+            uses_action,
+            reason,
+            yes,
+        } => {
+            let target = match (uses_action, journey) {
+                (Some(action), _) => Target::UsesAction { action },
+                (None, Some(journey)) if all_versions => Target::AllVersions { journey },
+                (None, Some(journey)) => Target::Version { journey, version },
+                (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
+            };
+            let action = OperatorAction {
+                kind: EndKind::Stop,
+                target,
+                reason,
+            };
+            end::end_command(&store, &action, &actor, yes).await?
+        }
+        Command::Verdict {
+            journey,
+            version,
+            json,
+            ..
+        } => {
+            let journey = journey.unwrap_or_default();
+            verdict::live_verdict(&store, &journey, version, json).await?
+        }
+        Command::Check => check(&store).await?,
+        Command::Demo(_) | Command::Bench(_) | Command::Screenshots { .. } => {
+            anyhow::bail!("the tools (demo, bench, screenshots) are run by the binary")
+        }
+    }
+    Ok(())
+}
+
+fn read_definition(file: &std::path::Path) -> anyhow::Result<Definition> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+async fn apply(
+    store: &Store,
+    def: &Definition,
+    publish: bool,
+    actor: &Actor,
+    now: i64,
+) -> anyhow::Result<()> {
+    let applied = store.apply(def, actor, now).await?;
+    println!(
+        "{} {} v{} (draft)",
+        if applied.created {
+            "created"
+        } else {
+            "updated"
+        },
+        applied.journey,
+        applied.version
+    );
+    if publish {
+        let n = store.publish(&applied.journey, actor, now).await?;
+        println!("published {} v{n}", applied.journey);
+    }
+    Ok(())
+}
+
+async fn list(store: &Store, all: bool, json: bool, now: i64) -> anyhow::Result<()> {
+    let list = store.list(all).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        print!("{}", table::list_table(&list, now));
+    }
+    Ok(())
+}
+
+async fn audit(store: &Store, journey: Option<&str>, limit: i64, json: bool) -> anyhow::Result<()> {
+    let entries = store.audit(journey, limit).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else {
+        for e in &entries {
+            println!("{}", table::audit_line(e));
+        }
+    }
+    Ok(())
+}
+
+async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<()> {
+    let entries = store.profile(profile).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else if entries.is_empty() {
+        println!("{profile} has not entered any journey");
+    } else {
+        for e in entries {
+            println!(
+                "{} v{}: {} at step {}{}{}{}",
+                e.journey,
+                e.version,
+                e.state,
+                e.step,
+                e.variant
+                    .map(|v| format!(", variant {v}"))
+                    .unwrap_or_default(),
+                if e.converted { ", converted" } else { "" },
+                e.exit_reason
+                    .map(|r| format!(", exit {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn check(store: &Store) -> anyhow::Result<()> {
+    let diffs = store.verify_counters().await?;
+    if diffs.is_empty() {
+        println!("every counter equals a recount of the rows");
+        return Ok(());
+    }
+    for d in &diffs {
+        println!("{d}");
+    }
+    anyhow::bail!(
+        "{} figure(s) differ from a recount of the rows",
+        diffs.len()
+    )
+}

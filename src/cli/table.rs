@@ -1,0 +1,65 @@
+//! The CLI's text tables: `list` and `audit`.
+
+use crate::domain::time::{ago, short};
+use crate::store::{AuditEntry, VersionSummary};
+
+pub fn list_table(list: &[VersionSummary], now: i64) -> String {
+    let mut out = format!(
+        "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
+        "JOURNEY",
+        "VER",
+        "STATUS",
+        "ENTERED",
+        "ACTIVE",
+        "COMPLETED",
+        "EXITED",
+        "STOPPED",
+        "CONV",
+        "A/B",
+        "ENTRY END",
+        "LAST ACTIVITY"
+    );
+    for v in list {
+        let ab = v.ab.as_ref().map_or("-".to_string(), |a| match &a.winner {
+            Some(w) => format!("winner {w}"),
+            None => a.verdict.as_str().to_string(),
+        });
+        out.push_str(&format!(
+            "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
+            v.journey,
+            v.version,
+            v.status_label(),
+            v.counts.entered,
+            v.counts.active,
+            v.counts.completed,
+            v.counts.exited,
+            v.counts.stopped,
+            v.conversion_rate
+                .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0)),
+            ab,
+            v.entry_end_ms.map_or("-".to_string(), short),
+            v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t)),
+        ));
+    }
+    out
+}
+
+/// One audit row as a line of text.
+pub fn audit_line(e: &AuditEntry) -> String {
+    format!(
+        "{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
+        e.at,
+        e.actor,
+        e.host,
+        e.action,
+        e.journey,
+        e.version.unwrap_or(0),
+        e.from.as_deref().unwrap_or("-"),
+        e.to.as_deref().unwrap_or("-"),
+        e.affected_active,
+        e.reason
+            .as_ref()
+            .map(|r| format!("  \"{r}\""))
+            .unwrap_or_default()
+    )
+}

@@ -1,0 +1,145 @@
+//! `journeyctl verdict`: a live test as the engine keeps it, or one look
+//! for given counts.
+
+use crate::domain::VersionStatus;
+use crate::domain::abtest::{Arm, PairResult, verdict};
+use crate::store::{Error, Store, VersionSummary};
+
+fn parse_arm(s: &str) -> anyhow::Result<Arm> {
+    let (name, counts) = s.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000")
+    })?;
+    let (x, n) = counts.split_once('/').ok_or_else(|| {
+        anyhow::anyhow!("--arm {s:?}: expected NAME=CONVERSIONS/PARTICIPANTS, e.g. A=50/1000")
+    })?;
+    let x: u64 = x
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--arm {s:?}: {x:?} is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--arm {s:?}: {n:?} is not a whole number"))?;
+    if name.trim().is_empty() {
+        anyhow::bail!("--arm {s:?}: the variant needs a name");
+    }
+    if x > n {
+        anyhow::bail!("--arm {s:?}: {x} conversions is more than {n} participants");
+    }
+    Ok(Arm::new(name.trim(), x, n))
+}
+
+/// The verdict of a live test as the engine keeps it: the running figures,
+/// or once decided the decision's own.
+pub(super) async fn live_verdict(
+    store: &Store,
+    journey: &str,
+    version: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let list = store.list(true).await?;
+    let mine: Vec<&VersionSummary> = list.iter().filter(|v| v.journey == journey).collect();
+    if mine.is_empty() {
+        return Err(Error::Invalid(format!("no journey named {journey}")).into());
+    }
+    let chosen = match version {
+        Some(n) => mine.iter().find(|v| v.version == n).copied(),
+        None => mine
+            .iter()
+            .find(|v| v.status == VersionStatus::Live)
+            .or(mine.first())
+            .copied(),
+    }
+    .ok_or_else(|| Error::Invalid(format!("{journey} has no version {}", version.unwrap_or(0))))?;
+    let ab = chosen
+        .ab
+        .as_ref()
+        .ok_or_else(|| Error::Invalid(format!("{journey} v{} has no A/B test", chosen.version)))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(ab)?);
+        return Ok(());
+    }
+    println!("{journey} v{} test {}", chosen.version, ab.test);
+    for v in &ab.variants {
+        let rate = (v.assigned > 0).then(|| v.converted as f64 / v.assigned as f64);
+        println!(
+            "{:<8} {:>8}/{:<8} {}",
+            v.name,
+            v.converted,
+            v.assigned,
+            rate.map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
+        );
+    }
+    let basis = match &ab.decided_at {
+        Some(t) => format!("at the decision, {t}"),
+        None => format!("running over {} looks", ab.looks),
+    };
+    print_pairs(&ab.pairs, &format!(" ({basis})"));
+    println!(
+        "verdict: {}{}",
+        ab.verdict.as_str(),
+        ab.winner
+            .as_ref()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn print_pairs(pairs: &[PairResult], basis: &str) {
+    for p in pairs {
+        let ci = match (p.cs_lower, p.cs_upper) {
+            (Some(l), Some(u)) => format!("[{l:+.6}, {u:+.6}]"),
+            _ => "[unbounded]".to_string(),
+        };
+        println!(
+            "{} vs {}: p = {:.6}, {} - {} in {ci}{basis}",
+            p.a, p.b, p.p_value, p.b, p.a
+        );
+    }
+}
+
+pub(super) fn verdict_command(
+    arms: &[String],
+    expected: u64,
+    min: u64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let arms = arms
+        .iter()
+        .map(|a| parse_arm(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if arms.len() < 2 {
+        anyhow::bail!("a verdict needs a JOURNEY, or at least two --arm values");
+    }
+    for (i, a) in arms.iter().enumerate() {
+        if arms[..i].iter().any(|b| b.name == a.name) {
+            anyhow::bail!("variant {} is given twice", a.name);
+        }
+    }
+    if expected == 0 {
+        anyhow::bail!("--expected must be at least 1");
+    }
+    let v = verdict(&arms, expected, min);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    for a in &arms {
+        println!(
+            "{:<8} {:>8}/{:<8} {}",
+            a.name,
+            a.converted,
+            a.participants,
+            a.rate()
+                .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
+        );
+    }
+    print_pairs(&v.pairs, "");
+    println!(
+        "verdict: {}{}",
+        v.verdict.as_str(),
+        v.winner.map(|w| format!(" ({w})")).unwrap_or_default()
+    );
+    Ok(())
+}

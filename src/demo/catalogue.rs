@@ -1,0 +1,42 @@
+//! The demo's campaign, read from `catalogue.toml`: data, not code.
+
+use std::collections::BTreeMap;
+
+use crate::domain::time::{Millis, to_rfc3339};
+
+/// One journey of the demo: its definition and how traffic treats it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(super) struct JourneyTemplate {
+    /// The journey definition (TOML).
+    pub definition: String,
+    /// Entries per simulated hour while live.
+    pub entries_per_hour: f64,
+    /// Probability that a participant converts, per variant name (or "*").
+    pub conversion: BTreeMap<String, f64>,
+    /// Probability that a participant unsubscribes.
+    pub unsubscribe: f64,
+    /// Within how many simulated hours of the first message people convert.
+    pub window_hours: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct Catalogue {
+    journey: Vec<JourneyTemplate>,
+}
+
+/// The campaign, with holiday-promo's entry end date a few wall-clock
+/// minutes (240 simulated minutes per unit of speed) after `sim_start`.
+pub(super) fn catalogue(sim_start: Millis, speed: f64) -> anyhow::Result<Vec<JourneyTemplate>> {
+    let holiday_end = to_rfc3339(sim_start + (speed * 240.0 * 1000.0) as Millis);
+    let text = include_str!("catalogue.toml");
+    let cat: Catalogue =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("demo catalogue: {e}"))?;
+    Ok(cat
+        .journey
+        .into_iter()
+        .map(|mut j| {
+            j.definition = j.definition.replace("{holiday_end}", &holiday_end);
+            j
+        })
+        .collect())
+}

@@ -1,0 +1,85 @@
+//! `journeyctl screenshots`: the real console drawn over a freshly
+//! simulated demo store, written as SVG and text.
+
+use super::{HOUR, seed};
+use crate::domain::time::Millis;
+use crate::store::{Store, scratch};
+
+/// `journeyctl screenshots`: renders the real console over a freshly
+/// simulated demo store and writes the pictures as SVG.
+pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
+    use crate::tui::app::{App, Context, Msg};
+    use crate::tui::theme::Theme;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    std::fs::create_dir_all(out)?;
+    let dir = std::env::temp_dir().join(format!("journeyctl-screenshots-{}", std::process::id()));
+    let path = dir.join("demo.db");
+    let store = scratch::fresh_sqlite(&path).await?;
+    let mut sim = seed(store.clone(), 20_000, 60.0, 2026, false).await?;
+    // Four simulated hours: the cart-recovery test reaches its verdict.
+    let start = sim.clock.sim_start;
+    for k in 1..=24 {
+        sim.step_to(start + k * 10 * 60_000).await?;
+    }
+    let now = start + 4 * HOUR;
+    let ctx = Context {
+        store: "sqlite ~/.local/share/journeyctl/journeyctl.db".into(),
+        operator: "alice@ops-1".into(),
+        read_only: false,
+        banner: None,
+        refresh: std::time::Duration::from_secs(2),
+        sim_clock: None,
+    };
+    let theme = Theme { color: true };
+    let mut app = App::new(ctx, now);
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    load(&store, &mut app, now).await?;
+    let write = |name: &str, app: &App| -> anyhow::Result<()> {
+        let buf = crate::tui::render(app, &theme, 120, 35);
+        std::fs::write(
+            out.join(format!("{name}.svg")),
+            crate::tui::svg::buffer_svg(&buf),
+        )?;
+        std::fs::write(
+            out.join(format!("{name}.txt")),
+            crate::tui::buffer_text(&buf),
+        )?;
+        Ok(())
+    };
+    write("main", &app)?;
+    // The cart-recovery journey's detail.
+    while app
+        .selected_version()
+        .is_some_and(|v| v.journey != "cart-recovery")
+    {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(key(KeyCode::Enter));
+    app.take_effects();
+    load(&store, &mut app, now).await?;
+    write("detail", &app)?;
+    // The stop pane, name half typed.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char('s')));
+    for c in "cart-rec".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.take_effects();
+    load(&store, &mut app, now).await?;
+    write("stop-pane", &app)?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// One refresh into an off-screen console, as the data task would do it.
+async fn load(store: &Store, app: &mut crate::tui::app::App, now: Millis) -> anyhow::Result<()> {
+    let mut snap = crate::tui::fetch::fetch(store, &app.want())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    snap.fetched_at = now - 1_000;
+    app.update(crate::tui::app::Msg::Data(Box::new(snap)));
+    app.take_effects();
+    Ok(())
+}
