@@ -175,8 +175,6 @@ pub enum Command {
     },
 }
 
-/// Exit status of a refused transition.
-
 impl Command {
     /// What a command that writes is called in the read-only refusal;
     /// `None` for commands that only read.
