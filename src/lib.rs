@@ -7,5 +7,6 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod logging;
+pub mod present;
 pub mod store;
 pub mod tui;

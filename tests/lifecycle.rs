@@ -49,7 +49,10 @@ both_backends!(finish_blocks_entry_and_lets_people_inside_complete, |ts| {
     let v = summary(s, "welcome", 1).await;
     assert_eq!(v.status, VersionStatus::Finished);
     assert!(!v.entry_open);
-    assert_eq!(v.status_label(), "finished, draining 2");
+    assert_eq!(
+        journeyctl::present::status_label(journeyctl::present::shown(&v)),
+        "finished, draining 2"
+    );
     // The wait ends; both complete their path with the sms.
     s.tick(at(61)).await.unwrap();
     let v = summary(s, "welcome", 1).await;
@@ -58,7 +61,10 @@ both_backends!(finish_blocks_entry_and_lets_people_inside_complete, |ts| {
         (2, 0, 2)
     );
     assert_eq!(v.messages.pending, 4);
-    assert_eq!(v.status_label(), "finished, drained");
+    assert_eq!(
+        journeyctl::present::status_label(journeyctl::present::shown(&v)),
+        "finished, drained"
+    );
     let audit = s.audit(Some("welcome"), 10).await.unwrap();
     assert_eq!(audit[0].action, "finish");
     assert_eq!(audit[0].actor, "alice");

@@ -26,18 +26,7 @@ pub(super) async fn end_command(
         let mut err = std::io::stderr();
         writeln!(err, "About to {}:", action.describe())?;
         for v in &impact.versions {
-            match action.kind {
-                EndKind::Finish => writeln!(
-                    err,
-                    "  {} v{} ({}): no new entries; {} active participant(s) left to drain",
-                    v.journey, v.version, v.status, v.active
-                )?,
-                EndKind::Stop => writeln!(
-                    err,
-                    "  {} v{} ({}): {} active participant(s) stopped, {} pending message(s) cancelled",
-                    v.journey, v.version, v.status, v.active, v.pending
-                )?,
-            }
+            writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
         }
         writeln!(err, "This cannot be undone.")?;
         let expected = match (&action.kind, &action.target) {

@@ -103,7 +103,7 @@ fn is_unreachable(e: &anyhow::Error, location: &Location) -> bool {
 fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
     if global.read_only {
         return Err(
-            Error::ReadOnly(format!("read-only: {what} is not allowed with --read-only")).into(),
+            Error::ReadOnly(crate::present::read_only(&format!("{what} is not allowed"))).into(),
         );
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The CLI's text tables: `list` and `audit`.
 
 use crate::domain::time::{ago, short};
+use crate::present::{ab_label, shown, status_label};
 use crate::store::{AuditEntry, VersionSummary};
 
 pub fn list_table(list: &[VersionSummary], now: i64) -> String {
@@ -20,15 +21,12 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
         "LAST ACTIVITY"
     );
     for v in list {
-        let ab = v.ab.as_ref().map_or("-".to_string(), |a| match &a.winner {
-            Some(w) => format!("winner {w}"),
-            None => a.verdict.as_str().to_string(),
-        });
+        let ab = ab_label(v.ab.as_ref());
         out.push_str(&format!(
             "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
             v.journey,
             v.version,
-            v.status_label(),
+            status_label(shown(v)),
             v.counts.entered,
             v.counts.active,
             v.counts.completed,

@@ -96,50 +96,59 @@ impl EndKind {
     }
 }
 
-/// The state of one participant, as stored. A participant stored as
-/// `active` in a stopped version is effectively `stopped`: see
-/// [`effective_state`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ParticipantState {
-    Active,
-    Completed,
-    Exited,
+/// A version as an operator sees it: a finished version is told apart by
+/// whether anyone is still inside. The one home of what "draining" and
+/// "drained" mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Live,
+    /// Finished, with this many active participants still going.
+    Draining(i64),
+    /// Finished, and nobody is left inside.
+    Drained,
     Stopped,
+    Draft,
 }
 
-impl ParticipantState {
-    pub fn as_str(self) -> &'static str {
+impl Shown {
+    pub fn of(status: VersionStatus, active: i64) -> Shown {
+        match status {
+            VersionStatus::Live => Shown::Live,
+            VersionStatus::Finished if active > 0 => Shown::Draining(active),
+            VersionStatus::Finished => Shown::Drained,
+            VersionStatus::Stopped => Shown::Stopped,
+            VersionStatus::Draft => Shown::Draft,
+        }
+    }
+
+    /// Whether it is on the main screen by default: it takes entries or
+    /// still has people inside.
+    pub fn running(self) -> bool {
+        matches!(self, Shown::Live | Shown::Draining(_))
+    }
+
+    /// Order on the main screen: live first, then draining, drained,
+    /// stopped, drafts.
+    pub fn rank(self) -> u8 {
         match self {
-            ParticipantState::Active => "active",
-            ParticipantState::Completed => "completed",
-            ParticipantState::Exited => "exited",
-            ParticipantState::Stopped => "stopped",
+            Shown::Live => 0,
+            Shown::Draining(_) => 1,
+            Shown::Drained => 2,
+            Shown::Stopped => 3,
+            Shown::Draft => 4,
         }
     }
-}
 
-impl FromStr for ParticipantState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(ParticipantState::Active),
-            "completed" => Ok(ParticipantState::Completed),
-            "exited" => Ok(ParticipantState::Exited),
-            "stopped" => Ok(ParticipantState::Stopped),
-            other => Err(format!("unknown participant state {other:?}")),
+    /// The symbol that goes with the words, so colour is never the only
+    /// signal.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Shown::Live => "●",
+            Shown::Draining(_) => "◐",
+            Shown::Drained => "○",
+            Shown::Stopped => "■",
+            Shown::Draft => "✎",
         }
-    }
-}
-
-/// A stop commits by changing the version row only, so it costs the same for
-/// ten or a million participants; rows still marked `active` in a stopped
-/// version are stopped from that moment.
-pub fn effective_state(stored: ParticipantState, version: VersionStatus) -> ParticipantState {
-    if stored == ParticipantState::Active && version == VersionStatus::Stopped {
-        ParticipantState::Stopped
-    } else {
-        stored
     }
 }
 
@@ -166,18 +175,12 @@ mod tests {
     }
 
     #[test]
-    fn active_rows_of_a_stopped_version_are_stopped() {
-        assert_eq!(
-            effective_state(ParticipantState::Active, VersionStatus::Stopped),
-            ParticipantState::Stopped
-        );
-        assert_eq!(
-            effective_state(ParticipantState::Completed, VersionStatus::Stopped),
-            ParticipantState::Completed
-        );
-        assert_eq!(
-            effective_state(ParticipantState::Active, VersionStatus::Finished),
-            ParticipantState::Active
-        );
+    fn finished_versions_drain_then_are_drained() {
+        use VersionStatus::*;
+        assert_eq!(Shown::of(Finished, 12), Shown::Draining(12));
+        assert_eq!(Shown::of(Finished, 0), Shown::Drained);
+        assert_eq!(Shown::of(Stopped, 0), Shown::Stopped);
+        assert!(Shown::of(Live, 0).running() && Shown::of(Finished, 1).running());
+        assert!(!Shown::of(Finished, 0).running() && !Shown::of(Draft, 0).running());
     }
 }

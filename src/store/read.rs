@@ -102,19 +102,6 @@ pub struct VersionSummary {
     pub uses_actions: Vec<String>,
 }
 
-impl VersionSummary {
-    /// `live`, `finished (draining 12)`, `finished (drained)`.
-    pub fn status_label(&self) -> String {
-        match self.status {
-            VersionStatus::Finished if self.counts.active > 0 => {
-                format!("finished, draining {}", self.counts.active)
-            }
-            VersionStatus::Finished => "finished, drained".to_string(),
-            s => s.to_string(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub at: String,

@@ -203,10 +203,9 @@ impl App {
     /// Why actions are refused right now, if they are.
     pub fn blocked(&self) -> Option<String> {
         if self.ctx.read_only {
-            return Some(
-                "read-only: this console was started with --read-only; it cannot finish or stop"
-                    .into(),
-            );
+            return Some(crate::present::read_only(
+                "this console cannot finish or stop",
+            ));
         }
         if let Some(err) = &self.stale {
             let age = self
@@ -237,13 +236,7 @@ impl App {
             .filter(|v| self.show_all || running(v))
             .filter(|v| needle.is_empty() || v.journey.to_lowercase().contains(&needle))
             .collect();
-        let rank = |v: &VersionSummary| match v.status {
-            VersionStatus::Live => 0,
-            VersionStatus::Finished if v.counts.active > 0 => 1,
-            VersionStatus::Finished => 2,
-            VersionStatus::Stopped => 3,
-            VersionStatus::Draft => 4,
-        };
+        let rank = |v: &VersionSummary| crate::present::shown(v).rank();
         out.sort_by(|a, b| {
             let primary = match self.sort {
                 SortKey::Status => rank(a).cmp(&rank(b)),
@@ -494,8 +487,7 @@ impl App {
             return;
         }
         if self.ctx.read_only {
-            self.notice =
-                Some("read-only: this console was started with --read-only; K does nothing".into());
+            self.notice = Some(crate::present::read_only("K does nothing"));
             return;
         }
         self.pane = Some(ConfirmPane::kill_switch());
@@ -535,10 +527,7 @@ impl App {
             return;
         }
         if self.ctx.read_only {
-            self.notice = Some(
-                "read-only: this console was started with --read-only; f, s and S do nothing"
-                    .into(),
-            );
+            self.notice = Some(crate::present::read_only("f, s and S do nothing"));
             return;
         }
         let Some((journey, version, status)) = self.action_subject() else {
@@ -572,7 +561,7 @@ impl App {
 /// On the main screen by default: live versions and finished ones still
 /// draining; `t` shows every version.
 pub fn running(v: &VersionSummary) -> bool {
-    v.status == VersionStatus::Live || (v.status == VersionStatus::Finished && v.counts.active > 0)
+    crate::present::shown(v).running()
 }
 
 /// Orders names as people do: `journey-2` before `journey-10`.

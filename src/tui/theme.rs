@@ -3,8 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::domain::VersionStatus;
-use crate::store::VersionSummary;
+use crate::domain::Shown;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -58,58 +57,13 @@ impl Theme {
         self.pick(Style::default().fg(Color::Black).bg(Color::Cyan))
     }
 
-    pub fn status(&self, v: &VersionSummary) -> Style {
-        match v.status {
-            VersionStatus::Live => self.good(),
-            VersionStatus::Finished if v.counts.active > 0 => {
-                self.pick(Style::default().fg(Color::Yellow))
-            }
-            VersionStatus::Finished => self.dim(),
-            VersionStatus::Stopped => self.pick(Style::default().fg(Color::Red)),
-            VersionStatus::Draft => self.pick(Style::default().fg(Color::Blue)),
+    pub fn status(&self, s: Shown) -> Style {
+        match s {
+            Shown::Live => self.good(),
+            Shown::Draining(_) => self.pick(Style::default().fg(Color::Yellow)),
+            Shown::Drained => self.dim(),
+            Shown::Stopped => self.pick(Style::default().fg(Color::Red)),
+            Shown::Draft => self.pick(Style::default().fg(Color::Blue)),
         }
-    }
-}
-
-/// The status cell: a symbol and words, never colour alone.
-pub fn status_text(v: &VersionSummary) -> String {
-    match v.status {
-        VersionStatus::Live => "● live".to_string(),
-        VersionStatus::Finished if v.counts.active > 0 => {
-            format!("◐ draining {}", thousands(v.counts.active))
-        }
-        VersionStatus::Finished => "○ drained".to_string(),
-        VersionStatus::Stopped => "■ stopped".to_string(),
-        VersionStatus::Draft => "✎ draft".to_string(),
-    }
-}
-
-/// 1234567 -> "1,234,567": exact, and readable at a glance.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(-1200), "-1,200");
     }
 }

@@ -1,0 +1,117 @@
+//! The sentences and labels both faces print, written once so that the CLI
+//! and the console can never drift apart: a version's status, an action's
+//! impact, the A/B label, the read-only refusal, numbers.
+
+use crate::domain::abtest::VerdictKind;
+use crate::domain::{EndKind, Shown};
+use crate::store::{AbSummary, AuditEntry, VersionImpact, VersionSummary};
+
+/// 1234567 -> "1,234,567": exact, and readable at a glance.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate as a percentage with one decimal, or `-` when there is none.
+pub fn pct(rate: Option<f64>) -> String {
+    rate.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0))
+}
+
+pub fn shown(v: &VersionSummary) -> Shown {
+    Shown::of(v.status, v.counts.active)
+}
+
+/// The status in words: `live`, `draining 1,234`, `drained`, `stopped`.
+pub fn status_words(s: Shown) -> String {
+    match s {
+        Shown::Live => "live".to_string(),
+        Shown::Draining(n) => format!("draining {}", thousands(n)),
+        Shown::Drained => "drained".to_string(),
+        Shown::Stopped => "stopped".to_string(),
+        Shown::Draft => "draft".to_string(),
+    }
+}
+
+/// The status with its symbol, for screens: `◐ draining 1,234`.
+pub fn status_marked(s: Shown) -> String {
+    format!("{} {}", s.symbol(), status_words(s))
+}
+
+/// The status for text output, with the stored status first where the
+/// words differ from it: `finished, draining 1,234`.
+pub fn status_label(s: Shown) -> String {
+    match s {
+        Shown::Draining(_) | Shown::Drained => format!("finished, {}", status_words(s)),
+        _ => status_words(s),
+    }
+}
+
+/// What an action does to one version: `cart v1 (live): 40 active stopped,
+/// 3 pending messages cancelled`.
+pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
+    let what = match kind {
+        EndKind::Finish => format!("{} active left to drain", thousands(v.active)),
+        EndKind::Stop => format!(
+            "{} active stopped, {} pending messages cancelled",
+            thousands(v.active),
+            thousands(v.pending)
+        ),
+    };
+    format!("{} v{} ({}): {what}", v.journey, v.version, v.status)
+}
+
+/// The A/B column: `-`, `collecting`, `no winner yet`, `winner B`.
+pub fn ab_label(ab: Option<&AbSummary>) -> String {
+    match ab {
+        None => "-".to_string(),
+        Some(a) => match (&a.verdict, &a.winner) {
+            (VerdictKind::Winner, Some(w)) => format!("winner {w}"),
+            (VerdictKind::Winner, None) => "winner".to_string(),
+            (VerdictKind::NoWinnerYet, _) => "no winner yet".to_string(),
+            (VerdictKind::Collecting, _) => "collecting".to_string(),
+        },
+    }
+}
+
+/// An audit row's change: `stop v2 live→stopped by alice@ops-1`.
+pub fn audit_change(e: &AuditEntry) -> String {
+    format!(
+        "{} v{} {}→{} by {}@{}",
+        e.action,
+        e.version.unwrap_or(0),
+        e.from.as_deref().unwrap_or("-"),
+        e.to.as_deref().unwrap_or("-"),
+        e.actor,
+        e.host
+    )
+}
+
+/// Why an action is refused in a read-only session.
+pub fn read_only(what: &str) -> String {
+    format!("read-only: {what} (this session was started with --read-only)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_statuses() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(status_marked(Shown::Draining(1234)), "◐ draining 1,234");
+        assert_eq!(status_label(Shown::Drained), "finished, drained");
+        assert_eq!(status_label(Shown::Live), "live");
+    }
+}

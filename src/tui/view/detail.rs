@@ -1,0 +1,281 @@
+//! The detail view of one journey: every version with its counts, the
+//! selected version's steps, its A/B test, exit reasons, and the journey's
+//! audit history.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+
+use super::{count_cells, count_columns};
+use crate::domain::abtest::VerdictKind;
+use crate::domain::time::short;
+use crate::present::{audit_change, pct, shown, status_label, status_marked, thousands};
+use crate::store::{AbSummary, AuditEntry, VariantSummary, VersionDetail};
+use crate::tui::app::App;
+use crate::tui::columns::{Col, RowData, fitted_table};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(detail) = &app.detail else { return };
+    let (journey, versions) = (&detail.journey, &detail.versions);
+    if versions.is_empty() {
+        let block = Block::bordered().title(format!(" {journey} "));
+        frame.render_widget(Paragraph::new("loading…").block(block), area);
+        return;
+    }
+    let sel = app.detail_selected.min(versions.len() - 1);
+    let d = &versions[sel];
+    let n_versions = versions.len() as u16;
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Length((n_versions + 3).min(area.height / 3).max(4)),
+        Constraint::Min(6),
+        Constraint::Length((area.height / 3).max(5)),
+    ])
+    .areas(area);
+    draw_versions(frame, top, journey, versions, sel, theme);
+    let [steps_area, ab_area] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
+    draw_steps(frame, steps_area, d, theme);
+    let ab_lines = match &d.summary.ab {
+        None => vec![Line::styled("no A/B test in this version", theme.dim())],
+        Some(ab) => ab_lines(ab, theme),
+    };
+    let ab_title = d
+        .summary
+        .ab
+        .as_ref()
+        .map_or(" A/B ".to_string(), |a| format!(" A/B test {} ", a.test));
+    frame.render_widget(
+        Paragraph::new(ab_lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(ab_title)),
+        ab_area,
+    );
+    let [exits_area, audit_area] =
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
+    let exit_lines: Vec<Line> = if d.exit_reasons.is_empty() {
+        vec![Line::styled("nobody exited", theme.dim())]
+    } else {
+        d.exit_reasons
+            .iter()
+            .map(|(r, n)| Line::raw(format!("{:>9}  {r}", thousands(*n))))
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(exit_lines).block(Block::bordered().title(" exit reasons ")),
+        exits_area,
+    );
+    frame.render_widget(
+        Paragraph::new(history(&detail.audit, theme))
+            .block(Block::bordered().title(" audit history ")),
+        audit_area,
+    );
+}
+
+/// Every version of the journey with its counts and messages.
+fn draw_versions(
+    frame: &mut Frame,
+    area: Rect,
+    journey: &str,
+    versions: &[VersionDetail],
+    sel: usize,
+    theme: &Theme,
+) {
+    let d = &versions[sel];
+    let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
+    cols.extend(count_columns());
+    cols.extend([
+        Col::right("PENDING", 7, 5),
+        Col::right("SENT", 4, 6),
+        Col::right("CANCELLED", 9, 5),
+    ]);
+    let rows: Vec<RowData> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let s = &v.summary;
+            RowData {
+                cells: [
+                    vec![s.version.to_string(), status_marked(shown(s))],
+                    count_cells(s),
+                    vec![
+                        thousands(s.messages.pending),
+                        thousands(s.messages.sent),
+                        thousands(s.messages.cancelled),
+                    ],
+                ]
+                .concat(),
+                selected: i == sel,
+                styled: vec![(1, theme.status(shown(s)))],
+            }
+        })
+        .collect();
+    let table = fitted_table(cols, &rows, area.width.saturating_sub(2), false, theme);
+    let goal = d
+        .summary
+        .goal
+        .clone()
+        .map_or("no goal".to_string(), |g| format!("goal {g}"));
+    let title = Line::from(vec![
+        Span::styled(format!(" {journey} "), theme.title()),
+        Span::raw(format!(
+            "· {goal} · v{} {} ",
+            d.summary.version,
+            status_label(shown(&d.summary))
+        )),
+    ]);
+    frame.render_widget(table.block(Block::bordered().title(title)), area);
+}
+
+/// The selected version's steps, with how many wait at each.
+fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, theme: &Theme) {
+    let step_rows: Vec<Row> = d
+        .steps
+        .iter()
+        .map(|s| {
+            Row::new(vec![
+                s.index.to_string(),
+                s.label.clone(),
+                thousands(s.waiting),
+            ])
+        })
+        .collect();
+    let steps = Table::new(
+        step_rows,
+        [
+            Constraint::Length(3),
+            Constraint::Min(12),
+            Constraint::Length(9),
+        ],
+    )
+    .header(Row::new(vec!["#", "STEP", "WAITING"]).style(theme.title()))
+    .block(Block::bordered().title(format!(" v{} steps ", d.summary.version)));
+    frame.render_widget(steps, area);
+}
+
+/// The journey's audit history, one line a change.
+fn history(audit: &[AuditEntry], theme: &Theme) -> Vec<Line<'static>> {
+    if audit.is_empty() {
+        return vec![Line::styled("no audit entries", theme.dim())];
+    }
+    audit
+        .iter()
+        .map(|e| {
+            Line::raw(format!(
+                "{} {} active {}{}",
+                short(e.at_ms),
+                audit_change(e),
+                thousands(e.affected_active),
+                e.reason
+                    .as_ref()
+                    .map(|r| format!(" \"{r}\""))
+                    .unwrap_or_default()
+            ))
+        })
+        .collect()
+}
+
+fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<10} {:>9} {:>9} {:>7}",
+            "VARIANT", "ASSIGNED", "CONVERTED", "RATE"
+        ),
+        theme.title(),
+    )];
+    for v in &ab.variants {
+        let rate = (v.assigned > 0).then(|| v.converted as f64 / v.assigned as f64);
+        let mark = if ab.winner.as_deref() == Some(v.name.as_str()) {
+            " ★"
+        } else {
+            ""
+        };
+        lines.push(Line::raw(format!(
+            "{:<10} {:>9} {:>9} {:>7}{mark}",
+            v.name,
+            thousands(v.assigned),
+            thousands(v.converted),
+            pct(rate)
+        )));
+    }
+    let verdict = match (&ab.verdict, &ab.winner) {
+        (VerdictKind::Winner, Some(w)) => format!(
+            "verdict: winner {w}{}{}",
+            ab.decided_at
+                .as_ref()
+                .map(|t| format!(", decided {t}"))
+                .unwrap_or_default(),
+            ab.p_value
+                .map(|p| format!(", p = {p:.4}"))
+                .unwrap_or_default()
+        ),
+        (VerdictKind::Collecting, _) => {
+            "verdict: collecting (too few participants per variant)".to_string()
+        }
+        _ => format!(
+            "verdict: no winner yet{}",
+            ab.p_value
+                .map(|p| format!(" (leader p = {p:.4})"))
+                .unwrap_or_default()
+        ),
+    };
+    let style = if ab.winner.is_some() {
+        theme.good()
+    } else {
+        theme.base()
+    };
+    lines.push(Line::styled(verdict, style));
+    let basis = if ab.at_decision.is_some() {
+        "at the decision".to_string()
+    } else {
+        format!("over {} looks", thousands(ab.looks))
+    };
+    if ab.pairs.is_empty() && ab.verdict != VerdictKind::Collecting {
+        lines.push(Line::styled(
+            "no look yet: every variant needs 5 conversions and 5 non-conversions",
+            theme.dim(),
+        ));
+    }
+    for p in &ab.pairs {
+        let ci = match (p.cs_lower, p.cs_upper) {
+            (Some(l), Some(u)) => format!("[{:+.2}%, {:+.2}%]", l * 100.0, u * 100.0),
+            _ => "[unbounded]".to_string(),
+        };
+        lines.push(Line::raw(format!(
+            "{} − {} in {ci} (95%, always valid, {basis}), p = {:.4}",
+            p.b, p.a, p.p_value
+        )));
+    }
+    if let Some(before) = &ab.at_decision {
+        lines.push(Line::styled(
+            format!(
+                "since the decision (observed, not a test): {}",
+                since_decision(before, &ab.variants)
+            ),
+            theme.dim(),
+        ));
+    }
+    lines
+}
+
+/// What each variant gained after the decision (conversions include
+/// participants assigned before it).
+fn since_decision(before: &[VariantSummary], now: &[VariantSummary]) -> String {
+    now.iter()
+        .map(|v| {
+            let (a0, c0) = before
+                .iter()
+                .find(|b| b.name == v.name)
+                .map_or((0, 0), |b| (b.assigned, b.converted));
+            let (a, c) = ((v.assigned - a0).max(0), (v.converted - c0).max(0));
+            format!(
+                "{} +{} assigned, +{} converted",
+                v.name,
+                thousands(a),
+                thousands(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,147 @@
+//! The main screen: live and draining versions (every version with `t`),
+//! filtered and sorted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::{count_cells, count_columns};
+use crate::domain::time::{ago, to_datetime};
+use crate::present::{ab_label, shown, status_marked, thousands};
+use crate::store::VersionSummary;
+use crate::tui::app::App;
+use crate::tui::columns::{Col, RowData, fitted_table};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let visible = app.visible();
+    let text = title_text(app, visible.len(), area.width);
+    let title = Line::from(vec![
+        Span::styled(" Journeys ", theme.title()),
+        Span::raw(text),
+    ]);
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if visible.is_empty() {
+        let msg = empty_message(app);
+        frame.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), inner);
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
+    let selected = app.selected.min(visible.len() - 1);
+    let offset = if height == 0 {
+        0
+    } else {
+        selected.saturating_sub(height - 1)
+    };
+    let mut cols = vec![
+        Col::left("JOURNEY", 14, 0),
+        Col::right("VER", 3, 0),
+        Col::left("STATUS", 9, 0),
+    ];
+    cols.extend(count_columns());
+    // A/B is as wide as its longest verdict, so columns do not shift.
+    cols.extend([
+        Col::left("A/B", 13, 2),
+        Col::left("ENTRY END", 11, 6),
+        Col::right("LAST", 4, 6),
+    ]);
+    // Only the rows that fit are built.
+    let now = app.activity_now();
+    let rows: Vec<RowData> = visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, v)| RowData {
+            cells: cells(v, now),
+            selected: i == selected,
+            styled: vec![(2, theme.status(shown(v)))],
+        })
+        .collect();
+    frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
+}
+
+/// The list's title: what it shows, the sort, the filter; shorter on a
+/// narrow terminal.
+fn title_text(app: &App, visible: usize, width: u16) -> String {
+    let total = app.versions.len();
+    let scope = if app.show_all {
+        format!(
+            "all versions: {} (t: live & draining only)",
+            thousands(visible as i64)
+        )
+    } else {
+        format!(
+            "live & draining: {} of {} versions (t: show all)",
+            thousands(visible as i64),
+            thousands(total as i64)
+        )
+    };
+    let filter = if app.filtering || !app.filter.value().is_empty() {
+        format!(
+            " · filter /{}{}",
+            app.filter.value(),
+            if app.filtering { "▏" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    let sort = format!(
+        " · sort: {}{} (o)",
+        app.sort.label(),
+        if app.sort_desc { " ↑" } else { "" }
+    );
+    let wide = format!("{scope}{sort}{filter} ");
+    if wide.chars().count() + 12 <= width as usize {
+        wide
+    } else {
+        let shown = if app.show_all {
+            format!("all {}", thousands(visible as i64))
+        } else {
+            format!(
+                "{}/{} live & draining",
+                thousands(visible as i64),
+                thousands(total as i64)
+            )
+        };
+        format!("{shown} · {}{filter} ", app.sort.label())
+    }
+}
+
+/// Why the list is empty, and what to do about it.
+fn empty_message(app: &App) -> String {
+    if let (false, Some(why)) = (app.loaded, &app.stale) {
+        format!("waiting for the store: {why}")
+    } else if !app.loaded {
+        "loading…".to_string()
+    } else if !app.filter.value().is_empty() {
+        format!(
+            "no journey matches /{} (Esc clears the filter)",
+            app.filter.value()
+        )
+    } else if app.versions.is_empty() {
+        "no journeys yet: apply a definition with `journeyctl apply FILE --publish`".to_string()
+    } else {
+        "no live or draining version (t shows every version)".to_string()
+    }
+}
+
+fn cells(v: &VersionSummary, now: i64) -> Vec<String> {
+    let mut out = vec![
+        v.journey.clone(),
+        v.version.to_string(),
+        status_marked(shown(v)),
+    ];
+    out.extend(count_cells(v));
+    out.push(ab_label(v.ab.as_ref()));
+    out.push(v.entry_end_ms.map_or("-".to_string(), |t| {
+        to_datetime(t).format("%m-%d %H:%M").to_string()
+    }));
+    out.push(v.last_activity_ms.map_or("-".to_string(), |t| {
+        ago(now, t).trim_end_matches(" ago").to_string()
+    }));
+    out
+}

@@ -1,0 +1,86 @@
+//! Drawing: a pure function of the console state, one file per screen or
+//! pane. Only the rows that fit on screen are built, whatever the number
+//! of versions.
+
+mod audit;
+mod chrome;
+mod detail;
+mod help;
+mod main_list;
+mod pane;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, View};
+use super::columns::Col;
+use super::theme::Theme;
+use crate::present::{pct, thousands};
+use crate::store::VersionSummary;
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    let banner = app.ctx.banner.is_some() as u16;
+    let [header, banner_area, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    chrome::draw_header(frame, header, app, theme);
+    if let Some(text) = &app.ctx.banner {
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {text}"), theme.dim())),
+            banner_area,
+        );
+    }
+    match app.view {
+        View::Main => main_list::draw_main(frame, body, app, theme),
+        View::Detail => detail::draw_detail(frame, body, app, theme),
+        View::Audit => audit::draw_audit(frame, body, app, theme),
+    }
+    chrome::draw_footer(frame, footer, app, theme);
+    if app.help {
+        help::draw_help(frame, area, app, theme);
+    }
+    if let Some(pane) = &app.pane {
+        pane::draw_pane(frame, area, app, pane, theme);
+    }
+}
+
+/// The participant columns both the main list and the detail view show.
+pub(super) fn count_columns() -> Vec<Col> {
+    vec![
+        Col::right("ENTERED", 7, 3),
+        Col::right("ACTIVE", 6, 1),
+        Col::right("COMPLETED", 9, 5),
+        Col::right("EXITED", 6, 5),
+        Col::right("STOPPED", 7, 4),
+        Col::right("CONV", 5, 2),
+    ]
+}
+
+pub(super) fn count_cells(v: &VersionSummary) -> Vec<String> {
+    vec![
+        thousands(v.counts.entered),
+        thousands(v.counts.active),
+        thousands(v.counts.completed),
+        thousands(v.counts.exited),
+        thousands(v.counts.stopped),
+        pct(v.conversion_rate),
+    ]
+}
+
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

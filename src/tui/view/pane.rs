@@ -1,0 +1,265 @@
+//! The confirmation pane: what the action does (kept up to date), the
+//! typed name or action, the reason, the buttons, and the outcome.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use tui_input::Input;
+
+use super::centered;
+use crate::domain::EndKind;
+use crate::domain::time::ago;
+use crate::present::{impact_line, thousands};
+use crate::store::Target;
+use crate::tui::app::App;
+use crate::tui::confirm::{ConfirmPane, Focus, PaneState};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw_pane(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    pane: &ConfirmPane,
+    theme: &Theme,
+) {
+    let width = area.width.saturating_sub(4).min(80);
+    let inner_w = width.saturating_sub(2);
+    let danger = if pane.is_stop() {
+        theme.danger()
+    } else {
+        theme.warn()
+    };
+    let mut lines = intro_lines(pane.action.kind, danger);
+    lines.extend(impact_lines(app, pane, theme));
+    lines.push(Line::raw(""));
+    let mut cursor: Option<(usize, usize)> = None;
+    match &pane.state {
+        PaneState::Editing | PaneState::Working => {
+            let (fields, at) = field_lines(app, pane, inner_w, theme);
+            cursor = at.map(|(row, col)| (lines.len() + row, col));
+            lines.extend(fields);
+            lines.push(buttons(pane, theme));
+            lines.push(Line::styled(hint(pane), theme.dim()));
+        }
+        PaneState::Done(outcome) => {
+            lines.push(Line::styled(
+                format!("✓ {}", outcome.summary()),
+                theme.good(),
+            ));
+            lines.push(Line::styled(
+                "Recorded in the audit log. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+        PaneState::Refused(why) => {
+            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
+            lines.push(Line::styled(
+                "Nothing was changed. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+    }
+    // Wrapped lines take more than one row: size the pane for them.
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w.max(1) as usize))
+        .sum();
+    let rect = centered(area, width, rows as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let title = Line::from(vec![Span::styled(
+        format!(" {} ", pane.action.describe()),
+        danger,
+    )]);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        rect,
+    );
+    if let Some((row, col)) = cursor {
+        let x = rect.x + 1 + col as u16;
+        let y = rect.y + 1 + row as u16;
+        if x < rect.right() && y < rect.bottom() {
+            frame.set_cursor_position((x, y));
+        }
+    }
+}
+
+/// What the action means, and that it cannot be undone.
+fn intro_lines(kind: EndKind, danger: Style) -> Vec<Line<'static>> {
+    let (first, second) = match kind {
+        EndKind::Finish => (
+            "No new participant can enter from the moment it commits;",
+            "participants inside carry on to the end of their path.",
+        ),
+        EndKind::Stop => (
+            "Every active participant is stopped where it stands, now;",
+            "no step runs again and pending messages are cancelled.",
+        ),
+    };
+    vec![
+        Line::raw(first),
+        Line::raw(second),
+        Line::styled("This cannot be undone.", danger),
+        Line::raw(""),
+    ]
+}
+
+/// The versions affected and what happens to them, as of the last refresh.
+fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'static>> {
+    let impact = match &pane.impact {
+        None if pane.kill_switch && pane.typed_action().is_empty() => {
+            return vec![Line::styled(
+                "The kill switch stops every live or finished version that sends through an action",
+                theme.dim(),
+            )];
+        }
+        None => return vec![Line::styled("working out the impact…", theme.dim())],
+        Some(Err(e)) => return vec![Line::styled(format!("✗ {e}"), theme.danger())],
+        Some(Ok(impact)) => impact,
+    };
+    let kind = pane.action.kind;
+    let mut lines = vec![Line::styled(
+        format!("Versions affected ({}):", impact.versions.len()),
+        theme.title(),
+    )];
+    for v in impact.versions.iter().take(6) {
+        lines.push(Line::raw(format!("  {}", impact_line(kind, v))));
+    }
+    if impact.versions.len() > 6 {
+        lines.push(Line::raw(format!(
+            "  … and {} more",
+            impact.versions.len() - 6
+        )));
+    }
+    let total = match kind {
+        EndKind::Finish => format!(
+            "In all: {} active participants left to drain.",
+            thousands(impact.active())
+        ),
+        EndKind::Stop => format!(
+            "In all: {} active participants stopped, {} pending messages cancelled.",
+            thousands(impact.active()),
+            thousands(impact.pending())
+        ),
+    };
+    lines.push(Line::styled(total, theme.title()));
+    if let Some(t) = pane.impact_at {
+        lines.push(Line::styled(
+            format!("(kept up to date; figures from {})", ago(app.now, t)),
+            theme.dim(),
+        ));
+    }
+    lines
+}
+
+/// The text fields, the hint and why the console cannot act; and where the
+/// cursor goes (row within these lines, column).
+fn field_lines(
+    app: &App,
+    pane: &ConfirmPane,
+    inner_w: u16,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Option<(usize, usize)>) {
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    if pane.kill_switch {
+        let in_use = app.actions_in_use();
+        if !in_use.is_empty() {
+            lines.push(Line::styled(
+                format!("Actions in use: {}", in_use.join(", ")),
+                theme.dim(),
+            ));
+        }
+    }
+    let mut field = |label: &str, input: &Input, focus: Focus| {
+        let focused = pane.focus == focus;
+        let (l, c) = input_line(label, input, focused, inner_w, theme);
+        if focused {
+            cursor = Some((lines.len(), c));
+        }
+        lines.push(l);
+    };
+    if pane.is_stop() {
+        let label = if pane.kill_switch {
+            "Action to stop:".to_string()
+        } else {
+            format!("Type {} to confirm:", pane.expected_name)
+        };
+        field(&label, &pane.name, Focus::Name);
+    }
+    field("Reason (optional):", &pane.reason, Focus::Reason);
+    if let Some(h) = &pane.hint {
+        lines.push(Line::styled(h.clone(), theme.warn()));
+    }
+    if let Some(why) = app.blocked() {
+        lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
+    }
+    lines.push(Line::raw(""));
+    (lines, cursor)
+}
+
+fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
+    let verb = match pane.action.kind {
+        EndKind::Finish => "Finish",
+        EndKind::Stop => "Stop",
+    };
+    let button = |label: &str, focused: bool| {
+        if focused {
+            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
+        } else {
+            Span::raw(format!(" [ {label} ] "))
+        }
+    };
+    let confirm_label = match &pane.action.target {
+        Target::Version { .. } => format!("{verb} version"),
+        _ => format!("{verb} all listed"),
+    };
+    Line::from(vec![
+        Span::raw("      "),
+        button("Cancel", pane.focus == Focus::Cancel),
+        Span::raw("    "),
+        button(&confirm_label, pane.focus == Focus::Confirm),
+    ])
+}
+
+fn hint(pane: &ConfirmPane) -> String {
+    if pane.state == PaneState::Working {
+        "working…".to_string()
+    } else if pane.kill_switch {
+        "type the action, read the versions listed, then Enter · Tab reason · Esc cancel"
+            .to_string()
+    } else if pane.is_stop() {
+        format!(
+            "type {} and Enter to stop · Tab reason · Esc cancel",
+            pane.expected_name
+        )
+    } else {
+        "Tab next field · y or Enter on the button to finish · Esc cancel".to_string()
+    }
+}
+
+fn input_line(
+    label: &str,
+    input: &tui_input::Input,
+    focused: bool,
+    width: u16,
+    theme: &Theme,
+) -> (Line<'static>, usize) {
+    let field = width
+        .saturating_sub(label.chars().count() as u16 + 4)
+        .max(8) as usize;
+    let scroll = input.visual_scroll(field);
+    let shown: String = input.value().chars().skip(scroll).take(field).collect();
+    let style = if focused { theme.focus() } else { theme.base() };
+    let line = Line::from(vec![
+        Span::raw(format!("{label} ")),
+        Span::raw(if focused { "▸" } else { "[" }),
+        Span::styled(format!("{shown:<field$}"), style),
+        Span::raw(if focused { "◂" } else { "]" }),
+    ]);
+    let cursor = label.chars().count() + 2 + input.visual_cursor().saturating_sub(scroll);
+    (line, cursor)
+}
