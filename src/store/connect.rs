@@ -123,14 +123,8 @@ fn pool_for(
         .acquire_timeout(options.acquire_timeout)
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
-                    )
-                    .execute(&mut *conn)
-                    .await?;
+                if let Some(setup) = backend.session_setup() {
+                    sqlx::raw_sql(setup).execute(&mut *conn).await?;
                 }
                 Ok(())
             })

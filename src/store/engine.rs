@@ -8,8 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::lifecycle::end_version;
 use super::{
-    Actor, Backend, Result, Store, lock_running_version, select_version_info, version_info,
-    with_retry,
+    Actor, Result, Store, lock_running_version, select_version_info, version_info, with_retry,
 };
 use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look, look_counts};
 use crate::domain::rng::assign_variant;
@@ -300,13 +299,8 @@ impl Store {
         // Lock the version row first: a stop that commits before this waits
         // for nothing and is seen here; one that comes after waits for this
         // commit and then cancels what this batch enqueued.
-        if self.backend == Backend::Postgres {
-            // Move participants by primary key, whatever the statistics say:
-            // right after a bulk load they can be stale enough for the
-            // planner to hash-join every active row for each chunk.
-            sqlx::raw_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-                .execute(&mut *tx)
-                .await?;
+        if let Some(setup) = self.backend.engine_batch_setup() {
+            sqlx::raw_sql(setup).execute(&mut *tx).await?;
         }
         let Some(v) = lock_running_version(&mut tx, self.backend, version_id).await? else {
             tx.rollback().await?;

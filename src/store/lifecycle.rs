@@ -180,12 +180,10 @@ pub(crate) async fn end_version(
     now: Millis,
 ) -> Result<VersionImpact> {
     let to = kind.target_status();
-    // SQLite's write transactions already run one at a time.
-    let sql = match backend {
-        Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
-        Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
-    };
-    let row = sqlx::query(sql).bind(v.id).fetch_one(&mut **tx).await?;
+    let row = sqlx::query(backend.lock_version())
+        .bind(v.id)
+        .fetch_one(&mut **tx)
+        .await?;
     let v = &version_info(&row)?;
     if v.status.refusal(kind).is_some() {
         return Err(refusal(v, kind));

@@ -4,6 +4,7 @@
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
 mod connect;
+mod dialect;
 mod engine;
 mod ingest;
 mod journeys;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use connect::{Location, PoolSettings, default_sqlite_path};
+pub use dialect::Backend;
 pub use engine::{DeliveryReport, TickReport};
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
@@ -80,23 +82,6 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Backend {
-    #[default]
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// Rows per multi-row statement (see [`Store::chunk_rows`]).
-    pub(crate) fn chunk_rows(self) -> usize {
-        match self {
-            Backend::Sqlite => 50,
-            Backend::Postgres => 500,
-        }
-    }
-}
-
 /// Who acts: the operator's name and the host they act from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -154,9 +139,6 @@ pub struct Store {
     location: Location,
 }
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 impl Store {
     /// Opens the store, making a missing SQLite file, and brings its schema
     /// up to date.
@@ -174,10 +156,7 @@ impl Store {
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
-        match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        }
+        self.backend.migrator()
     }
 
     /// Whether every migration is applied already: then nothing needs
@@ -224,10 +203,7 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock at once, so a
     /// transaction that reads before it writes never fails to upgrade.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        Ok(self.pool.begin_with(self.backend.begin_write()).await?)
     }
 
     /// Whether the store answers.
@@ -294,11 +270,7 @@ pub(crate) async fn lock_running_version(
     backend: Backend,
     version_id: i64,
 ) -> Result<Option<VersionInfo>> {
-    let sql = match backend {
-        Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
-        Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
-    };
-    let Some(row) = sqlx::query(sql)
+    let Some(row) = sqlx::query(backend.lock_version())
         .bind(version_id)
         .fetch_optional(&mut **tx)
         .await?

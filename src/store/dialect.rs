@@ -1,0 +1,89 @@
+//! Every difference between SQLite and PostgreSQL that the store's code
+//! must know about, in one place: the rest of `store/` runs the same
+//! statements on both and asks the backend here where they differ.
+
+use super::select_version_info;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Backend {
+    /// Rows per multi-row statement: SQLite looks each `$N` up by name,
+    /// which grows with the number of parameters; PostgreSQL pays per
+    /// round trip instead.
+    pub(crate) fn chunk_rows(self) -> usize {
+        match self {
+            Backend::Sqlite => 50,
+            Backend::Postgres => 500,
+        }
+    }
+
+    /// The migrations folder of this backend.
+    pub(crate) fn migrator(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Settings for every new connection.
+    pub(crate) fn session_setup(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                 PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
+            ),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// How a write transaction begins. SQLite takes its write lock at once,
+    /// so a transaction that reads before it writes never fails to upgrade
+    /// (and write transactions run one at a time).
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// How a read transaction that must see one snapshot begins (a SQLite
+    /// read transaction sees one snapshot from its first read).
+    pub(crate) fn begin_snapshot(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
+    /// Reads one version row (`$1` its id), locking it for the rest of the
+    /// transaction on PostgreSQL; SQLite's write transactions already run
+    /// one at a time.
+    pub(crate) fn lock_version(self) -> &'static str {
+        match self {
+            Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
+            Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
+        }
+    }
+
+    /// Settings for an engine batch's transaction. PostgreSQL moves
+    /// participants by primary key, whatever the statistics say: right
+    /// after a bulk load they can be stale enough for the planner to
+    /// hash-join every active row for each chunk.
+    pub(crate) fn engine_batch_setup(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                Some("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! A version's A/B test as every face shows it: the engine's running
+//! figures while it is live, the decision's own figures once decided.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::domain::Definition;
+use crate::domain::Millis;
+use crate::domain::abtest::{Arm, PairResult, VerdictKind, decide};
+use crate::domain::time::to_rfc3339;
+use crate::store::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct VariantSummary {
+    pub name: String,
+    pub assigned: i64,
+    pub converted: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AbSummary {
+    pub test: String,
+    pub variants: Vec<VariantSummary>,
+    pub verdict: VerdictKind,
+    pub winner: Option<String>,
+    pub p_value: Option<f64>,
+    pub decided_at: Option<String>,
+    /// Per pair (the interval bounds `b - a`): once decided, the decision's
+    /// own figures; before, the engine's running ones (the intersection of
+    /// every look's confidence sequence, the smallest p-value), which never
+    /// widen again. Empty before the engine's first look.
+    pub pairs: Vec<PairResult>,
+    /// How many times the engine has looked at the test.
+    pub looks: i64,
+    /// The variants' counts when the winner was decided: what came after
+    /// is observed since the decision, not tested.
+    pub at_decision: Option<Vec<VariantSummary>>,
+}
+
+/// A decision as stored: its figures at the moment it was made.
+#[derive(serde::Deserialize)]
+struct DecisionFigures {
+    variants: Vec<VariantSummary>,
+    pairs: Vec<PairResult>,
+}
+
+struct Decision {
+    winner: String,
+    at: Millis,
+    p_value: f64,
+    figures: DecisionFigures,
+}
+
+/// Pairs' figures as the engine stores them (JSON).
+pub(crate) fn stored_pairs(text: &str) -> Result<Vec<PairResult>> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Invalid(format!("stored A/B figures are unreadable: {e}")))
+}
+
+/// What the main list needs of every test, read once per refresh.
+#[derive(Default)]
+pub(super) struct Tests {
+    variants: HashMap<i64, Vec<VariantSummary>>,
+    decisions: HashMap<i64, Decision>,
+    running: HashMap<i64, (i64, Vec<PairResult>)>,
+}
+
+impl Tests {
+    pub(super) async fn read(conn: &mut sqlx::AnyConnection) -> Result<Tests> {
+        let mut tests = Tests::default();
+        let rows = sqlx::query(
+            "SELECT version_id, test, name, assigned, converted FROM variants ORDER BY version_id, position",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            tests
+                .variants
+                .entry(r.try_get("version_id")?)
+                .or_default()
+                .push(VariantSummary {
+                    name: r.try_get("name")?,
+                    assigned: r.try_get("assigned")?,
+                    converted: r.try_get("converted")?,
+                });
+        }
+        let rows = sqlx::query(
+            "SELECT version_id, winner, decided_at, p_value, figures FROM ab_decisions",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            let figures: DecisionFigures =
+                serde_json::from_str(&r.try_get::<String, _>("figures")?).map_err(|e| {
+                    Error::Invalid(format!("stored A/B decision is unreadable: {e}"))
+                })?;
+            let decision = Decision {
+                winner: r.try_get("winner")?,
+                at: r.try_get("decided_at")?,
+                p_value: r.try_get("p_value")?,
+                figures,
+            };
+            tests.decisions.insert(r.try_get("version_id")?, decision);
+        }
+        let rows = sqlx::query("SELECT version_id, looks, pairs FROM ab_running")
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in &rows {
+            let kept = stored_pairs(&r.try_get::<String, _>("pairs")?)?;
+            tests
+                .running
+                .insert(r.try_get("version_id")?, (r.try_get("looks")?, kept));
+        }
+        Ok(tests)
+    }
+
+    /// The test of version `id`, if its definition has one.
+    pub(super) fn take(&mut self, id: i64, def: &Definition) -> Option<AbSummary> {
+        let (_, split) = def.split()?;
+        let variants = self.variants.remove(&id).unwrap_or_default();
+        let (looks, kept) = self.running.remove(&id).unwrap_or_default();
+        if let Some(d) = self.decisions.remove(&id) {
+            return Some(AbSummary {
+                test: split.test.clone(),
+                variants,
+                verdict: VerdictKind::Winner,
+                winner: Some(d.winner),
+                p_value: Some(d.p_value),
+                decided_at: Some(to_rfc3339(d.at)),
+                pairs: d.figures.pairs,
+                looks,
+                at_decision: Some(d.figures.variants),
+            });
+        }
+        let arms: Vec<Arm> = variants
+            .iter()
+            .map(|v| Arm::new(&v.name, v.converted.max(0) as u64, v.assigned.max(0) as u64))
+            .collect();
+        // The engine's running figures: a winner among them is stored by the
+        // engine, in the same transaction, so until then the verdict here is
+        // never `winner` and every console agrees.
+        let v = decide(&arms, kept, split.min_per_variant);
+        Some(AbSummary {
+            test: split.test.clone(),
+            variants,
+            verdict: if v.verdict == VerdictKind::Winner {
+                VerdictKind::NoWinnerYet
+            } else {
+                v.verdict
+            },
+            winner: None,
+            p_value: if v.pairs.is_empty() { None } else { v.p_value },
+            decided_at: None,
+            pairs: v.pairs,
+            looks,
+            at_decision: None,
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! `journeyctl check`: every counter against a recount of the rows, read
+//! in one snapshot.
+
+use sqlx::Row;
+
+use super::list::list_on;
+use super::{Counts, Messages, VariantSummary};
+use crate::store::{Result, Store};
+
+impl Store {
+    /// Counts recomputed from the rows, per `journey vN`, for checking the
+    /// counters: (counts, messages, per-variant assigned/converted).
+    pub async fn recount(&self) -> Result<Vec<Tally>> {
+        let mut conn = self.pool.acquire().await?;
+        recount_on(&mut conn).await
+    }
+}
+
+async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
+    {
+        let versions = sqlx::query(
+            "SELECT v.id, j.name AS journey, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id ORDER BY v.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for v in &versions {
+            let id: i64 = v.try_get("id")?;
+            let label = format!(
+                "{} v{}",
+                v.try_get::<String, _>("journey")?,
+                v.try_get::<i64, _>("number")?
+            );
+            let c = sqlx::query(
+                "SELECT COUNT(*) AS entered, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS completed, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'exited' THEN 1 ELSE 0 END), 0) AS BIGINT) AS exited, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'stopped' THEN 1 ELSE 0 END), 0) AS BIGINT) AS stopped, \
+                 CAST(COALESCE(SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS converted \
+                 FROM participants_effective WHERE version_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let counts = Counts {
+                entered: c.try_get("entered")?,
+                active: c.try_get("active")?,
+                completed: c.try_get("completed")?,
+                exited: c.try_get("exited")?,
+                stopped: c.try_get("stopped")?,
+                converted: c.try_get("converted")?,
+            };
+            let m = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS cancelled \
+                 FROM outbox_effective WHERE version_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let messages = Messages {
+                pending: m.try_get("pending")?,
+                sent: m.try_get("sent")?,
+                cancelled: m.try_get("cancelled")?,
+            };
+            let vs = sqlx::query(
+                "SELECT variant, COUNT(*) AS assigned, CAST(COALESCE(SUM(variant_converted), 0) AS BIGINT) AS converted \
+                 FROM participants WHERE version_id = $1 AND variant IS NOT NULL GROUP BY variant ORDER BY variant",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(VariantSummary {
+                    name: r.try_get("variant")?,
+                    assigned: r.try_get("assigned")?,
+                    converted: r.try_get("converted")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+            out.push((label, counts, messages, vs));
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Differences between the counters and a recount of the rows; empty
+    /// when they agree. Both are read in one snapshot, so writers running
+    /// meanwhile cannot make them seem to differ.
+    pub async fn verify_counters(&self) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin_with(self.backend.begin_snapshot()).await?;
+        let mut recount = recount_on(&mut tx).await?;
+        recount.sort_by(|a, b| a.0.cmp(&b.0));
+        let stored = stored_counts_on(&mut tx).await?;
+        tx.rollback().await?;
+        let mut diffs = Vec::new();
+        for (r, s) in recount.iter().zip(stored.iter()) {
+            diffs.extend(tally_differences(s, r));
+        }
+        if recount.len() != stored.len() {
+            diffs.push(format!(
+                "{} versions counted, {} stored",
+                recount.len(),
+                stored.len()
+            ));
+        }
+        Ok(diffs)
+    }
+}
+
+/// Counts of one version: `journey vN`, participants, messages, variants.
+pub type Tally = (String, Counts, Messages, Vec<VariantSummary>);
+
+/// The counters as stored, in the shape of a recount.
+async fn stored_counts_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
+    let mut out: Vec<Tally> = list_on(conn, true)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut vs: Vec<VariantSummary> =
+                s.ab.map(|a| {
+                    a.variants
+                        .into_iter()
+                        .filter(|v| v.assigned > 0 || v.converted > 0)
+                        .collect()
+                })
+                .unwrap_or_default();
+            vs.sort_by(|a, b| a.name.cmp(&b.name));
+            (
+                format!("{} v{}", s.journey, s.version),
+                s.counts,
+                s.messages,
+                vs,
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Each figure where the stored counters and the recount of the rows
+/// differ: `cart v1: active: counter 41, rows 40`.
+fn tally_differences(stored: &Tally, rows: &Tally) -> Vec<String> {
+    let figures = |t: &Tally| -> Vec<(String, i64)> {
+        let (c, m) = (&t.1, &t.2);
+        let mut out: Vec<(String, i64)> = [
+            ("entered", c.entered),
+            ("active", c.active),
+            ("completed", c.completed),
+            ("exited", c.exited),
+            ("stopped", c.stopped),
+            ("converted", c.converted),
+            ("messages pending", m.pending),
+            ("messages sent", m.sent),
+            ("messages cancelled", m.cancelled),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for v in &t.3 {
+            out.push((format!("variant {} assigned", v.name), v.assigned));
+            out.push((format!("variant {} converted", v.name), v.converted));
+        }
+        out
+    };
+    let (s, r) = (figures(stored), figures(rows));
+    let mut names: Vec<&String> = s.iter().chain(r.iter()).map(|(k, _)| k).collect();
+    names.sort();
+    names.dedup();
+    // Keep the figures' own order (counts, messages, variants).
+    let order = |k: &String| s.iter().chain(r.iter()).position(|(n, _)| n == k);
+    names.sort_by_key(|k| order(k));
+    let value = |list: &[(String, i64)], k: &String| {
+        list.iter().find(|(n, _)| n == k).map_or(0, |(_, v)| *v)
+    };
+    names
+        .into_iter()
+        .filter(|k| value(&s, k) != value(&r, k))
+        .map(|k| {
+            format!(
+                "{}: {k}: counter {}, rows {}",
+                rows.0,
+                value(&s, k),
+                value(&r, k)
+            )
+        })
+        .collect()
+}

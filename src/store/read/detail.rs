@@ -1,0 +1,85 @@
+//! A journey's detail: every version with its steps and exit reasons. Only
+//! read while the detail view is open (it counts the version's active rows).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::{StepCount, VersionDetail, VersionSummary};
+use crate::domain::VersionStatus;
+use crate::store::{Error, Result, Store, select_version_info, version_info};
+
+impl Store {
+    /// Every version of a journey in detail (newest first).
+    pub async fn detail(&self, journey: &str) -> Result<Vec<VersionDetail>> {
+        let summaries: Vec<VersionSummary> = self
+            .list(true)
+            .await?
+            .into_iter()
+            .filter(|s| s.journey == journey)
+            .collect();
+        if summaries.is_empty() {
+            return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+        }
+        let rows = sqlx::query(concat!(select_version_info!(), "WHERE j.name = $1"))
+            .bind(journey)
+            .fetch_all(&self.pool)
+            .await?;
+        let infos = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for summary in summaries {
+            let Some(info) = infos.iter().find(|i| i.number == summary.version) else {
+                continue;
+            };
+            let waiting = if info.status == VersionStatus::Stopped {
+                Vec::new()
+            } else {
+                sqlx::query(
+                    "SELECT step, COUNT(*) AS n FROM participants WHERE version_id = $1 AND state = 'active' GROUP BY step",
+                )
+                .bind(info.id)
+                .fetch_all(&self.pool)
+                .await?
+            };
+            let mut by_step: HashMap<i64, i64> = HashMap::new();
+            for r in &waiting {
+                by_step.insert(r.try_get("step")?, r.try_get("n")?);
+            }
+            let steps = info
+                .definition
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepCount {
+                    index: i as i64 + 1,
+                    label: s.label(),
+                    waiting: by_step.get(&(i as i64)).copied().unwrap_or(0),
+                })
+                .collect();
+            let reasons = sqlx::query(
+                "SELECT exit_reason, COUNT(*) AS n FROM participants WHERE version_id = $1 AND state = 'exited' \
+                 GROUP BY exit_reason ORDER BY n DESC",
+            )
+            .bind(info.id)
+            .fetch_all(&self.pool)
+            .await?;
+            let exit_reasons = reasons
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<Option<String>, _>("exit_reason")?
+                            .unwrap_or_default(),
+                        r.try_get("n")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.push(VersionDetail {
+                summary,
+                steps,
+                exit_reasons,
+            });
+        }
+        out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));
+        Ok(out)
+    }
+}

@@ -1,0 +1,100 @@
+//! The main list and `list --json`: the version rows' counters, never the
+//! participants.
+
+use sqlx::Row;
+
+use super::ab::Tests;
+use super::{Counts, Messages, VersionSummary};
+use crate::domain::time::to_rfc3339;
+use crate::domain::{Definition, Millis, VersionStatus};
+use crate::store::{Error, Result, Store};
+
+impl Store {
+    /// Every version (drafts included when `all`), live ones first.
+    pub async fn list(&self, all: bool) -> Result<Vec<VersionSummary>> {
+        let mut conn = self.pool.acquire().await?;
+        list_on(&mut conn, all).await
+    }
+}
+
+/// [`Store::list`] on one connection (or inside a transaction).
+pub(super) async fn list_on(
+    conn: &mut sqlx::AnyConnection,
+    all: bool,
+) -> Result<Vec<VersionSummary>> {
+    let rows = sqlx::query(
+        "SELECT v.id, j.name AS journey, v.number, v.status, v.status_at, v.status_by, v.goal, v.definition, \
+         v.entry_end_at, v.entered, v.active, v.completed, v.exited, v.stopped, v.converted, \
+         v.msg_pending, v.msg_sent, v.msg_cancelled, v.last_activity_at \
+         FROM versions v JOIN journeys j ON j.id = v.journey_id \
+         ORDER BY CASE v.status WHEN 'live' THEN 0 WHEN 'finished' THEN 1 WHEN 'stopped' THEN 2 ELSE 3 END, \
+         j.name, v.number DESC",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut tests = Tests::read(conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let status: VersionStatus = r
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(Error::Invalid)?;
+        if all || status != VersionStatus::Draft {
+            out.push(summary(r, status, &mut tests)?);
+        }
+    }
+    Ok(out)
+}
+
+/// One version row as the list shows it.
+fn summary(
+    r: &sqlx::any::AnyRow,
+    status: VersionStatus,
+    tests: &mut Tests,
+) -> Result<VersionSummary> {
+    let id: i64 = r.try_get("id")?;
+    let def: Definition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
+        .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?;
+    let counts = Counts {
+        entered: r.try_get("entered")?,
+        active: r.try_get("active")?,
+        completed: r.try_get("completed")?,
+        exited: r.try_get("exited")?,
+        stopped: r.try_get("stopped")?,
+        converted: r.try_get("converted")?,
+    };
+    let entry_end: Option<Millis> = r.try_get("entry_end_at")?;
+    let last: Option<Millis> = r.try_get("last_activity_at")?;
+    let status_at: Millis = r.try_get("status_at")?;
+    let mut actions: Vec<String> = def
+        .steps
+        .iter()
+        .flat_map(|s| s.actions())
+        .map(str::to_string)
+        .collect();
+    actions.dedup();
+    Ok(VersionSummary {
+        journey: r.try_get("journey")?,
+        version: r.try_get("number")?,
+        status,
+        entry_open: status == VersionStatus::Live,
+        entry_end_at: entry_end.map(to_rfc3339),
+        conversion_rate: (counts.entered > 0)
+            .then(|| counts.converted as f64 / counts.entered as f64),
+        counts,
+        messages: Messages {
+            pending: r.try_get("msg_pending")?,
+            sent: r.try_get("msg_sent")?,
+            cancelled: r.try_get("msg_cancelled")?,
+        },
+        ab: tests.take(id, &def),
+        goal: r.try_get("goal")?,
+        status_at: to_rfc3339(status_at),
+        status_by: r.try_get("status_by")?,
+        last_activity_at: last.map(to_rfc3339),
+        status_at_ms: status_at,
+        last_activity_ms: last,
+        entry_end_ms: entry_end,
+        uses_actions: actions,
+    })
+}

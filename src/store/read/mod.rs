@@ -1,0 +1,108 @@
+//! What the console and `list`, `audit`, `profile`, `verdict` and `check`
+//! read, one file per screen: the main list (`list`), the A/B figures
+//! (`ab`), a journey's detail (`detail`), the audit log and a profile
+//! (`audit`), and the recount behind `check` (`check`). The main list reads
+//! the version rows' counters and the variant rows: its cost does not grow
+//! with the number of participants.
+
+mod ab;
+mod audit;
+mod check;
+mod detail;
+mod list;
+
+use serde::Serialize;
+
+use crate::domain::{Millis, VersionStatus};
+
+pub(crate) use ab::stored_pairs;
+pub use ab::{AbSummary, VariantSummary};
+pub use check::Tally;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub entered: i64,
+    pub active: i64,
+    pub completed: i64,
+    pub exited: i64,
+    pub stopped: i64,
+    pub converted: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Messages {
+    pub pending: i64,
+    pub sent: i64,
+    pub cancelled: i64,
+}
+
+/// One row of the main list and of `list --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionSummary {
+    pub journey: String,
+    pub version: i64,
+    pub status: VersionStatus,
+    pub entry_open: bool,
+    pub entry_end_at: Option<String>,
+    pub counts: Counts,
+    pub conversion_rate: Option<f64>,
+    pub messages: Messages,
+    pub ab: Option<AbSummary>,
+    pub goal: Option<String>,
+    pub status_at: String,
+    pub status_by: String,
+    pub last_activity_at: Option<String>,
+    #[serde(skip)]
+    pub status_at_ms: Millis,
+    #[serde(skip)]
+    pub last_activity_ms: Option<Millis>,
+    #[serde(skip)]
+    pub entry_end_ms: Option<Millis>,
+    #[serde(skip)]
+    pub uses_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub host: String,
+    pub action: String,
+    pub journey: String,
+    pub version: Option<i64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub reason: Option<String>,
+    pub affected_active: i64,
+    #[serde(skip)]
+    pub at_ms: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileEntry {
+    pub journey: String,
+    pub version: i64,
+    pub state: String,
+    pub step: i64,
+    pub variant: Option<String>,
+    pub converted: bool,
+    pub converted_at: Option<String>,
+    pub exit_reason: Option<String>,
+    pub entered_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepCount {
+    pub index: i64,
+    pub label: String,
+    /// Active participants whose next step is this one.
+    pub waiting: i64,
+}
+
+/// The detail view of one version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionDetail {
+    pub summary: VersionSummary,
+    pub steps: Vec<StepCount>,
+    pub exit_reasons: Vec<(String, i64)>,
+}
