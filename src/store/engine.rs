@@ -7,10 +7,10 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::lifecycle::end_version;
+use super::verdicts::check_verdicts;
 use super::{
     Actor, Result, Store, lock_running_version, select_version_info, version_info, with_retry,
 };
-use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look, look_counts};
 use crate::domain::rng::assign_variant;
 use crate::domain::{EndKind, Millis, Step};
 
@@ -76,103 +76,54 @@ pub(crate) async fn apply_deltas(
     Ok(())
 }
 
-/// The engine's look at each touched version's test, in the transaction
-/// whose change produced the counts: once the counts allow a look
-/// ([`look_counts`]), folds this look's figures into the running ones it
-/// keeps, and stores the first `winner` verdict they give (with those
-/// figures). Once a decision is stored, nothing here changes.
-pub(crate) async fn check_verdicts(
-    tx: &mut Transaction<'static, Any>,
-    versions: &[i64],
-    at: Millis,
-) -> Result<()> {
-    for &id in versions {
-        let decided = sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if decided.is_some() {
-            continue;
-        }
-        let def: String = sqlx::query("SELECT definition FROM versions WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("definition")?;
-        let def: crate::domain::Definition = serde_json::from_str(&def)
-            .map_err(|e| super::Error::Invalid(format!("stored definition is unreadable: {e}")))?;
-        let Some((_, split)) = def.split() else {
-            continue;
+/// Runs one participant's steps in order until one is not yet due or the
+/// last is passed: what it sends, where it ends up, and when it is next due.
+fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> Move<'a> {
+    let mut step = p.step.max(0) as usize;
+    let mut t = p.due_at;
+    let mut variant = p.variant.clone();
+    let mut sends: Vec<(String, Millis)> = Vec::new();
+    let mut assigned: Option<String> = None;
+    let mut ran = 0u64;
+    let mut completed = false;
+    while t <= now {
+        let Some(s) = steps.get(step) else {
+            completed = true;
+            break;
         };
-        let rows = sqlx::query(
-            "SELECT name, assigned, converted FROM variants WHERE version_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
-        let arms = rows
-            .iter()
-            .map(|r| {
-                Ok(Arm::new(
-                    r.try_get::<String, _>("name")?,
-                    r.try_get::<i64, _>("converted")?.max(0) as u64,
-                    r.try_get::<i64, _>("assigned")?.max(0) as u64,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if !look_counts(&arms, split.min_per_variant) {
-            continue;
+        ran += 1;
+        match s {
+            Step::Message { action } => sends.push((action.clone(), t)),
+            Step::Wait { millis, .. } => t = t.saturating_add(*millis),
+            Step::Split(split) => {
+                // Once a winner is stored, everyone reaching the split gets it.
+                let idx = decided
+                    .and_then(|w| split.variants.iter().position(|x| x.name == w))
+                    .unwrap_or_else(|| {
+                        let weights: Vec<u32> = split.variants.iter().map(|x| x.weight).collect();
+                        assign_variant(&p.profile, &split.test, &weights)
+                    });
+                let chosen = &split.variants[idx];
+                sends.push((chosen.action.clone(), t));
+                if variant.is_none() {
+                    variant = Some(chosen.name.clone());
+                    assigned = Some(chosen.name.clone());
+                }
+            }
         }
-        let kept = sqlx::query("SELECT pairs FROM ab_running WHERE version_id = $1 AND test = $2")
-            .bind(id)
-            .bind(&split.test)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get::<String, _>("pairs"))
-            .transpose()?
-            .map(|text| super::read::stored_pairs(&text))
-            .transpose()?
-            .unwrap_or_default();
-        let running = fold_look(&kept, look(&arms, split.expected_participants));
-        let pairs_json = serde_json::to_string(&running).unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO ab_running (version_id, test, looks, looked_at, pairs) VALUES ($1, $2, 1, $3, $4) \
-             ON CONFLICT (version_id, test) DO UPDATE SET looks = ab_running.looks + 1, \
-             looked_at = excluded.looked_at, pairs = excluded.pairs",
-        )
-        .bind(id)
-        .bind(&split.test)
-        .bind(at)
-        .bind(&pairs_json)
-        .execute(&mut **tx)
-        .await?;
-        let v = decide(&arms, running, split.min_per_variant);
-        if v.verdict == VerdictKind::Winner {
-            let Some(winner) = v.winner.clone() else {
-                continue;
-            };
-            let figures = serde_json::to_string(&serde_json::json!({
-                "variants": arms.iter().map(|a| serde_json::json!({
-                    "name": a.name, "assigned": a.participants, "converted": a.converted
-                })).collect::<Vec<_>>(),
-                "pairs": v.pairs,
-            }))
-            .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO ab_decisions (version_id, test, winner, decided_at, p_value, figures) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version_id, test) DO NOTHING",
-            )
-            .bind(id)
-            .bind(&split.test)
-            .bind(&winner)
-            .bind(at)
-            .bind(v.p_value.unwrap_or(1.0))
-            .bind(figures)
-            .execute(&mut **tx)
-            .await?;
-        }
+        step += 1;
     }
-    Ok(())
+    Move {
+        due: p,
+        state: if completed { "completed" } else { "active" },
+        step: step as i64,
+        due_at: t,
+        variant,
+        ran,
+        completed,
+        assigned,
+        sends,
+    }
 }
 
 /// What one `tick` did.
@@ -319,55 +270,7 @@ impl Store {
         let mut outbox: Vec<(i64, &str, String, Millis)> = Vec::new();
         let mut moves: Vec<Move> = Vec::with_capacity(due.len());
         for p in due {
-            let mut step = p.step.max(0) as usize;
-            let mut t = p.due_at;
-            let mut variant = p.variant.clone();
-            let mut sends: Vec<(String, Millis)> = Vec::new();
-            let mut assigned: Option<String> = None;
-            let mut ran = 0u64;
-            let mut completed = false;
-            loop {
-                if t > now {
-                    break;
-                }
-                let Some(s) = steps.get(step) else {
-                    completed = true;
-                    break;
-                };
-                ran += 1;
-                match s {
-                    Step::Message { action } => sends.push((action.clone(), t)),
-                    Step::Wait { millis, .. } => t = t.saturating_add(*millis),
-                    Step::Split(split) => {
-                        let idx = decided
-                            .as_ref()
-                            .and_then(|w| split.variants.iter().position(|x| &x.name == w))
-                            .unwrap_or_else(|| {
-                                let weights: Vec<u32> =
-                                    split.variants.iter().map(|x| x.weight).collect();
-                                assign_variant(&p.profile, &split.test, &weights)
-                            });
-                        let chosen = &split.variants[idx];
-                        sends.push((chosen.action.clone(), t));
-                        if variant.is_none() {
-                            variant = Some(chosen.name.clone());
-                            assigned = Some(chosen.name.clone());
-                        }
-                    }
-                }
-                step += 1;
-            }
-            moves.push(Move {
-                due: p,
-                state: if completed { "completed" } else { "active" },
-                step: step as i64,
-                due_at: t,
-                variant,
-                ran,
-                completed,
-                assigned,
-                sends,
-            });
+            moves.push(walk(p, steps, decided.as_deref(), now));
         }
         // One conditional update per chunk; only the rows it really moved
         // (not moved meanwhile by another engine or an exit) count.
@@ -448,50 +351,6 @@ impl Store {
         }
         Ok(total)
     }
-
-    /// A delivery worker: marks up to `limit` pending messages of running
-    /// versions sent. Messages of a stopped version are never sent.
-    pub async fn deliver(&self, limit: i64, now: Millis) -> Result<DeliveryReport> {
-        let versions: Vec<i64> = sqlx::query(
-            "SELECT DISTINCT o.version_id FROM outbox o JOIN versions v ON v.id = o.version_id \
-             WHERE o.state = 'pending' AND v.status IN ('live', 'finished') ORDER BY o.version_id",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("version_id"))
-        .collect::<std::result::Result<_, _>>()?;
-        let mut report = DeliveryReport::default();
-        for id in versions {
-            let mut tx = self.begin_write().await?;
-            let locked = sqlx::query("UPDATE versions SET msg_sent = msg_sent WHERE id = $1 AND status IN ('live', 'finished') RETURNING id")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if locked.is_none() {
-                tx.rollback().await?;
-                continue;
-            }
-            let n = sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $3 WHERE id IN \
-                 (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' ORDER BY id LIMIT $2)",
-            )
-            .bind(id)
-            .bind(limit)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
-            sqlx::query("UPDATE versions SET msg_pending = msg_pending - $2, msg_sent = msg_sent + $2 WHERE id = $1")
-                .bind(id)
-                .bind(n)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            report.sent += n as u64;
-        }
-        Ok(report)
-    }
 }
 
 /// Where one due participant goes in this tick.
@@ -558,11 +417,6 @@ async fn update_participants(
         .iter()
         .map(|r| r.try_get::<i64, _>("id").map_err(Into::into))
         .collect()
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DeliveryReport {
-    pub sent: u64,
 }
 
 async fn insert_outbox(

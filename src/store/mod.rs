@@ -9,8 +9,10 @@ mod engine;
 mod ingest;
 mod journeys;
 mod lifecycle;
+mod outbox;
 mod read;
 pub mod scratch;
+mod verdicts;
 
 use std::time::Duration;
 
@@ -18,8 +20,9 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use dialect::Backend;
-pub use engine::{DeliveryReport, TickReport};
+pub use engine::TickReport;
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
+pub use outbox::DeliveryReport;
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{

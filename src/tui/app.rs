@@ -2,16 +2,15 @@
 //! `update` changes the state and asks the runtime for effects. No terminal
 //! and no database here, so most console tests need neither.
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
-use super::confirm::{ConfirmPane, PaneReply, PaneState};
+use super::confirm::{ConfirmPane, PaneState};
+pub use super::sort::SortKey;
+use super::sort::natural_cmp;
+use crate::domain::VersionStatus;
 use crate::domain::time::Millis;
-use crate::domain::{EndKind, VersionStatus};
-use crate::store::{
-    AuditEntry, Impact, OperatorAction, Outcome, Target, VersionDetail, VersionSummary,
-};
+use crate::store::{AuditEntry, Impact, OperatorAction, Outcome, VersionDetail, VersionSummary};
 
 /// Facts about this session shown in the header.
 #[derive(Debug, Clone)]
@@ -31,40 +30,6 @@ pub enum View {
     Main,
     Detail,
     Audit,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Status,
-    Journey,
-    Entered,
-    Active,
-    Conversion,
-    LastActivity,
-}
-
-impl SortKey {
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Status => "status",
-            SortKey::Journey => "journey",
-            SortKey::Entered => "entered",
-            SortKey::Active => "active",
-            SortKey::Conversion => "conversion",
-            SortKey::LastActivity => "last activity",
-        }
-    }
-
-    fn next(self) -> SortKey {
-        match self {
-            SortKey::Status => SortKey::Journey,
-            SortKey::Journey => SortKey::Entered,
-            SortKey::Entered => SortKey::Active,
-            SortKey::Active => SortKey::Conversion,
-            SortKey::Conversion => SortKey::LastActivity,
-            SortKey::LastActivity => SortKey::Status,
-        }
-    }
 }
 
 /// What the runtime must fetch for the current view.
@@ -140,7 +105,7 @@ pub struct App {
     pub stale: Option<String>,
     pub loaded: bool,
     pub dirty: bool,
-    effects: Vec<Effect>,
+    pub(super) effects: Vec<Effect>,
 }
 
 impl App {
@@ -270,7 +235,7 @@ impl App {
 
     /// The version an action key acts on: the main list's selection, or the
     /// detail view's.
-    fn action_subject(&self) -> Option<(String, i64, VersionStatus)> {
+    pub(super) fn action_subject(&self) -> Option<(String, i64, VersionStatus)> {
         match self.view {
             View::Detail => {
                 let detail = self.detail.as_ref()?;
@@ -355,206 +320,9 @@ impl App {
         }
     }
 
-    fn clamp_selection(&mut self) {
+    pub(super) fn clamp_selection(&mut self) {
         let n = self.visible().len();
         self.selected = self.selected.min(n.saturating_sub(1));
-    }
-
-    fn on_key(&mut self, key: KeyEvent) {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') && self.pane.is_none() {
-            self.effects.push(Effect::Quit);
-            return;
-        }
-        if self.pane.is_some() {
-            let blocked = self.blocked();
-            let Some(pane) = self.pane.as_mut() else {
-                return;
-            };
-            match pane.on_key(key, blocked.as_deref()) {
-                PaneReply::Nothing => {}
-                PaneReply::Close => {
-                    self.pane = None;
-                    self.effects.push(Effect::Refresh);
-                }
-                PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
-            }
-            return;
-        }
-        if self.help {
-            self.help = false;
-            return;
-        }
-        if self.filtering {
-            match key.code {
-                KeyCode::Esc => {
-                    self.filter.reset();
-                    self.filtering = false;
-                }
-                KeyCode::Enter => self.filtering = false,
-                KeyCode::Up | KeyCode::Down => {
-                    self.filtering = false;
-                    self.on_key(key);
-                    return;
-                }
-                _ => {
-                    self.filter.handle_event(&Event::Key(key));
-                }
-            }
-            self.selected = 0;
-            return;
-        }
-        self.notice = None;
-        match key.code {
-            KeyCode::Char('q') => self.effects.push(Effect::Quit),
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Esc => match self.view {
-                View::Main => {
-                    if !self.filter.value().is_empty() {
-                        self.filter.reset();
-                        self.selected = 0;
-                    }
-                }
-                _ => self.view = View::Main,
-            },
-            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-10),
-            KeyCode::PageDown => self.move_by(10),
-            KeyCode::Home | KeyCode::Char('g') => self.move_by(-1_000_000),
-            KeyCode::End | KeyCode::Char('G') => self.move_by(1_000_000),
-            KeyCode::Enter if self.view == View::Main => {
-                if let Some(v) = self.selected_version() {
-                    self.detail = Some(DetailData {
-                        journey: v.journey.clone(),
-                        ..Default::default()
-                    });
-                    self.detail_selected = 0;
-                    self.view = View::Detail;
-                    self.effects.push(Effect::Refresh);
-                }
-            }
-            KeyCode::Char('a') => {
-                self.view = View::Audit;
-                self.audit_offset = 0;
-                self.effects.push(Effect::Refresh);
-            }
-            KeyCode::Char('/') if self.view == View::Main => {
-                self.filtering = true;
-            }
-            KeyCode::Char('t') if self.view == View::Main => {
-                self.show_all = !self.show_all;
-                self.clamp_selection();
-            }
-            KeyCode::Char('o') if self.view == View::Main => {
-                self.sort = self.sort.next();
-                self.sort_desc = false;
-                self.selected = 0;
-            }
-            KeyCode::Char('O') if self.view == View::Main => {
-                self.sort_desc = !self.sort_desc;
-                self.selected = 0;
-            }
-            KeyCode::Char('f') => self.open_pane(EndKind::Finish, false),
-            KeyCode::Char('s') => self.open_pane(EndKind::Stop, false),
-            KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
-            KeyCode::Char('K') => self.open_kill_switch(),
-            _ => {}
-        }
-    }
-
-    fn move_by(&mut self, delta: i64) {
-        match self.view {
-            View::Main => {
-                let n = self.visible().len() as i64;
-                self.selected = (self.selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
-            View::Detail => {
-                let n = self.detail.as_ref().map_or(0, |d| d.versions.len()) as i64;
-                self.detail_selected =
-                    (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
-            View::Audit => {
-                let n = self.audit.len() as i64;
-                self.audit_offset =
-                    (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
-        }
-    }
-
-    fn open_kill_switch(&mut self) {
-        if self.view == View::Audit {
-            return;
-        }
-        if self.ctx.read_only {
-            self.notice = Some(crate::present::read_only("K does nothing"));
-            return;
-        }
-        self.pane = Some(ConfirmPane::kill_switch());
-    }
-
-    /// Actions that running versions send through, for the kill switch,
-    /// folded by channel: `email:* (13)` when a channel has several.
-    pub fn actions_in_use(&self) -> Vec<String> {
-        let mut all: Vec<&str> = self
-            .versions
-            .iter()
-            .filter(|v| v.status.runs_steps())
-            .flat_map(|v| v.uses_actions.iter().map(String::as_str))
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        let mut out: Vec<String> = Vec::new();
-        let mut i = 0;
-        while i < all.len() {
-            let channel = all[i].split(':').next().unwrap_or(all[i]);
-            let same = all[i..]
-                .iter()
-                .take_while(|a| a.split(':').next() == Some(channel))
-                .count();
-            if same > 1 {
-                out.push(format!("{channel}:* ({same})"));
-            } else {
-                out.push(all[i].to_string());
-            }
-            i += same;
-        }
-        out
-    }
-
-    fn open_pane(&mut self, kind: EndKind, all_versions: bool) {
-        if self.view == View::Audit {
-            return;
-        }
-        if self.ctx.read_only {
-            self.notice = Some(crate::present::read_only("f, s and S do nothing"));
-            return;
-        }
-        let Some((journey, version, status)) = self.action_subject() else {
-            self.notice = Some("nothing selected".into());
-            return;
-        };
-        if !all_versions && let Some(why) = status.refusal(kind) {
-            self.notice = Some(format!(
-                "cannot {} {journey} v{version}: {why}",
-                kind.verb()
-            ));
-            return;
-        }
-        let target = if all_versions {
-            Target::AllVersions { journey }
-        } else {
-            Target::Version {
-                journey,
-                version: Some(version),
-            }
-        };
-        self.pane = Some(ConfirmPane::new(OperatorAction {
-            kind,
-            target,
-            reason: None,
-        }));
-        self.effects.push(Effect::Refresh);
     }
 }
 
@@ -562,55 +330,4 @@ impl App {
 /// draining; `t` shows every version.
 pub fn running(v: &VersionSummary) -> bool {
     crate::present::shown(v).running()
-}
-
-/// Orders names as people do: `journey-2` before `journey-10`.
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (x.peek().copied(), y.peek().copied()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let mut n = String::new();
-                while let Some(c) = x.peek().copied().filter(char::is_ascii_digit) {
-                    n.push(c);
-                    x.next();
-                }
-                let mut m = String::new();
-                while let Some(d) = y.peek().copied().filter(char::is_ascii_digit) {
-                    m.push(d);
-                    y.next();
-                }
-                let (n, m) = (n.trim_start_matches('0'), m.trim_start_matches('0'));
-                let ord = n.len().cmp(&m.len()).then_with(|| n.cmp(m));
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-            }
-            (Some(c), Some(d)) => {
-                if c != d {
-                    return c.cmp(&d);
-                }
-                x.next();
-                y.next();
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::natural_cmp;
-    use std::cmp::Ordering::*;
-
-    #[test]
-    fn natural_order_of_names() {
-        assert_eq!(natural_cmp("journey-2", "journey-10"), Less);
-        assert_eq!(natural_cmp("journey-10", "journey-10"), Equal);
-        assert_eq!(natural_cmp("a", "b"), Less);
-        assert_eq!(natural_cmp("v007", "v7"), Equal);
-        assert_eq!(natural_cmp("cart", "cart-recovery"), Less);
-    }
 }

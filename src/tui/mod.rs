@@ -6,6 +6,8 @@ pub mod app;
 pub mod columns;
 pub mod confirm;
 pub mod fetch;
+mod keys;
+pub mod sort;
 pub mod svg;
 pub mod terminal;
 pub mod theme;

@@ -1,0 +1,223 @@
+//! What each key does to the console's state (the pane's own keys are in
+//! `confirm`).
+
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+
+use super::app::{App, DetailData, Effect, View};
+use super::confirm::{ConfirmPane, PaneReply};
+use crate::domain::EndKind;
+use crate::store::{OperatorAction, Target};
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') && self.pane.is_none() {
+            self.effects.push(Effect::Quit);
+            return;
+        }
+        if self.pane.is_some() {
+            self.on_pane_key(key);
+        } else if self.help {
+            self.help = false;
+        } else if self.filtering {
+            self.on_filter_key(key);
+        } else {
+            self.notice = None;
+            self.on_screen_key(key);
+        }
+    }
+
+    /// A key while a pane is open: the pane decides.
+    fn on_pane_key(&mut self, key: KeyEvent) {
+        let blocked = self.blocked();
+        let Some(pane) = self.pane.as_mut() else {
+            return;
+        };
+        match pane.on_key(key, blocked.as_deref()) {
+            PaneReply::Nothing => {}
+            PaneReply::Close => {
+                self.pane = None;
+                self.effects.push(Effect::Refresh);
+            }
+            PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
+        }
+    }
+
+    /// A key while typing the filter.
+    fn on_filter_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                self.filter.reset();
+                self.filtering = false;
+            }
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Up | KeyCode::Down => {
+                self.filtering = false;
+                self.on_key(key);
+                return;
+            }
+            _ => {
+                self.filter.handle_event(&Event::Key(key));
+            }
+        }
+        self.selected = 0;
+    }
+
+    /// A key on a screen: moves, views, and the action keys.
+    fn on_screen_key(&mut self, key: KeyEvent) {
+        let main = self.view == View::Main;
+        match key.code {
+            KeyCode::Char('q') => self.effects.push(Effect::Quit),
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Esc => self.back(),
+            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
+            KeyCode::PageUp => self.move_by(-10),
+            KeyCode::PageDown => self.move_by(10),
+            KeyCode::Home | KeyCode::Char('g') => self.move_by(-1_000_000),
+            KeyCode::End | KeyCode::Char('G') => self.move_by(1_000_000),
+            KeyCode::Enter if main => self.open_detail(),
+            KeyCode::Char('a') => {
+                self.view = View::Audit;
+                self.audit_offset = 0;
+                self.effects.push(Effect::Refresh);
+            }
+            KeyCode::Char('/') if main => self.filtering = true,
+            KeyCode::Char('t') if main => {
+                self.show_all = !self.show_all;
+                self.clamp_selection();
+            }
+            KeyCode::Char('o') if main => {
+                self.sort = self.sort.next();
+                self.sort_desc = false;
+                self.selected = 0;
+            }
+            KeyCode::Char('O') if main => {
+                self.sort_desc = !self.sort_desc;
+                self.selected = 0;
+            }
+            KeyCode::Char('f') => self.open_pane(EndKind::Finish, false),
+            KeyCode::Char('s') => self.open_pane(EndKind::Stop, false),
+            KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
+            KeyCode::Char('K') => self.open_kill_switch(),
+            _ => {}
+        }
+    }
+
+    /// Esc: back to the main screen; there, clear the filter.
+    fn back(&mut self) {
+        if self.view != View::Main {
+            self.view = View::Main;
+        } else if !self.filter.value().is_empty() {
+            self.filter.reset();
+            self.selected = 0;
+        }
+    }
+
+    fn open_detail(&mut self) {
+        if let Some(v) = self.selected_version() {
+            self.detail = Some(DetailData {
+                journey: v.journey.clone(),
+                ..Default::default()
+            });
+            self.detail_selected = 0;
+            self.view = View::Detail;
+            self.effects.push(Effect::Refresh);
+        }
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        match self.view {
+            View::Main => {
+                let n = self.visible().len() as i64;
+                self.selected = (self.selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
+            View::Detail => {
+                let n = self.detail.as_ref().map_or(0, |d| d.versions.len()) as i64;
+                self.detail_selected =
+                    (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
+            View::Audit => {
+                let n = self.audit.len() as i64;
+                self.audit_offset =
+                    (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
+        }
+    }
+
+    fn open_kill_switch(&mut self) {
+        if self.view == View::Audit {
+            return;
+        }
+        if self.ctx.read_only {
+            self.notice = Some(crate::present::read_only("K does nothing"));
+            return;
+        }
+        self.pane = Some(ConfirmPane::kill_switch());
+    }
+
+    /// Actions that running versions send through, for the kill switch,
+    /// folded by channel: `email:* (13)` when a channel has several.
+    pub fn actions_in_use(&self) -> Vec<String> {
+        let mut all: Vec<&str> = self
+            .versions
+            .iter()
+            .filter(|v| v.status.runs_steps())
+            .flat_map(|v| v.uses_actions.iter().map(String::as_str))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < all.len() {
+            let channel = all[i].split(':').next().unwrap_or(all[i]);
+            let same = all[i..]
+                .iter()
+                .take_while(|a| a.split(':').next() == Some(channel))
+                .count();
+            if same > 1 {
+                out.push(format!("{channel}:* ({same})"));
+            } else {
+                out.push(all[i].to_string());
+            }
+            i += same;
+        }
+        out
+    }
+
+    fn open_pane(&mut self, kind: EndKind, all_versions: bool) {
+        if self.view == View::Audit {
+            return;
+        }
+        if self.ctx.read_only {
+            self.notice = Some(crate::present::read_only("f, s and S do nothing"));
+            return;
+        }
+        let Some((journey, version, status)) = self.action_subject() else {
+            self.notice = Some("nothing selected".into());
+            return;
+        };
+        if !all_versions && let Some(why) = status.refusal(kind) {
+            self.notice = Some(format!(
+                "cannot {} {journey} v{version}: {why}",
+                kind.verb()
+            ));
+            return;
+        }
+        let target = if all_versions {
+            Target::AllVersions { journey }
+        } else {
+            Target::Version {
+                journey,
+                version: Some(version),
+            }
+        };
+        self.pane = Some(ConfirmPane::new(OperatorAction {
+            kind,
+            target,
+            reason: None,
+        }));
+        self.effects.push(Effect::Refresh);
+    }
+}
