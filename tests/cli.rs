@@ -6,11 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::PG_ENV;
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_journeyctl")
-}
+use common::bin;
 
 fn run(dir: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(bin());
@@ -48,21 +44,7 @@ fn text(o: &Output) -> (String, String) {
 
 const SAMPLE: &str = include_str!("data/spring-sale.toml");
 
-/// Every store URL to run the CLI against: a SQLite file, and a PostgreSQL
-/// schema when the test server is configured.
-async fn stores(name: &str) -> Vec<common::TestStore> {
-    let mut out = vec![common::sqlite(name).await];
-    if let Some(pg) = common::postgres(name).await {
-        out.push(pg);
-    }
-    if std::env::var(PG_ENV).is_err() {
-        loud!("!!! PostgreSQL SKIPPED for the CLI test {name}");
-    }
-    out
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readme_worked_example_runs_as_written() {
+both_backends!(readme_worked_example_runs_as_written, |ts| {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
@@ -80,67 +62,64 @@ async fn readme_worked_example_runs_as_written() {
         script.contains("journeyctl stop"),
         "the example stops a journey"
     );
-    for ts in stores("readme").await {
-        let dir = tempfile::tempdir().unwrap();
-        let bin_dir = Path::new(bin()).parent().unwrap();
-        let path = format!(
-            "{}:{}",
-            bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let out = Command::new("bash")
-            .arg("-euo")
-            .arg("pipefail")
-            .arg("-c")
-            .arg(&script)
-            .current_dir(dir.path())
-            .env("PATH", path)
-            .env("DATABASE_URL", &ts.url)
-            .env("USER", "carol")
-            .env("XDG_STATE_HOME", dir.path().join("state"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let (stdout, stderr) = text(&out);
-        assert!(
-            out.status.success(),
-            "[{}] worked example failed:\n{stdout}\n{stderr}",
-            ts.backend
-        );
-        assert!(
-            stdout.contains("\"action\": \"stop\""),
-            "[{}] {stdout}",
-            ts.backend
-        );
-        assert!(
-            stdout.contains("\"actor\": \"carol\""),
-            "[{}] {stdout}",
-            ts.backend
-        );
-        ts.close().await;
-    }
-}
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(bin()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("DATABASE_URL", &ts.url)
+        .env("USER", "carol")
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "[{}] worked example failed:\n{stdout}\n{stderr}",
+        ts.backend
+    );
+    assert!(
+        stdout.contains("\"action\": \"stop\""),
+        "[{}] {stdout}",
+        ts.backend
+    );
+    assert!(
+        stdout.contains("\"actor\": \"carol\""),
+        "[{}] {stdout}",
+        ts.backend
+    );
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_event_lines_are_reported_and_skipped_and_good_lines_applied() {
-    for ts in stores("badlines").await {
+both_backends!(
+    bad_event_lines_are_reported_and_skipped_and_good_lines_applied,
+    |ts| {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
         let o = run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
         assert!(o.status.success(), "{:?}", text(&o));
         let events = [
-            r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
-            "this is not json",
-            r#"{"type":"enter","journey":"spring-sale","profile":"p-2","at":"2026-11-21T10:00:00Z"}"#,
-            r#"{"type":"teleport","profile":"p-1"}"#,
-            "",
-            r#"{"type":"enter","journey":"spring-sale","at":"2026-11-21T10:00:00Z"}"#,
-            r#"{"type":"event","profile":"p-1","name":"purchase","at":"yesterday"}"#,
-            r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
-            r#"{"type":"enter","journey":"spring-sale","profile":"p-3","at":"2026-12-02T10:00:00Z"}"#,
-            r#"{"type":"segment","profile":"p-2","segment":"suppressed"}"#,
-        ]
-        .join("\n");
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+        "this is not json",
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-2","at":"2026-11-21T10:00:00Z"}"#,
+        r#"{"type":"teleport","profile":"p-1"}"#,
+        "",
+        r#"{"type":"enter","journey":"spring-sale","at":"2026-11-21T10:00:00Z"}"#,
+        r#"{"type":"event","profile":"p-1","name":"purchase","at":"yesterday"}"#,
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-3","at":"2026-12-02T10:00:00Z"}"#,
+        r#"{"type":"segment","profile":"p-2","segment":"suppressed"}"#,
+    ]
+    .join("\n");
         let o = run(
             dir.path(),
             &ts.url,
@@ -165,102 +144,97 @@ async fn bad_event_lines_are_reported_and_skipped_and_good_lines_applied() {
         let list: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
         assert_eq!(list[0]["counts"]["entered"], 2);
         assert_eq!(list[0]["counts"]["exited"], 1);
-        ts.close().await;
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_and_audit_json_carry_the_contract_fields() {
-    for ts in stores("contract").await {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
-        run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
-        let o = run(
-            dir.path(),
-            &ts.url,
-            &[
-                "--actor",
-                "dave",
-                "stop",
-                "spring-sale",
-                "--reason",
-                "bad list",
-                "--yes",
-            ],
-            None,
-        );
-        assert!(o.status.success(), "{:?}", text(&o));
-        let list: serde_json::Value =
-            serde_json::from_str(&text(&run(dir.path(), &ts.url, &["list", "--json"], None)).0)
-                .unwrap();
-        let v = &list[0];
-        for key in [
-            "journey",
-            "version",
-            "status",
-            "entry_open",
-            "entry_end_at",
-            "counts",
-            "conversion_rate",
-            "messages",
-            "ab",
-        ] {
-            assert!(v.get(key).is_some(), "list --json lacks {key}: {v}");
-        }
-        for key in [
-            "entered",
-            "active",
-            "completed",
-            "exited",
-            "stopped",
-            "converted",
-        ] {
-            assert!(v["counts"].get(key).is_some(), "counts lacks {key}");
-        }
-        for key in ["pending", "sent", "cancelled"] {
-            assert!(v["messages"].get(key).is_some(), "messages lacks {key}");
-        }
-        for key in [
-            "test",
-            "variants",
-            "verdict",
-            "winner",
-            "p_value",
-            "decided_at",
-        ] {
-            assert!(v["ab"].get(key).is_some(), "ab lacks {key}");
-        }
-        assert_eq!(v["status"], "stopped");
-        assert_eq!(v["conversion_rate"], serde_json::Value::Null);
-        assert_eq!(v["entry_end_at"], "2026-12-01T00:00:00Z");
-        let audit: serde_json::Value =
-            serde_json::from_str(&text(&run(dir.path(), &ts.url, &["audit", "--json"], None)).0)
-                .unwrap();
-        let a = &audit[0];
-        for key in [
-            "at",
-            "actor",
-            "host",
-            "action",
-            "journey",
-            "version",
-            "from",
-            "to",
-            "reason",
-            "affected_active",
-        ] {
-            assert!(a.get(key).is_some(), "audit --json lacks {key}: {a}");
-        }
-        assert_eq!(a["actor"], "dave");
-        assert_eq!(a["action"], "stop");
-        assert_eq!(a["from"], "live");
-        assert_eq!(a["to"], "stopped");
-        assert_eq!(a["reason"], "bad list");
-        assert_eq!(audit[1]["action"], "publish");
-        assert_eq!(audit[1]["actor"], "carol");
-        ts.close().await;
+both_backends!(list_and_audit_json_carry_the_contract_fields, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
+    run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+    let o = run(
+        dir.path(),
+        &ts.url,
+        &[
+            "--actor",
+            "dave",
+            "stop",
+            "spring-sale",
+            "--reason",
+            "bad list",
+            "--yes",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let list: serde_json::Value =
+        serde_json::from_str(&text(&run(dir.path(), &ts.url, &["list", "--json"], None)).0)
+            .unwrap();
+    let v = &list[0];
+    for key in [
+        "journey",
+        "version",
+        "status",
+        "entry_open",
+        "entry_end_at",
+        "counts",
+        "conversion_rate",
+        "messages",
+        "ab",
+    ] {
+        assert!(v.get(key).is_some(), "list --json lacks {key}: {v}");
     }
-}
+    for key in [
+        "entered",
+        "active",
+        "completed",
+        "exited",
+        "stopped",
+        "converted",
+    ] {
+        assert!(v["counts"].get(key).is_some(), "counts lacks {key}");
+    }
+    for key in ["pending", "sent", "cancelled"] {
+        assert!(v["messages"].get(key).is_some(), "messages lacks {key}");
+    }
+    for key in [
+        "test",
+        "variants",
+        "verdict",
+        "winner",
+        "p_value",
+        "decided_at",
+    ] {
+        assert!(v["ab"].get(key).is_some(), "ab lacks {key}");
+    }
+    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["conversion_rate"], serde_json::Value::Null);
+    assert_eq!(v["entry_end_at"], "2026-12-01T00:00:00Z");
+    let audit: serde_json::Value =
+        serde_json::from_str(&text(&run(dir.path(), &ts.url, &["audit", "--json"], None)).0)
+            .unwrap();
+    let a = &audit[0];
+    for key in [
+        "at",
+        "actor",
+        "host",
+        "action",
+        "journey",
+        "version",
+        "from",
+        "to",
+        "reason",
+        "affected_active",
+    ] {
+        assert!(a.get(key).is_some(), "audit --json lacks {key}: {a}");
+    }
+    assert_eq!(a["actor"], "dave");
+    assert_eq!(a["action"], "stop");
+    assert_eq!(a["from"], "live");
+    assert_eq!(a["to"], "stopped");
+    assert_eq!(a["reason"], "bad list");
+    assert_eq!(audit[1]["action"], "publish");
+    assert_eq!(audit[1]["actor"], "carol");
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_and_bad_input_exit_non_zero_with_one_line() {

@@ -11,9 +11,7 @@ use journeyctl::domain::Definition;
 use journeyctl::domain::events::parse_line;
 use journeyctl::domain::rng::SplitMix64;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_journeyctl")
-}
+use common::bin;
 
 fn cmd(url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(bin());

@@ -20,6 +20,13 @@ macro_rules! loud {
     }};
 }
 
+pub mod tmux;
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_journeyctl")
+}
+
 /// The environment variable that names the PostgreSQL server for tests.
 pub const PG_ENV: &str = "JOURNEYCTL_TEST_POSTGRES_URL";
 
@@ -65,14 +72,8 @@ enum Cleanup {
 impl TestStore {
     pub async fn close(self) {
         self.store.close().await;
-        if let Cleanup::PgSchema { admin_url, schema } = &self.cleanup
-            && let Ok(pool) = sqlx::PgPool::connect(admin_url).await
-        {
-            {
-                let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
-                pool.close().await;
-            }
+        if let Cleanup::PgSchema { admin_url, schema } = &self.cleanup {
+            let _ = journeyctl::store::scratch::drop_schema(admin_url, schema).await;
         }
     }
 }
@@ -103,20 +104,10 @@ pub async fn postgres(name: &str) -> Option<TestStore> {
         return None;
     };
     let schema = unique(name);
-    let pool = sqlx::PgPool::connect(&admin_url)
+    let store = journeyctl::store::scratch::fresh_schema(&admin_url, &schema)
         .await
-        .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-    let sql = format!("CREATE SCHEMA \"{schema}\"");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .expect("create schema");
-    pool.close().await;
-    let sep = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::connect(&Location::parse(&url).unwrap())
-        .await
-        .expect("open postgres");
+        .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL cannot give a schema: {e}"));
+    let url = journeyctl::store::scratch::url_in_schema(&admin_url, &schema);
     Some(TestStore {
         store,
         url,
