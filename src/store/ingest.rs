@@ -56,6 +56,8 @@ impl IngestReport {
 /// Events per transaction: short enough that a stop never waits long.
 pub const EVENTS_PER_TRANSACTION: usize = 5000;
 
+use super::entrants::{active_elsewhere, insert_entrants, refused_by_segments};
+
 impl Store {
     /// Applies events in order, in batches of [`EVENTS_PER_TRANSACTION`].
     pub async fn ingest(&self, events: &[TimedEvent]) -> Result<IngestReport> {
@@ -217,54 +219,10 @@ impl Batch {
             }
             for chunk in candidates.chunks(self.backend.chunk_rows() * 2) {
                 let profiles: Vec<&str> = chunk.iter().map(|&i| profile_of(i)).collect();
-                let mut refused: HashMap<&str, &'static str> = HashMap::new();
-                if def.exclusion_segment.is_some() || def.exit_segment.is_some() {
-                    let sql = format!(
-                        "SELECT profile, segment FROM segment_members WHERE (segment = $1 OR segment = $2) AND profile IN ({})",
-                        placeholders(3, profiles.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(&def.exclusion_segment)
-                        .bind(&def.exit_segment);
-                    for p in &profiles {
-                        q = q.bind(*p);
-                    }
-                    for row in q.fetch_all(&mut **tx).await? {
-                        let p: String = row.try_get("profile")?;
-                        let seg: String = row.try_get("segment")?;
-                        let Some(key) = profiles.iter().find(|x| **x == p) else {
-                            continue;
-                        };
-                        if def.exclusion_segment.as_deref() == Some(seg.as_str()) {
-                            refused.insert(key, "excluded");
-                        } else {
-                            refused.entry(key).or_insert("suppressed");
-                        }
-                    }
-                }
-                // Nobody can be active in another version when no other
-                // version of the journey runs.
-                let sql = format!(
-                    "SELECT DISTINCT p.profile FROM participants p JOIN versions v ON v.id = p.version_id \
-                     WHERE p.journey_id = $1 AND p.version_id <> $2 AND p.state = 'active' AND v.status <> 'stopped' \
-                     AND p.profile IN ({})",
-                    placeholders(3, profiles.len())
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(v.journey_id)
-                    .bind(v.id);
-                for p in &profiles {
-                    q = q.bind(*p);
-                }
-                let elsewhere = if v.others_running > 0 {
-                    q.fetch_all(&mut **tx).await?
-                } else {
-                    Vec::new()
-                };
-                for row in elsewhere {
-                    let p: String = row.try_get("profile")?;
-                    if let Some(key) = profiles.iter().find(|x| **x == p) {
-                        refused.entry(key).or_insert("active_in_other_version");
+                let mut refused = refused_by_segments(tx, def, &profiles).await?;
+                if v.others_running > 0 {
+                    for p in active_elsewhere(tx, &v, &profiles).await? {
+                        refused.entry(p).or_insert("active_in_other_version");
                     }
                 }
                 let admit: Vec<usize> = chunk
@@ -281,33 +239,9 @@ impl Batch {
                 if admit.is_empty() {
                     continue;
                 }
-                let mut sql = String::from(
-                    "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) VALUES ",
-                );
-                for (k, _) in admit.iter().enumerate() {
-                    let b = 3 + 2 * k;
-                    if k > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&format!(
-                        "($1, $2, ${b}, 'active', 0, ${n}, ${n}, ${n})",
-                        n = b + 1
-                    ));
-                }
-                sql.push_str(" ON CONFLICT (version_id, profile) DO NOTHING RETURNING profile");
-                // Only placeholders are formatted into the statement; every value is bound.
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(v.id)
-                    .bind(v.journey_id);
-                for &i in &admit {
-                    q = q.bind(profile_of(i)).bind(run[i].at);
-                }
-                let inserted: std::collections::HashSet<String> = q
-                    .fetch_all(&mut **tx)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get("profile"))
-                    .collect::<std::result::Result<_, _>>()?;
+                let entrants: Vec<(&str, Millis)> =
+                    admit.iter().map(|&i| (profile_of(i), run[i].at)).collect();
+                let inserted = insert_entrants(tx, &v, &entrants).await?;
                 for &i in &admit {
                     if !inserted.contains(profile_of(i)) {
                         outcome[i] = Some("already_entered");
@@ -463,7 +397,7 @@ async fn live_version(tx: &mut Transaction<'static, Any>, journey: &str) -> Resu
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|k| format!("${k}"))
         .collect::<Vec<_>>()

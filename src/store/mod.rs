@@ -6,6 +6,7 @@
 mod connect;
 mod dialect;
 mod engine;
+mod entrants;
 mod ingest;
 mod journeys;
 mod lifecycle;

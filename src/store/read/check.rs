@@ -43,14 +43,7 @@ async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
-            let counts = Counts {
-                entered: c.try_get("entered")?,
-                active: c.try_get("active")?,
-                completed: c.try_get("completed")?,
-                exited: c.try_get("exited")?,
-                stopped: c.try_get("stopped")?,
-                converted: c.try_get("converted")?,
-            };
+            let counts = Counts::from_row(&c)?;
             let m = sqlx::query(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
                  CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \

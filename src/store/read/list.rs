@@ -55,14 +55,7 @@ fn summary(
     let id: i64 = r.try_get("id")?;
     let def: Definition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
         .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?;
-    let counts = Counts {
-        entered: r.try_get("entered")?,
-        active: r.try_get("active")?,
-        completed: r.try_get("completed")?,
-        exited: r.try_get("exited")?,
-        stopped: r.try_get("stopped")?,
-        converted: r.try_get("converted")?,
-    };
+    let counts = Counts::from_row(r)?;
     let entry_end: Option<Millis> = r.try_get("entry_end_at")?;
     let last: Option<Millis> = r.try_get("last_activity_at")?;
     let status_at: Millis = r.try_get("status_at")?;

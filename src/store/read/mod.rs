@@ -19,6 +19,22 @@ pub(crate) use ab::stored_pairs;
 pub use ab::{AbSummary, VariantSummary};
 pub use check::Tally;
 
+impl Counts {
+    /// The counts of a row with columns named like the fields (a version
+    /// row's counters, or a recount of its participant rows).
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> crate::store::Result<Counts> {
+        use sqlx::Row;
+        Ok(Counts {
+            entered: r.try_get("entered")?,
+            active: r.try_get("active")?,
+            completed: r.try_get("completed")?,
+            exited: r.try_get("exited")?,
+            stopped: r.try_get("stopped")?,
+            converted: r.try_get("converted")?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub entered: i64,
