@@ -4,9 +4,58 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::Command;
 use crate::domain::EndKind;
 use crate::domain::time::now_millis;
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
+
+/// The finish or stop a command asks for, and whether it said `--yes`.
+pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
+    Ok(match command {
+        Command::Finish {
+            journey,
+            version,
+            reason,
+            yes,
+        } => {
+            let target = Target::Version { journey, version };
+            let kind = EndKind::Finish;
+            (
+                OperatorAction {
+                    kind,
+                    target,
+                    reason,
+                },
+                yes,
+            )
+        }
+        Command::Stop {
+            journey,
+            version,
+            all_versions,
+            uses_action,
+            reason,
+            yes,
+        } => {
+            let target = match (uses_action, journey) {
+                (Some(action), _) => Target::UsesAction { action },
+                (None, Some(journey)) if all_versions => Target::AllVersions { journey },
+                (None, Some(journey)) => Target::Version { journey, version },
+                (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
+            };
+            let kind = EndKind::Stop;
+            (
+                OperatorAction {
+                    kind,
+                    target,
+                    reason,
+                },
+                yes,
+            )
+        }
+        _ => anyhow::bail!("not a finish or a stop"),
+    })
+}
 
 pub(super) async fn end_command(
     store: &Store,

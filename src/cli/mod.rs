@@ -11,11 +11,8 @@ mod verdict;
 pub use args::{BenchArgs, Cli, Command, DemoArgs, Global};
 
 use crate::domain::Definition;
-use crate::domain::EndKind;
 use crate::domain::time::now_millis;
-use crate::store::{
-    Actor, Error, Location, OperatorAction, PoolSettings, Store, Target, default_sqlite_path,
-};
+use crate::store::{Actor, Error, Location, PoolSettings, Store, default_sqlite_path};
 
 /// Exit status of a refused transition.
 pub const EXIT_REFUSED: i32 = 3;
@@ -177,39 +174,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             json,
         } => audit(&store, journey.as_deref(), limit, json).await?,
         Command::Profile { profile, json } => profile_of(&store, &profile, json).await?,
-        Command::Finish {
-            journey,
-            version,
-            reason,
-            yes,
-        } => {
-            let target = Target::Version { journey, version };
-            let action = OperatorAction {
-                kind: EndKind::Finish,
-                target,
-                reason,
-            };
-            end::end_command(&store, &action, &actor, yes).await?
-        }
-        Command::Stop {
-            journey,
-            version,
-            all_versions,
-            uses_action,
-            reason,
-            yes,
-        } => {
-            let target = match (uses_action, journey) {
-                (Some(action), _) => Target::UsesAction { action },
-                (None, Some(journey)) if all_versions => Target::AllVersions { journey },
-                (None, Some(journey)) => Target::Version { journey, version },
-                (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
-            };
-            let action = OperatorAction {
-                kind: EndKind::Stop,
-                target,
-                reason,
-            };
+        command @ (Command::Finish { .. } | Command::Stop { .. }) => {
+            let (action, yes) = end::action_of(command)?;
             end::end_command(&store, &action, &actor, yes).await?
         }
         Command::Verdict {

@@ -225,58 +225,59 @@ impl ConfirmPane {
             self.focus = Focus::Name;
         }
         match self.focus {
-            Focus::Cancel | Focus::Confirm => match key.code {
-                KeyCode::Left | KeyCode::Right => {
-                    self.toggle_button();
-                    PaneReply::Nothing
-                }
-                KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
-                KeyCode::Enter => self.try_confirm(blocked),
-                // Only the y/n pane reaches here with a printable key.
-                KeyCode::Char('h') | KeyCode::Char('l') => {
-                    self.toggle_button();
-                    PaneReply::Nothing
-                }
-                KeyCode::Char('y') | KeyCode::Char('Y') => self.try_confirm(blocked),
-                KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
-                _ => PaneReply::Nothing,
-            },
-            Focus::Name | Focus::Reason => {
-                if key.code == KeyCode::Enter {
-                    // In a typed pane Enter in either field is the stop's
-                    // confirmation (it commits only when the name matches);
-                    // in a y/n pane Enter after a reason moves to the button.
-                    if self.is_stop() {
-                        return self.try_confirm(blocked);
-                    }
-                    self.focus = Focus::Confirm;
-                    return PaneReply::Nothing;
-                }
-                let input = if self.focus == Focus::Name {
-                    &mut self.name
-                } else {
-                    &mut self.reason
-                };
-                input.handle_event(&Event::Key(key));
-                if self.focus == Focus::Name {
-                    self.hint = None;
-                    if self.kill_switch {
-                        // A different action is a different set of versions:
-                        // its impact must be shown before it can commit.
-                        let typed = self.typed_action().to_string();
-                        if self.action.target
-                            != (Target::UsesAction {
-                                action: typed.clone(),
-                            })
-                        {
-                            self.action.target = Target::UsesAction { action: typed };
-                            self.impact = None;
-                            self.impact_at = None;
-                        }
-                    }
-                }
+            Focus::Cancel | Focus::Confirm => self.on_button_key(key, blocked),
+            Focus::Name | Focus::Reason => self.on_field_key(key, blocked),
+        }
+    }
+
+    /// A key on a button (a printable key here only in the y/n pane).
+    fn on_button_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
+        match key.code {
+            KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+                self.toggle_button();
                 PaneReply::Nothing
             }
+            KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
+            KeyCode::Enter => self.try_confirm(blocked),
+            KeyCode::Char('y') | KeyCode::Char('Y') => self.try_confirm(blocked),
+            KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
+            _ => PaneReply::Nothing,
         }
+    }
+
+    /// A key in the name or reason field.
+    fn on_field_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
+        if key.code == KeyCode::Enter {
+            // In a typed pane Enter in either field is the stop's
+            // confirmation (it commits only when the name matches); in a
+            // y/n pane Enter after a reason moves to the button.
+            if self.is_stop() {
+                return self.try_confirm(blocked);
+            }
+            self.focus = Focus::Confirm;
+            return PaneReply::Nothing;
+        }
+        let input = if self.focus == Focus::Name {
+            &mut self.name
+        } else {
+            &mut self.reason
+        };
+        input.handle_event(&Event::Key(key));
+        if self.focus == Focus::Name {
+            self.hint = None;
+            if self.kill_switch {
+                // A different action is a different set of versions: its
+                // impact must be shown before it can commit.
+                let typed = Target::UsesAction {
+                    action: self.typed_action().to_string(),
+                };
+                if self.action.target != typed {
+                    self.action.target = typed;
+                    self.impact = None;
+                    self.impact_at = None;
+                }
+            }
+        }
+        PaneReply::Nothing
     }
 }
