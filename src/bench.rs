@@ -406,9 +406,11 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
 /// How one figure is read off a column's results.
 type Cell = Box<dyn Fn(&Figures) -> String>;
 
-fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+/// Each figure of the table: its name, its target, and how to read it off
+/// a column's results.
+fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     let n = args.participants;
-    let rows: Vec<(String, &str, Cell)> = vec![
+    vec![
         (
             format!(
                 "list --json, {} journeys: {n} vs 1,000 participants",
@@ -478,7 +480,11 @@ fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f6
             "exact",
             Box::new(|f: &Figures| if f.exact { "yes".into() } else { "NO".into() }),
         ),
-    ];
+    ]
+}
+
+fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+    let rows = table_rows(args);
     println!();
     println!("| figure | target | SQLite | PostgreSQL |");
     println!("|---|---|---|---|");

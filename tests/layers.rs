@@ -137,3 +137,46 @@ fn no_source_file_is_over_500_lines() {
     }
     assert!(all.is_empty(), "{}", all.join("\n"));
 }
+
+#[test]
+fn no_function_is_over_80_lines() {
+    let mut all = Vec::new();
+    for file in sources(&src()) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let trimmed = line.trim_start();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+            ]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+            if is_fn {
+                let indent = line.len() - trimmed.len();
+                let end = format!("{}}}", " ".repeat(indent));
+                let close = (i + 1..lines.len()).find(|&j| lines[j] == end);
+                if let Some(j) = close {
+                    if j - i + 1 > 80 {
+                        all.push(format!("{}:{}: {} lines", file.display(), i + 1, j - i + 1));
+                    }
+                    i = j;
+                }
+            }
+            i += 1;
+        }
+    }
+    assert!(
+        all.is_empty(),
+        "functions over 80 lines:\n{}",
+        all.join("\n")
+    );
+}

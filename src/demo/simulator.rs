@@ -122,6 +122,27 @@ impl Simulator {
 
     /// Advances to a given simulated time (tests drive it directly).
     pub async fn step_to(&mut self, now: Millis) -> anyhow::Result<StepReport> {
+        let mut entries = self.entrants(now);
+        entries.sort_by_key(|e| e.at);
+        let mut report = self.store.ingest(&entries).await?;
+        let tick = self.store.tick(now).await?;
+        let later = self.due_acts(now).await?;
+        report.merge(self.store.ingest(&later).await?);
+        let sent = self.store.deliver(5_000, now).await?;
+        let events = (entries.len() + later.len()) as u64;
+        self.last_sim = now;
+        Ok(StepReport {
+            entered: report.entered,
+            events,
+            steps: tick.steps,
+            sent: sent.sent,
+            sim_now: now,
+        })
+    }
+
+    /// New entrants since the last step, each with what they will do and
+    /// when planned.
+    fn entrants(&mut self, now: Millis) -> Vec<TimedEvent> {
         let span = (now - self.last_sim).max(0);
         let dt_hours = span as f64 / HOUR as f64;
         let mut entries = Vec::new();
@@ -159,9 +180,11 @@ impl Simulator {
                 }
             }
         }
-        entries.sort_by_key(|e| e.at);
-        let mut report = self.store.ingest(&entries).await?;
-        let tick = self.store.tick(now).await?;
+        entries
+    }
+
+    /// The planned acts that fall due by `now`, as events.
+    async fn due_acts(&mut self, now: Millis) -> anyhow::Result<Vec<TimedEvent>> {
         let mut later = Vec::new();
         while self
             .plans
@@ -201,17 +224,7 @@ impl Simulator {
             };
             later.push(TimedEvent { event, at: when });
         }
-        report.merge(self.store.ingest(&later).await?);
-        let sent = self.store.deliver(5_000, now).await?;
-        let events = (entries.len() + later.len()) as u64;
-        self.last_sim = now;
-        Ok(StepReport {
-            entered: report.entered,
-            events,
-            steps: tick.steps,
-            sent: sent.sent,
-            sim_now: now,
-        })
+        Ok(later)
     }
 
     /// Keeps stepping every half second until the task is dropped.

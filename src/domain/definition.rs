@@ -194,30 +194,9 @@ impl RawDefinition {
                             "{at}: a version may hold one split (A/B test); this is the second"
                         ));
                     }
-                    non_empty(&format!("{at}: test"), &test)?;
-                    if variants.len() < 2 {
-                        return Err(format!("{at}: a split needs at least two variants"));
-                    }
-                    for (j, v) in variants.iter().enumerate() {
-                        non_empty(&format!("{at}: variants[{}].name", j + 1), &v.name)?;
-                        non_empty(&format!("{at}: variants[{}].action", j + 1), &v.action)?;
-                        if v.weight == 0 {
-                            return Err(format!("{at}: variant {} has weight 0", v.name));
-                        }
-                        if variants[..j].iter().any(|w| w.name == v.name) {
-                            return Err(format!("{at}: variant name {} appears twice", v.name));
-                        }
-                    }
                     let expected = expected_participants.unwrap_or(DEFAULT_EXPECTED_PARTICIPANTS);
-                    if expected == 0 {
-                        return Err(format!("{at}: expected_participants must be at least 1"));
-                    }
-                    Step::Split(Split {
-                        test,
-                        expected_participants: expected,
-                        min_per_variant: min_per_variant.unwrap_or(DEFAULT_MIN_PER_VARIANT),
-                        variants,
-                    })
+                    let min = min_per_variant.unwrap_or(DEFAULT_MIN_PER_VARIANT);
+                    Step::Split(check_split(&at, test, expected, min, variants)?)
                 }
             });
         }
@@ -231,6 +210,40 @@ impl RawDefinition {
             steps,
         })
     }
+}
+
+/// A split step's test, checked: a name, two or more variants with names,
+/// actions and weights, and a positive expected size. `at` says which step.
+fn check_split(
+    at: &str,
+    test: String,
+    expected_participants: u64,
+    min_per_variant: u64,
+    variants: Vec<Variant>,
+) -> Result<Split, String> {
+    non_empty(&format!("{at}: test"), &test)?;
+    if variants.len() < 2 {
+        return Err(format!("{at}: a split needs at least two variants"));
+    }
+    for (j, v) in variants.iter().enumerate() {
+        non_empty(&format!("{at}: variants[{}].name", j + 1), &v.name)?;
+        non_empty(&format!("{at}: variants[{}].action", j + 1), &v.action)?;
+        if v.weight == 0 {
+            return Err(format!("{at}: variant {} has weight 0", v.name));
+        }
+        if variants[..j].iter().any(|w| w.name == v.name) {
+            return Err(format!("{at}: variant name {} appears twice", v.name));
+        }
+    }
+    if expected_participants == 0 {
+        return Err(format!("{at}: expected_participants must be at least 1"));
+    }
+    Ok(Split {
+        test,
+        expected_participants,
+        min_per_variant,
+        variants,
+    })
 }
 
 #[cfg(test)]

@@ -218,38 +218,12 @@ impl Batch {
                 }
             }
             for chunk in candidates.chunks(self.backend.chunk_rows() * 2) {
-                let profiles: Vec<&str> = chunk.iter().map(|&i| profile_of(i)).collect();
-                let mut refused = refused_by_segments(tx, def, &profiles).await?;
-                if v.others_running > 0 {
-                    for p in active_elsewhere(tx, &v, &profiles).await? {
-                        refused.entry(p).or_insert("active_in_other_version");
-                    }
-                }
-                let admit: Vec<usize> = chunk
-                    .iter()
-                    .copied()
-                    .filter(|&i| match refused.get(profile_of(i)) {
-                        Some(reason) => {
-                            outcome[i] = Some(reason);
-                            false
-                        }
-                        None => true,
-                    })
-                    .collect();
-                if admit.is_empty() {
-                    continue;
-                }
                 let entrants: Vec<(&str, Millis)> =
-                    admit.iter().map(|&i| (profile_of(i), run[i].at)).collect();
-                let inserted = insert_entrants(tx, &v, &entrants).await?;
-                for &i in &admit {
-                    if !inserted.contains(profile_of(i)) {
-                        outcome[i] = Some("already_entered");
-                    }
+                    chunk.iter().map(|&i| (profile_of(i), run[i].at)).collect();
+                let refused = self.admit(tx, &v, &entrants).await?;
+                for (&i, why) in chunk.iter().zip(refused) {
+                    outcome[i] = why;
                 }
-                let d = self.deltas.entry(v.id).or_default();
-                d.entered += inserted.len() as i64;
-                d.active += inserted.len() as i64;
             }
         }
         for o in outcome {
@@ -259,6 +233,44 @@ impl Batch {
             }
         }
         Ok(())
+    }
+
+    /// Enters what the rules allow of one chunk of distinct profiles into
+    /// the live version `v`; per entrant, why it was refused, if it was.
+    async fn admit(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        v: &VersionInfo,
+        entrants: &[(&str, Millis)],
+    ) -> Result<Vec<Option<&'static str>>> {
+        let profiles: Vec<&str> = entrants.iter().map(|(p, _)| *p).collect();
+        let mut refused = refused_by_segments(tx, &v.definition, &profiles).await?;
+        if v.others_running > 0 {
+            for p in active_elsewhere(tx, v, &profiles).await? {
+                refused.entry(p).or_insert("active_in_other_version");
+            }
+        }
+        let mut outcome: Vec<Option<&'static str>> =
+            profiles.iter().map(|p| refused.get(p).copied()).collect();
+        let admit: Vec<(&str, Millis)> = entrants
+            .iter()
+            .zip(&outcome)
+            .filter(|(_, why)| why.is_none())
+            .map(|(e, _)| *e)
+            .collect();
+        if admit.is_empty() {
+            return Ok(outcome);
+        }
+        let inserted = insert_entrants(tx, v, &admit).await?;
+        for (o, p) in outcome.iter_mut().zip(&profiles) {
+            if o.is_none() && !inserted.contains(*p) {
+                *o = Some("already_entered");
+            }
+        }
+        let d = self.deltas.entry(v.id).or_default();
+        d.entered += inserted.len() as i64;
+        d.active += inserted.len() as i64;
+        Ok(outcome)
     }
 
     /// The profile's participants that may still change, with their versions.

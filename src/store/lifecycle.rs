@@ -256,6 +256,8 @@ fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
     ))
 }
 
+/// The versions an action is about, each checked against the rules; or
+/// why it is refused.
 async fn resolve(
     conn: &mut sqlx::AnyConnection,
     action: &OperatorAction,
@@ -263,89 +265,111 @@ async fn resolve(
     let kind = action.kind;
     match &action.target {
         Target::Version { journey, version } => {
-            let all = journey_versions(conn, journey).await?;
-            let chosen = match version {
-                Some(n) => all.iter().find(|v| v.number == *n).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "{journey} has no version {n} (it has {})",
-                        all.iter()
-                            .map(|v| format!("v{}", v.number))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?,
-                None => match all.iter().find(|v| v.status == VersionStatus::Live) {
-                    Some(v) => v,
-                    None => {
-                        let story = all
-                            .iter()
-                            .map(|v| format!("v{} {}", v.number, v.status_story()))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        let hint = match kind {
-                            EndKind::Finish => "",
-                            EndKind::Stop => "; name one with --version N, or use --all-versions",
-                        };
-                        return Err(Error::Refused(format!(
-                            "cannot {} {journey}: it has no live version ({story}){hint}",
-                            kind.verb()
-                        )));
-                    }
-                },
-            };
-            if chosen.status.refusal(kind).is_some() {
-                return Err(refusal(chosen, kind));
-            }
-            Ok(vec![chosen.clone()])
+            Ok(vec![one_version(conn, kind, journey, *version).await?])
         }
-        Target::AllVersions { journey } => {
-            let all = journey_versions(conn, journey).await?;
-            let open: Vec<VersionInfo> = all
-                .iter()
-                .filter(|v| VersionStatus::sources(kind).contains(&v.status))
-                .cloned()
-                .collect();
-            if open.is_empty() {
+        Target::AllVersions { journey } => all_versions(conn, kind, journey).await,
+        Target::UsesAction { action: name } => using_action(conn, kind, name).await,
+    }
+}
+
+/// `JOURNEY [--version N]`: that version, or the live one.
+async fn one_version(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    journey: &str,
+    version: Option<i64>,
+) -> Result<VersionInfo> {
+    let all = journey_versions(conn, journey).await?;
+    let chosen = match version {
+        Some(n) => all.iter().find(|v| v.number == n).ok_or_else(|| {
+            Error::Invalid(format!(
+                "{journey} has no version {n} (it has {})",
+                all.iter()
+                    .map(|v| format!("v{}", v.number))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => match all.iter().find(|v| v.status == VersionStatus::Live) {
+            Some(v) => v,
+            None => {
                 let story = all
                     .iter()
                     .map(|v| format!("v{} {}", v.number, v.status_story()))
                     .collect::<Vec<_>>()
                     .join("; ");
+                let hint = match kind {
+                    EndKind::Finish => "",
+                    EndKind::Stop => "; name one with --version N, or use --all-versions",
+                };
                 return Err(Error::Refused(format!(
-                    "cannot {} {journey}: no version is live or finished ({story})",
+                    "cannot {} {journey}: it has no live version ({story}){hint}",
                     kind.verb()
                 )));
             }
-            Ok(open)
-        }
-        Target::UsesAction { action: name } => {
-            if name.trim().is_empty() {
-                return Err(Error::Invalid("the action name is empty".into()));
-            }
-            let rows = sqlx::query(concat!(
-                select_version_info!(),
-                "WHERE v.status IN ('live', 'finished') ORDER BY v.id"
-            ))
-            .fetch_all(&mut *conn)
-            .await?;
-            let mut out = Vec::new();
-            for row in &rows {
-                let v = version_info(row)?;
-                if VersionStatus::sources(kind).contains(&v.status)
-                    && v.definition.uses_action(name)
-                {
-                    out.push(v);
-                }
-            }
-            if out.is_empty() {
-                return Err(Error::Refused(format!(
-                    "cannot {}: no live or finished version uses the action {name:?}",
-                    kind.verb()
-                )));
-            }
-            Ok(out)
+        },
+    };
+    if chosen.status.refusal(kind).is_some() {
+        return Err(refusal(chosen, kind));
+    }
+    Ok(chosen.clone())
+}
+
+/// `--all-versions`: every live or finished version of the journey.
+async fn all_versions(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    journey: &str,
+) -> Result<Vec<VersionInfo>> {
+    let all = journey_versions(conn, journey).await?;
+    let open: Vec<VersionInfo> = all
+        .iter()
+        .filter(|v| VersionStatus::sources(kind).contains(&v.status))
+        .cloned()
+        .collect();
+    if open.is_empty() {
+        let story = all
+            .iter()
+            .map(|v| format!("v{} {}", v.number, v.status_story()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Refused(format!(
+            "cannot {} {journey}: no version is live or finished ({story})",
+            kind.verb()
+        )));
+    }
+    Ok(open)
+}
+
+/// `--uses-action`: every live or finished version that sends through it.
+async fn using_action(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    name: &str,
+) -> Result<Vec<VersionInfo>> {
+    if name.trim().is_empty() {
+        return Err(Error::Invalid("the action name is empty".into()));
+    }
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE v.status IN ('live', 'finished') ORDER BY v.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let v = version_info(row)?;
+        if VersionStatus::sources(kind).contains(&v.status) && v.definition.uses_action(name) {
+            out.push(v);
         }
     }
+    if out.is_empty() {
+        return Err(Error::Refused(format!(
+            "cannot {}: no live or finished version uses the action {name:?}",
+            kind.verb()
+        )));
+    }
+    Ok(out)
 }
 
 pub(crate) async fn journey_versions(

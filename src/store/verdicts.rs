@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::Result;
 use crate::domain::Millis;
-use crate::domain::abtest::{Arm, VerdictKind, decide, fold_look, look, look_counts};
+use crate::domain::abtest::{Arm, Verdict, VerdictKind, decide, fold_look, look, look_counts};
 
 /// The engine's look at each touched version's test, in the transaction
 /// whose change produced the counts: once the counts allow a look
@@ -36,22 +36,7 @@ pub(crate) async fn check_verdicts(
         let Some((_, split)) = def.split() else {
             continue;
         };
-        let rows = sqlx::query(
-            "SELECT name, assigned, converted FROM variants WHERE version_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
-        let arms = rows
-            .iter()
-            .map(|r| {
-                Ok(Arm::new(
-                    r.try_get::<String, _>("name")?,
-                    r.try_get::<i64, _>("converted")?.max(0) as u64,
-                    r.try_get::<i64, _>("assigned")?.max(0) as u64,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let arms = arms_of(tx, id).await?;
         if !look_counts(&arms, split.min_per_variant) {
             continue;
         }
@@ -80,29 +65,62 @@ pub(crate) async fn check_verdicts(
         .await?;
         let v = decide(&arms, running, split.min_per_variant);
         if v.verdict == VerdictKind::Winner {
-            let Some(winner) = v.winner.clone() else {
-                continue;
-            };
-            let figures = serde_json::to_string(&serde_json::json!({
-                "variants": arms.iter().map(|a| serde_json::json!({
-                    "name": a.name, "assigned": a.participants, "converted": a.converted
-                })).collect::<Vec<_>>(),
-                "pairs": v.pairs,
-            }))
-            .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO ab_decisions (version_id, test, winner, decided_at, p_value, figures) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version_id, test) DO NOTHING",
-            )
-            .bind(id)
-            .bind(&split.test)
-            .bind(&winner)
-            .bind(at)
-            .bind(v.p_value.unwrap_or(1.0))
-            .bind(figures)
-            .execute(&mut **tx)
-            .await?;
+            store_decision(tx, id, &split.test, &arms, &v, at).await?;
         }
     }
+    Ok(())
+}
+
+/// The test's variants with their counts, in definition order.
+async fn arms_of(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Vec<Arm>> {
+    let rows = sqlx::query(
+        "SELECT name, assigned, converted FROM variants WHERE version_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Arm::new(
+                r.try_get::<String, _>("name")?,
+                r.try_get::<i64, _>("converted")?.max(0) as u64,
+                r.try_get::<i64, _>("assigned")?.max(0) as u64,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()
+}
+
+/// Stores the first winner of a test with the figures it was decided on
+/// (a later one for the same test changes nothing).
+async fn store_decision(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    test: &str,
+    arms: &[Arm],
+    v: &Verdict,
+    at: Millis,
+) -> Result<()> {
+    let Some(winner) = v.winner.clone() else {
+        return Ok(());
+    };
+    let figures = serde_json::to_string(&serde_json::json!({
+        "variants": arms.iter().map(|a| serde_json::json!({
+            "name": a.name, "assigned": a.participants, "converted": a.converted
+        })).collect::<Vec<_>>(),
+        "pairs": v.pairs,
+    }))
+    .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO ab_decisions (version_id, test, winner, decided_at, p_value, figures) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version_id, test) DO NOTHING",
+    )
+    .bind(id)
+    .bind(test)
+    .bind(&winner)
+    .bind(at)
+    .bind(v.p_value.unwrap_or(1.0))
+    .bind(figures)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

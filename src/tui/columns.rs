@@ -49,6 +49,26 @@ pub struct RowData {
 /// wide when deciding what fits.
 const FLEX_FIT: u16 = 16;
 
+/// The columns kept on a terminal `width` wide: while the row is too wide,
+/// the column with the highest drop rank (0: never) gives way.
+fn columns_that_fit(cols: &[Col], first_fit: u16, width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    let fits = |keep: &[usize]| -> bool {
+        let w: u16 = keep
+            .iter()
+            .map(|&i| if i == 0 { first_fit } else { cols[i].width } + 1)
+            .sum();
+        w <= width + 1
+    };
+    while !fits(&keep) {
+        match keep.iter().copied().max_by_key(|&i| (cols[i].drop_rank, i)) {
+            Some(i) if cols[i].drop_rank > 0 => keep.retain(|&k| k != i),
+            _ => break,
+        }
+    }
+    keep
+}
+
 pub fn fitted_table(
     mut cols: Vec<Col>,
     rows: &[RowData],
@@ -70,20 +90,7 @@ pub fn fitted_table(
     } else {
         cols[0].width
     };
-    let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let fits = |keep: &[usize]| -> bool {
-        let w: u16 = keep
-            .iter()
-            .map(|&i| if i == 0 { first_fit } else { cols[i].width } + 1)
-            .sum();
-        w <= width + 1
-    };
-    while !fits(&keep) {
-        match keep.iter().copied().max_by_key(|&i| (cols[i].drop_rank, i)) {
-            Some(i) if cols[i].drop_rank > 0 => keep.retain(|&k| k != i),
-            _ => break,
-        }
-    }
+    let keep = columns_that_fit(&cols, first_fit, width);
     let widths: Vec<Constraint> = keep
         .iter()
         .map(|&i| match (i, flex_first) {

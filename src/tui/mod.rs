@@ -118,30 +118,7 @@ async fn event_loop(
             _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
             _ = int.recv() => break Exit::Signal("SIGINT"),
         }
-        let mut quit = false;
-        for effect in app.take_effects() {
-            match effect {
-                Effect::Quit => quit = true,
-                Effect::Refresh => kick.notify_one(),
-                Effect::Execute(action) => {
-                    // The one executor: the same library call as the CLI.
-                    let store = store.clone();
-                    let actor = actor.clone();
-                    let tx = tx.clone();
-                    tracing::info!("executing confirmed action: {}", action.describe());
-                    tokio::spawn(async move {
-                        let result = store.execute(&action, &actor, now_millis()).await;
-                        match &result {
-                            Ok(o) => tracing::info!("{}", o.summary()),
-                            Err(e) => tracing::warn!("refused: {e}"),
-                        }
-                        let _ = tx
-                            .send(Msg::ActionDone(result.map_err(|e| e.to_string())))
-                            .await;
-                    });
-                }
-            }
-        }
+        let quit = run_effects(&mut app, &store, &actor, &tx, &kick);
         want_tx.send_if_modified(|w| {
             let next = app.want();
             if *w != next {
@@ -157,6 +134,43 @@ async fn event_loop(
     };
     fetcher.abort();
     Ok(exit)
+}
+
+/// Carries out what the last message asked for; whether to quit. A
+/// confirmed action runs here and nowhere else, through the same library
+/// call as the CLI's.
+fn run_effects(
+    app: &mut App,
+    store: &Store,
+    actor: &Actor,
+    tx: &mpsc::Sender<Msg>,
+    kick: &Notify,
+) -> bool {
+    let mut quit = false;
+    for effect in app.take_effects() {
+        match effect {
+            Effect::Quit => quit = true,
+            Effect::Refresh => kick.notify_one(),
+            Effect::Execute(action) => {
+                // The one executor: the same library call as the CLI.
+                let store = store.clone();
+                let actor = actor.clone();
+                let tx = tx.clone();
+                tracing::info!("executing confirmed action: {}", action.describe());
+                tokio::spawn(async move {
+                    let result = store.execute(&action, &actor, now_millis()).await;
+                    match &result {
+                        Ok(o) => tracing::info!("{}", o.summary()),
+                        Err(e) => tracing::warn!("refused: {e}"),
+                    }
+                    let _ = tx
+                        .send(Msg::ActionDone(result.map_err(|e| e.to_string())))
+                        .await;
+                });
+            }
+        }
+    }
+    quit
 }
 
 /// One frame, wrapped in a synchronized update so the terminal shows it

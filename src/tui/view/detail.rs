@@ -199,27 +199,7 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
             pct(rate)
         )));
     }
-    let verdict = match (&ab.verdict, &ab.winner) {
-        (VerdictKind::Winner, Some(w)) => format!(
-            "verdict: winner {w}{}{}",
-            ab.decided_at
-                .as_ref()
-                .map(|t| format!(", decided {t}"))
-                .unwrap_or_default(),
-            ab.p_value
-                .map(|p| format!(", p = {p:.4}"))
-                .unwrap_or_default()
-        ),
-        (VerdictKind::Collecting, _) => {
-            "verdict: collecting (too few participants per variant)".to_string()
-        }
-        _ => format!(
-            "verdict: no winner yet{}",
-            ab.p_value
-                .map(|p| format!(" (leader p = {p:.4})"))
-                .unwrap_or_default()
-        ),
-    };
+    let verdict = verdict_line(ab);
     let style = if ab.winner.is_some() {
         theme.good()
     } else {
@@ -257,6 +237,32 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
         ));
     }
     lines
+}
+
+/// The verdict in one line: the decision with its time and p-value, or
+/// where the test stands.
+fn verdict_line(ab: &AbSummary) -> String {
+    match (&ab.verdict, &ab.winner) {
+        (VerdictKind::Winner, Some(w)) => format!(
+            "verdict: winner {w}{}{}",
+            ab.decided_at
+                .as_ref()
+                .map(|t| format!(", decided {t}"))
+                .unwrap_or_default(),
+            ab.p_value
+                .map(|p| format!(", p = {p:.4}"))
+                .unwrap_or_default()
+        ),
+        (VerdictKind::Collecting, _) => {
+            "verdict: collecting (too few participants per variant)".to_string()
+        }
+        _ => format!(
+            "verdict: no winner yet{}",
+            ab.p_value
+                .map(|p| format!(" (leader p = {p:.4})"))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// What each variant gained after the decision (conversions include
