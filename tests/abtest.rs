@@ -6,30 +6,35 @@ mod common;
 use common::*;
 use journeyctl::domain::abtest::VerdictKind;
 
-const SPLIT: &str = r#"
-name = "cart-recovery"
+/// A journey whose first step is a two-variant test on `purchase`.
+fn split(journey: &str, test: &str, min_per_variant: u64) -> journeyctl::domain::Definition {
+    def(&format!(
+        r#"
+name = "{journey}"
 goal = "purchase"
 
 [[steps]]
 kind = "split"
-test = "subject-line"
+test = "{test}"
 expected_participants = 2000
-min_per_variant = 100
+min_per_variant = {min_per_variant}
 variants = [
-  { name = "A", weight = 50, action = "email:subject-a" },
-  { name = "B", weight = 50, action = "email:subject-b" },
+  {{ name = "A", weight = 50, action = "email:{test}-a" }},
+  {{ name = "B", weight = 50, action = "email:{test}-b" }},
 ]
 
 [[steps]]
 kind = "wait"
 duration = "3d"
-"#;
+"#
+    ))
+}
 
 both_backends!(
     a_live_split_reaches_a_stored_decision_that_never_flips,
     |ts| {
         let s = &ts.store;
-        publish(s, &def(SPLIT), at(0)).await;
+        publish(s, &split("cart-recovery", "subject-line", 100), at(0)).await;
         let entries: Vec<_> = (0..3000)
             .map(|i| enter("cart-recovery", &format!("p-{i}"), at(0)))
             .collect();
@@ -128,30 +133,11 @@ fn s_profiles(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("p-{i}")).collect()
 }
 
-const AA: &str = r#"
-name = "aa-test"
-goal = "purchase"
-
-[[steps]]
-kind = "split"
-test = "same-thing"
-expected_participants = 2000
-min_per_variant = 50
-variants = [
-  { name = "A", weight = 50, action = "email:a" },
-  { name = "B", weight = 50, action = "email:b" },
-]
-
-[[steps]]
-kind = "wait"
-duration = "3d"
-"#;
-
 both_backends!(
     the_running_figures_of_a_live_test_never_widen_between_looks,
     |ts| {
         let s = &ts.store;
-        publish(s, &def(AA), at(0)).await;
+        publish(s, &split("aa-test", "same-thing", 50), at(0)).await;
         let mut kept: Option<journeyctl::domain::abtest::PairResult> = None;
         let mut looks = 0;
         let mut widened_fresh = false;
