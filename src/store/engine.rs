@@ -158,8 +158,9 @@ impl Store {
     pub async fn tick(&self, now: Millis) -> Result<TickReport> {
         let mut report = TickReport::default();
         self.finish_by_date(now, &mut report).await?;
-        // Version by version: the index on (version_id, due_at) of active
-        // rows finds the due ones without looking at anyone else.
+        // Version by version: the index on (version_id, due_at, id) of
+        // active rows finds the due ones, in batch order, without looking
+        // at anyone else.
         let running: Vec<i64> =
             sqlx::query("SELECT id FROM versions WHERE status IN ('live', 'finished') ORDER BY id")
                 .fetch_all(&self.pool)

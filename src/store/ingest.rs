@@ -1,7 +1,8 @@
-//! Applying events: entries, goal and exit events, segment joins. Events go
-//! in short batches; each batch is one transaction that first locks the
-//! versions it touches (a conditional update of the version row), so a stop
-//! or finish either happens before the batch or after it, never inside.
+//! Applying events: entries, named events (goals and exit events), segment
+//! joins. Events go in short batches; each batch is one transaction that
+//! first locks the versions it touches (a row lock on PostgreSQL; SQLite's
+//! write transactions run one at a time), so a stop or finish either
+//! happens before the batch or after it, never inside.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -124,7 +125,7 @@ impl Batch {
         }
         match &ev.event {
             Event::Enter { .. } => self.enter_run(tx, &[ev]).await?,
-            Event::Named { profile, name } => self.goal(tx, profile, name, ev.at).await?,
+            Event::Named { profile, name } => self.named_event(tx, profile, name, ev.at).await?,
             Event::Segment { profile, segment } => {
                 sqlx::query(
                     "INSERT INTO segment_members (segment, profile, joined_at) VALUES ($1, $2, $3) \
@@ -301,7 +302,7 @@ impl Batch {
         Ok(out)
     }
 
-    async fn goal(
+    async fn named_event(
         &mut self,
         tx: &mut Transaction<'static, Any>,
         profile: &str,

@@ -265,8 +265,8 @@ pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
 }
 
 /// Locks a version row for the rest of the transaction and reads it;
-/// `None` unless it is live or finished. A stop or finish (a conditional
-/// update of the same row) then happens wholly before or after the
+/// `None` unless it is live or finished. A stop or finish (which locks and
+/// changes the same row) then happens wholly before or after the
 /// transaction. SQLite needs no row lock: its write transactions
 /// (`BEGIN IMMEDIATE`) already run one at a time.
 pub(crate) async fn lock_running_version(
