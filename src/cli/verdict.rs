@@ -2,7 +2,7 @@
 //! for given counts.
 
 use crate::domain::VersionStatus;
-use crate::domain::abtest::{Arm, PairResult, verdict};
+use crate::domain::abtest::{Arm, PairResult, VerdictKind, verdict};
 use crate::store::{Error, Store, VersionSummary};
 
 fn parse_arm(s: &str) -> anyhow::Result<Arm> {
@@ -60,30 +60,44 @@ pub(super) async fn live_verdict(
         return Ok(());
     }
     println!("{journey} v{} test {}", chosen.version, ab.test);
-    for v in &ab.variants {
-        let rate = (v.assigned > 0).then(|| v.converted as f64 / v.assigned as f64);
+    let arms: Vec<Arm> = ab
+        .variants
+        .iter()
+        .map(|v| Arm::new(&v.name, v.converted.max(0) as u64, v.assigned.max(0) as u64))
+        .collect();
+    let basis = match &ab.decided_at {
+        Some(t) => format!(" (at the decision, {t})"),
+        None => format!(" (running over {} looks)", ab.looks),
+    };
+    print_verdict(&arms, &ab.pairs, &basis, ab.verdict, ab.winner.as_deref());
+    Ok(())
+}
+
+/// The text form of a verdict: each variant's counts and rate, each pair's
+/// figures (with what they are based on), the verdict.
+fn print_verdict(
+    arms: &[Arm],
+    pairs: &[PairResult],
+    basis: &str,
+    verdict: VerdictKind,
+    winner: Option<&str>,
+) {
+    for a in arms {
         println!(
             "{:<8} {:>8}/{:<8} {}",
-            v.name,
-            v.converted,
-            v.assigned,
-            rate.map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
+            a.name,
+            a.converted,
+            a.participants,
+            a.rate()
+                .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
         );
     }
-    let basis = match &ab.decided_at {
-        Some(t) => format!("at the decision, {t}"),
-        None => format!("running over {} looks", ab.looks),
-    };
-    print_pairs(&ab.pairs, &format!(" ({basis})"));
+    print_pairs(pairs, basis);
     println!(
         "verdict: {}{}",
-        ab.verdict.as_str(),
-        ab.winner
-            .as_ref()
-            .map(|w| format!(" ({w})"))
-            .unwrap_or_default()
+        verdict.as_str(),
+        winner.map(|w| format!(" ({w})")).unwrap_or_default()
     );
-    Ok(())
 }
 
 fn print_pairs(pairs: &[PairResult], basis: &str) {
@@ -125,21 +139,6 @@ pub(super) fn verdict_command(
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    for a in &arms {
-        println!(
-            "{:<8} {:>8}/{:<8} {}",
-            a.name,
-            a.converted,
-            a.participants,
-            a.rate()
-                .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0))
-        );
-    }
-    print_pairs(&v.pairs, "");
-    println!(
-        "verdict: {}{}",
-        v.verdict.as_str(),
-        v.winner.map(|w| format!(" ({w})")).unwrap_or_default()
-    );
+    print_verdict(&arms, &v.pairs, "", v.verdict, v.winner.as_deref());
     Ok(())
 }
