@@ -161,12 +161,13 @@ fn tally_differences(stored: &Tally, rows: &Tally) -> Vec<String> {
         out
     };
     let (s, r) = (figures(stored), figures(rows));
-    let mut names: Vec<&String> = s.iter().chain(r.iter()).map(|(k, _)| k).collect();
-    names.sort();
-    names.dedup();
-    // Keep the figures' own order (counts, messages, variants).
-    let order = |k: &String| s.iter().chain(r.iter()).position(|(n, _)| n == k);
-    names.sort_by_key(|k| order(k));
+    // Each name once, in the figures' own order (counts, messages, variants).
+    let mut names: Vec<&String> = Vec::new();
+    for (k, _) in s.iter().chain(r.iter()) {
+        if !names.contains(&k) {
+            names.push(k);
+        }
+    }
     let value = |list: &[(String, i64)], k: &String| {
         list.iter().find(|(n, _)| n == k).map_or(0, |(_, v)| *v)
     };
