@@ -303,6 +303,16 @@ impl OwnDatabase {
 }
 
 impl OwnDatabase {
+    /// A database of the test's own with the console tests' journeys in
+    /// it, its URL, and the folder the definitions were written to.
+    fn seeded(prefix: &str) -> Option<(OwnDatabase, String, tempfile::TempDir)> {
+        let own = OwnDatabase::create(prefix)?;
+        let url = own.url.clone();
+        let dir = tempfile::tempdir().unwrap();
+        seed(&url, dir.path());
+        Some((own, url, dir))
+    }
+
     /// Lets new connections in, or refuses them.
     fn allow_connections(&self, allow: bool) {
         psql(
@@ -339,12 +349,9 @@ impl Drop for OwnDatabase {
 /// refuses the stop, reconnects, and the refused stop never runs.
 #[test]
 fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
-    let Some(own) = OwnDatabase::create("jctl_outage") else {
+    let Some((own, url, dir)) = OwnDatabase::seeded("jctl_outage") else {
         return;
     };
-    let url = own.url.clone();
-    let dir = tempfile::tempdir().unwrap();
-    seed(&url, dir.path());
     let t = console_on_cart("outage", &url, dir.path(), 120, 35);
     t.wait_for("updated");
     own.allow_connections(false);
@@ -507,12 +514,9 @@ fn a_resize_redraws_for_the_new_size() {
 /// shows the data once the database answers.
 #[test]
 fn console_opens_while_postgres_is_away_and_waits_for_it() {
-    let Some(own) = OwnDatabase::create("jctl_away") else {
+    let Some((own, url, dir)) = OwnDatabase::seeded("jctl_away") else {
         return;
     };
-    let url = own.url.clone();
-    let dir = tempfile::tempdir().unwrap();
-    seed(&url, dir.path());
     own.allow_connections(false);
     let t = Tmux::start("away", &console_command(&url, dir.path()), 120, 35);
     t.wait_for("STALE");

@@ -56,6 +56,16 @@ fn entries(dir: &Path, journey: &str, n: usize) -> String {
     path.display().to_string()
 }
 
+/// Applies and publishes the two-step journey `name` and enters `n`
+/// profiles into it.
+fn published_with(url: &str, dir: &Path, name: &str, n: usize) {
+    let d = write_def(dir, name, TWO_STEPS);
+    ok(url, &["apply", &d, "--publish"]);
+    if n > 0 {
+        ok(url, &["ingest", &entries(dir, name, n)]);
+    }
+}
+
 fn json(url: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(url, args)).unwrap()
 }
@@ -117,9 +127,7 @@ both_backends!(
     eight_racing_processes_one_stop_wins_and_one_audit_row,
     |ts| {
         let dir = tempfile::tempdir().unwrap();
-        let d = write_def(dir.path(), "race", TWO_STEPS);
-        ok(&ts.url, &["apply", &d, "--publish"]);
-        ok(&ts.url, &["ingest", &entries(dir.path(), "race", 100)]);
+        published_with(&ts.url, dir.path(), "race", 100);
         let results = race_behind_a_lock(ts, "race", &["stop"; 8]).await;
         let mut winners = 0;
         for (_, o) in &results {
@@ -149,8 +157,7 @@ both_backends!(
         // Finishing and stopping at once: the stop always wins once; a
         // finish wins only before it, and then the stop stops a finished
         // version. Every loser is told why.
-        let d = write_def(dir.path(), "mixed", TWO_STEPS);
-        ok(&ts.url, &["apply", &d, "--publish"]);
+        published_with(&ts.url, dir.path(), "mixed", 0);
         let verbs: Vec<&str> = (0..8)
             .map(|i| if i % 2 == 0 { "finish" } else { "stop" })
             .collect();
@@ -439,9 +446,7 @@ both_backends!(
     kill_9_while_a_stop_waits_in_the_database_changes_nothing,
     |ts| {
         let dir = tempfile::tempdir().unwrap();
-        let d = write_def(dir.path(), "held", TWO_STEPS);
-        ok(&ts.url, &["apply", &d, "--publish"]);
-        ok(&ts.url, &["ingest", &entries(dir.path(), "held", 50)]);
+        published_with(&ts.url, dir.path(), "held", 50);
         // The stop queues behind a lock the test holds, inside the
         // database (PostgreSQL: in its transaction, on the version row).
         let blocker = common::Blocker::hold(&ts.store, "held", 1).await;
@@ -481,9 +486,7 @@ both_backends!(
     the_counter_oracle_reports_exactly_what_was_corrupted,
     |ts| {
         let dir = tempfile::tempdir().unwrap();
-        let d = write_def(dir.path(), "oracle", TWO_STEPS);
-        ok(&ts.url, &["apply", &d, "--publish"]);
-        ok(&ts.url, &["ingest", &entries(dir.path(), "oracle", 40)]);
+        published_with(&ts.url, dir.path(), "oracle", 40);
         ok(&ts.url, &["tick"]);
         let exec = async |sql: &'static str| {
             sqlx::query(sql).execute(ts.store.pool()).await.unwrap();
