@@ -320,6 +320,7 @@ fn draw_time_ms() -> f64 {
             last_activity_ms: Some(now),
             entry_end_ms: None,
             uses_actions: vec![],
+            delivery_failing: false,
         })
         .collect();
     let ctx = Context {

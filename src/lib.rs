@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod logging;

@@ -45,6 +45,7 @@ fn demo_config(a: DemoArgs, g: &Global) -> DemoConfig {
         database_url: explicit,
         read_only: g.read_only,
         refresh: g.refresh,
+        crm_fails_after: a.crm_fails_after,
     }
 }
 

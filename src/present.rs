@@ -1,10 +1,10 @@
 //! The sentences and labels both faces print, written once so that the CLI
 //! and the console can never drift apart: a version's status, an action's
-//! impact, the A/B label, the read-only refusal, numbers.
+//! impact, the A/B label, a channel's health, the read-only refusal, numbers.
 
 use crate::domain::abtest::VerdictKind;
-use crate::domain::{EndKind, Shown};
-use crate::store::{AbSummary, AuditEntry, VersionImpact, VersionSummary};
+use crate::domain::{EndKind, Millis, Shown};
+use crate::store::{AbSummary, ActionHealth, AuditEntry, VersionImpact, VersionSummary};
 
 /// 1234567 -> "1,234,567": exact, and readable at a glance.
 pub fn thousands(n: i64) -> String {
@@ -114,4 +114,36 @@ mod tests {
         assert_eq!(status_label(Shown::Drained), "finished, drained");
         assert_eq!(status_label(Shown::Live), "live");
     }
+}
+
+/// The channel an action goes out through, as the workers report it:
+/// `email`, `none` (no channel: its messages stay pending), or `no worker`.
+pub fn channel_name(h: &ActionHealth) -> String {
+    match &h.route {
+        Some(Some(c)) => c.clone(),
+        Some(None) => "none".into(),
+        None => "no worker".into(),
+    }
+}
+
+/// "HTTP 503 Service Unavailable, 12s ago", or "-".
+pub fn last_error(h: &ActionHealth, now: Millis) -> String {
+    match (&h.last_error, h.last_error_ms) {
+        (Some(e), Some(at)) => format!("{e}, {}", crate::domain::time::ago(now, at)),
+        _ => "-".into(),
+    }
+}
+
+/// One action's delivery health in a line (the kill switch pane, `channels`).
+pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
+    format!(
+        "{} via {}: {} pending, {} sent, {} failed, {} retrying; last error: {}",
+        h.action,
+        channel_name(h),
+        thousands(h.pending),
+        thousands(h.sent),
+        thousands(h.failed),
+        thousands(h.retrying),
+        last_error(h, now)
+    )
 }

@@ -84,7 +84,7 @@ both_backends!(stop_halts_everyone_and_cancels_pending_messages, |ts| {
         .collect();
     s.ingest(&entries).await.unwrap();
     s.tick(at(1)).await.unwrap();
-    s.deliver(10, at(1)).await.unwrap();
+    assert_eq!(deliver_n(s, 10).await, 10);
     let before = summary(s, "promo", 1).await;
     assert_eq!((before.messages.pending, before.messages.sent), (40, 10));
     let out = s
@@ -102,7 +102,8 @@ both_backends!(stop_halts_everyone_and_cancels_pending_messages, |ts| {
     // No step runs again, nothing is enqueued, nothing is delivered.
     let tick = s.tick(at(120)).await.unwrap();
     assert_eq!(tick.messages, 0);
-    assert_eq!(s.deliver(100, at(121)).await.unwrap().sent, 0);
+    assert_eq!(deliver_n(s, 100).await, 0);
+    assert!(s.delivery_queue().await.unwrap().is_empty());
     let states = outbox_states(s, "promo", 1).await;
     assert_eq!(states.len(), 50);
     assert_eq!(states.iter().filter(|x| *x == "cancelled").count(), 40);

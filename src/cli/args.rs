@@ -52,6 +52,10 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms as u64))
 }
 
+fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+    Ok(Duration::from_millis(parse_duration(s)? as u64))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or upgrade the schema.
@@ -161,6 +165,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hand pending messages to their channels (webhook, command, log).
+    Deliver {
+        /// The channels file (TOML): which channel each action uses.
+        #[arg(long, value_name = "FILE")]
+        channels: PathBuf,
+        /// Worker tasks in this process.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        workers: u16,
+        /// Deliver what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Messages per claim (all in flight at once, per worker).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        batch: i64,
+    },
+    /// Delivery health per action: channel, pending, sent, failed, retrying.
+    Channels {
+        /// Route actions with this channels file instead of what the
+        /// running workers report.
+        #[arg(long, value_name = "FILE")]
+        channels: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that every counter equals a recount of the rows.
     Check,
     /// A demo store with live simulated traffic, opened in the console.
@@ -185,6 +213,7 @@ impl Command {
             Command::Publish { .. } => Some("publish"),
             Command::Ingest { .. } => Some("ingest"),
             Command::Tick { .. } | Command::Run { .. } => Some("running the engine"),
+            Command::Deliver { .. } => Some("delivering messages"),
             Command::Finish { .. } => Some("finish"),
             Command::Stop { .. } => Some("stop"),
             _ => None,
@@ -218,6 +247,10 @@ pub struct DemoArgs {
     /// Seed of the simulation's random choices.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// When the demo's CRM webhook starts answering 503 (a failing
+    /// channel for the kill switch).
+    #[arg(long, default_value = "3m", value_parser = parse_duration_arg)]
+    pub crm_fails_after: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

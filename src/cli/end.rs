@@ -101,7 +101,14 @@ pub(super) async fn end_command(
             return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
         }
     }
-    let outcome = store.execute(action, actor, now_millis()).await?;
+    // A stop waits for deliveries in flight (at most their channel's
+    // time-out); say so rather than hang silently.
+    let watch = |n: i64| {
+        eprintln!("waiting for {n} delivery(ies) in flight to finish before the stop commits …");
+    };
+    let outcome = store
+        .execute_watching(action, actor, now_millis(), &watch)
+        .await?;
     println!("{}", outcome.summary());
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! as the console. `args` holds the words; each command is one function.
 
 mod args;
+mod deliver;
 mod end;
 mod engine;
 mod ingest;
@@ -152,6 +153,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Apply { file, .. } => Some(read_definition(file)?),
         _ => None,
     };
+    let channels = match &command {
+        Command::Deliver { channels, .. }
+        | Command::Channels {
+            channels: Some(channels),
+            ..
+        } => Some(deliver::read_channels(channels)?),
+        _ => None,
+    };
     let store = open_store(&g, command.loads_store()).await?;
     let now = now_millis();
     match command {
@@ -186,6 +195,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let journey = journey.unwrap_or_default();
             verdict::live_verdict(&store, &journey, version, json).await?
+        }
+        Command::Deliver {
+            workers,
+            once,
+            batch,
+            ..
+        } => {
+            let options = crate::delivery::Options {
+                workers: workers as usize,
+                once,
+                batch,
+                ..Default::default()
+            };
+            let channels = channels.ok_or_else(|| anyhow::anyhow!("no channels file"))?;
+            deliver::deliver(&store, &channels, options).await?
+        }
+        Command::Channels { json, .. } => {
+            deliver::channels(&store, channels.as_ref(), json).await?
         }
         Command::Check => check(&store).await?,
         Command::Demo(_) | Command::Bench(_) | Command::Screenshots { .. } => {

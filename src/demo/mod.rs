@@ -1,9 +1,12 @@
 //! `journeyctl demo`: a store of its own, filled with a campaign an operator
 //! would believe (`catalogue.toml`), and a simulator that keeps traffic
-//! flowing (entries, goal and exit events, segment joins, the engine, a
-//! delivery worker) with simulated time running faster than the wall clock.
+//! flowing (entries, goal and exit events, segment joins, the engine, the
+//! delivery workers to receivers of its own, one of which starts failing)
+//! with simulated time running faster than the wall clock.
 
 mod catalogue;
+mod delivery;
+pub mod receiver;
 mod screenshots;
 mod seed;
 mod simulator;
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::domain::time::Millis;
 use crate::store::{Actor, Location, Store, scratch};
 
+pub use delivery::DemoChannels;
 pub use screenshots::screenshots;
 pub use seed::seed;
 pub use simulator::{Simulator, StepReport};
@@ -40,6 +44,8 @@ pub struct DemoConfig {
     pub database_url: Option<String>,
     pub read_only: bool,
     pub refresh: Duration,
+    /// When the demo's CRM webhook starts failing (HTTP 503).
+    pub crm_fails_after: Duration,
 }
 
 /// `journeyctl demo`: seeds the demo's store, then keeps traffic flowing
@@ -55,7 +61,8 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
         "journeyctl demo: seeding {} profiles into {where_} …",
         args.profiles
     );
-    let sim = seed(store.clone(), args.profiles, args.speed, args.seed, true).await?;
+    let mut sim = seed(store.clone(), args.profiles, args.speed, args.seed, true).await?;
+    sim.channels.fail_crm_after(args.crm_fails_after);
     if args.no_console {
         return headless(sim, args).await;
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::HOUR;
 use super::catalogue::JourneyTemplate;
+use super::delivery::DemoChannels;
 use crate::domain::Definition;
 use crate::domain::clock::SimClock;
 use crate::domain::events::{Event, TimedEvent};
@@ -25,6 +26,8 @@ pub struct Simulator {
     /// What entrants will do later, soonest first.
     plans: BinaryHeap<Reverse<Plan>>,
     seq: u64,
+    /// The receivers and channels the demo delivers to.
+    pub channels: DemoChannels,
 }
 
 /// Something an entrant will do: when, a tie-breaker, the journey's
@@ -99,6 +102,7 @@ impl Simulator {
         rng: SplitMix64,
         journeys: Vec<SimJourney>,
         next_profile: u64,
+        channels: DemoChannels,
     ) -> Simulator {
         Simulator {
             store,
@@ -110,6 +114,7 @@ impl Simulator {
             seq: 0,
             journeys,
             next_profile,
+            channels,
         }
     }
 
@@ -128,7 +133,7 @@ impl Simulator {
         let tick = self.store.tick(now).await?;
         let later = self.due_acts(now).await?;
         report.merge(self.store.ingest(&later).await?);
-        let sent = self.store.deliver(5_000, now).await?;
+        let sent = self.channels.deliver(&self.store, 200).await?;
         let events = (entries.len() + later.len()) as u64;
         self.last_sim = now;
         Ok(StepReport {

@@ -86,4 +86,14 @@ impl Backend {
             }
         }
     }
+
+    /// The database's clock in epoch milliseconds, as an SQL expression.
+    /// Delivery leases and gates use it, so hosts whose clocks disagree
+    /// still agree on whether a claim is in flight.
+    pub(crate) fn db_now(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! The engine: runs due steps, applies date rules, sweeps stopped versions,
-//! and (for the demo) a simulated delivery worker.
+//! and sweeps stopped versions.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -82,7 +82,7 @@ fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> M
     let mut step = p.step.max(0) as usize;
     let mut t = p.due_at;
     let mut variant = p.variant.clone();
-    let mut sends: Vec<(String, Millis)> = Vec::new();
+    let mut sends: Vec<Send> = Vec::new();
     let mut assigned: Option<String> = None;
     let mut ran = 0u64;
     let mut completed = false;
@@ -93,7 +93,11 @@ fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> M
         };
         ran += 1;
         match s {
-            Step::Message { action } => sends.push((action.clone(), t)),
+            Step::Message { action } => sends.push(Send {
+                action: action.clone(),
+                at: t,
+                variant: variant.clone(),
+            }),
             Step::Wait { millis, .. } => t = t.saturating_add(*millis),
             Step::Split(split) => {
                 // Once a winner is stored, everyone reaching the split gets it.
@@ -104,7 +108,11 @@ fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> M
                         assign_variant(&p.profile, &split.test, &weights)
                     });
                 let chosen = &split.variants[idx];
-                sends.push((chosen.action.clone(), t));
+                sends.push(Send {
+                    action: chosen.action.clone(),
+                    at: t,
+                    variant: Some(chosen.name.clone()),
+                });
                 if variant.is_none() {
                     variant = Some(chosen.name.clone());
                     assigned = Some(chosen.name.clone());
@@ -268,7 +276,7 @@ impl Store {
                 .transpose()?;
         let steps = &v.definition.steps;
         let mut delta = CounterDelta::default();
-        let mut outbox: Vec<(i64, &str, String, Millis)> = Vec::new();
+        let mut outbox: Vec<(i64, &str, &Send)> = Vec::new();
         let mut moves: Vec<Move> = Vec::with_capacity(due.len());
         for p in due {
             moves.push(walk(p, steps, decided.as_deref(), now));
@@ -287,8 +295,8 @@ impl Store {
                 if let Some(name) = &m.assigned {
                     *delta.variant_assigned.entry(name.clone()).or_default() += 1;
                 }
-                for (action, at) in &m.sends {
-                    outbox.push((m.due.id, m.due.profile.as_str(), action.clone(), *at));
+                for send in &m.sends {
+                    outbox.push((m.due.id, m.due.profile.as_str(), send));
                 }
             }
         }
@@ -297,6 +305,11 @@ impl Store {
         for chunk in outbox.chunks(self.chunk_rows()) {
             insert_outbox(&mut tx, version_id, chunk).await?;
         }
+        let mut per_action: BTreeMap<&str, i64> = BTreeMap::new();
+        for (_, _, send) in &outbox {
+            *per_action.entry(send.action.as_str()).or_default() += 1;
+        }
+        count_enqueued(&mut tx, version_id, &per_action).await?;
         let touched = !delta.variant_assigned.is_empty();
         let mut deltas = HashMap::new();
         deltas.insert(version_id, delta);
@@ -333,7 +346,7 @@ impl Store {
             .await?
             .rows_affected();
             let o = sqlx::query(
-                "UPDATE outbox SET state = 'cancelled' WHERE id IN \
+                "UPDATE outbox SET state = 'cancelled', claimed_until = NULL, claimed_by = NULL WHERE id IN \
                  (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' LIMIT $2)",
             )
             .bind(id)
@@ -364,7 +377,15 @@ struct Move<'a> {
     ran: u64,
     completed: bool,
     assigned: Option<String>,
-    sends: Vec<(String, Millis)>,
+    sends: Vec<Send>,
+}
+
+/// One message a step sends: its action, when the step was due, and the
+/// participant's A/B variant at that point.
+struct Send {
+    action: String,
+    at: Millis,
+    variant: Option<String>,
 }
 
 /// Moves a chunk of participants in one statement, each only if it is
@@ -423,31 +444,57 @@ async fn update_participants(
 async fn insert_outbox(
     tx: &mut Transaction<'static, Any>,
     version_id: i64,
-    rows: &[(i64, &str, String, Millis)],
+    rows: &[(i64, &str, &Send)],
 ) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut sql = String::from(
-        "INSERT INTO outbox (version_id, participant_id, profile, action, state, created_at) VALUES ",
+        "INSERT INTO outbox (version_id, participant_id, profile, action, variant, state, created_at) VALUES ",
     );
     for i in 0..rows.len() {
-        let b = i * 4 + 2;
+        let b = i * 5 + 2;
         if i > 0 {
             sql.push_str(", ");
         }
         sql.push_str(&format!(
-            "($1, ${b}, ${}, ${}, 'pending', ${})",
+            "($1, ${b}, ${}, ${}, ${}, 'pending', ${})",
             b + 1,
             b + 2,
-            b + 3
+            b + 3,
+            b + 4
         ));
     }
     // Only placeholders are formatted into the statement; every value is bound.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(version_id);
-    for (pid, profile, action, at) in rows {
-        q = q.bind(*pid).bind(*profile).bind(action.as_str()).bind(*at);
+    for (pid, profile, send) in rows {
+        q = q
+            .bind(*pid)
+            .bind(*profile)
+            .bind(send.action.as_str())
+            .bind(send.variant.clone())
+            .bind(send.at);
     }
     q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Moves the per-action pending counters with the rows just enqueued.
+async fn count_enqueued(
+    tx: &mut Transaction<'static, Any>,
+    version_id: i64,
+    per_action: &BTreeMap<&str, i64>,
+) -> Result<()> {
+    for (action, n) in per_action {
+        sqlx::query(
+            "INSERT INTO outbox_actions (version_id, action, pending) VALUES ($1, $2, $3) \
+             ON CONFLICT (version_id, action) DO UPDATE SET pending = outbox_actions.pending + excluded.pending",
+        )
+        .bind(version_id)
+        .bind(*action)
+        .bind(*n)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }

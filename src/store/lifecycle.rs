@@ -140,6 +140,51 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<Outcome> {
+        self.execute_watching(action, actor, now, &|_| {}).await
+    }
+
+    /// Executes a confirmed action. A stop first closes the delivery gates
+    /// of its versions and waits for the deliveries in flight (telling
+    /// `watch` how many), so none is in flight when it commits.
+    pub async fn execute_watching(
+        &self,
+        action: &OperatorAction,
+        actor: &Actor,
+        now: Millis,
+        watch: &(dyn Fn(i64) + Sync),
+    ) -> Result<Outcome> {
+        if action.kind != EndKind::Stop {
+            return self.execute_once(action, actor, now).await;
+        }
+        loop {
+            let ids: Vec<i64> = {
+                let mut conn = self.pool.acquire().await?;
+                resolve(&mut conn, action)
+                    .await?
+                    .iter()
+                    .map(|v| v.id)
+                    .collect()
+            };
+            self.close_gates(&ids).await?;
+            self.wait_in_flight(&ids, watch).await?;
+            match self.execute_once(action, actor, now).await {
+                Err(Error::InFlight(_)) => continue,
+                Err(e) => {
+                    // Refused: deliveries of the versions go on.
+                    let _ = self.open_gates(&ids).await;
+                    return Err(e);
+                }
+                ok => return ok,
+            }
+        }
+    }
+
+    async fn execute_once(
+        &self,
+        action: &OperatorAction,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
         let versions = resolve(&mut tx, action).await?;
         let mut done = Vec::with_capacity(versions.len());
@@ -188,14 +233,20 @@ pub(crate) async fn end_version(
     if v.status.refusal(kind).is_some() {
         return Err(refusal(v, kind));
     }
+    if kind == EndKind::Stop {
+        let n = super::gate::in_flight_locked(tx, backend, v.id).await?;
+        if n > 0 {
+            return Err(Error::InFlight(n));
+        }
+    }
     let row = match kind {
         EndKind::Finish => sqlx::query(
             "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
              WHERE id = $1 AND status = 'live' RETURNING active, msg_pending",
         ),
         EndKind::Stop => sqlx::query(
-            "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4 \
-             WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
+            "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
+             gate_until = NULL WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
         ),
     }
     .bind(v.id)
@@ -222,6 +273,13 @@ pub(crate) async fn end_version(
         sqlx::query(
             "UPDATE versions SET stopped = stopped + active, active = 0, \
              msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
+        )
+        .bind(v.id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE outbox_actions SET cancelled = cancelled + pending, pending = 0, retrying = 0 \
+             WHERE version_id = $1",
         )
         .bind(v.id)
         .execute(&mut **tx)

@@ -4,13 +4,14 @@
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
 mod connect;
+mod delivery;
 mod dialect;
 mod engine;
 mod entrants;
+mod gate;
 mod ingest;
 mod journeys;
 mod lifecycle;
-mod outbox;
 mod read;
 pub mod scratch;
 mod verdicts;
@@ -20,15 +21,15 @@ use std::time::Duration;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use connect::{Location, PoolSettings, default_sqlite_path};
+pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
 pub use engine::TickReport;
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
-pub use outbox::DeliveryReport;
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
-    AbSummary, AuditEntry, Counts, Messages, ProfileEntry, StepCount, Tally, VariantSummary,
-    VersionDetail, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, Counts, Messages, ProfileEntry, StepCount, Tally,
+    VariantSummary, VersionDetail, VersionSummary,
 };
 
 use crate::domain::{Definition, Millis, VersionStatus};
@@ -47,6 +48,10 @@ pub enum Error {
     /// The database did not answer when the store was opened.
     #[error("{0}")]
     Unreachable(String),
+    /// A stop found deliveries of a version still in flight; it waits and
+    /// tries again.
+    #[error("{0} deliveries are still in flight")]
+    InFlight(i64),
     #[error("{}", db_message(.0))]
     Db(#[from] sqlx::Error),
 }

@@ -372,3 +372,32 @@ impl Blocker {
             .expect("release the lock");
     }
 }
+
+/// Delivers up to `n` due messages through the store's claim and record
+/// (as a worker whose channel accepts everything); how many it sent.
+pub async fn deliver_n(store: &Store, n: i64) -> u64 {
+    use journeyctl::store::Attempt;
+    let mut sent = 0;
+    for v in store.delivery_queue().await.expect("queue") {
+        let claimed = store
+            .claim(
+                v.version_id,
+                &v.actions,
+                n - sent as i64,
+                10_000,
+                "test-worker",
+            )
+            .await
+            .expect("claim");
+        let attempts: Vec<_> = claimed.into_iter().map(|c| (c, Attempt::Sent)).collect();
+        sent += store
+            .record(v.version_id, "test-worker", &attempts)
+            .await
+            .expect("record")
+            .sent;
+        if sent as i64 >= n {
+            break;
+        }
+    }
+    sent
+}

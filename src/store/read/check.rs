@@ -47,6 +47,7 @@ async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
             let m = sqlx::query(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
                  CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \
+                 CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, \
                  CAST(COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS cancelled \
                  FROM outbox_effective WHERE version_id = $1",
             )
@@ -56,6 +57,7 @@ async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
             let messages = Messages {
                 pending: m.try_get("pending")?,
                 sent: m.try_get("sent")?,
+                failed: m.try_get("failed")?,
                 cancelled: m.try_get("cancelled")?,
             };
             let vs = sqlx::query(
@@ -89,11 +91,13 @@ impl Store {
         let mut recount = recount_on(&mut tx).await?;
         recount.sort_by(|a, b| a.0.cmp(&b.0));
         let stored = stored_counts_on(&mut tx).await?;
+        let per_action = super::channels::action_differences_on(&mut tx).await?;
         tx.rollback().await?;
         let mut diffs = Vec::new();
         for (r, s) in recount.iter().zip(stored.iter()) {
             diffs.extend(tally_differences(s, r));
         }
+        diffs.extend(per_action);
         if recount.len() != stored.len() {
             diffs.push(format!(
                 "{} versions counted, {} stored",
@@ -149,6 +153,7 @@ fn tally_differences(stored: &Tally, rows: &Tally) -> Vec<String> {
             ("converted", c.converted),
             ("messages pending", m.pending),
             ("messages sent", m.sent),
+            ("messages failed", m.failed),
             ("messages cancelled", m.cancelled),
         ]
         .into_iter()

@@ -25,7 +25,10 @@ pub(super) async fn list_on(
     let rows = sqlx::query(
         "SELECT v.id, j.name AS journey, v.number, v.status, v.status_at, v.status_by, v.goal, v.definition, \
          v.entry_end_at, v.entered, v.active, v.completed, v.exited, v.stopped, v.converted, \
-         v.msg_pending, v.msg_sent, v.msg_cancelled, v.last_activity_at \
+         v.msg_pending, v.msg_sent, v.msg_failed, v.msg_cancelled, v.last_activity_at, \
+         CASE WHEN v.status IN ('live', 'finished') AND EXISTS (SELECT 1 FROM outbox_actions a \
+           WHERE a.version_id = v.id AND a.last_error_at IS NOT NULL \
+           AND (a.last_sent_at IS NULL OR a.last_error_at > a.last_sent_at)) THEN 1 ELSE 0 END AS failing \
          FROM versions v JOIN journeys j ON j.id = v.journey_id \
          ORDER BY CASE v.status WHEN 'live' THEN 0 WHEN 'finished' THEN 1 WHEN 'stopped' THEN 2 ELSE 3 END, \
          j.name, v.number DESC",
@@ -78,6 +81,7 @@ fn summary(
         messages: Messages {
             pending: r.try_get("msg_pending")?,
             sent: r.try_get("msg_sent")?,
+            failed: r.try_get("msg_failed")?,
             cancelled: r.try_get("msg_cancelled")?,
         },
         ab: tests.take(id, &def),
@@ -89,5 +93,6 @@ fn summary(
         last_activity_ms: last,
         entry_end_ms: entry_end,
         uses_actions: actions,
+        delivery_failing: r.try_get::<i64, _>("failing")? == 1,
     })
 }

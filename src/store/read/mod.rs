@@ -1,12 +1,14 @@
 //! What the console and `list`, `audit`, `profile`, `verdict` and `check`
 //! read, one file per screen: the main list (`list`), the A/B figures
 //! (`ab`), a journey's detail (`detail`), the audit log and a profile
-//! (`audit`), and the recount behind `check` (`check`). The main list reads
+//! (`audit`), delivery health per action (`channels`), and the recount
+//! behind `check` (`check`). The main list reads
 //! the version rows' counters and the variant rows: its cost does not grow
 //! with the number of participants.
 
 mod ab;
 mod audit;
+mod channels;
 mod check;
 mod detail;
 mod list;
@@ -17,6 +19,7 @@ use crate::domain::{Millis, VersionStatus};
 
 pub(crate) use ab::stored_pairs;
 pub use ab::{AbSummary, VariantSummary};
+pub use channels::ActionHealth;
 pub use check::Tally;
 
 impl Counts {
@@ -49,6 +52,7 @@ pub struct Counts {
 pub struct Messages {
     pub pending: i64,
     pub sent: i64,
+    pub failed: i64,
     pub cancelled: i64,
 }
 
@@ -76,6 +80,8 @@ pub struct VersionSummary {
     pub entry_end_ms: Option<Millis>,
     #[serde(skip)]
     pub uses_actions: Vec<String>,
+    /// Whether the latest delivery attempt of one of its actions failed.
+    pub delivery_failing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

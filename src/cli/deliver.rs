@@ -1,0 +1,133 @@
+//! `journeyctl deliver` and `journeyctl channels`: the delivery workers
+//! from the command line, and delivery health per action.
+
+use std::path::Path;
+
+use tokio::sync::watch;
+
+use crate::delivery::{self, Channels, Options};
+use crate::domain::time::{now_millis, to_rfc3339};
+use crate::present::{channel_name, last_error, thousands};
+use crate::store::{ActionHealth, Store};
+
+/// Reads the channels file before the store is touched: a bad file never
+/// waits on a database.
+pub(super) fn read_channels(path: &Path) -> anyhow::Result<Channels> {
+    Channels::load(path).map_err(|e| anyhow::anyhow!(e))
+}
+
+pub(super) async fn deliver(
+    store: &Store,
+    channels: &Channels,
+    options: Options,
+) -> anyhow::Result<()> {
+    let (tx, rx) = watch::channel(false);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // SIGTERM or Ctrl-C: every worker finishes the batch in hand and exits.
+    let signals = tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        let _ = tx.send(true);
+    });
+    if !options.once {
+        eprintln!(
+            "journeyctl deliver: {} worker(s) on {} (Ctrl-C or SIGTERM to stop)",
+            options.workers,
+            store.location().display()
+        );
+    }
+    say_unrouted(store, channels).await?;
+    let report = delivery::deliver(store, channels, &options, rx).await;
+    signals.abort();
+    let report = report?;
+    println!(
+        "delivered: {} sent, {} to retry, {} failed",
+        report.sent, report.retried, report.failed
+    );
+    if options.once {
+        say_unrouted(store, channels).await?;
+    }
+    Ok(())
+}
+
+/// Actions with pending messages and no channel: they stay pending.
+async fn say_unrouted(store: &Store, channels: &Channels) -> anyhow::Result<()> {
+    for h in store.channel_health().await? {
+        if channels.route(&h.action).is_none() && h.pending > 0 {
+            eprintln!(
+                "no channel for {}: {} pending message(s) stay pending",
+                h.action,
+                thousands(h.pending)
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct HealthJson<'a> {
+    action: &'a str,
+    channel: Option<String>,
+    pending: i64,
+    sent: i64,
+    failed: i64,
+    retrying: i64,
+    failing: bool,
+    last_error: Option<&'a str>,
+    last_error_at: Option<String>,
+}
+
+pub(super) async fn channels(
+    store: &Store,
+    file: Option<&Channels>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut health = store.channel_health().await?;
+    if let Some(file) = file {
+        for h in &mut health {
+            h.route = Some(file.route(&h.action).map(|c| c.name.clone()));
+        }
+    }
+    if json {
+        let rows: Vec<HealthJson> = health
+            .iter()
+            .map(|h| HealthJson {
+                action: &h.action,
+                channel: h.route.clone().flatten(),
+                pending: h.pending,
+                sent: h.sent,
+                failed: h.failed,
+                retrying: h.retrying,
+                failing: h.failing(),
+                last_error: h.last_error.as_deref(),
+                last_error_at: h.last_error_ms.map(to_rfc3339),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", health_table(&health, now_millis()));
+    }
+    Ok(())
+}
+
+fn health_table(health: &[ActionHealth], now: i64) -> String {
+    let mut out = format!(
+        "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8}  {}\n",
+        "ACTION", "CHANNEL", "PENDING", "SENT", "FAILED", "RETRYING", "LAST ERROR"
+    );
+    for h in health {
+        out.push_str(&format!(
+            "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8}  {}\n",
+            h.action,
+            channel_name(h),
+            thousands(h.pending),
+            thousands(h.sent),
+            thousands(h.failed),
+            thousands(h.retrying),
+            last_error(h, now)
+        ));
+    }
+    out
+}

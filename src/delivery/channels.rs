@@ -1,0 +1,340 @@
+//! The channels file (SPEC §2c): which channel each action goes out
+//! through. A mistake in it is an error naming the file, the line and the
+//! key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::domain::time::parse_duration;
+
+/// How one channel hands messages on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// HTTP POST of a JSON body per message.
+    Webhook {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    /// A program that reads NDJSON on standard input: exit 0, all sent.
+    Command { argv: Vec<String> },
+    /// NDJSON appended to a file.
+    Log { path: PathBuf },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub name: String,
+    pub kind: Kind,
+    pub timeout: Duration,
+    pub max_attempts: i64,
+}
+
+impl Channel {
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Webhook { .. } => "webhook",
+            Kind::Command { .. } => "command",
+            Kind::Log { .. } => "log",
+        }
+    }
+}
+
+/// Every channel of a channels file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Channels {
+    pub channels: Vec<Channel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    channels: BTreeMap<String, Spanned<RawChannel>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    kind: Spanned<String>,
+    url: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_attempts: Option<Spanned<i64>>,
+    #[serde(default)]
+    headers: BTreeMap<String, Spanned<String>>,
+    command: Option<Spanned<Vec<String>>>,
+    path: Option<Spanned<String>>,
+}
+
+/// Where a mistake is: `FILE:LINE: KEY: what is wrong`.
+struct At<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl At<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err<T>(&self, span: std::ops::Range<usize>, key: &str, what: String) -> Result<T, String> {
+        Err(format!(
+            "{}:{}: {key}: {what}",
+            self.file.display(),
+            self.line(span.start)
+        ))
+    }
+}
+
+impl Channels {
+    /// Reads and checks a channels file; `env` resolves `${VAR}`.
+    pub fn load(path: &Path) -> Result<Channels, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the channels file {}: {e}", path.display()))?;
+        Channels::parse(path, &text, &|name| std::env::var(name).ok())
+    }
+
+    pub fn parse(
+        file: &Path,
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Channels, String> {
+        let at = At { file, text };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| at.line(s.start)).unwrap_or(1);
+            format!("{}:{line}: {}", file.display(), e.message())
+        })?;
+        let mut channels = Vec::new();
+        for (name, raw) in raw.channels {
+            let span = raw.span();
+            channels.push(channel(&at, &name, span, raw.into_inner(), env)?);
+        }
+        if channels.is_empty() {
+            return Err(format!(
+                "{}: no channels: add a [channels.NAME] table (see `journeyctl deliver --help`)",
+                file.display()
+            ));
+        }
+        Ok(Channels { channels })
+    }
+
+    /// The channel of an action: the one whose name equals it or equals a
+    /// part of it before a `:`; the longest name wins.
+    pub fn route(&self, action: &str) -> Option<&Channel> {
+        self.channels
+            .iter()
+            .filter(|c| {
+                action == c.name
+                    || action
+                        .strip_prefix(c.name.as_str())
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .max_by_key(|c| c.name.len())
+    }
+}
+
+fn channel(
+    at: &At,
+    name: &str,
+    span: std::ops::Range<usize>,
+    raw: RawChannel,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Channel, String> {
+    let key = |k: &str| format!("channels.{name}.{k}");
+    let timeout = match &raw.timeout {
+        None => Duration::from_secs(10),
+        Some(t) => match parse_duration(t.get_ref()) {
+            Ok(ms) if ms > 0 => Duration::from_millis(ms as u64),
+            Ok(_) => return at.err(t.span(), &key("timeout"), "must be more than 0".into()),
+            Err(e) => return at.err(t.span(), &key("timeout"), e),
+        },
+    };
+    let max_attempts = match &raw.max_attempts {
+        None => 5,
+        Some(n) if *n.get_ref() >= 1 => *n.get_ref(),
+        Some(n) => return at.err(n.span(), &key("max_attempts"), "must be 1 or more".into()),
+    };
+    let kind = match raw.kind.get_ref().as_str() {
+        "webhook" => webhook(at, name, &span, &raw, env)?,
+        "command" => match &raw.command {
+            Some(c) if !c.get_ref().is_empty() => Kind::Command {
+                argv: c.get_ref().clone(),
+            },
+            Some(c) => return at.err(c.span(), &key("command"), "is empty".into()),
+            None => {
+                return at.err(
+                    span,
+                    &key("command"),
+                    "missing (a command channel needs command = [\"program\", \"arg\"])".into(),
+                );
+            }
+        },
+        "log" => match &raw.path {
+            Some(p) if !p.get_ref().trim().is_empty() => Kind::Log {
+                path: PathBuf::from(p.get_ref()),
+            },
+            Some(p) => return at.err(p.span(), &key("path"), "is empty".into()),
+            None => {
+                return at.err(
+                    span,
+                    &key("path"),
+                    "missing (a log channel needs path = \"FILE\")".into(),
+                );
+            }
+        },
+        other => {
+            return at.err(
+                raw.kind.span(),
+                &key("kind"),
+                format!("unknown kind {other:?} (webhook, command or log)"),
+            );
+        }
+    };
+    Ok(Channel {
+        name: name.to_string(),
+        kind,
+        timeout,
+        max_attempts,
+    })
+}
+
+fn webhook(
+    at: &At,
+    name: &str,
+    span: &std::ops::Range<usize>,
+    raw: &RawChannel,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Kind, String> {
+    let key = |k: &str| format!("channels.{name}.{k}");
+    let Some(url) = &raw.url else {
+        return at.err(
+            span.clone(),
+            &key("url"),
+            "missing (a webhook channel needs url = \"http://...\")".into(),
+        );
+    };
+    match reqwest::Url::parse(url.get_ref()) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+        Ok(u) => {
+            return at.err(
+                url.span(),
+                &key("url"),
+                format!("scheme {:?} is not http or https", u.scheme()),
+            );
+        }
+        Err(e) => {
+            return at.err(
+                url.span(),
+                &key("url"),
+                format!("{:?} is not a URL ({e})", url.get_ref()),
+            );
+        }
+    }
+    let mut headers = Vec::new();
+    for (h, value) in &raw.headers {
+        let k = key(&format!("headers.{h}"));
+        let v = expand(value.get_ref(), env).or_else(|e| at.err(value.span(), &k, e))?;
+        if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
+            return at.err(value.span(), &k, format!("{h:?} is not a header name"));
+        }
+        if reqwest::header::HeaderValue::from_str(&v).is_err() {
+            return at.err(
+                value.span(),
+                &k,
+                "the value is not a valid header value".into(),
+            );
+        }
+        headers.push((h.clone(), v));
+    }
+    Ok(Kind::Webhook {
+        url: url.get_ref().clone(),
+        headers,
+    })
+}
+
+/// `${VAR}` from the environment; a variable that is not set is an error.
+fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err("\"${\" without a closing \"}\"".into());
+        };
+        let var = &after[..end];
+        match env(var) {
+            Some(v) => out.push_str(&v),
+            None => return Err(format!("the environment variable {var} is not set")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Channels, String> {
+        Channels::parse(Path::new("ch.toml"), text, &|v| {
+            (v == "TOKEN").then(|| "s3cret".to_string())
+        })
+    }
+
+    #[test]
+    fn longest_name_wins_and_unknown_actions_have_none() {
+        let c = parse(
+            "[channels.email]\nkind = \"log\"\npath = \"/tmp/e\"\n\
+             [channels.\"email:vip\"]\nkind = \"log\"\npath = \"/tmp/v\"\n\
+             [channels.webhook]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\n\
+             headers = { Authorization = \"Bearer ${TOKEN}\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.route("email").unwrap().name, "email");
+        assert_eq!(c.route("email:subject-a").unwrap().name, "email");
+        assert_eq!(c.route("email:vip").unwrap().name, "email:vip");
+        assert_eq!(c.route("email:vip:x").unwrap().name, "email:vip");
+        assert_eq!(c.route("webhook:crm").unwrap().name, "webhook");
+        assert!(c.route("emailer").is_none());
+        assert!(c.route("sms").is_none());
+        let Kind::Webhook { headers, .. } = &c.route("webhook").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(headers[0].1, "Bearer s3cret");
+    }
+
+    #[test]
+    fn mistakes_name_file_line_and_key() {
+        let e = parse("[channels.email]\nkind = \"log\"\npath = \"/tmp/e\"\ntimout = \"5s\"\n")
+            .unwrap_err();
+        assert!(e.starts_with("ch.toml:4: "), "{e}");
+        assert!(e.contains("timout"), "{e}");
+        let e = parse("[channels.a]\nkind = \"webhook\"\nurl = \"http://x/\"\ntimeout = \"5x\"\n")
+            .unwrap_err();
+        assert!(e.starts_with("ch.toml:4: channels.a.timeout: "), "{e}");
+        let e = parse("\n[channels.a]\nkind = \"webhook\"\nurl = \"http://x/\"\nheaders = { X = \"${NOPE}\" }\n")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "ch.toml:5: channels.a.headers.X: the environment variable NOPE is not set"
+        );
+        let e = parse("[channels.a]\nkind = \"smoke\"\n").unwrap_err();
+        assert!(
+            e.starts_with("ch.toml:2: channels.a.kind: unknown kind"),
+            "{e}"
+        );
+        let e = parse("[channels.a]\nkind = \"webhook\"\nurl = \"ftp://x/\"\n").unwrap_err();
+        assert!(e.starts_with("ch.toml:3: channels.a.url: "), "{e}");
+        let e = parse("[channels.a\n").unwrap_err();
+        assert!(e.starts_with("ch.toml:1: "), "{e}");
+    }
+}

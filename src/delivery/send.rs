@@ -1,0 +1,206 @@
+//! Handing messages to a channel: one attempt, and what it came to.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::channels::{Channel, Kind};
+use crate::domain::time::to_rfc3339;
+use crate::store::Claimed;
+
+/// What a channel receives for one message (the webhook's JSON body, a
+/// line of NDJSON for command and log channels).
+#[derive(Debug, Clone, Serialize)]
+pub struct Body<'a> {
+    pub id: i64,
+    pub journey: &'a str,
+    pub version: i64,
+    pub profile: &'a str,
+    pub action: &'a str,
+    pub variant: Option<&'a str>,
+    pub created_at: String,
+}
+
+impl<'a> Body<'a> {
+    pub fn new(journey: &'a str, version: i64, m: &'a Claimed) -> Body<'a> {
+        Body {
+            id: m.id,
+            journey,
+            version,
+            profile: &m.profile,
+            action: &m.action,
+            variant: m.variant.as_deref(),
+            created_at: to_rfc3339(m.created_at),
+        }
+    }
+
+    /// The same for every attempt of one message, so a receiver can drop
+    /// a repeat.
+    pub fn idempotency_key(&self) -> String {
+        format!("journeyctl-{}", self.id)
+    }
+}
+
+/// One attempt's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tried {
+    Sent,
+    /// Worth another attempt: 408, 429, 5xx, a time-out, no connection.
+    Retry(String),
+    /// Not worth another attempt: any other 4xx.
+    Fatal(String),
+}
+
+/// An HTTP client shared by every webhook: connections are reused.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .build()
+        .expect("an HTTP client with default TLS settings")
+}
+
+/// Hands a batch of messages of one channel over; one result per message.
+pub async fn send_batch(
+    http: &reqwest::Client,
+    channel: &Channel,
+    bodies: &[Body<'_>],
+) -> Vec<Tried> {
+    match &channel.kind {
+        Kind::Webhook { url, headers } => {
+            let posts = bodies
+                .iter()
+                .map(|b| post(http, url, headers, channel.timeout, b));
+            futures_util::future::join_all(posts).await
+        }
+        Kind::Command { argv } => {
+            let r = run_command(argv, channel.timeout, bodies).await;
+            vec![r; bodies.len()]
+        }
+        Kind::Log { path } => {
+            let r = append_log(path, bodies);
+            vec![r; bodies.len()]
+        }
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+    body: &Body<'_>,
+) -> Tried {
+    let json = match serde_json::to_vec(body) {
+        Ok(j) => j,
+        Err(e) => return Tried::Fatal(format!("cannot encode the message: {e}")),
+    };
+    let mut req = http
+        .post(url)
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", body.idempotency_key())
+        .body(json);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            // Read the body so the connection goes back to the pool.
+            let _ = resp.bytes().await;
+            let words = format!("HTTP {status}");
+            if status.is_success() {
+                Tried::Sent
+            } else if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
+                Tried::Retry(words)
+            } else {
+                Tried::Fatal(words)
+            }
+        }
+        Err(e) if e.is_timeout() => Tried::Retry(format!(
+            "timed out after {}",
+            humantime::format_duration(timeout)
+        )),
+        Err(e) => Tried::Retry(error_words(&e)),
+    }
+}
+
+/// The innermost cause: "connection refused" rather than "error sending
+/// request for url".
+fn error_words(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+            std::io::ErrorKind::ConnectionReset => "connection reset".into(),
+            _ => io.to_string(),
+        };
+    }
+    cause.to_string()
+}
+
+async fn run_command(argv: &[String], timeout: Duration, bodies: &[Body<'_>]) -> Tried {
+    let mut input = Vec::new();
+    for b in bodies {
+        if serde_json::to_writer(&mut input, b).is_err() {
+            return Tried::Fatal("cannot encode a message".into());
+        }
+        input.push(b'\n');
+    }
+    let child = tokio::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Tried::Retry(format!("cannot run {}: {e}", argv[0])),
+    };
+    let run = async {
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(&input).await?;
+        }
+        child.wait_with_output().await
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Err(_) => Tried::Retry(format!(
+            "{} timed out after {}",
+            argv[0],
+            humantime::format_duration(timeout)
+        )),
+        Ok(Err(e)) => Tried::Retry(format!("{}: {e}", argv[0])),
+        Ok(Ok(out)) if out.status.success() => Tried::Sent,
+        Ok(Ok(out)) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let first = err.lines().next().unwrap_or("").trim();
+            Tried::Retry(format!("{} exited with {}: {first}", argv[0], out.status))
+        }
+    }
+}
+
+fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
+    let mut text = Vec::new();
+    for b in bodies {
+        if serde_json::to_writer(&mut text, b).is_err() {
+            return Tried::Fatal("cannot encode a message".into());
+        }
+        text.push(b'\n');
+    }
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(&text));
+    match written {
+        Ok(()) => Tried::Sent,
+        Err(e) => Tried::Retry(format!("cannot append to {}: {e}", path.display())),
+    }
+}

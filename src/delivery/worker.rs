@@ -1,0 +1,281 @@
+//! Delivery workers: claim a batch of due messages of one version, hand
+//! each to its channel, record what happened; again, until told to stop.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::channels::Channels;
+use super::send::{Body, Tried, http_client, send_batch};
+use crate::domain::time::now_millis;
+use crate::store::{Attempt, Claimed, PendingVersion, Recorded, Store};
+
+/// How long a claim outlives its channel's time-out: every request of a
+/// batch starts at once, so each is over well before its lease.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
+/// Longest wait between two attempts of one message.
+const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Worker tasks in this process.
+    pub workers: usize,
+    /// Deliver what is due, then return.
+    pub once: bool,
+    /// Messages per claim (all in flight at once).
+    pub batch: i64,
+    /// How long an idle worker waits before looking again.
+    pub idle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            workers: 2,
+            once: false,
+            batch: 200,
+            idle: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What the workers did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+}
+
+impl Report {
+    fn add(&mut self, r: Recorded) {
+        self.sent += r.sent;
+        self.retried += r.retried;
+        self.failed += r.failed;
+    }
+}
+
+/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s, ... at most 5 min.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 20) as u32;
+    (1000i64 << exp).min(MAX_BACKOFF_MS)
+}
+
+/// Runs `options.workers` workers until `shutdown` turns true (each
+/// finishes the batch in hand) or, with `once`, until nothing is due.
+pub async fn deliver(
+    store: &Store,
+    channels: &Channels,
+    options: &Options,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Report> {
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        channels: channels.clone(),
+        http: http_client(),
+        options: options.clone(),
+    });
+    advertise(&shared, &store.delivery_queue().await?).await?;
+    let mut tasks = Vec::new();
+    for n in 0..options.workers.max(1) {
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        let token = format!(
+            "{}:{}:{n}:{}",
+            crate::store::this_host(),
+            std::process::id(),
+            now_millis()
+        );
+        tasks.push(tokio::spawn(async move {
+            work(&shared, &token, n == 0, shutdown).await
+        }));
+    }
+    let mut report = Report::default();
+    for t in tasks {
+        let r = t.await??;
+        report.sent += r.sent;
+        report.retried += r.retried;
+        report.failed += r.failed;
+    }
+    Ok(report)
+}
+
+struct Shared {
+    store: Store,
+    channels: Channels,
+    http: reqwest::Client,
+    options: Options,
+}
+
+async fn work(
+    s: &Shared,
+    token: &str,
+    advertises: bool,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let mut advertised = std::time::Instant::now();
+    let mut errors = crate::logging::RepeatLimiter::new(Duration::from_secs(30));
+    while !*shutdown.borrow() {
+        let did = match round(s, token, &shutdown, &mut report).await {
+            Ok(n) => {
+                if let Some(line) = errors.success() {
+                    eprintln!("journeyctl deliver: {line}");
+                }
+                n
+            }
+            Err(e) if s.options.once => return Err(e),
+            Err(e) => {
+                // The database may come back: keep going.
+                tracing::warn!("delivery failed: {e}");
+                let what = format!("delivery failed: {e}");
+                if let Some(line) = errors.failure(&what, std::time::Instant::now()) {
+                    eprintln!("{line}");
+                }
+                0
+            }
+        };
+        if advertises && advertised.elapsed() > Duration::from_secs(5) {
+            if let Ok(queue) = s.store.delivery_queue().await {
+                let _ = advertise(s, &queue).await;
+            }
+            advertised = std::time::Instant::now();
+        }
+        if did == 0 {
+            if s.options.once {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(s.options.idle) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// One pass over the versions with pending messages; how many messages
+/// this worker handed over.
+async fn round(
+    s: &Shared,
+    token: &str,
+    shutdown: &watch::Receiver<bool>,
+    report: &mut Report,
+) -> anyhow::Result<usize> {
+    let mut did = 0;
+    for v in s.store.delivery_queue().await? {
+        if *shutdown.borrow() {
+            break;
+        }
+        let routed: Vec<String> = v
+            .actions
+            .iter()
+            .filter(|a| s.channels.route(a).is_some())
+            .cloned()
+            .collect();
+        let timeout = routed
+            .iter()
+            .filter_map(|a| s.channels.route(a))
+            .map(|c| c.timeout)
+            .max()
+            .unwrap_or_default();
+        let lease = (timeout + LEASE_MARGIN).as_millis() as i64;
+        let claimed = s
+            .store
+            .claim(v.version_id, &routed, s.options.batch, lease, token)
+            .await?;
+        if claimed.is_empty() {
+            continue;
+        }
+        did += claimed.len();
+        let attempts = hand_over(s, &v, claimed).await;
+        report.add(s.store.record(v.version_id, token, &attempts).await?);
+    }
+    Ok(did)
+}
+
+/// Sends every claimed message through its channel, the channels at once.
+async fn hand_over(
+    s: &Shared,
+    v: &PendingVersion,
+    claimed: Vec<Claimed>,
+) -> Vec<(Claimed, Attempt)> {
+    let mut groups: BTreeMap<&str, Vec<&Claimed>> = BTreeMap::new();
+    for c in &claimed {
+        if let Some(ch) = s.channels.route(&c.action) {
+            groups.entry(ch.name.as_str()).or_default().push(c);
+        }
+    }
+    let sends = groups.iter().map(|(name, msgs)| async move {
+        let channel = s.channels.channels.iter().find(|c| c.name == *name);
+        let bodies: Vec<Body> = msgs
+            .iter()
+            .map(|m| Body::new(&v.journey, v.version, m))
+            .collect();
+        let tried = match channel {
+            Some(ch) => send_batch(&s.http, ch, &bodies).await,
+            None => vec![Tried::Retry("no channel".into()); bodies.len()],
+        };
+        let max = channel.map_or(1, |c| c.max_attempts);
+        msgs.iter()
+            .zip(tried)
+            .map(|(m, t)| ((*m).clone(), attempt_of(m, t, max)))
+            .collect::<Vec<_>>()
+    });
+    futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// What an attempt means for the message, given its attempts so far.
+fn attempt_of(m: &Claimed, tried: Tried, max_attempts: i64) -> Attempt {
+    match tried {
+        Tried::Sent => Attempt::Sent,
+        Tried::Fatal(error) => Attempt::Failed { error },
+        Tried::Retry(error) if m.attempts >= max_attempts => Attempt::Failed {
+            error: format!("{error} (gave up after {} attempts)", m.attempts),
+        },
+        Tried::Retry(error) => Attempt::Retry {
+            after_ms: backoff_ms(m.attempts),
+            error,
+        },
+    }
+}
+
+/// Tells every console which channel each action of a queued version
+/// goes out through (or none).
+async fn advertise(s: &Shared, queue: &[PendingVersion]) -> anyhow::Result<()> {
+    let mut actions: Vec<&String> = queue.iter().flat_map(|v| &v.actions).collect();
+    actions.sort();
+    actions.dedup();
+    let routes: Vec<(String, Option<String>)> = actions
+        .into_iter()
+        .map(|a| (a.clone(), s.channels.route(a).map(|c| c.name.clone())))
+        .collect();
+    let worker = format!("{}:{}", crate::store::this_host(), std::process::id());
+    s.store
+        .advertise_routes(&routes, &worker, now_millis())
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        let waits: Vec<i64> = (1..=10).map(backoff_ms).collect();
+        assert_eq!(
+            waits,
+            [
+                1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 300000
+            ]
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! A webhook receiver on 127.0.0.1: the demo's stand-in for an email
+//! provider and a CRM, the benchmark's target, and the tests' witness. It
+//! records every request (its `Idempotency-Key`, body and arrival time)
+//! and answers as told.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+/// How the receiver answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// This status for every request.
+    Status(u16),
+    /// `status` for the first `times` requests of each key, then 200.
+    FailFirst { times: usize, status: u16 },
+    /// Never answers (the client's time-out ends it).
+    Hang,
+}
+
+/// One request as it arrived.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub at: Instant,
+    pub key: String,
+    pub body: serde_json::Value,
+    pub status: Option<u16>,
+}
+
+#[derive(Default)]
+struct State {
+    answer: Option<Answer>,
+    seen: HashMap<String, usize>,
+    received: Vec<Received>,
+    /// Keep the bodies (tests) or only count them (long demo runs).
+    keep: bool,
+    count: u64,
+}
+
+/// A running receiver; it stops when dropped.
+pub struct Receiver {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Receiver {
+    /// Starts a receiver on a free loopback port that keeps every request.
+    pub async fn start(answer: Answer) -> std::io::Result<Receiver> {
+        Receiver::start_with(answer, true).await
+    }
+
+    /// The same; `keep` false only counts requests (the demo runs for hours).
+    pub async fn start_with(answer: Answer, keep: bool) -> std::io::Result<Receiver> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State {
+            answer: Some(answer),
+            keep,
+            ..State::default()
+        }));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| respond(state.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Receiver { addr, state, task })
+    }
+
+    /// `http://127.0.0.1:PORT/PATH`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    pub fn set_answer(&self, answer: Answer) {
+        self.state.lock().unwrap().answer = Some(answer);
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    /// How many requests arrived.
+    pub fn count(&self) -> u64 {
+        self.state.lock().unwrap().count
+    }
+}
+
+async fn respond(
+    state: Arc<Mutex<State>>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let at = Instant::now();
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = req.into_body().collect().await?.to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let status = {
+        let mut s = state.lock().unwrap();
+        let n = s.seen.entry(key.clone()).or_default();
+        *n += 1;
+        let nth = *n;
+        let status = match s.answer.clone().unwrap_or(Answer::Status(200)) {
+            Answer::Status(code) => Some(code),
+            Answer::FailFirst { times, status } if nth <= times => Some(status),
+            Answer::FailFirst { .. } => Some(200),
+            Answer::Hang => None,
+        };
+        s.count += 1;
+        if s.keep {
+            s.received.push(Received {
+                at,
+                key,
+                body,
+                status,
+            });
+        }
+        status
+    };
+    match status {
+        Some(code) => {
+            let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut resp = Response::new(Full::new(Bytes::from_static(b"{}")));
+            *resp.status_mut() = code;
+            Ok(resp)
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,159 @@
+//! Delivery health per action (`journeyctl channels`, the console's `c`):
+//! the per-action counters, never the outbox rows.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::domain::Millis;
+use crate::store::{Result, Store};
+
+/// One action in use by a running version, summed over those versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ActionHealth {
+    pub action: String,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Pending messages whose last attempt failed.
+    pub retrying: i64,
+    pub last_error: Option<String>,
+    #[serde(skip)]
+    pub last_error_ms: Option<Millis>,
+    #[serde(skip)]
+    pub last_sent_ms: Option<Millis>,
+    /// What the running workers route it to: `Some(None)` no channel,
+    /// `None` no worker has said.
+    #[serde(skip)]
+    pub route: Option<Option<String>>,
+    #[serde(skip)]
+    pub route_seen_ms: Option<Millis>,
+}
+
+impl ActionHealth {
+    /// Whether the latest attempt failed.
+    pub fn failing(&self) -> bool {
+        match (self.last_error_ms, self.last_sent_ms) {
+            (Some(e), Some(s)) => e > s,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Store {
+    /// Every action a live or finished version sends through, with its
+    /// delivery counters and what the workers route it to.
+    pub async fn channel_health(&self) -> Result<Vec<ActionHealth>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut by_action: BTreeMap<String, ActionHealth> = BTreeMap::new();
+        for v in super::list::list_on(&mut conn, false).await? {
+            if v.status.runs_steps() {
+                for a in v.uses_actions {
+                    by_action.entry(a.clone()).or_insert_with(|| ActionHealth {
+                        action: a,
+                        ..ActionHealth::default()
+                    });
+                }
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT a.action, a.pending, a.sent, a.failed, a.retrying, a.last_error, a.last_error_at, \
+             a.last_sent_at FROM outbox_actions a JOIN versions v ON v.id = a.version_id \
+             WHERE v.status IN ('live', 'finished') ORDER BY a.version_id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            let action: String = r.try_get("action")?;
+            let h = by_action
+                .entry(action.clone())
+                .or_insert_with(|| ActionHealth {
+                    action,
+                    ..ActionHealth::default()
+                });
+            h.pending += r.try_get::<i64, _>("pending")?;
+            h.sent += r.try_get::<i64, _>("sent")?;
+            h.failed += r.try_get::<i64, _>("failed")?;
+            h.retrying += r.try_get::<i64, _>("retrying")?;
+            let err_at: Option<Millis> = r.try_get("last_error_at")?;
+            if err_at > h.last_error_ms {
+                h.last_error_ms = err_at;
+                h.last_error = r.try_get("last_error")?;
+            }
+            h.last_sent_ms = h.last_sent_ms.max(r.try_get("last_sent_at")?);
+        }
+        let routes = sqlx::query("SELECT action, channel, seen_at FROM delivery_routes")
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in &routes {
+            let action: String = r.try_get("action")?;
+            if let Some(h) = by_action.get_mut(&action) {
+                h.route = Some(r.try_get("channel")?);
+                h.route_seen_ms = Some(r.try_get("seen_at")?);
+            }
+        }
+        Ok(by_action.into_values().collect())
+    }
+}
+
+/// Differences between the per-action counters and a recount of the
+/// outbox rows: `promo v1 email: sent: counter 4, rows 5`.
+pub(super) async fn action_differences_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>> {
+    let figures = ["pending", "sent", "failed", "cancelled", "retrying"];
+    let stored = sqlx::query(
+        "SELECT j.name AS journey, v.number, a.action, a.pending, a.sent, a.failed, a.cancelled, a.retrying \
+         FROM outbox_actions a JOIN versions v ON v.id = a.version_id JOIN journeys j ON j.id = v.journey_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT j.name AS journey, v.number, o.action, \
+         CAST(SUM(CASE WHEN o.state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+         CAST(SUM(CASE WHEN o.state = 'sent' THEN 1 ELSE 0 END) AS BIGINT) AS sent, \
+         CAST(SUM(CASE WHEN o.state = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+         CAST(SUM(CASE WHEN o.state = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, \
+         CAST(SUM(CASE WHEN o.state = 'pending' AND o.last_error IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS retrying \
+         FROM outbox_effective o JOIN versions v ON v.id = o.version_id JOIN journeys j ON j.id = v.journey_id \
+         GROUP BY j.name, v.number, o.action",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    type Key = (String, i64, String);
+    let table = |rows: &[sqlx::any::AnyRow]| -> Result<BTreeMap<Key, Vec<i64>>> {
+        let mut out = BTreeMap::new();
+        for r in rows {
+            let key = (
+                r.try_get("journey")?,
+                r.try_get("number")?,
+                r.try_get("action")?,
+            );
+            let values = figures
+                .iter()
+                .map(|f| r.try_get::<i64, _>(*f))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            out.insert(key, values);
+        }
+        Ok(out)
+    };
+    let (stored, rows) = (table(&stored)?, table(&rows)?);
+    let mut keys: Vec<&Key> = stored.keys().chain(rows.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let zero = vec![0; figures.len()];
+    let mut diffs = Vec::new();
+    for key in keys {
+        let s = stored.get(key).unwrap_or(&zero);
+        let r = rows.get(key).unwrap_or(&zero);
+        for (i, f) in figures.iter().enumerate() {
+            if s[i] != r[i] {
+                diffs.push(format!(
+                    "{} v{} {}: {f}: counter {}, rows {}",
+                    key.0, key.1, key.2, s[i], r[i]
+                ));
+            }
+        }
+    }
+    Ok(diffs)
+}
