@@ -1,0 +1,367 @@
+//! Delivery (SPEC §2c), checked at the receiving end: a real HTTP server on
+//! 127.0.0.1 records every request and when it arrived, and the real
+//! `journeyctl deliver` and `journeyctl stop` run as processes.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use journeyctl::demo::receiver::{Answer, Received, Receiver};
+
+fn cmd(url: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.env("DATABASE_URL", url)
+        .env("USER", "tester")
+        .env("RUST_LOG", "off")
+        .args(args)
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs a command to its end off the test's runtime threads.
+async fn run(url: &str, args: &[&str]) -> Output {
+    let mut c = cmd(url, args);
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn channels_file(dir: &Path, url: &str, extra: &str) -> String {
+    let path = dir.join("channels.toml");
+    std::fs::write(
+        &path,
+        format!("[channels.email]\nkind = \"webhook\"\nurl = \"{url}\"\n{extra}"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// `name`: one email to each of `n` profiles, enqueued by a tick.
+async fn emails(ts: &TestStore, name: &str, n: usize) {
+    let d = def(&format!(
+        "name = \"{name}\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
+    ));
+    publish(&ts.store, &d, at(0)).await;
+    let entries: Vec<_> = (0..n)
+        .map(|i| enter(name, &format!("{name}-{i}"), at(0)))
+        .collect();
+    ts.store.ingest(&entries).await.unwrap();
+    ts.store.tick(at(1)).await.unwrap();
+}
+
+fn of<'a>(received: &'a [Received], journey: &str) -> Vec<&'a Received> {
+    received
+        .iter()
+        .filter(|r| r.body["journey"] == journey)
+        .collect()
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+async fn wait_child(mut child: Child) -> std::process::ExitStatus {
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap()
+}
+
+both_backends!(no_request_arrives_after_stop_returns, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "promo", 6000).await;
+    emails(ts, "other", 3000).await;
+    let rx = Receiver::start(Answer::Status(200)).await.unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "");
+    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--workers", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("deliveries of promo", Duration::from_secs(60), || {
+        of(&rx.received(), "promo").len() >= 300
+    })
+    .await;
+    let o = run(&ts.url, &["stop", "promo", "--yes", "--reason", "bad copy"]).await;
+    let returned = Instant::now();
+    assert!(o.status.success(), "{:?}", text(&o));
+    // The worker goes on with the other journey meanwhile.
+    let before = of(&rx.received(), "other").len();
+    wait_until("more deliveries of other", Duration::from_secs(60), || {
+        of(&rx.received(), "other").len() > before + 200
+    })
+    .await;
+    sigterm(&worker);
+    let status = wait_child(worker).await;
+    assert!(status.success(), "deliver exits 0 on SIGTERM: {status:?}");
+    let received = rx.received();
+    let promo = of(&received, "promo");
+    let late: Vec<_> = promo.iter().filter(|r| r.at > returned).collect();
+    assert!(
+        late.is_empty(),
+        "{} request(s) for promo arrived after stop returned",
+        late.len()
+    );
+    assert!(
+        promo.len() < 6000,
+        "the stop came too late to prove anything"
+    );
+    ts.store.tick(at(2)).await.unwrap();
+    let states = outbox_states(&ts.store, "promo", 1).await;
+    let sent = states.iter().filter(|s| *s == "sent").count();
+    let cancelled = states.iter().filter(|s| *s == "cancelled").count();
+    assert_eq!(sent, promo.len(), "every request is one sent message");
+    assert_eq!(sent + cancelled, 6000, "the rest are cancelled: {states:?}");
+    let v = summary(&ts.store, "promo", 1).await;
+    assert_eq!(
+        (
+            v.messages.pending,
+            v.messages.sent as usize,
+            v.messages.cancelled as usize
+        ),
+        (0, sent, cancelled)
+    );
+});
+
+both_backends!(a_stop_waits_for_a_delivery_in_flight_and_says_so, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "slow", 1).await;
+    let rx = Receiver::start(Answer::Hang).await.unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1500ms\"\n");
+    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the request", Duration::from_secs(30), || rx.count() >= 1).await;
+    let arrived = Instant::now();
+    let o = run(&ts.url, &["stop", "slow", "--yes"]).await;
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("waiting for 1 delivery(ies) in flight"),
+        "{err}"
+    );
+    // The request was in flight until its time-out: the stop waited for it.
+    assert!(arrived.elapsed() >= Duration::from_millis(1000));
+    assert!(wait_child(worker).await.success());
+    assert_eq!(rx.count(), 1);
+    let v = summary(&ts.store, "slow", 1).await;
+    // The attempt timed out before the stop committed: the message is
+    // cancelled, never sent.
+    assert_eq!((v.messages.sent, v.messages.cancelled), (0, 1));
+});
+
+both_backends!(a_server_error_is_retried_with_the_same_key, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "retry", 3).await;
+    let rx = Receiver::start(Answer::FailFirst {
+        times: 1,
+        status: 500,
+    })
+    .await
+    .unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "");
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 3 to retry, 0 failed");
+    let health = run(&ts.url, &["channels", "--json"]).await;
+    let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+    assert_eq!(health[0]["action"], "email");
+    assert_eq!(health[0]["retrying"], 3);
+    assert_eq!(health[0]["channel"], "email");
+    assert!(
+        health[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP 500")
+    );
+    // Backoff: the second attempt is due a second later.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 3 sent, 0 to retry, 0 failed");
+    let received = rx.received();
+    assert_eq!(received.len(), 6);
+    for r in &received {
+        assert_eq!(r.key, format!("journeyctl-{}", r.body["id"]));
+        assert_eq!(r.body["journey"], "retry");
+        assert_eq!(r.body["version"], 1);
+        assert_eq!(r.body["action"], "email");
+    }
+    let keys: std::collections::BTreeSet<&str> = received.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys.len(), 3, "each message kept its key across attempts");
+    let v = summary(&ts.store, "retry", 1).await;
+    assert_eq!((v.messages.pending, v.messages.sent), (0, 3));
+});
+
+both_backends!(a_client_error_fails_at_once_and_a_hang_times_out, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "bad", 2).await;
+    let rx = Receiver::start(Answer::Status(400)).await.unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"300ms\"\n");
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 0 to retry, 2 failed");
+    assert_eq!(rx.count(), 2);
+    let list = run(&ts.url, &["list", "--json"]).await;
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["messages"]["failed"], 2);
+    assert_eq!(list[0]["messages"]["pending"], 0);
+    // A receiver that never answers: time-out, then retry.
+    emails(ts, "hung", 1).await;
+    rx.set_answer(Answer::Hang);
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 1 to retry, 0 failed");
+    let health = run(&ts.url, &["channels", "--json"]).await;
+    let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+    assert_eq!(health[0]["last_error"], "timed out after 300ms");
+    assert_eq!(health[0]["failing"], true);
+    rx.set_answer(Answer::Status(200));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
+    let hung = of(&rx.received(), "hung")
+        .iter()
+        .map(|r| r.key.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(hung.len(), 2);
+    assert_eq!(hung[0], hung[1]);
+    let v = summary(&ts.store, "hung", 1).await;
+    assert_eq!((v.messages.pending, v.messages.sent), (0, 1));
+});
+
+both_backends!(
+    a_worker_killed_mid_batch_leaves_its_messages_to_another,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        emails(ts, "crash", 50).await;
+        let rx = Receiver::start(Answer::Hang).await.unwrap();
+        let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1s\"\n");
+        let mut worker = cmd(&ts.url, &["deliver", "--channels", &file, "--batch", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("a batch in flight", Duration::from_secs(30), || {
+            rx.count() >= 20
+        })
+        .await;
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+        rx.set_answer(Answer::Status(200));
+        // The dead worker's claims are anybody's once their lease runs out.
+        let start = Instant::now();
+        loop {
+            let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+            assert!(o.status.success(), "{:?}", text(&o));
+            let v = summary(&ts.store, "crash", 1).await;
+            if v.messages.sent == 50 {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "not all delivered"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let received = rx.received();
+        let ok: std::collections::BTreeSet<&str> = received
+            .iter()
+            .filter(|r| r.status == Some(200))
+            .map(|r| r.key.as_str())
+            .collect();
+        assert_eq!(ok.len(), 50, "every message delivered at least once");
+        assert!(received.len() > 50, "the killed batch was delivered again");
+        for r in &received {
+            assert_eq!(r.key, format!("journeyctl-{}", r.body["id"]));
+        }
+    }
+);
+
+both_backends!(
+    a_message_without_a_channel_stays_pending_and_is_reported,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        publish(&ts.store, &simple("mixed"), at(0)).await;
+        ts.store
+            .ingest(&[enter("mixed", "p-1", at(0))])
+            .await
+            .unwrap();
+        // email now, sms an hour later: both enqueued by this tick.
+        ts.store.tick(at(61)).await.unwrap();
+        let rx = Receiver::start(Answer::Status(200)).await.unwrap();
+        let file = channels_file(dir.path(), &rx.url("send"), "");
+        let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+        let (out, err) = text(&o);
+        assert_eq!(out.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
+        assert!(
+            err.contains("no channel for sms: 1 pending message(s) stay pending"),
+            "{err}"
+        );
+        let v = summary(&ts.store, "mixed", 1).await;
+        assert_eq!((v.messages.pending, v.messages.sent), (1, 1));
+        let health = run(&ts.url, &["channels", "--json"]).await;
+        let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+        let sms = health
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["action"] == "sms")
+            .unwrap();
+        assert_eq!(sms["channel"], serde_json::Value::Null);
+        assert_eq!(sms["pending"], 1);
+        let table = run(&ts.url, &["channels"]).await;
+        let table = text(&table).0;
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("sms") && l.contains("none")),
+            "{table}"
+        );
+    }
+);
+
+#[test]
+fn a_bad_channels_file_names_its_line_and_key_and_touches_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("channels.toml");
+    std::fs::write(
+        &file,
+        "[channels.email]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\nheaders = { Authorization = \"Bearer ${JOURNEYCTL_NO_SUCH_TOKEN}\" }\n",
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .args(["deliver", "--once", "--channels"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        err.trim(),
+        format!(
+            "journeyctl: error: {}:4: channels.email.headers.Authorization: the environment variable JOURNEYCTL_NO_SUCH_TOKEN is not set",
+            file.display()
+        )
+    );
+}
