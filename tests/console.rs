@@ -6,8 +6,8 @@ use journeyctl::domain::rng::SplitMix64;
 use journeyctl::domain::time::parse_rfc3339;
 use journeyctl::domain::{EndKind, VersionStatus};
 use journeyctl::store::{
-    AbSummary, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome, StepCount, Target,
-    VariantSummary, VersionDetail, VersionImpact, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome,
+    StepCount, Target, VariantSummary, VersionDetail, VersionImpact, VersionSummary,
 };
 use journeyctl::tui::app::{App, Context, DetailData, Effect, Msg, Snapshot, View};
 use journeyctl::tui::confirm::{Focus, PaneState};
@@ -61,6 +61,7 @@ fn version(
         messages: Messages {
             pending: active,
             sent: entered,
+            failed: 0,
             cancelled: 0,
         },
         ab: None,
@@ -72,6 +73,7 @@ fn version(
         last_activity_ms: Some(now() - 4_000),
         entry_end_ms: None,
         uses_actions: vec!["email".into()],
+        delivery_failing: false,
     }
 }
 
@@ -116,6 +118,9 @@ fn fixture() -> Vec<VersionSummary> {
             },
         ]),
     });
+    let mut winback = version("win-back", 1, VersionStatus::Live, 8_000, 2_500);
+    winback.uses_actions = vec!["email:we-miss-you".into(), "webhook:crm".into()];
+    winback.delivery_failing = true;
     let mut holiday = version("holiday-promo", 1, VersionStatus::Live, 12_000, 3_000);
     holiday.entry_end_ms = Some(now() + 15 * 60_000);
     holiday.entry_end_at = Some("2026-11-21T12:15:00Z".into());
@@ -124,7 +129,7 @@ fn fixture() -> Vec<VersionSummary> {
         version("cart-recovery", 1, VersionStatus::Finished, 30_000, 1_234),
         holiday,
         version("welcome-series", 3, VersionStatus::Live, 120_500, 40_100),
-        version("win-back", 1, VersionStatus::Live, 8_000, 2_500),
+        winback,
         version("black-friday-teaser", 1, VersionStatus::Stopped, 5_000, 0),
         version("summer-sale", 1, VersionStatus::Finished, 9_000, 0),
         version("loyalty-tiers", 2, VersionStatus::Draft, 0, 0),
@@ -987,6 +992,85 @@ fn actions_in_use_fold_by_channel() {
     })));
     assert_eq!(
         app.actions_in_use(),
-        vec!["email:* (4)", "sms", "webhook:crm"]
+        vec!["email:* (5)", "sms", "webhook:crm"],
+        "email, email:a, email:b, email:c and win-back's email:we-miss-you"
     );
+}
+
+fn health() -> Vec<ActionHealth> {
+    let h = |action: &str, route: Option<&str>, pending, sent, failed, retrying| ActionHealth {
+        action: action.into(),
+        pending,
+        sent,
+        failed,
+        retrying,
+        route: Some(route.map(str::to_string)),
+        route_seen_ms: Some(now() - 2_000),
+        last_sent_ms: Some(now() - 5_000),
+        ..ActionHealth::default()
+    };
+    let mut crm = h("webhook:crm", Some("webhook:crm"), 310, 2_450, 96, 214);
+    crm.last_error = Some("HTTP 503 Service Unavailable".into());
+    crm.last_error_ms = Some(now() - 3_000);
+    crm.last_sent_ms = Some(now() - 190_000);
+    vec![
+        h("email:we-miss-you", Some("email"), 12, 40_210, 0, 0),
+        h("email:welcome", Some("email"), 3, 120_400, 2, 0),
+        h("sms", None, 57, 0, 0, 0),
+        crm,
+    ]
+}
+
+#[test]
+fn snapshot_channels_screen_and_the_kill_switch_line() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('c')]);
+    assert!(app.want().channels, "the channels screen fetches health");
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        channels: Some(health()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("channels", snap(&app, 120, 12));
+    press(&mut app, &[KeyCode::Char('K')]);
+    assert!(app.want().channels, "the kill switch keeps health fresh");
+    type_text(&mut app, "webhook:crm");
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains(
+            "webhook:crm via webhook:crm: 310 pending, 2,450 sent, 96 failed, 214 retrying;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("last error: HTTP 503 Service Unavailable, 3s ago"),
+        "{text}"
+    );
+    insta::assert_snapshot!("kill_switch_channel_line", text);
+}
+
+#[test]
+fn a_confirmed_stop_says_it_waits_for_deliveries_in_flight() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s')]);
+    with_impact(&mut app);
+    type_text(&mut app, "cart-recovery");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(executes(&effects).len(), 1);
+    app.update(Msg::ActionWaiting(3));
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("waiting for 3 delivery(ies) in flight to finish"),
+        "{text}"
+    );
+}
+
+#[test]
+fn failing_deliveries_are_marked_on_the_main_list() {
+    let text = snap(&loaded(false), 120, 35);
+    let row = text.lines().find(|l| l.contains("win-back")).unwrap();
+    assert!(row.contains("● live ✉ failing"), "{row}");
+    let row = text.lines().find(|l| l.contains("welcome-series")).unwrap();
+    assert!(!row.contains("failing"), "{row}");
 }

@@ -10,7 +10,9 @@ pub use super::sort::SortKey;
 use super::sort::natural_cmp;
 use crate::domain::VersionStatus;
 use crate::domain::time::Millis;
-use crate::store::{AuditEntry, Impact, OperatorAction, Outcome, VersionDetail, VersionSummary};
+use crate::store::{
+    ActionHealth, AuditEntry, Impact, OperatorAction, Outcome, VersionDetail, VersionSummary,
+};
 
 /// Facts about this session shown in the header.
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ pub enum View {
     Main,
     Detail,
     Audit,
+    Channels,
 }
 
 /// What the runtime must fetch for the current view.
@@ -37,6 +40,8 @@ pub enum View {
 pub struct Want {
     pub detail: Option<String>,
     pub audit: bool,
+    /// Delivery health per action: the channels screen, the kill switch.
+    pub channels: bool,
     pub impact: Option<OperatorAction>,
 }
 
@@ -54,6 +59,7 @@ pub struct Snapshot {
     pub versions: Vec<VersionSummary>,
     pub detail: Option<DetailData>,
     pub audit: Option<Vec<AuditEntry>>,
+    pub channels: Option<Vec<ActionHealth>>,
     pub impact: Option<(OperatorAction, Result<Impact, String>)>,
     pub fetched_at: Millis,
 }
@@ -65,6 +71,8 @@ pub enum Msg {
     /// A refresh failed: the store is unreachable or refused.
     DataError(String, Millis),
     ActionDone(Result<Outcome, String>),
+    /// The confirmed stop waits for this many deliveries in flight.
+    ActionWaiting(i64),
     /// The once-a-second clock.
     Clock(Millis),
     Resize,
@@ -96,6 +104,7 @@ pub struct App {
     pub detail_selected: usize,
     pub audit: Vec<AuditEntry>,
     pub audit_offset: usize,
+    pub channels: Vec<ActionHealth>,
     pub help: bool,
     pub pane: Option<ConfirmPane>,
     /// A one-line message in the footer (why a key did nothing).
@@ -125,6 +134,7 @@ impl App {
             detail_selected: 0,
             audit: Vec::new(),
             audit_offset: 0,
+            channels: Vec::new(),
             help: false,
             pane: None,
             notice: None,
@@ -152,6 +162,8 @@ impl App {
                 .then(|| self.detail_journey())
                 .flatten(),
             audit: self.view == View::Audit,
+            channels: self.view == View::Channels
+                || self.pane.as_ref().is_some_and(|p| p.kill_switch),
             impact: self
                 .pane
                 .as_ref()
@@ -259,6 +271,11 @@ impl App {
                 self.now = self.now.max(at);
                 self.dirty = changed || self.dirty;
             }
+            Msg::ActionWaiting(n) => {
+                if let Some(pane) = &mut self.pane {
+                    pane.waiting = Some(n);
+                }
+            }
             Msg::ActionDone(result) => {
                 if let Some(pane) = &mut self.pane {
                     pane.state = match result {
@@ -302,6 +319,9 @@ impl App {
                 .detail_selected
                 .min(detail.versions.len().saturating_sub(1));
             self.detail = Some(detail);
+        }
+        if let Some(channels) = s.channels {
+            self.channels = channels;
         }
         if let Some(audit) = s.audit {
             self.audit = audit;

@@ -49,6 +49,8 @@ pub struct ConfirmPane {
     /// The kill switch: the typed action picks the versions, and the stop
     /// commits only once the impact of exactly that action is on screen.
     pub kill_switch: bool,
+    /// While confirmed: deliveries in flight the stop waits for.
+    pub waiting: Option<i64>,
 }
 
 /// What a key did to the pane.
@@ -83,6 +85,7 @@ impl ConfirmPane {
             state: PaneState::Editing,
             hint: None,
             kill_switch: false,
+            waiting: None,
         }
     }
 

@@ -29,6 +29,11 @@ pub async fn fetch(store: &Store, want: &Want) -> Result<Snapshot, String> {
     } else {
         None
     };
+    let channels = if want.channels {
+        Some(store.channel_health().await.map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let impact = match &want.impact {
         Some(action) => Some((
             action.clone(),
@@ -40,6 +45,7 @@ pub async fn fetch(store: &Store, want: &Want) -> Result<Snapshot, String> {
         versions,
         detail,
         audit,
+        channels,
         impact,
         fetched_at: now_millis(),
     })

@@ -83,6 +83,10 @@ impl App {
                 self.audit_offset = 0;
                 self.effects.push(Effect::Refresh);
             }
+            KeyCode::Char('c') => {
+                self.view = View::Channels;
+                self.effects.push(Effect::Refresh);
+            }
             KeyCode::Char('/') if main => self.filtering = true,
             KeyCode::Char('t') if main => {
                 self.show_all = !self.show_all;
@@ -138,6 +142,7 @@ impl App {
                 self.detail_selected =
                     (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }
+            View::Channels => {}
             View::Audit => {
                 let n = self.audit.len() as i64;
                 self.audit_offset =
@@ -187,7 +192,7 @@ impl App {
     }
 
     fn open_pane(&mut self, kind: EndKind, all_versions: bool) {
-        if self.view == View::Audit {
+        if matches!(self.view, View::Audit | View::Channels) {
             return;
         }
         if self.ctx.read_only {

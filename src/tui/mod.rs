@@ -158,7 +158,14 @@ fn run_effects(
                 let tx = tx.clone();
                 tracing::info!("executing confirmed action: {}", action.describe());
                 tokio::spawn(async move {
-                    let result = store.execute(&action, &actor, now_millis()).await;
+                    // A stop waits for deliveries in flight: the pane says so.
+                    let waiting = tx.clone();
+                    let watch = move |n: i64| {
+                        let _ = waiting.try_send(Msg::ActionWaiting(n));
+                    };
+                    let result = store
+                        .execute_watching(&action, &actor, now_millis(), &watch)
+                        .await;
                     match &result {
                         Ok(o) => tracing::info!("{}", o.summary()),
                         Err(e) => tracing::warn!("refused: {e}"),

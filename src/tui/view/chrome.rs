@@ -75,6 +75,7 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     } else {
         let options: &[&str] = match app.view {
             View::Main => &[
+                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  K kill switch  / filter  t all  o sort  a audit  c channels  ? help  q quit",
                 " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  K kill switch  / filter  t all  o sort  a audit  ? help  q quit",
                 " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
                 " ↑↓ move  ⏎ details  f finish  s stop  S stop all  / filter  a audit  ? help  q quit",
@@ -85,6 +86,7 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 " ↑↓ version  f finish  s stop  S stop all  Esc back  ? help  q quit",
             ],
             View::Audit => &[" ↑↓/jk scroll  Esc back  ? help  q quit"],
+            View::Channels => &[" K kill switch  a audit  Esc back  ? help  q quit"],
         };
         let keys = options
             .iter()

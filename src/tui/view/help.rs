@@ -18,6 +18,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
         ("t", "show every version, or live & draining only"),
         ("o  O", "next sort column; reverse the order"),
         ("a", "audit log"),
+        ("c", "channels: delivery health per action"),
         ("f", "finish the selected version (asks first)"),
         ("s", "stop the selected version (asks for the name)"),
         ("S", "stop every version of the journey (asks for the name)"),

@@ -130,11 +130,13 @@ fn empty_message(app: &App) -> String {
 }
 
 fn cells(v: &VersionSummary, now: i64) -> Vec<String> {
-    let mut out = vec![
-        v.journey.clone(),
-        v.version.to_string(),
-        status_marked(shown(v)),
-    ];
+    // A version whose latest delivery attempt failed says so by its status.
+    let status = if v.delivery_failing {
+        format!("{} ✉ failing", status_marked(shown(v)))
+    } else {
+        status_marked(shown(v))
+    };
+    let mut out = vec![v.journey.clone(), v.version.to_string(), status];
     out.extend(count_cells(v));
     out.push(ab_label(v.ab.as_ref()));
     out.push(v.entry_end_ms.map_or("-".to_string(), |t| {

@@ -3,6 +3,7 @@
 //! of versions.
 
 mod audit;
+mod channels;
 mod chrome;
 mod detail;
 mod help;
@@ -41,6 +42,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Main => main_list::draw_main(frame, body, app, theme),
         View::Detail => detail::draw_detail(frame, body, app, theme),
         View::Audit => audit::draw_audit(frame, body, app, theme),
+        View::Channels => channels::draw_channels(frame, body, app, theme),
     }
     chrome::draw_footer(frame, footer, app, theme);
     if app.help {

@@ -11,7 +11,7 @@ use tui_input::Input;
 use super::centered;
 use crate::domain::EndKind;
 use crate::domain::time::ago;
-use crate::present::{impact_line, thousands};
+use crate::present::{channel_line, impact_line, thousands};
 use crate::store::Target;
 use crate::tui::app::App;
 use crate::tui::confirm::{ConfirmPane, Focus, PaneState};
@@ -191,6 +191,9 @@ fn field_lines(
         field(&label, &pane.name, Focus::Name);
     }
     field("Reason (optional):", &pane.reason, Focus::Reason);
+    if pane.kill_switch {
+        lines.extend(channel_lines(app, pane.typed_action(), theme));
+    }
     if let Some(h) = &pane.hint {
         lines.push(Line::styled(h.clone(), theme.warn()));
     }
@@ -225,8 +228,49 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// The delivery health of the action typed (and its sub-actions), so the
+/// operator sees why before acting.
+fn channel_lines(app: &App, typed: &str, theme: &Theme) -> Vec<Line<'static>> {
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let matching: Vec<_> = app
+        .channels
+        .iter()
+        .filter(|h| {
+            h.action == typed
+                || h.action
+                    .strip_prefix(typed)
+                    .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .collect();
+    let mut lines: Vec<Line<'static>> = matching
+        .iter()
+        .take(3)
+        .map(|h| {
+            let style = if h.failing() {
+                theme.danger()
+            } else {
+                theme.dim()
+            };
+            Line::styled(channel_line(h, app.now), style)
+        })
+        .collect();
+    if matching.len() > 3 {
+        lines.push(Line::styled(
+            format!("… and {} more actions (c shows all)", matching.len() - 3),
+            theme.dim(),
+        ));
+    }
+    lines
+}
+
 fn hint(pane: &ConfirmPane) -> String {
-    if pane.state == PaneState::Working {
+    if let (PaneState::Working, Some(n)) = (&pane.state, pane.waiting) {
+        format!(
+            "waiting for {n} delivery(ies) in flight to finish (at most the channel's time-out)…"
+        )
+    } else if pane.state == PaneState::Working {
         "working…".to_string()
     } else if pane.kill_switch {
         "type the action, read the versions listed, then Enter · Tab reason · Esc cancel"
