@@ -548,6 +548,8 @@ both_backends!(
             vec![
                 "oracle v1: messages pending: counter 40, rows 39".to_string(),
                 "oracle v1: messages sent: counter 0, rows 1".to_string(),
+                "oracle v1 email: pending: counter 40, rows 39".to_string(),
+                "oracle v1 email: sent: counter 0, rows 1".to_string(),
             ]
         );
         exec("UPDATE outbox SET state = 'pending' WHERE id = (SELECT MIN(id) FROM outbox)").await;

@@ -1,14 +1,15 @@
 //! The delivery gate: how a stop waits for deliveries in flight without
 //! being starved by new ones.
 //!
-//! A stop first closes the gate of each version it ends (one short
-//! transaction that locks the version row, as every claim does): from then
-//! on no claim of that version starts. The gate stays closed until the
+//! A stop's transaction counts the claims of its versions in flight under
+//! the version row's lock (every claim takes that lock too). Usually there
+//! are none and it commits. Otherwise it closes the gate of each version
+//! (one short transaction): from then on no claim of that version starts. The gate stays closed until the
 //! latest lease then held has run out, plus a margin, so a stop that dies
 //! while it waits holds nothing up for long. The stop then waits until no
-//! claim of the version is in flight and commits; its transaction checks
-//! again under the row lock, so no delivery is in flight when it commits,
-//! whatever happened to the gate meanwhile.
+//! claim of the version is in flight and tries again; its transaction
+//! checks again under the row lock, so no delivery is in flight when it
+//! commits, whatever happened to the gate meanwhile.
 
 use std::time::Duration;
 

@@ -143,8 +143,8 @@ impl Store {
         self.execute_watching(action, actor, now, &|_| {}).await
     }
 
-    /// Executes a confirmed action. A stop first closes the delivery gates
-    /// of its versions and waits for the deliveries in flight (telling
+    /// Executes a confirmed action. A stop that finds deliveries of its
+    /// versions in flight closes their gates and waits for them (telling
     /// `watch` how many), so none is in flight when it commits.
     pub async fn execute_watching(
         &self,
@@ -153,25 +153,30 @@ impl Store {
         now: Millis,
         watch: &(dyn Fn(i64) + Sync),
     ) -> Result<Outcome> {
-        if action.kind != EndKind::Stop {
-            return self.execute_once(action, actor, now).await;
-        }
+        // Most stops find no delivery in flight and commit in their first
+        // transaction, in their turn behind the version's lock. One that
+        // finds some closes the gates, waits for them, and tries again.
+        let mut gated: Vec<i64> = Vec::new();
         loop {
-            let ids: Vec<i64> = {
-                let mut conn = self.pool.acquire().await?;
-                resolve(&mut conn, action)
-                    .await?
-                    .iter()
-                    .map(|v| v.id)
-                    .collect()
-            };
-            self.close_gates(&ids).await?;
-            self.wait_in_flight(&ids, watch).await?;
             match self.execute_once(action, actor, now).await {
-                Err(Error::InFlight(_)) => continue,
+                Err(Error::InFlight(_)) => {
+                    let ids: Vec<i64> = {
+                        let mut conn = self.pool.acquire().await?;
+                        resolve(&mut conn, action)
+                            .await?
+                            .iter()
+                            .map(|v| v.id)
+                            .collect()
+                    };
+                    self.close_gates(&ids).await?;
+                    gated = ids;
+                    self.wait_in_flight(&gated, watch).await?;
+                }
                 Err(e) => {
                     // Refused: deliveries of the versions go on.
-                    let _ = self.open_gates(&ids).await;
+                    if !gated.is_empty() {
+                        let _ = self.open_gates(&gated).await;
+                    }
                     return Err(e);
                 }
                 ok => return ok,
