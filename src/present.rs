@@ -101,21 +101,6 @@ pub fn read_only(what: &str) -> String {
     format!("read-only: {what} (this session was started with --read-only)")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_and_statuses() {
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(-1000), "-1,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(status_marked(Shown::Draining(1234)), "◐ draining 1,234");
-        assert_eq!(status_label(Shown::Drained), "finished, drained");
-        assert_eq!(status_label(Shown::Live), "live");
-    }
-}
-
 /// The channel an action goes out through, as the workers report it:
 /// `email`, `none` (no channel: its messages stay pending), or `no worker`.
 pub fn channel_name(h: &ActionHealth) -> String {
@@ -146,4 +131,19 @@ pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
         thousands(h.retrying),
         last_error(h, now)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_statuses() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(status_marked(Shown::Draining(1234)), "◐ draining 1,234");
+        assert_eq!(status_label(Shown::Drained), "finished, drained");
+        assert_eq!(status_label(Shown::Live), "live");
+    }
 }

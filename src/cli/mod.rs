@@ -162,30 +162,53 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         _ => None,
     };
     let store = open_store(&g, command.loads_store()).await?;
+    let loaded = Loaded {
+        definition,
+        channels,
+    };
+    store_command(&store, command, &actor, loaded).await
+}
+
+/// What a command read from files before the store was opened.
+struct Loaded {
+    definition: Option<Definition>,
+    channels: Option<crate::delivery::Channels>,
+}
+
+async fn store_command(
+    store: &Store,
+    command: Command,
+    actor: &Actor,
+    loaded: Loaded,
+) -> anyhow::Result<()> {
+    let Loaded {
+        definition,
+        channels,
+    } = loaded;
     let now = now_millis();
     match command {
         Command::Migrate => println!("schema is up to date ({})", store.location().display()),
         Command::Apply { publish, .. } => {
             let def = definition.ok_or_else(|| anyhow::anyhow!("no definition"))?;
-            apply(&store, &def, publish, &actor, now).await?
+            apply(store, &def, publish, actor, now).await?
         }
         Command::Publish { journey } => {
-            let n = store.publish(&journey, &actor, now).await?;
+            let n = store.publish(&journey, actor, now).await?;
             println!("published {journey} v{n}");
         }
-        Command::Ingest { file, json } => ingest::ingest(&store, file, json, now).await?,
-        Command::Tick { now: at, json } => engine::tick(&store, at, json, now).await?,
-        Command::Run { interval } => engine::run(&store, interval).await?,
-        Command::List { all, json } => list(&store, all, json, now).await?,
+        Command::Ingest { file, json } => ingest::ingest(store, file, json, now).await?,
+        Command::Tick { now: at, json } => engine::tick(store, at, json, now).await?,
+        Command::Run { interval } => engine::run(store, interval).await?,
+        Command::List { all, json } => list(store, all, json, now).await?,
         Command::Audit {
             journey,
             limit,
             json,
-        } => audit(&store, journey.as_deref(), limit, json).await?,
-        Command::Profile { profile, json } => profile_of(&store, &profile, json).await?,
+        } => audit(store, journey.as_deref(), limit, json).await?,
+        Command::Profile { profile, json } => profile_of(store, &profile, json).await?,
         command @ (Command::Finish { .. } | Command::Stop { .. }) => {
             let (action, yes) = end::action_of(command)?;
-            end::end_command(&store, &action, &actor, yes).await?
+            end::end_command(store, &action, actor, yes).await?
         }
         Command::Verdict {
             journey,
@@ -194,7 +217,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ..
         } => {
             let journey = journey.unwrap_or_default();
-            verdict::live_verdict(&store, &journey, version, json).await?
+            verdict::live_verdict(store, &journey, version, json).await?
         }
         Command::Deliver {
             workers,
@@ -209,12 +232,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let channels = channels.ok_or_else(|| anyhow::anyhow!("no channels file"))?;
-            deliver::deliver(&store, &channels, options).await?
+            deliver::deliver(store, &channels, options).await?
         }
-        Command::Channels { json, .. } => {
-            deliver::channels(&store, channels.as_ref(), json).await?
-        }
-        Command::Check => check(&store).await?,
+        Command::Channels { json, .. } => deliver::channels(store, channels.as_ref(), json).await?,
+        Command::Check => check(store).await?,
         Command::Demo(_) | Command::Bench(_) | Command::Screenshots { .. } => {
             anyhow::bail!("the tools (demo, bench, screenshots) are run by the binary")
         }

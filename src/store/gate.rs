@@ -117,5 +117,5 @@ pub(crate) async fn in_flight_locked(
     backend: super::Backend,
     version_id: i64,
 ) -> Result<i64> {
-    count_in_flight(&mut **tx, backend, version_id).await
+    count_in_flight(tx, backend, version_id).await
 }

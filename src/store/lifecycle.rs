@@ -271,24 +271,7 @@ pub(crate) async fn end_version(
     let active: i64 = row.try_get("active")?;
     let pending: i64 = row.try_get("msg_pending")?;
     if kind == EndKind::Stop {
-        // The stop's whole cost: one row. Participant rows still marked
-        // active, and outbox rows still pending, are stopped and cancelled
-        // by the version's status from this commit on (see the *_effective
-        // views); the engine sweeps them later in small batches.
-        sqlx::query(
-            "UPDATE versions SET stopped = stopped + active, active = 0, \
-             msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
-        )
-        .bind(v.id)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "UPDATE outbox_actions SET cancelled = cancelled + pending, pending = 0, retrying = 0 \
-             WHERE version_id = $1",
-        )
-        .bind(v.id)
-        .execute(&mut **tx)
-        .await?;
+        move_stopped_counters(tx, v.id).await?;
     }
     let change = AuditChange {
         action: kind.verb(),
@@ -305,6 +288,28 @@ pub(crate) async fn end_version(
         active,
         pending,
     })
+}
+
+/// The stop's whole cost: a version row and its per-action rows.
+/// Participant rows still marked active, and outbox rows still pending, are
+/// stopped and cancelled by the version's status from this commit on (see
+/// the *_effective views); the engine sweeps them later in small batches.
+async fn move_stopped_counters(tx: &mut Transaction<'static, Any>, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE versions SET stopped = stopped + active, active = 0, \
+         msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE outbox_actions SET cancelled = cancelled + pending, pending = 0, retrying = 0 \
+         WHERE version_id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
