@@ -111,10 +111,11 @@ pub fn channel_name(h: &ActionHealth) -> String {
     }
 }
 
-/// "HTTP 503 Service Unavailable, 12s ago", or "-".
+/// "12s ago: HTTP 503 Service Unavailable" (the age first: a long error
+/// is cut at the end), or "-".
 pub fn last_error(h: &ActionHealth, now: Millis) -> String {
     match (&h.last_error, h.last_error_ms) {
-        (Some(e), Some(at)) => format!("{e}, {}", crate::domain::time::ago(now, at)),
+        (Some(e), Some(at)) => format!("{}: {e}", crate::domain::time::ago(now, at)),
         _ => "-".into(),
     }
 }
@@ -122,7 +123,7 @@ pub fn last_error(h: &ActionHealth, now: Millis) -> String {
 /// One action's delivery health in a line (the kill switch pane, `channels`).
 pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
     format!(
-        "{} via {}: {} pending, {} sent, {} failed, {} retrying; last error: {}",
+        "{} via {}: {} pending, {} sent, {} failed, {} retrying; last error {}",
         h.action,
         channel_name(h),
         thousands(h.pending),

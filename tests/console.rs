@@ -1044,7 +1044,7 @@ fn snapshot_channels_screen_and_the_kill_switch_line() {
         "{text}"
     );
     assert!(
-        text.contains("last error: HTTP 503 Service Unavailable, 3s ago"),
+        text.contains("last error 3s ago: HTTP 503 Service Unavailable"),
         "{text}"
     );
     insta::assert_snapshot!("kill_switch_channel_line", text);

@@ -238,7 +238,7 @@ fn attempt_of(m: &Claimed, tried: Tried, max_attempts: i64) -> Attempt {
         Tried::Sent => Attempt::Sent,
         Tried::Fatal(error) => Attempt::Failed { error },
         Tried::Retry(error) if m.attempts >= max_attempts => Attempt::Failed {
-            error: format!("{error} (gave up after {} attempts)", m.attempts),
+            error: format!("{error} (attempt {} of {max_attempts})", m.attempts),
         },
         Tried::Retry(error) => Attempt::Retry {
             after_ms: backoff_ms(m.attempts),
