@@ -2,6 +2,8 @@
 //! scale targets as one table, SQLite and PostgreSQL side by side. Figures,
 //! not assertions: a busy machine changes them, never the test suite.
 
+mod delivery;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,6 +38,7 @@ struct Figures {
     ingest_per_s: f64,
     tick_steps_per_s: f64,
     console: Option<ConsoleFigures>,
+    delivery: delivery::DeliveryFigures,
     exact: bool,
 }
 
@@ -46,7 +49,7 @@ struct ConsoleFigures {
     rss_mb: f64,
 }
 
-const T0: &str = "2026-11-21T10:00:00Z";
+pub(super) const T0: &str = "2026-11-21T10:00:00Z";
 
 fn definition(name: &str) -> Definition {
     let toml = format!(
@@ -77,7 +80,7 @@ fn layout(participants: u64, journeys: u64) -> Vec<(String, u64)> {
     out
 }
 
-async fn build(store: &Store, plan: &[(String, u64)]) -> anyhow::Result<(f64, u64)> {
+pub(super) async fn build(store: &Store, plan: &[(String, u64)]) -> anyhow::Result<(f64, u64)> {
     let actor = Actor::new("bench", crate::store::this_host());
     let t0 = parse_rfc3339(T0).map_err(anyhow::Error::msg)?;
     for (name, _) in plan {
@@ -197,7 +200,9 @@ async fn measure(
         f.stop_small_ms = median(smalls);
         f.stop_big_ms = time_stop(big, "big-stop").await?;
     }
-    f.exact = big.verify_counters().await?.is_empty();
+    eprintln!("[{label}] delivery to a local webhook receiver");
+    f.delivery = delivery::measure_delivery(small, 20_000).await?;
+    f.exact = big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty();
     Ok(f)
 }
 
@@ -448,6 +453,16 @@ fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             "engine tick".into(),
             "~100,000 steps/s",
             Box::new(|f: &Figures| format!("{:.0} steps/s", f.tick_steps_per_s)),
+        ),
+        (
+            "delivery to a local webhook, 2 workers".into(),
+            ">= 5,000 msg/s",
+            Box::new(|f: &Figures| format!("{:.0} msg/s", f.delivery.per_s)),
+        ),
+        (
+            "stop commit under that delivery load".into(),
+            "< 1 s",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.delivery.stop_ms)),
         ),
         (
             format!("console idle CPU, {n} participants, refresh 2s"),

@@ -1,0 +1,82 @@
+//! The delivery figures: messages per second from the store to a webhook
+//! receiver on 127.0.0.1 (in this process, so it shares the two cores with
+//! the workers), and how long a stop takes to commit under that load.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::{T0, build};
+use crate::delivery::{self, Channels, Options};
+use crate::demo::receiver::{Answer, Receiver};
+use crate::domain::EndKind;
+use crate::domain::time::parse_rfc3339;
+use crate::store::{Actor, OperatorAction, Store, Target};
+
+#[derive(Debug, Default, Clone)]
+pub(super) struct DeliveryFigures {
+    pub per_s: f64,
+    pub stop_ms: f64,
+}
+
+/// `n` messages in each of two journeys; two workers deliver them while one
+/// journey is stopped a second in.
+pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<DeliveryFigures> {
+    let plan = [("deliver-a".to_string(), n), ("deliver-b".to_string(), n)];
+    build(store, &plan).await?;
+    let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
+    store.tick(t1).await?;
+    let receiver = Receiver::start_with(Answer::Status(200), false).await?;
+    let text = format!(
+        "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\ntimeout = \"5s\"\n",
+        receiver.url("send")
+    );
+    let channels = Channels::parse(std::path::Path::new("bench-channels.toml"), &text, &|_| {
+        None
+    })
+    .map_err(anyhow::Error::msg)?;
+    let (tx, rx) = watch::channel(false);
+    let worker = {
+        let store = store.clone();
+        tokio::spawn(
+            async move { delivery::deliver(&store, &channels, &Options::default(), rx).await },
+        )
+    };
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stop = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::Version {
+            journey: "deliver-b".into(),
+            version: Some(1),
+        },
+        reason: Some("bench".into()),
+    };
+    let t = Instant::now();
+    store
+        .execute(&stop, &Actor::new("bench", "bench"), t1 + 1_000)
+        .await?;
+    let stop_ms = t.elapsed().as_secs_f64() * 1000.0;
+    loop {
+        let pending: i64 = store
+            .list(false)
+            .await?
+            .iter()
+            .filter(|v| v.journey == "deliver-a")
+            .map(|v| v.messages.pending)
+            .sum();
+        if pending == 0 {
+            break;
+        }
+        eprint!("\r  delivering: {} requests", receiver.count());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let _ = tx.send(true);
+    worker.await??;
+    eprintln!();
+    Ok(DeliveryFigures {
+        per_s: receiver.count() as f64 / elapsed.max(1e-9),
+        stop_ms,
+    })
+}
