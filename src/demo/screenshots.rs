@@ -20,6 +20,13 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
     // Four simulated hours: the cart-recovery test reaches its verdict.
     let start = sim.clock.sim_start;
     for k in 1..=24 {
+        if k == 19 {
+            // The CRM starts failing: its messages retry, then fail.
+            sim.channels.fail_crm_after(std::time::Duration::ZERO);
+        }
+        if k > 19 {
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
         sim.step_to(start + k * 10 * 60_000).await?;
     }
     let now = start + 4 * HOUR;
@@ -68,6 +75,23 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
     app.take_effects();
     load(&store, &mut app, now).await?;
     write("stop-pane", &app)?;
+    // The channels screen and the kill switch on the failing CRM: delivery
+    // errors are on the wall clock.
+    app.update(key(KeyCode::Esc));
+    app.take_effects();
+    let wall = crate::domain::time::now_millis();
+    app.update(Msg::Clock(wall));
+    app.update(key(KeyCode::Char('c')));
+    app.take_effects();
+    load(&store, &mut app, wall).await?;
+    write("channels", &app)?;
+    app.update(key(KeyCode::Char('K')));
+    for c in "webhook:crm".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.take_effects();
+    load(&store, &mut app, wall).await?;
+    write("kill-switch", &app)?;
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
