@@ -47,6 +47,37 @@ pub fn status_marked(s: Shown) -> String {
     format!("{} {}", s.symbol(), status_words(s))
 }
 
+/// A version's status cell on a list, given the wall clock: the status
+/// with its symbol, or the hold (`⏸ paused 2h, stop in 2d`), and a mark
+/// when its latest delivery attempt failed.
+pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
+    use crate::domain::time::span;
+    let base = match &v.paused {
+        Some(p) => format!(
+            "⏸ paused {}, {} in {}",
+            span(now - p.since_ms),
+            p.on_expiry,
+            span(p.until_ms - now)
+        ),
+        None => status_marked(shown(v)),
+    };
+    if v.delivery_failing {
+        format!("{base} ✉ failing")
+    } else {
+        base
+    }
+}
+
+/// The hold in a sentence: `paused by alice since ..., until ... (then stop)`.
+pub fn paused_story(v: &VersionSummary) -> Option<String> {
+    v.paused.as_ref().map(|p| {
+        format!(
+            "paused by {} since {}, until {} (then {})",
+            p.by, p.since, p.until, p.on_expiry
+        )
+    })
+}
+
 /// The status for text output, with the stored status first where the
 /// words differ from it: `finished, draining 1,234`.
 pub fn status_label(s: Shown) -> String {
@@ -59,13 +90,12 @@ pub fn status_label(s: Shown) -> String {
 /// What an action does to one version: `cart v1 (live): 40 active stopped,
 /// 3 pending messages cancelled`.
 pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
+    let (active, pending) = (thousands(v.active), thousands(v.pending));
     let what = match kind {
-        EndKind::Finish => format!("{} active left to drain", thousands(v.active)),
-        EndKind::Stop => format!(
-            "{} active stopped, {} pending messages cancelled",
-            thousands(v.active),
-            thousands(v.pending)
-        ),
+        EndKind::Finish => format!("{active} active left to drain"),
+        EndKind::Stop => format!("{active} active stopped, {pending} pending messages cancelled"),
+        EndKind::Pause(_) => format!("{active} active held, {pending} pending messages held"),
+        EndKind::Resume => format!("{active} active go on, {pending} pending messages delivered"),
     };
     format!("{} v{} ({}): {what}", v.journey, v.version, v.status)
 }

@@ -74,6 +74,7 @@ fn version(
         entry_end_ms: None,
         uses_actions: vec!["email".into()],
         delivery_failing: false,
+        paused: None,
     }
 }
 
@@ -632,23 +633,31 @@ fn detail_fixture() -> DetailData {
                 steps: vec![
                     StepCount {
                         index: 1,
+                        kind: "wait",
                         label: "wait 1h".into(),
                         waiting: 2_100,
+                        held: 0,
                     },
                     StepCount {
                         index: 2,
+                        kind: "split",
                         label: "split subject-line".into(),
                         waiting: 0,
+                        held: 0,
                     },
                     StepCount {
                         index: 3,
+                        kind: "wait",
                         label: "wait 2d".into(),
                         waiting: 7_776,
+                        held: 0,
                     },
                     StepCount {
                         index: 4,
+                        kind: "message",
                         label: "message sms".into(),
                         waiting: 0,
+                        held: 0,
                     },
                 ],
                 exit_reasons: vec![
@@ -660,8 +669,10 @@ fn detail_fixture() -> DetailData {
                 summary: v1,
                 steps: vec![StepCount {
                     index: 1,
+                    kind: "message",
                     label: "message email".into(),
                     waiting: 1_234,
+                    held: 0,
                 }],
                 exit_reasons: vec![],
             },

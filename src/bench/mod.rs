@@ -326,6 +326,7 @@ fn draw_time_ms() -> f64 {
             entry_end_ms: None,
             uses_actions: vec![],
             delivery_failing: false,
+            paused: None,
         })
         .collect();
     let ctx = Context {

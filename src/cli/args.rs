@@ -147,6 +147,54 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Pause (hold) a version: no entries, no messages, waits go on; reversible.
+    Pause {
+        /// The journey's name.
+        #[arg(required_unless_present = "uses_action")]
+        journey: Option<String>,
+        /// The version to pause (default: the live one).
+        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
+        version: Option<i64>,
+        /// Pause every live or finished version of the journey at once.
+        #[arg(long, conflicts_with = "uses_action")]
+        all_versions: bool,
+        /// Pause every version that sends through ACTION.
+        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
+        uses_action: Option<String>,
+        /// How long the hold lasts (at most 30d).
+        #[arg(long, default_value = "3d", value_parser = parse_duration_arg)]
+        hold: Duration,
+        /// What happens when the hold runs out.
+        #[arg(long, default_value = "stop", value_parser = ["stop", "resume"])]
+        on_expiry: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Resume a paused version: held participants and messages go on.
+    Resume {
+        /// The journey's name.
+        #[arg(required_unless_present = "uses_action")]
+        journey: Option<String>,
+        /// The version to resume (default: the live one).
+        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
+        version: Option<i64>,
+        /// Resume every paused version of the journey.
+        #[arg(long, conflicts_with = "uses_action")]
+        all_versions: bool,
+        /// Resume every paused version that sends through ACTION.
+        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
+        uses_action: Option<String>,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// A/B verdict: of a live test as the engine keeps it (JOURNEY), or for
     /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS).
     Verdict {
@@ -216,6 +264,8 @@ impl Command {
             Command::Deliver { .. } => Some("delivering messages"),
             Command::Finish { .. } => Some("finish"),
             Command::Stop { .. } => Some("stop"),
+            Command::Pause { .. } => Some("pause"),
+            Command::Resume { .. } => Some("resume"),
             _ => None,
         }
     }

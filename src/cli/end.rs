@@ -5,8 +5,8 @@
 use std::io::{IsTerminal, Write};
 
 use super::Command;
-use crate::domain::EndKind;
 use crate::domain::time::now_millis;
+use crate::domain::{EndKind, Hold};
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
 
 /// The finish or stop a command asks for, and whether it said `--yes`.
@@ -37,23 +37,60 @@ pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, boo
             reason,
             yes,
         } => {
-            let target = match (uses_action, journey) {
-                (Some(action), _) => Target::UsesAction { action },
-                (None, Some(journey)) if all_versions => Target::AllVersions { journey },
-                (None, Some(journey)) => Target::Version { journey, version },
-                (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
-            };
-            let kind = EndKind::Stop;
-            (
-                OperatorAction {
-                    kind,
-                    target,
-                    reason,
-                },
-                yes,
-            )
+            let target = target_of(journey, version, all_versions, uses_action)?;
+            (action(EndKind::Stop, target, reason), yes)
         }
-        _ => anyhow::bail!("not a finish or a stop"),
+        Command::Pause {
+            journey,
+            version,
+            all_versions,
+            uses_action,
+            hold,
+            on_expiry,
+            reason,
+            yes,
+        } => {
+            let target = target_of(journey, version, all_versions, uses_action)?;
+            let millis = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
+            let hold = Hold::new(millis, on_expiry.parse().map_err(anyhow::Error::msg)?)
+                .map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
+            (action(EndKind::Pause(hold), target, reason), yes)
+        }
+        Command::Resume {
+            journey,
+            version,
+            all_versions,
+            uses_action,
+            reason,
+            yes,
+        } => {
+            let target = target_of(journey, version, all_versions, uses_action)?;
+            (action(EndKind::Resume, target, reason), yes)
+        }
+        _ => anyhow::bail!("not a finish, stop, pause or resume"),
+    })
+}
+
+fn action(kind: EndKind, target: Target, reason: Option<String>) -> OperatorAction {
+    OperatorAction {
+        kind,
+        target,
+        reason,
+    }
+}
+
+/// `JOURNEY [--version N | --all-versions]` or `--uses-action ACTION`.
+fn target_of(
+    journey: Option<String>,
+    version: Option<i64>,
+    all_versions: bool,
+    uses_action: Option<String>,
+) -> anyhow::Result<Target> {
+    Ok(match (uses_action, journey) {
+        (Some(action), _) => Target::UsesAction { action },
+        (None, Some(journey)) if all_versions => Target::AllVersions { journey },
+        (None, Some(journey)) => Target::Version { journey, version },
+        (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
     })
 }
 
@@ -77,17 +114,24 @@ pub(super) async fn end_command(
         for v in &impact.versions {
             writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
         }
-        writeln!(err, "This cannot be undone.")?;
+        if action.kind.target_status().is_some() {
+            writeln!(err, "This cannot be undone.")?;
+        }
         let expected = match (&action.kind, &action.target) {
-            (EndKind::Finish, _) => None,
             (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
             (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
                 Some(journey.clone())
             }
+            _ => None,
         };
         match &expected {
             Some(name) => write!(err, "Type {name} to confirm: ")?,
-            None => write!(err, "Finish? [y/N] ")?,
+            None => {
+                let verb = action.kind.verb();
+                let mut chars = verb.chars();
+                let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+                write!(err, "{first}{}? [y/N] ", chars.as_str())?
+            }
         }
         err.flush()?;
         let mut answer = String::new();

@@ -26,6 +26,9 @@ pub(super) async fn tick(
         for v in r.finished_by_date {
             println!("finished {v}: entry end date reached");
         }
+        for v in r.holds_expired {
+            println!("{v}");
+        }
     }
     Ok(())
 }
@@ -55,6 +58,9 @@ pub(super) async fn run(store: &Store, interval: Duration) -> anyhow::Result<()>
                         }
                         for v in r.finished_by_date {
                             eprintln!("finished {v}: entry end date reached");
+                        }
+                        for v in r.holds_expired {
+                            eprintln!("{v}");
                         }
                     }
                     Err(e) => {

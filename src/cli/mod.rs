@@ -206,7 +206,10 @@ async fn store_command(
             json,
         } => audit(store, journey.as_deref(), limit, json).await?,
         Command::Profile { profile, json } => profile_of(store, &profile, json).await?,
-        command @ (Command::Finish { .. } | Command::Stop { .. }) => {
+        command @ (Command::Finish { .. }
+        | Command::Stop { .. }
+        | Command::Pause { .. }
+        | Command::Resume { .. }) => {
             let (action, yes) = end::action_of(command)?;
             end::end_command(store, &action, actor, yes).await?
         }

@@ -26,7 +26,14 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
             "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
             v.journey,
             v.version,
-            status_label(shown(v)),
+            match &v.paused {
+                Some(p) => format!(
+                    "{}, paused until {}",
+                    status_label(shown(v)),
+                    short(p.until_ms)
+                ),
+                None => status_label(shown(v)),
+            },
             v.counts.entered,
             v.counts.active,
             v.counts.completed,

@@ -10,5 +10,5 @@ pub mod status;
 pub mod time;
 
 pub use definition::{Definition, Split, Step, Variant};
-pub use status::{EndKind, Shown, VersionStatus};
+pub use status::{EndKind, Hold, OnExpiry, Shown, VersionStatus};
 pub use time::Millis;

@@ -27,11 +27,11 @@ impl VersionStatus {
         matches!(self, VersionStatus::Live | VersionStatus::Finished)
     }
 
-    /// The statuses from which `kind` may move a version.
+    /// The statuses in which `kind` may act on a version.
     pub fn sources(kind: EndKind) -> &'static [VersionStatus] {
         match kind {
             EndKind::Finish => &[VersionStatus::Live],
-            EndKind::Stop => &[VersionStatus::Live, VersionStatus::Finished],
+            _ => &[VersionStatus::Live, VersionStatus::Finished],
         }
     }
 
@@ -39,15 +39,17 @@ impl VersionStatus {
     /// when the transition is allowed.
     pub fn refusal(self, kind: EndKind) -> Option<&'static str> {
         match (self, kind) {
-            (VersionStatus::Live, _) | (VersionStatus::Finished, EndKind::Stop) => None,
+            (VersionStatus::Live, _) => None,
+            (VersionStatus::Finished, EndKind::Finish) => Some("it is already finished"),
+            (VersionStatus::Finished, _) => None,
             (VersionStatus::Draft, _) => {
                 Some("a draft can only be published; it has never taken entries")
             }
-            (VersionStatus::Finished, EndKind::Finish) => Some("it is already finished"),
             (VersionStatus::Stopped, EndKind::Finish) => {
                 Some("it is already stopped and a stopped version cannot be finished")
             }
             (VersionStatus::Stopped, EndKind::Stop) => Some("it is already stopped"),
+            (VersionStatus::Stopped, _) => Some("it is stopped, and a stop cannot be undone"),
         }
     }
 }
@@ -71,13 +73,18 @@ impl FromStr for VersionStatus {
     }
 }
 
-/// The two ways an operator ends a version.
+/// What an operator does to a version: end it (finish, stop) or hold it
+/// (pause, resume).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EndKind {
     /// No new entries; participants inside carry on.
     Finish,
     /// Everyone halted now; pending messages cancelled.
     Stop,
+    /// Held: no entries, no messages, waits elapse; reversible.
+    Pause(Hold),
+    /// The hold ends: held participants and messages go on.
+    Resume,
 }
 
 impl EndKind {
@@ -85,13 +92,89 @@ impl EndKind {
         match self {
             EndKind::Finish => "finish",
             EndKind::Stop => "stop",
+            EndKind::Pause(_) => "pause",
+            EndKind::Resume => "resume",
         }
     }
 
-    pub fn target_status(self) -> VersionStatus {
+    /// The status a finish or stop moves a version to (a pause and a
+    /// resume leave the status as it is).
+    pub fn target_status(self) -> Option<VersionStatus> {
         match self {
-            EndKind::Finish => VersionStatus::Finished,
-            EndKind::Stop => VersionStatus::Stopped,
+            EndKind::Finish => Some(VersionStatus::Finished),
+            EndKind::Stop => Some(VersionStatus::Stopped),
+            EndKind::Pause(_) | EndKind::Resume => None,
+        }
+    }
+
+    /// Whether no delivery of the version may start once it commits (and
+    /// none may be in flight when it does).
+    pub fn halts_delivery(self) -> bool {
+        matches!(self, EndKind::Stop | EndKind::Pause(_))
+    }
+
+    pub fn is_pause(self) -> bool {
+        matches!(self, EndKind::Pause(_))
+    }
+}
+
+/// What happens when a hold runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnExpiry {
+    #[default]
+    Stop,
+    Resume,
+}
+
+impl OnExpiry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnExpiry::Stop => "stop",
+            OnExpiry::Resume => "resume",
+        }
+    }
+}
+
+impl FromStr for OnExpiry {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "stop" => Ok(OnExpiry::Stop),
+            "resume" => Ok(OnExpiry::Resume),
+            other => Err(format!("{other:?} is not an expiry rule (stop or resume)")),
+        }
+    }
+}
+
+/// A pause's terms: how long it holds, and what happens then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hold {
+    pub millis: i64,
+    pub on_expiry: OnExpiry,
+}
+
+impl Hold {
+    /// Three days, as the vendors' shortest.
+    pub const DEFAULT_MS: i64 = 3 * 24 * 3_600_000;
+    /// Thirty days at most: a hold is not a way to park a journey forever.
+    pub const MAX_MS: i64 = 30 * 24 * 3_600_000;
+
+    pub fn new(millis: i64, on_expiry: OnExpiry) -> Result<Hold, String> {
+        if millis <= 0 {
+            return Err("the hold must be longer than 0".into());
+        }
+        if millis > Hold::MAX_MS {
+            return Err("the hold is at most 30 days (30d)".into());
+        }
+        Ok(Hold { millis, on_expiry })
+    }
+}
+
+impl Default for Hold {
+    fn default() -> Hold {
+        Hold {
+            millis: Hold::DEFAULT_MS,
+            on_expiry: OnExpiry::Stop,
         }
     }
 }

@@ -33,12 +33,17 @@ pub fn short(ms: Millis) -> String {
 
 /// How long ago, for "updated 3s ago" and "last activity".
 pub fn ago(now: Millis, then: Millis) -> String {
-    let s = (now - then).max(0) / 1000;
+    format!("{} ago", span(now - then))
+}
+
+/// A span in its largest whole unit: `45s`, `12m`, `5h`, `3d`.
+pub fn span(ms: Millis) -> String {
+    let s = ms.max(0) / 1000;
     match s {
-        0..=59 => format!("{s}s ago"),
-        60..=3599 => format!("{}m ago", s / 60),
-        3600..=86_399 => format!("{}h ago", s / 3600),
-        _ => format!("{}d ago", s / 86_400),
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
     }
 }
 

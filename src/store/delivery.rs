@@ -70,13 +70,14 @@ struct ActionDelta {
 }
 
 impl Store {
-    /// Running versions (live or finished, gate open) that have pending
-    /// messages, oldest first.
+    /// Running versions (live or finished, not paused, gate open) that have
+    /// pending messages, oldest first.
     pub async fn delivery_queue(&self) -> Result<Vec<PendingVersion>> {
         let sql = format!(
             "SELECT v.id, j.name AS journey, v.number, v.definition FROM versions v \
              JOIN journeys j ON j.id = v.journey_id WHERE v.status IN ('live', 'finished') \
-             AND v.msg_pending > 0 AND (v.gate_until IS NULL OR v.gate_until <= {}) ORDER BY v.id",
+             AND v.msg_pending > 0 AND v.paused_at IS NULL \
+             AND (v.gate_until IS NULL OR v.gate_until <= {}) ORDER BY v.id",
             self.backend.db_now()
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -108,7 +109,8 @@ impl Store {
 
     /// Claims up to `limit` due messages of the version whose action is one
     /// of `actions`, for `lease_ms` of the database's clock. Nothing when
-    /// the version no longer runs or a stop is waiting at its gate.
+    /// the version no longer runs, is paused, or a stop or pause is waiting
+    /// at its gate.
     pub async fn claim(
         &self,
         version_id: i64,
@@ -176,8 +178,8 @@ impl Store {
             super::Backend::Postgres => " FOR UPDATE",
         };
         let sql = format!(
-            "SELECT status, CASE WHEN gate_until IS NULL OR gate_until <= {} THEN 1 ELSE 0 END AS open \
-             FROM versions WHERE id = $1{lock}",
+            "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
+             THEN 1 ELSE 0 END AS open FROM versions WHERE id = $1{lock}",
             self.backend.db_now()
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))

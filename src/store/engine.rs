@@ -78,7 +78,15 @@ pub(crate) async fn apply_deltas(
 
 /// Runs one participant's steps in order until one is not yet due or the
 /// last is passed: what it sends, where it ends up, and when it is next due.
-fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> Move<'a> {
+/// While the version is paused (`held`), waits still run but a message or
+/// split step is not: the participant holds before it.
+fn walk<'a>(
+    p: &'a Due,
+    steps: &[Step],
+    decided: Option<&str>,
+    now: Millis,
+    held: bool,
+) -> Move<'a> {
     let mut step = p.step.max(0) as usize;
     let mut t = p.due_at;
     let mut variant = p.variant.clone();
@@ -91,6 +99,9 @@ fn walk<'a>(p: &'a Due, steps: &[Step], decided: Option<&str>, now: Millis) -> M
             completed = true;
             break;
         };
+        if held && !matches!(s, Step::Wait { .. }) {
+            break;
+        }
         ran += 1;
         match s {
             Step::Message { action } => sends.push(Send {
@@ -143,6 +154,8 @@ pub struct TickReport {
     pub completed: u64,
     /// Versions finished by their entry end date.
     pub finished_by_date: Vec<String>,
+    /// Holds that ran out, and the rule applied: `promo v1: hold expired, stop`.
+    pub holds_expired: Vec<String>,
     /// A version this tick found stopped (nothing of it runs).
     #[serde(skip)]
     pub stopped: bool,
@@ -164,30 +177,30 @@ impl Store {
     /// Runs the date rules, then every due step, then sweeps stopped
     /// versions; `now` is the engine's clock.
     pub async fn tick(&self, now: Millis) -> Result<TickReport> {
-        let mut report = TickReport::default();
+        let mut report = TickReport {
+            holds_expired: self.expire_holds(now).await?,
+            ..TickReport::default()
+        };
         self.finish_by_date(now, &mut report).await?;
         // Version by version: the index on (version_id, due_at, id) of
         // active rows finds the due ones, in batch order, without looking
         // at anyone else.
-        let running: Vec<i64> =
-            sqlx::query("SELECT id FROM versions WHERE status IN ('live', 'finished') ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get("id"))
-                .collect::<std::result::Result<_, _>>()?;
-        for version_id in running {
+        let running = sqlx::query(
+            "SELECT id, paused_at, definition FROM versions WHERE status IN ('live', 'finished') ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in running {
+            let version_id: i64 = row.try_get("id")?;
+            let due_sql = due_query(&row)?;
             let mut last_first: Option<i64> = None;
             loop {
-                let rows = sqlx::query(
-                    "SELECT id, profile, step, due_at, variant FROM participants \
-                     WHERE version_id = $1 AND state = 'active' AND due_at <= $2 ORDER BY due_at, id LIMIT $3",
-                )
-                .bind(version_id)
-                .bind(now)
-                .bind(TICK_BATCH)
-                .fetch_all(&self.pool)
-                .await?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(due_sql.clone()))
+                    .bind(version_id)
+                    .bind(now)
+                    .bind(TICK_BATCH)
+                    .fetch_all(&self.pool)
+                    .await?;
                 let Some(first) = rows.first() else { break };
                 let first: i64 = first.try_get("id")?;
                 let due = rows
@@ -278,8 +291,13 @@ impl Store {
         let mut delta = CounterDelta::default();
         let mut outbox: Vec<(i64, &str, &Send)> = Vec::new();
         let mut moves: Vec<Move> = Vec::with_capacity(due.len());
+        let held = v.paused.is_some();
         for p in due {
-            moves.push(walk(p, steps, decided.as_deref(), now));
+            let m = walk(p, steps, decided.as_deref(), now, held);
+            // A participant held where it stood has nothing to write.
+            if m.ran > 0 || m.completed {
+                moves.push(m);
+            }
         }
         // One conditional update per chunk; only the rows it really moved
         // (not moved meanwhile by another engine or an exit) count.
@@ -365,6 +383,38 @@ impl Store {
         }
         Ok(total)
     }
+}
+
+/// The due participants of one version, in batch order. While it is
+/// paused only those at a wait (or past the last step) can move, so those
+/// held before a message are not read again and again.
+fn due_query(version: &sqlx::any::AnyRow) -> Result<String> {
+    let mut sql = String::from(
+        "SELECT id, profile, step, due_at, variant FROM participants \
+         WHERE version_id = $1 AND state = 'active' AND due_at <= $2",
+    );
+    if version.try_get::<Option<Millis>, _>("paused_at")?.is_some() {
+        let def: crate::domain::Definition =
+            serde_json::from_str(&version.try_get::<String, _>("definition")?).map_err(|e| {
+                super::Error::Invalid(format!("stored definition is unreadable: {e}"))
+            })?;
+        let mut movable: Vec<String> = def
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, Step::Wait { .. }))
+            .map(|(i, _)| i.to_string())
+            .collect();
+        movable.push(def.steps.len().to_string());
+        // Step indexes are numbers formatted here, never input.
+        sql.push_str(&format!(
+            " AND (step IN ({}) OR step > {})",
+            movable.join(", "),
+            def.steps.len()
+        ));
+    }
+    sql.push_str(" ORDER BY due_at, id LIMIT $3");
+    Ok(sql)
 }
 
 /// Where one due participant goes in this tick.

@@ -199,6 +199,10 @@ impl Batch {
                 }
             };
             let v = match self.lock(tx, id).await? {
+                Some(v) if v.status == VersionStatus::Live && v.paused.is_some() => {
+                    idx.iter().for_each(|&i| outcome[i] = Some("paused"));
+                    continue;
+                }
                 Some(v) if v.status == VersionStatus::Live => v,
                 _ => {
                     idx.iter()

@@ -162,7 +162,8 @@ impl Store {
         let change = AuditChange {
             action: "publish",
             version: draft,
-            to: VersionStatus::Live,
+            from: draft.status.as_str(),
+            to: VersionStatus::Live.as_str(),
             reason: None,
             affected_active: 0,
         };

@@ -4,6 +4,7 @@
 
 use sqlx::{Any, Row, Transaction};
 
+use super::pause::{hold_refusal, hold_version};
 use super::{
     Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
     select_version_info, version_info,
@@ -97,14 +98,22 @@ impl Outcome {
             .collect();
         let active: i64 = self.versions.iter().map(|v| v.active).sum();
         let pending: i64 = self.versions.iter().map(|v| v.pending).sum();
+        let names = names.join(", ");
         match self.kind {
             EndKind::Finish => format!(
-                "finished {}: no new entries; {active} active participant(s) left to drain",
-                names.join(", ")
+                "finished {names}: no new entries; {active} active participant(s) left to drain"
             ),
             EndKind::Stop => format!(
-                "stopped {}: {active} active participant(s) stopped, {pending} pending message(s) cancelled",
-                names.join(", ")
+                "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled"
+            ),
+            EndKind::Pause(hold) => format!(
+                "paused {names} until {} (then {}): no entries, {active} active participant(s) \
+                 held before their next message, {pending} pending message(s) held",
+                crate::domain::time::to_rfc3339(self.at.saturating_add(hold.millis)),
+                hold.on_expiry.as_str()
+            ),
+            EndKind::Resume => format!(
+                "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
             ),
         }
     }
@@ -229,14 +238,17 @@ pub(crate) async fn end_version(
     reason: Option<&str>,
     now: Millis,
 ) -> Result<VersionImpact> {
-    let to = kind.target_status();
+    let to = kind.target_status().unwrap_or(v.status);
     let row = sqlx::query(backend.lock_version())
         .bind(v.id)
         .fetch_one(&mut **tx)
         .await?;
     let v = &version_info(&row)?;
-    if v.status.refusal(kind).is_some() {
+    if v.status.refusal(kind).is_some() || hold_refusal(v, kind).is_some() {
         return Err(refusal(v, kind));
+    }
+    if matches!(kind, EndKind::Pause(_) | EndKind::Resume) {
+        return hold_version(tx, backend, v, kind, actor, reason, now).await;
     }
     if kind == EndKind::Stop {
         let n = super::gate::in_flight_locked(tx, backend, v.id).await?;
@@ -244,15 +256,17 @@ pub(crate) async fn end_version(
             return Err(Error::InFlight(n));
         }
     }
-    let row = match kind {
-        EndKind::Finish => sqlx::query(
+    let row = if kind == EndKind::Finish {
+        sqlx::query(
             "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
              WHERE id = $1 AND status = 'live' RETURNING active, msg_pending",
-        ),
-        EndKind::Stop => sqlx::query(
+        )
+    } else {
+        sqlx::query(
             "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
-             gate_until = NULL WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
-        ),
+             gate_until = NULL, paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
+             paused_by = NULL WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
+        )
     }
     .bind(v.id)
     .bind(now)
@@ -276,7 +290,8 @@ pub(crate) async fn end_version(
     let change = AuditChange {
         action: kind.verb(),
         version: v,
-        to,
+        from: v.status.as_str(),
+        to: to.as_str(),
         reason,
         affected_active: active,
     };
@@ -294,7 +309,10 @@ pub(crate) async fn end_version(
 /// Participant rows still marked active, and outbox rows still pending, are
 /// stopped and cancelled by the version's status from this commit on (see
 /// the *_effective views); the engine sweeps them later in small batches.
-async fn move_stopped_counters(tx: &mut Transaction<'static, Any>, id: i64) -> Result<()> {
+pub(crate) async fn move_stopped_counters(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE versions SET stopped = stopped + active, active = 0, \
          msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
@@ -313,7 +331,12 @@ async fn move_stopped_counters(tx: &mut Transaction<'static, Any>, id: i64) -> R
 }
 
 fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
-    let why = v.status.refusal(kind).unwrap_or("it changed meanwhile");
+    let why = v
+        .status
+        .refusal(kind)
+        .map(str::to_string)
+        .or_else(|| hold_refusal(v, kind))
+        .unwrap_or_else(|| "it changed meanwhile".into());
     Error::Refused(format!(
         "cannot {} {}: {} ({} {})",
         kind.verb(),
@@ -368,7 +391,7 @@ async fn one_version(
                     .join("; ");
                 let hint = match kind {
                     EndKind::Finish => "",
-                    EndKind::Stop => "; name one with --version N, or use --all-versions",
+                    _ => "; name one with --version N, or use --all-versions",
                 };
                 return Err(Error::Refused(format!(
                     "cannot {} {journey}: it has no live version ({story}){hint}",
@@ -377,7 +400,7 @@ async fn one_version(
             }
         },
     };
-    if chosen.status.refusal(kind).is_some() {
+    if chosen.status.refusal(kind).is_some() || hold_refusal(chosen, kind).is_some() {
         return Err(refusal(chosen, kind));
     }
     Ok(chosen.clone())
@@ -390,11 +413,7 @@ async fn all_versions(
     journey: &str,
 ) -> Result<Vec<VersionInfo>> {
     let all = journey_versions(conn, journey).await?;
-    let open: Vec<VersionInfo> = all
-        .iter()
-        .filter(|v| VersionStatus::sources(kind).contains(&v.status))
-        .cloned()
-        .collect();
+    let open: Vec<VersionInfo> = all.iter().filter(|v| applies(kind, v)).cloned().collect();
     if open.is_empty() {
         let story = all
             .iter()
@@ -402,8 +421,9 @@ async fn all_versions(
             .collect::<Vec<_>>()
             .join("; ");
         return Err(Error::Refused(format!(
-            "cannot {} {journey}: no version is live or finished ({story})",
-            kind.verb()
+            "cannot {} {journey}: no version is {} ({story})",
+            kind.verb(),
+            candidates(kind)
         )));
     }
     Ok(open)
@@ -427,17 +447,34 @@ async fn using_action(
     let mut out = Vec::new();
     for row in &rows {
         let v = version_info(row)?;
-        if VersionStatus::sources(kind).contains(&v.status) && v.definition.uses_action(name) {
+        if applies(kind, &v) && v.definition.uses_action(name) {
             out.push(v);
         }
     }
     if out.is_empty() {
         return Err(Error::Refused(format!(
-            "cannot {}: no live or finished version uses the action {name:?}",
-            kind.verb()
+            "cannot {}: no version that is {} uses the action {name:?}",
+            kind.verb(),
+            candidates(kind)
         )));
     }
     Ok(out)
+}
+
+/// The versions an action on several can act on, in words.
+fn candidates(kind: EndKind) -> &'static str {
+    match kind {
+        EndKind::Finish => "live",
+        EndKind::Stop => "live or finished",
+        EndKind::Pause(_) => "live or finished and not paused",
+        EndKind::Resume => "paused",
+    }
+}
+
+/// Whether `kind` can act on the version now (its status, and for a pause
+/// or resume its hold).
+fn applies(kind: EndKind, v: &VersionInfo) -> bool {
+    VersionStatus::sources(kind).contains(&v.status) && hold_refusal(v, kind).is_none()
 }
 
 pub(crate) async fn journey_versions(

@@ -12,6 +12,7 @@ mod gate;
 mod ingest;
 mod journeys;
 mod lifecycle;
+mod pause;
 mod read;
 pub mod scratch;
 mod verdicts;
@@ -28,8 +29,8 @@ pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
-    AbSummary, ActionHealth, AuditEntry, Counts, Messages, ProfileEntry, StepCount, Tally,
-    VariantSummary, VersionDetail, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, Counts, Messages, PausedSummary, ProfileEntry, StepCount,
+    Tally, VariantSummary, VersionDetail, VersionSummary,
 };
 
 use crate::domain::{Definition, Millis, VersionStatus};
@@ -236,6 +237,17 @@ pub(crate) struct VersionInfo {
     pub definition: Definition,
     /// Other versions of the journey that still run (live or finished).
     pub others_running: i64,
+    /// The hold, when the version is paused.
+    pub paused: Option<Paused>,
+}
+
+/// A version's hold: since when, until when, what then, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paused {
+    pub since: Millis,
+    pub until: Millis,
+    pub on_expiry: crate::domain::OnExpiry,
+    pub by: String,
 }
 
 /// `SELECT` of the columns [`version_info`] reads, to be completed with
@@ -244,6 +256,7 @@ macro_rules! select_version_info {
     () => {
         "SELECT v.id, v.journey_id, j.name AS journey, v.number, v.status, v.status_at, \
          v.status_by, v.status_host, v.definition, \
+         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, \
          (SELECT COUNT(*) FROM versions o WHERE o.journey_id = v.journey_id AND o.id <> v.id \
           AND o.status IN ('live', 'finished')) AS others_running \
          FROM versions v JOIN journeys j ON j.id = v.journey_id "
@@ -266,7 +279,27 @@ pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
         definition: serde_json::from_str(&definition)
             .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?,
         others_running: row.try_get("others_running")?,
+        paused: paused_of(row)?,
     })
+}
+
+/// The hold of a row with the `paused_*` columns, if any.
+pub(crate) fn paused_of(row: &sqlx::any::AnyRow) -> Result<Option<Paused>> {
+    let since: Option<Millis> = row.try_get("paused_at")?;
+    let Some(since) = since else {
+        return Ok(None);
+    };
+    let rule: Option<String> = row.try_get("paused_on_expiry")?;
+    Ok(Some(Paused {
+        since,
+        until: row
+            .try_get::<Option<Millis>, _>("paused_until")?
+            .unwrap_or(since),
+        on_expiry: rule.unwrap_or_default().parse().unwrap_or_default(),
+        by: row
+            .try_get::<Option<String>, _>("paused_by")?
+            .unwrap_or_default(),
+    }))
 }
 
 /// Locks a version row for the rest of the transaction and reads it;
@@ -312,11 +345,13 @@ impl VersionInfo {
     }
 }
 
-/// One audit row: a status change of one version.
+/// One audit row: a change of one version, from and to a status (or
+/// `paused`).
 pub(crate) struct AuditChange<'a> {
     pub action: &'a str,
     pub version: &'a VersionInfo,
-    pub to: VersionStatus,
+    pub from: &'a str,
+    pub to: &'a str,
     pub reason: Option<&'a str>,
     pub affected_active: i64,
 }
@@ -337,8 +372,8 @@ pub(crate) async fn insert_audit(
     .bind(change.action)
     .bind(&change.version.journey)
     .bind(change.version.number)
-    .bind(change.version.status.as_str())
-    .bind(change.to.as_str())
+    .bind(change.from)
+    .bind(change.to)
     .bind(change.reason.filter(|r| !r.trim().is_empty()))
     .bind(change.affected_active)
     .execute(&mut **tx)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::{StepCount, VersionDetail, VersionSummary};
-use crate::domain::VersionStatus;
+use crate::domain::{Step, VersionStatus};
 use crate::store::{Error, Result, Store, select_version_info, version_info};
 
 impl Store {
@@ -35,25 +35,39 @@ impl Store {
                 Vec::new()
             } else {
                 sqlx::query(
-                    "SELECT step, COUNT(*) AS n FROM participants WHERE version_id = $1 AND state = 'active' GROUP BY step",
+                    "SELECT step, COUNT(*) AS n, \
+                     CAST(SUM(CASE WHEN due_at <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS due \
+                     FROM participants WHERE version_id = $1 AND state = 'active' GROUP BY step",
                 )
                 .bind(info.id)
+                .bind(crate::domain::time::now_millis())
                 .fetch_all(&self.pool)
                 .await?
             };
-            let mut by_step: HashMap<i64, i64> = HashMap::new();
+            let mut by_step: HashMap<i64, (i64, i64)> = HashMap::new();
             for r in &waiting {
-                by_step.insert(r.try_get("step")?, r.try_get("n")?);
+                by_step.insert(r.try_get("step")?, (r.try_get("n")?, r.try_get("due")?));
             }
+            let paused = info.paused.is_some();
             let steps = info
                 .definition
                 .steps
                 .iter()
                 .enumerate()
-                .map(|(i, s)| StepCount {
-                    index: i as i64 + 1,
-                    label: s.label(),
-                    waiting: by_step.get(&(i as i64)).copied().unwrap_or(0),
+                .map(|(i, s)| {
+                    let (n, due) = by_step.get(&(i as i64)).copied().unwrap_or((0, 0));
+                    let kind = match s {
+                        Step::Message { .. } => "message",
+                        Step::Wait { .. } => "wait",
+                        Step::Split(_) => "split",
+                    };
+                    StepCount {
+                        index: i as i64 + 1,
+                        kind,
+                        label: s.label(),
+                        waiting: n,
+                        held: if paused && kind != "wait" { due } else { 0 },
+                    }
                 })
                 .collect();
             let reasons = sqlx::query(

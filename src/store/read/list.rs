@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::ab::Tests;
-use super::{Counts, Messages, VersionSummary};
+use super::{Counts, Messages, PausedSummary, VersionSummary};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{Definition, Millis, VersionStatus};
 use crate::store::{Error, Result, Store};
@@ -26,6 +26,7 @@ pub(super) async fn list_on(
         "SELECT v.id, j.name AS journey, v.number, v.status, v.status_at, v.status_by, v.goal, v.definition, \
          v.entry_end_at, v.entered, v.active, v.completed, v.exited, v.stopped, v.converted, \
          v.msg_pending, v.msg_sent, v.msg_failed, v.msg_cancelled, v.last_activity_at, \
+         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, \
          CASE WHEN v.status IN ('live', 'finished') AND EXISTS (SELECT 1 FROM outbox_actions a \
            WHERE a.version_id = v.id AND a.last_error_at IS NOT NULL \
            AND (a.last_sent_at IS NULL OR a.last_error_at > a.last_sent_at)) THEN 1 ELSE 0 END AS failing \
@@ -69,11 +70,20 @@ fn summary(
         .map(str::to_string)
         .collect();
     actions.dedup();
+    let paused = crate::store::paused_of(r)?.map(|p| PausedSummary {
+        since: to_rfc3339(p.since),
+        until: to_rfc3339(p.until),
+        on_expiry: p.on_expiry.as_str().to_string(),
+        by: p.by,
+        since_ms: p.since,
+        until_ms: p.until,
+    });
     Ok(VersionSummary {
         journey: r.try_get("journey")?,
         version: r.try_get("number")?,
         status,
-        entry_open: status == VersionStatus::Live,
+        entry_open: status == VersionStatus::Live && paused.is_none(),
+        paused,
         entry_end_at: entry_end.map(to_rfc3339),
         conversion_rate: (counts.entered > 0)
             .then(|| counts.converted as f64 / counts.entered as f64),

@@ -62,6 +62,8 @@ pub struct VersionSummary {
     pub journey: String,
     pub version: i64,
     pub status: VersionStatus,
+    /// The hold, when paused.
+    pub paused: Option<PausedSummary>,
     pub entry_open: bool,
     pub entry_end_at: Option<String>,
     pub counts: Counts,
@@ -82,6 +84,20 @@ pub struct VersionSummary {
     pub uses_actions: Vec<String>,
     /// Whether the latest delivery attempt of one of its actions failed.
     pub delivery_failing: bool,
+}
+
+/// `list --json` `paused`: since and until (RFC 3339), the rule at
+/// expiry, and who paused it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PausedSummary {
+    pub since: String,
+    pub until: String,
+    pub on_expiry: String,
+    pub by: String,
+    #[serde(skip)]
+    pub since_ms: Millis,
+    #[serde(skip)]
+    pub until_ms: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,9 +132,14 @@ pub struct ProfileEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepCount {
     pub index: i64,
+    /// `message`, `wait` or `split`.
+    pub kind: &'static str,
     pub label: String,
     /// Active participants whose next step is this one.
     pub waiting: i64,
+    /// Of those, held here by a pause (due, but a message or split step
+    /// does not run while the version is paused).
+    pub held: i64,
 }
 
 /// The detail view of one version.

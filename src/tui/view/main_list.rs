@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::{count_cells, count_columns};
 use crate::domain::time::{ago, to_datetime};
-use crate::present::{ab_label, shown, status_marked, thousands};
+use crate::present::{ab_label, shown, status_cell, thousands};
 use crate::store::VersionSummary;
 use crate::tui::app::App;
 use crate::tui::columns::{Col, RowData, fitted_table};
@@ -56,9 +56,16 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
         .skip(offset)
         .take(height)
         .map(|(i, v)| RowData {
-            cells: cells(v, now),
+            cells: cells(v, now, app.now),
             selected: i == selected,
-            styled: vec![(2, theme.status(shown(v)))],
+            styled: vec![(
+                2,
+                if v.paused.is_some() {
+                    theme.warn()
+                } else {
+                    theme.status(shown(v))
+                },
+            )],
         })
         .collect();
     frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
@@ -129,13 +136,8 @@ fn empty_message(app: &App) -> String {
     }
 }
 
-fn cells(v: &VersionSummary, now: i64) -> Vec<String> {
-    // A version whose latest delivery attempt failed says so by its status.
-    let status = if v.delivery_failing {
-        format!("{} ✉ failing", status_marked(shown(v)))
-    } else {
-        status_marked(shown(v))
-    };
+fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
+    let status = status_cell(v, wall);
     let mut out = vec![v.journey.clone(), v.version.to_string(), status];
     out.extend(count_cells(v));
     out.push(ab_label(v.ab.as_ref()));

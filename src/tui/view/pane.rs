@@ -98,11 +98,24 @@ fn intro_lines(kind: EndKind, danger: Style) -> Vec<Line<'static>> {
             "Every active participant is stopped where it stands, now;",
             "no step runs again and pending messages are cancelled.",
         ),
+        EndKind::Pause(_) => (
+            "No entries and no messages from the moment it commits; waits go on,",
+            "participants hold before their next message; goal and exit events apply.",
+        ),
+        EndKind::Resume => (
+            "The hold ends: held participants go on at the next tick",
+            "and held messages are delivered.",
+        ),
+    };
+    let last = match kind {
+        EndKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
+        EndKind::Resume => "It can be paused again later.",
+        _ => "This cannot be undone.",
     };
     vec![
         Line::raw(first),
         Line::raw(second),
-        Line::styled("This cannot be undone.", danger),
+        Line::styled(last, danger),
         Line::raw(""),
     ]
 }
@@ -141,6 +154,16 @@ fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'stati
         ),
         EndKind::Stop => format!(
             "In all: {} active participants stopped, {} pending messages cancelled.",
+            thousands(impact.active()),
+            thousands(impact.pending())
+        ),
+        EndKind::Pause(_) => format!(
+            "In all: {} active participants held, {} pending messages held.",
+            thousands(impact.active()),
+            thousands(impact.pending())
+        ),
+        EndKind::Resume => format!(
+            "In all: {} active participants go on, {} pending messages delivered.",
             thousands(impact.active()),
             thousands(impact.pending())
         ),
@@ -208,6 +231,8 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
     let verb = match pane.action.kind {
         EndKind::Finish => "Finish",
         EndKind::Stop => "Stop",
+        EndKind::Pause(_) => "Pause",
+        EndKind::Resume => "Resume",
     };
     let button = |label: &str, focused: bool| {
         if focused {

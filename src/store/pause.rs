@@ -1,0 +1,188 @@
+//! Pause and resume (SPEC §2 rules 11-12): a hold over a live or finished
+//! version, one conditional update of its row, and the engine applying the
+//! rule when a hold runs out.
+
+use sqlx::{Any, Row, Transaction};
+
+use super::lifecycle::{VersionImpact, move_stopped_counters};
+use super::{
+    Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
+    select_version_info, version_info,
+};
+use crate::domain::time::to_rfc3339;
+use crate::domain::{EndKind, Millis, OnExpiry};
+
+/// Why a pause or resume cannot act on a version in its hold state.
+pub(crate) fn hold_refusal(v: &VersionInfo, kind: EndKind) -> Option<String> {
+    match (kind, &v.paused) {
+        (EndKind::Pause(_), Some(p)) => Some(format!(
+            "it is already paused by {} since {}, until {} (then {})",
+            p.by,
+            to_rfc3339(p.since),
+            to_rfc3339(p.until),
+            p.on_expiry.as_str()
+        )),
+        (EndKind::Resume, None) => Some("it is not paused".into()),
+        _ => None,
+    }
+}
+
+/// Pauses or resumes one version whose row this transaction has locked and
+/// read (`v`): one conditional update and one audit row.
+pub(crate) async fn hold_version(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    v: &VersionInfo,
+    kind: EndKind,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: Millis,
+) -> Result<VersionImpact> {
+    let row = match kind {
+        EndKind::Pause(hold) => {
+            let n = super::gate::in_flight_locked(tx, backend, v.id).await?;
+            if n > 0 {
+                return Err(Error::InFlight(n));
+            }
+            sqlx::query(
+                "UPDATE versions SET paused_at = $2, paused_until = $3, paused_on_expiry = $4, \
+                 paused_by = $5, gate_until = NULL \
+                 WHERE id = $1 AND paused_at IS NULL AND status IN ('live', 'finished') \
+                 RETURNING active, msg_pending",
+            )
+            .bind(v.id)
+            .bind(now)
+            .bind(now.saturating_add(hold.millis))
+            .bind(hold.on_expiry.as_str())
+            .bind(&actor.name)
+        }
+        _ => sqlx::query(
+            "UPDATE versions SET paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
+             paused_by = NULL WHERE id = $1 AND paused_at IS NOT NULL \
+             AND status IN ('live', 'finished') RETURNING active, msg_pending",
+        )
+        .bind(v.id),
+    }
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(Error::Refused(format!(
+            "cannot {} {}: it changed meanwhile",
+            kind.verb(),
+            v.label()
+        )));
+    };
+    let active: i64 = row.try_get("active")?;
+    let (from, to) = if kind.is_pause() {
+        (v.status.as_str(), "paused")
+    } else {
+        ("paused", v.status.as_str())
+    };
+    let change = AuditChange {
+        action: kind.verb(),
+        version: v,
+        from,
+        to,
+        reason,
+        affected_active: active,
+    };
+    insert_audit(tx, now, actor, change).await?;
+    Ok(VersionImpact {
+        journey: v.journey.clone(),
+        version: v.number,
+        status: v.status,
+        active,
+        pending: row.try_get("msg_pending")?,
+    })
+}
+
+impl Store {
+    /// Applies the rule of every hold that has run out by `now`: a stop or
+    /// a resume, audited as `hold_expired` by `schedule`. The versions it
+    /// ended or resumed.
+    pub(crate) async fn expire_holds(&self, now: Millis) -> Result<Vec<String>> {
+        let rows = sqlx::query(concat!(
+            select_version_info!(),
+            "WHERE v.paused_until IS NOT NULL AND v.paused_until <= $1 \
+             AND v.status IN ('live', 'finished') ORDER BY v.id"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let id = version_info(&row)?.id;
+            let mut tx = self.begin_write().await?;
+            let locked = sqlx::query(self.backend.lock_version())
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let v = version_info(&locked)?;
+            match &v.paused {
+                Some(p) if p.until <= now && v.status.runs_steps() => {
+                    let rule = p.on_expiry;
+                    expire(&mut tx, &v, rule, now).await?;
+                    tx.commit().await?;
+                    out.push(format!("{}: hold expired, {}", v.label(), rule.as_str()));
+                }
+                // Resumed or stopped meanwhile.
+                _ => tx.rollback().await?,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One expired hold: the rule applied and one audit row. A paused version
+/// has no delivery in flight (no claim starts while it is paused).
+async fn expire(
+    tx: &mut Transaction<'static, Any>,
+    v: &VersionInfo,
+    rule: OnExpiry,
+    now: Millis,
+) -> Result<()> {
+    let actor = Actor::schedule();
+    // The active participants at the moment of the change: those a stop
+    // stops, those a resume lets go on.
+    let affected: i64 = sqlx::query_scalar("SELECT active FROM versions WHERE id = $1")
+        .bind(v.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let to = match rule {
+        OnExpiry::Stop => {
+            sqlx::query(
+                "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
+                 paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, paused_by = NULL, \
+                 gate_until = NULL WHERE id = $1",
+            )
+            .bind(v.id)
+            .bind(now)
+            .bind(&actor.name)
+            .bind(&actor.host)
+            .execute(&mut **tx)
+            .await?;
+            move_stopped_counters(tx, v.id).await?;
+            "stopped"
+        }
+        OnExpiry::Resume => {
+            sqlx::query(
+                "UPDATE versions SET paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
+                 paused_by = NULL WHERE id = $1",
+            )
+            .bind(v.id)
+            .execute(&mut **tx)
+            .await?;
+            v.status.as_str()
+        }
+    };
+    let reason = format!("hold expired: {}", rule.as_str());
+    let change = AuditChange {
+        action: "hold_expired",
+        version: v,
+        from: "paused",
+        to,
+        reason: Some(&reason),
+        affected_active: affected,
+    };
+    insert_audit(tx, now, &actor, change).await
+}
