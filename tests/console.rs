@@ -4,10 +4,10 @@
 use journeyctl::domain::abtest::{PairResult, VerdictKind};
 use journeyctl::domain::rng::SplitMix64;
 use journeyctl::domain::time::parse_rfc3339;
-use journeyctl::domain::{EndKind, VersionStatus};
+use journeyctl::domain::{EndKind, Hold, OnExpiry, VersionStatus};
 use journeyctl::store::{
     AbSummary, ActionHealth, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome,
-    StepCount, Target, VariantSummary, VersionDetail, VersionImpact, VersionSummary,
+    PausedSummary, StepCount, Target, VariantSummary, VersionDetail, VersionImpact, VersionSummary,
 };
 use journeyctl::tui::app::{App, Context, DetailData, Effect, Msg, Snapshot, View};
 use journeyctl::tui::confirm::{Focus, PaneState};
@@ -1084,4 +1084,126 @@ fn failing_deliveries_are_marked_on_the_main_list() {
     assert!(row.contains("● live ✉ failing"), "{row}");
     let row = text.lines().find(|l| l.contains("welcome-series")).unwrap();
     assert!(!row.contains("failing"), "{row}");
+}
+
+#[test]
+fn pause_pane_starts_on_cancel_and_confirms_the_hold_typed() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('p')]);
+    let pane = app.pane.as_ref().unwrap();
+    assert_eq!(pane.focus, Focus::Cancel, "a y/n pane starts on Cancel");
+    assert_eq!(pane.hold.value(), "3d");
+    with_impact(&mut app);
+    insta::assert_snapshot!("pause_pane", snap(&app, 120, 35));
+    // Enter on Cancel closes; nothing runs.
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(executes(&effects).is_empty() && app.pane.is_none());
+    // Tab to the hold, make it 2h, the rule resume, then y on the button.
+    press(&mut app, &[KeyCode::Char('p'), KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Backspace, KeyCode::Backspace]);
+    type_text(&mut app, "2h");
+    press(
+        &mut app,
+        &[KeyCode::Tab, KeyCode::Right, KeyCode::Tab, KeyCode::Tab],
+    );
+    let effects = press(&mut app, &[KeyCode::Char('y')]);
+    let run = executes(&effects);
+    assert_eq!(run.len(), 1);
+    assert_eq!(
+        run[0].kind,
+        EndKind::Pause(Hold::new(2 * 3_600_000, OnExpiry::Resume).unwrap())
+    );
+}
+
+#[test]
+fn a_hold_over_thirty_days_is_not_confirmed() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('p'), KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Backspace, KeyCode::Backspace]);
+    type_text(&mut app, "31d");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab]);
+    let effects = press(&mut app, &[KeyCode::Char('y')]);
+    assert!(executes(&effects).is_empty());
+    assert!(hint(&app).contains("at most 30 days"), "{}", hint(&app));
+}
+
+#[test]
+fn resume_is_for_paused_versions_and_pause_for_the_others() {
+    let mut versions = fixture();
+    versions[0].paused = Some(PausedSummary {
+        since: "2026-11-21T10:00:00Z".into(),
+        until: "2026-11-24T10:00:00Z".into(),
+        on_expiry: "stop".into(),
+        by: "alice".into(),
+        since_ms: now() - 2 * 3_600_000,
+        until_ms: now() + 70 * 3_600_000,
+    });
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 120, 12);
+    let row = text.lines().find(|l| l.contains("cart-recovery")).unwrap();
+    assert!(row.contains("⏸ paused 2h, stop in 2d"), "{row}");
+    press(&mut app, &[KeyCode::Char('p')]);
+    assert!(app.pane.is_none());
+    assert!(app.notice.as_deref().unwrap().contains("already paused"));
+    press(&mut app, &[KeyCode::Char('r')]);
+    let pane = app.pane.as_ref().unwrap();
+    assert_eq!(
+        (pane.action.kind, pane.focus),
+        (EndKind::Resume, Focus::Cancel)
+    );
+    let effects = press(&mut app, &[KeyCode::Char('y')]);
+    assert_eq!(executes(&effects)[0].kind, EndKind::Resume);
+    // Another version is not paused: r explains, p opens.
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('r')]);
+    assert!(app.notice.as_deref().unwrap().contains("it is not paused"));
+}
+
+#[test]
+fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('K')]);
+    type_text(&mut app, "webhook:crm");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Right]);
+    let pane = app.pane.as_ref().unwrap();
+    assert!(pane.action.kind.is_pause());
+    // A printable key on the choice goes to the action field.
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert_eq!(app.pane.as_ref().unwrap().typed_action(), "webhook:crmx");
+    press(&mut app, &[KeyCode::Backspace]);
+    let action = app.pane.as_ref().unwrap().action.clone();
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        impact: Some((
+            action,
+            Ok(Impact {
+                versions: vec![VersionImpact {
+                    journey: "win-back".into(),
+                    version: 1,
+                    status: VersionStatus::Live,
+                    active: 2_500,
+                    pending: 31,
+                }],
+            }),
+        )),
+        channels: Some(health()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("kill_switch_pause", snap(&app, 120, 35));
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    let run = executes(&effects);
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].kind, EndKind::Pause(Hold::default()));
+    assert_eq!(
+        run[0].target,
+        Target::UsesAction {
+            action: "webhook:crm".into()
+        }
+    );
 }

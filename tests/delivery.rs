@@ -365,3 +365,61 @@ fn a_bad_channels_file_names_its_line_and_key_and_touches_no_store() {
         )
     );
 }
+
+both_backends!(
+    a_pause_holds_deliveries_and_a_resume_lets_each_go_once,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        emails(ts, "held", 6000).await;
+        let rx = Receiver::start(Answer::Status(200)).await.unwrap();
+        let file = channels_file(dir.path(), &rx.url("send"), "");
+        let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--workers", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("deliveries of held", Duration::from_secs(60), || {
+            of(&rx.received(), "held").len() >= 300
+        })
+        .await;
+        let o = run(
+            &ts.url,
+            &["pause", "held", "--yes", "--reason", "fix the copy"],
+        )
+        .await;
+        let returned = Instant::now();
+        assert!(o.status.success(), "{:?}", text(&o));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let before = rx.received();
+        let late = of(&before, "held")
+            .iter()
+            .filter(|r| r.at > returned)
+            .count();
+        assert_eq!(
+            late, 0,
+            "requests for a paused version after pause returned"
+        );
+        let delivered = of(&before, "held").len();
+        assert!(
+            delivered < 6000,
+            "the pause came too late to prove anything"
+        );
+        let o = run(&ts.url, &["resume", "held", "--yes"]).await;
+        assert!(o.status.success(), "{:?}", text(&o));
+        wait_until("the held messages", Duration::from_secs(60), || {
+            of(&rx.received(), "held").len() >= 6000
+        })
+        .await;
+        sigterm(&worker);
+        assert!(wait_child(worker).await.success());
+        let received = rx.received();
+        let keys: std::collections::BTreeSet<&str> = of(&received, "held")
+            .iter()
+            .map(|r| r.key.as_str())
+            .collect();
+        assert_eq!(keys.len(), 6000, "each message once");
+        assert_eq!(of(&received, "held").len(), 6000, "and no repeats");
+        let v = summary(&ts.store, "held", 1).await;
+        assert_eq!((v.messages.pending, v.messages.sent), (0, 6000));
+    }
+);

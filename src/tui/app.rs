@@ -247,17 +247,15 @@ impl App {
 
     /// The version an action key acts on: the main list's selection, or the
     /// detail view's.
-    pub(super) fn action_subject(&self) -> Option<(String, i64, VersionStatus)> {
-        match self.view {
+    pub(super) fn action_subject(&self) -> Option<(String, i64, VersionStatus, bool)> {
+        let v = match self.view {
             View::Detail => {
                 let detail = self.detail.as_ref()?;
-                let d = detail.versions.get(self.detail_selected)?;
-                Some((detail.journey.clone(), d.summary.version, d.summary.status))
+                &detail.versions.get(self.detail_selected)?.summary
             }
-            _ => self
-                .selected_version()
-                .map(|v| (v.journey.clone(), v.version, v.status)),
-        }
+            _ => self.selected_version()?,
+        };
+        Some((v.journey.clone(), v.version, v.status, v.paused.is_some()))
     }
 
     pub fn update(&mut self, msg: Msg) {

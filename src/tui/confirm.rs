@@ -9,14 +9,20 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::domain::EndKind;
-use crate::domain::time::Millis;
+use crate::domain::time::{Millis, parse_duration};
+use crate::domain::{EndKind, Hold, OnExpiry};
 use crate::store::{Impact, OperatorAction, Outcome, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Cancel,
     Name,
+    /// The kill switch's choice: stop or pause.
+    Mode,
+    /// A pause's hold duration.
+    Hold,
+    /// A pause's rule at expiry.
+    Expiry,
     Reason,
     Confirm,
 }
@@ -51,6 +57,10 @@ pub struct ConfirmPane {
     pub kill_switch: bool,
     /// While confirmed: deliveries in flight the stop waits for.
     pub waiting: Option<i64>,
+    /// A pause's hold, as typed (default 3d).
+    pub hold: Input,
+    /// A pause's rule when the hold runs out.
+    pub on_expiry: OnExpiry,
 }
 
 /// What a key did to the pane.
@@ -68,7 +78,8 @@ impl ConfirmPane {
             Target::UsesAction { action } => action.clone(),
         };
         // The exact name is the safety of a typed pane, so the operator's
-        // first keystrokes go there; a y/n pane starts on Cancel.
+        // first keystrokes go there; a y/n pane (finish, pause, resume)
+        // starts on Cancel.
         let focus = if action.kind == EndKind::Stop {
             Focus::Name
         } else {
@@ -86,6 +97,8 @@ impl ConfirmPane {
             hint: None,
             kill_switch: false,
             waiting: None,
+            hold: Input::new("3d".into()),
+            on_expiry: OnExpiry::Stop,
         }
     }
 
@@ -111,12 +124,46 @@ impl ConfirmPane {
         self.action.kind == EndKind::Stop
     }
 
+    /// A pane confirmed by typing a name or action (stop, stop all, the
+    /// kill switch in either mode): no printable key acts as a button.
+    pub fn typed(&self) -> bool {
+        self.kill_switch || self.is_stop()
+    }
+
     fn order(&self) -> &'static [Focus] {
-        if self.is_stop() {
-            &[Focus::Name, Focus::Reason, Focus::Confirm, Focus::Cancel]
-        } else {
-            &[Focus::Cancel, Focus::Reason, Focus::Confirm]
+        use Focus::*;
+        match (self.kill_switch, self.action.kind) {
+            (true, EndKind::Pause(_)) => &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel],
+            (true, _) => &[Name, Mode, Reason, Confirm, Cancel],
+            (false, EndKind::Stop) => &[Name, Reason, Confirm, Cancel],
+            (false, EndKind::Pause(_)) => &[Cancel, Hold, Expiry, Reason, Confirm],
+            (false, _) => &[Cancel, Reason, Confirm],
         }
+    }
+
+    /// The kill switch between stop and pause: another action, so its
+    /// impact is fetched again before it can commit.
+    fn toggle_mode(&mut self) {
+        self.action.kind = if self.action.kind == EndKind::Stop {
+            EndKind::Pause(Hold::default())
+        } else {
+            EndKind::Stop
+        };
+        self.impact = None;
+        self.impact_at = None;
+    }
+
+    fn toggle_expiry(&mut self) {
+        self.on_expiry = match self.on_expiry {
+            OnExpiry::Stop => OnExpiry::Resume,
+            OnExpiry::Resume => OnExpiry::Stop,
+        };
+    }
+
+    /// The pause's terms as typed, or what is wrong with them.
+    fn hold_terms(&self) -> Result<Hold, String> {
+        let ms = parse_duration(self.hold.value()).map_err(|e| format!("hold: {e}"))?;
+        Hold::new(ms, self.on_expiry).map_err(|e| format!("hold: {e}"))
     }
 
     fn move_focus(&mut self, forward: bool) {
@@ -167,7 +214,7 @@ impl ConfirmPane {
                 self.hint = Some(why);
                 return PaneReply::Nothing;
             }
-        } else if self.is_stop() && !self.name_matches() {
+        } else if self.typed() && !self.name_matches() {
             self.focus = Focus::Name;
             self.hint = Some(format!(
                 "type {} exactly to confirm the stop",
@@ -180,6 +227,16 @@ impl ConfirmPane {
             return PaneReply::Nothing;
         }
         let mut action = self.action.clone();
+        if action.kind.is_pause() {
+            match self.hold_terms() {
+                Ok(hold) => action.kind = EndKind::Pause(hold),
+                Err(why) => {
+                    self.focus = Focus::Hold;
+                    self.hint = Some(why);
+                    return PaneReply::Nothing;
+                }
+            }
+        }
         let reason = self.reason.value().trim().to_string();
         action.reason = (!reason.is_empty()).then_some(reason);
         self.state = PaneState::Working;
@@ -218,19 +275,45 @@ impl ConfirmPane {
             }
             _ => {}
         }
-        if self.is_stop()
-            && matches!(self.focus, Focus::Cancel | Focus::Confirm)
+        if self.typed()
+            && matches!(
+                self.focus,
+                Focus::Cancel | Focus::Confirm | Focus::Mode | Focus::Expiry
+            )
             && let KeyCode::Char(_) = key.code
             && !ctrl
         {
-            // A typed pane has no button shortcuts: a printable key on a
-            // button belongs to the name, never to the button.
+            // A typed pane has no shortcuts: a printable key on a button or
+            // a choice belongs to the name, never to the button.
             self.focus = Focus::Name;
         }
         match self.focus {
             Focus::Cancel | Focus::Confirm => self.on_button_key(key, blocked),
-            Focus::Name | Focus::Reason => self.on_field_key(key, blocked),
+            Focus::Mode | Focus::Expiry => self.on_choice_key(key, blocked),
+            Focus::Name | Focus::Reason | Focus::Hold => self.on_field_key(key, blocked),
         }
+    }
+
+    /// A key on a choice (stop or pause; stop or resume at expiry).
+    fn on_choice_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
+        let toggle = matches!(
+            key.code,
+            KeyCode::Left
+                | KeyCode::Right
+                | KeyCode::Char('h')
+                | KeyCode::Char('l')
+                | KeyCode::Char(' ')
+        );
+        match key.code {
+            _ if toggle && self.focus == Focus::Mode => self.toggle_mode(),
+            _ if toggle => self.toggle_expiry(),
+            KeyCode::Enter if self.typed() => return self.try_confirm(blocked),
+            KeyCode::Enter => self.move_focus(true),
+            KeyCode::Char('y') | KeyCode::Char('Y') => return self.try_confirm(blocked),
+            KeyCode::Char('n') | KeyCode::Char('N') => return PaneReply::Close,
+            _ => {}
+        }
+        PaneReply::Nothing
     }
 
     /// A key on a button (a printable key here only in the y/n pane).
@@ -254,16 +337,16 @@ impl ConfirmPane {
             // In a typed pane Enter in either field is the stop's
             // confirmation (it commits only when the name matches); in a
             // y/n pane Enter after a reason moves to the button.
-            if self.is_stop() {
+            if self.typed() {
                 return self.try_confirm(blocked);
             }
             self.focus = Focus::Confirm;
             return PaneReply::Nothing;
         }
-        let input = if self.focus == Focus::Name {
-            &mut self.name
-        } else {
-            &mut self.reason
+        let input = match self.focus {
+            Focus::Name => &mut self.name,
+            Focus::Hold => &mut self.hold,
+            _ => &mut self.reason,
         };
         input.handle_event(&Event::Key(key));
         if self.focus == Focus::Name {

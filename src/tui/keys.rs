@@ -6,7 +6,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::app::{App, DetailData, Effect, View};
 use super::confirm::{ConfirmPane, PaneReply};
-use crate::domain::EndKind;
+use crate::domain::{EndKind, Hold};
 use crate::store::{OperatorAction, Target};
 
 impl App {
@@ -105,6 +105,8 @@ impl App {
             KeyCode::Char('s') => self.open_pane(EndKind::Stop, false),
             KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
             KeyCode::Char('K') => self.open_kill_switch(),
+            KeyCode::Char('p') => self.open_pane(EndKind::Pause(Hold::default()), false),
+            KeyCode::Char('r') => self.open_pane(EndKind::Resume, false),
             _ => {}
         }
     }
@@ -196,14 +198,19 @@ impl App {
             return;
         }
         if self.ctx.read_only {
-            self.notice = Some(crate::present::read_only("f, s and S do nothing"));
+            self.notice = Some(crate::present::read_only("f, s, S, p and r do nothing"));
             return;
         }
-        let Some((journey, version, status)) = self.action_subject() else {
+        let Some((journey, version, status, paused)) = self.action_subject() else {
             self.notice = Some("nothing selected".into());
             return;
         };
-        if !all_versions && let Some(why) = status.refusal(kind) {
+        let hold_refusal = match kind {
+            EndKind::Pause(_) if paused => Some("it is already paused (r resumes it)"),
+            EndKind::Resume if !paused => Some("it is not paused"),
+            _ => None,
+        };
+        if !all_versions && let Some(why) = status.refusal(kind).or(hold_refusal) {
             self.notice = Some(format!(
                 "cannot {} {journey} v{version}: {why}",
                 kind.verb()

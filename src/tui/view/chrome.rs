@@ -75,7 +75,9 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     } else {
         let options: &[&str] = match app.view {
             View::Main => &[
+                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  p pause  r resume  K kill switch  / filter  t all  o sort  a audit  c channels  ? help  q quit",
                 " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  K kill switch  / filter  t all  o sort  a audit  c channels  ? help  q quit",
+                " ↑↓ move  ⏎ details  f finish  s stop  S all  p pause  r resume  K kill  / filter  o sort  a audit  c chan  ? help",
                 " ↑↓ move  ⏎ details  f finish  s stop  S stop all  K kill  / filter  t all  o sort  a audit  c channels  ? help  q quit",
                 " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
                 " ↑↓ move  ⏎ details  f finish  s stop  S stop all  / filter  a audit  ? help  q quit",

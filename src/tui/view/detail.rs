@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use super::{count_cells, count_columns};
 use crate::domain::abtest::VerdictKind;
 use crate::domain::time::short;
-use crate::present::{audit_change, pct, shown, status_label, status_marked, thousands};
+use crate::present::{audit_change, pct, shown, status_cell, status_label, thousands};
 use crate::store::{AbSummary, AuditEntry, VariantSummary, VersionDetail};
 use crate::tui::app::App;
 use crate::tui::columns::{Col, RowData, fitted_table};
@@ -33,7 +33,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Constraint::Length((area.height / 3).max(5)),
     ])
     .areas(area);
-    draw_versions(frame, top, journey, versions, sel, theme);
+    draw_versions(frame, top, (journey, app.now), versions, sel, theme);
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
     draw_steps(frame, steps_area, d, theme);
@@ -77,7 +77,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
 fn draw_versions(
     frame: &mut Frame,
     area: Rect,
-    journey: &str,
+    (journey, now): (&str, i64),
     versions: &[VersionDetail],
     sel: usize,
     theme: &Theme,
@@ -97,7 +97,7 @@ fn draw_versions(
             let s = &v.summary;
             RowData {
                 cells: [
-                    vec![s.version.to_string(), status_marked(shown(s))],
+                    vec![s.version.to_string(), status_cell(s, now)],
                     count_cells(s),
                     vec![
                         thousands(s.messages.pending),
@@ -107,7 +107,14 @@ fn draw_versions(
                 ]
                 .concat(),
                 selected: i == sel,
-                styled: vec![(1, theme.status(shown(s)))],
+                styled: vec![(
+                    1,
+                    if s.paused.is_some() {
+                        theme.warn()
+                    } else {
+                        theme.status(shown(s))
+                    },
+                )],
             }
         })
         .collect();
@@ -134,10 +141,16 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, theme: &Theme) {
         .steps
         .iter()
         .map(|s| {
+            let held = if s.held > 0 {
+                format!("⏸ {}", thousands(s.held))
+            } else {
+                String::new()
+            };
             Row::new(vec![
                 s.index.to_string(),
                 s.label.clone(),
                 thousands(s.waiting),
+                held,
             ])
         })
         .collect();
@@ -147,10 +160,20 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, theme: &Theme) {
             Constraint::Length(3),
             Constraint::Min(12),
             Constraint::Length(9),
+            Constraint::Length(9),
         ],
     )
-    .header(Row::new(vec!["#", "STEP", "WAITING"]).style(theme.title()))
-    .block(Block::bordered().title(format!(" v{} steps ", d.summary.version)));
+    .header(Row::new(vec!["#", "STEP", "WAITING", "HELD"]).style(theme.title()))
+    .block(Block::bordered().title(match &d.summary.paused {
+        Some(p) => format!(
+            " v{} steps · ⏸ paused by {} until {} (then {}) ",
+            d.summary.version,
+            p.by,
+            short(p.until_ms),
+            p.on_expiry
+        ),
+        None => format!(" v{} steps ", d.summary.version),
+    }));
     frame.render_widget(steps, area);
 }
 

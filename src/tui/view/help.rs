@@ -22,7 +22,15 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
         ("f", "finish the selected version (asks first)"),
         ("s", "stop the selected version (asks for the name)"),
         ("S", "stop every version of the journey (asks for the name)"),
-        ("K", "kill switch: stop every version using an action"),
+        (
+            "p",
+            "pause the selected version: hold it, reversibly (asks first)",
+        ),
+        ("r", "resume the selected paused version (asks first)"),
+        (
+            "K",
+            "kill switch: stop or pause every version using an action",
+        ),
         ("?", "this help"),
         ("q  Ctrl-C", "quit"),
     ];

@@ -10,6 +10,7 @@ use tui_input::Input;
 
 use super::centered;
 use crate::domain::EndKind;
+use crate::domain::OnExpiry;
 use crate::domain::time::ago;
 use crate::present::{channel_line, impact_line, thousands};
 use crate::store::Target;
@@ -197,23 +198,57 @@ fn field_lines(
             ));
         }
     }
-    let mut field = |label: &str, input: &Input, focus: Focus| {
-        let focused = pane.focus == focus;
-        let (l, c) = input_line(label, input, focused, inner_w, theme);
-        if focused {
-            cursor = Some((lines.len(), c));
-        }
-        lines.push(l);
-    };
-    if pane.is_stop() {
+    // Each entry: a text field (label, input, focus) or a line of its own.
+    let mut rows: Vec<Result<(String, &Input, Focus), Line<'static>>> = Vec::new();
+    if pane.typed() {
         let label = if pane.kill_switch {
-            "Action to stop:".to_string()
+            "Action:".to_string()
         } else {
             format!("Type {} to confirm:", pane.expected_name)
         };
-        field(&label, &pane.name, Focus::Name);
+        rows.push(Ok((label, &pane.name, Focus::Name)));
     }
-    field("Reason (optional):", &pane.reason, Focus::Reason);
+    if pane.kill_switch {
+        rows.push(Err(choice(
+            "Then:",
+            ["stop (for good)", "pause (reversible)"],
+            pane.action.kind.is_pause(),
+            pane.focus == Focus::Mode,
+            theme,
+        )));
+    }
+    if pane.action.kind.is_pause() {
+        rows.push(Ok((
+            "Hold for (at most 30d):".into(),
+            &pane.hold,
+            Focus::Hold,
+        )));
+        rows.push(Err(choice(
+            "When the hold runs out:",
+            ["stop", "resume"],
+            pane.on_expiry == OnExpiry::Resume,
+            pane.focus == Focus::Expiry,
+            theme,
+        )));
+    }
+    rows.push(Ok((
+        "Reason (optional):".into(),
+        &pane.reason,
+        Focus::Reason,
+    )));
+    for row in rows {
+        match row {
+            Ok((label, input, focus)) => {
+                let focused = pane.focus == focus;
+                let (l, c) = input_line(&label, input, focused, inner_w, theme);
+                if focused {
+                    cursor = Some((lines.len(), c));
+                }
+                lines.push(l);
+            }
+            Err(line) => lines.push(line),
+        }
+    }
     if pane.kill_switch {
         lines.extend(channel_lines(app, pane.typed_action(), theme));
     }
@@ -225,6 +260,36 @@ fn field_lines(
     }
     lines.push(Line::raw(""));
     (lines, cursor)
+}
+
+/// Two options, the chosen one marked: `Then: ▸stop◂  pause` (←/→ choose).
+fn choice(
+    label: &str,
+    options: [&str; 2],
+    second: bool,
+    focused: bool,
+    theme: &Theme,
+) -> Line<'static> {
+    let mut spans = vec![Span::raw(format!("{label} "))];
+    for (i, o) in options.iter().enumerate() {
+        let chosen = (i == 1) == second;
+        let text = if chosen {
+            format!("▸{o}◂")
+        } else {
+            format!(" {o} ")
+        };
+        let style = match (chosen, focused) {
+            (true, true) => theme.focus(),
+            (true, false) => theme.title(),
+            _ => theme.dim(),
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw(" "));
+    }
+    if focused {
+        spans.push(Span::styled("(←/→ choose)", theme.dim()));
+    }
+    Line::from(spans)
 }
 
 fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
@@ -298,7 +363,7 @@ fn hint(pane: &ConfirmPane) -> String {
     } else if pane.state == PaneState::Working {
         "working…".to_string()
     } else if pane.kill_switch {
-        "type the action, read the versions listed, then Enter · Tab reason · Esc cancel"
+        "type the action, read the versions listed, then Enter · Tab: stop or pause, reason · Esc cancel"
             .to_string()
     } else if pane.is_stop() {
         format!(
@@ -306,7 +371,10 @@ fn hint(pane: &ConfirmPane) -> String {
             pane.expected_name
         )
     } else {
-        "Tab next field · y or Enter on the button to finish · Esc cancel".to_string()
+        format!(
+            "Tab next field · y or Enter on the button to {} · Esc cancel",
+            pane.action.kind.verb()
+        )
     }
 }
 
