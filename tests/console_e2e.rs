@@ -198,6 +198,62 @@ async fn hangup_with_the_name_typed(ts: &common::TestStore, tag: &str, signal: &
     );
 }
 
+fn paused_of(url: &str, journey: &str) -> serde_json::Value {
+    let list: serde_json::Value = serde_json::from_str(&cli(url, &["list", "--json"])).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["journey"] == journey)
+        .map(|v| v["paused"].clone())
+        .unwrap()
+}
+
+async fn pause_and_resume(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = console_on_cart(&format!("pause-{tag}"), &ts.url, dir.path(), 120, 35);
+    // p opens on Cancel: Enter there pauses nothing.
+    t.keys(&["p"]);
+    t.wait_for("Hold for (at most 30d)");
+    t.keys(&["Enter"]);
+    wait_gone(&t, "Hold for (at most 30d)");
+    assert!(paused_of(&ts.url, "cart").is_null());
+    // p, Tab to the hold, 6h, the rule resume, y: paused.
+    t.keys(&["p"]);
+    t.wait_for("40 active held");
+    t.keys(&["Tab", "BSpace", "BSpace"]);
+    t.text("6h");
+    t.keys(&["Tab", "Right"]);
+    t.wait_for("▸resume◂");
+    t.keys(&["y"]);
+    t.wait_for("✓ paused cart v1");
+    let paused = paused_of(&ts.url, "cart");
+    assert_eq!(paused["on_expiry"], "resume");
+    assert_eq!(paused["by"], "erin");
+    t.keys(&["Enter"]);
+    t.wait_for("⏸ paused 0s, resume in 5h");
+    // r, y: resumed.
+    t.keys(&["r"]);
+    t.wait_for("The hold ends");
+    t.keys(&["y"]);
+    t.wait_for("✓ resumed cart v1");
+    t.keys(&["Enter"]);
+    wait_gone(&t, "⏸ paused");
+    assert!(paused_of(&ts.url, "cart").is_null());
+    let audit: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["audit", "--json"])).unwrap();
+    assert_eq!(
+        (&audit[0]["action"], &audit[1]["action"]),
+        (&serde_json::json!("resume"), &serde_json::json!("pause"))
+    );
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_pause_shows_the_hold_and_resume_ends_it, |ts| {
+    pause_and_resume(ts, ts.backend).await;
+});
+
 both_backends!(console_stop_pane_right_name_wrong_name_and_esc, |ts| {
     stop_pane_flows(ts, ts.backend).await;
 });
