@@ -8,9 +8,8 @@ use crate::store::{Store, scratch};
 /// `journeyctl screenshots`: renders the real console over a freshly
 /// simulated demo store and writes the pictures as SVG.
 pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
-    use crate::tui::app::{App, Context, Msg};
+    use crate::tui::app::{App, Context};
     use crate::tui::theme::Theme;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     std::fs::create_dir_all(out)?;
     let dir = std::env::temp_dir().join(format!("journeyctl-screenshots-{}", std::process::id()));
@@ -40,7 +39,6 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
     };
     let theme = Theme { color: true };
     let mut app = App::new(ctx, now);
-    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
     load(&store, &mut app, now).await?;
     let write = |name: &str, app: &App| -> anyhow::Result<()> {
         let buf = crate::tui::render(app, &theme, 120, 35);
@@ -55,6 +53,23 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         Ok(())
     };
     write("main", &app)?;
+    panes(&store, &mut app, now, &write).await?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The detail view, the stop pane, the channels screen and the kill
+/// switch, each written by `write`.
+async fn panes(
+    store: &Store,
+    app: &mut crate::tui::app::App,
+    now: Millis,
+    write: &dyn Fn(&str, &crate::tui::app::App) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use crate::tui::app::Msg;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
     // The cart-recovery journey's detail.
     while app
         .selected_version()
@@ -64,8 +79,8 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
     }
     app.update(key(KeyCode::Enter));
     app.take_effects();
-    load(&store, &mut app, now).await?;
-    write("detail", &app)?;
+    load(store, app, now).await?;
+    write("detail", app)?;
     // The stop pane, name half typed.
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Char('s')));
@@ -73,8 +88,8 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         app.update(key(KeyCode::Char(c)));
     }
     app.take_effects();
-    load(&store, &mut app, now).await?;
-    write("stop-pane", &app)?;
+    load(store, app, now).await?;
+    write("stop-pane", app)?;
     // The channels screen and the kill switch on the failing CRM: delivery
     // errors are on the wall clock.
     app.update(key(KeyCode::Esc));
@@ -83,17 +98,15 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
     app.update(Msg::Clock(wall));
     app.update(key(KeyCode::Char('c')));
     app.take_effects();
-    load(&store, &mut app, wall).await?;
-    write("channels", &app)?;
+    load(store, app, wall).await?;
+    write("channels", app)?;
     app.update(key(KeyCode::Char('K')));
     for c in "webhook:crm".chars() {
         app.update(key(KeyCode::Char(c)));
     }
     app.take_effects();
-    load(&store, &mut app, wall).await?;
-    write("kill-switch", &app)?;
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    load(store, app, wall).await?;
+    write("kill-switch", app)?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod pause;
 mod read;
 pub mod scratch;
 mod verdicts;
+mod walk;
 
 use std::time::Duration;
 

@@ -31,45 +31,7 @@ impl Store {
             let Some(info) = infos.iter().find(|i| i.number == summary.version) else {
                 continue;
             };
-            let waiting = if info.status == VersionStatus::Stopped {
-                Vec::new()
-            } else {
-                sqlx::query(
-                    "SELECT step, COUNT(*) AS n, \
-                     CAST(SUM(CASE WHEN due_at <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS due \
-                     FROM participants WHERE version_id = $1 AND state = 'active' GROUP BY step",
-                )
-                .bind(info.id)
-                .bind(crate::domain::time::now_millis())
-                .fetch_all(&self.pool)
-                .await?
-            };
-            let mut by_step: HashMap<i64, (i64, i64)> = HashMap::new();
-            for r in &waiting {
-                by_step.insert(r.try_get("step")?, (r.try_get("n")?, r.try_get("due")?));
-            }
-            let paused = info.paused.is_some();
-            let steps = info
-                .definition
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let (n, due) = by_step.get(&(i as i64)).copied().unwrap_or((0, 0));
-                    let kind = match s {
-                        Step::Message { .. } => "message",
-                        Step::Wait { .. } => "wait",
-                        Step::Split(_) => "split",
-                    };
-                    StepCount {
-                        index: i as i64 + 1,
-                        kind,
-                        label: s.label(),
-                        waiting: n,
-                        held: if paused && kind != "wait" { due } else { 0 },
-                    }
-                })
-                .collect();
+            let steps = self.step_counts(info).await?;
             let reasons = sqlx::query(
                 "SELECT exit_reason, COUNT(*) AS n FROM participants WHERE version_id = $1 AND state = 'exited' \
                  GROUP BY exit_reason ORDER BY n DESC",
@@ -95,5 +57,50 @@ impl Store {
         }
         out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));
         Ok(out)
+    }
+
+    /// Each step of a version with how many active participants are at it,
+    /// and (while paused) how many of them are held there.
+    async fn step_counts(&self, info: &crate::store::VersionInfo) -> Result<Vec<StepCount>> {
+        let waiting = if info.status == VersionStatus::Stopped {
+            Vec::new()
+        } else {
+            sqlx::query(
+                "SELECT step, COUNT(*) AS n, \
+                 CAST(SUM(CASE WHEN due_at <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS due \
+                 FROM participants WHERE version_id = $1 AND state = 'active' GROUP BY step",
+            )
+            .bind(info.id)
+            .bind(crate::domain::time::now_millis())
+            .fetch_all(&self.pool)
+            .await?
+        };
+        let mut by_step: HashMap<i64, (i64, i64)> = HashMap::new();
+        for r in &waiting {
+            by_step.insert(r.try_get("step")?, (r.try_get("n")?, r.try_get("due")?));
+        }
+        let paused = info.paused.is_some();
+        let steps: Vec<StepCount> = info
+            .definition
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (n, due) = by_step.get(&(i as i64)).copied().unwrap_or((0, 0));
+                let kind = match s {
+                    Step::Message { .. } => "message",
+                    Step::Wait { .. } => "wait",
+                    Step::Split(_) => "split",
+                };
+                StepCount {
+                    index: i as i64 + 1,
+                    kind,
+                    label: s.label(),
+                    waiting: n,
+                    held: if paused && kind != "wait" { due } else { 0 },
+                }
+            })
+            .collect();
+        Ok(steps)
     }
 }

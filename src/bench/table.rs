@@ -1,0 +1,123 @@
+//! The bench's table: each figure, its target, and its value on SQLite and
+//! PostgreSQL.
+
+use super::{BenchConfig, Figures};
+
+/// How one figure is read off a column's results.
+type Cell = Box<dyn Fn(&Figures) -> String>;
+
+/// Each figure of the table: its name, its target, and how to read it off
+/// a column's results.
+fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
+    let mut rows = scale_rows(args);
+    rows.extend(service_rows(args));
+    rows
+}
+
+/// The store's figures: list, stop, ingest, tick.
+fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
+    let n = args.participants;
+    vec![
+        (
+            format!(
+                "list --json, {} journeys: {n} vs 1,000 participants",
+                args.journeys
+            ),
+            "<= 1.5x",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.2} vs {:.2} ms)",
+                    f.list_big_ms / f.list_small_ms,
+                    f.list_big_ms,
+                    f.list_small_ms
+                )
+            }),
+        ),
+        (
+            format!("stop commit, {} vs 500 active (+ outbox)", n / 2),
+            "<= 2x",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.2} vs {:.2} ms)",
+                    f.stop_big_ms / f.stop_small_ms,
+                    f.stop_big_ms,
+                    f.stop_small_ms
+                )
+            }),
+        ),
+        (
+            "ingest of entry events".into(),
+            ">= 50,000/s (pg 20,000)",
+            Box::new(|f: &Figures| format!("{:.0} events/s", f.ingest_per_s)),
+        ),
+        (
+            "engine tick".into(),
+            "~100,000 steps/s",
+            Box::new(|f: &Figures| format!("{:.0} steps/s", f.tick_steps_per_s)),
+        ),
+    ]
+}
+
+/// Delivery, the console, and the recount.
+fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
+    let n = args.participants;
+    vec![
+        (
+            "delivery to a local webhook, 2 workers".into(),
+            ">= 5,000 msg/s",
+            Box::new(|f: &Figures| format!("{:.0} msg/s", f.delivery.per_s)),
+        ),
+        (
+            "stop commit under that delivery load".into(),
+            "< 1 s",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.delivery.stop_ms)),
+        ),
+        (
+            format!("console idle CPU, {n} participants, refresh 2s"),
+            "<= 1% of a core",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.2}%", c.cpu_pct))
+            }),
+        ),
+        (
+            "bytes to the terminal while idle".into(),
+            "<= 200 B/s",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.0} B/s", c.bytes_per_s))
+            }),
+        ),
+        (
+            format!("console memory, {n} participants"),
+            "<= 64 MB",
+            Box::new(|f: &Figures| {
+                f.console
+                    .as_ref()
+                    .map_or("-".into(), |c| format!("{:.1} MB RSS", c.rss_mb))
+            }),
+        ),
+        (
+            "counters equal a recount after all this".into(),
+            "exact",
+            Box::new(|f: &Figures| if f.exact { "yes".into() } else { "NO".into() }),
+        ),
+    ]
+}
+
+pub(super) fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+    let rows = table_rows(args);
+    println!();
+    println!("| figure | target | SQLite | PostgreSQL |");
+    println!("|---|---|---|---|");
+    for (name, target, get) in &rows {
+        println!(
+            "| {name} | {target} | {} | {} |",
+            get(s),
+            p.map_or("skipped".to_string(), get)
+        );
+    }
+    println!("| draw the main screen, 1,000 versions | < 2 ms | {draw_ms:.2} ms | (same code) |");
+}
