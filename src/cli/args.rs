@@ -128,18 +128,8 @@ pub enum Command {
     },
     /// Stop a version now: participants halted, pending messages cancelled.
     Stop {
-        /// The journey's name.
-        #[arg(required_unless_present = "uses_action")]
-        journey: Option<String>,
-        /// The version to stop (default: the live one).
-        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
-        version: Option<i64>,
-        /// Stop every live or finished version of the journey at once.
-        #[arg(long, conflicts_with = "uses_action")]
-        all_versions: bool,
-        /// Kill switch: stop every version that sends through ACTION.
-        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
-        uses_action: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Why, for the audit log.
         #[arg(long)]
         reason: Option<String>,
@@ -149,18 +139,8 @@ pub enum Command {
     },
     /// Pause (hold) a version: no entries, no messages, waits go on; reversible.
     Pause {
-        /// The journey's name.
-        #[arg(required_unless_present = "uses_action")]
-        journey: Option<String>,
-        /// The version to pause (default: the live one).
-        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
-        version: Option<i64>,
-        /// Pause every live or finished version of the journey at once.
-        #[arg(long, conflicts_with = "uses_action")]
-        all_versions: bool,
-        /// Pause every version that sends through ACTION.
-        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
-        uses_action: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         /// How long the hold lasts (at most 30d).
         #[arg(long, default_value = "3d", value_parser = parse_duration_arg)]
         hold: Duration,
@@ -176,18 +156,8 @@ pub enum Command {
     },
     /// Resume a paused version: held participants and messages go on.
     Resume {
-        /// The journey's name.
-        #[arg(required_unless_present = "uses_action")]
-        journey: Option<String>,
-        /// The version to resume (default: the live one).
-        #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
-        version: Option<i64>,
-        /// Resume every paused version of the journey.
-        #[arg(long, conflicts_with = "uses_action")]
-        all_versions: bool,
-        /// Resume every paused version that sends through ACTION.
-        #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
-        uses_action: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Why, for the audit log.
         #[arg(long)]
         reason: Option<String>,
@@ -278,6 +248,24 @@ impl Command {
             Command::Migrate | Command::Apply { .. } | Command::Ingest { .. }
         )
     }
+}
+
+/// Which versions a stop, pause or resume acts on: `JOURNEY [--version N |
+/// --all-versions]`, or `--uses-action ACTION` (the kill switch).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The journey's name.
+    #[arg(required_unless_present = "uses_action")]
+    pub journey: Option<String>,
+    /// The version (default: the live one).
+    #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
+    pub version: Option<i64>,
+    /// Every live or finished version of the journey at once.
+    #[arg(long, conflicts_with = "uses_action")]
+    pub all_versions: bool,
+    /// Every version that sends through ACTION (the kill switch).
+    #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
+    pub uses_action: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,6 @@
-//! `journeyctl finish` and `journeyctl stop`: the impact, a confirmation
-//! on a terminal (a typed name for a stop), then the same library call as
-//! the console's.
+//! `journeyctl finish`, `stop`, `pause` and `resume`: the impact, a
+//! confirmation on a terminal (a typed name for a stop, y/N otherwise),
+//! then the same library call as the console's.
 
 use std::io::{IsTerminal, Write};
 
@@ -9,7 +9,7 @@ use crate::domain::time::now_millis;
 use crate::domain::{EndKind, Hold};
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
 
-/// The finish or stop a command asks for, and whether it said `--yes`.
+/// The action a command asks for, and whether it said `--yes`.
 pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
     Ok(match command {
         Command::Finish {
@@ -19,52 +19,35 @@ pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, boo
             yes,
         } => {
             let target = Target::Version { journey, version };
-            let kind = EndKind::Finish;
-            (
-                OperatorAction {
-                    kind,
-                    target,
-                    reason,
-                },
-                yes,
-            )
+            (action(EndKind::Finish, target, reason), yes)
         }
         Command::Stop {
-            journey,
-            version,
-            all_versions,
-            uses_action,
+            target,
             reason,
             yes,
         } => {
-            let target = target_of(journey, version, all_versions, uses_action)?;
+            let target = target_of(target)?;
             (action(EndKind::Stop, target, reason), yes)
         }
         Command::Pause {
-            journey,
-            version,
-            all_versions,
-            uses_action,
+            target,
             hold,
             on_expiry,
             reason,
             yes,
         } => {
-            let target = target_of(journey, version, all_versions, uses_action)?;
+            let target = target_of(target)?;
             let millis = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
             let hold = Hold::new(millis, on_expiry.parse().map_err(anyhow::Error::msg)?)
                 .map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
             (action(EndKind::Pause(hold), target, reason), yes)
         }
         Command::Resume {
-            journey,
-            version,
-            all_versions,
-            uses_action,
+            target,
             reason,
             yes,
         } => {
-            let target = target_of(journey, version, all_versions, uses_action)?;
+            let target = target_of(target)?;
             (action(EndKind::Resume, target, reason), yes)
         }
         _ => anyhow::bail!("not a finish, stop, pause or resume"),
@@ -80,13 +63,9 @@ fn action(kind: EndKind, target: Target, reason: Option<String>) -> OperatorActi
 }
 
 /// `JOURNEY [--version N | --all-versions]` or `--uses-action ACTION`.
-fn target_of(
-    journey: Option<String>,
-    version: Option<i64>,
-    all_versions: bool,
-    uses_action: Option<String>,
-) -> anyhow::Result<Target> {
-    Ok(match (uses_action, journey) {
+fn target_of(t: super::args::TargetArgs) -> anyhow::Result<Target> {
+    let (journey, version, all_versions) = (t.journey, t.version, t.all_versions);
+    Ok(match (t.uses_action, journey) {
         (Some(action), _) => Target::UsesAction { action },
         (None, Some(journey)) if all_versions => Target::AllVersions { journey },
         (None, Some(journey)) => Target::Version { journey, version },
