@@ -36,6 +36,8 @@ struct Figures {
     list_big_ms: f64,
     stop_small_ms: f64,
     stop_big_ms: f64,
+    pause_small_ms: f64,
+    pause_big_ms: f64,
     ingest_per_s: f64,
     tick_steps_per_s: f64,
     console: Option<ConsoleFigures>,
@@ -149,8 +151,12 @@ async fn time_lists(small: &Store, big: &Store) -> anyhow::Result<(f64, f64)> {
 }
 
 async fn time_stop(store: &Store, journey: &str) -> anyhow::Result<f64> {
+    time_action(store, journey, EndKind::Stop).await
+}
+
+async fn time_action(store: &Store, journey: &str, kind: EndKind) -> anyhow::Result<f64> {
     let action = OperatorAction {
-        kind: EndKind::Stop,
+        kind,
         target: Target::Version {
             journey: journey.into(),
             version: Some(1),
@@ -194,6 +200,15 @@ async fn measure(
         f.console = Some(console(big_url, args.idle_seconds)?);
     }
     if args.participants >= 10_000 {
+        // A pause is one conditional update too (the stops below end
+        // these paused versions).
+        let pause = EndKind::Pause(crate::domain::Hold::default());
+        let mut smalls = Vec::new();
+        for k in 0..5 {
+            smalls.push(time_action(big, &format!("small-stop-{k}"), pause).await?);
+        }
+        f.pause_small_ms = median(smalls);
+        f.pause_big_ms = time_action(big, "big-stop", pause).await?;
         let mut smalls = Vec::new();
         for k in 0..5 {
             smalls.push(time_stop(big, &format!("small-stop-{k}")).await?);

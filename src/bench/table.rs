@@ -46,6 +46,18 @@ fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             }),
         ),
         (
+            format!("pause commit, {} vs 500 active", n / 2),
+            "<= 2x",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.2} vs {:.2} ms)",
+                    f.pause_big_ms / f.pause_small_ms,
+                    f.pause_big_ms,
+                    f.pause_small_ms
+                )
+            }),
+        ),
+        (
             "ingest of entry events".into(),
             ">= 50,000/s (pg 20,000)",
             Box::new(|f: &Figures| format!("{:.0} events/s", f.ingest_per_s)),
