@@ -4,7 +4,7 @@
 
 use crate::domain::abtest::VerdictKind;
 use crate::domain::{EndKind, Millis, Shown};
-use crate::store::{AbSummary, ActionHealth, AuditEntry, VersionImpact, VersionSummary};
+use crate::store::{AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary};
 
 /// 1234567 -> "1,234,567": exact, and readable at a glance.
 pub fn thousands(n: i64) -> String {
@@ -98,6 +98,36 @@ pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
         EndKind::Resume => format!("{active} active go on, {pending} pending messages delivered"),
     };
     format!("{} v{} ({}): {what}", v.journey, v.version, v.status)
+}
+
+/// What an executed action did, in a sentence (the CLI's output, the
+/// pane's outcome line).
+pub fn outcome_summary(o: &Outcome) -> String {
+    let names: Vec<String> = o
+        .versions
+        .iter()
+        .map(|v| format!("{} v{}", v.journey, v.version))
+        .collect();
+    let active: i64 = o.versions.iter().map(|v| v.active).sum();
+    let pending: i64 = o.versions.iter().map(|v| v.pending).sum();
+    let names = names.join(", ");
+    match o.kind {
+        EndKind::Finish => format!(
+            "finished {names}: no new entries; {active} active participant(s) left to drain"
+        ),
+        EndKind::Stop => format!(
+            "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled"
+        ),
+        EndKind::Pause(hold) => format!(
+            "paused {names} until {} (then {}): no entries, {active} active participant(s) \
+             held before their next message, {pending} pending message(s) held",
+            crate::domain::time::to_rfc3339(o.at.saturating_add(hold.millis)),
+            hold.on_expiry.as_str()
+        ),
+        EndKind::Resume => format!(
+            "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
+        ),
+    }
 }
 
 /// The A/B column: `-`, `collecting`, `no winner yet`, `winner B`.

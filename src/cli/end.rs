@@ -132,6 +132,6 @@ pub(super) async fn end_command(
     let outcome = store
         .execute_watching(action, actor, now_millis(), &watch)
         .await?;
-    println!("{}", outcome.summary());
+    println!("{}", crate::present::outcome_summary(&outcome));
     Ok(())
 }

@@ -66,6 +66,19 @@ pub struct VersionImpact {
     pub pending: i64,
 }
 
+impl VersionImpact {
+    /// What a change did to `v`, as the audit row says it.
+    pub(crate) fn of(v: &VersionInfo, active: i64, pending: i64) -> VersionImpact {
+        VersionImpact {
+            journey: v.journey.clone(),
+            version: v.number,
+            status: v.status,
+            active,
+            pending,
+        }
+    }
+}
+
 /// What an action would do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impact {
@@ -87,36 +100,6 @@ pub struct Outcome {
     pub kind: EndKind,
     pub versions: Vec<VersionImpact>,
     pub at: Millis,
-}
-
-impl Outcome {
-    pub fn summary(&self) -> String {
-        let names: Vec<String> = self
-            .versions
-            .iter()
-            .map(|v| format!("{} v{}", v.journey, v.version))
-            .collect();
-        let active: i64 = self.versions.iter().map(|v| v.active).sum();
-        let pending: i64 = self.versions.iter().map(|v| v.pending).sum();
-        let names = names.join(", ");
-        match self.kind {
-            EndKind::Finish => format!(
-                "finished {names}: no new entries; {active} active participant(s) left to drain"
-            ),
-            EndKind::Stop => format!(
-                "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled"
-            ),
-            EndKind::Pause(hold) => format!(
-                "paused {names} until {} (then {}): no entries, {active} active participant(s) \
-                 held before their next message, {pending} pending message(s) held",
-                crate::domain::time::to_rfc3339(self.at.saturating_add(hold.millis)),
-                hold.on_expiry.as_str()
-            ),
-            EndKind::Resume => format!(
-                "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
-            ),
-        }
-    }
 }
 
 impl Store {
@@ -296,13 +279,7 @@ pub(crate) async fn end_version(
         affected_active: active,
     };
     insert_audit(tx, now, actor, change).await?;
-    Ok(VersionImpact {
-        journey: v.journey.clone(),
-        version: v.number,
-        status: v.status,
-        active,
-        pending,
-    })
+    Ok(VersionImpact::of(v, active, pending))
 }
 
 /// The stop's whole cost: a version row and its per-action rows.

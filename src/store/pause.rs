@@ -87,13 +87,7 @@ pub(crate) async fn hold_version(
         affected_active: active,
     };
     insert_audit(tx, now, actor, change).await?;
-    Ok(VersionImpact {
-        journey: v.journey.clone(),
-        version: v.number,
-        status: v.status,
-        active,
-        pending: row.try_get("msg_pending")?,
-    })
+    Ok(VersionImpact::of(v, active, row.try_get("msg_pending")?))
 }
 
 impl Store {

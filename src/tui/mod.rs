@@ -167,7 +167,7 @@ fn run_effects(
                         .execute_watching(&action, &actor, now_millis(), &watch)
                         .await;
                     match &result {
-                        Ok(o) => tracing::info!("{}", o.summary()),
+                        Ok(o) => tracing::info!("{}", crate::present::outcome_summary(o)),
                         Err(e) => tracing::warn!("refused: {e}"),
                     }
                     let _ = tx

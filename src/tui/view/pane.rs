@@ -46,7 +46,7 @@ pub(super) fn draw_pane(
         }
         PaneState::Done(outcome) => {
             lines.push(Line::styled(
-                format!("✓ {}", outcome.summary()),
+                format!("✓ {}", crate::present::outcome_summary(outcome)),
                 theme.good(),
             ));
             lines.push(Line::styled(
