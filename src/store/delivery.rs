@@ -173,10 +173,7 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         version_id: i64,
     ) -> Result<bool> {
-        let lock = match self.backend {
-            super::Backend::Sqlite => "",
-            super::Backend::Postgres => " FOR UPDATE",
-        };
+        let lock = self.backend.row_lock();
         let sql = format!(
             "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
              THEN 1 ELSE 0 END AS open FROM versions WHERE id = $1{lock}",
@@ -205,13 +202,14 @@ impl Store {
         attempts: &[(Claimed, Attempt)],
     ) -> Result<Recorded> {
         let mut tx = self.begin_write().await?;
-        let status: Option<String> = sqlx::query_scalar(match self.backend {
-            super::Backend::Sqlite => "SELECT status FROM versions WHERE id = $1",
-            super::Backend::Postgres => "SELECT status FROM versions WHERE id = $1 FOR UPDATE",
-        })
-        .bind(version_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let sql = format!(
+            "SELECT status FROM versions WHERE id = $1{}",
+            self.backend.row_lock()
+        );
+        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(version_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if status.as_deref() == Some("stopped") || status.is_none() {
             tx.rollback().await?;
             return Ok(Recorded::default());

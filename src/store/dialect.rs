@@ -74,6 +74,16 @@ impl Backend {
         }
     }
 
+    /// What ends a `SELECT` of one row to lock it for the rest of the
+    /// transaction: ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose
+    /// write transactions already run one at a time.
+    pub(crate) fn row_lock(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Settings for an engine batch's transaction. PostgreSQL moves
     /// participants by primary key, whatever the statistics say: right
     /// after a bulk load they can be stale enough for the planner to
