@@ -8,4 +8,4 @@ pub mod send;
 pub mod worker;
 
 pub use channels::{Channel, Channels, Kind};
-pub use worker::{Options, Report, backoff_ms, deliver};
+pub use worker::{Options, Report, backoff_ms, deliver, deliver_with};

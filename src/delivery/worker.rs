@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::channels::Channels;
+use super::channels::{Channel, Channels};
 use super::send::{Body, Tried, http_client, send_batch};
 use crate::domain::time::now_millis;
 use crate::store::{Attempt, Claimed, PendingVersion, Recorded, Store};
@@ -42,21 +42,8 @@ impl Default for Options {
     }
 }
 
-/// What the workers did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    pub sent: u64,
-    pub retried: u64,
-    pub failed: u64,
-}
-
-impl Report {
-    fn add(&mut self, r: Recorded) {
-        self.sent += r.sent;
-        self.retried += r.retried;
-        self.failed += r.failed;
-    }
-}
+/// What the workers did: the sum of what each recorded.
+pub type Report = Recorded;
 
 /// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s, ... at most 5 min.
 pub fn backoff_ms(attempts: i64) -> i64 {
@@ -72,10 +59,22 @@ pub async fn deliver(
     options: &Options,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Report> {
+    deliver_with(&http_client(), store, channels, options, shutdown).await
+}
+
+/// The same with an HTTP client the caller keeps, so its connections are
+/// reused from one call to the next (the demo delivers every half second).
+pub async fn deliver_with(
+    http: &reqwest::Client,
+    store: &Store,
+    channels: &Channels,
+    options: &Options,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Report> {
     let shared = Arc::new(Shared {
         store: store.clone(),
         channels: channels.clone(),
-        http: http_client(),
+        http: http.clone(),
         options: options.clone(),
     });
     advertise(&shared, &store.delivery_queue().await?).await?;
@@ -95,10 +94,7 @@ pub async fn deliver(
     }
     let mut report = Report::default();
     for t in tasks {
-        let r = t.await??;
-        report.sent += r.sent;
-        report.retried += r.retried;
-        report.failed += r.failed;
+        report.add(t.await??);
     }
     Ok(report)
 }
@@ -203,26 +199,26 @@ async fn hand_over(
     v: &PendingVersion,
     claimed: Vec<Claimed>,
 ) -> Vec<(Claimed, Attempt)> {
-    let mut groups: BTreeMap<&str, Vec<&Claimed>> = BTreeMap::new();
+    // Only routed actions are claimed, so every message has its channel.
+    let mut groups: BTreeMap<&str, (&Channel, Vec<&Claimed>)> = BTreeMap::new();
     for c in &claimed {
         if let Some(ch) = s.channels.route(&c.action) {
-            groups.entry(ch.name.as_str()).or_default().push(c);
+            groups
+                .entry(ch.name.as_str())
+                .or_insert((ch, Vec::new()))
+                .1
+                .push(c);
         }
     }
-    let sends = groups.iter().map(|(name, msgs)| async move {
-        let channel = s.channels.channels.iter().find(|c| c.name == *name);
+    let sends = groups.into_values().map(|(channel, msgs)| async move {
         let bodies: Vec<Body> = msgs
             .iter()
             .map(|m| Body::new(&v.journey, v.version, m))
             .collect();
-        let tried = match channel {
-            Some(ch) => send_batch(&s.http, ch, &bodies).await,
-            None => vec![Tried::Retry("no channel".into()); bodies.len()],
-        };
-        let max = channel.map_or(1, |c| c.max_attempts);
+        let tried = send_batch(&s.http, channel, &bodies).await;
         msgs.iter()
             .zip(tried)
-            .map(|(m, t)| ((*m).clone(), attempt_of(m, t, max)))
+            .map(|(m, t)| ((*m).clone(), attempt_of(m, t, channel.max_attempts)))
             .collect::<Vec<_>>()
     });
     futures_util::future::join_all(sends)

@@ -20,6 +20,8 @@ pub struct DemoChannels {
     /// The channels file as the demo wrote it (shown in the README's tour).
     pub text: String,
     crm_fails_at: Option<Instant>,
+    /// One client for every round: connections to the receivers are reused.
+    http: reqwest::Client,
 }
 
 impl DemoChannels {
@@ -45,6 +47,7 @@ impl DemoChannels {
             channels,
             text,
             crm_fails_at: None,
+            http: delivery::send::http_client(),
         })
     }
 
@@ -65,6 +68,6 @@ impl DemoChannels {
             ..Options::default()
         };
         let (_tx, rx) = watch::channel(false);
-        delivery::deliver(store, &self.channels, &options, rx).await
+        delivery::deliver_with(&self.http, store, &self.channels, &options, rx).await
     }
 }

@@ -59,6 +59,15 @@ pub struct Recorded {
     pub failed: u64,
 }
 
+impl Recorded {
+    /// Adds what another record wrote.
+    pub fn add(&mut self, other: Recorded) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+    }
+}
+
 /// Counter moves of one action in one record.
 #[derive(Default)]
 struct ActionDelta {
