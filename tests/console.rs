@@ -1016,7 +1016,6 @@ fn health() -> Vec<ActionHealth> {
         failed,
         retrying,
         route: Some(route.map(str::to_string)),
-        route_seen_ms: Some(now() - 2_000),
         last_sent_ms: Some(now() - 5_000),
         ..ActionHealth::default()
     };

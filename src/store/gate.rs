@@ -13,8 +13,6 @@
 
 use std::time::Duration;
 
-use sqlx::{Any, Transaction};
-
 use super::{Result, Store};
 
 /// How long a closed gate outlives the last lease it waits for.
@@ -94,7 +92,7 @@ impl Store {
 }
 
 /// Claims of the version whose lease has not run out (they leave the
-/// index when recorded).
+/// index when recorded); inside a stop's transaction, under its row lock.
 pub(crate) async fn count_in_flight(
     conn: &mut sqlx::AnyConnection,
     backend: super::Backend,
@@ -109,13 +107,4 @@ pub(crate) async fn count_in_flight(
         .bind(version_id)
         .fetch_one(&mut *conn)
         .await?)
-}
-
-/// The same count inside a transaction that holds the version row.
-pub(crate) async fn in_flight_locked(
-    tx: &mut Transaction<'static, Any>,
-    backend: super::Backend,
-    version_id: i64,
-) -> Result<i64> {
-    count_in_flight(tx, backend, version_id).await
 }

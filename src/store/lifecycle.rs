@@ -234,7 +234,7 @@ pub(crate) async fn end_version(
         return hold_version(tx, backend, v, kind, actor, reason, now).await;
     }
     if kind == EndKind::Stop {
-        let n = super::gate::in_flight_locked(tx, backend, v.id).await?;
+        let n = super::gate::count_in_flight(tx, backend, v.id).await?;
         if n > 0 {
             return Err(Error::InFlight(n));
         }

@@ -40,7 +40,7 @@ pub(crate) async fn hold_version(
 ) -> Result<VersionImpact> {
     let row = match kind {
         EndKind::Pause(hold) => {
-            let n = super::gate::in_flight_locked(tx, backend, v.id).await?;
+            let n = super::gate::count_in_flight(tx, backend, v.id).await?;
             if n > 0 {
                 return Err(Error::InFlight(n));
             }

@@ -27,8 +27,6 @@ pub struct ActionHealth {
     /// `None` no worker has said.
     #[serde(skip)]
     pub route: Option<Option<String>>,
-    #[serde(skip)]
-    pub route_seen_ms: Option<Millis>,
 }
 
 impl ActionHealth {
@@ -84,14 +82,13 @@ impl Store {
             }
             h.last_sent_ms = h.last_sent_ms.max(r.try_get("last_sent_at")?);
         }
-        let routes = sqlx::query("SELECT action, channel, seen_at FROM delivery_routes")
+        let routes = sqlx::query("SELECT action, channel FROM delivery_routes")
             .fetch_all(&mut *conn)
             .await?;
         for r in &routes {
             let action: String = r.try_get("action")?;
             if let Some(h) = by_action.get_mut(&action) {
                 h.route = Some(r.try_get("channel")?);
-                h.route_seen_ms = Some(r.try_get("seen_at")?);
             }
         }
         Ok(by_action.into_values().collect())
