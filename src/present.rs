@@ -143,16 +143,20 @@ pub fn ab_label(ab: Option<&AbSummary>) -> String {
     }
 }
 
-/// An audit row's change: `stop v2 live→stopped by alice@ops-1`.
+/// An audit row's change: `stop v2 live→stopped by alice@ops-1`, or
+/// `... by alice (as mallory@ops-1)` where the login differs from the
+/// claimed actor.
 pub fn audit_change(e: &AuditEntry) -> String {
+    let by = match &e.db_user {
+        Some(login) if *login != e.actor => format!("{login} (as {}@{})", e.actor, e.host),
+        _ => format!("{}@{}", e.actor, e.host),
+    };
     format!(
-        "{} v{} {}→{} by {}@{}",
+        "{} v{} {}→{} by {by}",
         e.action,
         e.version.unwrap_or(0),
         e.from.as_deref().unwrap_or("-"),
         e.to.as_deref().unwrap_or("-"),
-        e.actor,
-        e.host
     )
 }
 

@@ -209,6 +209,23 @@ pub enum Command {
     },
     /// Check that every counter equals a recount of the rows.
     Check,
+    /// PostgreSQL: give a login role a viewer's or an operator's
+    /// privileges on the store (run by the schema's owner; safe to repeat).
+    Grant {
+        /// Reads everything the console and `list` need; changes nothing.
+        #[arg(
+            long,
+            value_name = "ROLE",
+            required_unless_present = "operator",
+            conflicts_with = "operator"
+        )]
+        viewer: Option<String>,
+        /// Also ingests, ticks, delivers, applies, publishes, finishes,
+        /// stops, pauses and resumes; never alters the audit log, deletes
+        /// participants or messages, or changes the schema.
+        #[arg(long, value_name = "ROLE")]
+        operator: Option<String>,
+    },
     /// A demo store with live simulated traffic, opened in the console.
     Demo(DemoArgs),
     /// Measure the scale targets on fresh SQLite and PostgreSQL stores.
@@ -236,6 +253,7 @@ impl Command {
             Command::Stop { .. } => Some("stop"),
             Command::Pause { .. } => Some("pause"),
             Command::Resume { .. } => Some("resume"),
+            Command::Grant { .. } => Some("grant"),
             _ => None,
         }
     }

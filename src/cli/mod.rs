@@ -13,7 +13,7 @@ pub use args::{BenchArgs, Cli, Command, DemoArgs, Global};
 
 use crate::domain::Definition;
 use crate::domain::time::now_millis;
-use crate::store::{Actor, Error, Location, PoolSettings, Store, default_sqlite_path};
+use crate::store::{Actor, Error, Grant, Location, PoolSettings, Store, default_sqlite_path};
 
 /// Exit status of a refused transition.
 pub const EXIT_REFUSED: i32 = 3;
@@ -239,6 +239,7 @@ async fn store_command(
         }
         Command::Channels { json, .. } => deliver::channels(store, channels.as_ref(), json).await?,
         Command::Check => check(store).await?,
+        Command::Grant { viewer, operator } => grant(store, viewer, operator).await?,
         Command::Demo(_) | Command::Bench(_) | Command::Screenshots { .. } => {
             anyhow::bail!("the tools (demo, bench, screenshots) are run by the binary")
         }
@@ -284,6 +285,28 @@ async fn list(store: &Store, all: bool, json: bool, now: i64) -> anyhow::Result<
     } else {
         print!("{}", table::list_table(&list, now));
     }
+    Ok(())
+}
+
+async fn grant(
+    store: &Store,
+    viewer: Option<String>,
+    operator: Option<String>,
+) -> anyhow::Result<()> {
+    let (role, level) = match (viewer, operator) {
+        (Some(role), None) => (role, Grant::Viewer),
+        (None, Some(role)) => (role, Grant::Operator),
+        _ => anyhow::bail!("say one of --viewer ROLE or --operator ROLE"),
+    };
+    let done = store.grant(&role, level).await?;
+    println!(
+        "{} is now {} {} of schema {} ({} tables)",
+        done.role,
+        if level == Grant::Operator { "an" } else { "a" },
+        level.as_str(),
+        done.schema,
+        done.tables
+    );
     Ok(())
 }
 

@@ -54,7 +54,7 @@ pub fn audit_line(e: &AuditEntry) -> String {
     format!(
         "{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
         e.at,
-        e.actor,
+        e.who(),
         e.host,
         e.action,
         e.journey,

@@ -25,6 +25,12 @@ impl Backend {
         }
     }
 
+    /// Whether the database has logins of its own (PostgreSQL), so roles
+    /// and grants decide who may do what; a SQLite file has none.
+    pub(crate) fn has_logins(self) -> bool {
+        self == Backend::Postgres
+    }
+
     /// The migrations folder of this backend.
     pub(crate) fn migrator(self) -> &'static sqlx::migrate::Migrator {
         match self {

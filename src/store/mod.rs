@@ -15,6 +15,7 @@ mod lifecycle;
 mod pause;
 mod read;
 pub mod scratch;
+mod trust;
 mod verdicts;
 mod walk;
 
@@ -33,6 +34,7 @@ pub use read::{
     AbSummary, ActionHealth, AuditEntry, Counts, Messages, PausedSummary, ProfileEntry, StepCount,
     Tally, VariantSummary, VersionDetail, VersionSummary,
 };
+pub use trust::{Grant, Granted};
 
 use crate::domain::{Definition, Millis, VersionStatus};
 
@@ -65,7 +67,7 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
         sqlx::Error::Database(d) => {
             if d.code().as_deref() == Some("42501") {
                 return format!(
-                    "the database refused this change: this role may only read ({})",
+                    "the database refused this change: this role may only read ({}); an administrator can allow it with `journeyctl grant --operator ROLE`",
                     d.message()
                 );
             }
@@ -161,6 +163,13 @@ impl Store {
     pub async fn connect_with(location: &Location, options: &PoolSettings) -> Result<Store> {
         let store = Store::open(location, options).await?;
         if !store.schema_is_current().await {
+            if !store.may_migrate().await? {
+                let login = store.login().await?.unwrap_or_default();
+                store.close().await;
+                return Err(Error::ReadOnly(format!(
+                    "the store's schema is older than this journeyctl and login {login} may not change it: run `journeyctl migrate` as the role that owns the schema"
+                )));
+            }
             store.migrate().await?;
         }
         Ok(store)

@@ -11,7 +11,7 @@ impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active \
+            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, db_user \
              FROM audit WHERE ($1 IS NULL OR journey = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(journey)
@@ -32,6 +32,7 @@ impl Store {
                     to: r.try_get("to_status")?,
                     reason: r.try_get("reason")?,
                     affected_active: r.try_get("affected_active")?,
+                    db_user: r.try_get("db_user")?,
                     at_ms: at,
                 })
             })

@@ -112,8 +112,22 @@ pub struct AuditEntry {
     pub to: Option<String>,
     pub reason: Option<String>,
     pub affected_active: i64,
+    /// The login the database saw (PostgreSQL writes it itself; `None`
+    /// on SQLite, whose file permissions are the boundary).
+    pub db_user: Option<String>,
     #[serde(skip)]
     pub at_ms: Millis,
+}
+
+impl AuditEntry {
+    /// Who made the change: the claimed actor, or `alice (as mallory)`
+    /// where the database's login differs from it.
+    pub fn who(&self) -> String {
+        match &self.db_user {
+            Some(login) if *login != self.actor => format!("{login} (as {})", self.actor),
+            _ => self.actor.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -29,7 +29,7 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
         .map(|e| {
             Row::new(vec![
                 short(e.at_ms),
-                e.actor.clone(),
+                e.who(),
                 e.host.clone(),
                 e.action.clone(),
                 format!("{} v{}", e.journey, e.version.unwrap_or(0)),
@@ -43,9 +43,18 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
             ])
         })
         .collect();
+    // Wide enough for `alice (as mallory)` where a login acted under
+    // another name, narrow otherwise.
+    let who = app
+        .audit
+        .iter()
+        .map(|e| e.who().chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(10, 28) as u16;
     let widths = [
         Constraint::Length(16),
-        Constraint::Length(10),
+        Constraint::Length(who),
         Constraint::Length(10),
         Constraint::Length(8),
         Constraint::Length(22),
