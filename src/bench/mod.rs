@@ -3,6 +3,7 @@
 //! not assertions: a busy machine changes them, never the test suite.
 
 mod delivery;
+mod side;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ struct Figures {
     tick_steps_per_s: f64,
     console: Option<ConsoleFigures>,
     delivery: delivery::DeliveryFigures,
+    side: side::SideFigures,
     exact: bool,
 }
 
@@ -51,6 +53,9 @@ struct ConsoleFigures {
     bytes_per_s: f64,
     rss_mb: f64,
 }
+
+/// Participants of the side-by-side figures (25 steps each).
+const SIDE_PARTICIPANTS: u64 = 20_000;
 
 pub(super) const T0: &str = "2026-11-21T10:00:00Z";
 
@@ -401,8 +406,18 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     .await;
     small.close().await;
     big.close().await;
+    let side_n = args.participants.min(SIDE_PARTICIPANTS);
+    let mut sqlite = sqlite?;
+    eprintln!("[sqlite] side by side");
+    sqlite.side = side::measure_side(
+        |name| {
+            let path = sqlite_path(&dir, name);
+            async move { Ok(scratch::fresh_sqlite(&path).await?) }
+        },
+        side_n,
+    )
+    .await?;
     let _ = std::fs::remove_dir_all(&dir);
-    let sqlite = sqlite?;
     let postgres = match &args.postgres {
         Some(url) => {
             let (small, big, big_url) = postgres_stores(url).await?;
@@ -412,7 +427,25 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
             for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
                 let _ = scratch::drop_schema(url, schema).await;
             }
-            Some(f?)
+            let mut f = f?;
+            eprintln!("[postgres] side by side");
+            let side = side::measure_side(
+                |name| async move {
+                    Ok(scratch::fresh_schema(url, &format!("journeyctl_bench_{name}")).await?)
+                },
+                side_n,
+            )
+            .await;
+            for name in [
+                "side_engine_1",
+                "side_engine_2",
+                "side_worker_1",
+                "side_worker_2",
+            ] {
+                let _ = scratch::drop_schema(url, &format!("journeyctl_bench_{name}")).await;
+            }
+            f.side = side?;
+            Some(f)
         }
         None => {
             eprintln!(

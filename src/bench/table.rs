@@ -10,6 +10,7 @@ type Cell = Box<dyn Fn(&Figures) -> String>;
 /// a column's results.
 fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     let mut rows = scale_rows(args);
+    rows.extend(side_rows());
     rows.extend(service_rows(args));
     rows
 }
@@ -66,6 +67,36 @@ fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             "engine tick".into(),
             "~100,000 steps/s",
             Box::new(|f: &Figures| format!("{:.0} steps/s", f.tick_steps_per_s)),
+        ),
+    ]
+}
+
+/// One process against two side by side: engines and delivery workers.
+fn side_rows() -> Vec<(String, &'static str, Cell)> {
+    vec![
+        (
+            "engine: two side by side vs one (25 steps each)".into(),
+            "two >= one",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.0} vs {:.0} steps/s)",
+                    f.side.two_engines / f.side.one_engine,
+                    f.side.two_engines,
+                    f.side.one_engine
+                )
+            }),
+        ),
+        (
+            "delivery: two workers side by side vs one".into(),
+            "two >= one",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.2}x ({:.0} vs {:.0} msg/s)",
+                    f.side.two_workers / f.side.one_worker,
+                    f.side.two_workers,
+                    f.side.one_worker
+                )
+            }),
         ),
     ]
 }

@@ -80,6 +80,47 @@ impl Backend {
         }
     }
 
+    /// As [`Backend::lock_version`], but a version row another engine or
+    /// worker holds is skipped (no row comes back) instead of waited for,
+    /// so side-by-side processes spread over versions.
+    pub(crate) fn lock_version_or_skip(self) -> &'static str {
+        match self {
+            Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
+            Backend::Postgres => concat!(
+                select_version_info!(),
+                "WHERE v.id = $1 FOR UPDATE OF v SKIP LOCKED"
+            ),
+        }
+    }
+
+    /// A row source `v` of the JSON array of objects bound at `$param`,
+    /// with the given (name, SQL type) columns: one parameter and one
+    /// statement text for a batch of any size, prepared once.
+    pub(crate) fn json_rows(self, param: usize, columns: &[(&str, &str)]) -> String {
+        match self {
+            Backend::Sqlite => {
+                let picks: Vec<String> = columns
+                    .iter()
+                    .map(|(name, _)| format!("json_extract(value, '$.{name}') AS {name}"))
+                    .collect();
+                format!(
+                    "(SELECT {} FROM json_each(${param})) AS v",
+                    picks.join(", ")
+                )
+            }
+            Backend::Postgres => {
+                let types: Vec<String> = columns
+                    .iter()
+                    .map(|(name, ty)| format!("{name} {ty}"))
+                    .collect();
+                format!(
+                    "json_to_recordset(CAST(${param} AS json)) AS v({})",
+                    types.join(", ")
+                )
+            }
+        }
+    }
+
     /// What ends a `SELECT` of one row to lock it for the rest of the
     /// transaction: ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose
     /// write transactions already run one at a time.

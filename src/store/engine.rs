@@ -7,11 +7,10 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::lifecycle::end_version;
+use super::moves::{count_enqueued, insert_outbox, update_participants};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
-use super::{
-    Actor, Result, Store, lock_running_version, select_version_info, version_info, with_retry,
-};
+use super::{Actor, Result, Store, select_version_info, version_info, with_retry};
 use crate::domain::{EndKind, Millis};
 
 /// Counter changes of one version within one transaction.
@@ -87,9 +86,65 @@ pub struct TickReport {
     pub finished_by_date: Vec<String>,
     /// Holds that ran out, and the rule applied: `promo v1: hold expired, stop`.
     pub holds_expired: Vec<String>,
-    /// A version this tick found stopped (nothing of it runs).
-    #[serde(skip)]
-    pub stopped: bool,
+}
+
+/// Whether a batch waits for a version row another process holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Skip,
+    Queue,
+}
+
+/// What one batch found.
+enum Batch {
+    /// Another engine holds the version (only when skipping).
+    Busy,
+    /// Nothing (more) to run: none due, or the version no longer runs.
+    Ended,
+    /// A batch ran: what it did, and how many due participants it read.
+    Ran { report: TickReport, read: i64 },
+}
+
+/// The A/B winner stored for a version, if one is decided.
+async fn decided_winner(
+    tx: &mut Transaction<'static, Any>,
+    version_id: i64,
+) -> Result<Option<String>> {
+    Ok(
+        sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
+            .bind(version_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get("winner"))
+            .transpose()?,
+    )
+}
+
+/// The due participants of a version, read under its lock.
+async fn read_due(
+    tx: &mut Transaction<'static, Any>,
+    version_id: i64,
+    steps: &[crate::domain::Step],
+    held: bool,
+    now: Millis,
+) -> Result<Vec<Due>> {
+    sqlx::query(sqlx::AssertSqlSafe(due_query(steps, held)))
+        .bind(version_id)
+        .bind(now)
+        .bind(TICK_BATCH)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Due {
+                id: r.try_get("id")?,
+                profile: r.try_get("profile")?,
+                step: r.try_get("step")?,
+                due_at: r.try_get("due_at")?,
+                variant: r.try_get("variant")?,
+            })
+        })
+        .collect()
 }
 
 /// Due participants taken per transaction: short, so a stop never queues
@@ -105,53 +160,51 @@ impl Store {
             ..TickReport::default()
         };
         self.finish_by_date(now, &mut report).await?;
-        // Version by version: the index on (version_id, due_at, id) of
-        // active rows finds the due ones, in batch order, without looking
-        // at anyone else.
-        let running = sqlx::query(
-            "SELECT id, paused_at, definition FROM versions WHERE status IN ('live', 'finished') ORDER BY id",
+        let running: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM versions WHERE status IN ('live', 'finished') ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
-        for row in running {
-            let version_id: i64 = row.try_get("id")?;
-            let due_sql = due_query(&row)?;
-            let mut last_first: Option<i64> = None;
-            loop {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(due_sql.clone()))
-                    .bind(version_id)
-                    .bind(now)
-                    .bind(TICK_BATCH)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let Some(first) = rows.first() else { break };
-                let first: i64 = first.try_get("id")?;
-                let due = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(Due {
-                            id: r.try_get("id")?,
-                            profile: r.try_get("profile")?,
-                            step: r.try_get("step")?,
-                            due_at: r.try_get("due_at")?,
-                            variant: r.try_get("variant")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let part = with_retry(|| self.run_due(version_id, &due, now)).await?;
-                report.steps += part.steps;
-                report.messages += part.messages;
-                report.completed += part.completed;
-                // A batch that moved nobody (stopped meanwhile, or taken by
-                // another engine) must not spin.
-                if (rows.len() as i64) < TICK_BATCH || last_first == Some(first) || part.stopped {
-                    break;
-                }
-                last_first = Some(first);
+        // First pass: a version another engine is working on is left for
+        // later, so engines side by side spread over versions. Second
+        // pass: what was left, waiting in turn.
+        let mut busy = Vec::new();
+        for id in running {
+            if !self.run_version(id, now, Wait::Skip, &mut report).await? {
+                busy.push(id);
             }
+        }
+        for id in busy {
+            self.run_version(id, now, Wait::Queue, &mut report).await?;
         }
         self.sweep_stopped(5_000).await?;
         Ok(report)
+    }
+
+    /// Runs one version's due participants, a batch at a time; false when
+    /// (skipping) it found the version held by another engine.
+    async fn run_version(
+        &self,
+        version_id: i64,
+        now: Millis,
+        wait: Wait,
+        report: &mut TickReport,
+    ) -> Result<bool> {
+        loop {
+            let part = with_retry(|| self.run_due(version_id, now, wait)).await?;
+            match part {
+                Batch::Busy => return Ok(false),
+                Batch::Ended => return Ok(true),
+                Batch::Ran { report: r, read } => {
+                    report.steps += r.steps;
+                    report.messages += r.messages;
+                    report.completed += r.completed;
+                    if read < TICK_BATCH {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
     }
 
     async fn finish_by_date(&self, now: Millis, report: &mut TickReport) -> Result<()> {
@@ -189,63 +242,71 @@ impl Store {
         Ok(())
     }
 
-    async fn run_due(&self, version_id: i64, due: &[Due], now: Millis) -> Result<TickReport> {
-        let mut report = TickReport::default();
+    /// One batch of a version, all under its row lock: a stop that
+    /// commits before this waits for nothing and is seen here; one that
+    /// comes after waits for this commit and then cancels what this batch
+    /// enqueued. The due participants are read under the lock, so engines
+    /// side by side never take the same ones.
+    async fn run_due(&self, version_id: i64, now: Millis, wait: Wait) -> Result<Batch> {
         let mut tx = self.begin_write().await?;
-        // Lock the version row first: a stop that commits before this waits
-        // for nothing and is seen here; one that comes after waits for this
-        // commit and then cancels what this batch enqueued.
         if let Some(setup) = self.backend.engine_batch_setup() {
             sqlx::raw_sql(setup).execute(&mut *tx).await?;
         }
-        let Some(v) = lock_running_version(&mut tx, self.backend, version_id).await? else {
-            tx.rollback().await?;
-            report.stopped = true;
-            return Ok(report);
+        let lock = match wait {
+            Wait::Queue => self.backend.lock_version(),
+            Wait::Skip => self.backend.lock_version_or_skip(),
         };
-        let decided: Option<String> =
-            sqlx::query("SELECT winner FROM ab_decisions WHERE version_id = $1")
-                .bind(version_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("winner"))
-                .transpose()?;
+        let Some(row) = sqlx::query(lock)
+            .bind(version_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            // Versions are never deleted: no row is a row another holds.
+            tx.rollback().await?;
+            return Ok(Batch::Busy);
+        };
+        let v = super::version_info(&row)?;
+        if !v.status.runs_steps() {
+            tx.rollback().await?;
+            return Ok(Batch::Ended);
+        }
         let steps = &v.definition.steps;
+        let held = v.paused.is_some();
+        let due = read_due(&mut tx, version_id, steps, held, now).await?;
+        let read = due.len() as i64;
+        if due.is_empty() {
+            tx.rollback().await?;
+            return Ok(Batch::Ended);
+        }
+        let decided = decided_winner(&mut tx, version_id).await?;
+        let mut report = TickReport::default();
         let mut delta = CounterDelta::default();
         let mut outbox: Vec<(i64, &str, &Send)> = Vec::new();
-        let mut moves: Vec<Move> = Vec::with_capacity(due.len());
-        let held = v.paused.is_some();
-        for p in due {
-            let m = walk(p, steps, decided.as_deref(), now, held);
-            // A participant held where it stood has nothing to write.
-            if m.ran > 0 || m.completed {
-                moves.push(m);
+        // A participant held where it stood has nothing to write.
+        let moves: Vec<Move> = due
+            .iter()
+            .map(|p| walk(p, steps, decided.as_deref(), now, held))
+            .filter(|m| m.ran > 0 || m.completed)
+            .collect();
+        // One conditional update; only the rows it really moved count.
+        let moved = update_participants(&mut tx, self.backend, &moves, now).await?;
+        for m in moves.iter().filter(|m| moved.contains(&m.due.id)) {
+            report.steps += m.ran;
+            if m.completed {
+                report.completed += 1;
+                delta.active -= 1;
+                delta.completed += 1;
             }
-        }
-        // One conditional update per chunk; only the rows it really moved
-        // (not moved meanwhile by another engine or an exit) count.
-        for chunk in moves.chunks(self.chunk_rows()) {
-            let moved = update_participants(&mut tx, chunk, now).await?;
-            for m in chunk.iter().filter(|m| moved.contains(&m.due.id)) {
-                report.steps += m.ran;
-                if m.completed {
-                    report.completed += 1;
-                    delta.active -= 1;
-                    delta.completed += 1;
-                }
-                if let Some(name) = &m.assigned {
-                    *delta.variant_assigned.entry(name.clone()).or_default() += 1;
-                }
-                for send in &m.sends {
-                    outbox.push((m.due.id, m.due.profile.as_str(), send));
-                }
+            if let Some(name) = &m.assigned {
+                *delta.variant_assigned.entry(name.clone()).or_default() += 1;
+            }
+            for send in &m.sends {
+                outbox.push((m.due.id, m.due.profile.as_str(), send));
             }
         }
         report.messages = outbox.len() as u64;
         delta.msg_pending += outbox.len() as i64;
-        for chunk in outbox.chunks(self.chunk_rows()) {
-            insert_outbox(&mut tx, version_id, chunk).await?;
-        }
+        insert_outbox(&mut tx, self.backend, version_id, &outbox).await?;
         let mut per_action: BTreeMap<&str, i64> = BTreeMap::new();
         for (_, _, send) in &outbox {
             *per_action.entry(send.action.as_str()).or_default() += 1;
@@ -259,7 +320,7 @@ impl Store {
             check_verdicts(&mut tx, &[version_id], now).await?;
         }
         tx.commit().await?;
-        Ok(report)
+        Ok(Batch::Ran { report, read })
     }
 
     /// Writes stopped and cancelled into rows that a stop left marked
@@ -306,115 +367,4 @@ impl Store {
         }
         Ok(total)
     }
-}
-
-/// Moves a chunk of participants in one statement, each only if it is
-/// still where this tick found it; returns the ids it moved.
-async fn update_participants(
-    tx: &mut Transaction<'static, Any>,
-    moves: &[Move<'_>],
-    now: Millis,
-) -> Result<std::collections::HashSet<i64>> {
-    if moves.is_empty() {
-        return Ok(Default::default());
-    }
-    let mut sql = String::from(
-        "UPDATE participants SET state = v.column2, step = v.column3, due_at = v.column4, variant = v.column5, \
-         updated_at = $1 FROM (VALUES ",
-    );
-    for i in 0..moves.len() {
-        let b = 2 + i * 7;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(CAST(${b} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT), \
-             CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
-    }
-    sql.push_str(
-        ") AS v WHERE participants.id = v.column1 AND participants.state = 'active' \
-         AND participants.step = v.column6 AND participants.due_at = v.column7 RETURNING participants.id",
-    );
-    // Only placeholders are formatted into the statement; every value is bound.
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-    for m in moves {
-        q = q
-            .bind(m.due.id)
-            .bind(m.state)
-            .bind(m.step)
-            .bind(m.due_at)
-            .bind(m.variant.clone())
-            .bind(m.due.step)
-            .bind(m.due.due_at);
-    }
-    q.fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id").map_err(Into::into))
-        .collect()
-}
-
-async fn insert_outbox(
-    tx: &mut Transaction<'static, Any>,
-    version_id: i64,
-    rows: &[(i64, &str, &Send)],
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(
-        "INSERT INTO outbox (version_id, participant_id, profile, action, variant, state, created_at) VALUES ",
-    );
-    for i in 0..rows.len() {
-        let b = i * 5 + 2;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "($1, ${b}, ${}, ${}, ${}, 'pending', ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4
-        ));
-    }
-    // Only placeholders are formatted into the statement; every value is bound.
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(version_id);
-    for (pid, profile, send) in rows {
-        q = q
-            .bind(*pid)
-            .bind(*profile)
-            .bind(send.action.as_str())
-            .bind(send.variant.clone())
-            .bind(send.at);
-    }
-    q.execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// Moves the per-action pending counters with the rows just enqueued.
-async fn count_enqueued(
-    tx: &mut Transaction<'static, Any>,
-    version_id: i64,
-    per_action: &BTreeMap<&str, i64>,
-) -> Result<()> {
-    for (action, n) in per_action {
-        sqlx::query(
-            "INSERT INTO outbox_actions (version_id, action, pending) VALUES ($1, $2, $3) \
-             ON CONFLICT (version_id, action) DO UPDATE SET pending = outbox_actions.pending + excluded.pending",
-        )
-        .bind(version_id)
-        .bind(*action)
-        .bind(*n)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::ingest::placeholders;
-use super::{Result, VersionInfo};
+use super::{Backend, Result, VersionInfo};
 use crate::domain::Millis;
 
 /// Which of `profiles` the version's exclusion or exit segment keeps out,
@@ -74,35 +74,39 @@ pub(super) async fn active_elsewhere<'p>(
     Ok(out)
 }
 
-/// Inserts the entrants (profile, entry time) in one statement; the
-/// profiles really inserted (not there already).
+/// Inserts the entrants (profile, entry time) in one statement (the rows
+/// as one JSON parameter); the profiles really inserted (not there
+/// already).
 pub(super) async fn insert_entrants(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     v: &VersionInfo,
     entrants: &[(&str, Millis)],
 ) -> Result<std::collections::HashSet<String>> {
-    let mut sql = String::from(
-        "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) VALUES ",
+    #[derive(serde::Serialize)]
+    struct Entrant<'a> {
+        profile: &'a str,
+        at: Millis,
+    }
+    let rows: Vec<Entrant> = entrants
+        .iter()
+        .map(|(profile, at)| Entrant { profile, at: *at })
+        .collect();
+    let json = serde_json::to_string(&rows)
+        .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))?;
+    let source = backend.json_rows(3, &[("profile", "TEXT"), ("at", "BIGINT")]);
+    // Only the backend's fixed row-source text is formatted in. (`WHERE
+    // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
+    let sql = format!(
+        "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) \
+         SELECT $1, $2, v.profile, 'active', 0, v.at, v.at, v.at FROM {source} \
+         WHERE true ON CONFLICT (version_id, profile) DO NOTHING RETURNING profile"
     );
-    for k in 0..entrants.len() {
-        let b = 3 + 2 * k;
-        if k > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "($1, $2, ${b}, 'active', 0, ${n}, ${n}, ${n})",
-            n = b + 1
-        ));
-    }
-    sql.push_str(" ON CONFLICT (version_id, profile) DO NOTHING RETURNING profile");
-    // Only placeholders are formatted into the statement; every value is bound.
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(v.id)
-        .bind(v.journey_id);
-    for (profile, at) in entrants {
-        q = q.bind(*profile).bind(*at);
-    }
-    Ok(q.fetch_all(&mut **tx)
+        .bind(v.journey_id)
+        .bind(json)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|r| r.try_get("profile"))

@@ -266,7 +266,7 @@ impl Batch {
         if admit.is_empty() {
             return Ok(outcome);
         }
-        let inserted = insert_entrants(tx, v, &admit).await?;
+        let inserted = insert_entrants(tx, self.backend, v, &admit).await?;
         for (o, p) in outcome.iter_mut().zip(&profiles) {
             if o.is_none() && !inserted.contains(*p) {
                 *o = Some("already_entered");

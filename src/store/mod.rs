@@ -12,6 +12,7 @@ mod gate;
 mod ingest;
 mod journeys;
 mod lifecycle;
+mod moves;
 mod pause;
 mod read;
 pub mod scratch;

@@ -2,9 +2,6 @@
 //! is not yet due, the last is passed, or (while the version is paused) it
 //! reaches a message or split. Pure: no SQL but the text of the due query.
 
-use sqlx::Row;
-
-use super::Result;
 use crate::domain::rng::assign_variant;
 use crate::domain::{Millis, Step};
 
@@ -85,36 +82,32 @@ pub(super) struct Due {
     pub(super) variant: Option<String>,
 }
 
-/// The due participants of one version, in batch order. While it is
-/// paused only those at a wait (or past the last step) can move, so those
-/// held before a message are not read again and again.
-pub(super) fn due_query(version: &sqlx::any::AnyRow) -> Result<String> {
+/// The due participants of one version, in batch order (`$1` the
+/// version, `$2` the clock, `$3` the batch size). While it is paused only
+/// those at a wait (or past the last step) can move, so those held before
+/// a message are not read again and again.
+pub(super) fn due_query(steps: &[Step], paused: bool) -> String {
     let mut sql = String::from(
         "SELECT id, profile, step, due_at, variant FROM participants \
          WHERE version_id = $1 AND state = 'active' AND due_at <= $2",
     );
-    if version.try_get::<Option<Millis>, _>("paused_at")?.is_some() {
-        let def: crate::domain::Definition =
-            serde_json::from_str(&version.try_get::<String, _>("definition")?).map_err(|e| {
-                super::Error::Invalid(format!("stored definition is unreadable: {e}"))
-            })?;
-        let mut movable: Vec<String> = def
-            .steps
+    if paused {
+        let mut movable: Vec<String> = steps
             .iter()
             .enumerate()
             .filter(|(_, s)| matches!(s, Step::Wait { .. }))
             .map(|(i, _)| i.to_string())
             .collect();
-        movable.push(def.steps.len().to_string());
+        movable.push(steps.len().to_string());
         // Step indexes are numbers formatted here, never input.
         sql.push_str(&format!(
             " AND (step IN ({}) OR step > {})",
             movable.join(", "),
-            def.steps.len()
+            steps.len()
         ));
     }
     sql.push_str(" ORDER BY due_at, id LIMIT $3");
-    Ok(sql)
+    sql
 }
 
 /// Where one due participant goes in this tick.
