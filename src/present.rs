@@ -160,6 +160,17 @@ pub fn audit_change(e: &AuditEntry) -> String {
     )
 }
 
+/// How long some work took and its rate: ` in 1.23 s (40,650 steps/s)`.
+pub fn rate(n: u64, unit: &str, secs: f64) -> String {
+    if n == 0 || secs <= 0.0 {
+        return format!(" in {secs:.2} s");
+    }
+    format!(
+        " in {secs:.2} s ({} {unit}/s)",
+        thousands((n as f64 / secs).round() as i64)
+    )
+}
+
 /// Why an action is refused in a read-only session.
 pub fn read_only(what: &str) -> String {
     format!("read-only: {what} (this session was started with --read-only)")

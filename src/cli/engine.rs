@@ -15,13 +15,18 @@ pub(super) async fn tick(
         Some(t) => parse_rfc3339(&t).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
         None => now,
     };
+    let start = std::time::Instant::now();
     let r = store.tick(at).await?;
+    let secs = start.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         println!(
-            "ran {} step(s): {} message(s) enqueued, {} participant(s) completed",
-            r.steps, r.messages, r.completed
+            "ran {} step(s): {} message(s) enqueued, {} participant(s) completed{}",
+            r.steps,
+            r.messages,
+            r.completed,
+            crate::present::rate(r.steps, "steps", secs)
         );
         for v in r.finished_by_date {
             println!("finished {v}: entry end date reached");

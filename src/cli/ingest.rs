@@ -16,7 +16,9 @@ pub(super) async fn ingest(
     json: bool,
     now: i64,
 ) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
     let report = read_and_apply(store, file, now).await?;
+    let secs = start.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -27,7 +29,7 @@ pub(super) async fn ingest(
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     println!(
-        "accepted {}, refused {}{}, invalid {} (entered {}, converted {}, exited {})",
+        "accepted {}, refused {}{}, invalid {} (entered {}, converted {}, exited {}){}",
         report.accepted,
         report.refused_total(),
         if refused.is_empty() {
@@ -38,7 +40,12 @@ pub(super) async fn ingest(
         report.invalid,
         report.entered,
         report.converted,
-        report.exited
+        report.exited,
+        crate::present::rate(
+            report.accepted + report.refused_total() + report.invalid,
+            "events",
+            secs
+        )
     );
     Ok(())
 }
