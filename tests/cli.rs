@@ -511,3 +511,37 @@ fn run_takes_an_interval_of_500ms() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("5 parsecs"), "{:?}", text(&o));
 }
+
+#[test]
+fn completions_parse_and_the_manual_page_is_roff() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("none.db").display());
+    let bash = run(dir.path(), &url, &["completions", "bash"], None);
+    let (script, err) = text(&bash);
+    assert!(bash.status.success(), "{err}");
+    assert!(script.contains("journeyctl") && script.contains("grant"));
+    let file = dir.path().join("journeyctl.bash");
+    std::fs::write(&file, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for shell in ["zsh", "fish"] {
+        let o = run(dir.path(), &url, &["completions", shell], None);
+        assert!(o.status.success());
+        assert!(text(&o).0.contains("journeyctl"), "{shell}");
+    }
+    let man = run(dir.path(), &url, &["man"], None);
+    let (page, _) = text(&man);
+    assert!(man.status.success());
+    assert!(page.starts_with(".TH"), "{}", &page[..page.len().min(200)]);
+    assert!(page.contains("completions"));
+    // Neither touches a store.
+    assert!(!dir.path().join("none.db").exists());
+}

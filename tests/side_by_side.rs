@@ -195,3 +195,21 @@ both_backends!(two_delivery_workers_deliver_each_message_once, |ts| {
     let v = summary(&ts.store, "mail", 1).await;
     assert_eq!(v.messages.sent, 600);
 });
+
+both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
+    long_journey(&ts.store, "svc").await;
+    let mut child = spawn(&ts.url, &["run", "--interval", "100ms"]);
+    while outbox_count(&ts.store, "svc").await == 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "run exits 0 on SIGTERM");
+    // Counters equal a recount (checked by both_backends! after this).
+    let v = summary(&ts.store, "svc", 1).await;
+    assert!(v.counts.completed > 0);
+});

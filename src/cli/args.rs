@@ -226,6 +226,14 @@ pub enum Command {
         #[arg(long, value_name = "ROLE")]
         operator: Option<String>,
     },
+    /// Shell completions (bash, zsh, fish, elvish, powershell) on
+    /// standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on standard output: `journeyctl man > journeyctl.1`.
+    Man,
     /// A demo store with live simulated traffic, opened in the console.
     Demo(DemoArgs),
     /// Measure the scale targets on fresh SQLite and PostgreSQL stores.

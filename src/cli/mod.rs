@@ -144,6 +144,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     {
         return verdict::verdict_command(arms, *expected, *min_per_variant, *json);
     }
+    match &command {
+        Command::Completions { shell } => return completions(*shell),
+        Command::Man => return man_page(),
+        _ => {}
+    }
     if let Some(what) = command.writes() {
         refuse_read_only(&g, what)?;
     }
@@ -167,6 +172,41 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         channels,
     };
     store_command(&store, command, &actor, loaded).await
+}
+
+/// Completions for `shell`, generated from the command line's definition.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "journeyctl", &mut out);
+    print_bytes(&out)
+}
+
+/// The manual page, generated from the command line's definition, with its
+/// `.TH` title line first (clap_mangen puts a string definition before it).
+fn man_page() -> anyhow::Result<()> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    let (title, rest): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with(".TH "));
+    let page: String = title
+        .iter()
+        .chain(rest.iter())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    print_bytes(page.as_bytes())
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an
+/// error.
+fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// What a command read from files before the store was opened.
@@ -240,7 +280,11 @@ async fn store_command(
         Command::Channels { json, .. } => deliver::channels(store, channels.as_ref(), json).await?,
         Command::Check => check(store).await?,
         Command::Grant { viewer, operator } => grant(store, viewer, operator).await?,
-        Command::Demo(_) | Command::Bench(_) | Command::Screenshots { .. } => {
+        Command::Demo(_)
+        | Command::Bench(_)
+        | Command::Screenshots { .. }
+        | Command::Completions { .. }
+        | Command::Man => {
             anyhow::bail!("the tools (demo, bench, screenshots) are run by the binary")
         }
     }
