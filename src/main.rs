@@ -30,12 +30,9 @@ fn main() {
 }
 
 fn demo_config(a: DemoArgs, g: &Global) -> DemoConfig {
-    // DATABASE_URL names the operator's store: the demo never uses it, only
-    // a --database-url given explicitly.
-    let explicit = g
-        .database_url
-        .clone()
-        .filter(|u| std::env::var("DATABASE_URL").ok().as_deref() != Some(u.as_str()));
+    // DATABASE_URL and the named stores are the operator's: the demo never
+    // uses them, only a --database-url given explicitly.
+    let explicit = g.database_url.clone();
     DemoConfig {
         speed: a.speed,
         profiles: a.profiles,

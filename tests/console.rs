@@ -145,6 +145,7 @@ fn ctx(read_only: bool) -> Context {
         banner: None,
         refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
+        ..Default::default()
     }
 }
 

@@ -19,13 +19,9 @@ pub(super) struct DeliveryFigures {
     pub stop_ms: f64,
 }
 
-/// `n` messages in each of two journeys; two workers deliver them while one
-/// journey is stopped a second in.
-pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<DeliveryFigures> {
-    let plan = [("deliver-a".to_string(), n), ("deliver-b".to_string(), n)];
-    build(store, &plan).await?;
-    let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
-    store.tick(t1).await?;
+/// A webhook receiver on 127.0.0.1 answering 200, and channels sending
+/// `email` to it.
+pub(super) async fn webhook_receiver() -> anyhow::Result<(Receiver, Channels)> {
     let receiver = Receiver::start_with(Answer::Status(200), false).await?;
     let text = format!(
         "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\ntimeout = \"5s\"\n",
@@ -35,6 +31,17 @@ pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<De
         None
     })
     .map_err(anyhow::Error::msg)?;
+    Ok((receiver, channels))
+}
+
+/// `n` messages in each of two journeys; two workers deliver them while one
+/// journey is stopped a second in.
+pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<DeliveryFigures> {
+    let plan = [("deliver-a".to_string(), n), ("deliver-b".to_string(), n)];
+    build(store, &plan).await?;
+    let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
+    store.tick(t1).await?;
+    let (receiver, channels) = webhook_receiver().await?;
     let (tx, rx) = watch::channel(false);
     let worker = {
         let store = store.clone();

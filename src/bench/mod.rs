@@ -357,6 +357,7 @@ fn draw_time_ms() -> f64 {
         banner: None,
         refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
+        ..Default::default()
     };
     let mut app = App::new(ctx, now);
     app.update(Msg::Data(Box::new(Snapshot {

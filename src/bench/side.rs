@@ -8,8 +8,8 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::T0;
-use crate::delivery::{self, Channels, Options};
-use crate::demo::receiver::{Answer, Receiver};
+use super::delivery::webhook_receiver;
+use crate::delivery::{self, Options};
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::time::parse_rfc3339;
 use crate::domain::{Definition, Millis};
@@ -108,15 +108,7 @@ where
 async fn workers(store: &Store, participants: u64, workers: usize) -> anyhow::Result<f64> {
     let t0 = fill(store, participants).await?;
     store.tick(t0 + 30_000).await?;
-    let receiver = Receiver::start_with(Answer::Status(200), false).await?;
-    let text = format!(
-        "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\ntimeout = \"5s\"\n",
-        receiver.url("send")
-    );
-    let channels = Channels::parse(std::path::Path::new("bench-channels.toml"), &text, &|_| {
-        None
-    })
-    .map_err(anyhow::Error::msg)?;
+    let (receiver, channels) = webhook_receiver().await?;
     let options = Options {
         workers: 1,
         once: true,
@@ -139,7 +131,7 @@ async fn workers(store: &Store, participants: u64, workers: usize) -> anyhow::Re
     for extra in &handles[1..] {
         extra.close().await;
     }
-    let sent = receiver.count() as u64;
+    let sent = receiver.count();
     if sent != participants {
         anyhow::bail!("{workers} workers made {sent} requests for {participants} messages");
     }

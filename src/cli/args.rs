@@ -26,10 +26,17 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// postgres://..., sqlite://PATH, sqlite:PATH or a file path (default:
-    /// DATABASE_URL, else a SQLite file in your data directory).
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    /// postgres://..., sqlite://PATH, sqlite:PATH or a file path. Without
+    /// it: --store, then DATABASE_URL, then the config file's
+    /// default_store, else a SQLite file in your data directory.
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
+    /// A store named in $XDG_CONFIG_HOME/journeyctl/config.toml.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub store: Option<String>,
+    /// Act on a store the config file marks read_only.
+    #[arg(long, global = true)]
+    pub write: bool,
     /// Operator name written to the audit log (default: the login user).
     #[arg(long, global = true)]
     pub actor: Option<String>,
@@ -209,6 +216,8 @@ pub enum Command {
     },
     /// Check that every counter equals a recount of the rows.
     Check,
+    /// The named stores of the config file (never a password).
+    Stores,
     /// PostgreSQL: give a login role a viewer's or an operator's
     /// privileges on the store (run by the schema's owner; safe to repeat).
     Grant {

@@ -2,6 +2,7 @@
 //! as the console. `args` holds the words; each command is one function.
 
 mod args;
+pub mod config;
 mod deliver;
 mod end;
 mod engine;
@@ -109,7 +110,7 @@ fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
 
 /// The console: opens while a PostgreSQL server is away (and waits for it);
 /// bad input still ends here with its reason.
-async fn console(g: &Global, actor: Actor) -> anyhow::Result<()> {
+async fn console(g: &Global, actor: Actor, named: Option<config::Named>) -> anyhow::Result<()> {
     let store = match open_store(g, false).await {
         Ok(store) => store,
         Err(e) if is_unreachable(&e, &location(g)?) => {
@@ -119,6 +120,8 @@ async fn console(g: &Global, actor: Actor) -> anyhow::Result<()> {
         Err(e) => return Err(e),
     };
     let console = crate::tui::Console {
+        store_name: named.as_ref().map(|n| n.name.clone()),
+        store_colour: named.and_then(|n| n.colour),
         read_only: g.read_only,
         refresh: g.refresh,
         banner: None,
@@ -128,10 +131,17 @@ async fn console(g: &Global, actor: Actor) -> anyhow::Result<()> {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let g = cli.global;
+    let mut g = cli.global;
     let actor = Actor::from_environment(g.actor.clone());
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell),
+        Some(Command::Man) => return man_page(),
+        Some(Command::Stores) => return config::stores(),
+        _ => {}
+    }
+    let named = config::choose_store(&mut g)?;
     let Some(command) = cli.command else {
-        return console(&g, actor).await;
+        return console(&g, actor, named).await;
     };
     if let Command::Verdict {
         journey: None,
@@ -143,11 +153,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     } = &command
     {
         return verdict::verdict_command(arms, *expected, *min_per_variant, *json);
-    }
-    match &command {
-        Command::Completions { shell } => return completions(*shell),
-        Command::Man => return man_page(),
-        _ => {}
     }
     if let Some(what) = command.writes() {
         refuse_read_only(&g, what)?;
@@ -284,7 +289,8 @@ async fn store_command(
         | Command::Bench(_)
         | Command::Screenshots { .. }
         | Command::Completions { .. }
-        | Command::Man => {
+        | Command::Man
+        | Command::Stores => {
             anyhow::bail!("the tools (demo, bench, screenshots) are run by the binary")
         }
     }

@@ -77,6 +77,8 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
         refresh: config.refresh,
         banner: Some(banner),
         sim_clock: Some(clock),
+        store_name: None,
+        store_colour: None,
     };
     let result = crate::tui::run_console(store, actor, console).await;
     traffic.abort();

@@ -36,6 +36,7 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         banner: None,
         refresh: std::time::Duration::from_secs(2),
         sim_clock: None,
+        ..Default::default()
     };
     let theme = Theme { color: true };
     let mut app = App::new(ctx, now);

@@ -15,9 +15,12 @@ use crate::store::{
 };
 
 /// Facts about this session shown in the header.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     pub store: String,
+    /// The config file's name for the store, and its colour.
+    pub store_name: Option<String>,
+    pub store_colour: Option<String>,
     pub operator: String,
     pub read_only: bool,
     /// Shown under the header (the demo says what it is).

@@ -39,6 +39,9 @@ pub enum Exit {
 /// How the console is opened.
 #[derive(Debug, Clone)]
 pub struct Console {
+    /// The config file's name for the store and its colour, if named.
+    pub store_name: Option<String>,
+    pub store_colour: Option<String>,
     pub read_only: bool,
     pub refresh: Duration,
     pub banner: Option<String>,
@@ -49,6 +52,8 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
     let refresh = console.refresh;
     let ctx = Context {
         store: store.location().display(),
+        store_name: console.store_name,
+        store_colour: console.store_colour,
         operator: format!("{}@{}", actor.name, actor.host),
         read_only: console.read_only,
         banner: console.banner,

@@ -53,6 +53,27 @@ impl Theme {
     pub fn good(&self) -> Style {
         self.pick(Style::default().fg(Color::Green))
     }
+    /// A named store's badge: black on its colour; bold without colour.
+    pub fn store(&self, colour: Option<&str>) -> Style {
+        let bg = match colour {
+            Some("red") => Color::Red,
+            Some("green") => Color::Green,
+            Some("yellow") => Color::Yellow,
+            Some("blue") => Color::Blue,
+            Some("magenta") => Color::Magenta,
+            Some("white") => Color::White,
+            Some("gray") => Color::Gray,
+            _ => Color::Cyan,
+        };
+        if self.color {
+            Style::default()
+                .fg(Color::Black)
+                .bg(bg)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        }
+    }
     pub fn focus(&self) -> Style {
         self.pick(Style::default().fg(Color::Black).bg(Color::Cyan))
     }

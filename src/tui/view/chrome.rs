@@ -38,15 +38,26 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     let right_w = (right.width() as u16).min(area.width);
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
-    let left = Line::from(vec![
+    let mut left = vec![
         Span::styled(" journeyctl ", theme.header()),
         Span::raw("│ "),
+    ];
+    if let Some(name) = &app.ctx.store_name {
+        // The named store in its colour, so production never looks like
+        // staging (bold and bracketed without colour).
+        left.push(Span::styled(
+            format!("[{name}]"),
+            theme.store(app.ctx.store_colour.as_deref()),
+        ));
+        left.push(Span::raw(" "));
+    }
+    left.extend([
         Span::raw(app.ctx.store.clone()),
         Span::raw(" │ operator "),
         Span::styled(app.ctx.operator.clone(), theme.title()),
         Span::raw(" │"),
     ]);
-    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(Line::from(left)), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
 }
 

@@ -1,0 +1,273 @@
+//! Named stores, like k9s contexts: `$XDG_CONFIG_HOME/journeyctl/config.toml`
+//! names stores (a URL, a colour, read-only or not) and a default one. A
+//! mistake in it is an error naming the file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::Global;
+use crate::store::{Error, Location};
+
+/// The colours a store may have in the console's header.
+pub const COLOURS: &[&str] = &[
+    "red", "green", "yellow", "blue", "magenta", "cyan", "white", "gray",
+];
+
+/// One named store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedStore {
+    pub name: String,
+    pub url: String,
+    pub colour: Option<String>,
+    pub read_only: bool,
+}
+
+/// The config file, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub file: PathBuf,
+    pub default_store: Option<String>,
+    pub stores: Vec<NamedStore>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    default_store: Option<Spanned<String>>,
+    #[serde(default)]
+    stores: BTreeMap<String, Spanned<RawStore>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Spanned<String>,
+    colour: Option<Spanned<String>>,
+    #[serde(default)]
+    read_only: bool,
+}
+
+/// Where the config file is: `$XDG_CONFIG_HOME/journeyctl/config.toml`
+/// (`~/.config/...` when it is unset).
+pub fn config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("journeyctl").join("config.toml"))
+}
+
+/// The config file's path as text, for messages.
+pub fn config_path_text() -> String {
+    config_path().map_or("$XDG_CONFIG_HOME/journeyctl/config.toml".into(), |p| {
+        p.display().to_string()
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+impl Config {
+    /// The config file, or `None` when there is none.
+    pub fn load() -> Result<Option<Config>, String> {
+        let Some(path) = config_path() else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&path, &text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Config, String> {
+        let err = |offset: usize, key: &str, what: &str| {
+            format!(
+                "{}:{}: {key}: {what}",
+                file.display(),
+                line_of(text, offset)
+            )
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            format!("{}:{line}: {}", file.display(), e.message().trim_end())
+        })?;
+        let mut stores = Vec::new();
+        for (name, entry) in raw.stores {
+            let entry = entry.into_inner();
+            let key = format!("stores.{name}");
+            let url = entry.url.get_ref().trim().to_string();
+            if let Err(e) = Location::parse(&url) {
+                return Err(err(
+                    entry.url.span().start,
+                    &format!("{key}.url"),
+                    &e.to_string(),
+                ));
+            }
+            if let Some(colour) = &entry.colour
+                && !COLOURS.contains(&colour.get_ref().as_str())
+            {
+                return Err(err(
+                    colour.span().start,
+                    &format!("{key}.colour"),
+                    &format!(
+                        "{:?} is not one of {}",
+                        colour.get_ref(),
+                        COLOURS.join(", ")
+                    ),
+                ));
+            }
+            stores.push(NamedStore {
+                name,
+                url,
+                colour: entry.colour.map(Spanned::into_inner),
+                read_only: entry.read_only,
+            });
+        }
+        if let Some(default) = &raw.default_store
+            && !stores.iter().any(|s| s.name == *default.get_ref())
+        {
+            return Err(err(
+                default.span().start,
+                "default_store",
+                &format!("no store {:?} in this file", default.get_ref()),
+            ));
+        }
+        Ok(Config {
+            file: file.to_path_buf(),
+            default_store: raw.default_store.map(Spanned::into_inner),
+            stores,
+        })
+    }
+
+    /// The store called `name`, or why there is none.
+    pub fn store(&self, name: &str) -> Result<&NamedStore, String> {
+        self.stores.iter().find(|s| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no store {name:?} in {} (stores: {})",
+                self.file.display(),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })
+    }
+}
+
+/// The named store a session uses, as the console shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Named {
+    pub name: String,
+    pub colour: Option<String>,
+}
+
+/// Picks the store: `--database-url`, `--store`, `DATABASE_URL`, the config
+/// file's `default_store`, the embedded default, in that order. A named
+/// store's URL is written into `global.database_url`, and a store marked
+/// `read_only` makes the session read-only unless `--write` is given.
+pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
+    if global
+        .database_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty())
+    {
+        return Ok(None);
+    }
+    let config = if global.store.is_some() {
+        Some(Config::load().map_err(Error::Invalid)?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "--store needs a config file: there is none at {}",
+                config_path_text()
+            ))
+        })?)
+    } else if let Some(url) = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        global.database_url = Some(url);
+        return Ok(None);
+    } else {
+        Config::load().map_err(Error::Invalid)?
+    };
+    let Some(config) = config else {
+        return Ok(None);
+    };
+    let name = match (&global.store, &config.default_store) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => return Ok(None),
+    };
+    let store = config.store(&name).map_err(Error::Invalid)?;
+    global.database_url = Some(store.url.clone());
+    if store.read_only && !global.write {
+        global.read_only = true;
+    }
+    Ok(Some(Named {
+        name: store.name.clone(),
+        colour: store.colour.clone(),
+    }))
+}
+
+/// `journeyctl stores`: the config file's stores, never a password.
+pub(super) fn stores() -> anyhow::Result<()> {
+    let Some(config) = Config::load().map_err(Error::Invalid)? else {
+        println!(
+            "no config file at {} (see the README, \"Configuration\")",
+            config_path_text()
+        );
+        return Ok(());
+    };
+    println!("{}", config.file.display());
+    for s in &config.stores {
+        let default = config.default_store.as_deref() == Some(s.name.as_str());
+        let location = Location::parse(&s.url)?.display();
+        println!(
+            "{} {:<12} {:<48} {:<8} {}",
+            if default { "*" } else { " " },
+            s.name,
+            location,
+            s.colour.as_deref().unwrap_or("-"),
+            if s.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("config.toml"), text)
+    }
+
+    #[test]
+    fn mistakes_name_the_line_and_key() {
+        let e = parse("[stores.prod]\nurl = \"postgres://db/j\"\ncolour = \"pink\"\n").unwrap_err();
+        assert!(
+            e.starts_with("config.toml:3: stores.prod.colour: \"pink\""),
+            "{e}"
+        );
+        let e = parse("default_store = \"nope\"\n[stores.a]\nurl = \"sqlite:a.db\"\n").unwrap_err();
+        assert!(
+            e.starts_with("config.toml:1: default_store: no store"),
+            "{e}"
+        );
+        let e = parse("[stores.a]\nurl = \"sqlite:a.db\"\ncolor = \"red\"\n").unwrap_err();
+        assert!(e.starts_with("config.toml:3: unknown field `color`"), "{e}");
+        let e = parse("[stores.a]\nurl = \"mysql://x\"\n").unwrap_err();
+        assert!(e.starts_with("config.toml:2: stores.a.url: "), "{e}");
+        let e = parse("[stores.a\n").unwrap_err();
+        assert!(e.starts_with("config.toml:1: "), "{e}");
+    }
+}

@@ -1,0 +1,233 @@
+//! Named stores in `$XDG_CONFIG_HOME/journeyctl/config.toml`: picked by
+//! `--store`, the precedence of SPEC §5, `read_only` and `--write`, a
+//! malformed file named by its line, `stores` without passwords, and the
+//! console's header naming the store.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::bin;
+use common::tmux::Tmux;
+
+/// The binary with a config home and a data home of the test's own, and
+/// DATABASE_URL only when given.
+fn run(home: &Path, env_url: Option<&str>, args: &[&str]) -> Output {
+    let mut c = Command::new(bin());
+    c.env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("USER", "ops")
+        .env_remove("DATABASE_URL")
+        .args(args)
+        .stdin(Stdio::null());
+    if let Some(url) = env_url {
+        c.env("DATABASE_URL", url);
+    }
+    c.output().unwrap()
+}
+
+fn out(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Which store a command used: `migrate` says it.
+fn used(home: &Path, env_url: Option<&str>, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("migrate");
+    let o = run(home, env_url, &all);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{all:?}: {stderr}");
+    stdout
+}
+
+fn write_config(home: &Path, text: &str) {
+    let dir = home.join("config").join("journeyctl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+fn definition(home: &Path) -> String {
+    let path = home.join("cart.toml");
+    std::fs::write(
+        &path,
+        "name = \"cart\"\ngoal = \"purchase\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n",
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn named_stores_precedence_read_only_and_stores() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let a = home.join("a.db");
+    let b = home.join("b.db");
+    let c = home.join("c.db");
+    let pg = std::env::var(common::PG_ENV).ok();
+    if pg.is_none() {
+        loud!(
+            "!!! PostgreSQL SKIPPED for the named PostgreSQL store: set {}",
+            common::PG_ENV
+        );
+    }
+    let team = pg
+        .as_deref()
+        .map(|u| u.replacen("postgres://postgres@", "postgres://postgres:s3cret@", 1))
+        .unwrap_or_else(|| "postgres://ops:s3cret@db.invalid/j".into());
+    write_config(
+        home,
+        &format!(
+            "default_store = \"local\"\n\n[stores.local]\nurl = \"sqlite://{}\"\n\n\
+             [stores.prod]\nurl = \"sqlite://{}\"\ncolour = \"red\"\nread_only = true\n\n\
+             [stores.team]\nurl = \"{team}\"\ncolour = \"yellow\"\n",
+            a.display(),
+            b.display()
+        ),
+    );
+    let c_url = format!("sqlite://{}", c.display());
+    let sa = format!("sqlite {}", a.display());
+    let sc = format!("sqlite {}", c.display());
+    // --database-url beats --store, --store beats DATABASE_URL, DATABASE_URL
+    // beats default_store, default_store beats the embedded default.
+    assert!(
+        used(
+            home,
+            Some(&c_url),
+            &["--database-url", &c_url, "--store", "local"]
+        )
+        .contains(&sc)
+    );
+    assert!(used(home, Some(&c_url), &["--store", "local"]).contains(&sa));
+    assert!(used(home, Some(&c_url), &[]).contains(&sc));
+    assert!(used(home, None, &[]).contains(&sa));
+
+    // read_only: refused without --write, allowed with it.
+    let d = definition(home);
+    let o = run(home, None, &["--store", "prod", "apply", &d, "--publish"]);
+    let (_, err) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("read-only"), "{err}");
+    let o = run(
+        home,
+        None,
+        &["--store", "prod", "--write", "apply", &d, "--publish"],
+    );
+    assert!(o.status.success(), "{}", out(&o).1);
+    let o = run(home, None, &["--store", "prod", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["journey"], "cart");
+    let o = run(home, None, &["--store", "prod", "stop", "cart", "--yes"]);
+    assert!(out(&o).1.contains("read-only"));
+
+    // A PostgreSQL store by name.
+    if let Some(server) = &pg {
+        let schema = format!("jc_config_{}", std::process::id());
+        let url = journeyctl::store::scratch::url_in_schema(
+            &server.replacen("postgres://postgres@", "postgres://postgres:s3cret@", 1),
+            &schema,
+        );
+        let text = std::fs::read_to_string(home.join("config/journeyctl/config.toml")).unwrap();
+        write_config(home, &text.replace(&team, &url));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(journeyctl::store::scratch::drop_schema(server, &schema))
+            .unwrap();
+        let made = Command::new("psql")
+            .arg(server)
+            .arg("-qc")
+            .arg(format!("CREATE SCHEMA {schema}"))
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let o = run(home, None, &["--store", "team", "apply", &d, "--publish"]);
+        assert!(o.status.success(), "{}", out(&o).1);
+        assert!(used(home, None, &["--store", "team"]).contains("postgres postgres@"));
+        rt.block_on(journeyctl::store::scratch::drop_schema(server, &schema))
+            .unwrap();
+    }
+
+    // stores: every name, never a password.
+    let o = run(home, None, &["stores"]);
+    let (text, _) = out(&o);
+    assert!(o.status.success());
+    for name in ["local", "prod", "team"] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(text.contains("* local"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+
+    // An unknown name says which there are.
+    let o = run(home, None, &["--store", "nope", "list"]);
+    let (_, err) = out(&o);
+    assert!(
+        err.contains("no store \"nope\"") && err.contains("local, prod, team"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_config_names_its_line_and_key() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    write_config(
+        home,
+        "default_store = \"local\"\n\n[stores.local]\nurl = \"sqlite:x.db\"\ncolour = \"pink\"\n",
+    );
+    let o = run(home, None, &["list"]);
+    let (_, err) = out(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("config.toml:5: stores.local.colour: \"pink\" is not one of"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1);
+    write_config(
+        home,
+        "[stores.local]\nurl = \"sqlite:x.db\"\nreadonly = true\n",
+    );
+    let (_, err) = out(&run(home, None, &["--store", "local", "list"]));
+    assert!(
+        err.contains("config.toml:3: unknown field `readonly`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_console_header_names_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let a = home.join("a.db");
+    write_config(
+        home,
+        &format!(
+            "[stores.staging]\nurl = \"sqlite://{}\"\ncolour = \"green\"\n",
+            a.display()
+        ),
+    );
+    let o = run(
+        home,
+        None,
+        &[
+            "--store",
+            "staging",
+            "apply",
+            &definition(home),
+            "--publish",
+        ],
+    );
+    assert!(o.status.success(), "{}", out(&o).1);
+    let command = format!(
+        "XDG_CONFIG_HOME={0}/config XDG_STATE_HOME={0}/state exec {1} --store staging",
+        home.display(),
+        bin()
+    );
+    let t = Tmux::start(&format!("config_{}", std::process::id()), &command, 120, 30);
+    let screen = t.wait_for("cart");
+    assert!(screen.contains("[staging] sqlite"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_dead();
+}
