@@ -200,7 +200,8 @@ impl Store {
                     report.steps += r.steps;
                     report.messages += r.messages;
                     report.completed += r.completed;
-                    if read < TICK_BATCH {
+                    // A full batch that moved nobody must not be read again.
+                    if read < TICK_BATCH || r.steps + r.completed == 0 {
                         return Ok(true);
                     }
                 }
