@@ -92,8 +92,7 @@ pub(super) async fn insert_entrants(
         .iter()
         .map(|(profile, at)| Entrant { profile, at: *at })
         .collect();
-    let json = serde_json::to_string(&rows)
-        .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))?;
+    let json = super::moves::batch_json(&rows)?;
     let source = backend.json_rows(3, &[("profile", "TEXT"), ("at", "BIGINT")]);
     // Only the backend's fixed row-source text is formatted in. (`WHERE
     // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)

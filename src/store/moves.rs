@@ -73,7 +73,7 @@ pub(super) async fn update_participants(
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
-        .bind(serde_json::to_string(&rows).map_err(json_error)?)
+        .bind(batch_json(&rows)?)
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -127,14 +127,16 @@ pub(super) async fn insert_outbox(
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(version_id)
-        .bind(serde_json::to_string(&rows).map_err(json_error)?)
+        .bind(batch_json(&rows)?)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-fn json_error(e: serde_json::Error) -> super::Error {
-    super::Error::Invalid(format!("cannot encode a batch: {e}"))
+/// A batch's rows as the one JSON parameter of a `json_rows` source.
+pub(super) fn batch_json<T: Serialize>(rows: &[T]) -> Result<String> {
+    serde_json::to_string(rows)
+        .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))
 }
 
 /// Moves the per-action pending counters with the rows just enqueued.
