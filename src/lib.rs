@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod logging;
+pub mod metrics;
 pub mod present;
 pub mod store;
 pub mod tui;

@@ -89,6 +89,16 @@ fn each_layer_imports_only_the_layers_below_it() {
                 "crate::bench",
             ],
         ),
+        (
+            "metrics.rs",
+            &[
+                "ratatui",
+                "crate::tui",
+                "crate::cli",
+                "crate::demo",
+                "crate::bench",
+            ],
+        ),
         ("tui", &["crate::cli", "crate::demo", "crate::bench"]),
         (
             "cli",

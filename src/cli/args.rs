@@ -95,6 +95,9 @@ pub enum Command {
         /// How often to tick (500ms, 1s, 1m).
         #[arg(long, default_value = "1s", value_parser = parse_interval)]
         interval: Duration,
+        /// Serve Prometheus metrics on this address (GET /metrics).
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// The versions with their counts, conversion and A/B verdict.
     List {
@@ -204,6 +207,9 @@ pub enum Command {
         /// Messages per claim (all in flight at once, per worker).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=1000))]
         batch: i64,
+        /// Serve Prometheus metrics on this address (GET /metrics).
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Delivery health per action: channel, pending, sent, failed, retrying.
     Channels {

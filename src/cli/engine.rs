@@ -38,7 +38,12 @@ pub(super) async fn tick(
     Ok(())
 }
 
-pub(super) async fn run(store: &Store, interval: Duration) -> anyhow::Result<()> {
+pub(super) async fn run(
+    store: &Store,
+    interval: Duration,
+    metrics: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let metrics = super::serve_metrics(store, metrics).await?;
     eprintln!(
         "journeyctl run: ticking every {} on {} (Ctrl-C to stop)",
         humantime::format_duration(interval),
@@ -52,7 +57,15 @@ pub(super) async fn run(store: &Store, interval: Duration) -> anyhow::Result<()>
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                match store.tick(now_millis()).await {
+                let started = std::time::Instant::now();
+                let result = store.tick(now_millis()).await;
+                if let Some(m) = &metrics {
+                    match &result {
+                        Ok(r) => m.tick(r, started.elapsed().as_secs_f64()),
+                        Err(_) => m.tick_failed(started.elapsed().as_secs_f64()),
+                    }
+                }
+                match result {
                     Ok(r) => {
                         if let Some(line) = errors.success() {
                             eprintln!("journeyctl run: {line}");

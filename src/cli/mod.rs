@@ -243,7 +243,7 @@ async fn store_command(
         }
         Command::Ingest { file, json } => ingest::ingest(store, file, json, now).await?,
         Command::Tick { now: at, json } => engine::tick(store, at, json, now).await?,
-        Command::Run { interval } => engine::run(store, interval).await?,
+        Command::Run { interval, metrics } => engine::run(store, interval, metrics).await?,
         Command::List { all, json } => list(store, all, json, now).await?,
         Command::Audit {
             journey,
@@ -271,12 +271,14 @@ async fn store_command(
             workers,
             once,
             batch,
+            metrics,
             ..
         } => {
             let options = crate::delivery::Options {
                 workers: workers as usize,
                 once,
                 batch,
+                metrics: serve_metrics(store, metrics).await?,
                 ..Default::default()
             };
             let channels = channels.ok_or_else(|| anyhow::anyhow!("no channels file"))?;
@@ -412,4 +414,16 @@ async fn check(store: &Store) -> anyhow::Result<()> {
         "{} figure(s) differ from a recount of the rows",
         diffs.len()
     )
+}
+
+/// With `--metrics ADDR`: the endpoint, serving from now on.
+pub(super) async fn serve_metrics(
+    store: &Store,
+    addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Option<std::sync::Arc<crate::metrics::Metrics>>> {
+    let Some(addr) = addr else { return Ok(None) };
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+    let bound = crate::metrics::serve(addr, metrics.clone(), store.clone()).await?;
+    eprintln!("journeyctl: metrics on http://{bound}/metrics");
+    Ok(Some(metrics))
 }

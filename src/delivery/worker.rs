@@ -29,6 +29,8 @@ pub struct Options {
     pub batch: i64,
     /// How long an idle worker waits before looking again.
     pub idle: Duration,
+    /// Where each attempt is counted for `--metrics`.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             once: false,
             batch: 200,
             idle: Duration::from_millis(200),
+            metrics: None,
         }
     }
 }
@@ -189,6 +192,11 @@ async fn round(
         did += claimed.len();
         let attempts = hand_over(s, &v, claimed).await;
         report.add(s.store.record(v.version_id, token, &attempts).await?);
+        if let Some(m) = &s.options.metrics {
+            for (c, a) in &attempts {
+                m.attempted(&c.action, a);
+            }
+        }
     }
     Ok(did)
 }

@@ -32,8 +32,8 @@ pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
-    AbSummary, ActionHealth, AuditEntry, Counts, Messages, PausedSummary, ProfileEntry, StepCount,
-    Tally, VariantSummary, VersionDetail, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, ProfileEntry,
+    StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
 };
 pub use trust::{Grant, Granted};
 

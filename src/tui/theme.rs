@@ -55,23 +55,21 @@ impl Theme {
     }
     /// A named store's badge: black on its colour; bold without colour.
     pub fn store(&self, colour: Option<&str>) -> Style {
-        let bg = match colour {
-            Some("red") => Color::Red,
-            Some("green") => Color::Green,
-            Some("yellow") => Color::Yellow,
-            Some("blue") => Color::Blue,
-            Some("magenta") => Color::Magenta,
-            Some("white") => Color::White,
-            Some("gray") => Color::Gray,
-            _ => Color::Cyan,
-        };
         if self.color {
             Style::default()
                 .fg(Color::Black)
-                .bg(bg)
+                .bg(named(colour).unwrap_or(Color::Cyan))
                 .add_modifier(Modifier::BOLD)
         } else {
             Style::default().add_modifier(Modifier::BOLD)
+        }
+    }
+    /// The frame of the screen's main block: the named store's colour, so
+    /// production never looks like staging; plain without one.
+    pub fn frame(&self, colour: Option<&str>) -> Style {
+        match named(colour) {
+            Some(c) if self.color => Style::default().fg(c),
+            _ => Style::default(),
         }
     }
     pub fn focus(&self) -> Style {
@@ -87,4 +85,19 @@ impl Theme {
             Shown::Draft => self.pick(Style::default().fg(Color::Blue)),
         }
     }
+}
+
+/// A store's colour from the config file (the names it accepts).
+fn named(colour: Option<&str>) -> Option<Color> {
+    Some(match colour? {
+        "red" => Color::Red,
+        "green" => Color::Green,
+        "yellow" => Color::Yellow,
+        "blue" => Color::Blue,
+        "magenta" => Color::Magenta,
+        "cyan" => Color::Cyan,
+        "white" => Color::White,
+        "gray" => Color::Gray,
+        _ => return None,
+    })
 }

@@ -8,6 +8,7 @@
 
 mod ab;
 mod audit;
+mod backlog;
 mod channels;
 mod check;
 mod detail;
@@ -19,6 +20,7 @@ use crate::domain::{Millis, VersionStatus};
 
 pub(crate) use ab::stored_pairs;
 pub use ab::{AbSummary, VariantSummary};
+pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;
 

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::domain::time::short;
 use crate::present::thousands;
@@ -11,7 +11,7 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::bordered().title(Line::from(vec![
+    let block = super::body_block(app, theme).title(Line::from(vec![
         Span::styled(" Audit log ", theme.title()),
         Span::raw(format!(
             "{} entries, newest first ",

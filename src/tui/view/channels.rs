@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::present::{channel_name, last_error, thousands};
 use crate::tui::app::App;
@@ -12,7 +12,7 @@ use crate::tui::theme::Theme;
 
 pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let failing = app.channels.iter().filter(|h| h.failing()).count();
-    let block = Block::bordered().title(Line::from(vec![
+    let block = super::body_block(app, theme).title(Line::from(vec![
         Span::styled(" Channels ", theme.title()),
         Span::raw(format!(
             "{} actions in use, {} failing · K kill switch · Esc back ",

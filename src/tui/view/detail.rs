@@ -20,7 +20,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     let Some(detail) = &app.detail else { return };
     let (journey, versions) = (&detail.journey, &detail.versions);
     if versions.is_empty() {
-        let block = Block::bordered().title(format!(" {journey} "));
+        let block = super::body_block(app, theme).title(format!(" {journey} "));
         frame.render_widget(Paragraph::new("loading…").block(block), area);
         return;
     }
@@ -33,10 +33,17 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Constraint::Length((area.height / 3).max(5)),
     ])
     .areas(area);
-    draw_versions(frame, top, (journey, app.now), versions, sel, theme);
+    draw_versions(
+        frame,
+        top,
+        (journey, app.now),
+        versions,
+        sel,
+        (super::body_block(app, theme), theme),
+    );
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
-    draw_steps(frame, steps_area, d, theme);
+    draw_steps(frame, steps_area, d, (super::body_block(app, theme), theme));
     let ab_lines = match &d.summary.ab {
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
         Some(ab) => ab_lines(ab, theme),
@@ -49,7 +56,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     frame.render_widget(
         Paragraph::new(ab_lines)
             .wrap(Wrap { trim: true })
-            .block(Block::bordered().title(ab_title)),
+            .block(super::body_block(app, theme).title(ab_title)),
         ab_area,
     );
     let [exits_area, audit_area] =
@@ -63,12 +70,12 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             .collect()
     };
     frame.render_widget(
-        Paragraph::new(exit_lines).block(Block::bordered().title(" exit reasons ")),
+        Paragraph::new(exit_lines).block(super::body_block(app, theme).title(" exit reasons ")),
         exits_area,
     );
     frame.render_widget(
         Paragraph::new(history(&detail.audit, theme))
-            .block(Block::bordered().title(" audit history ")),
+            .block(super::body_block(app, theme).title(" audit history ")),
         audit_area,
     );
 }
@@ -80,7 +87,7 @@ fn draw_versions(
     (journey, now): (&str, i64),
     versions: &[VersionDetail],
     sel: usize,
-    theme: &Theme,
+    (framed, theme): (Block, &Theme),
 ) {
     let d = &versions[sel];
     let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
@@ -132,11 +139,11 @@ fn draw_versions(
             status_label(shown(&d.summary))
         )),
     ]);
-    frame.render_widget(table.block(Block::bordered().title(title)), area);
+    frame.render_widget(table.block(framed.title(title)), area);
 }
 
 /// The selected version's steps, with how many wait at each.
-fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, theme: &Theme) {
+fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme): (Block, &Theme)) {
     let step_rows: Vec<Row> = d
         .steps
         .iter()
@@ -164,7 +171,7 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, theme: &Theme) {
         ],
     )
     .header(Row::new(vec!["#", "STEP", "WAITING", "HELD"]).style(theme.title()))
-    .block(Block::bordered().title(match &d.summary.paused {
+    .block(framed.title(match &d.summary.paused {
         Some(p) => format!(
             " v{} steps · ⏸ paused by {} until {} (then {}) ",
             d.summary.version,

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::{count_cells, count_columns};
 use crate::domain::time::{ago, to_datetime};
@@ -21,7 +21,7 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
         Span::styled(" Journeys ", theme.title()),
         Span::raw(text),
     ]);
-    let block = Block::bordered().title(title);
+    let block = super::body_block(app, theme).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {

@@ -13,7 +13,7 @@ mod pane;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Paragraph};
 
 use super::app::{App, View};
 use super::columns::Col;
@@ -74,6 +74,11 @@ pub(super) fn count_cells(v: &VersionSummary) -> Vec<String> {
         thousands(v.counts.stopped),
         pct(v.conversion_rate),
     ]
+}
+
+/// The bordered block of a screen's body, framed in the store's colour.
+pub(super) fn body_block<'a>(app: &App, theme: &Theme) -> Block<'a> {
+    Block::bordered().border_style(theme.frame(app.ctx.store_colour.as_deref()))
 }
 
 pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {

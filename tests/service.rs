@@ -1,0 +1,191 @@
+//! `run` and `deliver` as services: the Prometheus endpoint answers with
+//! the named series after some work, and SIGTERM ends both with exit 0.
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use journeyctl::demo::receiver::{Answer, Receiver};
+
+/// Starts `journeyctl ARGS --metrics 127.0.0.1:0` and returns the child
+/// with the address it says it serves on (its first line on stderr).
+async fn start_with_metrics(url: &str, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin())
+        .env("DATABASE_URL", url)
+        .env("USER", "ops")
+        .args(args)
+        .args(["--metrics", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let addr = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("journeyctl: metrics on http://")
+                    .map(|a| a.trim_end_matches("/metrics").to_string())
+            })
+            .expect("the process names its metrics address");
+        // Keep draining so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        addr
+    })
+    .await
+    .unwrap();
+    (child, addr)
+}
+
+async fn scrape(addr: &str) -> String {
+    let r = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+    r.text().await.unwrap()
+}
+
+/// The value of one series (exact name with labels), if present.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Scrapes until `series` is above zero (or panics after 30 s).
+async fn scrape_until(addr: &str, series: &str) -> String {
+    for _ in 0..300 {
+        let text = scrape(addr).await;
+        if value(&text, series).is_some_and(|v| v > 0.0) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{series} never rose:\n{}", scrape(addr).await);
+}
+
+async fn sigterm(child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "exits 0 on SIGTERM");
+}
+
+both_backends!(
+    metrics_endpoint_serves_the_named_series_after_some_work,
+    |ts| {
+        let d = def(
+            "name = \"svc\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"1h\"\n",
+        );
+        publish(&ts.store, &d, at(0)).await;
+        let events: Vec<_> = (0..200)
+            .map(|i| enter("svc", &format!("p-{i}"), at(0)))
+            .collect();
+        ts.store.ingest(&events).await.unwrap();
+
+        // The engine ticks every 100 ms over 200 people who entered long ago.
+        let (engine, addr) = start_with_metrics(&ts.url, &["run", "--interval", "100ms"]).await;
+        let text = scrape_until(&addr, "journeyctl_steps_total").await;
+        for series in [
+            "# TYPE journeyctl_steps counter",
+            "# TYPE journeyctl_messages_enqueued counter",
+            "# TYPE journeyctl_tick_duration_seconds histogram",
+            "journeyctl_tick_duration_seconds_bucket{le=\"0.001\"}",
+            "journeyctl_tick_failures_total 0",
+            "# TYPE journeyctl_oldest_due_participant_age_seconds gauge",
+            "# TYPE journeyctl_oldest_pending_message_age_seconds gauge",
+            "# EOF",
+        ] {
+            assert!(text.contains(series), "{series} missing:\n{text}");
+        }
+        let text = scrape_until(&addr, "journeyctl_messages_enqueued_total").await;
+        assert!(value(&text, "journeyctl_tick_duration_seconds_count").unwrap() >= 1.0);
+        // Nobody delivers yet: the messages wait, and the engine has run
+        // everyone's message and started their wait (the rest is an hour away).
+        let text = scrape_until(&addr, "journeyctl_oldest_pending_message_age_seconds").await;
+        assert_eq!(value(&text, "journeyctl_steps_total"), Some(400.0));
+        assert_eq!(
+            value(&text, "journeyctl_oldest_due_participant_age_seconds"),
+            Some(0.0)
+        );
+        sigterm(engine).await;
+
+        // A delivery worker whose channel fails each message once.
+        let rx = Receiver::start(Answer::FailFirst {
+            times: 1,
+            status: 503,
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("channels.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\n",
+                rx.url("send")
+            ),
+        )
+        .unwrap();
+        let (worker, addr) = start_with_metrics(
+            &ts.url,
+            &[
+                "deliver",
+                "--channels",
+                file.to_str().unwrap(),
+                "--workers",
+                "1",
+            ],
+        )
+        .await;
+        let failed = "journeyctl_delivery_failures_total{action=\"email\",outcome=\"retry\"}";
+        scrape_until(&addr, failed).await;
+        let sent = "journeyctl_deliveries_total{action=\"email\"}";
+        let mut text = scrape_until(&addr, sent).await;
+        while value(&text, sent) < Some(200.0) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            text = scrape(&addr).await;
+        }
+        assert_eq!(value(&text, failed), Some(200.0), "{text}");
+        assert_eq!(
+            value(&text, "journeyctl_oldest_pending_message_age_seconds"),
+            Some(0.0)
+        );
+        sigterm(worker).await;
+        assert_eq!(summary(&ts.store, "svc", 1).await.messages.sent, 200);
+    }
+);
+
+#[test]
+fn metrics_on_a_taken_port_is_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("m.db").display().to_string();
+    let migrate = Command::new(bin())
+        .env("DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    let out = Command::new(bin())
+        .env("DATABASE_URL", &url)
+        .args(["run", "--metrics", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("--metrics {addr}: ")), "{err}");
+}
