@@ -2,7 +2,6 @@
 //! filter, sort and every confirmation flow, and snapshots of each screen.
 
 use journeyctl::domain::abtest::{PairResult, VerdictKind};
-use journeyctl::domain::rng::SplitMix64;
 use journeyctl::domain::time::parse_rfc3339;
 use journeyctl::domain::{EndKind, Hold, OnExpiry, VersionStatus};
 use journeyctl::store::{
@@ -13,7 +12,11 @@ use journeyctl::tui::app::{App, Context, DetailData, Effect, Msg, Snapshot, View
 use journeyctl::tui::confirm::{Focus, PaneState};
 use journeyctl::tui::theme::Theme;
 use journeyctl::tui::{buffer_text, render};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::TestRunner;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
 
 fn now() -> i64 {
     parse_rfc3339("2026-11-21T12:00:00Z").unwrap()
@@ -550,14 +553,13 @@ fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
     assert!(app.pane.is_none());
 }
 
-/// Random keys never stop anything unless the journey's name was typed
-/// exactly and then Enter pressed in a field or on the Stop button.
-#[test]
-fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
-    let alphabet: Vec<KeyCode> = "cart-ecovyqsSfjkt/ "
-        .chars()
-        .map(KeyCode::Char)
-        .chain([
+/// Operator keys: the keys that move, filter, open and answer panes,
+/// the journey's name as one burst (a paste, or a fast typist) so that
+/// confirmations happen too.
+fn operator_keys() -> impl Strategy<Value = Vec<KeyCode>> {
+    let one = prop_oneof![
+        select("cart-ecovyqsSfjkt/ ".chars().collect::<Vec<_>>()).prop_map(KeyCode::Char),
+        select(vec![
             KeyCode::Enter,
             KeyCode::Tab,
             KeyCode::BackTab,
@@ -567,56 +569,89 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
             KeyCode::Right,
             KeyCode::Down,
             KeyCode::Up,
-        ])
-        .collect();
-    let mut rng = SplitMix64::new(42);
-    let mut stops = 0;
-    for _ in 0..3_000 {
+        ]),
+    ];
+    let burst = prop_oneof![
+        19 => one.prop_map(|k| vec![k]),
+        1 => Just("cart-recovery".chars().map(KeyCode::Char).collect()),
+    ];
+    prop::collection::vec(burst, 0..60).prop_map(|b| b.concat())
+}
+
+/// Random keys never stop anything unless the journey's name was typed
+/// exactly and then Enter pressed in a field or on the Stop button.
+#[test]
+fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 3_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let stops = std::cell::Cell::new(0);
+    let result = runner.run(&operator_keys(), |keys| {
         let mut app = loaded(false);
-        for _ in 0..60 {
-            // Now and then the whole name arrives at once (a paste, or a
-            // fast typist), so confirmations happen too.
-            let burst: Vec<KeyCode> = if rng.below(20) == 0 {
-                "cart-recovery".chars().map(KeyCode::Char).collect()
-            } else {
-                vec![alphabet[rng.below(alphabet.len() as u64) as usize]]
-            };
-            for k in burst {
-                let before = app.pane.clone();
-                app.update(key(k));
-                for action in executes(&app.take_effects()) {
-                    if action.kind == EndKind::Stop {
-                        stops += 1;
-                        let pane = before.as_ref().expect("a stop only comes from a pane");
-                        assert_eq!(k, KeyCode::Enter, "a stop needs Enter");
-                        assert_eq!(
-                            pane.name.value(),
-                            pane.expected_name,
-                            "a stop needs the exact name"
-                        );
-                        assert!(matches!(
-                            pane.focus,
-                            Focus::Name | Focus::Reason | Focus::Confirm
-                        ));
-                    }
-                }
-                if !matches!(
-                    app.pane.as_ref().map(|p| &p.state),
-                    None | Some(PaneState::Editing)
-                ) {
-                    app.update(key(KeyCode::Esc));
-                    app.take_effects();
+        for k in keys {
+            let before = app.pane.clone();
+            app.update(key(k));
+            for action in executes(&app.take_effects()) {
+                if action.kind == EndKind::Stop {
+                    stops.set(stops.get() + 1);
+                    let pane = before.as_ref();
+                    prop_assert!(pane.is_some(), "a stop only comes from a pane");
+                    let pane = pane.unwrap();
+                    prop_assert_eq!(k, KeyCode::Enter, "a stop needs Enter");
+                    prop_assert_eq!(
+                        pane.name.value(),
+                        pane.expected_name.as_str(),
+                        "a stop needs the exact name"
+                    );
+                    prop_assert!(matches!(
+                        pane.focus,
+                        Focus::Name | Focus::Reason | Focus::Confirm
+                    ));
                 }
             }
+            if !matches!(
+                app.pane.as_ref().map(|p| &p.state),
+                None | Some(PaneState::Editing)
+            ) {
+                app.update(key(KeyCode::Esc));
+                app.take_effects();
+            }
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
     assert!(
-        stops > 0,
+        stops.get() > 0,
         "the sequences never reached a confirmed stop: the property was not exercised"
     );
 }
 
 // ---- snapshots -------------------------------------------------------
+
+/// A named store's colour frames the screen (and badges the header), so
+/// production never looks like staging; without colour the frame is plain.
+#[test]
+fn the_frame_takes_the_named_stores_colour() {
+    let mut app = loaded(false);
+    app.ctx.store_name = Some("prod".into());
+    app.ctx.store_colour = Some("red".into());
+    let buf = render(&app, &Theme { color: true }, 120, 35);
+    // Row 0 is the header; the body's frame starts on row 1.
+    for (x, y) in [(0, 1), (60, 1), (0, 20), (119, 20), (60, 33)] {
+        assert_eq!(buf[(x, y)].fg, Color::Red, "frame cell ({x}, {y})");
+    }
+    let badge = (0..120).find(|&x| buf[(x, 0)].symbol() == "[").unwrap();
+    assert_eq!(buf[(badge, 0)].bg, Color::Red);
+    let plain = render(&app, &Theme { color: false }, 120, 35);
+    assert_eq!(plain[(0, 1)].fg, Color::Reset);
+    app.ctx.store_colour = None;
+    let unnamed = render(&app, &Theme { color: true }, 120, 35);
+    assert_eq!(unnamed[(0, 1)].fg, Color::Reset);
+}
 
 fn snap(app: &App, w: u16, h: u16) -> String {
     buffer_text(&render(app, &Theme { color: false }, w, h))
