@@ -8,18 +8,8 @@ use crate::store::{AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, 
 
 /// 1234567 -> "1,234,567": exact, and readable at a glance.
 pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    use thousands::Separable;
+    n.separate_with_commas()
 }
 
 /// A rate as a percentage with one decimal, or `-` when there is none.

@@ -545,3 +545,54 @@ fn completions_parse_and_the_manual_page_is_roff() {
     // Neither touches a store.
     assert!(!dir.path().join("none.db").exists());
 }
+
+/// A long ingest draws a progress bar when standard error is a terminal
+/// (here tmux), then clears it and prints its report; with standard error
+/// piped it prints nothing but the report.
+#[test]
+fn long_work_shows_progress_on_a_terminal_and_is_quiet_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("p.db").display().to_string();
+    std::fs::write(dir.path().join("j.toml"), SAMPLE).unwrap();
+    assert!(
+        run(dir.path(), &url, &["apply", "j.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let feed: String = (0..100_000)
+        .map(|i| {
+            format!(
+                "{{\"type\":\"enter\",\"journey\":\"spring-sale\",\"profile\":\"p-{i}\",\"at\":\"2026-11-21T10:00:00Z\"}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("feed.ndjson"), &feed).unwrap();
+    let t = common::tmux::Tmux::start(
+        "progress",
+        &format!(
+            "cd {} && DATABASE_URL={url} {} ingest feed.ndjson",
+            dir.path().display(),
+            bin()
+        ),
+        100,
+        10,
+    );
+    let screen = t.wait_for(" read (");
+    assert!(screen.contains("MiB read ("), "{screen}");
+    t.wait_dead();
+    let screen = t.history();
+    assert!(screen.contains("accepted 100000"), "{screen}");
+    assert!(!screen.contains(" read ("), "the bar is cleared:\n{screen}");
+
+    let url2 = dir.path().join("q.db").display().to_string();
+    assert!(
+        run(dir.path(), &url2, &["apply", "j.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let o = run(dir.path(), &url2, &["ingest", "feed.ndjson"], None);
+    let (out, err) = text(&o);
+    assert!(o.status.success());
+    assert_eq!(err, "", "nothing but the report when not on a terminal");
+    assert!(out.starts_with("accepted 100000"), "{out}");
+}

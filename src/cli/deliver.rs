@@ -38,8 +38,15 @@ pub(super) async fn deliver(
             store.location().display()
         );
     }
-    say_unrouted(store, channels).await?;
+    let due = say_unrouted(store, channels).await?;
+    let mut options = options;
+    if options.once {
+        options.progress = Some(super::progress::of(due as u64, "messages"));
+    }
     let report = delivery::deliver(store, channels, &options, rx).await;
+    if let Some(p) = &options.progress {
+        p.finish_and_clear();
+    }
     signals.abort();
     let report = report?;
     println!(
@@ -53,9 +60,13 @@ pub(super) async fn deliver(
 }
 
 /// Actions with pending messages and no channel: they stay pending.
-async fn say_unrouted(store: &Store, channels: &Channels) -> anyhow::Result<()> {
+/// Returns the pending messages that do have a channel.
+async fn say_unrouted(store: &Store, channels: &Channels) -> anyhow::Result<i64> {
+    let mut routed = 0;
     for h in store.channel_health().await? {
-        if channels.route(&h.action).is_none() && h.pending > 0 {
+        if channels.route(&h.action).is_some() {
+            routed += h.pending;
+        } else if h.pending > 0 {
             eprintln!(
                 "no channel for {}: {} pending message(s) stay pending",
                 h.action,
@@ -63,7 +74,7 @@ async fn say_unrouted(store: &Store, channels: &Channels) -> anyhow::Result<()> 
             );
         }
     }
-    Ok(())
+    Ok(routed)
 }
 
 #[derive(serde::Serialize)]

@@ -16,7 +16,12 @@ pub(super) async fn tick(
         None => now,
     };
     let start = std::time::Instant::now();
-    let r = store.tick(at).await?;
+    let progress = super::progress::count("steps");
+    let r = store
+        .tick_with(at, &|so_far| progress.set_position(so_far.steps))
+        .await;
+    progress.finish_and_clear();
+    let r = r?;
     let secs = start.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);

@@ -55,18 +55,29 @@ async fn read_and_apply(
     file: Option<PathBuf>,
     now: i64,
 ) -> anyhow::Result<IngestReport> {
+    let (progress, by_line);
     let reader: Box<dyn BufRead> = match &file {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
-            std::fs::File::open(p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
-        )),
-        _ => Box::new(std::io::BufReader::new(std::io::stdin())),
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::open(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            progress = super::progress::bytes(f.metadata().map_or(0, |m| m.len()));
+            by_line = false;
+            Box::new(std::io::BufReader::new(progress.wrap_read(f)))
+        }
+        _ => {
+            progress = super::progress::count("lines read");
+            by_line = true;
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        }
     };
     let mut report = IngestReport::default();
     let mut batch = Vec::with_capacity(LINES_PER_CALL);
     for (i, line) in reader.split(b'\n').enumerate() {
         let n = i + 1;
         let bytes = line.map_err(|e| anyhow::anyhow!("cannot read line {n}: {e}"))?;
+        if by_line {
+            progress.inc(1);
+        }
         let text = String::from_utf8_lossy(&bytes);
         let text = text.trim();
         if text.is_empty() {
@@ -75,7 +86,7 @@ async fn read_and_apply(
         match parse_line(text, now) {
             Ok(ev) => batch.push(ev),
             Err(error) => {
-                eprintln!("line {n}: {error} (skipped)");
+                progress.suspend(|| eprintln!("line {n}: {error} (skipped)"));
                 report.invalid += 1;
                 report.errors.push(LineError { line: n, error });
             }
@@ -86,5 +97,6 @@ async fn read_and_apply(
         }
     }
     report.merge(store.ingest(&batch).await?);
+    progress.finish_and_clear();
     Ok(report)
 }

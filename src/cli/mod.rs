@@ -7,6 +7,7 @@ mod deliver;
 mod end;
 mod engine;
 mod ingest;
+mod progress;
 pub mod table;
 mod verdict;
 

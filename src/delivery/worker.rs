@@ -31,6 +31,8 @@ pub struct Options {
     pub idle: Duration,
     /// Where each attempt is counted for `--metrics`.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Advanced by each message handed over (`deliver --once` on a terminal).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             batch: 200,
             idle: Duration::from_millis(200),
             metrics: None,
+            progress: None,
         }
     }
 }
@@ -196,6 +199,9 @@ async fn round(
             for (c, a) in &attempts {
                 m.attempted(&c.action, a);
             }
+        }
+        if let Some(p) = &s.options.progress {
+            p.inc(attempts.len() as u64);
         }
     }
     Ok(did)

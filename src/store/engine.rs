@@ -88,6 +88,9 @@ pub struct TickReport {
     pub holds_expired: Vec<String>,
 }
 
+/// Told the running totals of a tick after each batch.
+pub type Progress<'a> = &'a (dyn Fn(&TickReport) + Sync);
+
 /// Whether a batch waits for a version row another process holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
@@ -156,6 +159,12 @@ impl Store {
     /// Runs the date rules, then every due step, then sweeps stopped
     /// versions; `now` is the engine's clock.
     pub async fn tick(&self, now: Millis) -> Result<TickReport> {
+        self.tick_with(now, &|_| {}).await
+    }
+
+    /// The same, telling `progress` the running totals after each batch
+    /// (the CLI's progress bar).
+    pub async fn tick_with(&self, now: Millis, progress: Progress<'_>) -> Result<TickReport> {
         let mut report = TickReport {
             holds_expired: self.expire_holds(now).await?,
             ..TickReport::default()
@@ -171,12 +180,16 @@ impl Store {
         // pass: what was left, waiting in turn.
         let mut busy = Vec::new();
         for id in running {
-            if !self.run_version(id, now, Wait::Skip, &mut report).await? {
+            if !self
+                .run_version(id, now, (Wait::Skip, progress), &mut report)
+                .await?
+            {
                 busy.push(id);
             }
         }
         for id in busy {
-            self.run_version(id, now, Wait::Queue, &mut report).await?;
+            self.run_version(id, now, (Wait::Queue, progress), &mut report)
+                .await?;
         }
         self.sweep_stopped(5_000).await?;
         Ok(report)
@@ -188,7 +201,7 @@ impl Store {
         &self,
         version_id: i64,
         now: Millis,
-        wait: Wait,
+        (wait, progress): (Wait, Progress<'_>),
         report: &mut TickReport,
     ) -> Result<bool> {
         loop {
@@ -200,6 +213,7 @@ impl Store {
                     report.steps += r.steps;
                     report.messages += r.messages;
                     report.completed += r.completed;
+                    progress(report);
                     // A full batch that moved nobody must not be read again.
                     if read < TICK_BATCH || r.steps + r.completed == 0 {
                         return Ok(true);
