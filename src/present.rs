@@ -199,6 +199,85 @@ pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
     )
 }
 
+/// A series as a sparkline `width` cells wide: each cell sums its share
+/// of the values, scaled to the largest cell; `·` where nothing happened.
+pub fn sparkline(values: &[i64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if values.is_empty() || width == 0 {
+        return String::new();
+    }
+    let cells: Vec<i64> = (0..width)
+        .map(|c| {
+            let (from, to) = (c * values.len() / width, (c + 1) * values.len() / width);
+            values[from..to.max(from + 1).min(values.len())]
+                .iter()
+                .sum()
+        })
+        .collect();
+    let max = cells.iter().copied().max().unwrap_or(0).max(1);
+    cells
+        .iter()
+        .map(|&n| {
+            if n <= 0 {
+                '·'
+            } else {
+                BARS[((n * 8 - 1) / max).clamp(0, 7) as usize]
+            }
+        })
+        .collect()
+}
+
+/// A rate per minute: `412/min`, `0.4/min`, `0/min`.
+pub fn per_minute(rate: f64) -> String {
+    if rate == 0.0 || rate >= 10.0 {
+        format!("{}/min", thousands(rate.round() as i64))
+    } else {
+        format!("{rate:.1}/min")
+    }
+}
+
+/// Something in a version's last hour that needs a look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendAlarm {
+    /// Entries were flowing and fell to zero in the last 5 minutes while
+    /// entry is open (a deploy that broke the feed, say).
+    EntriesStopped,
+    /// Failed deliveries in the last 5 minutes at three times or more the
+    /// previous hour's rate.
+    FailuresRising,
+}
+
+impl TrendAlarm {
+    pub fn of(v: &VersionSummary) -> Option<TrendAlarm> {
+        let recent = v.recent.as_ref()?;
+        let (now, hour) = (recent.last(5), recent.last(60));
+        let before = hour.entered - now.entered + recent.previous_hour.entered;
+        if v.entry_open && now.entered == 0 && before >= 5 {
+            return Some(TrendAlarm::EntriesStopped);
+        }
+        let usual = (hour.failed - now.failed + recent.previous_hour.failed) as f64 / 115.0;
+        let lately = now.failed as f64 / 5.0;
+        (now.failed >= 5 && lately >= 3.0 * usual).then_some(TrendAlarm::FailuresRising)
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            TrendAlarm::EntriesStopped => "▼ no entries",
+            TrendAlarm::FailuresRising => "▲ failures",
+        }
+    }
+}
+
+/// The main screen's trend cell: entries per minute over the last hour.
+pub fn entries_trend(v: &VersionSummary, width: usize) -> String {
+    let values: Vec<i64> = v
+        .recent
+        .as_ref()
+        .map(|r| r.hour.iter().map(|m| m.entered).collect())
+        .unwrap_or_else(|| vec![0; 60]);
+    sparkline(&values, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +290,17 @@ mod tests {
         assert_eq!(status_marked(Shown::Draining(1234)), "◐ draining 1,234");
         assert_eq!(status_label(Shown::Drained), "finished, drained");
         assert_eq!(status_label(Shown::Live), "live");
+    }
+
+    #[test]
+    fn sparklines_scale_to_their_largest_cell() {
+        assert_eq!(sparkline(&[0, 1, 2, 4, 8, 0], 6), "·▁▂▄█·");
+        // Three values a cell: sums 3, 0, 12.
+        assert_eq!(sparkline(&[1, 1, 1, 0, 0, 0, 4, 4, 4], 3), "▂·█");
+        assert_eq!(sparkline(&[0; 60], 4), "····");
+        assert_eq!(per_minute(412.4), "412/min");
+        assert_eq!(per_minute(0.4), "0.4/min");
+        assert_eq!(per_minute(0.0), "0/min");
+        assert_eq!(per_minute(1234.0), "1,234/min");
     }
 }

@@ -4,9 +4,11 @@
 use journeyctl::domain::abtest::{PairResult, VerdictKind};
 use journeyctl::domain::time::parse_rfc3339;
 use journeyctl::domain::{EndKind, Hold, OnExpiry, VersionStatus};
+use journeyctl::store::minutes::MinuteCounts;
 use journeyctl::store::{
     AbSummary, ActionHealth, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome,
-    PausedSummary, StepCount, Target, VariantSummary, VersionDetail, VersionImpact, VersionSummary,
+    PausedSummary, Recent, StepCount, Target, VariantSummary, VersionDetail, VersionImpact,
+    VersionSummary,
 };
 use journeyctl::tui::app::{App, Context, DetailData, Effect, Msg, Snapshot, View};
 use journeyctl::tui::confirm::{Focus, PaneState};
@@ -78,7 +80,51 @@ fn version(
         uses_actions: vec!["email".into()],
         delivery_failing: false,
         paused: None,
+        recent: None,
+        rates: Default::default(),
+        id: n,
     }
+    .with_trend(status)
+}
+
+/// A version's last hour as fixtures have it: a steady flow shaped by its
+/// size while entry is open, quiet otherwise.
+trait WithTrend {
+    fn with_trend(self, status: VersionStatus) -> Self;
+}
+
+impl WithTrend for VersionSummary {
+    fn with_trend(mut self, status: VersionStatus) -> VersionSummary {
+        if status == VersionStatus::Live {
+            let base = self.counts.entered / 1_000;
+            set_trend(
+                &mut self,
+                (0..60)
+                    .map(|m| MinuteCounts {
+                        entered: base / 3 + ((m * 7 + base) % 11) * (base / 12 + 1),
+                        converted: (m % 4 == 0) as i64,
+                        sent: base / 2 + m % 5,
+                        ..Default::default()
+                    })
+                    .collect(),
+            );
+        }
+        self
+    }
+}
+
+fn set_trend(v: &mut VersionSummary, hour: Vec<MinuteCounts>) {
+    let recent = Recent {
+        hour,
+        previous_hour: MinuteCounts {
+            entered: 600,
+            sent: 300,
+            failed: 3,
+            ..Default::default()
+        },
+    };
+    v.rates = recent.rates();
+    v.recent = Some(recent);
 }
 
 fn fixture() -> Vec<VersionSummary> {
@@ -125,9 +171,21 @@ fn fixture() -> Vec<VersionSummary> {
     let mut winback = version("win-back", 1, VersionStatus::Live, 8_000, 2_500);
     winback.uses_actions = vec!["email:we-miss-you".into(), "webhook:crm".into()];
     winback.delivery_failing = true;
+    // The CRM webhook started failing five minutes ago.
+    let mut hour: Vec<MinuteCounts> = winback.recent.clone().unwrap().hour;
+    for m in &mut hour[55..] {
+        m.failed = 12;
+    }
+    set_trend(&mut winback, hour);
     let mut holiday = version("holiday-promo", 1, VersionStatus::Live, 12_000, 3_000);
     holiday.entry_end_ms = Some(now() + 15 * 60_000);
     holiday.entry_end_at = Some("2026-11-21T12:15:00Z".into());
+    // Its feed broke six minutes ago.
+    let mut hour: Vec<MinuteCounts> = holiday.recent.clone().unwrap().hour;
+    for m in &mut hour[54..] {
+        m.entered = 0;
+    }
+    set_trend(&mut holiday, hour);
     vec![
         cart,
         version("cart-recovery", 1, VersionStatus::Finished, 30_000, 1_234),
@@ -700,6 +758,15 @@ fn detail_fixture() -> DetailData {
                     ("event:purchase".into(), 30_100),
                     ("segment:suppressed".into(), 210),
                 ],
+                hours: (0..48)
+                    .map(|h| MinuteCounts {
+                        entered: 400 + (h * 37) % 300,
+                        converted: 40 + h % 9,
+                        exited: h % 3,
+                        sent: 800 + (h * 53) % 200,
+                        failed: if h > 44 { 30 } else { h % 2 },
+                    })
+                    .collect(),
             },
             VersionDetail {
                 summary: v1,
@@ -711,6 +778,7 @@ fn detail_fixture() -> DetailData {
                     held: 0,
                 }],
                 exit_reasons: vec![],
+                hours: vec![MinuteCounts::default(); 48],
             },
         ],
         audit: vec![

@@ -348,6 +348,19 @@ fn draw_time_ms() -> f64 {
             uses_actions: vec![],
             delivery_failing: false,
             paused: None,
+            // Every row draws its trend: a minute series of its own.
+            recent: Some(crate::store::Recent {
+                hour: (0..60)
+                    .map(|m| crate::store::minutes::MinuteCounts {
+                        entered: (i * 7 + m * 3) % 23,
+                        failed: m % 5,
+                        ..Default::default()
+                    })
+                    .collect(),
+                previous_hour: Default::default(),
+            }),
+            rates: Default::default(),
+            id: i,
         })
         .collect();
     let ctx = Context {

@@ -211,6 +211,19 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,
     },
+    /// A version's minutes: entries, conversions, exits, messages sent
+    /// and failed, minute by minute.
+    Trend {
+        journey: String,
+        /// The version (default: the newest that is not a draft).
+        #[arg(long)]
+        version: Option<i64>,
+        /// How far back (at most 48h, the minutes kept).
+        #[arg(long, default_value = "1h", value_parser = parse_duration_arg)]
+        since: Duration,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delivery health per action: channel, pending, sent, failed, retrying.
     Channels {
         /// Route actions with this channels file instead of what the

@@ -16,11 +16,33 @@ pub(super) fn read_channels(path: &Path) -> anyhow::Result<Channels> {
     Channels::load(path).map_err(|e| anyhow::anyhow!(e))
 }
 
-pub(super) async fn deliver(
+/// `journeyctl deliver` with its options as given.
+pub(super) async fn deliver_command(
     store: &Store,
     channels: &Channels,
-    options: Options,
+    command: super::args::Command,
 ) -> anyhow::Result<()> {
+    let super::args::Command::Deliver {
+        workers,
+        once,
+        batch,
+        metrics,
+        ..
+    } = command
+    else {
+        anyhow::bail!("not a deliver command");
+    };
+    let options = Options {
+        workers: workers as usize,
+        once,
+        batch,
+        metrics: super::serve_metrics(store, metrics).await?,
+        ..Default::default()
+    };
+    deliver(store, channels, options).await
+}
+
+async fn deliver(store: &Store, channels: &Channels, options: Options) -> anyhow::Result<()> {
     let (tx, rx) = watch::channel(false);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // SIGTERM or Ctrl-C: every worker finishes the batch in hand and exits.

@@ -9,6 +9,7 @@ mod engine;
 mod ingest;
 mod progress;
 pub mod table;
+mod trend;
 mod verdict;
 
 pub use args::{BenchArgs, Cli, Command, DemoArgs, Global};
@@ -268,25 +269,18 @@ async fn store_command(
             let journey = journey.unwrap_or_default();
             verdict::live_verdict(store, &journey, version, json).await?
         }
-        Command::Deliver {
-            workers,
-            once,
-            batch,
-            metrics,
-            ..
-        } => {
-            let options = crate::delivery::Options {
-                workers: workers as usize,
-                once,
-                batch,
-                metrics: serve_metrics(store, metrics).await?,
-                ..Default::default()
-            };
+        command @ Command::Deliver { .. } => {
             let channels = channels.ok_or_else(|| anyhow::anyhow!("no channels file"))?;
-            deliver::deliver(store, &channels, options).await?
+            deliver::deliver_command(store, &channels, command).await?
         }
         Command::Channels { json, .. } => deliver::channels(store, channels.as_ref(), json).await?,
         Command::Check => check(store).await?,
+        Command::Trend {
+            journey,
+            version,
+            since,
+            json,
+        } => trend::trend(store, &journey, version, since, json, now).await?,
         Command::Grant { viewer, operator } => grant(store, viewer, operator).await?,
         Command::Demo(_)
         | Command::Bench(_)

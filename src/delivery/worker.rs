@@ -33,6 +33,9 @@ pub struct Options {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Advanced by each message handed over (`deliver --once` on a terminal).
     pub progress: Option<indicatif::ProgressBar>,
+    /// The time stamped on messages sent or failed (the demo's simulated
+    /// now); the wall clock when `None`.
+    pub at: Option<crate::domain::Millis>,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
             idle: Duration::from_millis(200),
             metrics: None,
             progress: None,
+            at: None,
         }
     }
 }
@@ -194,7 +198,8 @@ async fn round(
         }
         did += claimed.len();
         let attempts = hand_over(s, &v, claimed).await;
-        report.add(s.store.record(v.version_id, token, &attempts).await?);
+        let at = s.options.at.unwrap_or_else(now_millis);
+        report.add(s.store.record(v.version_id, token, &attempts, at).await?);
         if let Some(m) = &s.options.metrics {
             for (c, a) in &attempts {
                 m.attempted(&c.action, a);

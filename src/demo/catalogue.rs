@@ -17,6 +17,26 @@ pub(super) struct JourneyTemplate {
     pub unsubscribe: f64,
     /// Within how many simulated hours of the first message people convert.
     pub window_hours: f64,
+    /// A feed that breaks now and then (a deploy gone wrong): no entries
+    /// for `minutes` simulated minutes every `every_hours` hours.
+    #[serde(default)]
+    pub halt: Option<Halt>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub(super) struct Halt {
+    pub every_hours: f64,
+    pub minutes: f64,
+}
+
+impl Halt {
+    /// Whether entries are halted at `at`: the first halt starts half an
+    /// hour (simulated) after `sim_start`, and one every `every_hours`.
+    pub fn covers(&self, sim_start: Millis, at: Millis) -> bool {
+        let every = (self.every_hours * 3_600_000.0) as Millis;
+        let into = (at - sim_start - 1_800_000).rem_euclid(every.max(1));
+        into < (self.minutes * 60_000.0) as Millis
+    }
 }
 
 #[derive(serde::Deserialize)]

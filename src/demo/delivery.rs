@@ -56,8 +56,14 @@ impl DemoChannels {
         self.crm_fails_at = Some(Instant::now() + after);
     }
 
-    /// One delivery round through the real workers: what is due now.
-    pub async fn deliver(&self, store: &Store, batch: i64) -> anyhow::Result<delivery::Report> {
+    /// One delivery round through the real workers: what is due now,
+    /// stamped at the simulated time `at`.
+    pub async fn deliver(
+        &self,
+        store: &Store,
+        batch: i64,
+        at: crate::domain::Millis,
+    ) -> anyhow::Result<delivery::Report> {
         if self.crm_fails_at.is_some_and(|t| Instant::now() >= t) {
             self.crm.set_answer(Answer::Status(503));
         }
@@ -65,6 +71,7 @@ impl DemoChannels {
             workers: 2,
             once: true,
             batch,
+            at: Some(at),
             ..Options::default()
         };
         let (_tx, rx) = watch::channel(false);

@@ -113,7 +113,8 @@ async fn panes(
 
 /// One refresh into an off-screen console, as the data task would do it.
 async fn load(store: &Store, app: &mut crate::tui::app::App, now: Millis) -> anyhow::Result<()> {
-    let mut snap = crate::tui::fetch::fetch(store, &app.want())
+    let sim_now = app.ctx.sim_clock.map_or(now, |c| c.at_wall(now));
+    let mut snap = crate::tui::fetch::fetch(store, &app.want(), sim_now)
         .await
         .map_err(anyhow::Error::msg)?;
     snap.fetched_at = now - 1_000;

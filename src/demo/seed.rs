@@ -109,6 +109,9 @@ fn history(
         if j.def.name == "cart-recovery" && rng.next_f64() > 0.06 {
             continue;
         }
+        if j.traffic.halt.is_some_and(|h| h.covers(sim_start, at)) {
+            continue;
+        }
         let profile = format!("u-{i:07}");
         events.push(TimedEvent {
             event: Event::Enter {
@@ -213,7 +216,9 @@ impl Replay<'_> {
         self.tick_until(self.sim_start).await?;
         self.store.tick(self.sim_start).await?;
         // The history's messages leave through the real workers too.
-        self.channels.deliver(self.store, 500).await?;
+        self.channels
+            .deliver(self.store, 500, self.sim_start)
+            .await?;
         Ok(())
     }
 

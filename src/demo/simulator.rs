@@ -133,7 +133,7 @@ impl Simulator {
         let tick = self.store.tick(now).await?;
         let later = self.due_acts(now).await?;
         report.merge(self.store.ingest(&later).await?);
-        let sent = self.channels.deliver(&self.store, 200).await?;
+        let sent = self.channels.deliver(&self.store, 200, now).await?;
         let events = (entries.len() + later.len()) as u64;
         self.last_sim = now;
         Ok(StepReport {
@@ -152,6 +152,13 @@ impl Simulator {
         let dt_hours = span as f64 / HOUR as f64;
         let mut entries = Vec::new();
         for (idx, j) in self.journeys.iter().enumerate() {
+            if j.traffic
+                .halt
+                .is_some_and(|h| h.covers(self.clock.sim_start, now))
+            {
+                self.carry[idx] = 0.0;
+                continue;
+            }
             let expected = j.traffic.entries_per_hour * dt_hours + self.carry[idx];
             let n = expected.floor() as u64;
             self.carry[idx] = expected - n as f64;

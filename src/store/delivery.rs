@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{Any, Row, Transaction};
 
+use super::minutes::{MinuteCounts, minute_of};
 use super::{Result, Store};
 use crate::domain::{Definition, Millis, VersionStatus};
 
@@ -209,6 +210,7 @@ impl Store {
         version_id: i64,
         token: &str,
         attempts: &[(Claimed, Attempt)],
+        at: Millis,
     ) -> Result<Recorded> {
         let mut tx = self.begin_write().await?;
         let sql = format!(
@@ -230,11 +232,11 @@ impl Store {
             .filter(|(_, a)| *a == Attempt::Sent)
             .map(|(c, _)| c.id)
             .collect();
-        let sent = self.record_sent(&mut tx, token, &sent).await?;
+        let sent = self.record_sent(&mut tx, token, &sent, at).await?;
         for (c, attempt) in attempts {
             let held = match attempt {
                 Attempt::Sent => sent.contains(&c.id),
-                _ => self.record_one(&mut tx, token, c, attempt).await?,
+                _ => self.record_one(&mut tx, token, c, (attempt, at)).await?,
             };
             if !held {
                 continue;
@@ -262,6 +264,15 @@ impl Store {
         }
         self.count_delivered(&mut tx, version_id, &report, &deltas)
             .await?;
+        let minute = MinuteCounts {
+            sent: report.sent as i64,
+            failed: report.failed as i64,
+            ..MinuteCounts::default()
+        };
+        if minute != MinuteCounts::default() {
+            let minutes = BTreeMap::from([(minute_of(at), minute)]);
+            super::minutes::add_minutes(&mut tx, version_id, &minutes).await?;
+        }
         tx.commit().await?;
         Ok(report)
     }
@@ -272,18 +283,18 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         token: &str,
         ids: &[i64],
+        at: Millis,
     ) -> Result<std::collections::HashSet<i64>> {
         let mut out = std::collections::HashSet::new();
         for chunk in ids.chunks(self.chunk_rows()) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            // Only placeholders and the clock expression are formatted in.
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            // Only placeholders are formatted in.
             let sql = format!(
-                "UPDATE outbox SET state = 'sent', sent_at = {}, claimed_until = NULL, claimed_by = NULL \
+                "UPDATE outbox SET state = 'sent', sent_at = $2, claimed_until = NULL, claimed_by = NULL \
                  WHERE claimed_by = $1 AND state = 'pending' AND id IN ({}) RETURNING id",
-                self.backend.db_now(),
                 list.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token).bind(at);
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -301,7 +312,7 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         token: &str,
         c: &Claimed,
-        attempt: &Attempt,
+        (attempt, at): (&Attempt, Millis),
     ) -> Result<bool> {
         let now = self.backend.db_now();
         let free = "claimed_until = NULL, claimed_by = NULL";
@@ -314,9 +325,11 @@ impl Store {
                 *after_ms,
             ),
             Attempt::Failed { error } => (
-                format!("UPDATE outbox SET state = 'failed', last_error = $3, {free} {held}"),
+                format!(
+                    "UPDATE outbox SET state = 'failed', failed_at = $4, last_error = $3, {free} {held}"
+                ),
                 Some(error.as_str()),
-                0,
+                at,
             ),
             Attempt::Released => (
                 format!("UPDATE outbox SET attempts = attempts - 1, {free} {held}"),
@@ -328,7 +341,7 @@ impl Store {
         if let Some(e) = error {
             q = q.bind(e);
         }
-        if matches!(attempt, Attempt::Retry { .. }) {
+        if matches!(attempt, Attempt::Retry { .. } | Attempt::Failed { .. }) {
             q = q.bind(after);
         }
         Ok(q.execute(&mut **tx).await?.rows_affected() == 1)

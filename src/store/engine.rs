@@ -25,6 +25,8 @@ pub(crate) struct CounterDelta {
     pub msg_sent: i64,
     pub variant_assigned: BTreeMap<String, i64>,
     pub variant_converted: BTreeMap<String, i64>,
+    /// Entries, conversions and exits by the minute stamped on their rows.
+    pub minutes: BTreeMap<i64, super::minutes::MinuteCounts>,
 }
 
 /// Moves the counters in the same transaction as the rows they count.
@@ -71,6 +73,7 @@ pub(crate) async fn apply_deltas(
             .execute(&mut **tx)
             .await?;
         }
+        super::minutes::add_minutes(tx, *id, &d.minutes).await?;
     }
     Ok(())
 }
@@ -192,6 +195,7 @@ impl Store {
                 .await?;
         }
         self.sweep_stopped(5_000).await?;
+        self.drop_old_minutes(now).await?;
         Ok(report)
     }
 

@@ -58,6 +58,7 @@ impl IngestReport {
 pub const EVENTS_PER_TRANSACTION: usize = 5000;
 
 use super::entrants::{active_elsewhere, insert_entrants, refused_by_segments};
+use super::minutes::minute_of;
 
 impl Store {
     /// Applies events in order, in batches of [`EVENTS_PER_TRANSACTION`].
@@ -275,6 +276,11 @@ impl Batch {
         let d = self.deltas.entry(v.id).or_default();
         d.entered += inserted.len() as i64;
         d.active += inserted.len() as i64;
+        for (profile, at) in &admit {
+            if inserted.contains(*profile) {
+                d.minutes.entry(minute_of(*at)).or_default().entered += 1;
+            }
+        }
         Ok(outcome)
     }
 
@@ -328,6 +334,7 @@ impl Batch {
                     self.report.converted += 1;
                     let d = self.deltas.entry(v.id).or_default();
                     d.converted += 1;
+                    d.minutes.entry(minute_of(at)).or_default().converted += 1;
                     if let Some(name) = variant {
                         *d.variant_converted.entry(name).or_default() += 1;
                         if !self.touched.contains(&v.id) {
@@ -381,6 +388,7 @@ impl Batch {
             let d = self.deltas.entry(version_id).or_default();
             d.active -= 1;
             d.exited += 1;
+            d.minutes.entry(minute_of(at)).or_default().exited += 1;
         }
         Ok(())
     }

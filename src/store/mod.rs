@@ -12,6 +12,7 @@ mod gate;
 mod ingest;
 mod journeys;
 mod lifecycle;
+pub mod minutes;
 mod moves;
 mod pause;
 mod read;
@@ -32,8 +33,8 @@ pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
-    AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, ProfileEntry,
-    StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
+    ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
 };
 pub use trust::{Grant, Granted};
 

@@ -34,6 +34,8 @@ impl Grant {
             (Grant::Operator, "audit") => Some("INSERT"),
             // A draft's variants are replaced when the draft is applied again.
             (Grant::Operator, "variants") => Some("INSERT, UPDATE, DELETE"),
+            // The engine drops trend minutes older than their window.
+            (Grant::Operator, "version_minutes") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Operator, _) => Some("INSERT, UPDATE"),
         }
     }

@@ -8,15 +8,22 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::app::{DetailData, Msg, Snapshot, Want};
+use crate::domain::Millis;
+use crate::domain::clock::SimClock;
 use crate::domain::time::now_millis;
 use crate::store::Store;
 
-pub async fn fetch(store: &Store, want: &Want) -> Result<Snapshot, String> {
-    let versions = store.list(true).await.map_err(|e| e.to_string())?;
+/// What the screen shows, with trends up to `now` (the wall clock, or
+/// the demo's simulated time).
+pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, String> {
+    let versions = store.list_at(true, now).await.map_err(|e| e.to_string())?;
     let detail = match &want.detail {
         Some(journey) => Some(DetailData {
             journey: journey.clone(),
-            versions: store.detail(journey).await.map_err(|e| e.to_string())?,
+            versions: store
+                .detail_at(journey, now)
+                .await
+                .map_err(|e| e.to_string())?,
             audit: store
                 .audit(Some(journey), 50)
                 .await
@@ -62,10 +69,11 @@ const FETCH_LIMIT: Duration = Duration::from_secs(10);
 async fn fetch_or_diagnose(
     store: &Store,
     want: &Want,
-    refresh: Duration,
+    (refresh, clock): (Duration, Option<SimClock>),
 ) -> Result<Snapshot, String> {
     let probe_within = refresh.clamp(Duration::from_secs(1), Duration::from_secs(3));
-    let fut = fetch(store, want);
+    let now = clock.map_or_else(now_millis, |c| c.now());
+    let fut = fetch(store, want, now);
     tokio::pin!(fut);
     let early = tokio::time::timeout(SLOW_AFTER, &mut fut).await;
     if let Ok(result) = early {
@@ -98,7 +106,7 @@ async fn fetch_or_diagnose(
 
 pub fn spawn(
     store: Store,
-    refresh: Duration,
+    (refresh, clock): (Duration, Option<SimClock>),
     mut want: watch::Receiver<Want>,
     kick: Arc<Notify>,
     tx: mpsc::Sender<Msg>,
@@ -107,7 +115,7 @@ pub fn spawn(
         let mut failures: u32 = 0;
         loop {
             let current = want.borrow_and_update().clone();
-            let result = fetch_or_diagnose(&store, &current, refresh).await;
+            let result = fetch_or_diagnose(&store, &current, (refresh, clock)).await;
             let wait = match result {
                 Ok(snapshot) => {
                     if failures > 0 {

@@ -90,7 +90,13 @@ async fn event_loop(
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
-    let fetcher = fetch::spawn(store.clone(), refresh, want_rx, kick.clone(), tx.clone());
+    let fetcher = fetch::spawn(
+        store.clone(),
+        (refresh, app.ctx.sim_clock),
+        want_rx,
+        kick.clone(),
+        tx.clone(),
+    );
     let mut events = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -391,7 +391,12 @@ pub async fn deliver_n(store: &Store, n: i64) -> u64 {
             .expect("claim");
         let attempts: Vec<_> = claimed.into_iter().map(|c| (c, Attempt::Sent)).collect();
         sent += store
-            .record(v.version_id, "test-worker", &attempts)
+            .record(
+                v.version_id,
+                "test-worker",
+                &attempts,
+                journeyctl::domain::time::now_millis(),
+            )
             .await
             .expect("record")
             .sent;

@@ -92,12 +92,14 @@ impl Store {
         recount.sort_by(|a, b| a.0.cmp(&b.0));
         let stored = stored_counts_on(&mut tx).await?;
         let per_action = super::channels::action_differences_on(&mut tx).await?;
+        let per_minute = super::trend::minute_differences_on(&mut tx).await?;
         tx.rollback().await?;
         let mut diffs = Vec::new();
         for (r, s) in recount.iter().zip(stored.iter()) {
             diffs.extend(tally_differences(s, r));
         }
         diffs.extend(per_action);
+        diffs.extend(per_minute);
         if recount.len() != stored.len() {
             diffs.push(format!(
                 "{} versions counted, {} stored",

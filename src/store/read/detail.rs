@@ -6,14 +6,20 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::{StepCount, VersionDetail, VersionSummary};
-use crate::domain::{Step, VersionStatus};
+use crate::domain::{Millis, Step, VersionStatus};
 use crate::store::{Error, Result, Store, select_version_info, version_info};
 
 impl Store {
     /// Every version of a journey in detail (newest first).
     pub async fn detail(&self, journey: &str) -> Result<Vec<VersionDetail>> {
+        self.detail_at(journey, crate::domain::time::now_millis())
+            .await
+    }
+
+    /// The same with trends up to `now`.
+    pub async fn detail_at(&self, journey: &str, now: Millis) -> Result<Vec<VersionDetail>> {
         let summaries: Vec<VersionSummary> = self
-            .list(true)
+            .list_at(true, now)
             .await?
             .into_iter()
             .filter(|s| s.journey == journey)
@@ -49,10 +55,12 @@ impl Store {
                     ))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let hours = self.hours_of(info.id, now).await?;
             out.push(VersionDetail {
                 summary,
                 steps,
                 exit_reasons,
+                hours,
             });
         }
         out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));

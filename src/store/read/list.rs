@@ -10,10 +10,24 @@ use crate::domain::{Definition, Millis, VersionStatus};
 use crate::store::{Error, Result, Store};
 
 impl Store {
-    /// Every version (drafts included when `all`), live ones first.
+    /// Every version (drafts included when `all`), live ones first, with
+    /// their trends up to now.
     pub async fn list(&self, all: bool) -> Result<Vec<VersionSummary>> {
-        let mut conn = self.pool.acquire().await?;
-        list_on(&mut conn, all).await
+        self.list_at(all, crate::domain::time::now_millis()).await
+    }
+
+    /// The same with trends up to `now` (the demo's simulated clock).
+    pub async fn list_at(&self, all: bool, now: Millis) -> Result<Vec<VersionSummary>> {
+        let mut list = {
+            let mut conn = self.pool.acquire().await?;
+            list_on(&mut conn, all).await?
+        };
+        let mut recent = self.recent_minutes(now).await?;
+        for v in &mut list {
+            v.recent = recent.remove(&v.id);
+            v.rates = v.recent.as_ref().map(|r| r.rates()).unwrap_or_default();
+        }
+        Ok(list)
     }
 }
 
@@ -104,5 +118,8 @@ fn summary(
         entry_end_ms: entry_end,
         uses_actions: actions,
         delivery_failing: r.try_get::<i64, _>("failing")? == 1,
+        rates: Default::default(),
+        recent: None,
+        id,
     })
 }

@@ -13,6 +13,7 @@ mod channels;
 mod check;
 mod detail;
 mod list;
+mod trend;
 
 use serde::Serialize;
 
@@ -23,6 +24,7 @@ pub use ab::{AbSummary, VariantSummary};
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;
+pub use trend::{PerMinute, Rates, Recent};
 
 impl Counts {
     /// The counts of a row with columns named like the fields (a version
@@ -86,6 +88,13 @@ pub struct VersionSummary {
     pub uses_actions: Vec<String>,
     /// Whether the latest delivery attempt of one of its actions failed.
     pub delivery_failing: bool,
+    /// Per minute over the last 5 minutes and the last hour.
+    pub rates: Rates,
+    /// The last two hours minute by minute (none: nothing happened).
+    #[serde(skip)]
+    pub recent: Option<Recent>,
+    #[serde(skip)]
+    pub id: i64,
 }
 
 /// `list --json` `paused`: since and until (RFC 3339), the rule at
@@ -164,4 +173,7 @@ pub struct VersionDetail {
     pub summary: VersionSummary,
     pub steps: Vec<StepCount>,
     pub exit_reasons: Vec<(String, i64)>,
+    /// The last 48 hours hour by hour, oldest first (the last is the
+    /// current hour).
+    pub hours: Vec<crate::store::minutes::MinuteCounts>,
 }

@@ -27,12 +27,14 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     let sel = app.detail_selected.min(versions.len() - 1);
     let d = &versions[sel];
     let n_versions = versions.len() as u16;
-    let [top, middle, bottom] = Layout::vertical([
+    let [top, middle, trends, bottom] = Layout::vertical([
         Constraint::Length((n_versions + 3).min(area.height / 3).max(4)),
         Constraint::Min(6),
-        Constraint::Length((area.height / 3).max(5)),
+        Constraint::Length(7),
+        Constraint::Length((area.height / 4).max(5)),
     ])
     .areas(area);
+    super::trends::draw_trends(frame, trends, d, (super::body_block(app, theme), theme));
     draw_versions(
         frame,
         top,

@@ -8,11 +8,18 @@ use ratatui::widgets::Paragraph;
 
 use super::{count_cells, count_columns};
 use crate::domain::time::{ago, to_datetime};
-use crate::present::{ab_label, shown, status_cell, thousands};
+use crate::present::{
+    TrendAlarm, ab_label, entries_trend, per_minute, shown, status_cell, thousands,
+};
 use crate::store::VersionSummary;
 use crate::tui::app::App;
 use crate::tui::columns::{Col, RowData, fitted_table};
 use crate::tui::theme::Theme;
+
+/// Cells of the trend column: three minutes each over the last hour.
+const TREND_CELLS: usize = 20;
+/// The column of the rate now, which turns red with its alarm.
+const NOW_COLUMN: usize = 10;
 
 pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = app.visible();
@@ -44,6 +51,8 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     cols.extend(count_columns());
     // A/B is as wide as its longest verdict, so columns do not shift.
     cols.extend([
+        Col::left("ENTRIES, LAST HOUR", TREND_CELLS as u16, 4),
+        Col::left("NOW", 12, 3),
         Col::left("A/B", 13, 2),
         Col::left("ENTRY END", 11, 6),
         Col::right("LAST", 4, 6),
@@ -55,17 +64,23 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, v)| RowData {
-            cells: cells(v, now, app.now),
-            selected: i == selected,
-            styled: vec![(
+        .map(|(i, v)| {
+            let mut styled = vec![(
                 2,
                 if v.paused.is_some() {
                     theme.warn()
                 } else {
                     theme.status(shown(v))
                 },
-            )],
+            )];
+            if TrendAlarm::of(v).is_some() {
+                styled.push((NOW_COLUMN, theme.danger()));
+            }
+            RowData {
+                cells: cells(v, now, app.now),
+                selected: i == selected,
+                styled,
+            }
         })
         .collect();
     frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
@@ -140,6 +155,13 @@ fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
     let status = status_cell(v, wall);
     let mut out = vec![v.journey.clone(), v.version.to_string(), status];
     out.extend(count_cells(v));
+    out.push(entries_trend(v, TREND_CELLS));
+    let rate = per_minute(v.rates.last_5m.entered);
+    out.push(match TrendAlarm::of(v) {
+        Some(TrendAlarm::EntriesStopped) => format!("{rate} ▼"),
+        Some(TrendAlarm::FailuresRising) => format!("{rate} ▲fail"),
+        None => rate,
+    });
     out.push(ab_label(v.ab.as_ref()));
     out.push(v.entry_end_ms.map_or("-".to_string(), |t| {
         to_datetime(t).format("%m-%d %H:%M").to_string()

@@ -9,6 +9,7 @@ mod detail;
 mod help;
 mod main_list;
 mod pane;
+mod trends;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,0 +1,122 @@
+//! `journeyctl trend`: one version's minutes for scripts and runbooks.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::domain::Millis;
+use crate::domain::VersionStatus;
+use crate::domain::time::to_rfc3339;
+use crate::present::{per_minute, sparkline, thousands};
+use crate::store::minutes::{KEPT_MINUTES, MINUTE_MS, MinuteCounts, minute_of};
+use crate::store::{Rates, Store};
+
+#[derive(Serialize)]
+struct TrendJson<'a> {
+    journey: &'a str,
+    version: i64,
+    from: String,
+    to: String,
+    rates: &'a Rates,
+    minutes: Vec<MinuteJson>,
+}
+
+#[derive(Serialize)]
+struct MinuteJson {
+    at: String,
+    #[serde(flatten)]
+    counts: MinuteCounts,
+}
+
+pub(super) async fn trend(
+    store: &Store,
+    journey: &str,
+    version: Option<i64>,
+    since: Duration,
+    json: bool,
+    now: Millis,
+) -> anyhow::Result<()> {
+    let minutes = (since.as_millis() as i64 / MINUTE_MS).max(1);
+    if minutes > KEPT_MINUTES {
+        anyhow::bail!(
+            "--since {}: minutes are kept for 48h",
+            humantime::format_duration(since)
+        );
+    }
+    let list = store.list_at(true, now).await?;
+    let mut of_journey: Vec<_> = list.iter().filter(|v| v.journey == journey).collect();
+    if of_journey.is_empty() {
+        anyhow::bail!("unknown journey {journey:?} (journeyctl list shows them)");
+    }
+    of_journey.sort_by_key(|v| std::cmp::Reverse(v.version));
+    let v = match version {
+        Some(n) => of_journey
+            .into_iter()
+            .find(|v| v.version == n)
+            .ok_or_else(|| anyhow::anyhow!("{journey} has no version {n}"))?,
+        None => of_journey
+            .iter()
+            .find(|v| v.status != VersionStatus::Draft)
+            .copied()
+            .unwrap_or(of_journey[0]),
+    };
+    let to = minute_of(now);
+    let series = store.minutes_of(v.id, to - minutes + 1, to).await?;
+    if json {
+        let out = TrendJson {
+            journey,
+            version: v.version,
+            from: to_rfc3339((to - minutes + 1) * MINUTE_MS),
+            to: to_rfc3339(to * MINUTE_MS),
+            rates: &v.rates,
+            minutes: series
+                .iter()
+                .map(|(m, c)| MinuteJson {
+                    at: to_rfc3339(m * MINUTE_MS),
+                    counts: *c,
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    print!("{}", table(&v.journey, v.version, &series, &v.rates));
+    Ok(())
+}
+
+fn table(journey: &str, version: i64, series: &[(i64, MinuteCounts)], rates: &Rates) -> String {
+    let mut out = format!(
+        "{:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        "MINUTE (UTC)", "ENTERED", "CONVERTED", "EXITED", "SENT", "FAILED"
+    );
+    let mut total = MinuteCounts::default();
+    for (m, c) in series {
+        total.add(c);
+        let at = crate::domain::time::to_datetime(m * MINUTE_MS).format("%Y-%m-%d %H:%M");
+        out.push_str(&format!(
+            "{at:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            thousands(c.entered),
+            thousands(c.converted),
+            thousands(c.exited),
+            thousands(c.sent),
+            thousands(c.failed)
+        ));
+    }
+    out.push_str(&format!(
+        "{:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        "total",
+        thousands(total.entered),
+        thousands(total.converted),
+        thousands(total.exited),
+        thousands(total.sent),
+        thousands(total.failed)
+    ));
+    let entered: Vec<i64> = series.iter().map(|(_, c)| c.entered).collect();
+    out.push_str(&format!(
+        "{journey} v{version} entries {} now {} (last hour {})\n",
+        sparkline(&entered, 30),
+        per_minute(rates.last_5m.entered),
+        per_minute(rates.last_hour.entered)
+    ));
+    out
+}
