@@ -1,8 +1,9 @@
 //! Trends: the minutes of the last hour for the main screen and `list
 //! --json` (`rates`), a version's minutes for the detail view and
 //! `journeyctl trend`, and the comparison `check` makes. Every read is
-//! of the minute rows only: at most 120 per version with activity in the
-//! last two hours, whatever the number of participants.
+//! of the minute rows only: at most 60 per version with activity in the
+//! last hour and one sum per version for the hour before, whatever the
+//! number of participants.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,31 +74,42 @@ impl PerMinute {
 
 impl Store {
     /// The last two hours up to `now` of every version with activity in
-    /// them, by version id.
+    /// them, by version id: the last hour's minutes (at most 60 rows a
+    /// version) and the hour before summed by the database (one row).
     pub async fn recent_minutes(&self, now: Millis) -> Result<HashMap<i64, Recent>> {
         let to = minute_of(now);
+        let mut out: HashMap<i64, Recent> = HashMap::new();
+        let blank = || Recent {
+            hour: vec![MinuteCounts::default(); 60],
+            ..Recent::default()
+        };
         let rows = sqlx::query(
             "SELECT version_id, minute, entered, converted, exited, sent, failed \
              FROM version_minutes WHERE minute > $1 AND minute <= $2",
         )
-        .bind(to - 120)
+        .bind(to - 60)
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        let mut out: HashMap<i64, Recent> = HashMap::new();
         for r in &rows {
             let (id, minute): (i64, i64) = (r.try_get("version_id")?, r.try_get("minute")?);
-            let c = MinuteCounts::from_row(r)?;
-            let recent = out.entry(id).or_insert_with(|| Recent {
-                hour: vec![MinuteCounts::default(); 60],
-                ..Recent::default()
-            });
-            let age = (to - minute) as usize;
-            if age < 60 {
-                recent.hour[59 - age] = c;
-            } else {
-                recent.previous_hour.add(&c);
-            }
+            out.entry(id).or_insert_with(blank).hour[(59 - (to - minute)) as usize] =
+                MinuteCounts::from_row(r)?;
+        }
+        let before = sqlx::query(
+            "SELECT version_id, CAST(SUM(entered) AS BIGINT) AS entered, \
+             CAST(SUM(converted) AS BIGINT) AS converted, CAST(SUM(exited) AS BIGINT) AS exited, \
+             CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(failed) AS BIGINT) AS failed \
+             FROM version_minutes WHERE minute > $1 AND minute <= $2 GROUP BY version_id",
+        )
+        .bind(to - 120)
+        .bind(to - 60)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &before {
+            out.entry(r.try_get("version_id")?)
+                .or_insert_with(blank)
+                .previous_hour = MinuteCounts::from_row(r)?;
         }
         Ok(out)
     }

@@ -31,7 +31,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Constraint::Length((n_versions + 3).min(area.height / 3).max(4)),
         Constraint::Min(6),
         Constraint::Length(7),
-        Constraint::Length((area.height / 4).max(5)),
+        Constraint::Length((area.height / 4).saturating_sub(1).max(4)),
     ])
     .areas(area);
     super::trends::draw_trends(frame, trends, d, (super::body_block(app, theme), theme));
