@@ -85,32 +85,23 @@ pub(super) async fn trend(
 }
 
 fn table(journey: &str, version: i64, series: &[(i64, MinuteCounts)], rates: &Rates) -> String {
-    let mut out = format!(
-        "{:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
-        "MINUTE (UTC)", "ENTERED", "CONVERTED", "EXITED", "SENT", "FAILED"
+    let line = |label: &str, cells: [String; 5]| {
+        let [a, b, c, d, e] = cells;
+        format!("{label:<17} {a:>9} {b:>9} {c:>9} {d:>9} {e:>9}\n")
+    };
+    let figures =
+        |c: &MinuteCounts| [c.entered, c.converted, c.exited, c.sent, c.failed].map(thousands);
+    let mut out = line(
+        "MINUTE (UTC)",
+        ["ENTERED", "CONVERTED", "EXITED", "SENT", "FAILED"].map(String::from),
     );
     let mut total = MinuteCounts::default();
     for (m, c) in series {
         total.add(c);
         let at = crate::domain::time::to_datetime(m * MINUTE_MS).format("%Y-%m-%d %H:%M");
-        out.push_str(&format!(
-            "{at:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
-            thousands(c.entered),
-            thousands(c.converted),
-            thousands(c.exited),
-            thousands(c.sent),
-            thousands(c.failed)
-        ));
+        out.push_str(&line(&at.to_string(), figures(c)));
     }
-    out.push_str(&format!(
-        "{:<17} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
-        "total",
-        thousands(total.entered),
-        thousands(total.converted),
-        thousands(total.exited),
-        thousands(total.sent),
-        thousands(total.failed)
-    ));
+    out.push_str(&line("total", figures(&total)));
     let entered: Vec<i64> = series.iter().map(|(_, c)| c.entered).collect();
     out.push_str(&format!(
         "{journey} v{version} entries {} now {} (last hour {})\n",
