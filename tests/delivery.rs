@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,16 +33,6 @@ fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-fn channels_file(dir: &Path, url: &str, extra: &str) -> String {
-    let path = dir.join("channels.toml");
-    std::fs::write(
-        &path,
-        format!("[channels.email]\nkind = \"webhook\"\nurl = \"{url}\"\n{extra}"),
-    )
-    .unwrap();
-    path.display().to_string()
 }
 
 /// `name`: one email to each of `n` profiles, enqueued by a tick.

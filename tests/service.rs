@@ -129,26 +129,9 @@ both_backends!(
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("channels.toml");
-        std::fs::write(
-            &file,
-            format!(
-                "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\n",
-                rx.url("send")
-            ),
-        )
-        .unwrap();
-        let (worker, addr) = start_with_metrics(
-            &ts.url,
-            &[
-                "deliver",
-                "--channels",
-                file.to_str().unwrap(),
-                "--workers",
-                "1",
-            ],
-        )
-        .await;
+        let file = channels_file(dir.path(), &rx.url("send"), "");
+        let (worker, addr) =
+            start_with_metrics(&ts.url, &["deliver", "--channels", &file, "--workers", "1"]).await;
         let failed = "journeyctl_delivery_failures_total{action=\"email\",outcome=\"retry\"}";
         scrape_until(&addr, failed).await;
         let sent = "journeyctl_deliveries_total{action=\"email\"}";

@@ -159,16 +159,7 @@ both_backends!(two_delivery_workers_deliver_each_message_once, |ts| {
     ts.store.tick(at(1)).await.unwrap();
     let rx = Receiver::start(Answer::Status(200)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("channels.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\n",
-            rx.url("send")
-        ),
-    )
-    .unwrap();
-    let file = file.display().to_string();
+    let file = channels_file(dir.path(), &rx.url("send"), "");
     let url = ts.url.clone();
     tokio::task::spawn_blocking(move || {
         let args = [

@@ -406,3 +406,15 @@ pub async fn deliver_n(store: &Store, n: i64) -> u64 {
     }
     sent
 }
+
+/// A channels file in `dir` that sends action `email` to a webhook at
+/// `url`, with `extra` lines (time-out, attempts); its path.
+pub fn channels_file(dir: &std::path::Path, url: &str, extra: &str) -> String {
+    let path = dir.join("channels.toml");
+    std::fs::write(
+        &path,
+        format!("[channels.email]\nkind = \"webhook\"\nurl = \"{url}\"\n{extra}"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
