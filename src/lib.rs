@@ -7,6 +7,7 @@ pub mod cli;
 pub mod delivery;
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod present;

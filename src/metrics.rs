@@ -9,9 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -161,24 +159,9 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("--metrics {addr}: {e}"))?;
     let bound = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let (metrics, store) = (metrics.clone(), store.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let (metrics, store) = (metrics.clone(), store.clone());
-                    async move {
-                        Ok::<_, std::convert::Infallible>(answer(&req, &metrics, &store).await)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+    crate::http::serve(listener, move |req| {
+        let (metrics, store) = (metrics.clone(), store.clone());
+        async move { Ok::<_, std::convert::Infallible>(answer(&req, &metrics, &store).await) }
     });
     Ok(bound)
 }

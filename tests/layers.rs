@@ -90,6 +90,17 @@ fn each_layer_imports_only_the_layers_below_it() {
             ],
         ),
         (
+            "http.rs",
+            &[
+                "ratatui",
+                "crate::store",
+                "crate::tui",
+                "crate::cli",
+                "crate::demo",
+                "crate::bench",
+            ],
+        ),
+        (
             "metrics.rs",
             &[
                 "ratatui",

@@ -42,7 +42,7 @@ pub(super) async fn deliver_command(
     deliver(store, channels, options).await
 }
 
-async fn deliver(store: &Store, channels: &Channels, options: Options) -> anyhow::Result<()> {
+async fn deliver(store: &Store, channels: &Channels, mut options: Options) -> anyhow::Result<()> {
     let (tx, rx) = watch::channel(false);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // SIGTERM or Ctrl-C: every worker finishes the batch in hand and exits.
@@ -61,7 +61,6 @@ async fn deliver(store: &Store, channels: &Channels, options: Options) -> anyhow
         );
     }
     let due = say_unrouted(store, channels).await?;
-    let mut options = options;
     if options.once {
         options.progress = Some(super::progress::of(due as u64, "messages"));
     }

@@ -10,9 +10,7 @@ use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 
 /// How the receiver answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,21 +71,7 @@ impl Receiver {
             ..State::default()
         }));
         let shared = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| respond(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let task = crate::http::serve(listener, move |req| respond(shared.clone(), req));
         Ok(Receiver { addr, state, task })
     }
 
