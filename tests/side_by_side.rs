@@ -204,3 +204,60 @@ both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
     let v = summary(&ts.store, "svc", 1).await;
     assert!(v.counts.completed > 0);
 });
+
+// A stop that comes while two engines (each with its lanes) stream
+// batches over one big version waits for the batches in flight only, not
+// for the tick to run out of work: on PostgreSQL engine batches share the
+// version's lock and a stop queues for it exclusively, so batches that
+// come after the stop wait behind it (a row lock alone would let the
+// overlapping batches starve it). SQLite's engines take turns by tick.
+both_backends!(a_stop_is_served_while_two_engines_stream_batches, |ts| {
+    const MANY: usize = 24_000;
+    publish(&ts.store, &simple("flood"), at(0)).await;
+    let events: Vec<_> = (0..MANY)
+        .map(|i| enter("flood", &format!("p-{i}"), at(0)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    let location = journeyctl::store::Location::parse(&ts.url).unwrap();
+    let mut engines = Vec::new();
+    for _ in 0..2 {
+        let engine = Store::connect(&location).await.unwrap();
+        engines.push(tokio::spawn(async move {
+            let report = engine.tick(at(1)).await.unwrap();
+            engine.close().await;
+            report
+        }));
+    }
+    while outbox_count(&ts.store, "flood").await == 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let stop = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::Version {
+            journey: "flood".into(),
+            version: Some(1),
+        },
+        reason: None,
+    };
+    ts.store.execute(&stop, &alice(), at(1)).await.unwrap();
+    let at_stop = outbox_count(&ts.store, "flood").await;
+    let mut enqueued = 0;
+    for e in engines {
+        enqueued += e.await.unwrap().messages;
+    }
+    assert_eq!(
+        enqueued as usize, at_stop,
+        "nothing enqueued after the stop"
+    );
+    assert_eq!(outbox_count(&ts.store, "flood").await, at_stop);
+    assert!(
+        at_stop < MANY,
+        "the stop waited for the whole tick ({at_stop} of {MANY} messages enqueued before it)"
+    );
+    let v = summary(&ts.store, "flood", 1).await;
+    assert_eq!(v.counts.active, 0);
+    assert_eq!(
+        v.counts.stopped as usize, MANY,
+        "everyone was waiting or due"
+    );
+});

@@ -183,6 +183,7 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         version_id: i64,
     ) -> Result<bool> {
+        super::exclude_engines(tx, self.backend, version_id).await?;
         let lock = self.backend.row_lock();
         let sql = format!(
             "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
@@ -213,6 +214,7 @@ impl Store {
         at: Millis,
     ) -> Result<Recorded> {
         let mut tx = self.begin_write().await?;
+        super::exclude_engines(&mut tx, self.backend, version_id).await?;
         let sql = format!(
             "SELECT status FROM versions WHERE id = $1{}",
             self.backend.row_lock()
@@ -271,7 +273,7 @@ impl Store {
         };
         if minute != MinuteCounts::default() {
             let minutes = BTreeMap::from([(minute_of(at), minute)]);
-            super::minutes::add_minutes(&mut tx, version_id, &minutes).await?;
+            super::counters::add_minutes(&mut tx, self.backend, version_id, &minutes).await?;
         }
         tx.commit().await?;
         Ok(report)

@@ -4,6 +4,14 @@
 
 use super::select_version_info;
 
+/// The advisory lock key of a version (`$1` its id): journeyctl's class
+/// number and the id (ids that collide only share a lock).
+macro_rules! version_lock_key {
+    () => {
+        "7413, CAST($1 % 2147483647 AS INTEGER)"
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     #[default]
@@ -80,16 +88,87 @@ impl Backend {
         }
     }
 
-    /// As [`Backend::lock_version`], but a version row another engine or
-    /// worker holds is skipped (no row comes back) instead of waited for,
-    /// so side-by-side processes spread over versions.
-    pub(crate) fn lock_version_or_skip(self) -> &'static str {
+    /// Taken before a version row is locked for update (`$1` the version
+    /// id): PostgreSQL's lock manager queues requests in order, so a stop,
+    /// an ingest or a delivery claim waiting here is served before engine
+    /// batches that come after it. Engine batches hold the same lock
+    /// shared ([`Backend::engine_share`]), so they run side by side and an
+    /// update of the version waits for those in flight. (A row lock alone
+    /// would let overlapping shared holders starve it.) SQLite's write
+    /// transactions already run one at a time.
+    pub(crate) fn exclude_engines(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
-            Backend::Postgres => concat!(
-                select_version_info!(),
-                "WHERE v.id = $1 FOR UPDATE OF v SKIP LOCKED"
-            ),
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(concat!(
+                "SELECT pg_advisory_xact_lock(",
+                version_lock_key!(),
+                ")"
+            )),
+        }
+    }
+
+    /// [`Backend::exclude_engines`] for the versions whose ids are the
+    /// `id`s of the JSON rows bound at `$param`, taken in id order.
+    pub(crate) fn exclude_engines_of(self, param: usize) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(format!(
+                "SELECT pg_advisory_xact_lock(7413, CAST(v.id % 2147483647 AS INTEGER)) FROM {} ORDER BY v.id",
+                self.json_rows(param, &[("id", "BIGINT")])
+            )),
+        }
+    }
+
+    /// [`Backend::lock_version`] for the versions whose ids are the `id`s
+    /// of the JSON rows bound at `$param`, locked in id order.
+    pub(crate) fn lock_versions_of(self, param: usize) -> String {
+        let lock = match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE OF v",
+        };
+        format!(
+            "{}WHERE v.id IN (SELECT v.id FROM {}) ORDER BY v.id{lock}",
+            select_version_info!(),
+            self.json_rows(param, &[("id", "BIGINT")])
+        )
+    }
+
+    /// An engine batch's share of its version's lock: waited for, or only
+    /// tried (`got` 1 or 0), so that engines skip a version an operator is
+    /// acting on and come back to it.
+    pub(crate) fn engine_share(self, wait: bool) -> Option<&'static str> {
+        match (self, wait) {
+            (Backend::Sqlite, _) => None,
+            (Backend::Postgres, true) => Some(concat!(
+                "SELECT pg_advisory_xact_lock_shared(",
+                version_lock_key!(),
+                ")"
+            )),
+            (Backend::Postgres, false) => Some(concat!(
+                "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(",
+                version_lock_key!(),
+                ") THEN 1 ELSE 0 END AS got"
+            )),
+        }
+    }
+
+    /// What ends the due query so that batches side by side claim
+    /// different participants: each row read is locked, and rows another
+    /// batch holds are passed over. SQLite's batches run one at a time.
+    pub(crate) fn claim_rows(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Batches one engine runs at once on a version: on PostgreSQL two,
+    /// each on its own connection and server process; SQLite writes one
+    /// transaction at a time.
+    pub(crate) fn engine_lanes(self) -> usize {
+        match self {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
         }
     }
 

@@ -1,82 +1,19 @@
 //! The engine: runs due steps, applies date rules, sweeps stopped versions,
 //! and sweeps stopped versions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
+use super::counters::{CounterDelta, apply_deltas};
 use super::lifecycle::end_version;
 use super::moves::{count_enqueued, insert_outbox, update_participants};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
 use super::{Actor, Result, Store, select_version_info, version_info, with_retry};
 use crate::domain::{EndKind, Millis};
-
-/// Counter changes of one version within one transaction.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct CounterDelta {
-    pub entered: i64,
-    pub active: i64,
-    pub completed: i64,
-    pub exited: i64,
-    pub converted: i64,
-    pub msg_pending: i64,
-    pub msg_sent: i64,
-    pub variant_assigned: BTreeMap<String, i64>,
-    pub variant_converted: BTreeMap<String, i64>,
-    /// Entries, conversions and exits by the minute stamped on their rows.
-    pub minutes: BTreeMap<i64, super::minutes::MinuteCounts>,
-}
-
-/// Moves the counters in the same transaction as the rows they count.
-pub(crate) async fn apply_deltas(
-    tx: &mut Transaction<'static, Any>,
-    deltas: &HashMap<i64, CounterDelta>,
-    at: Millis,
-) -> Result<()> {
-    let mut ids: Vec<&i64> = deltas.keys().collect();
-    ids.sort();
-    for id in ids {
-        let d = &deltas[id];
-        sqlx::query(
-            "UPDATE versions SET entered = entered + $2, active = active + $3, completed = completed + $4, \
-             exited = exited + $5, converted = converted + $6, msg_pending = msg_pending + $7, \
-             msg_sent = msg_sent + $8, last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < $9 \
-             THEN $9 ELSE last_activity_at END WHERE id = $1",
-        )
-        .bind(*id)
-        .bind(d.entered)
-        .bind(d.active)
-        .bind(d.completed)
-        .bind(d.exited)
-        .bind(d.converted)
-        .bind(d.msg_pending)
-        .bind(d.msg_sent)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-        let names: std::collections::BTreeSet<&String> = d
-            .variant_assigned
-            .keys()
-            .chain(d.variant_converted.keys())
-            .collect();
-        for name in names {
-            sqlx::query(
-                "UPDATE variants SET assigned = assigned + $3, converted = converted + $4 \
-                 WHERE version_id = $1 AND name = $2",
-            )
-            .bind(*id)
-            .bind(name)
-            .bind(d.variant_assigned.get(name).copied().unwrap_or(0))
-            .bind(d.variant_converted.get(name).copied().unwrap_or(0))
-            .execute(&mut **tx)
-            .await?;
-        }
-        super::minutes::add_minutes(tx, *id, &d.minutes).await?;
-    }
-    Ok(())
-}
 
 /// What one `tick` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -111,6 +48,17 @@ enum Batch {
     Ran { report: TickReport, read: i64 },
 }
 
+/// What the lanes of one tick share: the running totals, and the versions
+/// a lane has found with nothing more due.
+struct Lanes {
+    totals: TickReport,
+    done: HashSet<i64>,
+}
+
+fn lock(shared: &Mutex<Lanes>) -> std::sync::MutexGuard<'_, Lanes> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The A/B winner stored for a version, if one is decided.
 async fn decided_winner(
     tx: &mut Transaction<'static, Any>,
@@ -129,12 +77,14 @@ async fn decided_winner(
 /// The due participants of a version, read under its lock.
 async fn read_due(
     tx: &mut Transaction<'static, Any>,
+    backend: super::Backend,
     version_id: i64,
     steps: &[crate::domain::Step],
     held: bool,
     now: Millis,
 ) -> Result<Vec<Due>> {
-    sqlx::query(sqlx::AssertSqlSafe(due_query(steps, held)))
+    let sql = due_query(steps, held) + backend.claim_rows();
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(version_id)
         .bind(now)
         .bind(TICK_BATCH)
@@ -168,6 +118,7 @@ impl Store {
     /// The same, telling `progress` the running totals after each batch
     /// (the CLI's progress bar).
     pub async fn tick_with(&self, now: Millis, progress: Progress<'_>) -> Result<TickReport> {
+        let _turn = self.engine_turn().await?;
         let mut report = TickReport {
             holds_expired: self.expire_holds(now).await?,
             ..TickReport::default()
@@ -178,51 +129,92 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        // First pass: a version another engine is working on is left for
-        // later, so engines side by side spread over versions. Second
-        // pass: what was left, waiting in turn.
+        // The backend's lanes go through the versions at once, each from
+        // its own place in the list, each batch claiming its own
+        // participants: on a big version they share it, and a version one
+        // lane has found with nothing more due the others pass over.
+        let lanes = self.backend.engine_lanes();
+        let shared = Mutex::new(Lanes {
+            totals: report,
+            done: HashSet::new(),
+        });
+        let passes = (0..lanes).map(|k| {
+            let mut order = running.clone();
+            order.rotate_left(k * running.len() / lanes);
+            let shared = &shared;
+            async move { self.run_versions(&order, now, progress, shared).await }
+        });
+        for lane in futures_util::future::join_all(passes).await {
+            lane?;
+        }
+        let report = shared
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .totals;
+        self.sweep_stopped(5_000).await?;
+        self.drop_old_minutes(now).await?;
+        Ok(report)
+    }
+
+    /// One lane's pass over the running versions. First pass: a version
+    /// an operator (or an ingest, or a delivery claim) is acting on is left
+    /// for later, so this lane works elsewhere meanwhile. Second pass: what
+    /// was left, waiting in turn.
+    async fn run_versions(
+        &self,
+        running: &[i64],
+        now: Millis,
+        progress: Progress<'_>,
+        shared: &Mutex<Lanes>,
+    ) -> Result<()> {
         let mut busy = Vec::new();
-        for id in running {
+        for &id in running {
+            if lock(shared).done.contains(&id) {
+                continue;
+            }
             if !self
-                .run_version(id, now, (Wait::Skip, progress), &mut report)
+                .run_lane(id, now, (Wait::Skip, progress), shared)
                 .await?
             {
                 busy.push(id);
             }
         }
         for id in busy {
-            self.run_version(id, now, (Wait::Queue, progress), &mut report)
+            self.run_lane(id, now, (Wait::Queue, progress), shared)
                 .await?;
         }
-        self.sweep_stopped(5_000).await?;
-        self.drop_old_minutes(now).await?;
-        Ok(report)
+        Ok(())
     }
 
-    /// Runs one version's due participants, a batch at a time; false when
-    /// (skipping) it found the version held by another engine.
-    async fn run_version(
+    /// One lane on one version: batches one after another until none is
+    /// due (a lane that reads fewer than a batch has taken every due row no
+    /// other lane holds; the lane holding the rest goes on after it); false
+    /// when (skipping) it found the version held.
+    async fn run_lane(
         &self,
         version_id: i64,
         now: Millis,
         (wait, progress): (Wait, Progress<'_>),
-        report: &mut TickReport,
+        shared: &Mutex<Lanes>,
     ) -> Result<bool> {
         loop {
             let part = with_retry(|| self.run_due(version_id, now, wait)).await?;
-            match part {
+            let done = match part {
                 Batch::Busy => return Ok(false),
-                Batch::Ended => return Ok(true),
+                Batch::Ended => true,
                 Batch::Ran { report: r, read } => {
-                    report.steps += r.steps;
-                    report.messages += r.messages;
-                    report.completed += r.completed;
-                    progress(report);
+                    let mut s = lock(shared);
+                    s.totals.steps += r.steps;
+                    s.totals.messages += r.messages;
+                    s.totals.completed += r.completed;
+                    progress(&s.totals);
                     // A full batch that moved nobody must not be read again.
-                    if read < TICK_BATCH || r.steps + r.completed == 0 {
-                        return Ok(true);
-                    }
+                    read < TICK_BATCH || r.steps + r.completed == 0
                 }
+            };
+            if done {
+                lock(shared).done.insert(version_id);
+                return Ok(true);
             }
         }
     }
@@ -262,28 +254,34 @@ impl Store {
         Ok(())
     }
 
-    /// One batch of a version, all under its row lock: a stop that
-    /// commits before this waits for nothing and is seen here; one that
-    /// comes after waits for this commit and then cancels what this batch
-    /// enqueued. The due participants are read under the lock, so engines
-    /// side by side never take the same ones.
+    /// One batch of a version, under its share of the version's lock: a
+    /// stop that commits before this waits for nothing and is seen here;
+    /// one that comes after waits for this commit and then cancels what
+    /// this batch enqueued. Batches side by side (this engine's lanes or
+    /// another engine's) share the lock and claim different participants:
+    /// the due rows are read and locked, skipping rows another batch holds.
     async fn run_due(&self, version_id: i64, now: Millis, wait: Wait) -> Result<Batch> {
         let mut tx = self.begin_write().await?;
         if let Some(setup) = self.backend.engine_batch_setup() {
             sqlx::raw_sql(setup).execute(&mut *tx).await?;
         }
-        let lock = match wait {
-            Wait::Queue => self.backend.lock_version(),
-            Wait::Skip => self.backend.lock_version_or_skip(),
-        };
-        let Some(row) = sqlx::query(lock)
+        if let Some(share) = self.backend.engine_share(wait == Wait::Queue) {
+            let got = sqlx::query(share)
+                .bind(version_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if wait == Wait::Skip && got.try_get::<i32, _>("got")? == 0 {
+                tx.rollback().await?;
+                return Ok(Batch::Busy);
+            }
+        }
+        let Some(row) = sqlx::query(concat!(super::select_version_info!(), "WHERE v.id = $1"))
             .bind(version_id)
             .fetch_optional(&mut *tx)
             .await?
         else {
-            // Versions are never deleted: no row is a row another holds.
             tx.rollback().await?;
-            return Ok(Batch::Busy);
+            return Ok(Batch::Ended);
         };
         let v = super::version_info(&row)?;
         if !v.status.runs_steps() {
@@ -292,7 +290,7 @@ impl Store {
         }
         let steps = &v.definition.steps;
         let held = v.paused.is_some();
-        let due = read_due(&mut tx, version_id, steps, held, now).await?;
+        let due = read_due(&mut tx, self.backend, version_id, steps, held, now).await?;
         let read = due.len() as i64;
         if due.is_empty() {
             tx.rollback().await?;
@@ -335,7 +333,7 @@ impl Store {
         let touched = !delta.variant_assigned.is_empty();
         let mut deltas = HashMap::new();
         deltas.insert(version_id, delta);
-        apply_deltas(&mut tx, &deltas, now).await?;
+        apply_deltas(&mut tx, self.backend, &deltas, now).await?;
         if touched {
             check_verdicts(&mut tx, &[version_id], now).await?;
         }

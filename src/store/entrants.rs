@@ -1,7 +1,7 @@
 //! The set-wise checks and the insert of one run of entries: who a
 //! segment keeps out, who is active in another version, who got in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, Row, Transaction};
 
@@ -74,40 +74,142 @@ pub(super) async fn active_elsewhere<'p>(
     Ok(out)
 }
 
-/// Inserts the entrants (profile, entry time) in one statement (the rows
-/// as one JSON parameter); the profiles really inserted (not there
-/// already).
+/// One entrant of a run: the version it enters, and who and when.
+#[derive(serde::Serialize)]
+pub(super) struct Entrant<'a> {
+    pub(super) version_id: i64,
+    pub(super) journey_id: i64,
+    pub(super) profile: &'a str,
+    pub(super) at: Millis,
+}
+
+/// Inserts the entrants of every version of a run in one statement (the
+/// rows as one JSON parameter); the (version, profile) pairs really
+/// inserted (not there already).
 pub(super) async fn insert_entrants(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    v: &VersionInfo,
-    entrants: &[(&str, Millis)],
-) -> Result<std::collections::HashSet<String>> {
-    #[derive(serde::Serialize)]
-    struct Entrant<'a> {
-        profile: &'a str,
-        at: Millis,
+    entrants: &[Entrant<'_>],
+) -> Result<HashSet<(i64, String)>> {
+    if entrants.is_empty() {
+        return Ok(HashSet::new());
     }
-    let rows: Vec<Entrant> = entrants
-        .iter()
-        .map(|(profile, at)| Entrant { profile, at: *at })
-        .collect();
-    let json = super::moves::batch_json(&rows)?;
-    let source = backend.json_rows(3, &[("profile", "TEXT"), ("at", "BIGINT")]);
+    let source = backend.json_rows(
+        1,
+        &[
+            ("version_id", "BIGINT"),
+            ("journey_id", "BIGINT"),
+            ("profile", "TEXT"),
+            ("at", "BIGINT"),
+        ],
+    );
     // Only the backend's fixed row-source text is formatted in. (`WHERE
     // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
     let sql = format!(
         "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) \
-         SELECT $1, $2, v.profile, 'active', 0, v.at, v.at, v.at FROM {source} \
-         WHERE true ON CONFLICT (version_id, profile) DO NOTHING RETURNING profile"
+         SELECT v.version_id, v.journey_id, v.profile, 'active', 0, v.at, v.at, v.at FROM {source} \
+         WHERE true ON CONFLICT (version_id, profile) DO NOTHING RETURNING version_id, profile"
     );
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(v.id)
-        .bind(v.journey_id)
-        .bind(json)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(super::moves::batch_json(entrants)?)
         .fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|r| r.try_get("profile"))
-        .collect::<std::result::Result<_, _>>()?)
+        .map(|r| Ok((r.try_get("version_id")?, r.try_get("profile")?)))
+        .collect()
+}
+
+/// Where entries into a journey go: its live version, or why none.
+#[derive(Clone)]
+pub(super) enum LiveLookup {
+    Live(i64),
+    Refused(&'static str),
+}
+
+/// The live version of each journey named, in one statement.
+pub(super) async fn live_versions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    names: &[&str],
+) -> Result<HashMap<String, LiveLookup>> {
+    #[derive(serde::Serialize)]
+    struct Name<'a> {
+        name: &'a str,
+    }
+    let rows: Vec<Name> = names.iter().map(|name| Name { name }).collect();
+    // Only the backend's fixed row-source text is formatted in.
+    let sql = format!(
+        "SELECT v.name, j.id AS journey_id, ver.id AS version_id, ver.status FROM {} \
+         LEFT JOIN journeys j ON j.name = v.name \
+         LEFT JOIN versions ver ON ver.journey_id = j.id AND ver.status <> 'draft'",
+        backend.json_rows(1, &[("name", "TEXT")])
+    );
+    let mut out: HashMap<String, LiveLookup> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(super::moves::batch_json(&rows)?)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let name: String = row.try_get("name")?;
+        let journey: Option<i64> = row.try_get("journey_id")?;
+        let version: Option<i64> = row.try_get("version_id")?;
+        let status: Option<String> = row.try_get("status")?;
+        let lookup = match (journey, version, status.as_deref()) {
+            (_, Some(id), Some("live")) => LiveLookup::Live(id),
+            (None, ..) => LiveLookup::Refused("unknown_journey"),
+            (Some(_), None, _) => LiveLookup::Refused("not_published"),
+            _ => LiveLookup::Refused("no_live_version"),
+        };
+        match out.get(&name) {
+            // A live version wins over the others of its journey.
+            Some(LiveLookup::Live(_)) => {}
+            Some(LiveLookup::Refused(_)) if !matches!(lookup, LiveLookup::Live(_)) => {}
+            _ => {
+                out.insert(name, lookup);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Locks the versions of these ids for the rest of the transaction, in id
+/// order, once engine batches of theirs in flight have committed; each
+/// with what it is (`None`: not running, so nothing may change there).
+pub(super) async fn lock_versions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    mut ids: Vec<i64>,
+) -> Result<Vec<(i64, Option<VersionInfo>)>> {
+    #[derive(serde::Serialize)]
+    struct Id {
+        id: i64,
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = super::moves::batch_json(&ids.iter().map(|&id| Id { id }).collect::<Vec<_>>())?;
+    if let Some(sql) = backend.exclude_engines_of(1) {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&json)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut found: HashMap<i64, VersionInfo> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(backend.lock_versions_of(1)))
+        .bind(&json)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let v = super::version_info(&row)?;
+        found.insert(v.id, v);
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let v = found.remove(&id).filter(|v| v.status.runs_steps());
+            (id, v)
+        })
+        .collect())
 }

@@ -25,10 +25,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         for id in ids {
-            sqlx::query(self.backend.lock_version())
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            super::lock_version_row(&mut tx, self.backend, id).await?;
             let now = self.backend.db_now();
             let sql = format!(
                 "UPDATE versions SET gate_until = \

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::engine::{CounterDelta, apply_deltas};
+use super::counters::{CounterDelta, apply_deltas};
 use super::{Backend, Result, Store, VersionInfo, lock_running_version, with_retry};
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::{Millis, VersionStatus};
@@ -57,7 +57,10 @@ impl IngestReport {
 /// Events per transaction: short enough that a stop never waits long.
 pub const EVENTS_PER_TRANSACTION: usize = 5000;
 
-use super::entrants::{active_elsewhere, insert_entrants, refused_by_segments};
+use super::entrants::{
+    Entrant, LiveLookup, active_elsewhere, insert_entrants, live_versions, lock_versions,
+    refused_by_segments,
+};
 use super::minutes::minute_of;
 
 impl Store {
@@ -92,7 +95,7 @@ impl Store {
         }
         batch.enter_run(&mut tx, &run).await?;
         let last = events.iter().map(|e| e.at).max().unwrap_or(0);
-        apply_deltas(&mut tx, &batch.deltas, last).await?;
+        apply_deltas(&mut tx, self.backend, &batch.deltas, last).await?;
         super::verdicts::check_verdicts(&mut tx, &batch.touched, last).await?;
         tx.commit().await?;
         Ok(batch.report)
@@ -111,12 +114,6 @@ struct Batch {
     /// Versions whose A/B counters changed.
     touched: Vec<i64>,
     report: IngestReport,
-}
-
-#[derive(Clone)]
-enum LiveLookup {
-    Live(i64),
-    Refused(&'static str),
 }
 
 impl Batch {
@@ -158,8 +155,37 @@ impl Batch {
         Ok(info)
     }
 
+    /// Looks up the live versions of the journeys not looked up yet in
+    /// this transaction and locks those not locked yet: a few statements
+    /// for all of them.
+    async fn look_up_and_lock(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        journeys: &[&str],
+    ) -> Result<()> {
+        let names: Vec<&str> = journeys
+            .iter()
+            .copied()
+            .filter(|j| !self.live.contains_key(*j))
+            .collect();
+        if !names.is_empty() {
+            self.live
+                .extend(live_versions(tx, self.backend, &names).await?);
+        }
+        let ids: Vec<i64> = journeys
+            .iter()
+            .filter_map(|j| match self.live.get(*j) {
+                Some(LiveLookup::Live(id)) if !self.locked.contains_key(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        self.locked
+            .extend(lock_versions(tx, self.backend, ids).await?);
+        Ok(())
+    }
+
     /// Enters a run of profiles, checking every rule of entry for each, in
-    /// order: a few set statements per journey and chunk.
+    /// order: a few set statements per run, whatever the journeys in it.
     async fn enter_run(
         &mut self,
         tx: &mut Transaction<'static, Any>,
@@ -179,58 +205,34 @@ impl Batch {
                 }
             }
         }
-        let profile_of = |i: usize| match &run[i].event {
-            Event::Enter { profile, .. } => profile.as_str(),
-            _ => "",
-        };
+        let profile_of = |i: usize| entrant_profile(run[i]);
+        let names: Vec<&str> = journeys.iter().map(|(j, _)| *j).collect();
+        self.look_up_and_lock(tx, &names).await?;
+        // (version, journey, index in the run) of everyone the rules let in.
+        let mut admitted: Vec<(i64, i64, usize)> = Vec::new();
         for (journey, idx) in journeys {
-            let lookup = match self.live.get(journey) {
-                Some(l) => l.clone(),
-                None => {
-                    let l = live_version(tx, journey).await?;
-                    self.live.insert(journey.to_string(), l.clone());
-                    l
-                }
-            };
-            let id = match lookup {
-                LiveLookup::Live(id) => id,
-                LiveLookup::Refused(reason) => {
-                    idx.iter().for_each(|&i| outcome[i] = Some(reason));
-                    continue;
-                }
-            };
-            let v = match self.lock(tx, id).await? {
-                Some(v) if v.status == VersionStatus::Live && v.paused.is_some() => {
-                    idx.iter().for_each(|&i| outcome[i] = Some("paused"));
-                    continue;
-                }
-                Some(v) if v.status == VersionStatus::Live => v,
-                _ => {
-                    idx.iter()
-                        .for_each(|&i| outcome[i] = Some("no_live_version"));
-                    continue;
-                }
-            };
-            let def = &v.definition;
-            let mut seen = std::collections::HashSet::new();
-            let mut candidates = Vec::with_capacity(idx.len());
-            for &i in &idx {
-                if def.entry_end_at.is_some_and(|end| run[i].at >= end) {
-                    outcome[i] = Some("entry_ended");
-                } else if !seen.insert(profile_of(i)) {
-                    outcome[i] = Some("already_entered");
-                } else {
-                    candidates.push(i);
-                }
+            self.screen(tx, (run, journey, &idx), &mut outcome, &mut admitted)
+                .await?;
+        }
+        let rows: Vec<Entrant> = admitted
+            .iter()
+            .map(|&(version_id, journey_id, i)| Entrant {
+                version_id,
+                journey_id,
+                profile: profile_of(i),
+                at: run[i].at,
+            })
+            .collect();
+        let inserted = insert_entrants(tx, self.backend, &rows).await?;
+        for (version_id, _, i) in admitted {
+            if !inserted.contains(&(version_id, profile_of(i).to_string())) {
+                outcome[i] = Some("already_entered");
+                continue;
             }
-            for chunk in candidates.chunks(self.backend.chunk_rows() * 2) {
-                let entrants: Vec<(&str, Millis)> =
-                    chunk.iter().map(|&i| (profile_of(i), run[i].at)).collect();
-                let refused = self.admit(tx, &v, &entrants).await?;
-                for (&i, why) in chunk.iter().zip(refused) {
-                    outcome[i] = why;
-                }
-            }
+            let d = self.deltas.entry(version_id).or_default();
+            d.entered += 1;
+            d.active += 1;
+            d.minutes.entry(minute_of(run[i].at)).or_default().entered += 1;
         }
         for o in outcome {
             match o {
@@ -241,47 +243,59 @@ impl Batch {
         Ok(())
     }
 
-    /// Enters what the rules allow of one chunk of distinct profiles into
-    /// the live version `v`; per entrant, why it was refused, if it was.
-    async fn admit(
-        &mut self,
+    /// Applies the rules of entry to the entries `idx` of a run into one
+    /// journey: each refused gets its reason in `outcome`, the others go
+    /// to `admitted` as (version, journey, index in the run).
+    async fn screen(
+        &self,
         tx: &mut Transaction<'static, Any>,
-        v: &VersionInfo,
-        entrants: &[(&str, Millis)],
-    ) -> Result<Vec<Option<&'static str>>> {
-        let profiles: Vec<&str> = entrants.iter().map(|(p, _)| *p).collect();
-        let mut refused = refused_by_segments(tx, &v.definition, &profiles).await?;
-        if v.others_running > 0 {
-            for p in active_elsewhere(tx, v, &profiles).await? {
-                refused.entry(p).or_insert("active_in_other_version");
+        (run, journey, idx): (&[&TimedEvent], &str, &[usize]),
+        outcome: &mut [Option<&'static str>],
+        admitted: &mut Vec<(i64, i64, usize)>,
+    ) -> Result<()> {
+        let v = match self.live.get(journey) {
+            Some(LiveLookup::Live(id)) => self.locked.get(id).cloned().flatten(),
+            Some(LiveLookup::Refused(reason)) => {
+                idx.iter().for_each(|&i| outcome[i] = Some(reason));
+                return Ok(());
+            }
+            None => None,
+        };
+        let v = match v {
+            Some(v) if v.status == VersionStatus::Live && v.paused.is_some() => {
+                idx.iter().for_each(|&i| outcome[i] = Some("paused"));
+                return Ok(());
+            }
+            Some(v) if v.status == VersionStatus::Live => v,
+            _ => {
+                idx.iter()
+                    .for_each(|&i| outcome[i] = Some("no_live_version"));
+                return Ok(());
+            }
+        };
+        let def = &v.definition;
+        let mut seen = std::collections::HashSet::new();
+        let mut candidates = Vec::with_capacity(idx.len());
+        for &i in idx {
+            if def.entry_end_at.is_some_and(|end| run[i].at >= end) {
+                outcome[i] = Some("entry_ended");
+            } else if !seen.insert(entrant_profile(run[i])) {
+                outcome[i] = Some("already_entered");
+            } else {
+                candidates.push(i);
             }
         }
-        let mut outcome: Vec<Option<&'static str>> =
-            profiles.iter().map(|p| refused.get(p).copied()).collect();
-        let admit: Vec<(&str, Millis)> = entrants
-            .iter()
-            .zip(&outcome)
-            .filter(|(_, why)| why.is_none())
-            .map(|(e, _)| *e)
-            .collect();
-        if admit.is_empty() {
-            return Ok(outcome);
-        }
-        let inserted = insert_entrants(tx, self.backend, v, &admit).await?;
-        for (o, p) in outcome.iter_mut().zip(&profiles) {
-            if o.is_none() && !inserted.contains(*p) {
-                *o = Some("already_entered");
+        for chunk in candidates.chunks(self.backend.chunk_rows() * 2) {
+            let profiles: Vec<&str> = chunk.iter().map(|&i| entrant_profile(run[i])).collect();
+            let refused = refusals(tx, &v, &profiles).await?;
+            for (&i, why) in chunk.iter().zip(refused) {
+                match why {
+                    Some(why) => outcome[i] = Some(why),
+                    None => admitted.push((v.id, v.journey_id, i)),
+                }
             }
         }
-        let d = self.deltas.entry(v.id).or_default();
-        d.entered += inserted.len() as i64;
-        d.active += inserted.len() as i64;
-        for (profile, at) in &admit {
-            if inserted.contains(*profile) {
-                d.minutes.entry(minute_of(*at)).or_default().entered += 1;
-            }
-        }
-        Ok(outcome)
+        Ok(())
     }
 
     /// The profile's participants that may still change, with their versions.
@@ -394,31 +408,29 @@ impl Batch {
     }
 }
 
-async fn live_version(tx: &mut Transaction<'static, Any>, journey: &str) -> Result<LiveLookup> {
-    let rows = sqlx::query(
-        "SELECT v.id, v.status FROM versions v JOIN journeys j ON j.id = v.journey_id \
-         WHERE j.name = $1 AND v.status <> 'draft' ORDER BY v.number DESC",
-    )
-    .bind(journey)
-    .fetch_all(&mut **tx)
-    .await?;
-    for row in &rows {
-        if row.try_get::<String, _>("status")? == "live" {
-            return Ok(LiveLookup::Live(row.try_get("id")?));
+/// The profile of an entry event.
+fn entrant_profile(ev: &TimedEvent) -> &str {
+    match &ev.event {
+        Event::Enter { profile, .. } => profile.as_str(),
+        _ => "",
+    }
+}
+
+/// Why the rules keep each of one chunk of distinct profiles out of the
+/// live version `v` (segments, an entry in another running version), if
+/// they do.
+async fn refusals(
+    tx: &mut Transaction<'static, Any>,
+    v: &VersionInfo,
+    profiles: &[&str],
+) -> Result<Vec<Option<&'static str>>> {
+    let mut refused = refused_by_segments(tx, &v.definition, profiles).await?;
+    if v.others_running > 0 {
+        for p in active_elsewhere(tx, v, profiles).await? {
+            refused.entry(p).or_insert("active_in_other_version");
         }
     }
-    if rows.is_empty() {
-        let known = sqlx::query("SELECT id FROM journeys WHERE name = $1")
-            .bind(journey)
-            .fetch_optional(&mut **tx)
-            .await?;
-        return Ok(LiveLookup::Refused(if known.is_some() {
-            "not_published"
-        } else {
-            "unknown_journey"
-        }));
-    }
-    Ok(LiveLookup::Refused("no_live_version"))
+    Ok(profiles.iter().map(|p| refused.get(p).copied()).collect())
 }
 
 /// `$first, $first+1, ...`: `n` placeholders for an `IN` list.

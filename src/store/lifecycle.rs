@@ -222,10 +222,9 @@ pub(crate) async fn end_version(
     now: Millis,
 ) -> Result<VersionImpact> {
     let to = kind.target_status().unwrap_or(v.status);
-    let row = sqlx::query(backend.lock_version())
-        .bind(v.id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row = super::lock_version_row(tx, backend, v.id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     let v = &version_info(&row)?;
     if v.status.refusal(kind).is_some() || hold_refusal(v, kind).is_some() {
         return Err(refusal(v, kind));

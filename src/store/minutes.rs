@@ -4,10 +4,7 @@
 //! minute always equals a recount of its rows (`check` compares them).
 //! The engine drops minutes older than [`KEPT_MINUTES`].
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::{Result, Store};
 use crate::domain::Millis;
@@ -51,35 +48,6 @@ impl MinuteCounts {
             failed: r.try_get("failed")?,
         })
     }
-}
-
-/// Adds to one version's minutes: one upsert per minute touched.
-pub(crate) async fn add_minutes(
-    tx: &mut Transaction<'static, Any>,
-    version_id: i64,
-    minutes: &BTreeMap<i64, MinuteCounts>,
-) -> Result<()> {
-    for (minute, c) in minutes {
-        sqlx::query(
-            "INSERT INTO version_minutes (version_id, minute, entered, converted, exited, sent, failed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version_id, minute) DO UPDATE SET \
-             entered = version_minutes.entered + excluded.entered, \
-             converted = version_minutes.converted + excluded.converted, \
-             exited = version_minutes.exited + excluded.exited, \
-             sent = version_minutes.sent + excluded.sent, \
-             failed = version_minutes.failed + excluded.failed",
-        )
-        .bind(version_id)
-        .bind(*minute)
-        .bind(c.entered)
-        .bind(c.converted)
-        .bind(c.exited)
-        .bind(c.sent)
-        .bind(c.failed)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Every minute recounted from the rows, by the time stamped on each:

@@ -4,6 +4,7 @@
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
 mod connect;
+mod counters;
 mod delivery;
 mod dialect;
 mod engine;
@@ -18,6 +19,7 @@ mod pause;
 mod read;
 pub mod scratch;
 mod trust;
+mod turns;
 mod verdicts;
 mod walk;
 
@@ -324,15 +326,41 @@ pub(crate) async fn lock_running_version(
     backend: Backend,
     version_id: i64,
 ) -> Result<Option<VersionInfo>> {
-    let Some(row) = sqlx::query(backend.lock_version())
-        .bind(version_id)
-        .fetch_optional(&mut **tx)
-        .await?
-    else {
+    let Some(row) = lock_version_row(tx, backend, version_id).await? else {
         return Ok(None);
     };
     let v = version_info(&row)?;
     Ok(v.status.runs_steps().then_some(v))
+}
+
+/// Locks a version row for the rest of the transaction and reads it (the
+/// columns of `select_version_info!`), once engine batches of the version
+/// in flight have committed: see [`exclude_engines`].
+pub(crate) async fn lock_version_row(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    version_id: i64,
+) -> Result<Option<sqlx::any::AnyRow>> {
+    exclude_engines(tx, backend, version_id).await?;
+    Ok(sqlx::query(backend.lock_version())
+        .bind(version_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// Waits in turn until no engine batch of the version is in flight and
+/// keeps new ones out for the rest of the transaction (PostgreSQL; on
+/// SQLite the write transaction already does). Whoever locks a version row
+/// to change the version or its counters calls this first.
+pub(crate) async fn exclude_engines(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    version_id: i64,
+) -> Result<()> {
+    if let Some(sql) = backend.exclude_engines() {
+        sqlx::query(sql).bind(version_id).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 impl VersionInfo {

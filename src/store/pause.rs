@@ -107,11 +107,8 @@ impl Store {
         for row in rows {
             let id = version_info(&row)?.id;
             let mut tx = self.begin_write().await?;
-            let locked = sqlx::query(self.backend.lock_version())
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let v = version_info(&locked)?;
+            let locked = super::lock_version_row(&mut tx, self.backend, id).await?;
+            let v = version_info(&locked.ok_or(sqlx::Error::RowNotFound)?)?;
             match &v.paused {
                 Some(p) if p.until <= now && v.status.runs_steps() => {
                     let rule = p.on_expiry;

@@ -1,6 +1,6 @@
 //! Stores made anew for a tool or a test: a PostgreSQL schema of its own
 //! (dropped first when it exists), or a SQLite file removed with its WAL
-//! and shared-memory files.
+//! and shared-memory files (and the engines' lock file).
 
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub async fn drop_schema(url: &str, schema: &str) -> Result<()> {
 
 /// Removes a SQLite store's file and its `-wal` and `-shm` companions.
 pub fn remove_sqlite(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-engine"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(std::path::PathBuf::from(p));

@@ -16,70 +16,84 @@ impl Store {
     }
 }
 
+/// Three grouped scans (participants, messages, variants), whatever the
+/// number of versions: a recount is a read of every row once, never once
+/// per version.
 async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
+    use std::collections::HashMap;
+    let versions = sqlx::query(
+        "SELECT v.id, j.name AS journey, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id ORDER BY v.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut counts: HashMap<i64, Counts> = HashMap::new();
+    for c in sqlx::query(
+        "SELECT version_id, COUNT(*) AS entered, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS completed, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'exited' THEN 1 ELSE 0 END), 0) AS BIGINT) AS exited, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'stopped' THEN 1 ELSE 0 END), 0) AS BIGINT) AS stopped, \
+         CAST(COALESCE(SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS converted \
+         FROM participants_effective GROUP BY version_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
     {
-        let versions = sqlx::query(
-            "SELECT v.id, j.name AS journey, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id ORDER BY v.id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut out = Vec::new();
-        for v in &versions {
+        counts.insert(c.try_get("version_id")?, Counts::from_row(&c)?);
+    }
+    let mut messages: HashMap<i64, Messages> = HashMap::new();
+    for m in sqlx::query(
+        "SELECT version_id, CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS cancelled \
+         FROM outbox_effective GROUP BY version_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let messages_of = Messages {
+            pending: m.try_get("pending")?,
+            sent: m.try_get("sent")?,
+            failed: m.try_get("failed")?,
+            cancelled: m.try_get("cancelled")?,
+        };
+        messages.insert(m.try_get("version_id")?, messages_of);
+    }
+    let mut variants: HashMap<i64, Vec<VariantSummary>> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT version_id, variant, COUNT(*) AS assigned, CAST(COALESCE(SUM(variant_converted), 0) AS BIGINT) AS converted \
+         FROM participants WHERE variant IS NOT NULL GROUP BY version_id, variant ORDER BY version_id, variant",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        variants
+            .entry(r.try_get("version_id")?)
+            .or_default()
+            .push(VariantSummary {
+                name: r.try_get("variant")?,
+                assigned: r.try_get("assigned")?,
+                converted: r.try_get("converted")?,
+            });
+    }
+    versions
+        .iter()
+        .map(|v| {
             let id: i64 = v.try_get("id")?;
             let label = format!(
                 "{} v{}",
                 v.try_get::<String, _>("journey")?,
                 v.try_get::<i64, _>("number")?
             );
-            let c = sqlx::query(
-                "SELECT COUNT(*) AS entered, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS completed, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'exited' THEN 1 ELSE 0 END), 0) AS BIGINT) AS exited, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'stopped' THEN 1 ELSE 0 END), 0) AS BIGINT) AS stopped, \
-                 CAST(COALESCE(SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS converted \
-                 FROM participants_effective WHERE version_id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-            let counts = Counts::from_row(&c)?;
-            let m = sqlx::query(
-                "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT) AS sent, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT) AS cancelled \
-                 FROM outbox_effective WHERE version_id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-            let messages = Messages {
-                pending: m.try_get("pending")?,
-                sent: m.try_get("sent")?,
-                failed: m.try_get("failed")?,
-                cancelled: m.try_get("cancelled")?,
-            };
-            let vs = sqlx::query(
-                "SELECT variant, COUNT(*) AS assigned, CAST(COALESCE(SUM(variant_converted), 0) AS BIGINT) AS converted \
-                 FROM participants WHERE version_id = $1 AND variant IS NOT NULL GROUP BY variant ORDER BY variant",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(VariantSummary {
-                    name: r.try_get("variant")?,
-                    assigned: r.try_get("assigned")?,
-                    converted: r.try_get("converted")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-            out.push((label, counts, messages, vs));
-        }
-        Ok(out)
-    }
+            Ok((
+                label,
+                counts.remove(&id).unwrap_or_default(),
+                messages.remove(&id).unwrap_or_default(),
+                variants.remove(&id).unwrap_or_default(),
+            ))
+        })
+        .collect()
 }
 
 impl Store {
