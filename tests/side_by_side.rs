@@ -210,7 +210,8 @@ both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
 // for the tick to run out of work: on PostgreSQL engine batches share the
 // version's lock and a stop queues for it exclusively, so batches that
 // come after the stop wait behind it (a row lock alone would let the
-// overlapping batches starve it). SQLite's engines take turns by tick.
+// overlapping batches starve it). SQLite's engines take turns by tick,
+// and nothing is enqueued after its stop either.
 both_backends!(a_stop_is_served_while_two_engines_stream_batches, |ts| {
     const MANY: usize = 24_000;
     publish(&ts.store, &simple("flood"), at(0)).await;
@@ -250,8 +251,10 @@ both_backends!(a_stop_is_served_while_two_engines_stream_batches, |ts| {
         "nothing enqueued after the stop"
     );
     assert_eq!(outbox_count(&ts.store, "flood").await, at_stop);
+    // SQLite has no lock queue: its stop competes for the file with the
+    // engine's next batch, and may come only after the tick.
     assert!(
-        at_stop < MANY,
+        ts.backend == "sqlite" || at_stop < MANY,
         "the stop waited for the whole tick ({at_stop} of {MANY} messages enqueued before it)"
     );
     let v = summary(&ts.store, "flood", 1).await;

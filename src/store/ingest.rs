@@ -214,6 +214,9 @@ impl Batch {
             self.screen(tx, (run, journey, &idx), &mut outcome, &mut admitted)
                 .await?;
         }
+        // Each version's entrants side by side in the table (in feed order
+        // within a version): the engine then moves them page by page.
+        admitted.sort_by_key(|&(version_id, _, i)| (version_id, i));
         let rows: Vec<Entrant> = admitted
             .iter()
             .map(|&(version_id, journey_id, i)| Entrant {

@@ -2,19 +2,15 @@
 //! time. SQLite writes one transaction at a time, so a second engine's
 //! batches could only interleave with the first's and slow both; instead
 //! each tick holds an exclusive lock on a file beside the store
-//! (`STORE-engine`), and an engine that finds it held waits for it, then
-//! runs what is still due. The operating system drops the lock with the
+//! (`STORE-engine`), and an engine that finds it held waits for it (woken
+//! the moment it is free), then runs what is still due. The operating system drops the lock with the
 //! process, so a killed engine never leaves it held. PostgreSQL engines
 //! need no turns: their batches claim different participants.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
-use std::time::Duration;
 
 use super::{Error, Location, Result, Store};
-
-/// How often a waiting engine tries the lock again.
-const RETRY: Duration = Duration::from_millis(10);
 
 /// The lock file of a SQLite store at `path`.
 pub(super) fn turn_path(path: &Path) -> std::path::PathBuf {
@@ -36,23 +32,24 @@ impl Store {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "cannot take the engines' lock {}: {e}",
-                    lock_path.display()
-                ))
-            })?;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(Some(file)),
-                Err(TryLockError::WouldBlock) => tokio::time::sleep(RETRY).await,
-                Err(TryLockError::Error(e)) => {
-                    return Err(Error::Invalid(format!(
-                        "cannot take the engines' lock {}: {e}",
-                        lock_path.display()
-                    )));
-                }
-            }
+            .map_err(|e| lock_error(&lock_path, &e))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(lock_error(&lock_path, &e)),
         }
+        // Held: wait on a blocking thread, woken the moment it is free.
+        tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+            .await
+            .map_err(|e| Error::Invalid(format!("the engines' lock wait failed: {e}")))?
+            .map(Some)
+            .map_err(|e| lock_error(&lock_path, &e))
     }
+}
+
+fn lock_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Invalid(format!(
+        "cannot take the engines' lock {}: {e}",
+        path.display()
+    ))
 }
