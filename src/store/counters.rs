@@ -46,11 +46,20 @@ struct VersionRow {
 struct MinuteRow {
     version_id: i64,
     minute: i64,
-    entered: i64,
-    converted: i64,
-    exited: i64,
-    sent: i64,
-    failed: i64,
+    #[serde(flatten)]
+    counts: MinuteCounts,
+}
+
+/// One version's minutes as rows of the minutes upsert.
+fn minute_rows(
+    version_id: i64,
+    minutes: &BTreeMap<i64, MinuteCounts>,
+) -> impl Iterator<Item = MinuteRow> + '_ {
+    minutes.iter().map(move |(&minute, &counts)| MinuteRow {
+        version_id,
+        minute,
+        counts,
+    })
 }
 
 /// Moves the counters in the same transaction as the rows they count:
@@ -113,20 +122,7 @@ pub(crate) async fn apply_deltas(
     }
     let minutes: Vec<MinuteRow> = ids
         .iter()
-        .flat_map(|&&id| {
-            deltas[&id]
-                .minutes
-                .iter()
-                .map(move |(minute, c)| MinuteRow {
-                    version_id: id,
-                    minute: *minute,
-                    entered: c.entered,
-                    converted: c.converted,
-                    exited: c.exited,
-                    sent: c.sent,
-                    failed: c.failed,
-                })
-        })
+        .flat_map(|&&id| minute_rows(id, &deltas[&id].minutes))
         .collect();
     add_minute_rows(tx, backend, &minutes).await
 }
@@ -160,18 +156,7 @@ pub(crate) async fn add_minutes(
     version_id: i64,
     minutes: &BTreeMap<i64, MinuteCounts>,
 ) -> Result<()> {
-    let rows: Vec<MinuteRow> = minutes
-        .iter()
-        .map(|(minute, c)| MinuteRow {
-            version_id,
-            minute: *minute,
-            entered: c.entered,
-            converted: c.converted,
-            exited: c.exited,
-            sent: c.sent,
-            failed: c.failed,
-        })
-        .collect();
+    let rows: Vec<MinuteRow> = minute_rows(version_id, minutes).collect();
     add_minute_rows(tx, backend, &rows).await
 }
 
