@@ -4,11 +4,12 @@
 
 use super::select_version_info;
 
-/// The advisory lock key of a version (`$1` its id): journeyctl's class
-/// number and the id (ids that collide only share a lock).
+/// The advisory lock key of the version whose id is `$id` (an SQL
+/// expression): journeyctl's class number and the id (ids that collide
+/// only share a lock).
 macro_rules! version_lock_key {
-    () => {
-        "7413, CAST($1 % 2147483647 AS INTEGER)"
+    ($id:literal) => {
+        concat!("7413, CAST(", $id, " % 2147483647 AS INTEGER)")
     };
 }
 
@@ -101,7 +102,7 @@ impl Backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(concat!(
                 "SELECT pg_advisory_xact_lock(",
-                version_lock_key!(),
+                version_lock_key!("$1"),
                 ")"
             )),
         }
@@ -113,7 +114,11 @@ impl Backend {
         match self {
             Backend::Sqlite => None,
             Backend::Postgres => Some(format!(
-                "SELECT pg_advisory_xact_lock(7413, CAST(v.id % 2147483647 AS INTEGER)) FROM {} ORDER BY v.id",
+                concat!(
+                    "SELECT pg_advisory_xact_lock(",
+                    version_lock_key!("v.id"),
+                    ") FROM {} ORDER BY v.id"
+                ),
                 self.json_rows(param, &[("id", "BIGINT")])
             )),
         }
@@ -141,12 +146,12 @@ impl Backend {
             (Backend::Sqlite, _) => None,
             (Backend::Postgres, true) => Some(concat!(
                 "SELECT pg_advisory_xact_lock_shared(",
-                version_lock_key!(),
+                version_lock_key!("$1"),
                 ")"
             )),
             (Backend::Postgres, false) => Some(concat!(
                 "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(",
-                version_lock_key!(),
+                version_lock_key!("$1"),
                 ") THEN 1 ELSE 0 END AS got"
             )),
         }
