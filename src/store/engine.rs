@@ -1,5 +1,5 @@
-//! The engine: runs due steps, applies date rules, sweeps stopped versions,
-//! and sweeps stopped versions.
+//! The engine: runs due steps, applies date rules, and sweeps stopped
+//! versions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
