@@ -4,7 +4,9 @@
 
 use crate::domain::abtest::VerdictKind;
 use crate::domain::{EndKind, Millis, Shown};
-use crate::store::{AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary};
+use crate::store::{
+    AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting,
+};
 
 /// 1234567 -> "1,234,567": exact, and readable at a glance.
 pub fn thousands(n: i64) -> String {
@@ -121,6 +123,19 @@ pub fn outcome_summary(o: &Outcome) -> String {
 }
 
 /// The A/B column: `-`, `collecting`, `no winner yet`, `winner B`.
+/// What a confirmed action is waiting for, said once it has waited a while.
+pub fn waiting_line(w: Waiting) -> String {
+    match w {
+        Waiting::Store => {
+            "waiting for the store: another writer holds it; this action goes next and keeps waiting until it commits (Ctrl-C gives up)…".to_string()
+        }
+        Waiting::Deliveries(n) => format!(
+            "waiting for {} delivery(ies) in flight to finish (at most the channel's time-out)…",
+            thousands(n)
+        ),
+    }
+}
+
 pub fn ab_label(ab: Option<&AbSummary>) -> String {
     match ab {
         None => "-".to_string(),
@@ -163,7 +178,9 @@ pub fn rate(n: u64, unit: &str, secs: f64) -> String {
 
 /// Why an action is refused in a read-only session.
 pub fn read_only(what: &str) -> String {
-    format!("read-only: {what} (this session was started with --read-only)")
+    format!(
+        "read-only: {what} (this session is read-only: --read-only, or a store marked read_only without --write)"
+    )
 }
 
 /// The channel an action goes out through, as the workers report it:

@@ -304,7 +304,7 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
             ],
             None,
         ),
-        1,
+        3,
         "read-only",
     );
     let o = run(d, &ts.url, &["list", "--json"], None);
@@ -459,10 +459,28 @@ fn a_missing_sqlite_file_is_refused_and_nothing_is_created() {
     assert!(d.join("ingested.db").exists());
 }
 
+/// The ticks a `run --metrics ADDR` has counted (its tick-duration
+/// histogram's count), read over a bare HTTP/1.0 request.
+fn ticks_counted(addr: &str) -> u64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body.lines()
+        .find_map(|l| l.strip_prefix("journeyctl_tick_duration_seconds_count "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no tick count in:\n{body}")) as u64
+}
+
 /// Durations take the usual forms everywhere: `run --interval 500ms`
 /// ticks twice a second.
 #[test]
 fn run_takes_an_interval_of_500ms() {
+    let metrics = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        free.local_addr().unwrap().to_string()
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let url = d.join("run.db").display().to_string();
@@ -482,7 +500,7 @@ fn run_takes_an_interval_of_500ms() {
         .current_dir(d)
         .env("DATABASE_URL", &url)
         .env("XDG_STATE_HOME", d.join("state"))
-        .args(["run", "--interval", "500ms"])
+        .args(["run", "--interval", "500ms", "--metrics", &metrics])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -502,6 +520,15 @@ fn run_takes_an_interval_of_500ms() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(sent, 1, "the first email of p-1");
+    // Each tick is one observation of the tick duration: at least two in
+    // 1.5 s (three are due).
+    let before = ticks_counted(&metrics);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let after = ticks_counted(&metrics);
+    assert!(
+        after >= before + 2,
+        "{before} ticks, then {after} 1.5 s later"
+    );
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

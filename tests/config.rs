@@ -110,8 +110,9 @@ fn named_stores_precedence_read_only_and_stores() {
     let d = definition(home);
     let o = run(home, None, &["--store", "prod", "apply", &d, "--publish"]);
     let (_, err) = out(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("read-only"), "{err}");
+    assert!(!err.contains("started with --read-only"), "{err}");
     let o = run(
         home,
         None,
@@ -122,7 +123,11 @@ fn named_stores_precedence_read_only_and_stores() {
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(list[0]["journey"], "cart");
     let o = run(home, None, &["--store", "prod", "stop", "cart", "--yes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o).1);
     assert!(out(&o).1.contains("read-only"));
+    let o = run(home, None, &["--store", "prod", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["status"], "live", "a refused stop changed nothing");
 
     // A PostgreSQL store by name.
     if let Some(server) = &pg {

@@ -1189,7 +1189,9 @@ fn a_confirmed_stop_says_it_waits_for_deliveries_in_flight() {
     type_text(&mut app, "cart-recovery");
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(executes(&effects).len(), 1);
-    app.update(Msg::ActionWaiting(3));
+    app.update(Msg::ActionWaiting(journeyctl::store::Waiting::Deliveries(
+        3,
+    )));
     let text = snap(&app, 120, 35);
     assert!(
         text.contains("waiting for 3 delivery(ies) in flight to finish"),

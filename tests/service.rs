@@ -112,9 +112,19 @@ both_backends!(
         let text = scrape_until(&addr, "journeyctl_messages_enqueued_total").await;
         assert!(value(&text, "journeyctl_tick_duration_seconds_count").unwrap() >= 1.0);
         // Nobody delivers yet: the messages wait, and the engine has run
-        // everyone's message and started their wait (the rest is an hour away).
+        // everyone's message and their wait (which ran out long ago).
         let text = scrape_until(&addr, "journeyctl_oldest_pending_message_age_seconds").await;
         assert_eq!(value(&text, "journeyctl_steps_total"), Some(400.0));
+        assert_eq!(
+            value(&text, "journeyctl_messages_enqueued_total"),
+            Some(200.0),
+            "one message each, once"
+        );
+        assert_eq!(
+            value(&text, "journeyctl_participants_completed_total"),
+            Some(200.0),
+            "their hour's wait ran out long ago: everyone completed, once"
+        );
         assert_eq!(
             value(&text, "journeyctl_oldest_due_participant_age_seconds"),
             Some(0.0)
@@ -136,10 +146,17 @@ both_backends!(
         scrape_until(&addr, failed).await;
         let sent = "journeyctl_deliveries_total{action=\"email\"}";
         let mut text = scrape_until(&addr, sent).await;
+        let start = std::time::Instant::now();
         while value(&text, sent) < Some(200.0) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "deliveries stalled:\n{text}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
             text = scrape(&addr).await;
         }
+        // Every message once, each after exactly one failed attempt.
+        assert_eq!(value(&text, sent), Some(200.0), "{text}");
         assert_eq!(value(&text, failed), Some(200.0), "{text}");
         assert_eq!(
             value(&text, "journeyctl_oldest_pending_message_age_seconds"),

@@ -4,6 +4,7 @@
 
 mod delivery;
 mod side;
+mod stops;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ struct Figures {
     console: Option<ConsoleFigures>,
     delivery: delivery::DeliveryFigures,
     side: side::SideFigures,
+    stops: stops::StopFigures,
     exact: bool,
 }
 
@@ -431,6 +433,11 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
         side_n,
     )
     .await?;
+    eprintln!("[sqlite] stops under an engine and two delivery workers");
+    let path = sqlite_path(&dir, "stops");
+    let store = scratch::fresh_sqlite(&path).await?;
+    sqlite.stops = stops::measure_stops(&store, args.participants).await?;
+    store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     let postgres = match &args.postgres {
         Some(url) => {
@@ -459,6 +466,12 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
                 let _ = scratch::drop_schema(url, &format!("journeyctl_bench_{name}")).await;
             }
             f.side = side?;
+            eprintln!("[postgres] stops under an engine and two delivery workers");
+            let store = scratch::fresh_schema(url, "journeyctl_bench_stops").await?;
+            let stops = stops::measure_stops(&store, args.participants).await;
+            store.close().await;
+            let _ = scratch::drop_schema(url, "journeyctl_bench_stops").await;
+            f.stops = stops?;
             Some(f)
         }
         None => {

@@ -116,6 +116,21 @@ fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             Box::new(|f: &Figures| format!("{:.0} ms", f.delivery.stop_ms)),
         ),
         (
+            format!("stop commit under an engine ({n} due) and 2 workers, 20 stops"),
+            "p95 <= 250 ms",
+            Box::new(|f: &Figures| {
+                format!(
+                    "median {:.0} ms, p95 {:.0} ms ({} steps meanwhile)",
+                    f.stops.median_ms, f.stops.p95_ms, f.stops.steps_meanwhile
+                )
+            }),
+        ),
+        (
+            format!("stop of the journey the engine is moving ({n} due)"),
+            "<= 250 ms",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.stops.loaded_ms)),
+        ),
+        (
             format!("console idle CPU, {n} participants, refresh 2s"),
             "<= 1% of a core",
             Box::new(|f: &Figures| {

@@ -126,9 +126,7 @@ pub(super) async fn end_command(
     }
     // A stop waits for deliveries in flight (at most their channel's
     // time-out); say so rather than hang silently.
-    let watch = |n: i64| {
-        eprintln!("waiting for {n} delivery(ies) in flight to finish before the stop commits …");
-    };
+    let watch = |w| eprintln!("{}", crate::present::waiting_line(w));
     let outcome = store
         .execute_watching(action, actor, now_millis(), &watch)
         .await?;

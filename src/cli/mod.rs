@@ -45,7 +45,7 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             let (label, code) = match e.downcast_ref::<Error>() {
-                Some(Error::Refused(_)) => ("refused", EXIT_REFUSED),
+                Some(Error::Refused(_) | Error::ReadOnly(_)) => ("refused", EXIT_REFUSED),
                 _ => ("error", 1),
             };
             let text = format!("{e:#}");

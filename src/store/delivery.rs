@@ -132,7 +132,7 @@ impl Store {
         if actions.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_background_write().await?;
         if !self.lock_open_gate(&mut tx, version_id).await? {
             tx.rollback().await?;
             return Ok(Vec::new());
@@ -398,7 +398,7 @@ impl Store {
         worker: &str,
         at: Millis,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_background_write().await?;
         for (action, channel) in routes {
             sqlx::query(
                 "INSERT INTO delivery_routes (action, channel, worker, seen_at) VALUES ($1, $2, $3, $4) \

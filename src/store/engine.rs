@@ -230,7 +230,7 @@ impl Store {
         let actor = Actor::schedule();
         for row in rows {
             let v = version_info(&row)?;
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_background_write().await?;
             match end_version(
                 &mut tx,
                 self.backend,
@@ -261,7 +261,7 @@ impl Store {
     /// another engine's) share the lock and claim different participants:
     /// the due rows are read and locked, skipping rows another batch holds.
     async fn run_due(&self, version_id: i64, now: Millis, wait: Wait) -> Result<Batch> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_background_write().await?;
         if let Some(setup) = self.backend.engine_batch_setup() {
             sqlx::raw_sql(setup).execute(&mut *tx).await?;
         }
@@ -355,7 +355,7 @@ impl Store {
                 .collect::<std::result::Result<_, _>>()?;
         let mut total = 0;
         for id in ids {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_background_write().await?;
             let p = sqlx::query(
                 "UPDATE participants SET state = 'stopped' WHERE id IN \
                  (SELECT id FROM participants WHERE version_id = $1 AND state = 'active' LIMIT $2)",

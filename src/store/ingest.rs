@@ -75,7 +75,7 @@ impl Store {
     }
 
     async fn ingest_batch(&self, events: &[TimedEvent]) -> Result<IngestReport> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_background_write().await?;
         let mut batch = Batch {
             backend: self.backend(),
             ..Batch::default()

@@ -94,6 +94,19 @@ impl Impact {
     }
 }
 
+/// What an operator's action is waiting for, told after it has waited a
+/// while so that nobody stares at a silent prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Its turn at the store: another writer holds it.
+    Store,
+    /// Deliveries of its versions still in flight (how many).
+    Deliveries(i64),
+}
+
+/// How long an action waits before it says that it waits.
+const WAIT_BEFORE_TELLING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What an executed action did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -135,22 +148,26 @@ impl Store {
         self.execute_watching(action, actor, now, &|_| {}).await
     }
 
-    /// Executes a confirmed action. A stop that finds deliveries of its
-    /// versions in flight closes their gates and waits for them (telling
-    /// `watch` how many), so none is in flight when it commits.
+    /// Executes a confirmed action. It never gives up because the store is
+    /// busy: it waits its turn (telling `watch` after a second), and on
+    /// SQLite goes before the next batch of any engine or worker. A stop
+    /// that finds deliveries of its versions in flight closes their gates
+    /// and waits for them (telling `watch` how many), so none is in flight
+    /// when it commits.
     pub async fn execute_watching(
         &self,
         action: &OperatorAction,
         actor: &Actor,
         now: Millis,
-        watch: &(dyn Fn(i64) + Sync),
+        watch: &(dyn Fn(Waiting) + Sync),
     ) -> Result<Outcome> {
         // Most stops find no delivery in flight and commit in their first
         // transaction, in their turn behind the version's lock. One that
         // finds some closes the gates, waits for them, and tries again.
         let mut gated: Vec<i64> = Vec::new();
         loop {
-            match self.execute_once(action, actor, now).await {
+            let attempt = self.in_turn(watch, || self.execute_once(action, actor, now));
+            match attempt.await {
                 Err(Error::InFlight(_)) => {
                     let ids: Vec<i64> = {
                         let mut conn = self.pool.acquire().await?;
@@ -160,9 +177,10 @@ impl Store {
                             .map(|v| v.id)
                             .collect()
                     };
-                    self.close_gates(&ids).await?;
+                    self.in_turn(watch, || self.close_gates(&ids)).await?;
                     gated = ids;
-                    self.wait_in_flight(&gated, watch).await?;
+                    self.wait_in_flight(&gated, &|n| watch(Waiting::Deliveries(n)))
+                        .await?;
                 }
                 Err(e) => {
                     // Refused: deliveries of the versions go on.
@@ -172,6 +190,51 @@ impl Store {
                     return Err(e);
                 }
                 ok => return ok,
+            }
+        }
+    }
+
+    /// Runs one write of an operator's action in its turn: first in line
+    /// on SQLite, again and again while the store reports itself busy, and
+    /// telling `watch` once it has waited a second.
+    async fn in_turn<T, F, Fut>(&self, watch: &(dyn Fn(Waiting) + Sync), write: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let started = std::time::Instant::now();
+        let told = std::sync::atomic::AtomicBool::new(false);
+        let tell = || {
+            if !told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                watch(Waiting::Store);
+            }
+        };
+        loop {
+            let attempt = async {
+                let _first = self.operator_first().await?;
+                write().await
+            };
+            tokio::pin!(attempt);
+            let left = WAIT_BEFORE_TELLING.saturating_sub(started.elapsed());
+            let result = if told.load(std::sync::atomic::Ordering::Relaxed) {
+                attempt.await
+            } else {
+                tokio::select! {
+                    r = &mut attempt => r,
+                    () = tokio::time::sleep(left) => {
+                        tell();
+                        attempt.await
+                    }
+                }
+            };
+            match result {
+                Err(e) if e.is_transient() => {
+                    if started.elapsed() >= WAIT_BEFORE_TELLING {
+                        tell();
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                other => return other,
             }
         }
     }

@@ -73,7 +73,7 @@ impl Store {
         if kept >= cutoff {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_background_write().await?;
         sqlx::query("UPDATE minutes_kept SET from_minute = $1 WHERE id = 1 AND from_minute < $2")
             .bind(cutoff)
             .bind(cutoff)

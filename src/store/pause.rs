@@ -106,7 +106,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let id = version_info(&row)?.id;
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_background_write().await?;
             let locked = super::lock_version_row(&mut tx, self.backend, id).await?;
             let v = version_info(&locked.ok_or(sqlx::Error::RowNotFound)?)?;
             match &v.paused {

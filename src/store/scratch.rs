@@ -57,7 +57,7 @@ pub async fn drop_schema(url: &str, schema: &str) -> Result<()> {
 
 /// Removes a SQLite store's file and its `-wal` and `-shm` companions.
 pub fn remove_sqlite(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-engine"] {
+    for suffix in ["", "-wal", "-shm", "-engine", "-operator"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(std::path::PathBuf::from(p));

@@ -1,55 +1,112 @@
-//! Engines side by side on one SQLite file take turns, a whole tick at a
-//! time. SQLite writes one transaction at a time, so a second engine's
-//! batches could only interleave with the first's and slow both; instead
-//! each tick holds an exclusive lock on a file beside the store
-//! (`STORE-engine`), and an engine that finds it held waits for it (woken
-//! the moment it is free), then runs what is still due. The operating system drops the lock with the
-//! process, so a killed engine never leaves it held. PostgreSQL engines
-//! need no turns: their batches claim different participants.
+//! Who writes next on a SQLite store. SQLite writes one transaction at a
+//! time and has no queue: a writer that finds the store busy polls until
+//! its time-out, so an operator's stop would compete with every batch of a
+//! running engine and worker, and sometimes lose. Two lock files beside the
+//! store put order into it:
+//!
+//! - `STORE-operator`: an operator's action (stop, finish, pause, resume,
+//!   kill switch) holds it exclusively while its transaction waits and
+//!   runs. Engine batches, delivery claims and ingest batches look at it
+//!   before they begin (a shared lock taken and let go at once) and wait
+//!   while an action holds it. So an action waits for at most the one batch
+//!   already running, and is served before the next one.
+//! - `STORE-engine`: engines side by side take turns, a whole tick at a
+//!   time. A second engine's batches could only interleave with the
+//!   first's and slow both; instead it waits (woken the moment the lock is
+//!   free), then runs what is still due.
+//!
+//! The operating system drops a lock with its process, so a killed engine
+//! or operator never leaves one held. PostgreSQL needs neither: its lock
+//! manager queues writers in order (see `exclude_engines`).
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Error, Location, Result, Store};
 
-/// The lock file of a SQLite store at `path`.
-pub(super) fn turn_path(path: &Path) -> std::path::PathBuf {
+/// A lock file beside a SQLite store at `path`: `STORE-engine` or
+/// `STORE-operator`.
+fn side_path(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
-    p.push("-engine");
+    p.push(suffix);
     p.into()
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Exclusive,
+    Shared,
+}
+
+fn try_take(file: &File, mode: Mode) -> std::result::Result<(), TryLockError> {
+    match mode {
+        Mode::Exclusive => file.try_lock(),
+        Mode::Shared => file.try_lock_shared(),
+    }
+}
+
+/// Takes the lock of `suffix` in `mode`, waiting on a blocking thread
+/// (woken the moment it is free) when it is held; `None` on PostgreSQL.
+async fn take(location: &Location, suffix: &str, mode: Mode) -> Result<Option<File>> {
+    let Location::Sqlite(path) = location else {
+        return Ok(None);
+    };
+    let lock_path = side_path(path, suffix);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| lock_error(&lock_path, &e))?;
+    match try_take(&file, mode) {
+        Ok(()) => return Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => {}
+        Err(TryLockError::Error(e)) => return Err(lock_error(&lock_path, &e)),
+    }
+    tokio::task::spawn_blocking(move || {
+        match mode {
+            Mode::Exclusive => file.lock(),
+            Mode::Shared => file.lock_shared(),
+        }
+        .map(|()| file)
+    })
+    .await
+    .map_err(|e| Error::Invalid(format!("a lock wait failed: {e}")))?
+    .map(Some)
+    .map_err(|e| lock_error(&lock_path, &e))
 }
 
 impl Store {
     /// This engine's turn on a SQLite store, held until the value is
     /// dropped; `None` on PostgreSQL.
     pub(super) async fn engine_turn(&self) -> Result<Option<File>> {
-        let Location::Sqlite(path) = self.location() else {
-            return Ok(None);
-        };
-        let lock_path = turn_path(path);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| lock_error(&lock_path, &e))?;
-        match file.try_lock() {
-            Ok(()) => return Ok(Some(file)),
-            Err(TryLockError::WouldBlock) => {}
-            Err(TryLockError::Error(e)) => return Err(lock_error(&lock_path, &e)),
-        }
-        // Held: wait on a blocking thread, woken the moment it is free.
-        tokio::task::spawn_blocking(move || file.lock().map(|()| file))
-            .await
-            .map_err(|e| Error::Invalid(format!("the engines' lock wait failed: {e}")))?
-            .map(Some)
-            .map_err(|e| lock_error(&lock_path, &e))
+        take(self.location(), "-engine", Mode::Exclusive).await
+    }
+
+    /// An operator's action goes first on a SQLite store: held until the
+    /// value is dropped, it keeps the next engine batch, delivery claim and
+    /// ingest batch waiting; `None` on PostgreSQL.
+    pub(super) async fn operator_first(&self) -> Result<Option<File>> {
+        take(self.location(), "-operator", Mode::Exclusive).await
+    }
+
+    /// Waits while an operator's action waits or runs on a SQLite store.
+    /// Every batch of background work calls this before it begins.
+    pub(super) async fn after_operators(&self) -> Result<()> {
+        drop(take(self.location(), "-operator", Mode::Shared).await?);
+        Ok(())
+    }
+
+    /// A write transaction of background work (engine batch, delivery
+    /// claim, ingest batch): begun after any operator's action.
+    pub(crate) async fn begin_background_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.after_operators().await?;
+        self.begin_write().await
     }
 }
 
 fn lock_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Invalid(format!(
-        "cannot take the engines' lock {}: {e}",
-        path.display()
-    ))
+    Error::Invalid(format!("cannot take the lock {}: {e}", path.display()))
 }

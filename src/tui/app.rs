@@ -75,7 +75,7 @@ pub enum Msg {
     DataError(String, Millis),
     ActionDone(Result<Outcome, String>),
     /// The confirmed stop waits for this many deliveries in flight.
-    ActionWaiting(i64),
+    ActionWaiting(crate::store::Waiting),
     /// The once-a-second clock.
     Clock(Millis),
     Resize,
@@ -272,9 +272,9 @@ impl App {
                 self.now = self.now.max(at);
                 self.dirty = changed || self.dirty;
             }
-            Msg::ActionWaiting(n) => {
+            Msg::ActionWaiting(w) => {
                 if let Some(pane) = &mut self.pane {
-                    pane.waiting = Some(n);
+                    pane.waiting = Some(w);
                 }
             }
             Msg::ActionDone(result) => {

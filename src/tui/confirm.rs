@@ -55,8 +55,9 @@ pub struct ConfirmPane {
     /// The kill switch: the typed action picks the versions, and the stop
     /// commits only once the impact of exactly that action is on screen.
     pub kill_switch: bool,
-    /// While confirmed: deliveries in flight the stop waits for.
-    pub waiting: Option<i64>,
+    /// While confirmed: what the action waits for (its turn at the store,
+    /// deliveries in flight).
+    pub waiting: Option<crate::store::Waiting>,
     /// A pause's hold, as typed (default 3d).
     pub hold: Input,
     /// A pause's rule when the hold runs out.

@@ -171,8 +171,8 @@ fn run_effects(
                 tokio::spawn(async move {
                     // A stop waits for deliveries in flight: the pane says so.
                     let waiting = tx.clone();
-                    let watch = move |n: i64| {
-                        let _ = waiting.try_send(Msg::ActionWaiting(n));
+                    let watch = move |w| {
+                        let _ = waiting.try_send(Msg::ActionWaiting(w));
                     };
                     let result = store
                         .execute_watching(&action, &actor, now_millis(), &watch)

@@ -356,10 +356,8 @@ fn channel_lines(app: &App, typed: &str, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn hint(pane: &ConfirmPane) -> String {
-    if let (PaneState::Working, Some(n)) = (&pane.state, pane.waiting) {
-        format!(
-            "waiting for {n} delivery(ies) in flight to finish (at most the channel's time-out)…"
-        )
+    if let (PaneState::Working, Some(w)) = (&pane.state, pane.waiting) {
+        crate::present::waiting_line(w)
     } else if pane.state == PaneState::Working {
         "working…".to_string()
     } else if pane.kill_switch {

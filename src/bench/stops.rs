@@ -1,0 +1,151 @@
+//! Stops under load: an engine moving a large journey and two delivery
+//! workers sending its messages (each with its own connections, as
+//! separate processes would), while an operator stops twenty small
+//! journeys one after another. The figure is each stop's commit time, as
+//! the operator waits for it.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::T0;
+use super::delivery::webhook_receiver;
+use crate::delivery::{self, Options};
+use crate::domain::events::{Event, TimedEvent};
+use crate::domain::time::parse_rfc3339;
+use crate::domain::{Definition, EndKind, Millis};
+use crate::store::{Actor, OperatorAction, PoolSettings, Store, Target};
+
+#[derive(Debug, Default, Clone)]
+pub(super) struct StopFigures {
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    /// The stop of the journey the engine was moving, last.
+    pub loaded_ms: f64,
+    /// Steps the engine ran while the stops were made (proof of load).
+    pub steps_meanwhile: u64,
+}
+
+const STOPS: usize = 20;
+const HOUR: Millis = 3_600_000;
+
+/// A message every hour, 24 times: each tick moves every participant.
+fn hourly(name: &str) -> anyhow::Result<Definition> {
+    let mut toml = format!("name = \"{name}\"\ngoal = \"purchase\"\n");
+    for _ in 0..24 {
+        toml.push_str("[[steps]]\nkind = \"message\"\naction = \"email\"\n");
+        toml.push_str("[[steps]]\nkind = \"wait\"\nduration = \"1h\"\n");
+    }
+    Definition::from_toml(&toml).map_err(anyhow::Error::msg)
+}
+
+async fn enter(store: &Store, journey: &str, n: u64, at: Millis) -> anyhow::Result<()> {
+    let actor = Actor::new("bench", crate::store::this_host());
+    store.apply(&hourly(journey)?, &actor, at).await?;
+    store.publish(journey, &actor, at).await?;
+    let mut k = 0;
+    while k < n {
+        let chunk: Vec<TimedEvent> = (k..n.min(k + 50_000))
+            .map(|i| TimedEvent {
+                event: Event::Enter {
+                    journey: journey.into(),
+                    profile: format!("{journey}-{i}"),
+                },
+                at,
+            })
+            .collect();
+        k += chunk.len() as u64;
+        store.ingest(&chunk).await?;
+        eprint!("\r  {journey}: {k} entered");
+    }
+    eprintln!();
+    Ok(())
+}
+
+async fn stop(store: &Store, journey: &str, at: Millis) -> anyhow::Result<f64> {
+    let action = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::Version {
+            journey: journey.into(),
+            version: Some(1),
+        },
+        reason: Some("bench".into()),
+    };
+    let start = Instant::now();
+    store
+        .execute(&action, &Actor::new("bench", "bench"), at)
+        .await?;
+    Ok(start.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[k.min(sorted.len() - 1)]
+}
+
+/// Twenty stops while an engine moves `participants` due participants and
+/// two workers deliver their messages.
+pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::Result<StopFigures> {
+    let t0 = parse_rfc3339(T0).map_err(anyhow::Error::msg)?;
+    enter(store, "load", participants, t0).await?;
+    for k in 0..STOPS {
+        enter(store, &format!("stop-{k:02}"), 100, t0).await?;
+    }
+    // The small journeys' first messages are pending when they stop.
+    store.tick(t0 + 1_000).await?;
+    let (receiver, channels) = webhook_receiver().await?;
+    let (quit, rx) = watch::channel(false);
+    let mut background = Vec::new();
+    for _ in 0..2 {
+        let worker = Store::connect_with(store.location(), &PoolSettings::default()).await?;
+        let (channels, rx) = (channels.clone(), rx.clone());
+        let options = Options {
+            workers: 1,
+            ..Options::default()
+        };
+        background.push(tokio::spawn(async move {
+            let r = delivery::deliver(&worker, &channels, &options, rx).await;
+            worker.close().await;
+            r.map(|_| 0u64)
+        }));
+    }
+    let engine = Store::connect_with(store.location(), &PoolSettings::default()).await?;
+    let mut engine_quit = rx.clone();
+    background.push(tokio::spawn(async move {
+        let mut steps = 0;
+        for h in 1..24 {
+            if *engine_quit.borrow_and_update() {
+                break;
+            }
+            steps += engine.tick(t0 + h * HOUR + 1_000).await?.steps;
+        }
+        engine.close().await;
+        Ok(steps)
+    }));
+    // Let the engine and workers get going.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut times = Vec::with_capacity(STOPS);
+    for k in 0..STOPS {
+        let ms = stop(store, &format!("stop-{k:02}"), t0 + 2_000).await?;
+        eprint!("\r  stop {}/{STOPS}: {ms:.0} ms   ", k + 1);
+        times.push(ms);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let loaded_ms = stop(store, "load", t0 + 2_000).await?;
+    eprintln!(
+        "\r  stops done; {} requests delivered meanwhile",
+        receiver.count()
+    );
+    let _ = quit.send(true);
+    let mut steps_meanwhile = 0;
+    for task in background {
+        steps_meanwhile += task.await??;
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(StopFigures {
+        median_ms: percentile(&times, 0.5),
+        p95_ms: percentile(&times, 0.95),
+        loaded_ms,
+        steps_meanwhile,
+    })
+}
