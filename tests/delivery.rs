@@ -80,7 +80,14 @@ both_backends!(no_request_arrives_after_stop_returns, |ts| {
     let dir = tempfile::tempdir().unwrap();
     emails(ts, "promo", 6000).await;
     emails(ts, "other", 3000).await;
-    let rx = Receiver::start(Answer::Status(200)).await.unwrap();
+    // A receiver that answers each request after 300 ms: a stop always
+    // finds a batch in flight, and must wait for its answers.
+    let rx = Receiver::start(Answer::After {
+        delay: Duration::from_millis(300),
+        status: 200,
+    })
+    .await
+    .unwrap();
     let file = channels_file(dir.path(), &rx.url("send"), "");
     let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--workers", "2"])
         .stdout(Stdio::null())
@@ -94,6 +101,11 @@ both_backends!(no_request_arrives_after_stop_returns, |ts| {
     let o = run(&ts.url, &["stop", "promo", "--yes", "--reason", "bad copy"]).await;
     let returned = Instant::now();
     assert!(o.status.success(), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("delivery(ies) in flight"),
+        "the stop found no delivery in flight, so it proves nothing: {:?}",
+        text(&o)
+    );
     // The worker goes on with the other journey meanwhile.
     let before = of(&rx.received(), "other").len();
     wait_until("more deliveries of other", Duration::from_secs(60), || {
@@ -110,6 +122,16 @@ both_backends!(no_request_arrives_after_stop_returns, |ts| {
         late.is_empty(),
         "{} request(s) for promo arrived after stop returned",
         late.len()
+    );
+    // Every request the stop let through had its answer before the stop
+    // returned: it waited for each one in flight.
+    let unanswered = promo
+        .iter()
+        .filter(|r| r.answered.is_none_or(|a| a > returned))
+        .count();
+    assert_eq!(
+        unanswered, 0,
+        "request(s) for promo were still in flight when stop returned"
     );
     assert!(
         promo.len() < 6000,
@@ -159,6 +181,39 @@ both_backends!(a_stop_waits_for_a_delivery_in_flight_and_says_so, |ts| {
     // The attempt timed out before the stop committed: the message is
     // cancelled, never sent.
     assert_eq!((v.messages.sent, v.messages.cancelled), (0, 1));
+});
+
+// A pause, like a stop, waits for a delivery in flight: a receiver that
+// never answers keeps the attempt open until the channel's time-out.
+both_backends!(a_pause_waits_for_a_delivery_in_flight_and_says_so, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "slowpause", 1).await;
+    let rx = Receiver::start(Answer::Hang).await.unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1500ms\"\n");
+    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the request", Duration::from_secs(30), || rx.count() >= 1).await;
+    let arrived = Instant::now();
+    let o = run(&ts.url, &["pause", "slowpause", "--yes"]).await;
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("waiting for 1 delivery(ies) in flight"),
+        "{err}"
+    );
+    assert!(
+        arrived.elapsed() >= Duration::from_millis(1000),
+        "the pause returned before the attempt in flight ended"
+    );
+    assert!(wait_child(worker).await.success());
+    assert_eq!(rx.count(), 1);
+    let v = summary(&ts.store, "slowpause", 1).await;
+    // The attempt timed out before the pause committed: the message waits
+    // to be tried again after the resume.
+    assert_eq!((v.messages.pending, v.messages.sent), (1, 0));
 });
 
 both_backends!(a_server_error_is_retried_with_the_same_key, |ts| {

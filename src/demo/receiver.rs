@@ -21,6 +21,11 @@ pub enum Answer {
     FailFirst { times: usize, status: u16 },
     /// Never answers (the client's time-out ends it).
     Hang,
+    /// `status`, after `delay` (a receiver that is slow but answers).
+    After {
+        delay: std::time::Duration,
+        status: u16,
+    },
 }
 
 /// One request as it arrived.
@@ -30,6 +35,8 @@ pub struct Received {
     pub key: String,
     pub body: serde_json::Value,
     pub status: Option<u16>,
+    /// When its answer was handed back (`None` while it has none).
+    pub answered: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -108,30 +115,39 @@ async fn respond(
         .to_string();
     let body = req.into_body().collect().await?.to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let status = {
+    let (status, delay, index) = {
         let mut s = state.lock().unwrap();
         let n = s.seen.entry(key.clone()).or_default();
         *n += 1;
         let nth = *n;
-        let status = match s.answer.clone().unwrap_or(Answer::Status(200)) {
-            Answer::Status(code) => Some(code),
-            Answer::FailFirst { times, status } if nth <= times => Some(status),
-            Answer::FailFirst { .. } => Some(200),
-            Answer::Hang => None,
+        let (status, delay) = match s.answer.clone().unwrap_or(Answer::Status(200)) {
+            Answer::Status(code) => (Some(code), None),
+            Answer::FailFirst { times, status } if nth <= times => (Some(status), None),
+            Answer::FailFirst { .. } => (Some(200), None),
+            Answer::Hang => (None, None),
+            Answer::After { delay, status } => (Some(status), Some(delay)),
         };
         s.count += 1;
-        if s.keep {
+        let index = s.keep.then(|| {
             s.received.push(Received {
                 at,
                 key,
                 body,
                 status,
+                answered: None,
             });
-        }
-        status
+            s.received.len() - 1
+        });
+        (status, delay, index)
     };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     match status {
         Some(code) => {
+            if let Some(i) = index {
+                state.lock().unwrap().received[i].answered = Some(Instant::now());
+            }
             let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = Response::new(Full::new(Bytes::from_static(b"{}")));
             *resp.status_mut() = code;
