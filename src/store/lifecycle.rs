@@ -228,7 +228,7 @@ impl Store {
                 }
             };
             match result {
-                Err(e) if e.is_transient() => {
+                Err(e) if e.is_busy() => {
                     if started.elapsed() >= WAIT_BEFORE_TELLING {
                         tell();
                     }

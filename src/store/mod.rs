@@ -97,6 +97,13 @@ impl Error {
             _ => false,
         }
     }
+
+    /// Whether another writer held the store (SQLite busy, a PostgreSQL
+    /// deadlock or serialisation failure): an operator's action then waits
+    /// its turn. An unreachable database is not busy.
+    pub fn is_busy(&self) -> bool {
+        !matches!(self, Error::Db(sqlx::Error::PoolTimedOut)) && self.is_transient()
+    }
 }
 
 /// Who acts: the operator's name and the host they act from.
