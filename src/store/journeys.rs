@@ -103,6 +103,8 @@ impl Store {
     /// Publishes the newest draft; the version that was live is finished in
     /// the same transaction (its participants carry on).
     pub async fn publish(&self, journey: &str, actor: &Actor, now: Millis) -> Result<i64> {
+        // An operator's action: first in line on SQLite, like a stop.
+        let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(concat!(
             select_version_info!(),

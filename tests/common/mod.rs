@@ -340,9 +340,11 @@ impl Blocker {
         }
     }
 
-    /// Waits until `n` sessions wait behind the lock (PostgreSQL), or gives
-    /// the waiters `settle` to reach it (SQLite), then checks that each of
-    /// `children` is still running: none got past the lock.
+    /// Waits until `n` sessions wait behind the lock (PostgreSQL), or until
+    /// each of `children` is in line on SQLite (it holds or waits for the
+    /// operators' lock file beside the store, as `/proc/locks` shows: the
+    /// one holding it waits inside SQLite for the test's write lock), then
+    /// checks that each is still running: none got past the lock.
     pub async fn wait_for(&self, store: &Store, n: usize, children: &mut [std::process::Child]) {
         let start = std::time::Instant::now();
         if self.pid.is_some() {
@@ -355,7 +357,22 @@ impl Blocker {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         } else {
-            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            let journeyctl::store::Location::Sqlite(path) = store.location() else {
+                unreachable!("a SQLite blocker on a SQLite store")
+            };
+            let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
+            loop {
+                let in_line = in_line_at(&operator_lock_file(path));
+                let missing: Vec<_> = pids.iter().filter(|p| !in_line.contains(p)).collect();
+                if missing.is_empty() {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(20),
+                    "process(es) {missing:?} never got in line for the store"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
         }
         for c in children.iter_mut() {
             assert!(
@@ -371,6 +388,37 @@ impl Blocker {
             .await
             .expect("release the lock");
     }
+}
+
+/// The lock file an operator's action holds while it waits on a SQLite
+/// store at `path`.
+pub fn operator_lock_file(path: &std::path::Path) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-operator");
+    p.into()
+}
+
+/// The processes that hold or wait for a lock on `file`, from
+/// `/proc/locks` (a waiter's line has `->` before its lock).
+pub fn in_line_at(file: &std::path::Path) -> Vec<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(file) else {
+        return Vec::new();
+    };
+    let inode = format!(":{}", meta.ino());
+    std::fs::read_to_string("/proc/locks")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().filter(|f| *f != "->").collect();
+            // 1: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE START END
+            let dev = fields.get(5)?;
+            if !dev.ends_with(&inode) {
+                return None;
+            }
+            fields.get(4)?.parse().ok()
+        })
+        .collect()
 }
 
 /// Delivers up to `n` due messages through the store's claim and record
