@@ -55,5 +55,6 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
             .or_else(|| std::env::var("JOURNEYCTL_TEST_POSTGRES_URL").ok()),
         no_console: a.no_console,
         idle_seconds: a.idle_seconds,
+        stops_only: a.stops_only,
     }
 }

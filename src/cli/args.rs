@@ -363,4 +363,7 @@ pub struct BenchArgs {
     /// Seconds the idle console is watched.
     #[arg(long, default_value_t = 20)]
     pub idle_seconds: u64,
+    /// Only the stops under an engine and two delivery workers.
+    #[arg(long)]
+    pub stops_only: bool,
 }

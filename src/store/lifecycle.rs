@@ -179,8 +179,13 @@ impl Store {
                     };
                     self.in_turn(watch, || self.close_gates(&ids)).await?;
                     gated = ids;
+                    // Still first in line on SQLite while it waits: the
+                    // workers' records of those deliveries then never
+                    // compete with engine batches for the file.
+                    let first = self.operator_first().await?;
                     self.wait_in_flight(&gated, &|n| watch(Waiting::Deliveries(n)))
                         .await?;
+                    drop(first);
                 }
                 Err(e) => {
                     // Refused: deliveries of the versions go on.
