@@ -178,9 +178,7 @@ pub fn rate(n: u64, unit: &str, secs: f64) -> String {
 
 /// Why an action is refused in a read-only session.
 pub fn read_only(what: &str) -> String {
-    format!(
-        "read-only: {what} (this session is read-only: --read-only, or a store marked read_only without --write)"
-    )
+    format!("read-only: {what} (this session is read-only; --write lifts a store's read_only)")
 }
 
 /// The channel an action goes out through, as the workers report it:

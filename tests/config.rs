@@ -112,7 +112,7 @@ fn named_stores_precedence_read_only_and_stores() {
     let (_, err) = out(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("read-only"), "{err}");
-    assert!(!err.contains("started with --read-only"), "{err}");
+    assert!(err.contains("--write lifts"), "{err}");
     let o = run(
         home,
         None,
