@@ -404,64 +404,15 @@ async fn postgres_stores(url: &str) -> anyhow::Result<(Store, Store, String)> {
     ))
 }
 
-fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
+pub(super) fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.db"))
-}
-
-/// The stops under load on a fresh store; `None` where PostgreSQL is
-/// not given.
-async fn stops_on(
-    dir: &Path,
-    postgres: Option<&str>,
-    participants: u64,
-) -> anyhow::Result<stops::StopFigures> {
-    let Some(url) = postgres else {
-        eprintln!("[sqlite] stops under an engine and two delivery workers");
-        let store = scratch::fresh_sqlite(&sqlite_path(dir, "stops")).await?;
-        let f = stops::measure_stops(&store, participants).await;
-        store.close().await;
-        return f;
-    };
-    eprintln!("[postgres] stops under an engine and two delivery workers");
-    let store = scratch::fresh_schema(url, "journeyctl_bench_stops").await?;
-    let f = stops::measure_stops(&store, participants).await;
-    store.close().await;
-    let _ = scratch::drop_schema(url, "journeyctl_bench_stops").await;
-    f
-}
-
-/// `bench --stops-only`: the two rows of stops under load.
-async fn run_stops(args: &BenchConfig, dir: &Path) -> anyhow::Result<()> {
-    let sqlite = stops_on(dir, None, args.participants).await?;
-    let postgres = match &args.postgres {
-        Some(url) => Some(stops_on(dir, Some(url), args.participants).await?),
-        None => None,
-    };
-    let _ = std::fs::remove_dir_all(dir);
-    let show = |f: &stops::StopFigures| {
-        format!(
-            "median {:.0} ms, p95 {:.0} ms; the moving journey {:.0} ms ({} steps meanwhile)",
-            f.median_ms, f.p95_ms, f.loaded_ms, f.steps_meanwhile
-        )
-    };
-    println!(
-        "| 20 stops under an engine ({} due) and 2 workers | target | SQLite | PostgreSQL |",
-        args.participants
-    );
-    println!("|---|---|---|---|");
-    println!(
-        "| commit time | p95 <= 250 ms | {} | {} |",
-        show(&sqlite),
-        postgres.as_ref().map_or("skipped".into(), show)
-    );
-    Ok(())
 }
 
 pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     if args.stops_only {
         std::fs::create_dir_all(&dir)?;
-        return run_stops(&args, &dir).await;
+        return stops::run_stops(&args, &dir).await;
     }
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -489,7 +440,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
         side_n,
     )
     .await?;
-    sqlite.stops = stops_on(&dir, None, args.participants).await?;
+    sqlite.stops = stops::stops_on(&dir, None, args.participants).await?;
     let _ = std::fs::remove_dir_all(&dir);
     let postgres = match &args.postgres {
         Some(url) => {
@@ -518,7 +469,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
                 let _ = scratch::drop_schema(url, &format!("journeyctl_bench_{name}")).await;
             }
             f.side = side?;
-            f.stops = stops_on(&dir, Some(url), args.participants).await?;
+            f.stops = stops::stops_on(&dir, Some(url), args.participants).await?;
             Some(f)
         }
         None => {

@@ -149,3 +149,55 @@ pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::R
         steps_meanwhile,
     })
 }
+
+/// The stops under load on a fresh store; `None` where PostgreSQL is
+/// not given.
+pub(super) async fn stops_on(
+    dir: &std::path::Path,
+    postgres: Option<&str>,
+    participants: u64,
+) -> anyhow::Result<StopFigures> {
+    let Some(url) = postgres else {
+        eprintln!("[sqlite] stops under an engine and two delivery workers");
+        let store = crate::store::scratch::fresh_sqlite(&super::sqlite_path(dir, "stops")).await?;
+        let f = measure_stops(&store, participants).await;
+        store.close().await;
+        return f;
+    };
+    eprintln!("[postgres] stops under an engine and two delivery workers");
+    let store = crate::store::scratch::fresh_schema(url, "journeyctl_bench_stops").await?;
+    let f = measure_stops(&store, participants).await;
+    store.close().await;
+    let _ = crate::store::scratch::drop_schema(url, "journeyctl_bench_stops").await;
+    f
+}
+
+/// `bench --stops-only`: the two rows of stops under load.
+pub(super) async fn run_stops(
+    args: &super::BenchConfig,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let sqlite = stops_on(dir, None, args.participants).await?;
+    let postgres = match &args.postgres {
+        Some(url) => Some(stops_on(dir, Some(url), args.participants).await?),
+        None => None,
+    };
+    let _ = std::fs::remove_dir_all(dir);
+    let show = |f: &StopFigures| {
+        format!(
+            "median {:.0} ms, p95 {:.0} ms; the moving journey {:.0} ms ({} steps meanwhile)",
+            f.median_ms, f.p95_ms, f.loaded_ms, f.steps_meanwhile
+        )
+    };
+    println!(
+        "| 20 stops under an engine ({} due) and 2 workers | target | SQLite | PostgreSQL |",
+        args.participants
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "| commit time | p95 <= 250 ms | {} | {} |",
+        show(&sqlite),
+        postgres.as_ref().map_or("skipped".into(), show)
+    );
+    Ok(())
+}

@@ -5,6 +5,7 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::pause::{hold_refusal, hold_version};
+use super::turns::Waiting;
 use super::{
     Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
     select_version_info, version_info,
@@ -94,19 +95,6 @@ impl Impact {
     }
 }
 
-/// What an operator's action is waiting for, told after it has waited a
-/// while so that nobody stares at a silent prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waiting {
-    /// Its turn at the store: another writer holds it.
-    Store,
-    /// Deliveries of its versions still in flight (how many).
-    Deliveries(i64),
-}
-
-/// How long an action waits before it says that it waits.
-const WAIT_BEFORE_TELLING: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// What an executed action did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -195,51 +183,6 @@ impl Store {
                     return Err(e);
                 }
                 ok => return ok,
-            }
-        }
-    }
-
-    /// Runs one write of an operator's action in its turn: first in line
-    /// on SQLite, again and again while the store reports itself busy, and
-    /// telling `watch` once it has waited a second.
-    async fn in_turn<T, F, Fut>(&self, watch: &(dyn Fn(Waiting) + Sync), write: F) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let started = std::time::Instant::now();
-        let told = std::sync::atomic::AtomicBool::new(false);
-        let tell = || {
-            if !told.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                watch(Waiting::Store);
-            }
-        };
-        loop {
-            let attempt = async {
-                let _first = self.operator_first().await?;
-                write().await
-            };
-            tokio::pin!(attempt);
-            let left = WAIT_BEFORE_TELLING.saturating_sub(started.elapsed());
-            let result = if told.load(std::sync::atomic::Ordering::Relaxed) {
-                attempt.await
-            } else {
-                tokio::select! {
-                    r = &mut attempt => r,
-                    () = tokio::time::sleep(left) => {
-                        tell();
-                        attempt.await
-                    }
-                }
-            };
-            match result {
-                Err(e) if e.is_busy() => {
-                    if started.elapsed() >= WAIT_BEFORE_TELLING {
-                        tell();
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                other => return other,
             }
         }
     }

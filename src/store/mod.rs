@@ -33,12 +33,13 @@ pub use dialect::Backend;
 pub use engine::TickReport;
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
-pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact, Waiting};
+pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
     ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
 };
 pub use trust::{Grant, Granted};
+pub use turns::Waiting;
 
 use crate::domain::{Definition, Millis, VersionStatus};
 
