@@ -3,6 +3,7 @@
 //! impact, the A/B label, a channel's health, the read-only refusal, numbers.
 
 use crate::domain::abtest::VerdictKind;
+use crate::domain::srm::SrmCheck;
 use crate::domain::{EndKind, Millis, Shown};
 use crate::store::{
     AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting,
@@ -122,7 +123,6 @@ pub fn outcome_summary(o: &Outcome) -> String {
     }
 }
 
-/// The A/B column: `-`, `collecting`, `no winner yet`, `winner B`.
 /// What a confirmed action is waiting for, said once it has waited a while.
 pub fn waiting_line(w: Waiting) -> String {
     match w {
@@ -136,16 +136,44 @@ pub fn waiting_line(w: Waiting) -> String {
     }
 }
 
+/// The A/B column: `-`, `collecting`, `no winner yet`, `winner B`; a
+/// split marked for a sample ratio mismatch says `⚠ SRM` (with its stored
+/// winner, if one was decided before).
 pub fn ab_label(ab: Option<&AbSummary>) -> String {
     match ab {
         None => "-".to_string(),
-        Some(a) => match (&a.verdict, &a.winner) {
-            (VerdictKind::Winner, Some(w)) => format!("winner {w}"),
-            (VerdictKind::Winner, None) => "winner".to_string(),
-            (VerdictKind::NoWinnerYet, _) => "no winner yet".to_string(),
-            (VerdictKind::Collecting, _) => "collecting".to_string(),
+        Some(a) => match (&a.verdict, &a.winner, &a.srm) {
+            (VerdictKind::Winner, Some(w), Some(_)) => format!("winner {w} ⚠ SRM"),
+            (_, _, Some(_)) => "⚠ SRM".to_string(),
+            (VerdictKind::Winner, Some(w), None) => format!("winner {w}"),
+            (VerdictKind::Winner, None, None) => "winner".to_string(),
+            (VerdictKind::NoWinnerYet, _, None) => "no winner yet".to_string(),
+            (VerdictKind::Collecting, _, None) => "collecting".to_string(),
         },
     }
+}
+
+/// A sample ratio mismatch in one line: `⚠ SRM p = 8.77e-5 < 0.001: A
+/// 5,000 (expected 5,200), B 5,400 (expected 5,200)`.
+pub fn srm_line(c: &SrmCheck) -> String {
+    let counts = c
+        .observed
+        .iter()
+        .zip(&c.expected)
+        .map(|((name, o), (_, e))| {
+            format!(
+                "{name} {} (expected {})",
+                thousands(*o as i64),
+                thousands(e.round() as i64)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "⚠ SRM p = {:.3e} < {}: {counts}",
+        c.p_value,
+        crate::domain::srm::SRM_ALPHA
+    )
 }
 
 /// An audit row's change: `stop v2 live→stopped by alice@ops-1`, or

@@ -189,3 +189,121 @@ both_backends!(
         );
     }
 );
+
+/// `a` people bound for variant A and `b` for B of `test` (50/50): the
+/// engine's own assignment picks them, so the counts are what it records.
+fn bound(journey: &str, test: &str, a: usize, b: usize) -> Vec<String> {
+    let (mut to_a, mut to_b) = (Vec::new(), Vec::new());
+    for i in 0.. {
+        let p = format!("{journey}-{i}");
+        match journeyctl::domain::rng::assign_variant(&p, test, &[50, 50]) {
+            0 if to_a.len() < a => to_a.push(p),
+            1 if to_b.len() < b => to_b.push(p),
+            _ => {}
+        }
+        if to_a.len() == a && to_b.len() == b {
+            break;
+        }
+    }
+    to_a.into_iter().chain(to_b).collect()
+}
+
+both_backends!(
+    a_split_far_from_its_weights_is_marked_and_never_decides,
+    |ts| {
+        let s = &ts.store;
+        // The same clear difference (B converts at 20%, A at 5%) on two
+        // journeys: one split 2,200/2,200, one 2,000/2,400 under 50/50
+        // weights (chi-square 36.4, p = 1.6e-9).
+        for (journey, a, b) in [("even", 2200, 2200), ("skewed", 2000, 2400)] {
+            publish(s, &split(journey, "subject", 100), at(0)).await;
+            let people = bound(journey, "subject", a, b);
+            let entries: Vec<_> = people.iter().map(|p| enter(journey, p, at(0))).collect();
+            s.ingest(&entries).await.unwrap();
+            s.tick(at(1)).await.unwrap();
+            let goals: Vec<_> = people
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| if *i < a { i % 20 == 0 } else { i % 5 == 0 })
+                .map(|(_, p)| goal(p, "purchase", at(2)))
+                .collect();
+            s.ingest(&goals).await.unwrap();
+        }
+        let even = summary(s, "even", 1).await.ab.unwrap();
+        assert_eq!(even.verdict, VerdictKind::Winner, "{even:?}");
+        assert_eq!(even.srm, None);
+        let skewed = summary(s, "skewed", 1).await;
+        let ab = skewed.ab.clone().unwrap();
+        assert_ne!(ab.verdict, VerdictKind::Winner, "{ab:?}");
+        assert_eq!(ab.winner, None);
+        let srm = ab.srm.clone().expect("the skewed split is marked");
+        assert!(srm.p_value < 1e-8 && srm.p_value > 1e-10, "{}", srm.p_value);
+        let decided: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ab_decisions")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(decided, 1, "only the even split's winner is stored");
+        // As `list --json` shows it.
+        let json = serde_json::to_value(&skewed).unwrap();
+        assert_eq!(json["ab"]["srm"]["observed"]["A"], 2000);
+        assert_eq!(json["ab"]["srm"]["observed"]["B"], 2400);
+        assert_eq!(json["ab"]["srm"]["expected"]["B"], 2200.0);
+        assert_eq!(journeyctl::present::ab_label(skewed.ab.as_ref()), "⚠ SRM");
+    }
+);
+
+both_backends!(a_goal_target_is_met_once_enough_people_reach_it, |ts| {
+    let s = &ts.store;
+    let d = def(r#"
+name = "welcome"
+goal = "purchase"
+goal_target = "20%"
+[[steps]]
+kind = "wait"
+duration = "3d"
+"#);
+    publish(s, &d, at(0)).await;
+    let entries: Vec<_> = (0..60)
+        .map(|i| enter("welcome", &format!("w-{i}"), at(0)))
+        .collect();
+    s.ingest(&entries).await.unwrap();
+    let goals: Vec<_> = (0..30)
+        .map(|i| goal(&format!("w-{i}"), "purchase", at(1)))
+        .collect();
+    s.ingest(&goals).await.unwrap();
+    let v = summary(s, "welcome", 1).await;
+    assert_eq!(v.goal_target, Some(0.2));
+    assert_eq!(v.goal_met, Some(false), "50% of 60 people: fewer than 100");
+    let more: Vec<_> = (60..140)
+        .map(|i| enter("welcome", &format!("w-{i}"), at(2)))
+        .collect();
+    s.ingest(&more).await.unwrap();
+    let v = summary(s, "welcome", 1).await;
+    assert_eq!(v.goal_met, Some(true), "30 of 140 = 21.4%");
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["goal_target"], 0.2);
+    assert_eq!(json["goal_met"], true);
+    let more: Vec<_> = (140..200)
+        .map(|i| enter("welcome", &format!("w-{i}"), at(3)))
+        .collect();
+    s.ingest(&more).await.unwrap();
+    let v = summary(s, "welcome", 1).await;
+    assert_eq!(v.goal_met, Some(false), "30 of 200 = 15%");
+});
+
+#[test]
+fn a_goal_target_is_a_percentage_of_a_goal() {
+    let base = "name = \"x\"\n[[steps]]\nkind = \"wait\"\nduration = \"1d\"\n";
+    for (extra, err) in [
+        ("goal_target = \"20%\"\n", "goal_target needs a goal"),
+        ("goal = \"buy\"\ngoal_target = \"120%\"\n", "at most 100%"),
+        ("goal = \"buy\"\ngoal_target = \"0%\"\n", "above 0%"),
+        (
+            "goal = \"buy\"\ngoal_target = \"0.2\"\n",
+            "a percentage such as",
+        ),
+    ] {
+        let e = journeyctl::domain::Definition::from_toml(&format!("{extra}{base}")).unwrap_err();
+        assert!(e.contains(err), "{extra}: {e}");
+    }
+}

@@ -395,6 +395,51 @@ fn verdict_calculator_figures_and_errors() {
         assert_eq!(o.status.code(), Some(1));
         assert!(text(&o).1.contains(want), "{:?}", text(&o));
     }
+    // One sample ratio check by hand.
+    let o = run(
+        dir.path(),
+        "unused.db",
+        &[
+            "verdict",
+            "--srm",
+            "A=5000/50",
+            "--srm",
+            "B=5400/50",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert!((v["p_value"].as_f64().unwrap() - 8.7699e-5).abs() < 5e-10);
+    assert_eq!(v["srm"], true);
+    assert_eq!(v["observed"]["B"], 5400);
+    assert_eq!(v["expected"]["A"], 5200.0);
+    let o = run(
+        dir.path(),
+        "unused.db",
+        &["verdict", "--srm", "A=5000/50", "--srm", "B=5400/50"],
+        None,
+    );
+    assert_eq!(
+        text(&o).0.trim(),
+        "⚠ SRM p = 8.770e-5 < 0.001: A 5,000 (expected 5,200), B 5,400 (expected 5,200)"
+    );
+    for (args, want) in [
+        (vec!["verdict", "--srm", "A=5000/50"], "at least two --srm"),
+        (
+            vec!["verdict", "--srm", "A=5000/0", "--srm", "B=1/1"],
+            "not a positive number",
+        ),
+        (
+            vec!["verdict", "--srm", "A=50", "--srm", "B=1/1"],
+            "NAME=PEOPLE/WEIGHT",
+        ),
+    ] {
+        let o = run(dir.path(), "unused.db", &args, None);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o).1.contains(want), "{:?}", text(&o));
+    }
     assert!(
         !dir.path().join("unused.db").exists(),
         "verdict must not touch a store"

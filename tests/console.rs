@@ -71,6 +71,8 @@ fn version(
         },
         ab: None,
         goal: Some("purchase".into()),
+        goal_target: None,
+        goal_met: None,
         status_at: "2026-11-21T09:00:00Z".into(),
         status_by: "alice".into(),
         last_activity_at: None,
@@ -167,6 +169,7 @@ fn fixture() -> Vec<VersionSummary> {
                 converted: 930,
             },
         ]),
+        srm: None,
     });
     let mut winback = version("win-back", 1, VersionStatus::Live, 8_000, 2_500);
     winback.uses_actions = vec!["email:we-miss-you".into(), "webhook:crm".into()];
@@ -849,6 +852,54 @@ fn detail_app() -> App {
 #[test]
 fn snapshot_detail() {
     insta::assert_snapshot!("detail", snap(&detail_app(), 120, 35));
+}
+
+/// A test marked for a sample ratio mismatch, and goal targets met and not.
+#[test]
+fn snapshot_srm_and_goal_targets() {
+    let mut versions = fixture();
+    let ab = versions[0].ab.as_mut().unwrap();
+    ab.verdict = VerdictKind::NoWinnerYet;
+    ab.winner = None;
+    ab.decided_at = None;
+    ab.at_decision = None;
+    ab.variants[0].assigned = 5_000;
+    ab.variants[1].assigned = 5_400;
+    ab.srm = Some(journeyctl::domain::srm::check_srm(
+        &[("A".into(), 5_000), ("B".into(), 5_400)],
+        &[50.0, 50.0],
+    ));
+    versions[0].goal_target = Some(0.3);
+    versions[0].goal_met = Some(false);
+    versions[3].goal_target = Some(0.08);
+    versions[3].goal_met = Some(true);
+    let mut app = loaded(false);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let main = snap(&app, 160, 14);
+    assert!(main.contains("⚠ SRM"), "{main}");
+    assert!(main.contains("10.0% ✓ 8%"), "{main}");
+    assert!(main.contains("10.0% → 30%"), "{main}");
+    insta::assert_snapshot!("main_srm_goal_target", main);
+    let mut detail = detail_fixture();
+    detail.versions[0].summary = versions[0].clone();
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        detail: Some(detail),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 120, 35);
+    assert!(text.contains("target 30% not met yet"), "{text}");
+    assert!(
+        text.contains("⚠ SRM p = 8.770e-5 < 0.001: A 5,000 (expected 5,200)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("detail_srm", text);
 }
 
 #[test]

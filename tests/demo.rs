@@ -96,3 +96,33 @@ both_backends!(demo_seeds_the_mix_and_traffic_moves_counts_exactly, |ts| {
     assert!(entered > before, "no new entries: {before} -> {entered}");
     assert!(sent > sent_before, "the delivery worker sent nothing");
 });
+
+both_backends!(the_demo_split_drifts_into_an_srm_while_one_watches, |ts| {
+    let mut sim = demo::seed(ts.store.clone(), 3_000, 60.0, 7, false)
+        .await
+        .unwrap();
+    let onboarding = |list: &[journeyctl::store::VersionSummary]| {
+        list.iter()
+            .find(|v| v.journey == "app-onboarding")
+            .cloned()
+            .unwrap()
+    };
+    let before = onboarding(&ts.store.list(true).await.unwrap());
+    let ab = before.ab.clone().unwrap();
+    assert_eq!(ab.test, "tips-channel");
+    assert_eq!(ab.srm, None, "the seeded history is balanced: {ab:?}");
+    assert_eq!(before.goal_target, Some(0.2));
+    // Two and a half simulated hours after B's people start leaving.
+    let start = sim.clock.sim_start;
+    for k in 1..=36 {
+        sim.step_to(start + k * 5 * 60_000).await.unwrap();
+    }
+    let after = onboarding(&ts.store.list(true).await.unwrap());
+    let ab = after.ab.clone().unwrap();
+    let srm = ab.srm.clone().expect("the split drifted from its weights");
+    assert!(srm.p_value < 0.001);
+    assert!(srm.observed[0].1 > srm.observed[1].1, "{srm:?}");
+    assert_eq!(ab.winner, None, "no winner while marked");
+    assert_eq!(journeyctl::present::ab_label(after.ab.as_ref()), "⚠ SRM");
+    assert!(after.counts.exited > before.counts.exited);
+});

@@ -343,6 +343,8 @@ fn draw_time_ms() -> f64 {
             messages: Messages::default(),
             ab: None,
             goal: Some("purchase".into()),
+            goal_target: Some(0.04),
+            goal_met: Some(true),
             status_at: T0.into(),
             status_by: "bench".into(),
             last_activity_at: None,

@@ -175,17 +175,22 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), or for
-    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS).
+    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), for
+    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS), or a sample
+    /// ratio check of given counts (--srm NAME=PEOPLE/WEIGHT).
     Verdict {
         /// The journey whose test to show (its live version by default).
-        #[arg(required_unless_present = "arms", conflicts_with = "arms")]
+        #[arg(required_unless_present_any = ["arms", "srm"], conflicts_with_all = ["arms", "srm"])]
         journey: Option<String>,
         /// The version whose test to show.
         #[arg(long, requires = "journey")]
         version: Option<i64>,
-        #[arg(long = "arm", value_name = "NAME=X/N")]
+        #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
         arms: Vec<String>,
+        /// One variant's people and weight, for a sample ratio mismatch
+        /// check (chi-square, marked below p = 0.001): give one per variant.
+        #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
+        srm: Vec<String>,
         #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
         expected: u64,
         #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]

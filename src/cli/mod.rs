@@ -148,12 +148,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     if let Command::Verdict {
         journey: None,
         arms,
+        srm,
         expected,
         min_per_variant,
         json,
         ..
     } = &command
     {
+        if !srm.is_empty() {
+            return verdict::srm_command(srm, *json);
+        }
         return verdict::verdict_command(arms, *expected, *min_per_variant, *json);
     }
     if let Some(what) = command.writes() {

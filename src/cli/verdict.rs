@@ -3,6 +3,8 @@
 
 use crate::domain::VersionStatus;
 use crate::domain::abtest::{Arm, PairResult, VerdictKind, verdict};
+use crate::domain::srm::{SRM_ALPHA, check_srm};
+use crate::present::{srm_line, thousands};
 use crate::store::{Error, Store, VersionSummary};
 
 fn parse_arm(s: &str) -> anyhow::Result<Arm> {
@@ -70,6 +72,77 @@ pub(super) async fn live_verdict(
         None => format!(" (running over {} looks)", ab.looks),
     };
     print_verdict(&arms, &ab.pairs, &basis, ab.verdict, ab.winner.as_deref());
+    if let Some(c) = &ab.srm {
+        println!("{}", srm_line(c));
+        println!(
+            "{}",
+            if ab.at_decision.is_some() {
+                "the counts at the decision are far from the weights: treat this winner with doubt"
+            } else {
+                "the counts are far from the weights for chance: no winner is decided while they are"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// One `--srm NAME=PEOPLE/WEIGHT`.
+fn parse_srm(s: &str) -> anyhow::Result<(String, u64, f64)> {
+    let bad = || anyhow::anyhow!("--srm {s:?}: expected NAME=PEOPLE/WEIGHT, e.g. A=5000/50");
+    let (name, counts) = s.split_once('=').ok_or_else(bad)?;
+    let (n, w) = counts.split_once('/').ok_or_else(bad)?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--srm {s:?}: {n:?} is not a whole number of people"))?;
+    let w: f64 = w
+        .trim()
+        .parse()
+        .ok()
+        .filter(|w: &f64| w.is_finite() && *w > 0.0)
+        .ok_or_else(|| anyhow::anyhow!("--srm {s:?}: the weight {w:?} is not a positive number"))?;
+    if name.trim().is_empty() {
+        anyhow::bail!("--srm {s:?}: the variant needs a name");
+    }
+    Ok((name.trim().to_string(), n, w))
+}
+
+/// `verdict --srm A=5000/50 --srm B=5400/50`: one sample ratio check.
+pub(super) fn srm_command(given: &[String], json: bool) -> anyhow::Result<()> {
+    let given = given
+        .iter()
+        .map(|s| parse_srm(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if given.len() < 2 {
+        anyhow::bail!("a sample ratio check needs at least two --srm values, one per variant");
+    }
+    for (i, (name, ..)) in given.iter().enumerate() {
+        if given[..i].iter().any(|(other, ..)| other == name) {
+            anyhow::bail!("variant {name} is given twice");
+        }
+    }
+    let counts: Vec<(String, u64)> = given.iter().map(|(n, c, _)| (n.clone(), *c)).collect();
+    let weights: Vec<f64> = given.iter().map(|(.., w)| *w).collect();
+    let c = check_srm(&counts, &weights);
+    if json {
+        let mut out = serde_json::to_value(&c)?;
+        out["srm"] = c.marked().into();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if c.marked() {
+        println!("{}", srm_line(&c));
+    } else {
+        println!(
+            "no SRM: p = {:.4} (marked below {SRM_ALPHA}); expected {}",
+            c.p_value,
+            c.expected
+                .iter()
+                .map(|(n, e)| format!("{n} {}", thousands(e.round() as i64)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(())
 }
 

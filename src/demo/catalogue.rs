@@ -21,6 +21,22 @@ pub(super) struct JourneyTemplate {
     /// for `minutes` simulated minutes every `every_hours` hours.
     #[serde(default)]
     pub halt: Option<Halt>,
+    /// A variant that loses people before its split counts them.
+    #[serde(default)]
+    pub lose: Option<Lose>,
+}
+
+/// From `from_hours` (simulated) after the demo starts, `share` of the
+/// entrants bound for `variant` send `event` (an exit event) within
+/// `after_minutes` of entering: before the split step counts them, so its
+/// counts drift from the weights (a sample ratio mismatch).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(super) struct Lose {
+    pub variant: String,
+    pub share: f64,
+    pub from_hours: f64,
+    pub event: String,
+    pub after_minutes: f64,
 }
 
 #[derive(Debug, Clone, Copy, serde::Deserialize)]

@@ -39,6 +39,8 @@ enum SimAct {
     MaybeConvert,
     Unsubscribe,
     Suppress,
+    /// Leaves before the split counts it (the journey's `lose`).
+    Leave,
 }
 
 /// A journey of the demo as traffic sees it.
@@ -190,6 +192,21 @@ impl Simulator {
                 if j.def.exit_segment.is_some() && self.rng.next_f64() < 0.01 {
                     plan(&mut self.rng, SimAct::Suppress);
                 }
+                if let Some(lose) = &j.traffic.lose
+                    && now >= self.clock.sim_start + (lose.from_hours * HOUR as f64) as Millis
+                    && j.planned_variant(&profile).as_deref() == Some(lose.variant.as_str())
+                    && self.rng.next_f64() < lose.share
+                {
+                    let when = at + (self.rng.next_f64() * lose.after_minutes * 60_000.0) as Millis;
+                    self.seq += 1;
+                    self.plans.push(Reverse((
+                        when,
+                        self.seq,
+                        idx,
+                        profile.clone(),
+                        SimAct::Leave,
+                    )));
+                }
             }
         }
         entries
@@ -228,6 +245,14 @@ impl Simulator {
                 SimAct::Unsubscribe => Event::Named {
                     profile,
                     name: "unsubscribe".into(),
+                },
+                SimAct::Leave => Event::Named {
+                    profile,
+                    name: j
+                        .traffic
+                        .lose
+                        .as_ref()
+                        .map_or_else(|| "unsubscribe".into(), |l| l.event.clone()),
                 },
                 SimAct::Suppress => Event::Segment {
                     profile,

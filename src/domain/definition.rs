@@ -13,6 +13,7 @@ pub const DEFAULT_MIN_PER_VARIANT: u64 = 100;
 struct RawDefinition {
     name: String,
     goal: Option<String>,
+    goal_target: Option<String>,
     #[serde(default)]
     exit_events: Vec<String>,
     exit_segment: Option<String>,
@@ -44,6 +45,9 @@ enum RawStep {
 pub struct Definition {
     pub name: String,
     pub goal: Option<String>,
+    /// The goal's conversion rate that counts as met (0.2 for `"20%"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal_target: Option<f64>,
     pub exit_events: Vec<String>,
     pub exit_segment: Option<String>,
     pub exclusion_segment: Option<String>,
@@ -147,6 +151,34 @@ fn non_empty(what: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// `goal_target = "20%"`: a share of participants, above 0 and at most
+/// 100%, as a fraction.
+fn parse_target(text: &str) -> Result<f64, String> {
+    let bad = || format!("goal_target {text:?}: expected a percentage such as \"20%\"");
+    let number = text.trim().strip_suffix('%').ok_or_else(bad)?;
+    let pct: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !(pct > 0.0 && pct <= 100.0) {
+        return Err(format!(
+            "goal_target {text:?}: must be above 0% and at most 100%"
+        ));
+    }
+    Ok(pct / 100.0)
+}
+
+impl Definition {
+    /// Whether the goal target is met by `converted` of `entered`: once the
+    /// rate reaches it with at least the split's `min_per_variant`
+    /// participants (100 without a split). `None` without a target.
+    pub fn goal_met(&self, entered: i64, converted: i64) -> Option<bool> {
+        let target = self.goal_target?;
+        let least = self
+            .split()
+            .map_or(DEFAULT_MIN_PER_VARIANT, |(_, s)| s.min_per_variant)
+            .max(1) as i64;
+        Some(entered >= least && converted as f64 >= target * entered as f64 - 1e-9)
+    }
+}
+
 impl RawDefinition {
     fn check(self) -> Result<Definition, String> {
         non_empty("name", &self.name)?;
@@ -156,6 +188,13 @@ impl RawDefinition {
         if let Some(goal) = &self.goal {
             non_empty("goal", goal)?;
         }
+        let goal_target = match (&self.goal_target, &self.goal) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err("goal_target needs a goal: the event whose rate it targets".into());
+            }
+            (Some(t), Some(_)) => Some(parse_target(t)?),
+        };
         for e in &self.exit_events {
             non_empty("exit_events entry", e)?;
         }
@@ -203,6 +242,7 @@ impl RawDefinition {
         Ok(Definition {
             name: self.name.trim().to_string(),
             goal: self.goal,
+            goal_target,
             exit_events: self.exit_events,
             exit_segment: self.exit_segment.filter(|s| !s.trim().is_empty()),
             exclusion_segment: self.exclusion_segment.filter(|s| !s.trim().is_empty()),

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod definition;
 pub mod events;
 pub mod rng;
+pub mod srm;
 pub mod status;
 pub mod time;
 

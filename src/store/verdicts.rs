@@ -1,12 +1,14 @@
 //! The engine's looks at A/B tests: each batch that changes a test's
 //! counts folds one more look into the running figures, and stores the
-//! first winner they give (SPEC §3 "What a live test shows").
+//! first winner they give (SPEC §3 "What a live test shows"), unless the
+//! split's counts are too far from its weights (a sample ratio mismatch).
 
 use sqlx::{Any, Row, Transaction};
 
 use super::Result;
 use crate::domain::Millis;
 use crate::domain::abtest::{Arm, Verdict, VerdictKind, decide, fold_look, look, look_counts};
+use crate::domain::srm::check_split;
 
 /// The engine's look at each touched version's test, in the transaction
 /// whose change produced the counts: once the counts allow a look
@@ -64,7 +66,13 @@ pub(crate) async fn check_verdicts(
         .execute(&mut **tx)
         .await?;
         let v = decide(&arms, running, split.min_per_variant);
-        if v.verdict == VerdictKind::Winner {
+        // A split whose counts are far from its weights (SRM) is suspect:
+        // every verdict on it is, so none is stored while it is marked.
+        let counts: Vec<(String, u64)> = arms
+            .iter()
+            .map(|a| (a.name.clone(), a.participants))
+            .collect();
+        if v.verdict == VerdictKind::Winner && !check_split(split, &counts).marked() {
             store_decision(tx, id, &split.test, &arms, &v, at).await?;
         }
     }

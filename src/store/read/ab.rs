@@ -9,6 +9,7 @@ use sqlx::Row;
 use crate::domain::Definition;
 use crate::domain::Millis;
 use crate::domain::abtest::{Arm, PairResult, VerdictKind, decide};
+use crate::domain::srm::{SrmCheck, check_split};
 use crate::domain::time::to_rfc3339;
 use crate::store::{Error, Result};
 
@@ -37,6 +38,20 @@ pub struct AbSummary {
     /// The variants' counts when the winner was decided: what came after
     /// is observed since the decision, not tested.
     pub at_decision: Option<Vec<VariantSummary>>,
+    /// Set while the split's counts are too far from its weights for
+    /// chance (a sample ratio mismatch, p < 0.001): no winner is decided
+    /// while it is. Once decided, the counts at the decision are checked
+    /// (everyone after it gets the winner).
+    pub srm: Option<SrmCheck>,
+}
+
+/// The SRM mark of `variants`' counts against `split`'s weights, if marked.
+fn srm_mark(split: &crate::domain::Split, variants: &[VariantSummary]) -> Option<SrmCheck> {
+    let counts: Vec<(String, u64)> = variants
+        .iter()
+        .map(|v| (v.name.clone(), v.assigned.max(0) as u64))
+        .collect();
+    Some(check_split(split, &counts)).filter(SrmCheck::marked)
 }
 
 /// A decision as stored: its figures at the moment it was made.
@@ -123,6 +138,7 @@ impl Tests {
         let (looks, kept) = self.running.remove(&id).unwrap_or_default();
         if let Some(d) = self.decisions.remove(&id) {
             return Some(AbSummary {
+                srm: srm_mark(split, &d.figures.variants),
                 test: split.test.clone(),
                 variants,
                 verdict: VerdictKind::Winner,
@@ -144,7 +160,6 @@ impl Tests {
         let v = decide(&arms, kept, split.min_per_variant);
         Some(AbSummary {
             test: split.test.clone(),
-            variants,
             verdict: if v.verdict == VerdictKind::Winner {
                 VerdictKind::NoWinnerYet
             } else {
@@ -156,6 +171,8 @@ impl Tests {
             pairs: v.pairs,
             looks,
             at_decision: None,
+            srm: srm_mark(split, &variants),
+            variants,
         })
     }
 }

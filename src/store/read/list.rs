@@ -74,6 +74,7 @@ fn summary(
     let def: Definition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
         .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?;
     let counts = Counts::from_row(r)?;
+    let goal_met = def.goal_met(counts.entered, counts.converted);
     let entry_end: Option<Millis> = r.try_get("entry_end_at")?;
     let last: Option<Millis> = r.try_get("last_activity_at")?;
     let status_at: Millis = r.try_get("status_at")?;
@@ -110,6 +111,8 @@ fn summary(
         },
         ab: tests.take(id, &def),
         goal: r.try_get("goal")?,
+        goal_target: def.goal_target,
+        goal_met,
         status_at: to_rfc3339(status_at),
         status_by: r.try_get("status_by")?,
         last_activity_at: last.map(to_rfc3339),

@@ -75,6 +75,10 @@ pub struct VersionSummary {
     pub messages: Messages,
     pub ab: Option<AbSummary>,
     pub goal: Option<String>,
+    /// The goal's target rate (0.2 for "20%"), if the definition sets one.
+    pub goal_target: Option<f64>,
+    /// Whether the target is met (`None` without one).
+    pub goal_met: Option<bool>,
     pub status_at: String,
     pub status_by: String,
     pub last_activity_at: Option<String>,

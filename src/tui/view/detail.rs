@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use super::{count_cells, count_columns};
 use crate::domain::abtest::VerdictKind;
 use crate::domain::time::short;
-use crate::present::{audit_change, pct, shown, status_cell, status_label, thousands};
+use crate::present::{audit_change, pct, shown, srm_line, status_cell, status_label, thousands};
 use crate::store::{AbSummary, AuditEntry, VariantSummary, VersionDetail};
 use crate::tui::app::App;
 use crate::tui::columns::{Col, RowData, fitted_table};
@@ -133,6 +133,11 @@ fn draw_versions(
         .goal
         .clone()
         .map_or("no goal".to_string(), |g| format!("goal {g}"));
+    let goal = match (d.summary.goal_target, d.summary.goal_met) {
+        (Some(t), Some(true)) => format!("{goal}, target {} ✓ met", super::target_pct(t)),
+        (Some(t), _) => format!("{goal}, target {} not met yet", super::target_pct(t)),
+        _ => goal,
+    };
     let title = Line::from(vec![
         Span::styled(format!(" {journey} "), theme.title()),
         Span::raw(format!(
@@ -238,6 +243,17 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
         theme.base()
     };
     lines.push(Line::styled(verdict, style));
+    if let Some(c) = &ab.srm {
+        lines.push(Line::styled(srm_line(c), theme.warn()));
+        lines.push(Line::styled(
+            if ab.at_decision.is_some() {
+                "the counts at the decision are far from the weights: treat this winner with doubt"
+            } else {
+                "the counts are far from the weights for chance: no winner is decided while they are"
+            },
+            theme.dim(),
+        ));
+    }
     let basis = if ab.at_decision.is_some() {
         "at the decision".to_string()
     } else {

@@ -73,8 +73,24 @@ pub(super) fn count_cells(v: &VersionSummary) -> Vec<String> {
         thousands(v.counts.completed),
         thousands(v.counts.exited),
         thousands(v.counts.stopped),
-        pct(v.conversion_rate),
+        conv_cell(v),
     ]
+}
+
+/// The CONV cell: the rate, and the goal's target where one is set:
+/// `23.1% ✓ 20%` once met, `12.0% → 20%` on the way.
+fn conv_cell(v: &VersionSummary) -> String {
+    let rate = pct(v.conversion_rate);
+    match (v.goal_target, v.goal_met) {
+        (Some(t), Some(true)) => format!("{rate} ✓ {}", target_pct(t)),
+        (Some(t), _) => format!("{rate} → {}", target_pct(t)),
+        _ => rate,
+    }
+}
+
+/// A goal target as written: `20%`, `2.5%`.
+pub(super) fn target_pct(t: f64) -> String {
+    format!("{}%", (t * 1000.0).round() / 10.0)
 }
 
 /// The bordered block of a screen's body, framed in the store's colour.
