@@ -30,6 +30,7 @@ pub struct Metrics {
     enqueued: Counter,
     completed: Counter,
     tick_failures: Counter,
+    version_failures: Counter,
     tick_seconds: Histogram,
     deliveries: Family<Labels, Counter>,
     failures: Family<Labels, Counter>,
@@ -51,6 +52,7 @@ impl Default for Metrics {
             enqueued: Counter::default(),
             completed: Counter::default(),
             tick_failures: Counter::default(),
+            version_failures: Counter::default(),
             // 1 ms to about 33 s.
             tick_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             deliveries: Family::default(),
@@ -74,6 +76,11 @@ impl Default for Metrics {
             "tick_failures",
             "Ticks that failed (the store was away or refused)",
             m.tick_failures.clone(),
+        );
+        r.register(
+            "version_failures",
+            "Versions a tick skipped because they could not run (each reported; the others ran)",
+            m.version_failures.clone(),
         );
         r.register(
             "tick_duration_seconds",
@@ -109,6 +116,7 @@ impl Metrics {
         self.steps.inc_by(r.steps);
         self.enqueued.inc_by(r.messages);
         self.completed.inc_by(r.completed);
+        self.version_failures.inc_by(r.failed.len() as u64);
         self.tick_seconds.observe(seconds);
     }
 

@@ -54,6 +54,11 @@ pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
         ),
         None => status_marked(shown(v)),
     };
+    let base = if v.unreadable.is_some() {
+        format!("{base} ⚠ unreadable")
+    } else {
+        base
+    };
     if v.delivery_failing {
         format!("{base} ✉ failing")
     } else {

@@ -4,179 +4,18 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-use journeyctl::store::scratch::url_in_schema;
-
 use common::bin;
+use common::roles::*;
 use common::tmux::Tmux;
-
-fn run(url: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env("DATABASE_URL", url)
-        .env("USER", "ops")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let o = run(url, args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A refused command: exit 3 (a refusal, as a read-only role's is) or 1
-/// (bad input), and one line on standard error, returned.
-fn refused(url: &str, args: &[&str]) -> String {
-    let o = run(url, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(
-        matches!(o.status.code(), Some(3) | Some(1)),
-        "{args:?} should be refused: {err}"
-    );
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    err
-}
-
-fn json(url: &str, args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&ok(url, args)).unwrap()
-}
-
-fn status_of(url: &str, journey: &str) -> String {
-    json(url, &["list", "--json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["journey"] == journey)
-        .map(|v| v["status"].as_str().unwrap().to_string())
-        .unwrap()
-}
-
-fn write_def(dir: &Path, name: &str) -> String {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!(
-            "name = \"{name}\"\ngoal = \"purchase\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n[[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
-/// Login roles of this test and a schema owned by the first, removed
-/// (with everything they own) when dropped.
-struct Roles {
-    admin_pool: sqlx::PgPool,
-    server: String,
-    schema: String,
-    names: Vec<String>,
-}
-
-impl Roles {
-    async fn create(tag: &str) -> Option<Roles> {
-        let Ok(server) = std::env::var(common::PG_ENV) else {
-            loud!(
-                "!!! PostgreSQL SKIPPED for the trust test: set {}",
-                common::PG_ENV
-            );
-            return None;
-        };
-        let admin_pool = sqlx::PgPool::connect(&server).await.unwrap();
-        let id = std::process::id();
-        let names: Vec<String> = ["admin", "alice", "bob"]
-            .iter()
-            .map(|n| format!("jc_{tag}_{n}_{id}"))
-            .collect();
-        let schema = format!("jc_{tag}_{id}");
-        let mut sql = vec![format!("DROP SCHEMA IF EXISTS {schema} CASCADE")];
-        for n in &names {
-            sql.push(format!("DROP ROLE IF EXISTS {n}"));
-            sql.push(format!("CREATE ROLE {n} LOGIN"));
-        }
-        sql.push(format!("CREATE SCHEMA {schema} AUTHORIZATION {}", names[0]));
-        for s in sql {
-            sqlx::query(sqlx::AssertSqlSafe(s))
-                .execute(&admin_pool)
-                .await
-                .unwrap();
-        }
-        Some(Roles {
-            admin_pool,
-            server,
-            schema,
-            names,
-        })
-    }
-
-    /// The store's URL as login `role`.
-    fn url(&self, role: &str) -> String {
-        let base = self
-            .server
-            .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
-        assert!(
-            base.contains(role),
-            "{} must log in as postgres",
-            self.server
-        );
-        url_in_schema(&base, &self.schema)
-    }
-
-    async fn pool(&self, role: &str) -> sqlx::PgPool {
-        sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&self.url(role))
-            .await
-            .unwrap()
-    }
-
-    async fn drop_all(self) {
-        let mut sql = vec![format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)];
-        for n in &self.names {
-            sql.push(format!("DROP OWNED BY {n}"));
-            sql.push(format!("DROP ROLE IF EXISTS {n}"));
-        }
-        for s in sql {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(s))
-                .execute(&self.admin_pool)
-                .await;
-        }
-        self.admin_pool.close().await;
-    }
-}
-
-/// Runs `sql` as one transaction on `pool`; the error's text if it fails.
-async fn try_sql(pool: &sqlx::PgPool, sql: &str) -> Result<(), String> {
-    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| e.to_string())?;
-    // A refused change of status is refused here, at commit.
-    tx.commit().await.map_err(|e| e.to_string())
-}
-
-async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     let Some(roles) = Roles::create("trust").await else {
         return;
     };
-    let [admin, alice, bob] = [0, 1, 2].map(|i| roles.names[i].clone());
+    let [admin, alice, bob, carol] = [0, 1, 2, 3].map(|i| roles.names[i].clone());
     let (admin_url, alice_url, bob_url) = (roles.url(&admin), roles.url(&alice), roles.url(&bob));
+    let carol_url = roles.url(&carol);
     let dir = tempfile::tempdir().unwrap();
 
     // The administrator makes the store and grants; granting again is safe.
@@ -193,28 +32,41 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
             "{said}"
         );
         ok(&admin_url, &["grant", "--viewer", &bob]);
+        let said = ok(&admin_url, &["grant", "--engine", &carol]);
+        assert!(
+            said.contains(&format!("{carol} is now an engine")),
+            "{said}"
+        );
     }
     let err = refused(&admin_url, &["grant", "--viewer", "nobody_here"]);
     assert!(err.contains("there is no role \"nobody_here\""), "{err}");
+    // The owner and superusers are above privileges: grant refuses them
+    // (a viewer grant to the owner would strip the store's administrator).
+    let err = refused(&admin_url, &["grant", "--viewer", &admin]);
+    assert!(err.contains("owns this store's schema"), "{err}");
+    let err = refused(&admin_url, &["grant", "--operator", "postgres"]);
+    assert!(err.contains("is a superuser"), "{err}");
 
-    // alice operates: ingest and tick.
+    // carol is the engine: ingest and tick; alice, a person, may not.
     let events: String = (0..30)
         .map(|i| format!("{{\"type\":\"enter\",\"journey\":\"cart\",\"profile\":\"p-{i}\"}}\n"))
         .collect();
     let file = dir.path().join("events.ndjson");
     std::fs::write(&file, events).unwrap();
-    ok(&alice_url, &["ingest", file.to_str().unwrap()]);
-    ok(&alice_url, &["tick"]);
+    let err = refused(&alice_url, &["ingest", file.to_str().unwrap()]);
+    assert!(err.contains("journeyctl grant --engine ROLE"), "{err}");
+    ok(&carol_url, &["ingest", file.to_str().unwrap()]);
+    ok(&carol_url, &["tick"]);
 
     // bob looks, and his stop is refused by the database, changing nothing.
     let listed = json(&bob_url, &["list", "--json"]);
-    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "live ones");
     let audits_before = json(&bob_url, &["audit", "--json"])
         .as_array()
         .unwrap()
         .len();
     let err = refused(&bob_url, &["stop", "cart", "--yes"]);
-    assert!(err.contains("this role may only read"), "{err}");
+    assert!(err.contains("refused this change for this role"), "{err}");
     assert!(err.contains("journeyctl grant --operator"), "{err}");
     assert_eq!(status_of(&admin_url, "cart"), "live");
     let err = refused(&bob_url, &["grant", "--operator", &bob]);
@@ -262,7 +114,8 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     assert!(err.contains("without an audit row"), "{err}");
     let err = try_sql(
         &ap,
-        "UPDATE versions SET paused_at = 1 WHERE status = 'live'",
+        "UPDATE versions SET paused_at = 1, paused_until = 2, paused_on_expiry = 'resume' \
+         WHERE status = 'live'",
     )
     .await
     .unwrap_err();
@@ -277,12 +130,22 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     let err = try_sql(&ap, spoof).await.unwrap_err();
     assert!(err.contains("without an audit row"), "{err}");
     assert_eq!(status_of(&admin_url, "welcome"), "live");
-    // With an audit row of her own, the change goes through, and the row
-    // names her whatever she claims.
+    // An audit row that does not say what changed is no audit row.
+    let err = try_sql(
+        &ap,
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+         VALUES (0, 'someone', 'psql', 'publish', 'welcome', 1, 'draft', 'live'); \
+         UPDATE versions SET status = 'stopped' WHERE status = 'live'",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("without an audit row saying so"), "{err}");
+    // With a true audit row of her own, the change goes through, and the
+    // row names her whatever she claims.
     try_sql(
         &ap,
-        "INSERT INTO audit (at, actor, host, action, journey, version, db_user) \
-         VALUES (0, 'someone', 'psql', 'stop', 'welcome', 1, 'postgres'); \
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, db_user) \
+         VALUES (0, 'someone', 'psql', 'stop', 'welcome', 1, 'live', 'stopped', 'postgres'); \
          UPDATE versions SET status = 'stopped' WHERE status = 'live'",
     )
     .await

@@ -342,6 +342,7 @@ fn draw_time_ms() -> f64 {
             conversion_rate: Some(0.05),
             messages: Messages::default(),
             ab: None,
+            unreadable: None,
             goal: Some("purchase".into()),
             goal_target: Some(0.04),
             goal_met: Some(true),

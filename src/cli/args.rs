@@ -244,20 +244,21 @@ pub enum Command {
     Stores,
     /// PostgreSQL: give a login role a viewer's or an operator's
     /// privileges on the store (run by the schema's owner; safe to repeat).
+    #[command(group(clap::ArgGroup::new("level").required(true).args(["viewer", "operator", "engine"])))]
     Grant {
         /// Reads everything the console and `list` need; changes nothing.
-        #[arg(
-            long,
-            value_name = "ROLE",
-            required_unless_present = "operator",
-            conflicts_with = "operator"
-        )]
+        #[arg(long, value_name = "ROLE")]
         viewer: Option<String>,
-        /// Also ingests, ticks, delivers, applies, publishes, finishes,
-        /// stops, pauses and resumes; never alters the audit log, deletes
-        /// participants or messages, or changes the schema.
+        /// A person: also applies, publishes, finishes, stops, pauses and
+        /// resumes (each audited); writes no participant, message, counter,
+        /// minute or A/B figure.
         #[arg(long, value_name = "ROLE")]
         operator: Option<String>,
+        /// A service login of run, tick, deliver and ingest: moves
+        /// participants, messages, counters, minutes and A/B figures;
+        /// never alters the audit log or the schema.
+        #[arg(long, value_name = "ROLE")]
+        engine: Option<String>,
     },
     /// Shell completions (bash, zsh, fish, elvish, powershell) on
     /// standard output.

@@ -36,9 +36,19 @@ pub(super) async fn tick(
         for v in r.finished_by_date {
             println!("finished {v}: entry end date reached");
         }
-        for v in r.holds_expired {
+        for v in &r.holds_expired {
             println!("{v}");
         }
+    }
+    for v in &r.failed {
+        eprintln!("could not run {v}");
+    }
+    if !r.failed.is_empty() {
+        anyhow::bail!(
+            "{} version(s) could not run (the others did): {}",
+            r.failed.len(),
+            r.failed.join("; ")
+        );
     }
     Ok(())
 }
@@ -59,6 +69,7 @@ pub(super) async fn run(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // One line per failure would flood the terminal while the store is away.
     let mut errors = crate::logging::RepeatLimiter::new(Duration::from_secs(30));
+    let mut failing: Vec<String> = Vec::new();
     loop {
         tokio::select! {
             _ = ticker.tick() => {
@@ -84,6 +95,17 @@ pub(super) async fn run(
                         }
                         for v in r.holds_expired {
                             eprintln!("{v}");
+                        }
+                        // Said when the versions that cannot run change,
+                        // not at every tick; logged at every tick.
+                        for v in &r.failed {
+                            tracing::warn!("could not run {v}");
+                        }
+                        if r.failed != failing {
+                            for v in r.failed.iter().filter(|v| !failing.contains(v)) {
+                                eprintln!("could not run {v}");
+                            }
+                            failing = r.failed;
                         }
                     }
                     Err(e) => {

@@ -285,7 +285,11 @@ async fn store_command(
             since,
             json,
         } => trend::trend(store, &journey, version, since, json, now).await?,
-        Command::Grant { viewer, operator } => grant(store, viewer, operator).await?,
+        Command::Grant {
+            viewer,
+            operator,
+            engine,
+        } => grant(store, viewer, operator, engine).await?,
         Command::Demo(_)
         | Command::Bench(_)
         | Command::Screenshots { .. }
@@ -343,17 +347,23 @@ async fn grant(
     store: &Store,
     viewer: Option<String>,
     operator: Option<String>,
+    engine: Option<String>,
 ) -> anyhow::Result<()> {
-    let (role, level) = match (viewer, operator) {
-        (Some(role), None) => (role, Grant::Viewer),
-        (None, Some(role)) => (role, Grant::Operator),
-        _ => anyhow::bail!("say one of --viewer ROLE or --operator ROLE"),
+    let (role, level) = match (viewer, operator, engine) {
+        (Some(role), None, None) => (role, Grant::Viewer),
+        (None, Some(role), None) => (role, Grant::Operator),
+        (None, None, Some(role)) => (role, Grant::Engine),
+        _ => anyhow::bail!("say one of --viewer ROLE, --operator ROLE or --engine ROLE"),
     };
     let done = store.grant(&role, level).await?;
     println!(
         "{} is now {} {} of schema {} ({} tables)",
         done.role,
-        if level == Grant::Operator { "an" } else { "a" },
+        if matches!(level, Grant::Viewer) {
+            "a"
+        } else {
+            "an"
+        },
         level.as_str(),
         done.schema,
         done.tables

@@ -45,6 +45,9 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
             v.entry_end_ms.map_or("-".to_string(), short),
             v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t)),
         ));
+        if let Some(why) = &v.unreadable {
+            out.push_str(&format!("    ⚠ unreadable: {why}\n"));
+        }
     }
     out
 }

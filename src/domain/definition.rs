@@ -166,6 +166,22 @@ fn parse_target(text: &str) -> Result<f64, String> {
 }
 
 impl Definition {
+    /// What stands for a stored definition that cannot be read: no steps,
+    /// no goal, no events (its version is marked unreadable and run by
+    /// nothing).
+    pub fn unreadable() -> Definition {
+        Definition {
+            name: String::new(),
+            goal: None,
+            goal_target: None,
+            exit_events: Vec::new(),
+            exit_segment: None,
+            exclusion_segment: None,
+            entry_end_at: None,
+            steps: Vec::new(),
+        }
+    }
+
     /// Whether the goal target is met by `converted` of `entered`: once the
     /// rate reaches it with at least the split's `min_per_variant`
     /// participants (100 without a split). `None` without a target.

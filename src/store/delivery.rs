@@ -10,7 +10,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::minutes::{MinuteCounts, minute_of};
 use super::{Result, Store};
-use crate::domain::{Definition, Millis, VersionStatus};
+use crate::domain::{Millis, VersionStatus};
 
 /// A running version with pending messages, and every action its steps send.
 #[derive(Debug, Clone)]
@@ -93,12 +93,20 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let definition: String = r.try_get("definition")?;
-                let definition: Definition = serde_json::from_str(&definition).map_err(|e| {
-                    super::Error::Invalid(format!("stored definition is unreadable: {e}"))
-                })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (definition, unreadable) =
+                super::read_definition(&r.try_get::<String, _>("definition")?);
+            if let Some(why) = unreadable {
+                // Its messages stay pending; `list` shows it unreadable.
+                tracing::warn!(
+                    "delivery skips {} v{}: {why}",
+                    r.try_get::<String, _>("journey")?,
+                    r.try_get::<i64, _>("number")?
+                );
+                continue;
+            }
+            out.push({
                 let mut actions: Vec<String> = definition
                     .steps
                     .iter()
@@ -107,14 +115,15 @@ impl Store {
                     .collect();
                 actions.sort();
                 actions.dedup();
-                Ok(PendingVersion {
+                PendingVersion {
                     version_id: r.try_get("id")?,
                     journey: r.try_get("journey")?,
                     version: r.try_get("number")?,
                     actions,
-                })
-            })
-            .collect()
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Claims up to `limit` due messages of the version whose action is one

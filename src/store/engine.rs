@@ -26,6 +26,9 @@ pub struct TickReport {
     pub finished_by_date: Vec<String>,
     /// Holds that ran out, and the rule applied: `promo v1: hold expired, stop`.
     pub holds_expired: Vec<String>,
+    /// Versions this tick could not run, and why (`promo v1: stored
+    /// definition: ...`): each is skipped, every other version runs.
+    pub failed: Vec<String>,
 }
 
 /// Told the running totals of a tick after each batch.
@@ -198,7 +201,20 @@ impl Store {
         shared: &Mutex<Lanes>,
     ) -> Result<bool> {
         loop {
-            let part = with_retry(|| self.run_due(version_id, now, wait)).await?;
+            let part = match with_retry(|| self.run_due(version_id, now, wait)).await {
+                Ok(part) => part,
+                // One bad version never halts the engine for the others.
+                Err(e) if e.is_version_fault() => {
+                    let label = self.version_label(version_id).await;
+                    tracing::warn!("tick: {label} skipped: {e}");
+                    let mut s = lock(shared);
+                    if s.done.insert(version_id) {
+                        s.totals.failed.push(format!("{label}: {e}"));
+                    }
+                    return Ok(true);
+                }
+                Err(e) => return Err(e),
+            };
             let done = match part {
                 Batch::Busy => return Ok(false),
                 Batch::Ended => true,
@@ -217,6 +233,19 @@ impl Store {
                 return Ok(true);
             }
         }
+    }
+
+    /// `journey vN` of a version id (the id itself if it cannot be read).
+    async fn version_label(&self, id: i64) -> String {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT j.name, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id WHERE v.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .ok()
+        .flatten();
+        row.map_or_else(|| format!("version id {id}"), |(j, n)| format!("{j} v{n}"))
     }
 
     async fn finish_by_date(&self, now: Millis, report: &mut TickReport) -> Result<()> {
@@ -275,19 +304,10 @@ impl Store {
                 return Ok(Batch::Busy);
             }
         }
-        let Some(row) = sqlx::query(concat!(super::select_version_info!(), "WHERE v.id = $1"))
-            .bind(version_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(v) = running_version(&mut tx, version_id).await? else {
             tx.rollback().await?;
             return Ok(Batch::Ended);
         };
-        let v = super::version_info(&row)?;
-        if !v.status.runs_steps() {
-            tx.rollback().await?;
-            return Ok(Batch::Ended);
-        }
         let steps = &v.definition.steps;
         let held = v.paused.is_some();
         let due = read_due(&mut tx, self.backend, version_id, steps, held, now).await?;
@@ -325,10 +345,10 @@ impl Store {
         report.messages = outbox.len() as u64;
         delta.msg_pending += outbox.len() as i64;
         insert_outbox(&mut tx, self.backend, version_id, &outbox).await?;
-        let mut per_action: BTreeMap<&str, i64> = BTreeMap::new();
-        for (_, _, send) in &outbox {
-            *per_action.entry(send.action.as_str()).or_default() += 1;
-        }
+        let per_action = outbox.iter().fold(BTreeMap::new(), |mut m, (_, _, send)| {
+            *m.entry(send.action.as_str()).or_default() += 1i64;
+            m
+        });
         count_enqueued(&mut tx, version_id, &per_action).await?;
         let touched = !delta.variant_assigned.is_empty();
         let mut deltas = HashMap::new();
@@ -384,5 +404,29 @@ impl Store {
             total += p + o;
         }
         Ok(total)
+    }
+}
+
+/// The version a batch runs, if it still runs steps. A stored definition
+/// that cannot be read is this version's fault: an error the engine
+/// reports before going on with the others.
+async fn running_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    version_id: i64,
+) -> Result<Option<super::VersionInfo>> {
+    let Some(row) = sqlx::query(concat!(super::select_version_info!(), "WHERE v.id = $1"))
+        .bind(version_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let v = super::version_info(&row)?;
+    if !v.status.runs_steps() {
+        return Ok(None);
+    }
+    match &v.unreadable {
+        Some(why) => Err(super::Error::Invalid(why.clone())),
+        None => Ok(Some(v)),
     }
 }

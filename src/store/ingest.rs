@@ -269,6 +269,13 @@ impl Batch {
                 idx.iter().for_each(|&i| outcome[i] = Some("paused"));
                 return Ok(());
             }
+            // Its stored definition cannot be read: nobody enters what
+            // nothing can run.
+            Some(v) if v.unreadable.is_some() => {
+                idx.iter()
+                    .for_each(|&i| outcome[i] = Some("version_unreadable"));
+                return Ok(());
+            }
             Some(v) if v.status == VersionStatus::Live => v,
             _ => {
                 idx.iter()

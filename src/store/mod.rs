@@ -72,7 +72,7 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
         sqlx::Error::Database(d) => {
             if d.code().as_deref() == Some("42501") {
                 return format!(
-                    "the database refused this change: this role may only read ({}); an administrator can allow it with `journeyctl grant --operator ROLE`",
+                    "the database refused this change for this role ({}); an administrator allows it with `journeyctl grant --operator ROLE` (a person's actions) or `journeyctl grant --engine ROLE` (run, tick, deliver, ingest)",
                     d.message()
                 );
             }
@@ -86,6 +86,24 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
 }
 
 impl Error {
+    /// Whether the error is one version's own (a stored row that cannot be
+    /// read, data the database refuses), so the engine reports it and goes
+    /// on with the others; not the store being away or refusing this login.
+    pub fn is_version_fault(&self) -> bool {
+        match self {
+            Error::Invalid(_) => true,
+            Error::Db(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => true,
+            Error::Db(sqlx::Error::Database(d)) => {
+                // SQLSTATE classes 22 (data exception) and 23 (integrity
+                // constraint) on PostgreSQL; SQLite's constraint errors.
+                let code = d.code().unwrap_or_default();
+                !self.is_busy()
+                    && (code.starts_with("22") || code.starts_with("23") || code == "19")
+            }
+            _ => false,
+        }
+    }
+
     /// Whether retrying the same transaction may succeed (PostgreSQL
     /// deadlock or serialisation failure, SQLite busy).
     pub fn is_transient(&self) -> bool {
@@ -256,7 +274,10 @@ pub(crate) struct VersionInfo {
     pub status_at: Millis,
     pub status_by: String,
     pub status_host: String,
+    /// The definition; an empty one (no steps) when the stored one cannot
+    /// be read, with why in `unreadable`.
     pub definition: Definition,
+    pub unreadable: Option<String>,
     /// Other versions of the journey that still run (live or finished).
     pub others_running: i64,
     /// The hold, when the version is paused.
@@ -288,7 +309,7 @@ pub(crate) use select_version_info;
 
 pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
     let status: String = row.try_get("status")?;
-    let definition: String = row.try_get("definition")?;
+    let (definition, unreadable) = read_definition(&row.try_get::<String, _>("definition")?);
     Ok(VersionInfo {
         id: row.try_get("id")?,
         journey_id: row.try_get("journey_id")?,
@@ -298,11 +319,26 @@ pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
         status_at: row.try_get("status_at")?,
         status_by: row.try_get("status_by")?,
         status_host: row.try_get("status_host")?,
-        definition: serde_json::from_str(&definition)
-            .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?,
+        definition,
+        unreadable,
         others_running: row.try_get("others_running")?,
         paused: paused_of(row)?,
     })
+}
+
+/// A stored definition, or (when it cannot be read) an empty one and why:
+/// one bad row marks its version, never every screen or the engine.
+pub(crate) fn read_definition(text: &str) -> (Definition, Option<String>) {
+    match serde_json::from_str(text) {
+        Ok(d) => (d, None),
+        Err(e) => (
+            Definition::unreadable(),
+            Some(format!(
+                "stored definition: {}",
+                e.to_string().replace(['\n', '\r'], " ")
+            )),
+        ),
+    }
 }
 
 /// The hold of a row with the `paused_*` columns, if any.

@@ -1,6 +1,8 @@
-//! Least privilege on PostgreSQL: `journeyctl grant --viewer|--operator
-//! ROLE` gives a login role exactly what the console and the commands
-//! need, and the store refuses to migrate with a role that cannot.
+//! Least privilege on PostgreSQL: `journeyctl grant
+//! --viewer|--operator|--engine ROLE` gives a login role exactly what the
+//! console and the commands need, and the store refuses to migrate with a
+//! role that cannot. What the privileges leave open, the schema's triggers
+//! close (migrations/postgres/0009_store_rules.sql).
 
 use sqlx::Row;
 
@@ -11,10 +13,16 @@ use super::{Error, Result, Store};
 pub enum Grant {
     /// Reads everything the console, `list`, `audit` and `check` read.
     Viewer,
-    /// Also ingests, ticks, delivers, applies, publishes, finishes, stops,
-    /// pauses and resumes; never updates or deletes audit rows, deletes
-    /// participants or messages, truncates, or changes the schema.
+    /// A person at the console: also applies, publishes, finishes, stops,
+    /// pauses and resumes. Writes journeys, versions (counters only as a
+    /// stop moves them), a draft's variants and audit rows; never a
+    /// participant, message, minute or A/B figure.
     Operator,
+    /// The service logins of `run`, `tick`, `deliver` and `ingest`: also
+    /// moves participants, messages, counters, minutes and A/B figures.
+    /// Never updates or deletes audit rows, deletes participants or
+    /// messages, truncates, or changes the schema.
+    Engine,
 }
 
 impl Grant {
@@ -22,21 +30,28 @@ impl Grant {
         match self {
             Grant::Viewer => "viewer",
             Grant::Operator => "operator",
+            Grant::Engine => "engine",
         }
     }
 
-    /// What an operator may do to one table besides reading it.
+    /// What a role of this level may do to one table besides reading it.
     fn writes_on(self, table: &str) -> Option<&'static str> {
         match (self, table) {
-            (Grant::Viewer, _) | (Grant::Operator, "_sqlx_migrations") => None,
+            (Grant::Viewer, _) | (_, "_sqlx_migrations") => None,
             // Appended to, never changed: the append-only trigger refuses
             // the rest even to the owner.
-            (Grant::Operator, "audit") => Some("INSERT"),
-            // A draft's variants are replaced when the draft is applied again.
-            (Grant::Operator, "variants") => Some("INSERT, UPDATE, DELETE"),
+            (_, "audit") => Some("INSERT"),
+            // A draft's variants are replaced when the draft is applied
+            // again (a trigger keeps a published version's as they are).
+            (Grant::Operator, "variants") => Some("INSERT, DELETE"),
+            (Grant::Operator, "journeys" | "versions") => Some("INSERT, UPDATE"),
+            // A stop moves the per-action counters: pending to cancelled.
+            (Grant::Operator, "outbox_actions") => Some("UPDATE"),
+            (Grant::Operator, _) => None,
+            (Grant::Engine, "variants") => Some("INSERT, UPDATE, DELETE"),
             // The engine drops trend minutes older than their window.
-            (Grant::Operator, "version_minutes") => Some("INSERT, UPDATE, DELETE"),
-            (Grant::Operator, _) => Some("INSERT, UPDATE"),
+            (Grant::Engine, "version_minutes") => Some("INSERT, UPDATE, DELETE"),
+            (Grant::Engine, _) => Some("INSERT, UPDATE"),
         }
     }
 }
@@ -75,6 +90,24 @@ impl Store {
                 quoted(role)
             )));
         }
+        // Privileges mean nothing to a superuser or the schema's owner, and
+        // revoking the owner's would strip the store of its administrator.
+        let (superuser, owner): (bool, bool) = sqlx::query_as(
+            "SELECT r.rolsuper, pg_has_role($1, n.nspowner, 'MEMBER')              FROM pg_roles r, pg_namespace n WHERE r.rolname = $1 AND n.nspname = current_schema()",
+        )
+        .bind(role)
+        .fetch_one(&self.pool)
+        .await?;
+        if superuser || owner {
+            return Err(Error::Invalid(format!(
+                "{role} {} this store's schema: grant is for other logins (privileges cannot narrow it)",
+                if superuser {
+                    "is a superuser, above"
+                } else {
+                    "owns"
+                }
+            )));
+        }
         let mut tx = self.pool.begin().await?;
         let schema: String = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
             .fetch_one(&mut *tx)
@@ -95,7 +128,7 @@ impl Store {
             // Tables and views alike.
             format!("GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r}"),
         ];
-        if grant == Grant::Operator {
+        if grant != Grant::Viewer {
             statements.push(format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {r}"));
         }
         for table in &tables {

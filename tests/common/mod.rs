@@ -20,6 +20,7 @@ macro_rules! loud {
     }};
 }
 
+pub mod roles;
 pub mod tmux;
 
 /// The binary under test.

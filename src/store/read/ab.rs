@@ -80,6 +80,14 @@ pub(super) struct Tests {
     variants: HashMap<i64, Vec<VariantSummary>>,
     decisions: HashMap<i64, Decision>,
     running: HashMap<i64, (i64, Vec<PairResult>)>,
+    /// Versions whose stored A/B rows cannot be read, and why: each is
+    /// marked, every other shown as usual.
+    pub(super) unreadable: HashMap<i64, String>,
+}
+
+/// One line of why a stored text cannot be read.
+fn why(what: &str, e: &serde_json::Error) -> String {
+    format!("{what}: {}", e.to_string().replace(['\n', '\r'], " "))
 }
 
 impl Tests {
@@ -107,26 +115,36 @@ impl Tests {
         .fetch_all(&mut *conn)
         .await?;
         for r in &rows {
+            let id: i64 = r.try_get("version_id")?;
             let figures: DecisionFigures =
-                serde_json::from_str(&r.try_get::<String, _>("figures")?).map_err(|e| {
-                    Error::Invalid(format!("stored A/B decision is unreadable: {e}"))
-                })?;
+                match serde_json::from_str(&r.try_get::<String, _>("figures")?) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tests.unreadable.insert(id, why("stored A/B decision", &e));
+                        continue;
+                    }
+                };
             let decision = Decision {
                 winner: r.try_get("winner")?,
                 at: r.try_get("decided_at")?,
                 p_value: r.try_get("p_value")?,
                 figures,
             };
-            tests.decisions.insert(r.try_get("version_id")?, decision);
+            tests.decisions.insert(id, decision);
         }
         let rows = sqlx::query("SELECT version_id, looks, pairs FROM ab_running")
             .fetch_all(&mut *conn)
             .await?;
         for r in &rows {
-            let kept = stored_pairs(&r.try_get::<String, _>("pairs")?)?;
-            tests
-                .running
-                .insert(r.try_get("version_id")?, (r.try_get("looks")?, kept));
+            let id: i64 = r.try_get("version_id")?;
+            match serde_json::from_str(&r.try_get::<String, _>("pairs")?) {
+                Ok(kept) => {
+                    tests.running.insert(id, (r.try_get("looks")?, kept));
+                }
+                Err(e) => {
+                    tests.unreadable.insert(id, why("stored A/B figures", &e));
+                }
+            }
         }
         Ok(tests)
     }
@@ -134,6 +152,9 @@ impl Tests {
     /// The test of version `id`, if its definition has one.
     pub(super) fn take(&mut self, id: i64, def: &Definition) -> Option<AbSummary> {
         let (_, split) = def.split()?;
+        if self.unreadable.contains_key(&id) {
+            return None;
+        }
         let variants = self.variants.remove(&id).unwrap_or_default();
         let (looks, kept) = self.running.remove(&id).unwrap_or_default();
         if let Some(d) = self.decisions.remove(&id) {

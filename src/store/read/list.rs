@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::ab::Tests;
 use super::{Counts, Messages, PausedSummary, VersionSummary};
 use crate::domain::time::to_rfc3339;
-use crate::domain::{Definition, Millis, VersionStatus};
+use crate::domain::{Millis, VersionStatus};
 use crate::store::{Error, Result, Store};
 
 impl Store {
@@ -71,8 +71,7 @@ fn summary(
     tests: &mut Tests,
 ) -> Result<VersionSummary> {
     let id: i64 = r.try_get("id")?;
-    let def: Definition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
-        .map_err(|e| Error::Invalid(format!("stored definition is unreadable: {e}")))?;
+    let (def, unreadable) = crate::store::read_definition(&r.try_get::<String, _>("definition")?);
     let counts = Counts::from_row(r)?;
     let goal_met = def.goal_met(counts.entered, counts.converted);
     let entry_end: Option<Millis> = r.try_get("entry_end_at")?;
@@ -110,6 +109,7 @@ fn summary(
             cancelled: r.try_get("msg_cancelled")?,
         },
         ab: tests.take(id, &def),
+        unreadable: unreadable.or_else(|| tests.unreadable.remove(&id)),
         goal: r.try_get("goal")?,
         goal_target: def.goal_target,
         goal_met,

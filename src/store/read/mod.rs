@@ -74,6 +74,9 @@ pub struct VersionSummary {
     pub conversion_rate: Option<f64>,
     pub messages: Messages,
     pub ab: Option<AbSummary>,
+    /// Why a stored row of this version cannot be read (its definition or
+    /// A/B figures): the version is shown marked, the others as usual.
+    pub unreadable: Option<String>,
     pub goal: Option<String>,
     /// The goal's target rate (0.2 for "20%"), if the definition sets one.
     pub goal_target: Option<f64>,

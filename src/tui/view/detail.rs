@@ -46,10 +46,16 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
     draw_steps(frame, steps_area, d, (super::body_block(app, theme), theme));
-    let ab_lines = match &d.summary.ab {
+    let mut ab_lines = match &d.summary.ab {
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
         Some(ab) => ab_lines(ab, theme),
     };
+    if let Some(why) = &d.summary.unreadable {
+        ab_lines.insert(
+            0,
+            Line::styled(format!("⚠ unreadable: {why}"), theme.warn()),
+        );
+    }
     let ab_title = d
         .summary
         .ab

@@ -77,13 +77,13 @@ pub(super) fn count_cells(v: &VersionSummary) -> Vec<String> {
     ]
 }
 
-/// The CONV cell: the rate, and the goal's target where one is set:
-/// `23.1% ✓ 20%` once met, `12.0% → 20%` on the way.
+/// The CONV cell: the rate, and once the goal's target is met, the target
+/// it met: `23.1% ✓ 20%` (on the way, only the rate: the column stays
+/// narrow; the detail view's title says the target).
 fn conv_cell(v: &VersionSummary) -> String {
     let rate = pct(v.conversion_rate);
     match (v.goal_target, v.goal_met) {
         (Some(t), Some(true)) => format!("{rate} ✓ {}", target_pct(t)),
-        (Some(t), _) => format!("{rate} → {}", target_pct(t)),
         _ => rate,
     }
 }

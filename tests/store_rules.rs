@@ -1,0 +1,319 @@
+//! The store keeps its own rules, whoever connects: each attack a login
+//! could try in `psql` on the README's team setup (the owner ran `migrate`
+//! and `grant`; alice is an operator, bob a viewer, carol the engine, mal a
+//! login with no privileges on the schema) is refused, or audited with the
+//! truth where an operator may do it, and the stopped version is stopped
+//! at the end of every one.
+
+mod common;
+
+use common::roles::*;
+
+/// A journey whose second step is an A/B split (its variants are rows).
+fn write_split(dir: &std::path::Path, name: &str) -> String {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"{name}\"\ngoal = \"purchase\"\n\
+             [[steps]]\nkind = \"message\"\naction = \"email\"\n\
+             [[steps]]\nkind = \"split\"\ntest = \"t\"\nvariants = [\n\
+             {{ name = \"A\", weight = 50, action = \"email:a\" }},\n\
+             {{ name = \"B\", weight = 50, action = \"email:b\" }},\n]\n\
+             [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// Runs `sql` as one transaction on `pool`, and says why it was refused.
+async fn refused_sql(pool: &sqlx::PgPool, sql: &str) -> String {
+    match try_sql(pool, sql).await {
+        Ok(()) => panic!("{sql}: should be refused, and it committed"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_login_can_bring_a_stopped_version_back_or_rewrite_what_was_published() {
+    let Some(roles) = Roles::create("rules").await else {
+        return;
+    };
+    let [admin, alice, bob, carol] = [0, 1, 2, 3].map(|i| roles.names[i].clone());
+    let (admin_url, alice_url, carol_url) =
+        (roles.url(&admin), roles.url(&alice), roles.url(&carol));
+    let dir = tempfile::tempdir().unwrap();
+    ok(&admin_url, &["migrate"]);
+    ok(&admin_url, &["grant", "--operator", &alice]);
+    ok(&admin_url, &["grant", "--viewer", &bob]);
+    ok(&admin_url, &["grant", "--engine", &carol]);
+    // alice, a person, applies and publishes (a draft's variants are hers
+    // to write); carol's engine moves people and messages.
+    for name in ["spring-sale", "summer"] {
+        ok(
+            &alice_url,
+            &["apply", &write_split(dir.path(), name), "--publish"],
+        );
+    }
+    let events: String = (0..40)
+        .flat_map(|i| {
+            ["spring-sale", "summer"].map(|j| {
+                format!("{{\"type\":\"enter\",\"journey\":\"{j}\",\"profile\":\"p-{i}\"}}\n")
+            })
+        })
+        .collect();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, events).unwrap();
+    ok(&carol_url, &["ingest", file.to_str().unwrap()]);
+    ok(&carol_url, &["tick"]);
+    // alice's daily commands go through, counters and all.
+    ok(&alice_url, &["pause", "summer", "--hold", "1h", "--yes"]);
+    ok(&alice_url, &["resume", "summer", "--yes"]);
+    ok(&alice_url, &["stop", "spring-sale", "--yes"]);
+    assert_eq!(status_of(&admin_url, "spring-sale"), "stopped");
+    let ap = roles.pool(&alice).await;
+    let admin_pool = roles.pool(&admin).await;
+    let cp = roles.pool(&carol).await;
+    let stopped = "(SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \
+                   WHERE j.name = 'spring-sale')";
+
+    // The issue's own attack: a made-up publish row and an update.
+    let err = refused_sql(
+        &ap,
+        &format!(
+            "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+             VALUES (1600000000000, 'schedule', 'ops-1', 'publish', 'spring-sale', 1, 'draft', 'live'); \
+             UPDATE versions SET status = 'live', paused_at = NULL WHERE id = {stopped}"
+        ),
+    )
+    .await;
+    assert!(err.contains("cannot go from stopped to live"), "{err}");
+    // Nor back to draft; nor by the engine, nor by the owner.
+    for (pool, sql) in [
+        (&ap, "UPDATE versions SET status = 'draft'"),
+        (&cp, "UPDATE versions SET status = 'live'"),
+        (&admin_pool, "UPDATE versions SET status = 'finished'"),
+    ] {
+        let err = refused_sql(pool, &format!("{sql} WHERE id = {stopped}")).await;
+        assert!(err.contains("cannot go from stopped to"), "{sql}: {err}");
+    }
+
+    // A function of her own earlier on her search_path changes nothing:
+    // the trigger calls pg_catalog's txid_current. Here it returns the
+    // transaction of her own earlier pause of summer, whose audit row
+    // (pause, live -> paused) would otherwise explain a second pause with
+    // no row at all.
+    let database: String = sqlx::query_scalar("SELECT CAST(current_database() AS TEXT)")
+        .fetch_one(&roles.admin_pool)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "GRANT CREATE ON DATABASE \"{database}\" TO {alice}"
+    )))
+    .execute(&roles.admin_pool)
+    .await
+    .unwrap();
+    let paused_xact = count(
+        &ap,
+        "SELECT xact FROM audit WHERE action = 'pause' ORDER BY id DESC LIMIT 1",
+    )
+    .await;
+    let trick = format!(
+        "CREATE SCHEMA {mine}; \
+         CREATE FUNCTION {mine}.txid_current() RETURNS bigint LANGUAGE sql AS 'SELECT {paused_xact}::bigint'; \
+         SET LOCAL search_path = {mine}, pg_catalog, {schema}; \
+         UPDATE versions SET paused_at = 1, paused_until = 9999999999999, paused_on_expiry = 'resume', \
+         paused_by = 'alice' WHERE paused_at IS NULL AND status = 'live'",
+        schema = roles.schema,
+        mine = format!("{}_s", roles.schema)
+    );
+    let err = refused_sql(&ap, &trick).await;
+    assert!(err.contains("without an audit row saying so"), "{err}");
+    // Every function of the schema pins its search_path.
+    let unpinned = count(
+        &admin_pool,
+        "SELECT COUNT(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND NOT EXISTS \
+         (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')",
+    )
+    .await;
+    assert_eq!(unpinned, 0, "functions without a pinned search_path");
+    ok(&alice_url, &["pause", "summer", "--hold", "1h", "--yes"]);
+    // A decision, stored the engine's way, for the owner to try to rewrite.
+    sqlx::query(
+        "INSERT INTO ab_decisions (version_id, test, winner, decided_at, p_value, figures) \
+         SELECT id, 't', 'A', 0, 0.01, '{\"variants\":[],\"pairs\":[]}' FROM versions WHERE id = \
+         (SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id WHERE j.name = 'summer')",
+    )
+    .execute(&cp)
+    .await
+    .unwrap();
+
+    // Without an audit row, a published version stays as published.
+    let live = "(SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \
+                WHERE j.name = 'summer')";
+    for (sql, why) in [
+        (
+            format!(
+                "UPDATE versions SET definition = replace(definition, 'email:a', 'email:x') WHERE id = {live}"
+            ),
+            "its definition never changes",
+        ),
+        (
+            format!("UPDATE versions SET status_by = 'sam' WHERE id = {live}"),
+            "changes only with its status",
+        ),
+        (
+            format!("UPDATE versions SET paused_until = paused_until + 86400000 WHERE id = {live}"),
+            "never rewritten",
+        ),
+        (
+            format!("UPDATE versions SET gate_until = 9999999999999 WHERE id = {live}"),
+            "delivery gate",
+        ),
+        (
+            format!("UPDATE versions SET entered = entered + 100 WHERE id = {live}"),
+            "counters",
+        ),
+        (
+            format!("UPDATE versions SET active = 0, stopped = stopped + active WHERE id = {live}"),
+            "only as its stop does",
+        ),
+        (
+            "UPDATE journeys SET name = 'autumn' WHERE name = 'summer'".into(),
+            "keeps its name",
+        ),
+        (
+            format!("DELETE FROM variants WHERE version_id = {live}"),
+            "only counted",
+        ),
+        (
+            format!(
+                "INSERT INTO variants (version_id, test, name, position) VALUES ({live}, 't', 'C', 3)"
+            ),
+            "only counted",
+        ),
+        (
+            "UPDATE outbox_actions SET sent = sent + 5".into(),
+            "only as a stop does",
+        ),
+        (
+            "UPDATE outbox SET state = 'sent'".into(),
+            "permission denied",
+        ),
+        (
+            "UPDATE outbox SET profile = 'p-0'".into(),
+            "permission denied",
+        ),
+        (
+            format!(
+                "INSERT INTO outbox (version_id, participant_id, profile, action, state, created_at) \
+                  VALUES ({live}, 1, 'x', 'email', 'pending', 0)"
+            ),
+            "permission denied",
+        ),
+        ("DELETE FROM version_minutes".into(), "permission denied"),
+        (
+            "UPDATE ab_decisions SET figures = 'x'".into(),
+            "permission denied",
+        ),
+        ("DELETE FROM ab_decisions".into(), "permission denied"),
+        (
+            "UPDATE participants SET state = 'active'".into(),
+            "permission denied",
+        ),
+        (
+            "UPDATE variants SET assigned = 0".into(),
+            "permission denied",
+        ),
+    ] {
+        let err = refused_sql(&ap, &sql).await;
+        assert!(err.contains(why), "{sql}: {err}");
+    }
+    // The engine and the owner cannot rewrite a decision or a variant
+    // list either.
+    for (pool, sql, why) in [
+        (&admin_pool, "UPDATE ab_decisions SET figures = 'x'".to_string(), "never changes"),
+        (&cp, "DELETE FROM ab_decisions".to_string(), "permission denied"),
+        (&admin_pool, "DELETE FROM ab_decisions".to_string(), "never changes"),
+        (&cp, format!("DELETE FROM variants WHERE version_id = {live}"), "only counted"),
+        (&admin_pool, "UPDATE versions SET definition = '{}' WHERE status <> 'draft'".to_string(), "never changes"),
+        (&admin_pool, "INSERT INTO versions (journey_id, number, status, status_at, status_by, status_host, definition, created_at) \
+                       SELECT journey_id, 9, 'live', 0, 'x', 'x', definition, 0 FROM versions LIMIT 1".to_string(), "born a draft"),
+    ] {
+        let err = refused_sql(pool, &sql).await;
+        assert!(err.contains(why), "{sql}: {err}");
+    }
+
+    // What alice did is in the audit trail under her login, and the trail
+    // explains every status; the stopped version is stopped.
+    let audit = json(&roles.url(&bob), &["audit", "--json"]);
+    let mine: Vec<&serde_json::Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["db_user"] == alice.as_str())
+        .collect();
+    let actions: Vec<&str> = mine.iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["pause", "stop", "resume", "pause", "publish", "publish"]
+    );
+    let checked = ok(&admin_url, &["check"]);
+    assert!(checked.contains("every counter equals"), "{checked}");
+    assert_eq!(status_of(&admin_url, "spring-sale"), "stopped");
+
+    ap.close().await;
+    cp.close().await;
+    admin_pool.close().await;
+    roles.drop_all().await;
+}
+
+both_backends!(
+    check_says_when_the_audit_trail_does_not_explain_a_status,
+    |ts| {
+        use common::*;
+        let s = &ts.store;
+        publish(s, &simple("x"), at(0)).await;
+        publish(s, &simple("y"), at(0)).await;
+        let stop = journeyctl::store::OperatorAction {
+            kind: journeyctl::domain::EndKind::Stop,
+            target: journeyctl::store::Target::Version {
+                journey: "x".into(),
+                version: Some(1),
+            },
+            reason: None,
+        };
+        s.execute(&stop, &alice(), at(1)).await.unwrap();
+        assert!(s.verify_counters().await.unwrap().is_empty());
+        // Behind the store's back (on PostgreSQL only a superuser can: it
+        // turns the rules off first).
+        let _ = sqlx::query("ALTER TABLE versions DISABLE TRIGGER USER")
+            .execute(s.pool())
+            .await;
+        sqlx::query(
+        "UPDATE versions SET status = 'live' WHERE journey_id = (SELECT id FROM journeys WHERE name = 'x')",
+    )
+    .execute(s.pool())
+    .await
+    .unwrap();
+        let diffs = s.verify_counters().await.unwrap();
+        assert!(
+            diffs.iter().any(|d| d.starts_with(
+                "x v1: status live, but its audit trail's last change leads to stopped"
+            )),
+            "{diffs:?}"
+        );
+        assert!(!diffs.iter().any(|d| d.starts_with("y ")), "{diffs:?}");
+        sqlx::query(
+        "UPDATE versions SET status = 'stopped' WHERE journey_id = (SELECT id FROM journeys WHERE name = 'x')",
+    )
+    .execute(s.pool())
+    .await
+    .unwrap();
+        let _ = sqlx::query("ALTER TABLE versions ENABLE TRIGGER USER")
+            .execute(s.pool())
+            .await;
+    }
+);
