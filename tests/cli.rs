@@ -118,6 +118,10 @@ both_backends!(
         r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#,
         r#"{"type":"enter","journey":"spring-sale","profile":"p-3","at":"2026-12-02T10:00:00Z"}"#,
         r#"{"type":"segment","profile":"p-2","segment":"suppressed"}"#,
+        // NUL in a profile: PostgreSQL refuses it in text, so unchecked it
+        // failed the whole batch there.
+        r#"{"type":"enter","journey":"spring-sale","profile":"a\u0000b","at":"2026-11-21T10:00:00Z"}"#,
+        r#"{"type":"event","profile":"p-2","name":"buy\u001b[2J","at":"2026-11-21T10:00:00Z"}"#,
     ]
     .join("\n");
         let o = run(
@@ -128,13 +132,23 @@ both_backends!(
         );
         let (stdout, stderr) = text(&o);
         assert!(o.status.success(), "{stdout}{stderr}");
-        for line in ["line 2:", "line 4:", "line 6:", "line 7:"] {
+        for line in [
+            "line 2:", "line 4:", "line 6:", "line 7:", "line 11:", "line 12:",
+        ] {
             assert!(stderr.contains(line), "{line} missing in {stderr}");
         }
-        assert_eq!(stderr.lines().count(), 4, "{stderr}");
+        assert!(
+            stderr.contains("field \"profile\" contains the control character U+0000"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("field \"name\" contains the control character U+001B"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 6, "{stderr}");
         let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(r["accepted"], 5);
-        assert_eq!(r["invalid"], 4);
+        assert_eq!(r["invalid"], 6);
         assert_eq!(r["entered"], 2);
         assert_eq!(r["exited"], 1);
         assert_eq!(r["refused"]["already_entered"], 1);
@@ -267,6 +281,43 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
         &run(d, &ts.url, &["finish", "nope", "--yes"], None),
         1,
         "unknown journey \"nope\"",
+    );
+    // NUL and other control characters are refused where text enters.
+    std::fs::write(
+        d.join("nul.toml"),
+        "name = \"x\"\n[[steps]]\nkind = \"message\"\naction = \"a\\u0000b\"\n",
+    )
+    .unwrap();
+    one_line(
+        &run(d, &ts.url, &["apply", "nul.toml"], None),
+        1,
+        "steps[1]: action contains the control character U+0000",
+    );
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &["stop", "spring-sale", "--yes", "--actor", "eve\u{1b}[2J"],
+            None,
+        ),
+        1,
+        "--actor contains the control character U+001B",
+    );
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &[
+                "stop",
+                "spring-sale",
+                "--yes",
+                "--reason",
+                "ok\nforged line",
+            ],
+            None,
+        ),
+        1,
+        "--reason contains the control character U+000A",
     );
     one_line(
         &run(d, "mysql://x/y", &["list"], None),

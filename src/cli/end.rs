@@ -11,6 +11,14 @@ use crate::store::{Actor, Error, OperatorAction, Store, Target};
 
 /// The action a command asks for, and whether it said `--yes`.
 pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
+    let (action, yes) = read_action(command)?;
+    if let Some(r) = &action.reason {
+        crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
+    }
+    Ok((action, yes))
+}
+
+fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
     Ok(match command {
         Command::Finish {
             journey,

@@ -135,6 +135,7 @@ async fn console(g: &Global, actor: Actor, named: Option<config::Named>) -> anyh
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut g = cli.global;
     let actor = Actor::from_environment(g.actor.clone());
+    actor.refuse_control()?;
     match &cli.command {
         Some(Command::Completions { shell }) => return completions(*shell),
         Some(Command::Man) => return man_page(),

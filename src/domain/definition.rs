@@ -143,11 +143,13 @@ fn one_line(s: &str) -> String {
     parts.join(": ")
 }
 
+/// A text of the definition: not empty, and no NUL or other control
+/// character (the error names the key).
 fn non_empty(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         Err(format!("{what} must not be empty"))
     } else {
-        Ok(())
+        super::text::refuse_control(what, value, false)
     }
 }
 
@@ -213,6 +215,14 @@ impl RawDefinition {
         };
         for e in &self.exit_events {
             non_empty("exit_events entry", e)?;
+        }
+        for (key, value) in [
+            ("exit_segment", &self.exit_segment),
+            ("exclusion_segment", &self.exclusion_segment),
+        ] {
+            if let Some(v) = value {
+                super::text::refuse_control(key, v, false)?;
+            }
         }
         if self.steps.is_empty() {
             return Err("a journey needs at least one [[steps]] entry".into());

@@ -42,7 +42,10 @@ struct RawEvent {
 
 fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String> {
     match value {
-        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(v) if !v.trim().is_empty() => {
+            super::text::refuse_control(&format!("field {name:?}"), &v, false)?;
+            Ok(v)
+        }
         Some(_) => Err(format!("field {name:?} is empty")),
         None => Err(format!("a {kind:?} event needs the field {name:?}")),
     }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod rng;
 pub mod srm;
 pub mod status;
+pub mod text;
 pub mod time;
 
 pub use definition::{Definition, Split, Step, Variant};

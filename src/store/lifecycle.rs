@@ -149,6 +149,10 @@ impl Store {
         now: Millis,
         watch: &(dyn Fn(Waiting) + Sync),
     ) -> Result<Outcome> {
+        actor.refuse_control()?;
+        if let Some(r) = &action.reason {
+            crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
+        }
         // Most stops find no delivery in flight and commit in their first
         // transaction, in their turn behind the version's lock. One that
         // finds some closes the gates, waits for them, and tries again.

@@ -151,6 +151,15 @@ impl Actor {
         Actor::new(name, this_host())
     }
 
+    /// `Err` when the name or the host holds a NUL or other control
+    /// character: neither enters the audit log.
+    pub fn refuse_control(&self) -> Result<()> {
+        use crate::domain::text::refuse_control;
+        refuse_control("--actor", &self.name, false)
+            .and_then(|()| refuse_control("the host name", &self.host, false))
+            .map_err(Error::Invalid)
+    }
+
     /// The actor of date rules.
     pub fn schedule() -> Actor {
         Actor::new("schedule", this_host())

@@ -1,0 +1,43 @@
+//! Clean text at the edges: NUL and other control characters are refused
+//! where text enters (definitions, event lines, `--actor`, `--reason`, the
+//! host name). PostgreSQL refuses NUL in text outright, so one such value
+//! would otherwise fail a whole batch; and a control character shown on a
+//! terminal is an escape sequence, not a name.
+
+/// The first control character in `value` (tab allowed where `tab`).
+pub fn control_char(value: &str, tab: bool) -> Option<char> {
+    value
+        .chars()
+        .find(|&c| c.is_control() && !(tab && c == '\t'))
+}
+
+/// `Err` naming `what` and the character when `value` holds one.
+pub fn refuse_control(what: &str, value: &str, tab: bool) -> Result<(), String> {
+    match control_char(value, tab) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "{what} contains the control character U+{:04X}: NUL and other control characters{} are not allowed",
+            c as u32,
+            if tab { " (but tab)" } else { "" }
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_character() {
+        assert_eq!(refuse_control("x", "a b", false), Ok(()));
+        let e = refuse_control("profile", "a\u{0}b", false).unwrap_err();
+        assert!(
+            e.starts_with("profile contains the control character U+0000"),
+            "{e}"
+        );
+        assert!(refuse_control("reason", "a\tb", true).is_ok());
+        assert!(refuse_control("name", "a\tb", false).is_err());
+        assert!(refuse_control("reason", "a\u{1b}[2J", true).is_err());
+        assert!(refuse_control("reason", "line\nbreak", true).is_err());
+    }
+}
