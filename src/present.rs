@@ -128,15 +128,19 @@ pub fn outcome_summary(o: &Outcome) -> String {
     }
 }
 
-/// What a confirmed action is waiting for, said once it has waited a while.
-pub fn waiting_line(w: Waiting) -> String {
+/// What a confirmed action is waiting for, said once it has waited a
+/// while; `give_up` says how to stop waiting (`Esc gives up`).
+pub fn waiting_line(w: &Waiting, give_up: &str) -> String {
     match w {
-        Waiting::Store => {
-            "waiting for the store: another writer holds it; this action goes next and keeps waiting until it commits (Ctrl-C gives up)…".to_string()
-        }
+        Waiting::Store => format!(
+            "waiting for the store: another writer holds it; this action goes next and keeps waiting until it commits ({give_up})…"
+        ),
+        Waiting::Held(who) => format!(
+            "waiting for the store, held by {who}; this action keeps waiting until it commits ({give_up})…"
+        ),
         Waiting::Deliveries(n) => format!(
             "waiting for {} delivery(ies) in flight to finish (at most the channel's time-out)…",
-            thousands(n)
+            thousands(*n)
         ),
     }
 }

@@ -678,3 +678,49 @@ fn a_refused_connection_is_said_at_once() {
     t.keys(&["q"]);
     t.wait_dead();
 }
+
+/// On PostgreSQL a stop that waits says who holds what it waits for, and
+/// Esc gives up: the waiting statement is cancelled, nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_stop_says_who_holds_the_row_and_esc_gives_up() {
+    let Some(ts) = common::postgres("esc_gives_up").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let opts: sqlx::postgres::PgConnectOptions = ts.url.parse().unwrap();
+    let holder = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts.application_name("psql-holder"))
+        .await
+        .unwrap();
+    let mut held = holder.begin().await.unwrap();
+    sqlx::query(
+        "SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id WHERE j.name = 'cart' FOR UPDATE",
+    )
+    .execute(&mut *held)
+    .await
+    .unwrap();
+    let t = console_on_cart("esc-gives-up", &ts.url, dir.path(), 160, 35);
+    t.keys(&["s"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("held by postgres (psql-holder, pid ");
+    assert_eq!(status_of(&ts.url, "cart"), "live");
+    t.keys(&["Escape"]);
+    t.wait_for("gave up waiting: the action did not run");
+    assert_eq!(status_of(&ts.url, "cart"), "live");
+    held.rollback().await.unwrap();
+    t.keys(&["Enter"]);
+    wait_gone(&t, "gave up waiting");
+    // With the row free, the same stop goes through.
+    t.keys(&["s"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ stopped cart v1");
+    assert_eq!(status_of(&ts.url, "cart"), "stopped");
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+    holder.close().await;
+    ts.close().await;
+}

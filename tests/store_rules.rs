@@ -317,3 +317,123 @@ both_backends!(
             .await;
     }
 );
+
+/// Runs the binary as `url`'s login; its output, or a panic when it has
+/// not finished within `limit` (a stop held hostage never would).
+fn run_within(url: &str, args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let mut child = std::process::Command::new(common::bin())
+        .env("DATABASE_URL", url)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{args:?} still waits after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_is_never_held_hostage_and_says_who_holds_it() {
+    let Some(roles) = Roles::create("hostage").await else {
+        return;
+    };
+    let [admin, alice, _bob, _carol, mal] = [0, 1, 2, 3, 4].map(|i| roles.names[i].clone());
+    let (admin_url, alice_url) = (roles.url(&admin), roles.url(&alice));
+    let dir = tempfile::tempdir().unwrap();
+    ok(&admin_url, &["migrate"]);
+    ok(&admin_url, &["grant", "--operator", &alice]);
+    for name in ["taken", "rowlocked"] {
+        ok(
+            &admin_url,
+            &["apply", &write_def(dir.path(), name), "--publish"],
+        );
+    }
+    let admin_pool = roles.pool(&admin).await;
+    let id_of = |name: &str| {
+        format!(
+            "(SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id WHERE j.name = '{name}')"
+        )
+    };
+    let taken: i64 = count(&admin_pool, &format!("SELECT {}", id_of("taken"))).await;
+
+    // mal has no privilege on the schema, only CONNECT, and takes the
+    // version's turn lock for as long as he likes.
+    let mal_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&roles.url(&mal))
+        .await
+        .unwrap();
+    let mut mal_conn = mal_pool.acquire().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT pg_advisory_lock(7413, {taken})"
+    )))
+    .execute(&mut *mal_conn)
+    .await
+    .unwrap();
+    let out = run_within(
+        &alice_url,
+        &["stop", "taken", "--yes"],
+        std::time::Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_of(&admin_url, "taken"), "stopped");
+
+    // alice holds the other version's row in an open transaction (she may:
+    // she is an operator). A stop by the administrator says who holds it,
+    // and gives up at its --lock-timeout, changing nothing.
+    let alice_opts: sqlx::postgres::PgConnectOptions = alice_url.parse().unwrap();
+    let alice_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(alice_opts.application_name("psql-alice"))
+        .await
+        .unwrap();
+    let mut held = alice_pool.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM versions WHERE id = {} FOR UPDATE",
+        id_of("rowlocked")
+    )))
+    .execute(&mut *held)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = run_within(
+        &admin_url,
+        &["stop", "rowlocked", "--yes", "--lock-timeout", "3s"],
+        std::time::Duration::from_secs(30),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("held by {alice} (psql-alice, pid ")),
+        "{err}"
+    );
+    assert!(
+        err.contains("gave up after --lock-timeout 3s: the action did not run"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(status_of(&admin_url, "rowlocked"), "live");
+    held.rollback().await.unwrap();
+    ok(&admin_url, &["stop", "rowlocked", "--yes"]);
+    assert_eq!(status_of(&admin_url, "rowlocked"), "stopped");
+    let checked = ok(&admin_url, &["check"]);
+    assert!(checked.contains("every counter equals"), "{checked}");
+
+    drop(mal_conn);
+    mal_pool.close().await;
+    alice_pool.close().await;
+    admin_pool.close().await;
+    roles.drop_all().await;
+}

@@ -43,6 +43,10 @@ pub struct Global {
     /// Look, never change: action keys and commands that write are refused.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// finish, stop, pause, resume: give up when the action has waited
+    /// this long for the store (default: wait until it commits).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub lock_timeout: Option<Duration>,
     /// How often the console refreshes its data (500ms, 1s, 2s, 5s).
     #[arg(long, global = true, default_value = "2s", value_parser = parse_interval)]
     pub refresh: Duration,

@@ -85,7 +85,7 @@ pub(super) async fn end_command(
     store: &Store,
     action: &OperatorAction,
     actor: &Actor,
-    yes: bool,
+    (yes, lock_timeout): (bool, Option<std::time::Duration>),
 ) -> anyhow::Result<()> {
     let impact = store.preview(action).await?;
     if !yes {
@@ -134,10 +134,28 @@ pub(super) async fn end_command(
     }
     // A stop waits for deliveries in flight (at most their channel's
     // time-out); say so rather than hang silently.
-    let watch = |w| eprintln!("{}", crate::present::waiting_line(w));
+    let watch = |w: crate::store::Waiting| {
+        eprintln!(
+            "{}",
+            crate::present::waiting_line(&w, "Ctrl-C or --lock-timeout gives up")
+        );
+    };
+    let give_up = async {
+        match lock_timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
     let outcome = store
-        .execute_watching(action, actor, now_millis(), &watch)
-        .await?;
+        .execute_until(action, actor, now_millis(), &watch, give_up)
+        .await
+        .map_err(|e| match (e, lock_timeout) {
+            (Error::GaveUp, Some(t)) => anyhow::anyhow!(
+                "gave up after --lock-timeout {}: the action did not run, nothing was changed",
+                humantime::format_duration(t)
+            ),
+            (e, _) => e.into(),
+        })?;
     println!("{}", crate::present::outcome_summary(&outcome));
     Ok(())
 }

@@ -182,6 +182,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let loaded = Loaded {
         definition,
         channels,
+        lock_timeout: g.lock_timeout,
     };
     store_command(&store, command, &actor, loaded).await
 }
@@ -225,6 +226,8 @@ fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
 struct Loaded {
     definition: Option<Definition>,
     channels: Option<crate::delivery::Channels>,
+    /// `--lock-timeout`, for an action.
+    lock_timeout: Option<std::time::Duration>,
 }
 
 async fn store_command(
@@ -236,6 +239,7 @@ async fn store_command(
     let Loaded {
         definition,
         channels,
+        lock_timeout,
     } = loaded;
     let now = now_millis();
     match command {
@@ -263,7 +267,7 @@ async fn store_command(
         | Command::Pause { .. }
         | Command::Resume { .. }) => {
             let (action, yes) = end::action_of(command)?;
-            end::end_command(store, &action, actor, yes).await?
+            end::end_command(store, &action, actor, (yes, lock_timeout)).await?
         }
         Command::Verdict {
             journey,

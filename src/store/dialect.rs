@@ -89,6 +89,15 @@ impl Backend {
         }
     }
 
+    /// A version's status (`$1` its id), read under its row lock on
+    /// PostgreSQL.
+    pub(crate) fn lock_status(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SELECT status FROM versions WHERE id = $1",
+            Backend::Postgres => "SELECT status FROM versions WHERE id = $1 FOR UPDATE",
+        }
+    }
+
     /// Taken before a version row is locked for update (`$1` the version
     /// id): PostgreSQL's lock manager queues requests in order, so a stop,
     /// an ingest or a delivery claim waiting here is served before engine
@@ -104,6 +113,20 @@ impl Backend {
                 "SELECT pg_advisory_xact_lock(",
                 version_lock_key!("$1"),
                 ")"
+            )),
+        }
+    }
+
+    /// [`Backend::exclude_engines`] tried without waiting, with the server
+    /// process it runs in (`pid`, `got`): an operator's action takes its
+    /// turn this way first (see `waits::operator_turn`).
+    pub(crate) fn try_exclude_engines(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(concat!(
+                "SELECT pg_backend_pid() AS pid, CASE WHEN pg_try_advisory_xact_lock(",
+                version_lock_key!("$1"),
+                ") THEN 1 ELSE 0 END AS got"
             )),
         }
     }

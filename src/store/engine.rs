@@ -349,6 +349,10 @@ impl Store {
             *m.entry(send.action.as_str()).or_default() += 1i64;
             m
         });
+        if !still_runs(&mut tx, self.backend, version_id).await? {
+            tx.rollback().await?;
+            return Ok(Batch::Ended);
+        }
         count_enqueued(&mut tx, version_id, &per_action).await?;
         let touched = !delta.variant_assigned.is_empty();
         let mut deltas = HashMap::new();
@@ -428,5 +432,44 @@ async fn running_version(
     match &v.unreadable {
         Some(why) => Err(super::Error::Invalid(why.clone())),
         None => Ok(Some(v)),
+    }
+}
+
+/// Whether the version still runs, read under its row lock (PostgreSQL)
+/// just before the batch writes its counters: a stop that committed
+/// meanwhile (one that went on without its turn lock, see
+/// `waits::operator_turn`) ends the batch without effect. The row lock
+/// is the one the counters' update takes anyway.
+async fn still_runs(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: super::Backend,
+    version_id: i64,
+) -> Result<bool> {
+    let status: Option<String> = sqlx::query_scalar(backend.lock_status())
+        .bind(version_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(status
+        .and_then(|s| s.parse::<crate::domain::VersionStatus>().ok())
+        .is_some_and(|s| s.runs_steps()))
+}
+
+impl super::Error {
+    /// Whether the error is one version's own (a stored row that cannot be
+    /// read, data the database refuses), so the engine reports it and goes
+    /// on with the others; not the store being away or refusing this login.
+    pub fn is_version_fault(&self) -> bool {
+        match self {
+            super::Error::Invalid(_) => true,
+            super::Error::Db(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => true,
+            super::Error::Db(sqlx::Error::Database(d)) => {
+                // SQLSTATE classes 22 (data exception) and 23 (integrity
+                // constraint) on PostgreSQL; SQLite's constraint errors.
+                let code = d.code().unwrap_or_default();
+                !self.is_busy()
+                    && (code.starts_with("22") || code.starts_with("23") || code == "19")
+            }
+            _ => false,
+        }
     }
 }

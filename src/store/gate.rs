@@ -75,6 +75,9 @@ impl Store {
     ) -> Result<()> {
         let mut last = 0;
         loop {
+            if super::waits::given_up() {
+                return Err(super::Error::GaveUp);
+            }
             let n = self.in_flight(ids).await?;
             if n == 0 {
                 return Ok(());

@@ -175,9 +175,14 @@ impl Store {
                     // workers' records of those deliveries then never
                     // compete with engine batches for the file.
                     let first = self.operator_first().await?;
-                    self.wait_in_flight(&gated, &|n| watch(Waiting::Deliveries(n)))
-                        .await?;
+                    let waited = self
+                        .wait_in_flight(&gated, &|n| watch(Waiting::Deliveries(n)))
+                        .await;
                     drop(first);
+                    if let Err(e) = waited {
+                        let _ = self.open_gates(&gated).await;
+                        return Err(e);
+                    }
                 }
                 Err(e) => {
                     // Refused: deliveries of the versions go on.

@@ -21,6 +21,7 @@ pub mod scratch;
 mod trust;
 mod turns;
 mod verdicts;
+mod waits;
 mod walk;
 
 use std::time::Duration;
@@ -57,6 +58,10 @@ pub enum Error {
     /// The database did not answer when the store was opened.
     #[error("{0}")]
     Unreachable(String),
+    /// The operator gave up waiting (`--lock-timeout`, Esc): the action
+    /// did not run.
+    #[error("gave up waiting: the action did not run, nothing was changed")]
+    GaveUp,
     /// A stop found deliveries of a version still in flight; it waits and
     /// tries again.
     #[error("{0} deliveries are still in flight")]
@@ -86,24 +91,6 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
 }
 
 impl Error {
-    /// Whether the error is one version's own (a stored row that cannot be
-    /// read, data the database refuses), so the engine reports it and goes
-    /// on with the others; not the store being away or refusing this login.
-    pub fn is_version_fault(&self) -> bool {
-        match self {
-            Error::Invalid(_) => true,
-            Error::Db(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => true,
-            Error::Db(sqlx::Error::Database(d)) => {
-                // SQLSTATE classes 22 (data exception) and 23 (integrity
-                // constraint) on PostgreSQL; SQLite's constraint errors.
-                let code = d.code().unwrap_or_default();
-                !self.is_busy()
-                    && (code.starts_with("22") || code.starts_with("23") || code == "19")
-            }
-            _ => false,
-        }
-    }
-
     /// Whether retrying the same transaction may succeed (PostgreSQL
     /// deadlock or serialisation failure, SQLite busy).
     pub fn is_transient(&self) -> bool {
@@ -411,6 +398,10 @@ pub(crate) async fn exclude_engines(
     version_id: i64,
 ) -> Result<()> {
     if let Some(sql) = backend.exclude_engines() {
+        if waits::in_operator_action() {
+            // An operator's action: never held hostage (see waits.rs).
+            return waits::operator_turn(tx, backend, sql, version_id).await;
+        }
         sqlx::query(sql).bind(version_id).execute(&mut **tx).await?;
     }
     Ok(())

@@ -109,10 +109,13 @@ impl Store {
 
 /// What an operator's action is waiting for, told after it has waited a
 /// while so that nobody stares at a silent prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Waiting {
     /// Its turn at the store: another writer holds it.
     Store,
+    /// Its turn at the store, held by these sessions (login, application,
+    /// process, since when): PostgreSQL says who blocks it.
+    Held(String),
     /// Deliveries of its versions still in flight (how many).
     Deliveries(i64),
 }
@@ -134,34 +137,49 @@ impl Store {
         Fut: std::future::Future<Output = Result<T>>,
     {
         let started = std::time::Instant::now();
-        let told = std::sync::atomic::AtomicBool::new(false);
-        let tell = || {
-            if !told.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                watch(Waiting::Store);
+        let since = crate::domain::time::now_millis();
+        // What the watcher was told last: told again only when it changes.
+        let told = std::sync::Mutex::new(None::<Waiting>);
+        let tell = |w: Waiting| {
+            let mut last = told
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.as_ref() != Some(&w) {
+                *last = Some(w.clone());
+                watch(w);
             }
         };
         loop {
+            if super::waits::given_up() {
+                return Err(Error::GaveUp);
+            }
             let attempt = async {
                 let _first = self.operator_first().await?;
                 write().await
             };
             tokio::pin!(attempt);
-            let left = WAIT_BEFORE_TELLING.saturating_sub(started.elapsed());
-            let result = if told.load(std::sync::atomic::Ordering::Relaxed) {
-                attempt.await
-            } else {
+            // Once a second past the first: who holds what it waits for.
+            let result = loop {
+                let left = WAIT_BEFORE_TELLING.saturating_sub(started.elapsed());
+                let pause = if left.is_zero() {
+                    WAIT_BEFORE_TELLING
+                } else {
+                    left
+                };
                 tokio::select! {
-                    r = &mut attempt => r,
-                    () = tokio::time::sleep(left) => {
-                        tell();
-                        attempt.await
+                    r = &mut attempt => break r,
+                    () = tokio::time::sleep(pause) => {
+                        tell(match self.holders(since).await {
+                            Some(who) => Waiting::Held(who),
+                            None => Waiting::Store,
+                        });
                     }
                 }
             };
             match result {
                 Err(e) if e.is_busy() => {
                     if started.elapsed() >= WAIT_BEFORE_TELLING {
-                        tell();
+                        tell(Waiting::Store);
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }

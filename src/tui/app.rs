@@ -88,6 +88,8 @@ pub enum Effect {
     Refresh,
     /// The one way to a dangerous change: a confirmed action.
     Execute(OperatorAction),
+    /// Stop waiting for the running action's turn (Esc in its pane).
+    GiveUp,
 }
 
 #[derive(Debug, Clone)]

@@ -58,6 +58,8 @@ pub struct ConfirmPane {
     /// While confirmed: what the action waits for (its turn at the store,
     /// deliveries in flight).
     pub waiting: Option<crate::store::Waiting>,
+    /// Esc was pressed while it waited: it is giving up.
+    pub giving_up: bool,
     /// A pause's hold, as typed (default 3d).
     pub hold: Input,
     /// A pause's rule when the hold runs out.
@@ -70,6 +72,8 @@ pub enum PaneReply {
     Nothing,
     Close,
     Confirmed(OperatorAction),
+    /// Esc while the confirmed action waits for the store: stop waiting.
+    GiveUp,
 }
 
 impl ConfirmPane {
@@ -98,6 +102,7 @@ impl ConfirmPane {
             hint: None,
             kill_switch: false,
             waiting: None,
+            giving_up: false,
             hold: Input::new("3d".into()),
             on_expiry: OnExpiry::Stop,
         }
@@ -250,7 +255,15 @@ impl ConfirmPane {
     pub fn on_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
         match &self.state {
             PaneState::Working => {
-                return PaneReply::Nothing;
+                // Once it says it waits, Esc stops the waiting; the pane
+                // then shows whether it had committed or did not run.
+                return match key.code {
+                    KeyCode::Esc if self.waiting.is_some() && !self.giving_up => {
+                        self.giving_up = true;
+                        PaneReply::GiveUp
+                    }
+                    _ => PaneReply::Nothing,
+                };
             }
             PaneState::Done(_) | PaneState::Refused(_) => {
                 return match key.code {

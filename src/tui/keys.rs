@@ -41,6 +41,7 @@ impl App {
                 self.effects.push(Effect::Refresh);
             }
             PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
+            PaneReply::GiveUp => self.effects.push(Effect::GiveUp),
         }
     }
 

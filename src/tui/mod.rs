@@ -98,6 +98,7 @@ async fn event_loop(
         tx.clone(),
     );
     let mut events = EventStream::new();
+    let mut give_up = std::sync::Arc::new(Notify::new());
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut hup = signal(SignalKind::hangup())?;
@@ -129,7 +130,7 @@ async fn event_loop(
             _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
             _ = int.recv() => break Exit::Signal("SIGINT"),
         }
-        let quit = run_effects(&mut app, &store, &actor, &tx, &kick);
+        let quit = run_effects(&mut app, &store, &actor, &tx, (&kick, &mut give_up));
         want_tx.send_if_modified(|w| {
             let next = app.want();
             if *w != next {
@@ -155,14 +156,19 @@ fn run_effects(
     store: &Store,
     actor: &Actor,
     tx: &mpsc::Sender<Msg>,
-    kick: &Notify,
+    (kick, give_up): (&Notify, &mut std::sync::Arc<Notify>),
 ) -> bool {
     let mut quit = false;
     for effect in app.take_effects() {
         match effect {
             Effect::Quit => quit = true,
             Effect::Refresh => kick.notify_one(),
+            Effect::GiveUp => give_up.notify_one(),
             Effect::Execute(action) => {
+                // Each action has its own: an Esc meant for an earlier one
+                // never gives up this one.
+                *give_up = std::sync::Arc::new(Notify::new());
+                let give_up = std::sync::Arc::clone(give_up);
                 // The one executor: the same library call as the CLI.
                 let store = store.clone();
                 let actor = actor.clone();
@@ -175,7 +181,7 @@ fn run_effects(
                         let _ = waiting.try_send(Msg::ActionWaiting(w));
                     };
                     let result = store
-                        .execute_watching(&action, &actor, now_millis(), &watch)
+                        .execute_until(&action, &actor, now_millis(), &watch, give_up.notified())
                         .await;
                     match &result {
                         Ok(o) => tracing::info!("{}", crate::present::outcome_summary(o)),

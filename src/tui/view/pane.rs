@@ -356,8 +356,10 @@ fn channel_lines(app: &App, typed: &str, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn hint(pane: &ConfirmPane) -> String {
-    if let (PaneState::Working, Some(w)) = (&pane.state, pane.waiting) {
-        crate::present::waiting_line(w)
+    if pane.state == PaneState::Working && pane.giving_up {
+        "giving up: cancelling the wait…".to_string()
+    } else if let (PaneState::Working, Some(w)) = (&pane.state, &pane.waiting) {
+        crate::present::waiting_line(w, "Esc gives up")
     } else if pane.state == PaneState::Working {
         "working…".to_string()
     } else if pane.kill_switch {
