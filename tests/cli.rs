@@ -542,10 +542,21 @@ fn a_missing_sqlite_file_is_refused_and_nothing_is_created() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("no store at"), "{:?}", text(&o));
     assert!(!d.join("typo").exists());
-    // The commands that load a store make it, folder and all.
+    // The commands that load a store make it, folder and all; `migrate`
+    // says that it did, and where.
     let o = run(d, &url, &["migrate"], None);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(typo.exists());
+    assert_eq!(
+        text(&o).0.trim(),
+        format!("created a journeyctl store: sqlite {}", typo.display())
+    );
+    let o = run(d, &url, &["migrate"], None);
+    assert!(
+        text(&o).0.starts_with("schema is up to date"),
+        "{:?}",
+        text(&o)
+    );
     let fresh = d.join("new").join("events.db").display().to_string();
     std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
     assert!(run(d, &fresh, &["apply", "s.toml"], None).status.success());
@@ -553,6 +564,77 @@ fn a_missing_sqlite_file_is_refused_and_nothing_is_created() {
     let o = run(d, &other, &["ingest", "-"], Some(""));
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(d.join("ingested.db").exists());
+}
+
+/// The same on PostgreSQL: a database or search_path typed wrong finds an
+/// empty schema, and reads refuse it with one line, creating nothing; only
+/// `migrate`, `apply` and `ingest` make a store there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_postgres_schema_is_refused_and_nothing_is_created() {
+    let Ok(server) = std::env::var(common::PG_ENV) else {
+        loud!(
+            "!!! PostgreSQL SKIPPED for the empty-schema test: set {}",
+            common::PG_ENV
+        );
+        return;
+    };
+    let schema = format!("jc_empty_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    for sql in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    let url = journeyctl::store::scratch::url_in_schema(&server, &schema);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tables = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_tables WHERE schemaname = $1")
+            .bind(&schema)
+            .fetch_one(&admin)
+            .await
+            .unwrap()
+    };
+    for args in [
+        &["list"][..],
+        &["audit"],
+        &["tick"],
+        &["check"],
+        &["stop", "cart", "--yes"],
+        &["channels"],
+    ] {
+        let o = run(d, &url, args, None);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?} printed {out}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "no journeyctl store in schema {schema} of database"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("journeyctl migrate"), "{args:?}: {err}");
+        assert_eq!(tables().await, 0, "{args:?} created tables");
+    }
+    let o = run(d, &url, &["migrate"], None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(
+        text(&o).0.starts_with("created a journeyctl store: "),
+        "{:?}",
+        text(&o)
+    );
+    assert!(tables().await > 10);
+    assert!(run(d, &url, &["list"], None).status.success());
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
 }
 
 /// The ticks a `run --metrics ADDR` has counted (its tick-duration

@@ -258,7 +258,9 @@ async fn no_login_can_bring_a_stopped_version_back_or_rewrite_what_was_published
     let actions: Vec<&str> = mine.iter().map(|a| a["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["pause", "stop", "resume", "pause", "publish", "publish"]
+        [
+            "pause", "stop", "resume", "pause", "publish", "apply", "publish", "apply"
+        ]
     );
     let checked = ok(&admin_url, &["check"]);
     assert!(checked.contains("every counter equals"), "{checked}");

@@ -3,6 +3,7 @@
 //! not assertions: a busy machine changes them, never the test suite.
 
 mod delivery;
+mod operators;
 mod side;
 mod stops;
 mod table;

@@ -172,7 +172,8 @@ pub(super) async fn stops_on(
     f
 }
 
-/// `bench --stops-only`: the two rows of stops under load.
+/// `bench --stops-only`: operators' commands on an idle store, and the two
+/// rows of stops under load.
 pub(super) async fn run_stops(
     args: &super::BenchConfig,
     dir: &std::path::Path,
@@ -182,7 +183,14 @@ pub(super) async fn run_stops(
         Some(url) => Some(stops_on(dir, Some(url), args.participants).await?),
         None => None,
     };
+    let ops_sqlite = super::operators::operators_on(dir, None).await?;
+    let ops_postgres = match &args.postgres {
+        Some(url) => Some(super::operators::operators_on(dir, Some(url)).await?),
+        None => None,
+    };
     let _ = std::fs::remove_dir_all(dir);
+    super::operators::print(&ops_sqlite, ops_postgres.as_ref());
+    println!();
     let show = |f: &StopFigures| {
         format!(
             "median {:.0} ms, p95 {:.0} ms; the moving journey {:.0} ms ({} steps meanwhile)",

@@ -83,6 +83,20 @@ pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
     }
 }
 
+/// Whether `migrate` is about to create the store: no SQLite file yet, or
+/// an empty PostgreSQL schema.
+async fn store_is_missing(global: &Global) -> anyhow::Result<bool> {
+    Ok(match location(global)? {
+        Location::Sqlite(path) => !path.exists(),
+        loc @ Location::Postgres(_) => {
+            let store = Store::open(&loc, &pool_settings(global, true)).await?;
+            let empty = store.is_empty_schema().await?;
+            store.close().await;
+            empty
+        }
+    })
+}
+
 fn pool_settings(global: &Global, loads: bool) -> PoolSettings {
     let embedded_default = global
         .database_url
@@ -178,7 +192,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => Some(deliver::read_channels(channels)?),
         _ => None,
     };
+    let created = match &command {
+        Command::Migrate => store_is_missing(&g).await?,
+        _ => false,
+    };
     let store = open_store(&g, command.loads_store()).await?;
+    if created {
+        println!("created a journeyctl store: {}", store.location().display());
+        return Ok(());
+    }
     let loaded = Loaded {
         definition,
         channels,

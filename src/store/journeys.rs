@@ -96,6 +96,20 @@ impl Store {
                 }
             }
         };
+        // Every write an operator makes leaves an audit row: a draft made
+        // (from nothing) or rewritten (from draft).
+        sqlx::query(
+            "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+             VALUES ($1, $2, $3, 'apply', $4, $5, $6, 'draft')",
+        )
+        .bind(now)
+        .bind(&actor.name)
+        .bind(&actor.host)
+        .bind(&applied.journey)
+        .bind(applied.version)
+        .bind((!applied.created).then_some("draft"))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(applied)
     }

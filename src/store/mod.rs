@@ -189,6 +189,11 @@ impl Store {
     pub async fn connect_with(location: &Location, options: &PoolSettings) -> Result<Store> {
         let store = Store::open(location, options).await?;
         if !store.schema_is_current().await {
+            if !options.create_if_missing && store.is_empty_schema().await? {
+                let err = store.empty_schema_error().await;
+                store.close().await;
+                return Err(err);
+            }
             if !store.may_migrate().await? {
                 let login = store.login().await?.unwrap_or_default();
                 store.close().await;

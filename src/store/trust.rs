@@ -167,6 +167,37 @@ impl Store {
         Ok(owner.unwrap_or(true))
     }
 
+    /// Whether this PostgreSQL schema holds no journeyctl store at all (a
+    /// mistyped database or search_path); false on SQLite, whose missing
+    /// file is refused before it is opened.
+    pub(crate) async fn is_empty_schema(&self) -> Result<bool> {
+        if !self.backend.has_logins() {
+            return Ok(false);
+        }
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'versions'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_none())
+    }
+
+    /// Why a read refuses an empty PostgreSQL schema, in one line: reads
+    /// never create a store (only `migrate`, `apply` and `ingest` do).
+    pub(crate) async fn empty_schema_error(&self) -> Error {
+        let place: Option<(String, String)> = sqlx::query_as(
+            "SELECT CAST(COALESCE(current_schema(), '(none)') AS TEXT), CAST(current_database() AS TEXT)",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .ok()
+        .flatten();
+        let (schema, database) = place.unwrap_or_else(|| ("?".into(), "?".into()));
+        Error::Invalid(format!(
+            "no journeyctl store in schema {schema} of database {database}: check the URL (database name, options=-c search_path=...); `journeyctl migrate` creates one there"
+        ))
+    }
+
     /// The login the database sees (`None` on SQLite).
     pub async fn login(&self) -> Result<Option<String>> {
         if !self.backend.has_logins() {
