@@ -194,11 +194,14 @@ pub fn audit_change(e: &AuditEntry) -> String {
         _ => format!("{}@{}", e.actor, e.host),
     };
     format!(
-        "{} v{} {}→{} by {by}",
+        "{} v{} {}→{} by {by}{}",
         e.action,
         e.version.unwrap_or(0),
         e.from.as_deref().unwrap_or("-"),
         e.to.as_deref().unwrap_or("-"),
+        e.recorded_apart()
+            .map(|t| format!(" (recorded {t})"))
+            .unwrap_or_default()
     )
 }
 

@@ -65,7 +65,7 @@ both_backends!(finish_blocks_entry_and_lets_people_inside_complete, |ts| {
         journeyctl::present::status_label(journeyctl::present::shown(&v)),
         "finished, drained"
     );
-    let audit = s.audit(Some("welcome"), 10).await.unwrap();
+    let audit = changes(s, Some("welcome"), 10).await;
     assert_eq!(audit[0].action, "finish");
     assert_eq!(audit[0].actor, "alice");
     assert_eq!(audit[0].host, "ops-1");
@@ -122,7 +122,7 @@ both_backends!(stop_halts_everyone_and_cancels_pending_messages, |ts| {
     );
     let p = s.profile("p-1").await.unwrap();
     assert_eq!(p[0].state, "stopped");
-    let audit = s.audit(Some("promo"), 10).await.unwrap();
+    let audit = changes(s, Some("promo"), 10).await;
     assert_eq!(audit[0].action, "stop");
     assert_eq!(audit[0].affected_active, 50);
     assert_eq!(audit[0].reason.as_deref(), Some("wrong audience"));
@@ -191,7 +191,7 @@ both_backends!(no_transition_goes_back_and_refusals_say_who, |ts| {
         Err(Error::Invalid(_))
     ));
     // Refusals wrote nothing.
-    assert_eq!(s.audit(Some("winback"), 10).await.unwrap().len(), 2);
+    assert_eq!(changes(s, Some("winback"), 10).await.len(), 2);
 });
 
 both_backends!(a_new_version_after_a_stop_takes_new_entries, |ts| {
@@ -231,7 +231,7 @@ both_backends!(
         assert_eq!(tick.finished_by_date, vec!["holiday v1".to_string()]);
         let v = summary(s, "holiday", 1).await;
         assert_eq!(v.status, VersionStatus::Finished);
-        let audit = s.audit(Some("holiday"), 1).await.unwrap();
+        let audit = changes(s, Some("holiday"), 1).await;
         assert_eq!(audit[0].actor, "schedule");
         assert_eq!(audit[0].action, "finish");
         assert_eq!(audit[0].affected_active, 1);
@@ -240,7 +240,7 @@ both_backends!(
         assert_eq!((v.counts.completed, v.counts.active), (1, 0));
         // A second tick does not finish it twice.
         assert!(s.tick(at(62)).await.unwrap().finished_by_date.is_empty());
-        assert_eq!(s.audit(Some("holiday"), 10).await.unwrap().len(), 2);
+        assert_eq!(changes(s, Some("holiday"), 10).await.len(), 2);
     }
 );
 
@@ -373,7 +373,7 @@ both_backends!(publishing_finishes_the_previous_version, |ts| {
         (VersionStatus::Finished, VersionStatus::Live)
     );
     assert_eq!(v1.counts.active, 1, "participants of v1 carry on");
-    let audit = s.audit(Some("newsletter"), 10).await.unwrap();
+    let audit = changes(s, Some("newsletter"), 10).await;
     let actions: Vec<_> = audit
         .iter()
         .map(|a| (a.action.as_str(), a.version, a.reason.as_deref()))
@@ -426,7 +426,7 @@ both_backends!(stop_every_version_in_one_atomic_action, |ts| {
             VersionStatus::Stopped
         );
     }
-    let audit = s.audit(Some("birthday"), 10).await.unwrap();
+    let audit = changes(s, Some("birthday"), 10).await;
     let stops: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "stop")
@@ -442,10 +442,7 @@ both_backends!(stop_every_version_in_one_atomic_action, |ts| {
         s.execute(&action, &alice(), at(5)).await,
         Err(Error::Refused(_))
     ));
-    assert_eq!(
-        s.audit(Some("birthday"), 10).await.unwrap().len(),
-        audit.len()
-    );
+    assert_eq!(changes(s, Some("birthday"), 10).await.len(), audit.len());
 });
 
 both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
@@ -482,7 +479,7 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
         let v = summary(s, j, 1).await;
         assert_eq!(v.status, VersionStatus::Stopped, "{j}");
         assert_eq!((v.counts.active, v.counts.stopped), (0, 1), "{j}");
-        let audit = s.audit(Some(j), 10).await.unwrap();
+        let audit = changes(s, Some(j), 10).await;
         assert_eq!(audit[0].action, "stop", "{j}");
         assert_eq!(audit[0].reason.as_deref(), Some("crm is down"), "{j}");
     }
@@ -596,7 +593,7 @@ both_backends!(
                     Err(e) => panic!("unexpected error: {e}"),
                 }
             }
-            let audit = s.audit(Some(&name), 20).await.unwrap();
+            let audit = changes(s, Some(&name), 20).await;
             // A finish may be followed by a stop (finished -> stopped is allowed);
             // never two of the same, never a stop then a finish.
             match wins.as_slice() {
@@ -629,7 +626,7 @@ both_backends!(
                 ok += usize::from(t.await.unwrap());
             }
             assert_eq!(ok, 1);
-            let audit = s.audit(Some(&name2), 20).await.unwrap();
+            let audit = changes(s, Some(&name2), 20).await;
             assert_eq!(audit.iter().filter(|a| a.action == "stop").count(), 1);
         }
     }
@@ -661,7 +658,7 @@ both_backends!(the_audit_log_is_append_only_in_the_database, |ts| {
             "TRUNCATE",
         );
     }
-    let audit = s.audit(None, 10).await.unwrap();
+    let audit = changes(s, None, 10).await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor, "alice");
 });

@@ -153,6 +153,13 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     let audit = json(&bob_url, &["audit", "--json"]);
     assert_eq!(audit[0]["actor"], "someone");
     assert_eq!(audit[0]["db_user"], alice.as_str());
+    // Its claimed time (1970) is shown beside the database's own.
+    assert!(audit[0]["recorded_at"].as_str().unwrap().starts_with("20"));
+    let newest = ok(&bob_url, &["audit"]).lines().next().unwrap().to_string();
+    assert!(
+        newest.starts_with("1970-01-01T00:00:00Z (recorded 20"),
+        "{newest}"
+    );
 
     // What an operator can never do.
     for sql in [

@@ -84,8 +84,20 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-CREATE TRIGGER versions_rules BEFORE INSERT OR UPDATE ON versions
+-- Only where one of the columns it guards changes: the engine's counter
+-- updates never call it.
+CREATE TRIGGER versions_rules_insert BEFORE INSERT ON versions
     FOR EACH ROW EXECUTE FUNCTION versions_rules();
+CREATE TRIGGER versions_rules BEFORE UPDATE ON versions
+    FOR EACH ROW WHEN (
+        (OLD.id, OLD.journey_id, OLD.number, OLD.status, OLD.status_at, OLD.status_by, OLD.status_host,
+         OLD.definition, OLD.goal, OLD.entry_end_at,
+         OLD.paused_at, OLD.paused_until, OLD.paused_on_expiry, OLD.paused_by)
+        IS DISTINCT FROM
+        (NEW.id, NEW.journey_id, NEW.number, NEW.status, NEW.status_at, NEW.status_by, NEW.status_host,
+         NEW.definition, NEW.goal, NEW.entry_end_at,
+         NEW.paused_at, NEW.paused_until, NEW.paused_on_expiry, NEW.paused_by))
+    EXECUTE FUNCTION versions_rules();
 
 -- A change of status or hold commits only with this transaction's audit
 -- row saying what really happened: the action that makes this transition,
@@ -185,8 +197,13 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END;
 $$;
-CREATE TRIGGER variants_of_drafts BEFORE INSERT OR UPDATE OR DELETE ON variants
+CREATE TRIGGER variants_of_drafts BEFORE INSERT OR DELETE ON variants
     FOR EACH ROW EXECUTE FUNCTION variants_of_drafts();
+-- The engine's count updates never call it.
+CREATE TRIGGER variants_of_drafts_update BEFORE UPDATE ON variants
+    FOR EACH ROW WHEN ((OLD.version_id, OLD.test, OLD.name, OLD.position)
+        IS DISTINCT FROM (NEW.version_id, NEW.test, NEW.name, NEW.position))
+    EXECUTE FUNCTION variants_of_drafts();
 
 -- Separate duties. The engine's logins (the owner, and roles granted
 -- `--engine`: they can write participants) move counters, minutes and
@@ -235,7 +252,15 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER versions_operator_columns BEFORE UPDATE ON versions
-    FOR EACH ROW EXECUTE FUNCTION versions_operator_columns();
+    FOR EACH ROW WHEN (
+        (OLD.entered, OLD.active, OLD.completed, OLD.exited, OLD.stopped, OLD.converted,
+         OLD.msg_pending, OLD.msg_sent, OLD.msg_failed, OLD.msg_cancelled, OLD.swept,
+         OLD.last_activity_at, OLD.gate_until)
+        IS DISTINCT FROM
+        (NEW.entered, NEW.active, NEW.completed, NEW.exited, NEW.stopped, NEW.converted,
+         NEW.msg_pending, NEW.msg_sent, NEW.msg_failed, NEW.msg_cancelled, NEW.swept,
+         NEW.last_activity_at, NEW.gate_until))
+    EXECUTE FUNCTION versions_operator_columns();
 
 -- The same for the per-action delivery counters: an operator's stop moves
 -- pending to cancelled, nothing else.

@@ -55,8 +55,11 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
 /// One audit row as a line of text.
 pub fn audit_line(e: &AuditEntry) -> String {
     format!(
-        "{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
+        "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
         e.at,
+        e.recorded_apart()
+            .map(|t| format!(" (recorded {t})"))
+            .unwrap_or_default(),
         e.who(),
         e.host,
         e.action,

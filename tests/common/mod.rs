@@ -147,6 +147,23 @@ macro_rules! both_backends {
     };
 }
 
+/// The audit log's changes of status and hold, newest first: the rows an
+/// `apply` writes (drafts made or rewritten) left out.
+pub async fn changes(
+    store: &Store,
+    journey: Option<&str>,
+    limit: i64,
+) -> Vec<journeyctl::store::AuditEntry> {
+    store
+        .audit(journey, limit + 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action != "apply")
+        .take(limit as usize)
+        .collect()
+}
+
 pub async fn assert_counters_exact(store: &Store) {
     let diffs = store.verify_counters().await.expect("recount");
     assert!(

@@ -11,7 +11,7 @@ impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, db_user \
+            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, db_user, db_at \
              FROM audit WHERE ($1 IS NULL OR journey = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(journey)
@@ -21,6 +21,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let at: Millis = r.try_get("at")?;
+                let recorded: Option<Millis> = r.try_get("db_at")?;
                 Ok(AuditEntry {
                     at: to_rfc3339(at),
                     actor: r.try_get("actor")?,
@@ -33,7 +34,9 @@ impl Store {
                     reason: r.try_get("reason")?,
                     affected_active: r.try_get("affected_active")?,
                     db_user: r.try_get("db_user")?,
+                    recorded_at: recorded.map(to_rfc3339),
                     at_ms: at,
+                    recorded_ms: recorded,
                 })
             })
             .collect()

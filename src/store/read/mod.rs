@@ -133,8 +133,13 @@ pub struct AuditEntry {
     /// The login the database saw (PostgreSQL writes it itself; `None`
     /// on SQLite, whose file permissions are the boundary).
     pub db_user: Option<String>,
+    /// When the database recorded the row, by its own clock (PostgreSQL);
+    /// `at` is the client's (the demo's and `tick --now` are simulated).
+    pub recorded_at: Option<String>,
     #[serde(skip)]
     pub at_ms: Millis,
+    #[serde(skip)]
+    pub recorded_ms: Option<Millis>,
 }
 
 impl AuditEntry {
@@ -145,6 +150,16 @@ impl AuditEntry {
             Some(login) if *login != self.actor => format!("{login} (as {})", self.actor),
             _ => self.actor.clone(),
         }
+    }
+
+    /// When the database recorded the row, where its clock says another
+    /// minute than the client's `at`: a row claiming an earlier (or later)
+    /// time shows both.
+    pub fn recorded_apart(&self) -> Option<&str> {
+        let recorded = self.recorded_ms?;
+        ((recorded - self.at_ms).abs() > 60_000)
+            .then_some(self.recorded_at.as_deref())
+            .flatten()
     }
 }
 
