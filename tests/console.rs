@@ -799,6 +799,8 @@ fn detail_fixture() -> DetailData {
                 reason: Some("wrong coupon".into()),
                 affected_active: 312,
                 at_ms: now() - 1_200_000,
+                recorded_at: None,
+                recorded_ms: None,
             },
             AuditEntry {
                 db_user: Some("alice".into()),
@@ -813,6 +815,8 @@ fn detail_fixture() -> DetailData {
                 reason: None,
                 affected_active: 0,
                 at_ms: now() - 3_600_000,
+                recorded_at: None,
+                recorded_ms: None,
             },
         ],
     }
