@@ -7,18 +7,20 @@
 -- client's `at` (which may be a simulated or given time).
 ALTER TABLE audit ADD COLUMN db_at BIGINT;
 
--- Every function runs with a fixed search_path and calls the catalog by
--- its full name: a function a login puts earlier on its own search_path
--- (say a `txid_current` of its own) is never the one called.
+-- Every function runs with a fixed search_path (pg_catalog first, then
+-- this schema, temporary objects last; set at the end of this file) and
+-- calls the catalog by its full name: a function a login puts earlier on
+-- its own search_path (say a `txid_current` of its own) is never the one
+-- called, and a temporary table never stands in for one of the store's.
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 BEGIN
     RAISE EXCEPTION 'the audit log is append-only';
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 BEGIN
     NEW.db_user := session_user;
     NEW.xact := pg_catalog.txid_current();
@@ -34,7 +36,7 @@ $$;
 -- definition, goal and entry end never change, nor does who changed its
 -- status unless the status changes with it.
 CREATE FUNCTION versions_rules() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'draft' OR NEW.paused_at IS NOT NULL THEN
@@ -101,10 +103,10 @@ CREATE TRIGGER versions_rules BEFORE UPDATE ON versions
 
 -- A change of status or hold commits only with this transaction's audit
 -- row saying what really happened: the action that makes this transition,
--- from the row's old status (or `paused`) to its new one. The tables are
--- named with the trigger's own schema.
+-- from the row's old status (or `paused`) to its new one. Its tables are
+-- the schema's own (the pinned search_path), never a temporary table.
 CREATE OR REPLACE FUNCTION versions_status_audited() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 DECLARE
     actions text[];
     froms text[];
@@ -133,12 +135,10 @@ BEGIN
         froms := ARRAY['paused'];
         goes_to := NEW.status;
     END IF;
-    EXECUTE pg_catalog.format(
-        'SELECT EXISTS (SELECT 1 FROM %1$I.audit a JOIN %1$I.journeys j ON j.name = a.journey '
-        'WHERE a.xact = pg_catalog.txid_current() AND j.id = $1 AND a.version = $2 '
-        'AND a.action = ANY ($3) AND a.from_status = ANY ($4) AND a.to_status = $5)',
-        TG_TABLE_SCHEMA)
-        INTO found USING NEW.journey_id, NEW.number, actions, froms, goes_to;
+    found := EXISTS (SELECT 1 FROM audit a JOIN journeys j ON j.name = a.journey
+        WHERE a.xact = pg_catalog.txid_current() AND j.id = NEW.journey_id
+        AND a.version = NEW.number AND a.action = ANY (actions)
+        AND a.from_status = ANY (froms) AND a.to_status = goes_to);
     IF NOT found THEN
         RAISE EXCEPTION 'v% (version id %) changed (% -> %) without an audit row saying so (action %, from %, to %)',
             NEW.number, NEW.id, pg_catalog.array_to_string(froms, '|'), goes_to,
@@ -153,7 +153,7 @@ DROP TRIGGER versions_born_audited ON versions;
 
 -- A journey keeps its name: renaming it would cut it from its audit trail.
 CREATE FUNCTION journeys_keep_name() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 BEGIN
     IF NEW.name IS DISTINCT FROM OLD.name OR NEW.id IS DISTINCT FROM OLD.id THEN
         RAISE EXCEPTION 'journey % keeps its name: its audit trail is kept by name', OLD.name
@@ -167,7 +167,7 @@ CREATE TRIGGER journeys_keep_name BEFORE UPDATE ON journeys
 
 -- A stored A/B decision never changes, whoever connects.
 CREATE FUNCTION ab_decisions_final() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 BEGIN
     RAISE EXCEPTION 'a stored A/B decision never changes';
 END;
@@ -180,7 +180,7 @@ CREATE TRIGGER ab_decisions_no_truncate BEFORE TRUNCATE ON ab_decisions
 -- A test's variants are a draft's to write: once published, its variants
 -- are only counted (their names, weights and positions stay).
 CREATE FUNCTION variants_of_drafts() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 DECLARE
     status text;
 BEGIN
@@ -188,8 +188,8 @@ BEGIN
         AND NEW.name = OLD.name AND NEW.position = OLD.position THEN
         RETURN NEW;
     END IF;
-    EXECUTE pg_catalog.format('SELECT status FROM %I.versions WHERE id = $1', TG_TABLE_SCHEMA)
-        INTO status USING CASE WHEN TG_OP = 'DELETE' THEN OLD.version_id ELSE NEW.version_id END;
+    SELECT v.status INTO status FROM versions v
+        WHERE v.id = CASE WHEN TG_OP = 'DELETE' THEN OLD.version_id ELSE NEW.version_id END;
     IF status IS DISTINCT FROM 'draft' THEN
         RAISE EXCEPTION 'the variants of a published version are only counted, never added, removed or renamed'
             USING ERRCODE = 'check_violation';
@@ -212,12 +212,12 @@ CREATE TRIGGER variants_of_drafts_update BEFORE UPDATE ON variants
 -- stop waiting for deliveries in flight sets it, and the last activity
 -- only as a publish does.
 CREATE FUNCTION versions_operator_columns() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 DECLARE
     latest bigint;
     now_ms bigint := CAST(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp()) * 1000 AS BIGINT);
 BEGIN
-    IF pg_catalog.has_table_privilege(pg_catalog.format('%I.participants', TG_TABLE_SCHEMA), 'INSERT') THEN
+    IF pg_catalog.has_table_privilege('participants'::pg_catalog.regclass, 'INSERT') THEN
         RETURN NEW;
     END IF;
     IF NEW.entered <> OLD.entered OR NEW.completed <> OLD.completed OR NEW.exited <> OLD.exited
@@ -240,9 +240,8 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF NEW.gate_until IS NOT NULL AND NEW.gate_until IS DISTINCT FROM OLD.gate_until THEN
-        EXECUTE pg_catalog.format(
-            'SELECT MAX(claimed_until) FROM %I.outbox WHERE version_id = $1 AND claimed_until IS NOT NULL',
-            TG_TABLE_SCHEMA) INTO latest USING NEW.id;
+        SELECT MAX(o.claimed_until) INTO latest FROM outbox o
+            WHERE o.version_id = NEW.id AND o.claimed_until IS NOT NULL;
         IF NEW.gate_until > GREATEST(COALESCE(latest, now_ms), now_ms) + 5000 THEN
             RAISE EXCEPTION 'a stop closes v%''s delivery gate only until the deliveries in flight are done', OLD.number
                 USING ERRCODE = 'insufficient_privilege';
@@ -265,15 +264,14 @@ CREATE TRIGGER versions_operator_columns BEFORE UPDATE ON versions
 -- The same for the per-action delivery counters: an operator's stop moves
 -- pending to cancelled, nothing else.
 CREATE FUNCTION outbox_actions_operator() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
+AS $$
 DECLARE
     status text;
 BEGIN
-    IF pg_catalog.has_table_privilege(pg_catalog.format('%I.participants', TG_TABLE_SCHEMA), 'INSERT') THEN
+    IF pg_catalog.has_table_privilege('participants'::pg_catalog.regclass, 'INSERT') THEN
         RETURN NEW;
     END IF;
-    EXECUTE pg_catalog.format('SELECT status FROM %I.versions WHERE id = $1', TG_TABLE_SCHEMA)
-        INTO status USING OLD.version_id;
+    SELECT v.status INTO status FROM versions v WHERE v.id = OLD.version_id;
     IF NOT (status = 'stopped' AND NEW.version_id = OLD.version_id AND NEW.action = OLD.action
         AND NEW.pending = 0 AND NEW.retrying = 0 AND NEW.cancelled = OLD.cancelled + OLD.pending
         AND NEW.sent = OLD.sent AND NEW.failed = OLD.failed
@@ -288,3 +286,17 @@ END;
 $$;
 CREATE TRIGGER outbox_actions_operator BEFORE UPDATE ON outbox_actions
     FOR EACH ROW EXECUTE FUNCTION outbox_actions_operator();
+
+-- Pin every function of this schema (the earlier migrations' too) to
+-- pg_catalog, this schema, and temporary objects last.
+DO $pin$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_catalog.pg_proc p
+             WHERE p.pronamespace = pg_catalog.current_schema()::regnamespace LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp',
+            f.sig, pg_catalog.current_schema());
+    END LOOP;
+END;
+$pin$;
