@@ -96,20 +96,7 @@ impl Store {
                 }
             }
         };
-        // Every write an operator makes leaves an audit row: a draft made
-        // (from nothing) or rewritten (from draft).
-        sqlx::query(
-            "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
-             VALUES ($1, $2, $3, 'apply', $4, $5, $6, 'draft')",
-        )
-        .bind(now)
-        .bind(&actor.name)
-        .bind(&actor.host)
-        .bind(&applied.journey)
-        .bind(applied.version)
-        .bind((!applied.created).then_some("draft"))
-        .execute(&mut *tx)
-        .await?;
+        audit_apply(&mut tx, actor, &applied, now).await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -187,6 +174,29 @@ impl Store {
         tx.commit().await?;
         Ok(draft.number)
     }
+}
+
+/// Every write an operator makes leaves an audit row: a draft made (from
+/// nothing) or rewritten (from draft).
+async fn audit_apply(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &Actor,
+    applied: &Applied,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+         VALUES ($1, $2, $3, 'apply', $4, $5, $6, 'draft')",
+    )
+    .bind(now)
+    .bind(&actor.name)
+    .bind(&actor.host)
+    .bind(&applied.journey)
+    .bind(applied.version)
+    .bind((!applied.created).then_some("draft"))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_variants(
