@@ -144,12 +144,12 @@ both_backends!(two_engines_run_every_step_exactly_once, |ts| {
     done.store(true, Ordering::Relaxed);
     assert!(checker.await.unwrap() > 0);
     if ts.backend == "postgres" {
-        // Both engines worked, at the same time, on the same version.
-        let first: u64 = per_hour.iter().map(|h| h[0]).sum();
-        let second: u64 = per_hour.iter().map(|h| h[1]).sum();
+        // Both engines worked, at the same time, on the same version: in
+        // one hour's tick, both moved people (ticks that took turns would
+        // leave one of them with nothing in every hour).
         assert!(
-            first > 0 && second > 0,
-            "one engine did all the work: {per_hour:?}"
+            per_hour.iter().any(|h| h[0] > 0 && h[1] > 0),
+            "the engines took turns: {per_hour:?}"
         );
     } else {
         // SQLite's engines take turns a tick at a time: each hour one
