@@ -467,3 +467,38 @@ both_backends!(
         assert_eq!((v.messages.pending, v.messages.sent), (0, 6000));
     }
 );
+
+both_backends!(a_webhook_follows_no_redirect, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "moved", 2).await;
+    // The receiver answers 307 to another server on another port: the
+    // channel's API key and the message must not go there.
+    let elsewhere = Receiver::start(Answer::Status(200)).await.unwrap();
+    let rx = Receiver::start(Answer::Redirect(elsewhere.url("steal?token=t0p")))
+        .await
+        .unwrap();
+    let file = channels_file(
+        dir.path(),
+        &rx.url("send"),
+        "headers = { \"x-api-key\" = \"k-123\" }\n",
+    );
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 0 to retry, 2 failed");
+    assert_eq!(rx.count(), 2);
+    assert_eq!(elsewhere.count(), 0, "the redirect was followed");
+    let health = run(&ts.url, &["channels", "--json"]).await;
+    let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+    let err = health[0]["last_error"].as_str().unwrap().to_string();
+    let target = elsewhere
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "HTTP 307 Temporary Redirect: redirect to {target} not followed (a webhook follows no redirect)"
+        )
+    );
+    assert!(!err.contains("t0p"), "the Location's query is not stored");
+});

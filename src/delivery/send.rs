@@ -56,6 +56,9 @@ pub enum Tried {
 /// An HTTP client shared by every webhook: connections are reused.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
+        // A redirect would carry the channel's headers (an API key) and
+        // the message to wherever the receiver points: never followed.
+        .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .build()
@@ -109,10 +112,17 @@ async fn post(
     match req.send().await {
         Ok(resp) => {
             let status = resp.status();
+            let moved_to = status
+                .is_redirection()
+                .then(|| redirect_target(url, resp.headers()));
             // Read the body so the connection goes back to the pool.
             let _ = resp.bytes().await;
             let words = format!("HTTP {status}");
-            if status.is_success() {
+            if let Some(to) = moved_to {
+                Tried::Fatal(format!(
+                    "{words}: redirect to {to} not followed (a webhook follows no redirect)"
+                ))
+            } else if status.is_success() {
                 Tried::Sent
             } else if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
                 Tried::Retry(words)
@@ -125,6 +135,26 @@ async fn post(
             humantime::format_duration(timeout)
         )),
         Err(e) => Tried::Retry(error_words(&e)),
+    }
+}
+
+/// Where a redirect points: its host and port (the path and query, which
+/// may hold a token, are left out); `no Location` when it names none.
+fn redirect_target(url: &str, headers: &reqwest::header::HeaderMap) -> String {
+    let Some(location) = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "no Location".into();
+    };
+    let target = reqwest::Url::parse(url).and_then(|base| base.join(location));
+    match target {
+        Ok(t) => match (t.host_str(), t.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => "an unreadable Location".into(),
+        },
+        Err(_) => "an unreadable Location".into(),
     }
 }
 

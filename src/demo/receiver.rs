@@ -26,6 +26,9 @@ pub enum Answer {
         delay: std::time::Duration,
         status: u16,
     },
+    /// 307 Temporary Redirect to this URL (a receiver that sends the
+    /// message elsewhere).
+    Redirect(String),
 }
 
 /// One request as it arrived.
@@ -115,17 +118,23 @@ async fn respond(
         .to_string();
     let body = req.into_body().collect().await?.to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let (status, delay, index) = {
+    let (status, delay, index, location) = {
         let mut s = state.lock().unwrap();
         let n = s.seen.entry(key.clone()).or_default();
         *n += 1;
         let nth = *n;
-        let (status, delay) = match s.answer.clone().unwrap_or(Answer::Status(200)) {
-            Answer::Status(code) => (Some(code), None),
-            Answer::FailFirst { times, status } if nth <= times => (Some(status), None),
+        let answer = s.answer.clone().unwrap_or(Answer::Status(200));
+        let (status, delay) = match &answer {
+            Answer::Status(code) => (Some(*code), None),
+            Answer::FailFirst { times, status } if nth <= *times => (Some(*status), None),
             Answer::FailFirst { .. } => (Some(200), None),
             Answer::Hang => (None, None),
-            Answer::After { delay, status } => (Some(status), Some(delay)),
+            Answer::After { delay, status } => (Some(*status), Some(*delay)),
+            Answer::Redirect(_) => (Some(307), None),
+        };
+        let location = match answer {
+            Answer::Redirect(to) => Some(to),
+            _ => None,
         };
         s.count += 1;
         let index = s.keep.then(|| {
@@ -138,7 +147,7 @@ async fn respond(
             });
             s.received.len() - 1
         });
-        (status, delay, index)
+        (status, delay, index, location)
     };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
@@ -151,6 +160,9 @@ async fn respond(
             let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = Response::new(Full::new(Bytes::from_static(b"{}")));
             *resp.status_mut() = code;
+            if let Some(to) = location.and_then(|l| hyper::header::HeaderValue::from_str(&l).ok()) {
+                resp.headers_mut().insert(hyper::header::LOCATION, to);
+            }
             Ok(resp)
         }
         None => std::future::pending().await,
