@@ -801,3 +801,114 @@ fn long_work_shows_progress_on_a_terminal_and_is_quiet_otherwise() {
     assert_eq!(err, "", "nothing but the report when not on a terminal");
     assert!(out.starts_with("accepted 100000"), "{out}");
 }
+
+both_backends!(event_lines_over_the_limits_are_skipped_and_named, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
+    run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+    let enter = |p: &str| {
+        format!(
+            r#"{{"type":"enter","journey":"spring-sale","profile":"{p}","at":"2026-11-21T10:00:00Z"}}"#
+        )
+    };
+    let mut feed: Vec<u8> = Vec::new();
+    for line in [
+        enter("p-1"),
+        enter(&"x".repeat(257)),
+        enter(&"y".repeat(70 * 1024)),
+        enter("p-2"),
+    ] {
+        feed.extend_from_slice(line.as_bytes());
+        feed.push(b'\n');
+    }
+    // Two profiles that differ only in a byte that is not UTF-8: neither
+    // is taken (replacing it would make them one).
+    for bad in [b"p-\xff", b"p-\xfe"] {
+        feed.extend_from_slice(br#"{"type":"enter","journey":"spring-sale","profile":""#);
+        feed.extend_from_slice(bad);
+        feed.extend_from_slice(b"\"}\n");
+    }
+    let path = dir.path().join("feed.ndjson");
+    std::fs::write(&path, &feed).unwrap();
+    let o = run(
+        dir.path(),
+        &ts.url,
+        &["ingest", path.to_str().unwrap(), "--json"],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert!(
+        err.contains("line 2: field \"profile\" is 257 bytes long; at most 256 (skipped)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3: longer than 64 KiB (skipped)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 5: not valid UTF-8 (at byte 54) (skipped)"),
+        "{err}"
+    );
+    assert!(err.contains("line 6: not valid UTF-8"), "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["entered"], 2);
+    assert_eq!(r["invalid"], 4);
+});
+
+/// A 300 MB line is read past, never held: the whole ingest stays under
+/// 100 MB of memory (the child's peak resident set, from the kernel).
+#[test]
+fn a_300_mb_line_keeps_memory_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("big.db").display().to_string();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    assert!(
+        run(d, &db, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let path = d.join("huge.ndjson");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(br#"{"type":"enter","journey":"spring-sale","profile":""#)
+            .unwrap();
+        let chunk = vec![b'z'; 1 << 20];
+        for _ in 0..300 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}\n").unwrap();
+        f.write_all(br#"{"type":"enter","journey":"spring-sale","profile":"after","at":"2026-11-21T10:00:00Z"}"#).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    let script = "import resource,subprocess,sys\n\
+                  p=subprocess.run(sys.argv[1:],capture_output=True)\n\
+                  print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+                  sys.stderr.write(p.stderr.decode())";
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            bin(),
+            "--database-url",
+            &db,
+            "ingest",
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    let mut it = out.split_whitespace();
+    let code: i32 = it.next().unwrap().parse().unwrap();
+    let peak_kb: u64 = it.next().unwrap().parse().unwrap();
+    assert!(
+        err.contains("line 1: longer than 64 KiB (skipped)"),
+        "{err}"
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(peak_kb < 100 * 1024, "peak resident set {peak_kb} KB");
+    let list = run(d, &db, &["list", "--json"], None);
+    let list: serde_json::Value = serde_json::from_str(&text(&list).0).unwrap();
+    assert_eq!(list[0]["counts"]["entered"], 1);
+}

@@ -10,6 +10,56 @@ use crate::store::{IngestReport, LineError, Store};
 /// Lines read before they are handed to [`Store::ingest`].
 const LINES_PER_CALL: usize = 10_000;
 
+/// The longest event line read: a longer one is skipped and named, and
+/// never held in memory whole.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line of the feed, read with at most [`MAX_LINE`] bytes kept: the
+/// line, `TooLong` (the rest of it was read past), or the end.
+enum Line {
+    Text(Vec<u8>),
+    TooLong,
+    End,
+}
+
+fn next_line(reader: &mut dyn BufRead) -> std::io::Result<Line> {
+    let mut kept = Vec::new();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => Line::End,
+                (true, true) => Line::TooLong,
+                (true, false) => Line::Text(kept),
+            });
+        }
+        any = true;
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        if !too_long {
+            if kept.len() + part.len() > MAX_LINE {
+                too_long = true;
+                kept = Vec::new();
+            } else {
+                kept.extend_from_slice(part);
+            }
+        }
+        let used = done.unwrap_or(chunk.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Text(kept)
+            });
+        }
+    }
+}
+
 pub(super) async fn ingest(
     store: &Store,
     file: Option<PathBuf>,
@@ -72,18 +122,25 @@ async fn read_and_apply(
     };
     let mut report = IngestReport::default();
     let mut batch = Vec::with_capacity(LINES_PER_CALL);
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let n = i + 1;
-        let bytes = line.map_err(|e| anyhow::anyhow!("cannot read line {n}: {e}"))?;
+    let mut reader = reader;
+    let mut n = 0;
+    loop {
+        n += 1;
+        let line =
+            next_line(&mut *reader).map_err(|e| anyhow::anyhow!("cannot read line {n}: {e}"))?;
         if by_line {
             progress.inc(1);
         }
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match parse_line(text, now) {
+        let parsed = match line {
+            Line::End => break,
+            Line::TooLong => Err(format!("longer than {} KiB", MAX_LINE / 1024)),
+            Line::Text(bytes) => match std::str::from_utf8(&bytes) {
+                Err(e) => Err(format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1)),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => parse_line(text.trim(), now),
+            },
+        };
+        match parsed {
             Ok(ev) => batch.push(ev),
             Err(error) => {
                 progress.suspend(|| eprintln!("line {n}: {error} (skipped)"));

@@ -40,8 +40,15 @@ struct RawEvent {
     at: Option<String>,
 }
 
+/// The longest profile id taken, in bytes.
+pub const MAX_PROFILE: usize = 256;
+
 fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String> {
     match value {
+        Some(v) if name == "profile" && v.len() > MAX_PROFILE => Err(format!(
+            "field \"profile\" is {} bytes long; at most {MAX_PROFILE}",
+            v.len()
+        )),
         Some(v) if !v.trim().is_empty() => {
             super::text::refuse_control(&format!("field {name:?}"), &v, false)?;
             Ok(v)
