@@ -128,6 +128,28 @@ pub fn outcome_summary(o: &Outcome) -> String {
     }
 }
 
+/// Text from the store or another login made safe for a terminal: control
+/// characters shown escaped (`\e`, `\n`, `\r`, `\t`, `\u{7f}`), as
+/// `--json` does, so a name can never move the cursor, clear a line or
+/// forge another line of output.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// What a confirmed action is waiting for, said once it has waited a
 /// while; `give_up` says how to stop waiting (`Esc gives up`).
 pub fn waiting_line(w: &Waiting, give_up: &str) -> String {
@@ -193,7 +215,7 @@ pub fn audit_change(e: &AuditEntry) -> String {
         Some(login) if *login != e.actor => format!("{login} (as {}@{})", e.actor, e.host),
         _ => format!("{}@{}", e.actor, e.host),
     };
-    format!(
+    let line = format!(
         "{} v{} {}→{} by {by}{}",
         e.action,
         e.version.unwrap_or(0),
@@ -202,7 +224,8 @@ pub fn audit_change(e: &AuditEntry) -> String {
         e.recorded_apart()
             .map(|t| format!(" (recorded {t})"))
             .unwrap_or_default()
-    )
+    );
+    escaped(&line).into_owned()
 }
 
 /// How long some work took and its rate: ` in 1.23 s (40,650 steps/s)`.

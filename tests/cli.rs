@@ -912,3 +912,54 @@ fn a_300_mb_line_keeps_memory_bounded() {
     let list: serde_json::Value = serde_json::from_str(&text(&list).0).unwrap();
     assert_eq!(list[0]["counts"]["entered"], 1);
 }
+
+both_backends!(control_characters_from_the_store_are_shown_escaped, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SAMPLE).unwrap();
+    run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+    // What a login could write by hand (journeyctl refuses it at its
+    // edges): ESC and CR in an actor, a newline that would forge a line in
+    // a reason, ESC in an action's name.
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, reason) \
+         VALUES (0, $1, 'h', 'note', 'spring-sale', 1, $2)",
+    )
+    .bind("\u{1b}[2K\rbob")
+    .bind("ok\n2026-11-30T00:00:00Z  alice  ops-1  stop  spring-sale v1")
+    .execute(ts.store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox_actions (version_id, action, pending, sent, failed, cancelled, retrying, last_error, last_error_at) \
+         SELECT id, $1, 0, 0, 0, 0, 0, $2, 0 FROM versions",
+    )
+    .bind("email\u{1b}[31m")
+    .bind("boom\u{1b}]0;title\u{7}")
+    .execute(ts.store.pool())
+    .await
+    .unwrap();
+    for args in [&["audit"][..], &["channels"]] {
+        let o = run(dir.path(), &ts.url, args, None);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{args:?}: {err}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{7}'),
+            "{args:?}: {out:?}"
+        );
+        assert!(out.contains("\\e"), "{args:?}: {out}");
+    }
+    let audit = text(&run(dir.path(), &ts.url, &["audit"], None)).0;
+    assert_eq!(audit.lines().count(), 3, "one line per row: {audit}");
+    assert!(audit.contains("\\e[2K\\rbob"), "{audit}");
+    assert!(audit.contains("ok\\n2026-11-30"), "{audit}");
+    let channels = text(&run(dir.path(), &ts.url, &["channels"], None)).0;
+    assert!(channels.contains("email\\e[31m"), "{channels}");
+    assert!(channels.contains("boom\\e]0;title\\u{7}"), "{channels}");
+    // Put the store back as the counters expect.
+    sqlx::query(
+        "DELETE FROM outbox_actions WHERE action LIKE 'email%' AND pending = 0 AND sent = 0",
+    )
+    .execute(ts.store.pool())
+    .await
+    .unwrap();
+});

@@ -152,13 +152,13 @@ fn health_table(health: &[ActionHealth], now: i64) -> String {
     for h in health {
         out.push_str(&format!(
             "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8}  {}\n",
-            h.action,
-            channel_name(h),
+            crate::present::escaped(&h.action),
+            crate::present::escaped(&channel_name(h)),
             thousands(h.pending),
             thousands(h.sent),
             thousands(h.failed),
             thousands(h.retrying),
-            last_error(h, now)
+            crate::present::escaped(&last_error(h, now))
         ));
     }
     out

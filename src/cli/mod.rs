@@ -49,7 +49,10 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
                 _ => ("error", 1),
             };
             let text = format!("{e:#}");
-            eprintln!("journeyctl: {label}: {}", text.lines().next().unwrap_or(""));
+            eprintln!(
+                "journeyctl: {label}: {}",
+                crate::present::escaped(text.lines().next().unwrap_or(""))
+            );
             code
         }
     }
@@ -418,7 +421,7 @@ async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<
         println!("{profile} has not entered any journey");
     } else {
         for e in entries {
-            println!(
+            let line = format!(
                 "{} v{}: {} at step {}{}{}{}",
                 e.journey,
                 e.version,
@@ -432,6 +435,7 @@ async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<
                     .map(|r| format!(", exit {r}"))
                     .unwrap_or_default()
             );
+            println!("{}", crate::present::escaped(&line));
         }
     }
     Ok(())

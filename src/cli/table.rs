@@ -24,7 +24,7 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
         let ab = ab_label(v.ab.as_ref());
         out.push_str(&format!(
             "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
-            v.journey,
+            crate::present::escaped(&v.journey),
             v.version,
             match &v.paused {
                 Some(p) => format!(
@@ -46,7 +46,10 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
             v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t)),
         ));
         if let Some(why) = &v.unreadable {
-            out.push_str(&format!("    ⚠ unreadable: {why}\n"));
+            out.push_str(&format!(
+                "    ⚠ unreadable: {}\n",
+                crate::present::escaped(why)
+            ));
         }
     }
     out
@@ -54,7 +57,7 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
 
 /// One audit row as a line of text.
 pub fn audit_line(e: &AuditEntry) -> String {
-    format!(
+    let line = format!(
         "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
         e.at,
         e.recorded_apart()
@@ -72,5 +75,6 @@ pub fn audit_line(e: &AuditEntry) -> String {
             .as_ref()
             .map(|r| format!("  \"{r}\""))
             .unwrap_or_default()
-    )
+    );
+    crate::present::escaped(&line).into_owned()
 }

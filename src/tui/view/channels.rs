@@ -39,13 +39,13 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         .take(inner.height.saturating_sub(1) as usize)
         .map(|h| {
             let row = Row::new(vec![
-                h.action.clone(),
-                channel_name(h),
+                crate::present::escaped(&h.action).into_owned(),
+                crate::present::escaped(&channel_name(h)).into_owned(),
                 thousands(h.pending),
                 thousands(h.sent),
                 thousands(h.failed),
                 thousands(h.retrying),
-                last_error(h, now),
+                crate::present::escaped(&last_error(h, now)).into_owned(),
             ]);
             if h.failing() {
                 row.style(theme.danger())

@@ -153,7 +153,11 @@ fn empty_message(app: &App) -> String {
 
 fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
     let status = status_cell(v, wall);
-    let mut out = vec![v.journey.clone(), v.version.to_string(), status];
+    let mut out = vec![
+        crate::present::escaped(&v.journey).into_owned(),
+        v.version.to_string(),
+        status,
+    ];
     out.extend(count_cells(v));
     out.push(entries_trend(v, TREND_CELLS));
     let rate = per_minute(v.rates.last_5m.entered);
