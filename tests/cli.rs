@@ -963,3 +963,62 @@ both_backends!(control_characters_from_the_store_are_shown_escaped, |ts| {
     .await
     .unwrap();
 });
+
+/// `demo` writes only to a store it made: a real store or any other file
+/// named with `--database-url` is refused and left as it was.
+#[test]
+fn demo_never_replaces_a_store_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    let real = d.join("prod.db").display().to_string();
+    assert!(
+        run(d, &real, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let before = std::fs::read(d.join("prod.db")).unwrap();
+    std::fs::write(d.join("notes.txt"), "my notes\n").unwrap();
+    let demo = [
+        "demo",
+        "--no-console",
+        "--duration",
+        "1",
+        "--profiles",
+        "100",
+    ];
+    for (target, shown) in [(real.as_str(), "prod.db"), ("notes.txt", "notes.txt")] {
+        let mut args = vec!["--database-url", target];
+        args.extend(demo);
+        let o = Command::new(bin())
+            .current_dir(d)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{shown} exists and is not a store journeyctl made"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(d.join("prod.db")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+    // A path that does not exist yet becomes a demo store, and stays the
+    // demo's to replace.
+    for _ in 0..2 {
+        let mut args = vec!["--database-url", "fresh-demo.db"];
+        args.extend(demo);
+        let o = Command::new(bin())
+            .current_dir(d)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

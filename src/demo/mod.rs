@@ -130,7 +130,12 @@ pub async fn demo_store(explicit_url: Option<&str>) -> anyhow::Result<Store> {
             Location::Sqlite(path) => scratch::fresh_sqlite(&path).await?,
             other => Store::connect(&other).await?,
         },
-        None => scratch::fresh_sqlite(&demo_sqlite_path()).await?,
+        None => {
+            // Its own default path is the demo's whatever it holds.
+            let path = demo_sqlite_path();
+            scratch::remove_sqlite(&path);
+            scratch::fresh_sqlite(&path).await?
+        }
     })
 }
 
