@@ -187,6 +187,14 @@ async fn answer<B>(
     if req.uri().path() != "/metrics" {
         return reply(StatusCode::NOT_FOUND, "try /metrics\n".into());
     }
+    if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+        let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "GET /metrics only\n".into());
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
     match metrics.render(store).await {
         Ok(text) => {
             let mut r = reply(StatusCode::OK, text);

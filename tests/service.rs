@@ -13,7 +13,20 @@ use journeyctl::demo::receiver::{Answer, Receiver};
 /// Starts `journeyctl ARGS --metrics 127.0.0.1:0` and returns the child
 /// with the address it says it serves on (its first line on stderr).
 async fn start_with_metrics(url: &str, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(bin())
+    start_under(&[], url, args).await
+}
+
+/// The same, the binary started by `wrapper` (e.g. `prlimit ...`).
+async fn start_under(wrapper: &[&str], url: &str, args: &[&str]) -> (Child, String) {
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(bin());
+            c
+        }
+        None => Command::new(bin()),
+    };
+    let mut child = command
         .env("DATABASE_URL", url)
         .env("USER", "ops")
         .args(args)
@@ -188,4 +201,84 @@ fn metrics_on_a_taken_port_is_one_clear_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(&format!("--metrics {addr}: ")), "{err}");
+}
+
+/// 200 connections that never send a request, to a `run` limited to 64
+/// file descriptors: `/metrics` still answers within a second and `run`
+/// keeps ticking (its store keeps its descriptors); a POST is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_stay_up_under_half_open_connections() {
+    let ts = common::sqlite("half_open").await;
+    let (child, addr) = start_under(
+        &["prlimit", "--nofile=64:64"],
+        &ts.url,
+        &["run", "--interval", "200ms"],
+    )
+    .await;
+    let ticks = |text: &str| value(text, "journeyctl_tick_duration_seconds_count").unwrap_or(0.0);
+    let before = ticks(&scrape_until(&addr, "journeyctl_tick_duration_seconds_count").await);
+    let idle: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    let started = std::time::Instant::now();
+    let text = tokio::time::timeout(Duration::from_secs(1), scrape(&addr))
+        .await
+        .expect("/metrics answered within a second");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let after = ticks(&scrape(&addr).await);
+    assert!(
+        after > ticks(&text).min(before),
+        "run stopped ticking: {before} -> {after}"
+    );
+    let post = reqwest::Client::new()
+        .post(format!("http://{addr}/metrics"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405);
+    drop(idle);
+    sigterm(child).await;
+    ts.close().await;
+}
+
+/// A 100 MB POST to the demo's receiver is refused (413) after at most
+/// 1 MB is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_post_to_the_receiver_is_refused() {
+    use std::io::{Read, Write};
+    let rx = journeyctl::demo::receiver::Receiver::start(
+        journeyctl::demo::receiver::Answer::Status(200),
+    )
+    .await
+    .unwrap();
+    let addr = rx
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /send HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+            100 << 20
+        )
+        .unwrap();
+        let chunk = vec![b'a'; 64 * 1024];
+        // The server stops reading past its cap: writing may then fail.
+        for _ in 0..32 {
+            if s.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).unwrap();
+        String::from_utf8_lossy(&head).into_owned()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, "HTTP/1.1 413");
+    assert_eq!(rx.count(), 0);
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Request, Response, StatusCode};
 
@@ -116,7 +116,11 @@ async fn respond(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = req.into_body().collect().await?.to_bytes();
+    let Some(body) = crate::http::read_capped(req.into_body()).await else {
+        let mut resp = Response::new(Full::new(Bytes::from_static(b"body too large\n")));
+        *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(resp);
+    };
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let (status, delay, index, location) = {
         let mut s = state.lock().unwrap();
