@@ -502,3 +502,51 @@ both_backends!(a_webhook_follows_no_redirect, |ts| {
     );
     assert!(!err.contains("t0p"), "the Location's query is not stored");
 });
+
+both_backends!(
+    a_command_channel_gets_only_what_it_lists_and_no_secret_is_stored,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        emails(ts, "cmd", 1).await;
+        let seen = dir.path().join("env.txt");
+        let file = dir.path().join("channels.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[channels.email]\nkind = \"command\"\nenv = [\"API_TOKEN\"]\n\
+             command = [\"sh\", \"-c\", \"env > '{}'; echo token=$API_TOKEN {} >&2; exit 3\"]\n",
+                seen.display(),
+                "x".repeat(400)
+            ),
+        )
+        .unwrap();
+        let mut c = cmd(
+            &ts.url,
+            &["deliver", "--channels", file.to_str().unwrap(), "--once"],
+        );
+        c.env("API_TOKEN", "tok-abcdef-123")
+            .env("PGPASSWORD", "pg-secret-456")
+            .env("AWS_SECRET_ACCESS_KEY", "aws-secret-789");
+        let o = tokio::task::spawn_blocking(move || c.output().unwrap())
+            .await
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o).1);
+        let env = std::fs::read_to_string(&seen).unwrap();
+        assert!(env.contains("API_TOKEN=tok-abcdef-123"), "{env}");
+        assert!(env.contains("PATH="), "{env}");
+        for secret in ["PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "DATABASE_URL"] {
+            assert!(!env.contains(secret), "{secret} reached the child: {env}");
+        }
+        let health = run(&ts.url, &["channels", "--json"]).await;
+        let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+        let err = health[0]["last_error"].as_str().unwrap().to_string();
+        assert!(err.contains("token=${API_TOKEN} xxx"), "{err}");
+        assert!(!err.contains("tok-abcdef"), "{err}");
+        assert!(
+            err.len() <= 200 + '…'.len_utf8(),
+            "{} bytes: {err}",
+            err.len()
+        );
+        assert!(err.ends_with('…'), "{err}");
+    }
+);

@@ -20,7 +20,12 @@ pub enum Kind {
         headers: Vec<(String, String)>,
     },
     /// A program that reads NDJSON on standard input: exit 0, all sent.
-    Command { argv: Vec<String> },
+    /// It starts with an empty environment but `PATH`, `HOME`, `LANG` and
+    /// the variables the channel lists (`env = [...]`, read here).
+    Command {
+        argv: Vec<String>,
+        env: Vec<(String, Secret)>,
+    },
     /// NDJSON appended to a file.
     Log { path: PathBuf },
 }
@@ -31,6 +36,45 @@ pub struct Channel {
     pub kind: Kind,
     pub timeout: Duration,
     pub max_attempts: i64,
+    /// The values the channel took from the environment (its `${VAR}`s
+    /// and its command's `env`), by name: never stored or shown.
+    pub secrets: Vec<(String, Secret)>,
+}
+
+/// A value from the environment: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The most of a child's output or an error kept as a message's last
+/// error.
+pub const MAX_STORED_ERROR: usize = 200;
+
+impl Channel {
+    /// `text` as it may be stored: each secret's value replaced by its
+    /// `${NAME}`, at most [`MAX_STORED_ERROR`] bytes.
+    pub fn redacted(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, Secret(value)) in &self.secrets {
+            if value.len() >= 3 {
+                out = out.replace(value.as_str(), &format!("${{{name}}}"));
+            }
+        }
+        if out.len() > MAX_STORED_ERROR {
+            let mut cut = MAX_STORED_ERROR;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push('…');
+        }
+        out
+    }
 }
 
 impl Channel {
@@ -66,6 +110,9 @@ struct RawChannel {
     #[serde(default)]
     headers: BTreeMap<String, Spanned<String>>,
     command: Option<Spanned<Vec<String>>>,
+    /// A command channel's environment variables, by name.
+    #[serde(default)]
+    env: Vec<String>,
     path: Option<Spanned<String>>,
 }
 
@@ -161,12 +208,28 @@ fn channel(
         Some(n) if *n.get_ref() >= 1 => *n.get_ref(),
         Some(n) => return at.err(n.span(), &key("max_attempts"), "must be 1 or more".into()),
     };
+    let mut secrets = Vec::new();
     let kind = match raw.kind.get_ref().as_str() {
-        "webhook" => webhook(at, name, &span, &raw, env)?,
+        "webhook" => webhook(at, name, &span, &raw, (env, &mut secrets))?,
         "command" => match &raw.command {
-            Some(c) if !c.get_ref().is_empty() => Kind::Command {
-                argv: c.get_ref().clone(),
-            },
+            Some(c) if !c.get_ref().is_empty() => {
+                let mut passed = Vec::new();
+                for var in &raw.env {
+                    let Some(v) = env(var) else {
+                        return at.err(
+                            c.span(),
+                            &key("env"),
+                            format!("the environment variable {var} is not set"),
+                        );
+                    };
+                    passed.push((var.clone(), Secret(v.clone())));
+                    secrets.push((var.clone(), Secret(v)));
+                }
+                Kind::Command {
+                    argv: c.get_ref().clone(),
+                    env: passed,
+                }
+            }
             Some(c) => return at.err(c.span(), &key("command"), "is empty".into()),
             None => {
                 return at.err(
@@ -202,6 +265,7 @@ fn channel(
         kind,
         timeout,
         max_attempts,
+        secrets,
     })
 }
 
@@ -210,7 +274,7 @@ fn webhook(
     name: &str,
     span: &std::ops::Range<usize>,
     raw: &RawChannel,
-    env: &dyn Fn(&str) -> Option<String>,
+    (env, secrets): (&dyn Fn(&str) -> Option<String>, &mut Vec<(String, Secret)>),
 ) -> Result<Kind, String> {
     let key = |k: &str| format!("channels.{name}.{k}");
     let Some(url) = &raw.url else {
@@ -240,7 +304,7 @@ fn webhook(
     let mut headers = Vec::new();
     for (h, value) in &raw.headers {
         let k = key(&format!("headers.{h}"));
-        let v = expand(value.get_ref(), env).or_else(|e| at.err(value.span(), &k, e))?;
+        let v = expand(value.get_ref(), env, secrets).or_else(|e| at.err(value.span(), &k, e))?;
         if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
             return at.err(value.span(), &k, format!("{h:?} is not a header name"));
         }
@@ -259,8 +323,13 @@ fn webhook(
     })
 }
 
-/// `${VAR}` from the environment; a variable that is not set is an error.
-fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+/// `${VAR}` from the environment (each value noted in `secrets`); a
+/// variable that is not set is an error.
+fn expand(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets: &mut Vec<(String, Secret)>,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -271,7 +340,10 @@ fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, St
         };
         let var = &after[..end];
         match env(var) {
-            Some(v) => out.push_str(&v),
+            Some(v) => {
+                out.push_str(&v);
+                secrets.push((var.to_string(), Secret(v)));
+            }
             None => return Err(format!("the environment variable {var} is not set")),
         }
         rest = &after[end + 1..];

@@ -71,22 +71,32 @@ pub async fn send_batch(
     channel: &Channel,
     bodies: &[Body<'_>],
 ) -> Vec<Tried> {
-    match &channel.kind {
+    let tried = match &channel.kind {
         Kind::Webhook { url, headers } => {
             let posts = bodies
                 .iter()
                 .map(|b| post(http, url, headers, channel.timeout, b));
             futures_util::future::join_all(posts).await
         }
-        Kind::Command { argv } => {
-            let r = run_command(argv, channel.timeout, bodies).await;
+        Kind::Command { argv, env } => {
+            let r = run_command(argv, env, channel.timeout, bodies).await;
             vec![r; bodies.len()]
         }
         Kind::Log { path } => {
             let r = append_log(path, bodies);
             vec![r; bodies.len()]
         }
-    }
+    };
+    // What is stored (and shown to every viewer) of an error: no value
+    // from the environment, at most 200 bytes.
+    tried
+        .into_iter()
+        .map(|t| match t {
+            Tried::Retry(e) => Tried::Retry(channel.redacted(&e)),
+            Tried::Fatal(e) => Tried::Fatal(channel.redacted(&e)),
+            sent => sent,
+        })
+        .collect()
 }
 
 async fn post(
@@ -175,7 +185,12 @@ fn error_words(e: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-async fn run_command(argv: &[String], timeout: Duration, bodies: &[Body<'_>]) -> Tried {
+async fn run_command(
+    argv: &[String],
+    env: &[(String, super::channels::Secret)],
+    timeout: Duration,
+    bodies: &[Body<'_>],
+) -> Tried {
     let mut input = Vec::new();
     for b in bodies {
         if serde_json::to_writer(&mut input, b).is_err() {
@@ -183,7 +198,20 @@ async fn run_command(argv: &[String], timeout: Duration, bodies: &[Body<'_>]) ->
         }
         input.push(b'\n');
     }
-    let child = tokio::process::Command::new(&argv[0])
+    let mut command = tokio::process::Command::new(&argv[0]);
+    // An empty environment but what a program needs to run and what the
+    // channel lists: never the worker's PGPASSWORD, DATABASE_URL or cloud
+    // keys.
+    command.env_clear();
+    for var in ["PATH", "HOME", "LANG"] {
+        if let Some(v) = std::env::var_os(var) {
+            command.env(var, v);
+        }
+    }
+    for (name, super::channels::Secret(value)) in env {
+        command.env(name, value);
+    }
+    let child = command
         .args(&argv[1..])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
