@@ -38,8 +38,11 @@ pub struct Channel {
     pub max_attempts: i64,
     /// The values the channel took from the environment (its `${VAR}`s
     /// and its command's `env`), by name: never stored or shown.
-    pub secrets: Vec<(String, Secret)>,
+    pub secrets: Secrets,
 }
+
+/// The values a channel took from the environment, by name.
+pub type Secrets = Vec<(String, Secret)>;
 
 /// A value from the environment: its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -274,7 +277,7 @@ fn webhook(
     name: &str,
     span: &std::ops::Range<usize>,
     raw: &RawChannel,
-    (env, secrets): (&dyn Fn(&str) -> Option<String>, &mut Vec<(String, Secret)>),
+    (env, secrets): (&dyn Fn(&str) -> Option<String>, &mut Secrets),
 ) -> Result<Kind, String> {
     let key = |k: &str| format!("channels.{name}.{k}");
     let Some(url) = &raw.url else {
@@ -328,7 +331,7 @@ fn webhook(
 fn expand(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
-    secrets: &mut Vec<(String, Secret)>,
+    secrets: &mut Secrets,
 ) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
