@@ -41,6 +41,9 @@ pub struct Channel {
     pub secrets: Secrets,
 }
 
+/// How a channels file reads the environment.
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// The values a channel took from the environment, by name.
 pub type Secrets = Vec<(String, Secret)>;
 
@@ -277,7 +280,7 @@ fn webhook(
     name: &str,
     span: &std::ops::Range<usize>,
     raw: &RawChannel,
-    (env, secrets): (&dyn Fn(&str) -> Option<String>, &mut Secrets),
+    (env, secrets): (Env<'_>, &mut Secrets),
 ) -> Result<Kind, String> {
     let key = |k: &str| format!("channels.{name}.{k}");
     let Some(url) = &raw.url else {
