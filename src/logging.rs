@@ -14,12 +14,20 @@ pub fn log_path() -> PathBuf {
 /// not be opened (logging is then off rather than on the screen).
 pub fn init() -> Option<PathBuf> {
     let path = log_path();
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).ok()?;
+        // Its folder and the log are the user's only: a log can name
+        // journeys, profiles and errors.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .ok()?;
     }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&path)
         .ok()?;
     let filter = std::env::var("JOURNEYCTL_LOG").unwrap_or_else(|_| "info".into());

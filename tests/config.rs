@@ -236,3 +236,79 @@ fn the_console_header_names_the_store() {
     t.keys(&["q"]);
     t.wait_dead();
 }
+
+/// A config file holding a password and readable by others gets one
+/// warning line (as ssh warns about a key); 0600 quiets it. New stores,
+/// their folders and the log are the user's only; a store is never made
+/// through a symbolic link.
+#[test]
+fn files_are_private_and_a_readable_password_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("made").join("here").join("s.db");
+    write_config(
+        h,
+        &format!(
+            "default_store = \"local\"\n[stores.local]\nurl = \"{}\"\n[stores.team]\nurl = \"postgres://ops:hunter2@db.internal/journeys\"\n",
+            store.display()
+        ),
+    );
+    let config = h.join("config").join("journeyctl").join("config.toml");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run(h, None, &["migrate"]);
+    let (_, err) = out(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "journeyctl: warning: {} holds a password and others can read it: chmod 600 {}",
+            config.display(),
+            config.display()
+        )
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(&h.join("made")), 0o700);
+    assert_eq!(mode(&h.join("made").join("here")), 0o700);
+    assert_eq!(
+        mode(&h.join("state").join("journeyctl").join("journeyctl.log")),
+        0o600
+    );
+    // The operators' lock file gets the store's mode.
+    std::fs::write(
+        h.join("cart.toml"),
+        "name = \"cart\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(
+        h,
+        None,
+        &["apply", h.join("cart.toml").to_str().unwrap(), "--publish"],
+    );
+    assert!(o.status.success(), "{:?}", out(&o));
+    let o = run(h, None, &["stop", "cart", "--yes"]);
+    let (_, err) = out(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.is_empty(), "no warning once 0600: {err}");
+    let mut lock = store.as_os_str().to_owned();
+    lock.push("-operator");
+    assert_eq!(mode(std::path::Path::new(&lock)), 0o600);
+    // A dangling link where a store should be made: refused, not followed.
+    let target = h.join("elsewhere.db");
+    let link = h.join("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = run(
+        h,
+        Some(link.to_str().unwrap()),
+        &["--database-url", link.to_str().unwrap(), "migrate"],
+    );
+    let (_, err) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is a symbolic link: journeyctl never makes a store through a link"),
+        "{err}"
+    );
+    assert!(!target.exists());
+}

@@ -71,6 +71,27 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// One warning line when the config file holds a password (a URL with
+/// `user:password@`) and others than its owner may read it, as ssh warns
+/// about a key.
+fn warn_if_readable_secret(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let holds_password = text.lines().any(|l| {
+        l.split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('@').next().filter(|_| rest.contains('@')))
+            .is_some_and(|userinfo| userinfo.contains(':'))
+    });
+    let open_to_others = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+    if holds_password && open_to_others {
+        eprintln!(
+            "journeyctl: warning: {} holds a password and others can read it: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+    }
+}
+
 impl Config {
     /// The config file, or `None` when there is none.
     pub fn load() -> Result<Option<Config>, String> {
@@ -78,7 +99,10 @@ impl Config {
             return Ok(None);
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&path, &text).map(Some),
+            Ok(text) => {
+                warn_if_readable_secret(&path, &text);
+                Config::parse(&path, &text).map(Some)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         }

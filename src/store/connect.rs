@@ -90,6 +90,37 @@ pub fn default_sqlite_path() -> PathBuf {
         .join("journeyctl.db")
 }
 
+/// Makes a new SQLite store's file readable and writable by its owner
+/// only (0600; SQLite gives its `-wal` and `-shm` files the same mode),
+/// and its missing folders 0700. The file is created, never opened
+/// through a link: a dangling symbolic link where the store should be is
+/// refused, not followed.
+fn create_private(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
+            })?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::Invalid(format!(
+                "{} is a symbolic link: journeyctl never makes a store through a link",
+                path.display()
+            )),
+            _ => Error::Invalid(format!("cannot create the store {}: {e}", path.display())),
+        })
+}
+
 /// How to connect to `location`: pool settings (SQLite gets WAL and its
 /// pragmas on every connection), connect options and the backend.
 fn pool_for(
@@ -105,10 +136,9 @@ fn pool_for(
                     path.display()
                 )));
             }
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::Invalid(format!("cannot create the folder {}: {e}", dir.display()))
-                })?;
+            if options.create_if_missing && !path.exists() {
+                // Nothing there (or a link to nothing): made here, 0600.
+                create_private(path)?;
             }
             let url = SqliteConnectOptions::new()
                 .filename(path)

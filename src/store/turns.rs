@@ -52,12 +52,22 @@ async fn take(location: &Location, suffix: &str, mode: Mode) -> Result<Option<Fi
         return Ok(None);
     };
     let lock_path = side_path(path, suffix);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| lock_error(&lock_path, &e))?;
+    // The lock files get the store's own mode: whoever may write the store
+    // may take its turn, nobody else.
+    let file_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o666)
+    };
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(file_mode)
+            .open(&lock_path)
+    }
+    .map_err(|e| lock_error(&lock_path, &e))?;
     match try_take(&file, mode) {
         Ok(()) => return Ok(Some(file)),
         Err(TryLockError::WouldBlock) => {}
