@@ -38,10 +38,24 @@ pub fn init() -> Option<PathBuf> {
         "error" => tracing::Level::ERROR,
         _ => tracing::Level::INFO,
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .with_max_level(level)
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // sqlx names an unknown URL parameter with its value (a `?token=...`):
+    // never written.
+    let targets = tracing_subscriber::filter::Targets::new()
+        .with_default(level)
+        .with_target(
+            "sqlx_postgres::options::parse",
+            tracing::level_filters::LevelFilter::OFF,
+        );
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .with_filter(targets),
+        )
         .try_init()
         .ok()?;
     Some(path)

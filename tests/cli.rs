@@ -1022,3 +1022,29 @@ fn demo_never_replaces_a_store_it_did_not_make() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// A password on the command line is warned about; neither it nor a URL
+/// parameter's value is ever written to the log.
+#[test]
+fn url_secrets_are_warned_about_and_never_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://ops:hunter2@127.0.0.1:1/none?token=t0ken-value";
+    let o = Command::new(bin())
+        .env("XDG_STATE_HOME", dir.path())
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", url, "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("journeyctl: warning: a password on the command line is visible to every user of this host"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("journeyctl").join("journeyctl.log"))
+        .unwrap_or_default();
+    for secret in ["hunter2", "t0ken-value"] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+        assert!(!err.contains(secret), "{secret} on stderr: {err}");
+    }
+}

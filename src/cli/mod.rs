@@ -86,6 +86,25 @@ pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
     }
 }
 
+/// One warning line when a URL with a password was given on the command
+/// line: every user of the host can read it in the process list.
+fn warn_password_in_arguments() {
+    let has_password = |a: &str| {
+        a.split("://")
+            .nth(1)
+            .and_then(|rest| {
+                rest.split_once('@')
+                    .map(|(userinfo, _)| userinfo.contains(':'))
+            })
+            .unwrap_or(false)
+    };
+    if std::env::args().skip(1).any(|a| has_password(&a)) {
+        eprintln!(
+            "journeyctl: warning: a password on the command line is visible to every user of this host (ps); use PGPASSWORD, ~/.pgpass or a named store instead"
+        );
+    }
+}
+
 /// Whether `migrate` is about to create the store: no SQLite file yet, or
 /// an empty PostgreSQL schema.
 async fn store_is_missing(global: &Global) -> anyhow::Result<bool> {
@@ -153,6 +172,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut g = cli.global;
     let actor = Actor::from_environment(g.actor.clone());
     actor.refuse_control()?;
+    warn_password_in_arguments();
     match &cli.command {
         Some(Command::Completions { shell }) => return completions(*shell),
         Some(Command::Man) => return man_page(),

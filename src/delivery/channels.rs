@@ -303,7 +303,7 @@ fn webhook(
             return at.err(
                 url.span(),
                 &key("url"),
-                format!("{:?} is not a URL ({e})", url.get_ref()),
+                format!("{:?} is not a URL ({e})", without_userinfo(url.get_ref())),
             );
         }
     }
@@ -327,6 +327,17 @@ fn webhook(
         url: url.get_ref().clone(),
         headers,
     })
+}
+
+/// A URL as it may be shown: `user:password@` left out.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host)) => format!("{scheme}://…@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 /// `${VAR}` from the environment (each value noted in `secrets`); a
@@ -414,5 +425,13 @@ mod tests {
         assert!(e.starts_with("ch.toml:3: channels.a.url: "), "{e}");
         let e = parse("[channels.a\n").unwrap_err();
         assert!(e.starts_with("ch.toml:1: "), "{e}");
+    }
+
+    #[test]
+    fn a_bad_url_is_named_without_its_password() {
+        let e = parse("\n[channels.a]\nkind = \"webhook\"\nurl = \"http://ops:hunter2@[::1\"\n")
+            .unwrap_err();
+        assert!(e.contains("is not a URL"), "{e}");
+        assert!(!e.contains("hunter2") && e.contains("http://…@[::1"), "{e}");
     }
 }
