@@ -82,9 +82,11 @@ async fn event_loop(
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
     // Fault injection for the test suite: a key that panics, to prove the
-    // terminal is restored and the message readable.
+    // terminal is restored and the message readable. Only in builds with
+    // debug assertions (the tests'), never in a release (`cargo install`).
     let panic_key = std::env::var("JOURNEYCTL_FAULT_PANIC_KEY")
         .ok()
+        .filter(|_| cfg!(debug_assertions))
         .and_then(|k| k.chars().next());
     let mut app = App::new(ctx, now_millis());
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
