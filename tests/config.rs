@@ -312,3 +312,49 @@ fn files_are_private_and_a_readable_password_is_warned_about() {
     );
     assert!(!target.exists());
 }
+
+/// A named store's password can live in a file of its own, readable by its
+/// owner only (as `~/.pgpass` must be); one readable by others is refused.
+#[test]
+fn a_password_file_must_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(server) = std::env::var(common::PG_ENV) else {
+        loud!(
+            "!!! PostgreSQL SKIPPED for the password_file test: set {}",
+            common::PG_ENV
+        );
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let secret = h.join("pw");
+    std::fs::write(&secret, "not-needed-on-trust-auth\n").unwrap();
+    write_config(
+        h,
+        &format!(
+            "default_store = \"team\"\n[stores.team]\nurl = \"{server}\"\npassword_file = \"{}\"\n",
+            secret.display()
+        ),
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run(h, None, &["stores"]);
+    assert!(o.status.success());
+    let o = run(h, None, &["check"]);
+    let (_, err) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "stores.team.password_file: {} is readable by others: chmod 600",
+            secret.display()
+        )),
+        "{err}"
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(h, None, &["stores"]);
+    let (listed, _) = out(&o);
+    assert!(!listed.contains("not-needed"), "{listed}");
+    // The password reaches the connection (trust auth ignores it here).
+    let o = run(h, None, &["audit", "--journey", "nothing-here"]);
+    let (_, err) = out(&o);
+    assert!(!err.contains("password_file"), "{err}");
+}

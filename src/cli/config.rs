@@ -23,6 +23,10 @@ pub struct NamedStore {
     pub url: String,
     pub colour: Option<String>,
     pub read_only: bool,
+    /// A file holding the PostgreSQL password (first line), readable by
+    /// its owner only: the password is then in no URL, file or argument
+    /// others can read.
+    pub password_file: Option<PathBuf>,
 }
 
 /// The config file, read and checked.
@@ -48,6 +52,7 @@ struct RawStore {
     colour: Option<Spanned<String>>,
     #[serde(default)]
     read_only: bool,
+    password_file: Option<Spanned<String>>,
 }
 
 /// Where the config file is: `$XDG_CONFIG_HOME/journeyctl/config.toml`
@@ -145,11 +150,19 @@ impl Config {
                     ),
                 ));
             }
+            if entry.password_file.is_some() && !url.starts_with("postgres") {
+                return Err(err(
+                    entry.url.span().start,
+                    &format!("{key}.password_file"),
+                    "is for a PostgreSQL store",
+                ));
+            }
             stores.push(NamedStore {
                 name,
                 url,
                 colour: entry.colour.map(Spanned::into_inner),
                 read_only: entry.read_only,
+                password_file: entry.password_file.map(|p| PathBuf::from(p.into_inner())),
             });
         }
         if let Some(default) = &raw.default_store
@@ -228,7 +241,10 @@ pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
         (None, None) => return Ok(None),
     };
     let store = config.store(&name).map_err(Error::Invalid)?;
-    global.database_url = Some(store.url.clone());
+    global.database_url = Some(match &store.password_file {
+        Some(file) => with_password(&store.url, file, &name).map_err(Error::Invalid)?,
+        None => store.url.clone(),
+    });
     if store.read_only && !global.write {
         global.read_only = true;
     }
@@ -236,6 +252,35 @@ pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
         name: store.name.clone(),
         colour: store.colour.clone(),
     }))
+}
+
+/// `url` with the password read from `file` (its first line); the file
+/// must be readable by its owner only, as `~/.pgpass` must.
+fn with_password(url: &str, file: &Path, store: &str) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let key = format!("stores.{store}.password_file");
+    let meta = std::fs::metadata(file)
+        .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(format!(
+            "{key}: {} is readable by others: chmod 600 {}",
+            file.display(),
+            file.display()
+        ));
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
+    let password = text.lines().next().unwrap_or("").trim_end();
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| format!("stores.{store}.url: {e}"))?;
+    if parsed.username().is_empty() {
+        return Err(format!(
+            "stores.{store}.url: names no user for the password_file's password"
+        ));
+    }
+    parsed
+        .set_password(Some(password))
+        .map_err(|()| format!("stores.{store}.url: cannot take a password"))?;
+    Ok(parsed.to_string())
 }
 
 /// `journeyctl stores`: the config file's stores, never a password.
