@@ -84,10 +84,12 @@ async fn event_loop(
     // Fault injection for the test suite: a key that panics, to prove the
     // terminal is restored and the message readable. Only in builds with
     // debug assertions (the tests'), never in a release (`cargo install`).
+    #[cfg(debug_assertions)]
     let panic_key = std::env::var("JOURNEYCTL_FAULT_PANIC_KEY")
         .ok()
-        .filter(|_| cfg!(debug_assertions))
         .and_then(|k| k.chars().next());
+    #[cfg(not(debug_assertions))]
+    let panic_key: Option<char> = None;
     let mut app = App::new(ctx, now_millis());
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
@@ -115,7 +117,7 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     if panic_key.is_some() && key.code == ratatui::crossterm::event::KeyCode::Char(panic_key.unwrap_or(' ')) {
-                        panic!("fault injected with JOURNEYCTL_FAULT_PANIC_KEY");
+                        panic!("fault injected by the test suite's panic key");
                     }
                     app.update(Msg::Key(key))
                 }
