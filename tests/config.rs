@@ -138,21 +138,26 @@ fn named_stores_precedence_read_only_and_stores() {
         );
         let text = std::fs::read_to_string(home.join("config/journeyctl/config.toml")).unwrap();
         write_config(home, &text.replace(&team, &url));
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(journeyctl::store::scratch::drop_schema(server, &schema))
-            .unwrap();
+        // A schema of the team's own (not one journeyctl's tools make).
         let made = Command::new("psql")
             .arg(server)
             .arg("-qc")
-            .arg(format!("CREATE SCHEMA {schema}"))
+            .arg(format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
             .output()
             .unwrap();
         assert!(made.status.success());
         let o = run(home, None, &["--store", "team", "apply", &d, "--publish"]);
         assert!(o.status.success(), "{}", out(&o).1);
         assert!(used(home, None, &["--store", "team"]).contains("postgres postgres@"));
-        rt.block_on(journeyctl::store::scratch::drop_schema(server, &schema))
+        let dropped = Command::new("psql")
+            .arg(server)
+            .arg("-qc")
+            .arg(format!("DROP SCHEMA {schema} CASCADE"))
+            .output()
             .unwrap();
+        assert!(dropped.status.success());
     }
 
     // stores: every name, never a password.

@@ -93,7 +93,7 @@ fn srm_p_values_equal_the_chi_square_survival_function_to_1e_9() {
 }
 
 #[test]
-fn the_issues_split_is_marked_with_its_counts_and_expectations() {
+fn a_split_of_5000_and_5400_is_marked_with_its_counts_and_expectations() {
     let c = check_srm(&[("A".into(), 5000), ("B".into(), 5400)], &[50.0, 50.0]);
     assert!((c.p_value - 8.7699e-5).abs() < 5e-10, "{:e}", c.p_value);
     assert!(c.p_value < SRM_ALPHA && c.marked());

@@ -183,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn the_issues_example() {
+    fn five_thousand_against_fifty_four_hundred() {
         let c = check_srm(&named(&[5000, 5400]), &[50.0, 50.0]);
         assert!((c.p_value - 8.769_9e-5).abs() < 1e-8, "{}", c.p_value);
         assert!(c.marked());
