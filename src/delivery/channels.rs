@@ -193,6 +193,17 @@ impl Channels {
     }
 }
 
+/// A command channel's `env`: each listed variable with its value.
+fn listed_env(names: &[String], env: Env<'_>) -> Result<Secrets, String> {
+    names
+        .iter()
+        .map(|var| match env(var) {
+            Some(v) => Ok((var.clone(), Secret(v))),
+            None => Err(format!("the environment variable {var} is not set")),
+        })
+        .collect()
+}
+
 fn channel(
     at: &At,
     name: &str,
@@ -219,18 +230,9 @@ fn channel(
         "webhook" => webhook(at, name, &span, &raw, (env, &mut secrets))?,
         "command" => match &raw.command {
             Some(c) if !c.get_ref().is_empty() => {
-                let mut passed = Vec::new();
-                for var in &raw.env {
-                    let Some(v) = env(var) else {
-                        return at.err(
-                            c.span(),
-                            &key("env"),
-                            format!("the environment variable {var} is not set"),
-                        );
-                    };
-                    passed.push((var.clone(), Secret(v.clone())));
-                    secrets.push((var.clone(), Secret(v)));
-                }
+                let passed =
+                    listed_env(&raw.env, env).or_else(|e| at.err(c.span(), &key("env"), e))?;
+                secrets.extend(passed.iter().cloned());
                 Kind::Command {
                     argv: c.get_ref().clone(),
                     env: passed,
