@@ -1048,3 +1048,34 @@ fn url_secrets_are_warned_about_and_never_logged() {
         assert!(!err.contains(secret), "{secret} on stderr: {err}");
     }
 }
+
+/// Durations take the units the README lists, within each flag's bounds,
+/// and an error names the flag.
+#[test]
+fn durations_have_units_and_bounds_and_errors_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (
+            vec!["--refresh", "2months", "list"],
+            "invalid value '2months' for '--refresh <REFRESH>': duration \"2months\": unit \"months\" is not one of ms, s, m, h, d, w",
+        ),
+        (
+            vec!["--refresh", "1y", "list"],
+            "unit \"y\" is not one of ms, s, m, h, d, w",
+        ),
+        (
+            vec!["--refresh", "10s", "list"],
+            "'--refresh <REFRESH>': \"10s\" is out of bounds: the console refreshes every 500ms to 5s",
+        ),
+        (
+            vec!["run", "--interval", "50ms"],
+            "'--interval <INTERVAL>': \"50ms\" is out of bounds: the interval is 100ms to 1h",
+        ),
+    ] {
+        let o = run(dir.path(), "unused.db", &args, None);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("unused.db").exists());
+}

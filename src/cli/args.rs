@@ -47,20 +47,28 @@ pub struct Global {
     /// this long for the store (default: wait until it commits).
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration_arg)]
     pub lock_timeout: Option<Duration>,
-    /// How often the console refreshes its data (500ms, 1s, 2s, 5s).
-    #[arg(long, global = true, default_value = "2s", value_parser = parse_interval)]
+    /// How often the console refreshes its data: 500ms to 5s.
+    #[arg(long, global = true, default_value = "2s", value_parser = parse_refresh)]
     pub refresh: Duration,
 }
 
-/// A refresh or tick interval: a duration of at least 100ms.
-fn parse_interval(s: &str) -> Result<Duration, String> {
+/// A duration between `least` and `most` milliseconds (as their text).
+fn bounded(s: &str, (least, most): (i64, i64), words: &str) -> Result<Duration, String> {
     let ms = parse_duration(s)?;
-    if ms < 100 {
-        return Err(format!(
-            "{s:?} is too short: the interval must be at least 100ms"
-        ));
+    if !(least..=most).contains(&ms) {
+        return Err(format!("{s:?} is out of bounds: {words}"));
     }
     Ok(Duration::from_millis(ms as u64))
+}
+
+/// `run --interval`: 100ms to 1h.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    bounded(s, (100, 3_600_000), "the interval is 100ms to 1h")
+}
+
+/// `--refresh`: 500ms to 5s.
+fn parse_refresh(s: &str) -> Result<Duration, String> {
+    bounded(s, (500, 5_000), "the console refreshes every 500ms to 5s")
 }
 
 fn parse_duration_arg(s: &str) -> Result<Duration, String> {
@@ -96,7 +104,7 @@ pub enum Command {
     },
     /// Keep ticking until interrupted.
     Run {
-        /// How often to tick (500ms, 1s, 1m).
+        /// How often to tick: 100ms to 1h.
         #[arg(long, default_value = "1s", value_parser = parse_interval)]
         interval: Duration,
         /// Serve Prometheus metrics on this address (GET /metrics).

@@ -54,6 +54,21 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
     if text.is_empty() {
         return Err("duration is empty".into());
     }
+    // The units the README lists, and no others (humantime would also
+    // take years, months, "sec" and more).
+    let mut unit = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphabetic() {
+            unit.push(c);
+        } else if !unit.is_empty() {
+            if !["ms", "s", "m", "h", "d", "w"].contains(&unit.as_str()) {
+                return Err(format!(
+                    "duration {text:?}: unit {unit:?} is not one of ms, s, m, h, d, w"
+                ));
+            }
+            unit.clear();
+        }
+    }
     let d = humantime::parse_duration(text).map_err(|e| {
         format!("duration {text:?}: {e} (e.g. \"500ms\", \"2s\", \"1h30m\", \"3d\")")
     })?;
@@ -75,6 +90,10 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("3x").is_err());
+        for other in ["1y", "2months", "3sec", "1min"] {
+            let e = parse_duration(other).unwrap_err();
+            assert!(e.contains("is not one of ms, s, m, h, d, w"), "{e}");
+        }
         assert!(parse_duration("99999999999999999999d").is_err());
     }
 
