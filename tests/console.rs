@@ -1122,9 +1122,13 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
 fn no_color_means_no_styles_at_all() {
     use ratatui::style::{Color, Modifier};
     let mut app = loaded(false);
+    // A named store's badge too ([prod] was sent bold).
+    app.ctx.store_name = Some("prod".into());
+    app.ctx.store_colour = Some("red".into());
     press(&mut app, &[KeyCode::Char('s')]);
     with_impact(&mut app);
     let plain = render(&app, &Theme { color: false }, 120, 35);
+    assert!(buffer_text(&plain).contains("[prod]"));
     for y in 0..35 {
         for x in 0..120 {
             let c = &plain[(x, y)];

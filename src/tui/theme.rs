@@ -53,16 +53,15 @@ impl Theme {
     pub fn good(&self) -> Style {
         self.pick(Style::default().fg(Color::Green))
     }
-    /// A named store's badge: black on its colour; bold without colour.
+    /// A named store's badge: black on its colour; plain with NO_COLOR
+    /// (its brackets, `[prod]`, say it; no bold either).
     pub fn store(&self, colour: Option<&str>) -> Style {
-        if self.color {
+        self.pick(
             Style::default()
                 .fg(Color::Black)
                 .bg(named(colour).unwrap_or(Color::Cyan))
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().add_modifier(Modifier::BOLD)
-        }
+                .add_modifier(Modifier::BOLD),
+        )
     }
     /// The frame of the screen's main block: the named store's colour, so
     /// production never looks like staging; plain without one.
