@@ -60,7 +60,9 @@ async fn deliver(store: &Store, channels: &Channels, mut options: Options) -> an
             store.location().display()
         );
     }
-    let due = say_unrouted(store, channels).await?;
+    // `--once` says what stays pending once, after its summary; a running
+    // worker says it as it starts.
+    let due = say_unrouted(store, channels, !options.once).await?;
     if options.once {
         options.progress = Some(super::progress::of(due as u64, "messages"));
     }
@@ -75,19 +77,19 @@ async fn deliver(store: &Store, channels: &Channels, mut options: Options) -> an
         report.sent, report.retried, report.failed
     );
     if options.once {
-        say_unrouted(store, channels).await?;
+        say_unrouted(store, channels, true).await?;
     }
     Ok(())
 }
 
-/// Actions with pending messages and no channel: they stay pending.
-/// Returns the pending messages that do have a channel.
-async fn say_unrouted(store: &Store, channels: &Channels) -> anyhow::Result<i64> {
+/// Actions with pending messages and no channel: they stay pending (said
+/// when `say`). Returns the pending messages that do have a channel.
+async fn say_unrouted(store: &Store, channels: &Channels, say: bool) -> anyhow::Result<i64> {
     let mut routed = 0;
     for h in store.channel_health().await? {
         if channels.route(&h.action).is_some() {
             routed += h.pending;
-        } else if h.pending > 0 {
+        } else if h.pending > 0 && say {
             eprintln!(
                 "no channel for {}: {} pending message(s) stay pending",
                 h.action,
