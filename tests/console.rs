@@ -585,7 +585,13 @@ fn a_transition_the_rules_refuse_is_explained_without_a_pane() {
         VersionStatus::Stopped
     );
     press(&mut app, &[KeyCode::Char('f')]);
-    assert!(app.notice.as_deref().unwrap().contains("already stopped"));
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.contains("already stopped"), "{notice}");
+    // Who and when, as the README promises.
+    assert!(
+        notice.ends_with("(stopped by alice at 2026-11-21T09:00:00Z)"),
+        "{notice}"
+    );
 }
 
 #[test]

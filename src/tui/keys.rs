@@ -212,10 +212,20 @@ impl App {
             _ => None,
         };
         if !all_versions && let Some(why) = status.refusal(kind).or(hold_refusal) {
-            self.notice = Some(format!(
-                "cannot {} {journey} v{version}: {why}",
-                kind.verb()
-            ));
+            // Who and when, as the CLI says it: `(stopped by carol at ...)`.
+            let story = self
+                .versions
+                .iter()
+                .find(|v| v.journey == journey && v.version == version)
+                .map(|v| format!(" ({} by {} at {})", v.status, v.status_by, v.status_at))
+                .unwrap_or_default();
+            self.notice = Some(
+                crate::present::escaped(&format!(
+                    "cannot {} {journey} v{version}: {why}{story}",
+                    kind.verb()
+                ))
+                .into_owned(),
+            );
             return;
         }
         let target = if all_versions {
