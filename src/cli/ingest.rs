@@ -71,7 +71,7 @@ pub(super) async fn ingest(
     let secs = start.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        return some_invalid(&report);
     }
     let refused: Vec<String> = report
         .refused
@@ -97,6 +97,14 @@ pub(super) async fn ingest(
             secs
         )
     );
+    some_invalid(&report)
+}
+
+/// Exit 4 when lines were skipped as invalid (the rest went in).
+fn some_invalid(report: &IngestReport) -> anyhow::Result<()> {
+    if report.invalid > 0 {
+        return Err(super::SomeInvalid(report.invalid).into());
+    }
     Ok(())
 }
 

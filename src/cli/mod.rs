@@ -21,6 +21,25 @@ use crate::store::{Actor, Error, Grant, Location, PoolSettings, Store, default_s
 /// Exit status of a refused transition.
 pub const EXIT_REFUSED: i32 = 3;
 
+/// Exit status of an `ingest` that skipped invalid lines (the rest went in).
+pub const EXIT_SOME_INVALID: i32 = 4;
+
+/// `ingest` skipped this many invalid lines; every good one went in.
+#[derive(Debug)]
+pub struct SomeInvalid(pub u64);
+
+impl std::fmt::Display for SomeInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} invalid line(s) skipped (each named above); every other line went in",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SomeInvalid {}
+
 /// Runs a command of the CLI (the tools are run by `main`); the exit status.
 pub fn run(cli: Cli) -> i32 {
     block_on(dispatch(cli))
@@ -46,6 +65,7 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
         Err(e) => {
             let (label, code) = match e.downcast_ref::<Error>() {
                 Some(Error::Refused(_) | Error::ReadOnly(_)) => ("refused", EXIT_REFUSED),
+                _ if e.downcast_ref::<SomeInvalid>().is_some() => ("warning", EXIT_SOME_INVALID),
                 _ => ("error", 1),
             };
             let text = format!("{e:#}");
