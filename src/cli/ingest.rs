@@ -7,6 +7,22 @@ use std::path::PathBuf;
 use crate::domain::events::parse_line;
 use crate::store::{IngestReport, LineError, Store};
 
+/// `ingest` skipped this many invalid lines; every good one went in.
+#[derive(Debug)]
+pub struct SomeInvalid(pub u64);
+
+impl std::fmt::Display for SomeInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} invalid line(s) skipped (each named above); every other line went in",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SomeInvalid {}
+
 /// Lines read before they are handed to [`Store::ingest`].
 const LINES_PER_CALL: usize = 10_000;
 
@@ -103,7 +119,7 @@ pub(super) async fn ingest(
 /// Exit 4 when lines were skipped as invalid (the rest went in).
 fn some_invalid(report: &IngestReport) -> anyhow::Result<()> {
     if report.invalid > 0 {
-        return Err(super::SomeInvalid(report.invalid).into());
+        return Err(SomeInvalid(report.invalid).into());
     }
     Ok(())
 }

@@ -24,22 +24,6 @@ pub const EXIT_REFUSED: i32 = 3;
 /// Exit status of an `ingest` that skipped invalid lines (the rest went in).
 pub const EXIT_SOME_INVALID: i32 = 4;
 
-/// `ingest` skipped this many invalid lines; every good one went in.
-#[derive(Debug)]
-pub struct SomeInvalid(pub u64);
-
-impl std::fmt::Display for SomeInvalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} invalid line(s) skipped (each named above); every other line went in",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for SomeInvalid {}
-
 /// Runs a command of the CLI (the tools are run by `main`); the exit status.
 pub fn run(cli: Cli) -> i32 {
     block_on(dispatch(cli))
@@ -65,7 +49,9 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
         Err(e) => {
             let (label, code) = match e.downcast_ref::<Error>() {
                 Some(Error::Refused(_) | Error::ReadOnly(_)) => ("refused", EXIT_REFUSED),
-                _ if e.downcast_ref::<SomeInvalid>().is_some() => ("warning", EXIT_SOME_INVALID),
+                _ if e.downcast_ref::<ingest::SomeInvalid>().is_some() => {
+                    ("warning", EXIT_SOME_INVALID)
+                }
                 _ => ("error", 1),
             };
             let text = format!("{e:#}");
@@ -103,25 +89,6 @@ pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
         Ok(store)
     } else {
         Ok(Store::connect_with(&loc, &settings).await?)
-    }
-}
-
-/// One warning line when a URL with a password was given on the command
-/// line: every user of the host can read it in the process list.
-fn warn_password_in_arguments() {
-    let has_password = |a: &str| {
-        a.split("://")
-            .nth(1)
-            .and_then(|rest| {
-                rest.split_once('@')
-                    .map(|(userinfo, _)| userinfo.contains(':'))
-            })
-            .unwrap_or(false)
-    };
-    if std::env::args().skip(1).any(|a| has_password(&a)) {
-        eprintln!(
-            "journeyctl: warning: a password on the command line is visible to every user of this host (ps); use PGPASSWORD, ~/.pgpass or a named store instead"
-        );
     }
 }
 
@@ -192,7 +159,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut g = cli.global;
     let actor = Actor::from_environment(g.actor.clone());
     actor.refuse_control()?;
-    warn_password_in_arguments();
+    config::warn_password_in_arguments();
     match &cli.command {
         Some(Command::Completions { shell }) => return completions(*shell),
         Some(Command::Man) => return man_page(),
