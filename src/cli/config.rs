@@ -312,6 +312,25 @@ pub(super) fn stores() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One warning line when a URL with a password was given on the command
+/// line: every user of the host can read it in the process list.
+pub(super) fn warn_password_in_arguments() {
+    let has_password = |a: &str| {
+        a.split("://")
+            .nth(1)
+            .and_then(|rest| {
+                rest.split_once('@')
+                    .map(|(userinfo, _)| userinfo.contains(':'))
+            })
+            .unwrap_or(false)
+    };
+    if std::env::args().skip(1).any(|a| has_password(&a)) {
+        eprintln!(
+            "journeyctl: warning: a password on the command line is visible to every user of this host (ps); use PGPASSWORD, ~/.pgpass or a named store instead"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,24 +357,5 @@ mod tests {
         assert!(e.starts_with("config.toml:2: stores.a.url: "), "{e}");
         let e = parse("[stores.a\n").unwrap_err();
         assert!(e.starts_with("config.toml:1: "), "{e}");
-    }
-}
-
-/// One warning line when a URL with a password was given on the command
-/// line: every user of the host can read it in the process list.
-pub(super) fn warn_password_in_arguments() {
-    let has_password = |a: &str| {
-        a.split("://")
-            .nth(1)
-            .and_then(|rest| {
-                rest.split_once('@')
-                    .map(|(userinfo, _)| userinfo.contains(':'))
-            })
-            .unwrap_or(false)
-    };
-    if std::env::args().skip(1).any(|a| has_password(&a)) {
-        eprintln!(
-            "journeyctl: warning: a password on the command line is visible to every user of this host (ps); use PGPASSWORD, ~/.pgpass or a named store instead"
-        );
     }
 }
