@@ -158,7 +158,8 @@ pub fn waiting_line(w: &Waiting, give_up: &str) -> String {
             "waiting for the store: another writer holds it; this action goes next and keeps waiting until it commits ({give_up})…"
         ),
         Waiting::Held(who) => format!(
-            "waiting for the store, held by {who}; this action keeps waiting until it commits ({give_up})…"
+            "waiting for the store, held by {}; this action keeps waiting until it commits ({give_up})…",
+            escaped(who)
         ),
         Waiting::Deliveries(n) => format!(
             "waiting for {} delivery(ies) in flight to finish (at most the channel's time-out)…",
@@ -181,6 +182,16 @@ pub fn ab_label(ab: Option<&AbSummary>) -> String {
             (VerdictKind::NoWinnerYet, _, None) => "no winner yet".to_string(),
             (VerdictKind::Collecting, _, None) => "collecting".to_string(),
         },
+    }
+}
+
+/// What an SRM mark means for the test: for a stored winner (`decided`),
+/// or for the running test.
+pub fn srm_meaning(decided: bool) -> &'static str {
+    if decided {
+        "the counts at the decision are far from the weights: treat this winner with doubt"
+    } else {
+        "the counts are far from the weights for chance: no winner is decided while they are"
     }
 }
 

@@ -78,7 +78,7 @@ async fn stop(store: &Store, journey: &str, at: Millis) -> anyhow::Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[k.min(sorted.len() - 1)]
 }

@@ -76,17 +76,20 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Whether `text` holds a URL with a password (`scheme://user:pw@...`).
+fn has_password(text: &str) -> bool {
+    text.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split_once('@'))
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
 /// One warning line when the config file holds a password (a URL with
 /// `user:password@`) and others than its owner may read it, as ssh warns
 /// about a key.
 fn warn_if_readable_secret(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
-    let holds_password = text.lines().any(|l| {
-        l.split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('@').next().filter(|_| rest.contains('@')))
-            .is_some_and(|userinfo| userinfo.contains(':'))
-    });
+    let holds_password = text.lines().any(has_password);
     let open_to_others = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
     if holds_password && open_to_others {
         eprintln!(
@@ -315,15 +318,6 @@ pub(super) fn stores() -> anyhow::Result<()> {
 /// One warning line when a URL with a password was given on the command
 /// line: every user of the host can read it in the process list.
 pub(super) fn warn_password_in_arguments() {
-    let has_password = |a: &str| {
-        a.split("://")
-            .nth(1)
-            .and_then(|rest| {
-                rest.split_once('@')
-                    .map(|(userinfo, _)| userinfo.contains(':'))
-            })
-            .unwrap_or(false)
-    };
     if std::env::args().skip(1).any(|a| has_password(&a)) {
         eprintln!(
             "journeyctl: warning: a password on the command line is visible to every user of this host (ps); use PGPASSWORD, ~/.pgpass or a named store instead"

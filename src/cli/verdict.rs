@@ -74,14 +74,7 @@ pub(super) async fn live_verdict(
     print_verdict(&arms, &ab.pairs, &basis, ab.verdict, ab.winner.as_deref());
     if let Some(c) = &ab.srm {
         println!("{}", srm_line(c));
-        println!(
-            "{}",
-            if ab.at_decision.is_some() {
-                "the counts at the decision are far from the weights: treat this winner with doubt"
-            } else {
-                "the counts are far from the weights for chance: no winner is decided while they are"
-            }
-        );
+        println!("{}", crate::present::srm_meaning(ab.at_decision.is_some()));
     }
     Ok(())
 }

@@ -252,11 +252,7 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
     if let Some(c) = &ab.srm {
         lines.push(Line::styled(srm_line(c), theme.warn()));
         lines.push(Line::styled(
-            if ab.at_decision.is_some() {
-                "the counts at the decision are far from the weights: treat this winner with doubt"
-            } else {
-                "the counts are far from the weights for chance: no winner is decided while they are"
-            },
+            crate::present::srm_meaning(ab.at_decision.is_some()),
             theme.dim(),
         ));
     }
