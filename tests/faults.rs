@@ -357,14 +357,7 @@ both_backends!(
                 "never saw the engine in the middle of a tick"
             );
         }
-        let stop = journeyctl::store::OperatorAction {
-            kind: journeyctl::domain::EndKind::Stop,
-            target: journeyctl::store::Target::Version {
-                journey: "busy".into(),
-                version: Some(1),
-            },
-            reason: None,
-        };
+        let stop = common::stop_of("busy", 1);
         ts.store
             .execute(
                 &stop,

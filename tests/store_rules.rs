@@ -279,14 +279,7 @@ both_backends!(
         let s = &ts.store;
         publish(s, &simple("x"), at(0)).await;
         publish(s, &simple("y"), at(0)).await;
-        let stop = journeyctl::store::OperatorAction {
-            kind: journeyctl::domain::EndKind::Stop,
-            target: journeyctl::store::Target::Version {
-                journey: "x".into(),
-                version: Some(1),
-            },
-            reason: None,
-        };
+        let stop = common::stop_of("x", 1);
         s.execute(&stop, &alice(), at(1)).await.unwrap();
         assert!(s.verify_counters().await.unwrap().is_empty());
         // Behind the store's back (on PostgreSQL only a superuser can: it

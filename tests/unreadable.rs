@@ -120,14 +120,7 @@ both_backends!(
         );
 
         // It can still be stopped.
-        let stop = journeyctl::store::OperatorAction {
-            kind: journeyctl::domain::EndKind::Stop,
-            target: journeyctl::store::Target::Version {
-                journey: "broken".into(),
-                version: Some(1),
-            },
-            reason: None,
-        };
+        let stop = common::stop_of("broken", 1);
         s.execute(&stop, &alice(), at(3)).await.unwrap();
         assert_eq!(summary(s, "broken", 1).await.status.as_str(), "stopped");
 

@@ -147,6 +147,18 @@ macro_rules! both_backends {
     };
 }
 
+/// A stop of `journey` v`version`, with no reason.
+pub fn stop_of(journey: &str, version: i64) -> journeyctl::store::OperatorAction {
+    journeyctl::store::OperatorAction {
+        kind: journeyctl::domain::EndKind::Stop,
+        target: journeyctl::store::Target::Version {
+            journey: journey.into(),
+            version: Some(version),
+        },
+        reason: None,
+    }
+}
+
 /// The audit log's changes of status and hold, newest first: the rows an
 /// `apply` writes (drafts made or rewritten) left out.
 pub async fn changes(
