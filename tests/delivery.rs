@@ -552,3 +552,38 @@ both_backends!(
         assert!(err.ends_with('…'), "{err}");
     }
 );
+
+both_backends!(
+    a_command_that_exits_without_reading_is_judged_by_its_exit,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        // More than a pipe holds, so the write meets the closed end.
+        emails(ts, "shut", 0).await;
+        let long = "p".repeat(240);
+        let entries: Vec<_> = (0..200)
+            .map(|i| enter("shut", &format!("{long}-{i}"), at(0)))
+            .collect();
+        ts.store.ingest(&entries).await.unwrap();
+        ts.store.tick(at(1)).await.unwrap();
+        let file = dir.path().join("channels.toml");
+        std::fs::write(
+            &file,
+            "[channels.email]\nkind = \"command\"\n\
+             command = [\"sh\", \"-c\", \"exec 0<&-; echo closed early >&2; exit 3\"]\n",
+        )
+        .unwrap();
+        let o = run(
+            &ts.url,
+            &["deliver", "--channels", file.to_str().unwrap(), "--once"],
+        )
+        .await;
+        assert!(o.status.success(), "{}", text(&o).1);
+        let health = run(&ts.url, &["channels", "--json"]).await;
+        let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+        let err = health[0]["last_error"].as_str().unwrap();
+        assert!(
+            err.starts_with("sh exited with exit status: 3: closed early"),
+            "{err}"
+        );
+    }
+);

@@ -222,21 +222,30 @@ async fn run_command(
         Ok(c) => c,
         Err(e) => return Tried::Retry(format!("cannot run {}: {e}", argv[0])),
     };
-    let run = async {
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(&input).await?;
+    // Feed stdin while the program runs and writes stderr, so neither pipe
+    // can fill and hold the other; a program that exits without reading
+    // closes its end, and its exit status says why.
+    let stdin = child.stdin.take();
+    let feed = async move {
+        match stdin {
+            Some(mut stdin) => stdin.write_all(&input).await,
+            None => Ok(()),
         }
-        child.wait_with_output().await
     };
+    let run = async { tokio::join!(feed, child.wait_with_output()) };
     match tokio::time::timeout(timeout, run).await {
         Err(_) => Tried::Retry(format!(
             "{} timed out after {}",
             argv[0],
             humantime::format_duration(timeout)
         )),
-        Ok(Err(e)) => Tried::Retry(format!("{}: {e}", argv[0])),
-        Ok(Ok(out)) if out.status.success() => Tried::Sent,
-        Ok(Ok(out)) => {
+        Ok((_, Err(e))) => Tried::Retry(format!("{}: {e}", argv[0])),
+        Ok((Err(e), Ok(out))) if out.status.success() => Tried::Retry(format!(
+            "{} exited 0 without reading its messages: {e}",
+            argv[0]
+        )),
+        Ok((_, Ok(out))) if out.status.success() => Tried::Sent,
+        Ok((_, Ok(out))) => {
             let err = String::from_utf8_lossy(&out.stderr);
             let first = err.lines().next().unwrap_or("").trim();
             Tried::Retry(format!("{} exited with {}: {first}", argv[0], out.status))
