@@ -94,7 +94,7 @@ impl Default for Metrics {
         );
         r.register(
             "delivery_failures",
-            "Failed delivery attempts per action; outcome retry or failed (given up)",
+            "Failed delivery attempts per action; outcome retry, failed (given up), retry_unanswered or failed_unanswered (no answer: it may have arrived)",
             m.failures.clone(),
         );
         r.register(
@@ -135,6 +135,10 @@ impl Metrics {
             }
             Attempt::Retry { .. } => "retry",
             Attempt::Failed { .. } => "failed",
+            Attempt::Unanswered {
+                after_ms: Some(_), ..
+            } => "retry_unanswered",
+            Attempt::Unanswered { after_ms: None, .. } => "failed_unanswered",
             Attempt::Released => return,
         };
         labels.push(("outcome", outcome.to_string()));

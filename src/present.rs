@@ -9,11 +9,7 @@ use crate::store::{
     AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting,
 };
 
-/// 1234567 -> "1,234,567": exact, and readable at a glance.
-pub fn thousands(n: i64) -> String {
-    use thousands::Separable;
-    n.separate_with_commas()
-}
+pub use crate::domain::text::thousands;
 
 /// A rate as a percentage with one decimal, or `-` when there is none.
 pub fn pct(rate: Option<f64>) -> String {
@@ -46,6 +42,10 @@ pub fn status_marked(s: Shown) -> String {
 pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
     use crate::domain::time::span;
     let base = match &v.paused {
+        Some(p) if p.by == "guardrail" => format!(
+            "⏸ guardrail: {}",
+            p.reason.as_deref().unwrap_or("a rule tripped")
+        ),
         Some(p) => format!(
             "⏸ paused {}, {} in {}",
             span(now - p.since_ms),
@@ -91,7 +91,10 @@ pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
     let (active, pending) = (thousands(v.active), thousands(v.pending));
     let what = match kind {
         EndKind::Finish => format!("{active} active left to drain"),
-        EndKind::Stop => format!("{active} active stopped, {pending} pending messages cancelled"),
+        EndKind::Stop => format!(
+            "{active} active stopped, {pending} pending messages cancelled{}",
+            may_have_arrived(v.uncertain)
+        ),
         EndKind::Pause(_) => format!("{active} active held, {pending} pending messages held"),
         EndKind::Resume => format!("{active} active go on, {pending} pending messages delivered"),
     };
@@ -106,15 +109,17 @@ pub fn outcome_summary(o: &Outcome) -> String {
         .iter()
         .map(|v| format!("{} v{}", v.journey, v.version))
         .collect();
-    let active: i64 = o.versions.iter().map(|v| v.active).sum();
-    let pending: i64 = o.versions.iter().map(|v| v.pending).sum();
+    let active = thousands(o.versions.iter().map(|v| v.active).sum());
+    let pending = thousands(o.versions.iter().map(|v| v.pending).sum());
+    let uncertain: i64 = o.versions.iter().map(|v| v.uncertain).sum();
     let names = names.join(", ");
-    match o.kind {
+    let what = match o.kind {
         EndKind::Finish => format!(
             "finished {names}: no new entries; {active} active participant(s) left to drain"
         ),
         EndKind::Stop => format!(
-            "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled"
+            "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled{}",
+            may_have_arrived(uncertain)
         ),
         EndKind::Pause(hold) => format!(
             "paused {names} until {} (then {}): no entries, {active} active participant(s) \
@@ -125,7 +130,36 @@ pub fn outcome_summary(o: &Outcome) -> String {
         EndKind::Resume => format!(
             "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
         ),
+    };
+    match o.kind {
+        EndKind::Stop | EndKind::Pause(_) => format!("{what}; {}", in_flight_words(o)),
+        _ => what,
     }
+}
+
+/// `, 7 of them after an attempt without an answer (they may have
+/// arrived)`, or nothing.
+fn may_have_arrived(uncertain: i64) -> String {
+    if uncertain == 0 {
+        return String::new();
+    }
+    format!(
+        ", {} of them after an attempt without an answer (they may have arrived)",
+        thousands(uncertain)
+    )
+}
+
+/// What a stop or pause found in flight: how many went out while it
+/// waited, and that none is in flight now.
+fn in_flight_words(o: &Outcome) -> String {
+    let waited: Vec<i64> = o.versions.iter().filter_map(|v| v.sent_waiting).collect();
+    if waited.is_empty() {
+        return "no delivery was in flight".into();
+    }
+    format!(
+        "{} message(s) sent while it waited for deliveries in flight; none in flight now",
+        thousands(waited.iter().sum())
+    )
 }
 
 /// Text from the store or another login made safe for a terminal: control
@@ -218,6 +252,27 @@ pub fn srm_line(c: &SrmCheck) -> String {
     )
 }
 
+/// What a stop or pause did to messages, as its audit row keeps it:
+/// `40 cancelled (7 may have arrived), 3 sent while it waited`; `None`
+/// for rows without figures.
+pub fn audit_messages(e: &AuditEntry) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(c) = e.cancelled {
+        parts.push(match e.cancelled_uncertain.unwrap_or(0) {
+            0 => format!("{} cancelled", thousands(c)),
+            u => format!(
+                "{} cancelled ({} may have arrived)",
+                thousands(c),
+                thousands(u)
+            ),
+        });
+    }
+    if let Some(w) = e.sent_waiting {
+        parts.push(format!("{} sent while it waited", thousands(w)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// An audit row's change: `stop v2 live→stopped by alice@ops-1`, or
 /// `... by alice (as mallory@ops-1)` where the login differs from the
 /// claimed actor.
@@ -285,7 +340,24 @@ pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
         thousands(h.failed),
         thousands(h.retrying),
         last_error(h, now)
-    )
+    ) + &may_have_arrived_line(h)
+}
+
+/// `; 3 pending and 7 cancelled may have arrived` (after attempts
+/// without an answer), or nothing.
+fn may_have_arrived_line(h: &ActionHealth) -> String {
+    let parts: Vec<String> = [
+        (h.uncertain, "pending"),
+        (h.cancelled_uncertain, "cancelled"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{} {what}", thousands(*n)))
+    .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("; {} may have arrived", parts.join(" and "))
 }
 
 /// A series as a sparkline `width` cells wide: each cell sums its share

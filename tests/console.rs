@@ -68,6 +68,8 @@ fn version(
             sent: entered,
             failed: 0,
             cancelled: 0,
+            uncertain: 0,
+            cancelled_uncertain: 0,
         },
         ab: None,
         unreadable: None,
@@ -445,6 +447,8 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
             status: VersionStatus::Live,
             active: 9_876,
             pending: 12,
+            uncertain: 0,
+            sent_waiting: None,
         }],
         at: now(),
     };
@@ -804,6 +808,9 @@ fn detail_fixture() -> DetailData {
                 to: Some("stopped".into()),
                 reason: Some("wrong coupon".into()),
                 affected_active: 312,
+                cancelled: Some(40),
+                cancelled_uncertain: Some(0),
+                sent_waiting: None,
                 at_ms: now() - 1_200_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -820,6 +827,9 @@ fn detail_fixture() -> DetailData {
                 to: Some("live".into()),
                 reason: None,
                 affected_active: 0,
+                cancelled: None,
+                cancelled_uncertain: None,
+                sent_waiting: None,
                 at_ms: now() - 3_600_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -936,6 +946,8 @@ fn with_impact(app: &mut App) {
             status: VersionStatus::Live,
             active: 9_876,
             pending: 412,
+            uncertain: 0,
+            sent_waiting: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1006,6 +1018,8 @@ fn impact_updates_are_ignored_once_confirmed() {
             status: VersionStatus::Live,
             active: 1,
             pending: 0,
+            uncertain: 0,
+            sent_waiting: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1078,6 +1092,8 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
             status: VersionStatus::Live,
             active: 2_500,
             pending: 3,
+            uncertain: 0,
+            sent_waiting: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1208,6 +1224,7 @@ fn health() -> Vec<ActionHealth> {
     let mut crm = h("webhook:crm", Some("webhook:crm"), 310, 2_450, 96, 214);
     crm.last_error = Some("HTTP 503 Service Unavailable".into());
     crm.last_error_ms = Some(now() - 3_000);
+    crm.uncertain = 7;
     crm.last_sent_ms = Some(now() - 190_000);
     vec![
         h("email:we-miss-you", Some("email"), 12, 40_210, 0, 0),
@@ -1322,6 +1339,7 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
         until: "2026-11-24T10:00:00Z".into(),
         on_expiry: "stop".into(),
         by: "alice".into(),
+        reason: None,
         since_ms: now() - 2 * 3_600_000,
         until_ms: now() + 70 * 3_600_000,
     });
@@ -1375,6 +1393,8 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
                     status: VersionStatus::Live,
                     active: 2_500,
                     pending: 31,
+                    uncertain: 0,
+                    sent_waiting: None,
                 }],
             }),
         )),

@@ -4,76 +4,18 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::delivery::*;
 use common::*;
 use journeyctl::demo::receiver::{Answer, Received, Receiver};
-
-fn cmd(url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.env("DATABASE_URL", url)
-        .env("USER", "tester")
-        .env("RUST_LOG", "off")
-        .args(args)
-        .stdin(Stdio::null());
-    c
-}
-
-/// Runs a command to its end off the test's runtime threads.
-async fn run(url: &str, args: &[&str]) -> Output {
-    let mut c = cmd(url, args);
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// `name`: one email to each of `n` profiles, enqueued by a tick.
-async fn emails(ts: &TestStore, name: &str, n: usize) {
-    let d = def(&format!(
-        "name = \"{name}\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\
-         [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n"
-    ));
-    publish(&ts.store, &d, at(0)).await;
-    let entries: Vec<_> = (0..n)
-        .map(|i| enter(name, &format!("{name}-{i}"), at(0)))
-        .collect();
-    ts.store.ingest(&entries).await.unwrap();
-    ts.store.tick(at(1)).await.unwrap();
-}
 
 fn of<'a>(received: &'a [Received], journey: &str) -> Vec<&'a Received> {
     received
         .iter()
         .filter(|r| r.body["journey"] == journey)
         .collect()
-}
-
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-}
-
-async fn wait_child(mut child: Child) -> std::process::ExitStatus {
-    tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap()
 }
 
 both_backends!(no_request_arrives_after_stop_returns, |ts| {
@@ -179,8 +121,18 @@ both_backends!(a_stop_waits_for_a_delivery_in_flight_and_says_so, |ts| {
     assert_eq!(rx.count(), 1);
     let v = summary(&ts.store, "slow", 1).await;
     // The attempt timed out before the stop committed: the message is
-    // cancelled, never sent.
+    // cancelled, never sent, and the receiver had it: it may have arrived.
     assert_eq!((v.messages.sent, v.messages.cancelled), (0, 1));
+    assert_eq!(v.messages.cancelled_uncertain, 1);
+    assert!(
+        text(&o).0.contains(
+            "1 pending message(s) cancelled, 1 of them after an attempt without an answer \
+             (they may have arrived); 0 message(s) sent while it waited for deliveries in flight; \
+             none in flight now"
+        ),
+        "{}",
+        text(&o).0
+    );
 });
 
 // A pause, like a stop, waits for a delivery in flight: a receiver that
@@ -274,7 +226,10 @@ both_backends!(a_client_error_fails_at_once_and_a_hang_times_out, |ts| {
     emails(ts, "hung", 1).await;
     rx.set_answer(Answer::Hang);
     let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
-    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 1 to retry, 0 failed");
+    assert_eq!(
+        text(&o).0.trim(),
+        "delivered: 0 sent, 1 to retry, 0 failed (1 of them without an answer: they may have arrived)"
+    );
     let health = run(&ts.url, &["channels", "--json"]).await;
     let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
     assert_eq!(health[0]["last_error"], "timed out after 300ms");
@@ -587,3 +542,143 @@ both_backends!(
         );
     }
 );
+
+// A receiver that reads every request and answers after the channel's
+// time-out (SPEC §2c, uncertain): every key it saw is sent or counted as
+// may-have-arrived, never plain cancelled, in the stop's outcome, its
+// audit row, `list --json`, `channels --json`, before and after the sweep.
+both_backends!(
+    a_message_the_receiver_may_have_seen_is_never_plain_cancelled,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        emails(ts, "late", 12).await;
+        let rx = Receiver::start(Answer::After {
+            delay: Duration::from_millis(700),
+            status: 200,
+        })
+        .await
+        .unwrap();
+        let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"200ms\"\n");
+        let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+        assert_eq!(
+            text(&o).0.trim(),
+            "delivered: 0 sent, 12 to retry, 0 failed (12 of them without an answer: they may have arrived)"
+        );
+        let list = run(&ts.url, &["list", "--json"]).await;
+        let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(list[0]["messages"]["uncertain"], 12, "{list}");
+        let health = run(&ts.url, &["channels", "--json"]).await;
+        let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+        assert_eq!(health[0]["uncertain"], 12, "{health}");
+        let o = run(&ts.url, &["stop", "late", "--yes"]).await;
+        assert!(o.status.success(), "{}", text(&o).1);
+        assert!(
+            text(&o).0.contains(
+                "12 pending message(s) cancelled, 12 of them after an attempt without an answer (they may have arrived)"
+            ),
+            "{}",
+            text(&o).0
+        );
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(rx.count(), 12, "every request reached the receiver");
+        let audit = run(&ts.url, &["audit", "--json"]).await;
+        let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+        assert_eq!(audit[0]["action"], "stop");
+        assert_eq!(audit[0]["cancelled"], 12);
+        assert_eq!(audit[0]["cancelled_uncertain"], 12);
+        // Before the sweep and after it, the same figures.
+        for _ in 0..2 {
+            let list = run(&ts.url, &["list", "--json"]).await;
+            let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+            assert_eq!(list[0]["messages"]["cancelled"], 12);
+            assert_eq!(list[0]["messages"]["cancelled_uncertain"], 12, "{list}");
+            assert_eq!(list[0]["messages"]["uncertain"], 0);
+            let health = run(&ts.url, &["channels", "--json"]).await;
+            let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+            assert_eq!(health[0]["cancelled_uncertain"], 12, "{health}");
+            ts.store.sweep_stopped(1000).await.unwrap();
+        }
+        assert_eq!(
+            outbox_states(&ts.store, "late", 1).await,
+            vec!["cancelled"; 12]
+        );
+    }
+);
+
+// A worker that died holding a claim: its lease runs out unrecorded, and
+// whatever it sent may have arrived. A stop counts it so.
+both_backends!(a_claim_left_by_a_dead_worker_counts_as_uncertain, |ts| {
+    emails(ts, "orphan", 5).await;
+    let queue = ts.store.delivery_queue().await.unwrap();
+    let v = queue.iter().find(|v| v.journey == "orphan").unwrap();
+    let claimed = ts
+        .store
+        .claim(v.version_id, &v.actions, 2, 1, "dead-worker")
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let out = ts
+        .store
+        .execute(&stop_of("orphan", 1), &alice(), at(2))
+        .await
+        .unwrap();
+    assert_eq!((out.versions[0].pending, out.versions[0].uncertain), (5, 2));
+    let v = summary(&ts.store, "orphan", 1).await;
+    assert_eq!(
+        (v.messages.cancelled, v.messages.cancelled_uncertain),
+        (5, 2)
+    );
+    ts.store.sweep_stopped(1000).await.unwrap();
+    let v = summary(&ts.store, "orphan", 1).await;
+    assert_eq!(
+        (v.messages.cancelled, v.messages.cancelled_uncertain),
+        (5, 2)
+    );
+});
+
+// What a stop's outcome says of the deliveries it waited for: those that
+// went out meanwhile, counted, and none in flight when it returns; its
+// audit row keeps the figure.
+both_backends!(a_stop_says_what_went_out_while_it_waited, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "inflight", 3).await;
+    let rx = Receiver::start(Answer::After {
+        delay: Duration::from_millis(900),
+        status: 200,
+    })
+    .await
+    .unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"5s\"\n");
+    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the requests", Duration::from_secs(30), || rx.count() >= 3).await;
+    let o = run(&ts.url, &["stop", "inflight", "--yes"]).await;
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(wait_child(worker).await.success());
+    assert!(
+        text(&o).0.contains(
+            "0 pending message(s) cancelled; 3 message(s) sent while it waited for deliveries \
+             in flight; none in flight now"
+        ),
+        "{}",
+        text(&o).0
+    );
+    let audit = run(&ts.url, &["audit", "--json"]).await;
+    let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(audit[0]["sent_waiting"], 3, "{audit}");
+    assert_eq!(audit[0]["cancelled_uncertain"], 0);
+    let plain = run(&ts.url, &["audit"]).await;
+    assert!(
+        text(&plain)
+            .0
+            .contains("messages 0 cancelled, 3 sent while it waited"),
+        "{}",
+        text(&plain).0
+    );
+    let v = summary(&ts.store, "inflight", 1).await;
+    assert_eq!((v.messages.sent, v.messages.cancelled), (3, 0));
+});

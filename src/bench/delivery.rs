@@ -87,3 +87,76 @@ pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<De
         stop_ms,
     })
 }
+
+#[derive(Debug, Default, Clone)]
+pub(super) struct RateFigures {
+    pub limit_per_s: f64,
+    pub observed_per_s: f64,
+    pub stop_ms: f64,
+}
+
+/// A channel limited to `RATE_LIMIT`/s, two delivery runs sharing only the
+/// store (each with its own workers, HTTP client and leases), two journeys
+/// of 600 messages; one is stopped 1.5 s in. The observed rate is read at
+/// the receiver, from the first request to the last.
+pub(super) async fn measure_rate(store: &Store) -> anyhow::Result<RateFigures> {
+    const RATE_LIMIT: f64 = 200.0;
+    let plan = [("rate-a".to_string(), 600), ("rate-b".to_string(), 600)];
+    build(store, &plan).await?;
+    let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
+    store.tick(t1).await?;
+    let receiver = Receiver::start(Answer::Status(200)).await?;
+    let text = format!(
+        "[channels.email]\nkind = \"webhook\"\nurl = \"{}\"\nrate = \"{RATE_LIMIT}/s\"\n",
+        receiver.url("send")
+    );
+    let channels = Channels::parse(std::path::Path::new("bench-rate.toml"), &text, &|_| None)
+        .map_err(anyhow::Error::msg)?;
+    let (tx, rx) = watch::channel(false);
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, channels, rx) = (store.clone(), channels.clone(), rx.clone());
+            tokio::spawn(async move {
+                delivery::deliver(&store, &channels, &Options::default(), rx).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let stop = OperatorAction {
+        kind: EndKind::Stop,
+        target: Target::Version {
+            journey: "rate-b".into(),
+            version: Some(1),
+        },
+        reason: Some("bench".into()),
+    };
+    let t = Instant::now();
+    store
+        .execute(&stop, &Actor::new("bench", "bench"), t1 + 1_000)
+        .await?;
+    let stop_ms = t.elapsed().as_secs_f64() * 1000.0;
+    while store
+        .list(false)
+        .await?
+        .iter()
+        .any(|v| v.journey == "rate-a" && v.messages.pending > 0)
+    {
+        eprint!("\r  rate-limited: {} requests", receiver.count());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = tx.send(true);
+    for run in runs {
+        run.await??;
+    }
+    eprintln!();
+    let got = receiver.received();
+    let span = match (got.first(), got.last()) {
+        (Some(a), Some(b)) if got.len() > 1 => (b.at - a.at).as_secs_f64(),
+        _ => anyhow::bail!("the rate bench received {} requests", got.len()),
+    };
+    Ok(RateFigures {
+        limit_per_s: RATE_LIMIT,
+        observed_per_s: (got.len() - 1) as f64 / span,
+        stop_ms,
+    })
+}

@@ -47,6 +47,7 @@ struct Figures {
     tick_steps_per_s: f64,
     console: Option<ConsoleFigures>,
     delivery: delivery::DeliveryFigures,
+    rate: delivery::RateFigures,
     side: side::SideFigures,
     stops: stops::StopFigures,
     exact: bool,
@@ -228,6 +229,8 @@ async fn measure(
     }
     eprintln!("[{label}] delivery to a local webhook receiver");
     f.delivery = delivery::measure_delivery(small, 20_000).await?;
+    eprintln!("[{label}] rate-limited delivery, two runs sharing the store");
+    f.rate = delivery::measure_rate(small).await?;
     f.exact = big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty();
     Ok(f)
 }

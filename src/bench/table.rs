@@ -116,6 +116,22 @@ fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             Box::new(|f: &Figures| format!("{:.0} ms", f.delivery.stop_ms)),
         ),
         (
+            "rate-limited delivery (200/s), two runs sharing the store".into(),
+            "within 5%",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.1}/s ({:+.1}%)",
+                    f.rate.observed_per_s,
+                    (f.rate.observed_per_s / f.rate.limit_per_s - 1.0) * 100.0
+                )
+            }),
+        ),
+        (
+            "stop commit under those two rate-limited runs".into(),
+            "-",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.rate.stop_ms)),
+        ),
+        (
             format!("stop commit under an engine ({n} due) and 2 workers, 20 stops"),
             "p95 <= 250 ms",
             Box::new(|f: &Figures| {

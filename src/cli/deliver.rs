@@ -72,9 +72,18 @@ async fn deliver(store: &Store, channels: &Channels, mut options: Options) -> an
     }
     signals.abort();
     let report = report?;
+    let unanswered = match report.unanswered {
+        0 => String::new(),
+        n => format!(
+            " ({} of them without an answer: they may have arrived)",
+            thousands(n as i64)
+        ),
+    };
     println!(
-        "delivered: {} sent, {} to retry, {} failed",
-        report.sent, report.retried, report.failed
+        "delivered: {} sent, {} to retry, {} failed{unanswered}",
+        thousands(report.sent as i64),
+        thousands(report.retried as i64),
+        thousands(report.failed as i64)
     );
     if options.once {
         say_unrouted(store, channels, true).await?;
@@ -108,6 +117,8 @@ struct HealthJson<'a> {
     sent: i64,
     failed: i64,
     retrying: i64,
+    uncertain: i64,
+    cancelled_uncertain: i64,
     failing: bool,
     last_error: Option<&'a str>,
     last_error_at: Option<String>,
@@ -134,6 +145,8 @@ pub(super) async fn channels(
                 sent: h.sent,
                 failed: h.failed,
                 retrying: h.retrying,
+                uncertain: h.uncertain,
+                cancelled_uncertain: h.cancelled_uncertain,
                 failing: h.failing(),
                 last_error: h.last_error.as_deref(),
                 last_error_at: h.last_error_ms.map(to_rfc3339),
@@ -148,19 +161,27 @@ pub(super) async fn channels(
 
 fn health_table(health: &[ActionHealth], now: i64) -> String {
     let mut out = format!(
-        "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8}  {}\n",
-        "ACTION", "CHANNEL", "PENDING", "SENT", "FAILED", "RETRYING", "LAST ERROR"
+        "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8} {:>9}  {}\n",
+        "ACTION", "CHANNEL", "PENDING", "SENT", "FAILED", "RETRYING", "UNCERTAIN", "LAST ERROR"
     );
     for h in health {
         out.push_str(&format!(
-            "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8}  {}\n",
+            "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8} {:>9}  {}\n",
             crate::present::escaped(&h.action),
             crate::present::escaped(&channel_name(h)),
             thousands(h.pending),
             thousands(h.sent),
             thousands(h.failed),
             thousands(h.retrying),
+            thousands(h.uncertain),
             crate::present::escaped(&last_error(h, now))
+        ));
+    }
+    for h in health.iter().filter(|h| h.cancelled_uncertain > 0) {
+        out.push_str(&format!(
+            "{}: {} cancelled after an attempt without an answer (they may have arrived)\n",
+            crate::present::escaped(&h.action),
+            thousands(h.cancelled_uncertain)
         ));
     }
     out

@@ -113,6 +113,12 @@ pub(super) async fn ingest(
             secs
         )
     );
+    for paused in &report.guardrail_paused {
+        eprintln!(
+            "journeyctl ingest: guardrail paused {}",
+            crate::present::escaped(paused)
+        );
+    }
     some_invalid(&report)
 }
 

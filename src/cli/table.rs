@@ -58,7 +58,7 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
 /// One audit row as a line of text.
 pub fn audit_line(e: &AuditEntry) -> String {
     let line = format!(
-        "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}",
+        "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}{}",
         e.at,
         e.recorded_apart()
             .map(|t| format!(" (recorded {t})"))
@@ -70,7 +70,10 @@ pub fn audit_line(e: &AuditEntry) -> String {
         e.version.unwrap_or(0),
         e.from.as_deref().unwrap_or("-"),
         e.to.as_deref().unwrap_or("-"),
-        e.affected_active,
+        crate::present::thousands(e.affected_active),
+        crate::present::audit_messages(e)
+            .map(|m| format!("  messages {m}"))
+            .unwrap_or_default(),
         e.reason
             .as_ref()
             .map(|r| format!("  \"{r}\""))

@@ -36,6 +36,10 @@ pub struct Channel {
     pub kind: Kind,
     pub timeout: Duration,
     pub max_attempts: i64,
+    /// Rate and concurrency over every worker of the store.
+    pub flow: super::flow::Flow,
+    /// The failing-channel guardrail.
+    pub guard: Option<super::guard::FailGuard>,
     /// The values the channel took from the environment (its `${VAR}`s
     /// and its command's `env`), by name: never stored or shown.
     pub secrets: Secrets,
@@ -113,6 +117,9 @@ struct RawChannel {
     url: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_attempts: Option<Spanned<i64>>,
+    rate: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    pause_when_failing: Option<Spanned<super::guard::RawFailGuard>>,
     #[serde(default)]
     headers: BTreeMap<String, Spanned<String>>,
     command: Option<Spanned<Vec<String>>>,
@@ -225,6 +232,7 @@ fn channel(
         Some(n) if *n.get_ref() >= 1 => *n.get_ref(),
         Some(n) => return at.err(n.span(), &key("max_attempts"), "must be 1 or more".into()),
     };
+    let (flow, guard) = flow(at, name, &raw)?;
     let mut secrets = Vec::new();
     let kind = match raw.kind.get_ref().as_str() {
         "webhook" => webhook(at, name, &span, &raw, (env, &mut secrets))?,
@@ -273,8 +281,40 @@ fn channel(
         kind,
         timeout,
         max_attempts,
+        flow,
+        guard,
         secrets,
     })
+}
+
+/// `rate = "200/s"`, `concurrency = 8` and `pause_when_failing`.
+fn flow(
+    at: &At,
+    name: &str,
+    raw: &RawChannel,
+) -> Result<(super::flow::Flow, Option<super::guard::FailGuard>), String> {
+    let key = |k: &str| format!("channels.{name}.{k}");
+    let rate = match &raw.rate {
+        None => None,
+        Some(r) => match super::flow::Rate::parse(r.get_ref()) {
+            Ok(rate) => Some(rate),
+            Err(e) => return at.err(r.span(), &key("rate"), e),
+        },
+    };
+    let concurrency = match &raw.concurrency {
+        None => None,
+        Some(n) if (1..=10_000).contains(n.get_ref()) => Some(*n.get_ref()),
+        Some(n) => return at.err(n.span(), &key("concurrency"), "must be 1 to 10,000".into()),
+    };
+    let guard = match &raw.pause_when_failing {
+        None => None,
+        Some(g) => Some(
+            g.get_ref()
+                .check()
+                .or_else(|e| at.err(g.span(), &key("pause_when_failing"), e))?,
+        ),
+    };
+    Ok((super::flow::Flow { rate, concurrency }, guard))
 }
 
 fn webhook(

@@ -4,6 +4,8 @@
 //! deliveries in flight (see `store::gate`), so none starts after it.
 
 pub mod channels;
+pub mod flow;
+pub mod guard;
 pub mod send;
 pub mod worker;
 

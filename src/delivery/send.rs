@@ -51,6 +51,26 @@ pub enum Tried {
     Retry(String),
     /// Not worth another attempt: any other 4xx.
     Fatal(String),
+    /// No definite answer: a time-out, or a connection cut after the
+    /// request may have been written. Worth another attempt, and the
+    /// message may have arrived.
+    NoAnswer(String),
+    /// 429 or 503 with a `Retry-After`: not before that long from now.
+    RetryAfter(String, Duration),
+}
+
+/// When each message of a rate-limited batch may go: the first at
+/// `start`, then one every `interval`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub start: tokio::time::Instant,
+    pub interval: Duration,
+}
+
+impl Pace {
+    fn slot(&self, i: usize) -> tokio::time::Instant {
+        self.start + self.interval * i as u32
+    }
 }
 
 /// An HTTP client shared by every webhook: connections are reused.
@@ -70,12 +90,21 @@ pub async fn send_batch(
     http: &reqwest::Client,
     channel: &Channel,
     bodies: &[Body<'_>],
+    pace: Option<Pace>,
 ) -> Vec<Tried> {
+    if let (Some(p), false) = (pace, matches!(channel.kind, Kind::Webhook { .. })) {
+        // A batch handed over at once goes at its first slot; the slots
+        // reserved for the rest keep the rate.
+        tokio::time::sleep_until(p.start).await;
+    }
     let tried = match &channel.kind {
         Kind::Webhook { url, headers } => {
-            let posts = bodies
-                .iter()
-                .map(|b| post(http, url, headers, channel.timeout, b));
+            let posts = bodies.iter().enumerate().map(|(i, b)| async move {
+                if let Some(p) = pace {
+                    tokio::time::sleep_until(p.slot(i)).await;
+                }
+                post(http, url, headers, channel.timeout, b).await
+            });
             futures_util::future::join_all(posts).await
         }
         Kind::Command { argv, env } => {
@@ -94,6 +123,8 @@ pub async fn send_batch(
         .map(|t| match t {
             Tried::Retry(e) => Tried::Retry(channel.redacted(&e)),
             Tried::Fatal(e) => Tried::Fatal(channel.redacted(&e)),
+            Tried::NoAnswer(e) => Tried::NoAnswer(channel.redacted(&e)),
+            Tried::RetryAfter(e, d) => Tried::RetryAfter(channel.redacted(&e), d),
             sent => sent,
         })
         .collect()
@@ -125,6 +156,11 @@ async fn post(
             let moved_to = status
                 .is_redirection()
                 .then(|| redirect_target(url, resp.headers()));
+            let after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| super::flow::retry_after(v, std::time::SystemTime::now()));
             // Read the body so the connection goes back to the pool.
             let _ = resp.bytes().await;
             let words = format!("HTTP {status}");
@@ -134,17 +170,26 @@ async fn post(
                 ))
             } else if status.is_success() {
                 Tried::Sent
+            } else if let (429 | 503, Some(after)) = (status.as_u16(), after) {
+                let words = format!(
+                    "{words} (Retry-After {})",
+                    humantime::format_duration(after)
+                );
+                Tried::RetryAfter(words, after)
             } else if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
                 Tried::Retry(words)
             } else {
                 Tried::Fatal(words)
             }
         }
-        Err(e) if e.is_timeout() => Tried::Retry(format!(
+        Err(e) if e.is_timeout() => Tried::NoAnswer(format!(
             "timed out after {}",
             humantime::format_duration(timeout)
         )),
-        Err(e) => Tried::Retry(error_words(&e)),
+        // Never connected: the receiver cannot have it.
+        Err(e) if e.is_connect() => Tried::Retry(error_words(&e)),
+        // Cut after the request may have been written.
+        Err(e) => Tried::NoAnswer(error_words(&e)),
     }
 }
 
@@ -234,7 +279,7 @@ async fn run_command(
     };
     let run = async { tokio::join!(feed, child.wait_with_output()) };
     match tokio::time::timeout(timeout, run).await {
-        Err(_) => Tried::Retry(format!(
+        Err(_) => Tried::NoAnswer(format!(
             "{} timed out after {}",
             argv[0],
             humantime::format_duration(timeout)

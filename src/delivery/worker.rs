@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::channels::{Channel, Channels};
-use super::send::{Body, Tried, http_client, send_batch};
+use super::send::{Body, Pace, Tried, http_client, send_batch};
 use crate::domain::time::now_millis;
 use crate::store::{Attempt, Claimed, PendingVersion, Recorded, Store};
 
@@ -86,14 +86,19 @@ pub async fn deliver_with(
         channels: channels.clone(),
         http: http.clone(),
         options: options.clone(),
+        windows: Default::default(),
     });
     advertise(&shared, &store.delivery_queue().await?).await?;
     let mut tasks = Vec::new();
     for n in 0..options.workers.max(1) {
         let shared = shared.clone();
         let shutdown = shutdown.clone();
+        // Unique per worker, also when this process runs several
+        // deliveries at once (the bench, the demo).
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let token = format!(
-            "{}:{}:{n}:{}",
+            "{}:{}:{run}:{n}:{}",
             crate::store::this_host(),
             std::process::id(),
             now_millis()
@@ -114,6 +119,8 @@ struct Shared {
     channels: Channels,
     http: reqwest::Client,
     options: Options,
+    /// Each guardrail's window of attempts.
+    windows: super::guard::Windows,
 }
 
 async fn work(
@@ -176,40 +183,177 @@ async fn round(
         if *shutdown.borrow() {
             break;
         }
-        let routed: Vec<String> = v
-            .actions
-            .iter()
-            .filter(|a| s.channels.route(a).is_some())
-            .cloned()
-            .collect();
-        let timeout = routed
-            .iter()
-            .filter_map(|a| s.channels.route(a))
-            .map(|c| c.timeout)
-            .max()
-            .unwrap_or_default();
-        let lease = (timeout + LEASE_MARGIN).as_millis() as i64;
-        let claimed = s
-            .store
-            .claim(v.version_id, &routed, s.options.batch, lease, token)
-            .await?;
-        if claimed.is_empty() {
-            continue;
-        }
-        did += claimed.len();
-        let attempts = hand_over(s, &v, claimed).await;
-        let at = s.options.at.unwrap_or_else(now_millis);
-        report.add(s.store.record(v.version_id, token, &attempts, at).await?);
-        if let Some(m) = &s.options.metrics {
-            for (c, a) in &attempts {
-                m.attempted(&c.action, a);
+        // Channels without limits share one claim; each limited channel
+        // claims what its reservation allows.
+        let mut free: Vec<String> = Vec::new();
+        let mut limited: BTreeMap<&str, (&Channel, Vec<String>)> = BTreeMap::new();
+        for a in &v.actions {
+            match s.channels.route(a) {
+                Some(c) if c.flow.is_limited() => {
+                    limited
+                        .entry(&c.name)
+                        .or_insert((c, Vec::new()))
+                        .1
+                        .push(a.clone());
+                }
+                Some(_) => free.push(a.clone()),
+                None => {}
             }
         }
-        if let Some(p) = &s.options.progress {
-            p.inc(attempts.len() as u64);
+        if !free.is_empty() {
+            let timeout = free
+                .iter()
+                .filter_map(|a| s.channels.route(a))
+                .map(|c| c.timeout)
+                .max()
+                .unwrap_or_default();
+            let lease = (timeout + LEASE_MARGIN).as_millis() as i64;
+            let batch = Batch {
+                actions: &free,
+                limit: s.options.batch,
+                lease_ms: lease,
+                pace: None,
+            };
+            did += send_claimed(s, token, &v, batch, report).await?;
+        }
+        for (channel, actions) in limited.into_values() {
+            did += send_limited(s, token, &v, (channel, &actions), report).await?;
         }
     }
     Ok(did)
+}
+
+/// What one claim takes and how its messages go.
+struct Batch<'a> {
+    actions: &'a [String],
+    limit: i64,
+    lease_ms: i64,
+    pace: Option<Pace>,
+}
+
+/// Claims a batch of the version's messages, hands them over and records
+/// what happened; how many it claimed.
+async fn send_claimed(
+    s: &Shared,
+    token: &str,
+    v: &PendingVersion,
+    batch: Batch<'_>,
+    report: &mut Report,
+) -> anyhow::Result<usize> {
+    let claimed = s
+        .store
+        .claim(
+            v.version_id,
+            batch.actions,
+            batch.limit,
+            batch.lease_ms,
+            token,
+        )
+        .await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let n = claimed.len();
+    let attempts = hand_over(s, v, claimed, batch.pace).await;
+    let at = s.options.at.unwrap_or_else(now_millis);
+    report.add(s.store.record(v.version_id, token, &attempts, at).await?);
+    judge(s, v, &attempts).await;
+    if let Some(m) = &s.options.metrics {
+        for (c, a) in &attempts {
+            m.attempted(&c.action, a);
+        }
+    }
+    if let Some(p) = &s.options.progress {
+        p.inc(attempts.len() as u64);
+    }
+    Ok(n)
+}
+
+/// Feeds each channel's guardrail the attempts just recorded, and pauses
+/// the version, as an operator would, when one trips: no request of the
+/// version starts after the pause commits.
+async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) {
+    let mut by_channel: BTreeMap<&str, (super::guard::FailGuard, u64, u64)> = BTreeMap::new();
+    for (c, a) in attempts {
+        let Some(ch) = s.channels.route(&c.action) else {
+            continue;
+        };
+        let Some(rule) = ch.guard else {
+            continue;
+        };
+        let e = by_channel.entry(&ch.name).or_insert((rule, 0, 0));
+        match a {
+            Attempt::Sent => e.1 += 1,
+            Attempt::Released => {}
+            _ => e.2 += 1,
+        }
+    }
+    let now_s = (now_millis() / 1000) as u64;
+    for (name, (rule, ok, failed)) in by_channel {
+        let key = (v.version_id, name);
+        if let Some(t) = s.windows.observe(key, (ok, failed), now_s, rule) {
+            let reason = t.reason(name);
+            let at = s.options.at.unwrap_or_else(now_millis);
+            match s
+                .store
+                .pause_by_guardrail(&v.journey, v.version, &reason, at)
+                .await
+            {
+                Ok(true) => eprintln!(
+                    "journeyctl deliver: guardrail paused {} v{}: {reason}",
+                    v.journey.escape_debug(),
+                    v.version
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(
+                    "the guardrail could not pause {} v{}: {e}",
+                    v.journey,
+                    v.version
+                ),
+            }
+        }
+    }
+}
+
+/// One batch through a channel with a rate or a concurrency: the store
+/// grants the sends (slots in order, leases over every worker), the
+/// messages go at their slots, and what was not used is given back.
+async fn send_limited(
+    s: &Shared,
+    token: &str,
+    v: &PendingVersion,
+    (channel, actions): (&Channel, &[String]),
+    report: &mut Report,
+) -> anyhow::Result<usize> {
+    let flow = channel.flow;
+    let want = flow
+        .rate
+        .map_or(s.options.batch, |r| r.burst().min(s.options.batch));
+    let margin = (channel.timeout + LEASE_MARGIN).as_millis() as i64;
+    let slots = s
+        .store
+        .reserve_flow(&channel.name, token, want, flow.limits(), margin)
+        .await?;
+    if slots.n == 0 {
+        return Ok(0);
+    }
+    let start = tokio::time::Instant::now() + Duration::from_micros(slots.wait_us.max(0) as u64);
+    let span_us = slots.wait_us.max(0) + slots.n * slots.interval_us;
+    let batch = Batch {
+        actions,
+        limit: slots.n,
+        lease_ms: span_us / 1000 + margin,
+        pace: Some(Pace {
+            start,
+            interval: Duration::from_micros(slots.interval_us as u64),
+        }),
+    };
+    let sent = send_claimed(s, token, v, batch, report).await;
+    let used = *sent.as_ref().unwrap_or(&0) as i64;
+    s.store
+        .release_flow(&channel.name, token, slots, used)
+        .await?;
+    sent
 }
 
 /// Sends every claimed message through its channel, the channels at once.
@@ -217,6 +361,7 @@ async fn hand_over(
     s: &Shared,
     v: &PendingVersion,
     claimed: Vec<Claimed>,
+    pace: Option<Pace>,
 ) -> Vec<(Claimed, Attempt)> {
     // Only routed actions are claimed, so every message has its channel.
     let mut groups: BTreeMap<&str, (&Channel, Vec<&Claimed>)> = BTreeMap::new();
@@ -234,7 +379,21 @@ async fn hand_over(
             .iter()
             .map(|m| Body::new(&v.journey, v.version, m))
             .collect();
-        let tried = send_batch(&s.http, channel, &bodies).await;
+        let tried = send_batch(&s.http, channel, &bodies, pace).await;
+        // A receiver that asks to wait holds the whole channel, for every
+        // worker, where the channel has limits the store keeps.
+        let hold = tried
+            .iter()
+            .filter_map(|t| match t {
+                Tried::RetryAfter(_, d) => Some(*d),
+                _ => None,
+            })
+            .max();
+        if let (Some(d), true) = (hold, channel.flow.is_limited())
+            && let Err(e) = s.store.hold_flow(&channel.name, d.as_millis() as i64).await
+        {
+            tracing::warn!("cannot hold {} for its Retry-After: {e}", channel.name);
+        }
         msgs.iter()
             .zip(tried)
             .map(|(m, t)| ((*m).clone(), attempt_of(m, t, channel.max_attempts)))
@@ -257,6 +416,22 @@ fn attempt_of(m: &Claimed, tried: Tried, max_attempts: i64) -> Attempt {
         },
         Tried::Retry(error) => Attempt::Retry {
             after_ms: backoff_ms(m.attempts),
+            error,
+        },
+        Tried::RetryAfter(error, _) if m.attempts >= max_attempts => Attempt::Failed {
+            error: format!("{error} (attempt {} of {max_attempts})", m.attempts),
+        },
+        // Not before the receiver said, nor before the backoff.
+        Tried::RetryAfter(error, after) => Attempt::Retry {
+            after_ms: backoff_ms(m.attempts).max(after.as_millis() as i64),
+            error,
+        },
+        Tried::NoAnswer(error) if m.attempts >= max_attempts => Attempt::Unanswered {
+            after_ms: None,
+            error: format!("{error} (attempt {} of {max_attempts})", m.attempts),
+        },
+        Tried::NoAnswer(error) => Attempt::Unanswered {
+            after_ms: Some(backoff_ms(m.attempts)),
             error,
         },
     }

@@ -26,6 +26,9 @@ pub enum Answer {
         delay: std::time::Duration,
         status: u16,
     },
+    /// 429 with `Retry-After: secs` for the first request of each key,
+    /// then 200 (a receiver that rate-limits its callers).
+    Throttle { retry_after_secs: u64 },
     /// 307 Temporary Redirect to this URL (a receiver that sends the
     /// message elsewhere).
     Redirect(String),
@@ -135,9 +138,14 @@ async fn respond(
             Answer::Hang => (None, None),
             Answer::After { delay, status } => (Some(*status), Some(*delay)),
             Answer::Redirect(_) => (Some(307), None),
+            Answer::Throttle { .. } if nth == 1 => (Some(429), None),
+            Answer::Throttle { .. } => (Some(200), None),
         };
         let location = match answer {
-            Answer::Redirect(to) => Some(to),
+            Answer::Redirect(to) => Some((hyper::header::LOCATION, to)),
+            Answer::Throttle { retry_after_secs } if nth == 1 => {
+                Some((hyper::header::RETRY_AFTER, retry_after_secs.to_string()))
+            }
             _ => None,
         };
         s.count += 1;
@@ -164,8 +172,10 @@ async fn respond(
             let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = Response::new(Full::new(Bytes::from_static(b"{}")));
             *resp.status_mut() = code;
-            if let Some(to) = location.and_then(|l| hyper::header::HeaderValue::from_str(&l).ok()) {
-                resp.headers_mut().insert(hyper::header::LOCATION, to);
+            if let Some((name, value)) = location
+                && let Ok(value) = hyper::header::HeaderValue::from_str(&value)
+            {
+                resp.headers_mut().insert(name, value);
             }
             Ok(resp)
         }

@@ -19,8 +19,15 @@ struct RawDefinition {
     exit_segment: Option<String>,
     exclusion_segment: Option<String>,
     entry_end_at: Option<String>,
+    pause_when_entries: Option<RawEntryGuard>,
     #[serde(default)]
     steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntryGuard {
+    per_minute: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +59,17 @@ pub struct Definition {
     pub exit_segment: Option<String>,
     pub exclusion_segment: Option<String>,
     pub entry_end_at: Option<Millis>,
+    /// A guardrail: more entries than this in one minute pause the version
+    /// (a wrong audience floods entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_when_entries: Option<EntryGuard>,
     pub steps: Vec<Step>,
+}
+
+/// `pause_when_entries = { per_minute = 5000 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryGuard {
+    pub per_minute: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +170,16 @@ fn non_empty(what: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// `pause_when_entries = { per_minute = 5000 }`.
+fn check_entry_guard(g: RawEntryGuard) -> Result<EntryGuard, String> {
+    if g.per_minute < 1 {
+        return Err("pause_when_entries.per_minute must be 1 or more".into());
+    }
+    Ok(EntryGuard {
+        per_minute: g.per_minute,
+    })
+}
+
 /// `goal_target = "20%"`: a share of participants, above 0 and at most
 /// 100%, as a fraction.
 fn parse_target(text: &str) -> Result<f64, String> {
@@ -180,6 +207,7 @@ impl Definition {
             exit_segment: None,
             exclusion_segment: None,
             entry_end_at: None,
+            pause_when_entries: None,
             steps: Vec::new(),
         }
     }
@@ -227,6 +255,7 @@ impl RawDefinition {
         if self.steps.is_empty() {
             return Err("a journey needs at least one [[steps]] entry".into());
         }
+        let pause_when_entries = self.pause_when_entries.map(check_entry_guard).transpose()?;
         let entry_end_at = match &self.entry_end_at {
             Some(s) => Some(parse_rfc3339(s).map_err(|e| format!("entry_end_at: {e}"))?),
             None => None,
@@ -273,6 +302,7 @@ impl RawDefinition {
             exit_segment: self.exit_segment.filter(|s| !s.trim().is_empty()),
             exclusion_segment: self.exclusion_segment.filter(|s| !s.trim().is_empty()),
             entry_end_at,
+            pause_when_entries,
             steps,
         })
     }

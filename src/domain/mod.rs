@@ -11,6 +11,6 @@ pub mod status;
 pub mod text;
 pub mod time;
 
-pub use definition::{Definition, Split, Step, Variant};
+pub use definition::{Definition, EntryGuard, Split, Step, Variant};
 pub use status::{EndKind, Hold, OnExpiry, Shown, VersionStatus};
 pub use time::Millis;

@@ -23,6 +23,13 @@ pub fn refuse_control(what: &str, value: &str, tab: bool) -> Result<(), String> 
     }
 }
 
+/// 1234567 -> "1,234,567": exact, and readable at a glance. One format for
+/// every figure, in every face and in the reasons the store writes.
+pub fn thousands(n: i64) -> String {
+    use thousands::Separable;
+    n.separate_with_commas()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

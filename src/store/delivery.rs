@@ -48,6 +48,14 @@ pub enum Attempt {
     Failed {
         error: String,
     },
+    /// No definite answer (a time-out, a connection cut after the request
+    /// was written): the message may have arrived, and stays `uncertain`
+    /// until it is sent. Tried again `after_ms` from now, or failed (`None`)
+    /// when its attempts ran out.
+    Unanswered {
+        after_ms: Option<i64>,
+        error: String,
+    },
     /// Not attempted (the lease ran short): back to the queue as it was.
     Released,
 }
@@ -58,6 +66,8 @@ pub struct Recorded {
     pub sent: u64,
     pub retried: u64,
     pub failed: u64,
+    /// Of the retried and failed, attempts without an answer.
+    pub unanswered: u64,
 }
 
 impl Recorded {
@@ -66,6 +76,7 @@ impl Recorded {
         self.sent += other.sent;
         self.retried += other.retried;
         self.failed += other.failed;
+        self.unanswered += other.unanswered;
     }
 }
 
@@ -77,6 +88,37 @@ struct ActionDelta {
     failed: i64,
     retrying: i64,
     error: Option<String>,
+}
+
+impl ActionDelta {
+    /// Counts one recorded attempt of a message that was retrying (`was`
+    /// 1) or not.
+    fn tally(&mut self, report: &mut Recorded, attempt: &Attempt, was: i64) {
+        let (retry, error) = match attempt {
+            Attempt::Sent => {
+                report.sent += 1;
+                (self.pending, self.sent, self.retrying) =
+                    (self.pending - 1, self.sent + 1, self.retrying - was);
+                return;
+            }
+            Attempt::Released => return,
+            Attempt::Retry { error, .. } => (true, error),
+            Attempt::Failed { error } => (false, error),
+            Attempt::Unanswered { after_ms, error } => {
+                report.unanswered += 1;
+                (after_ms.is_some(), error)
+            }
+        };
+        if retry {
+            report.retried += 1;
+            self.retrying += 1 - was;
+        } else {
+            report.failed += 1;
+            (self.pending, self.failed, self.retrying) =
+                (self.pending - 1, self.failed + 1, self.retrying - was);
+        }
+        self.error = Some(error.clone());
+    }
 }
 
 impl Store {
@@ -150,7 +192,8 @@ impl Store {
         let list: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 5)).collect();
         // Only placeholders and the clock expression are formatted in.
         let sql = format!(
-            "UPDATE outbox SET claimed_until = {now} + $2, claimed_by = $3, attempts = attempts + 1 \
+            "UPDATE outbox SET claimed_until = {now} + $2, claimed_by = $3, attempts = attempts + 1, \
+             uncertain = CASE WHEN claimed_until IS NOT NULL THEN 1 ELSE uncertain END \
              WHERE id IN (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' \
              AND next_at <= {now} AND (claimed_until IS NULL OR claimed_until <= {now}) \
              AND action IN ({}) ORDER BY next_at, id LIMIT $4) \
@@ -253,25 +296,7 @@ impl Store {
                 continue;
             }
             let d = deltas.entry(c.action.as_str()).or_default();
-            let was = i64::from(c.retrying);
-            match attempt {
-                Attempt::Sent => {
-                    report.sent += 1;
-                    (d.pending, d.sent, d.retrying) = (d.pending - 1, d.sent + 1, d.retrying - was);
-                }
-                Attempt::Retry { error, .. } => {
-                    report.retried += 1;
-                    d.retrying += 1 - was;
-                    d.error = Some(error.clone());
-                }
-                Attempt::Failed { error } => {
-                    report.failed += 1;
-                    (d.pending, d.failed, d.retrying) =
-                        (d.pending - 1, d.failed + 1, d.retrying - was);
-                    d.error = Some(error.clone());
-                }
-                Attempt::Released => {}
-            }
+            d.tally(&mut report, attempt, i64::from(c.retrying));
         }
         self.count_delivered(&mut tx, version_id, &report, &deltas)
             .await?;
@@ -335,6 +360,27 @@ impl Store {
                 Some(error.as_str()),
                 *after_ms,
             ),
+            Attempt::Unanswered {
+                after_ms: Some(after_ms),
+                error,
+            } => (
+                format!(
+                    "UPDATE outbox SET next_at = {now} + $4, last_error = $3, uncertain = 1, {free} {held}"
+                ),
+                Some(error.as_str()),
+                *after_ms,
+            ),
+            Attempt::Unanswered {
+                after_ms: None,
+                error,
+            } => (
+                format!(
+                    "UPDATE outbox SET state = 'failed', failed_at = $4, last_error = $3, uncertain = 1, \
+                     {free} {held}"
+                ),
+                Some(error.as_str()),
+                at,
+            ),
             Attempt::Failed { error } => (
                 format!(
                     "UPDATE outbox SET state = 'failed', failed_at = $4, last_error = $3, {free} {held}"
@@ -352,7 +398,7 @@ impl Store {
         if let Some(e) = error {
             q = q.bind(e);
         }
-        if matches!(attempt, Attempt::Retry { .. } | Attempt::Failed { .. }) {
+        if error.is_some() {
             q = q.bind(after);
         }
         Ok(q.execute(&mut **tx).await?.rows_affected() == 1)

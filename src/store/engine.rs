@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::counters::{CounterDelta, apply_deltas};
-use super::lifecycle::end_version;
+use super::lifecycle::{Change, end_version};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
@@ -260,17 +260,8 @@ impl Store {
         for row in rows {
             let v = version_info(&row)?;
             let mut tx = self.begin_background_write().await?;
-            match end_version(
-                &mut tx,
-                self.backend,
-                &v,
-                EndKind::Finish,
-                &actor,
-                Some("entry end date reached"),
-                now,
-            )
-            .await
-            {
+            let change = Change::new(&actor, Some("entry end date reached"), now);
+            match end_version(&mut tx, self.backend, &v, EndKind::Finish, change).await {
                 Ok(_) => {
                     tx.commit().await?;
                     report.finished_by_date.push(v.label());
@@ -390,7 +381,8 @@ impl Store {
             .await?
             .rows_affected();
             let o = sqlx::query(
-                "UPDATE outbox SET state = 'cancelled', claimed_until = NULL, claimed_by = NULL WHERE id IN \
+                "UPDATE outbox SET state = 'cancelled', claimed_until = NULL, claimed_by = NULL, \
+                 uncertain = CASE WHEN claimed_until IS NOT NULL THEN 1 ELSE uncertain END WHERE id IN \
                  (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' LIMIT $2)",
             )
             .bind(id)

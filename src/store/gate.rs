@@ -56,6 +56,20 @@ impl Store {
         Ok(())
     }
 
+    /// Messages each of these versions has sent so far.
+    pub(crate) async fn sent_so_far(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let sent: i64 = sqlx::query_scalar("SELECT msg_sent FROM versions WHERE id = $1")
+                .bind(*id)
+                .fetch_one(&mut *conn)
+                .await?;
+            out.push((*id, sent));
+        }
+        Ok(out)
+    }
+
     /// Deliveries of these versions in flight now.
     pub(crate) async fn in_flight(&self, ids: &[i64]) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;

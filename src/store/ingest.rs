@@ -34,6 +34,8 @@ pub struct IngestReport {
     pub entered: u64,
     pub converted: u64,
     pub exited: u64,
+    /// Versions a guardrail paused after these entries, with why.
+    pub guardrail_paused: Vec<String>,
 }
 
 impl IngestReport {
@@ -48,6 +50,7 @@ impl IngestReport {
         }
         self.invalid += other.invalid;
         self.errors.extend(other.errors);
+        self.guardrail_paused.extend(other.guardrail_paused);
         self.entered += other.entered;
         self.converted += other.converted;
         self.exited += other.exited;
@@ -70,6 +73,15 @@ impl Store {
         for chunk in events.chunks(EVENTS_PER_TRANSACTION) {
             let part = with_retry(|| self.ingest_batch(chunk)).await?;
             report.merge(part);
+        }
+        let entries = events
+            .iter()
+            .filter(|e| matches!(e.event, Event::Enter { .. }))
+            .map(|e| e.at);
+        if let (Some(from), Some(to), true) =
+            (entries.clone().min(), entries.max(), report.entered > 0)
+        {
+            report.guardrail_paused = self.guard_entries((from, to), to).await?;
         }
         Ok(report)
     }

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::lifecycle::end_version;
+use super::lifecycle::{Change, end_version};
 use super::{
     Actor, AuditChange, Error, Result, Store, insert_audit, select_version_info, version_info,
 };
@@ -131,17 +131,8 @@ impl Store {
             // if someone ended it meanwhile, there is nothing left to finish
             // (and their change has its own audit row).
             let reason = format!("replaced by v{}", draft.number);
-            match end_version(
-                &mut tx,
-                self.backend,
-                live,
-                EndKind::Finish,
-                actor,
-                Some(&reason),
-                now,
-            )
-            .await
-            {
+            let change = Change::new(actor, Some(&reason), now);
+            match end_version(&mut tx, self.backend, live, EndKind::Finish, change).await {
                 Ok(_) | Err(Error::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -169,6 +160,7 @@ impl Store {
             to: VersionStatus::Live.as_str(),
             reason: None,
             affected_active: 0,
+            messages: None,
         };
         insert_audit(&mut tx, now, actor, change).await?;
         tx.commit().await?;

@@ -2,12 +2,15 @@
 //! journey, or every version that uses an action. One typed action, one
 //! executor, one audit row per version, all in one transaction.
 
+use std::collections::HashMap;
+
 use sqlx::{Any, Row, Transaction};
 
 use super::pause::{hold_refusal, hold_version};
+use super::targets::resolve;
 use super::turns::Waiting;
 use super::{
-    Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
+    Actor, AuditChange, Backend, Error, MessageFigures, Result, Store, VersionInfo, insert_audit,
     select_version_info, version_info,
 };
 use crate::domain::{EndKind, Millis, VersionStatus};
@@ -65,6 +68,12 @@ pub struct VersionImpact {
     pub active: i64,
     /// Pending messages a stop cancels.
     pub pending: i64,
+    /// Of those, how many had an attempt without an answer (they may have
+    /// arrived).
+    pub uncertain: i64,
+    /// Messages sent while the action waited for deliveries in flight;
+    /// `None` when none was in flight.
+    pub sent_waiting: Option<i64>,
 }
 
 impl VersionImpact {
@@ -76,6 +85,29 @@ impl VersionImpact {
             status: v.status,
             active,
             pending,
+            uncertain: 0,
+            sent_waiting: None,
+        }
+    }
+}
+
+/// Who makes a change, why and when, and for a stop or pause that waited
+/// for deliveries in flight, what its version had sent when it began to.
+#[derive(Clone, Copy)]
+pub(crate) struct Change<'a> {
+    pub actor: &'a Actor,
+    pub reason: Option<&'a str>,
+    pub now: Millis,
+    pub sent_before: Option<i64>,
+}
+
+impl<'a> Change<'a> {
+    pub(crate) fn new(actor: &'a Actor, reason: Option<&'a str>, now: Millis) -> Change<'a> {
+        Change {
+            actor,
+            reason,
+            now,
+            sent_before: None,
         }
     }
 }
@@ -92,6 +124,9 @@ impl Impact {
     }
     pub fn pending(&self) -> i64 {
         self.versions.iter().map(|v| v.pending).sum()
+    }
+    pub fn uncertain(&self) -> i64 {
+        self.versions.iter().map(|v| v.uncertain).sum()
     }
 }
 
@@ -115,12 +150,14 @@ impl Store {
                 .bind(v.id)
                 .fetch_one(&mut *conn)
                 .await?;
+            let uncertain = if action.kind == EndKind::Stop {
+                count_uncertain(&mut conn, v.id).await?
+            } else {
+                0
+            };
             out.push(VersionImpact {
-                journey: v.journey.clone(),
-                version: v.number,
-                status: v.status,
-                active: row.try_get("active")?,
-                pending: row.try_get("msg_pending")?,
+                uncertain,
+                ..VersionImpact::of(&v, row.try_get("active")?, row.try_get("msg_pending")?)
             });
         }
         Ok(Impact { versions: out })
@@ -157,8 +194,13 @@ impl Store {
         // transaction, in their turn behind the version's lock. One that
         // finds some closes the gates, waits for them, and tries again.
         let mut gated: Vec<i64> = Vec::new();
+        // What each gated version had sent when its gate closed: the
+        // outcome says how many went out while the action waited.
+        let mut sent_before: HashMap<i64, i64> = HashMap::new();
         loop {
-            let attempt = self.in_turn(watch, || self.execute_once(action, actor, now));
+            let attempt = self.in_turn(watch, || {
+                self.execute_once(action, actor, now, &sent_before)
+            });
             match attempt.await {
                 Err(Error::InFlight(_)) => {
                     let ids: Vec<i64> = {
@@ -170,6 +212,9 @@ impl Store {
                             .collect()
                     };
                     self.in_turn(watch, || self.close_gates(&ids)).await?;
+                    for (id, sent) in self.sent_so_far(&ids).await? {
+                        sent_before.entry(id).or_insert(sent);
+                    }
                     gated = ids;
                     // Still first in line on SQLite while it waits: the
                     // workers' records of those deliveries then never
@@ -201,23 +246,17 @@ impl Store {
         action: &OperatorAction,
         actor: &Actor,
         now: Millis,
+        sent_before: &HashMap<i64, i64>,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
         let versions = resolve(&mut tx, action).await?;
         let mut done = Vec::with_capacity(versions.len());
         for v in &versions {
-            done.push(
-                end_version(
-                    &mut tx,
-                    self.backend,
-                    v,
-                    action.kind,
-                    actor,
-                    action.reason.as_deref(),
-                    now,
-                )
-                .await?,
-            );
+            let change = Change {
+                sent_before: sent_before.get(&v.id).copied(),
+                ..Change::new(actor, action.reason.as_deref(), now)
+            };
+            done.push(end_version(&mut tx, self.backend, v, action.kind, change).await?);
         }
         tx.commit().await?;
         Ok(Outcome {
@@ -237,9 +276,7 @@ pub(crate) async fn end_version(
     backend: Backend,
     v: &VersionInfo,
     kind: EndKind,
-    actor: &Actor,
-    reason: Option<&str>,
-    now: Millis,
+    change: Change<'_>,
 ) -> Result<VersionImpact> {
     let to = kind.target_status().unwrap_or(v.status);
     let row = super::lock_version_row(tx, backend, v.id)
@@ -250,7 +287,7 @@ pub(crate) async fn end_version(
         return Err(refusal(v, kind));
     }
     if matches!(kind, EndKind::Pause(_) | EndKind::Resume) {
-        return hold_version(tx, backend, v, kind, actor, reason, now).await;
+        return hold_version(tx, backend, v, kind, change).await;
     }
     if kind == EndKind::Stop {
         let n = super::gate::count_in_flight(tx, backend, v.id).await?;
@@ -261,19 +298,20 @@ pub(crate) async fn end_version(
     let row = if kind == EndKind::Finish {
         sqlx::query(
             "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
-             WHERE id = $1 AND status = 'live' RETURNING active, msg_pending",
+             WHERE id = $1 AND status = 'live' RETURNING active, msg_pending, msg_sent",
         )
     } else {
         sqlx::query(
             "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
              gate_until = NULL, paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
-             paused_by = NULL WHERE id = $1 AND status IN ('live', 'finished') RETURNING active, msg_pending",
+             paused_by = NULL WHERE id = $1 AND status IN ('live', 'finished') \
+             RETURNING active, msg_pending, msg_sent",
         )
     }
     .bind(v.id)
-    .bind(now)
-    .bind(&actor.name)
-    .bind(&actor.host)
+    .bind(change.now)
+    .bind(&change.actor.name)
+    .bind(&change.actor.host)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
@@ -286,29 +324,48 @@ pub(crate) async fn end_version(
     };
     let active: i64 = row.try_get("active")?;
     let pending: i64 = row.try_get("msg_pending")?;
-    if kind == EndKind::Stop {
-        move_stopped_counters(tx, v.id).await?;
-    }
-    let change = AuditChange {
+    let sent_waiting = change
+        .sent_before
+        .map(|b| row.try_get::<i64, _>("msg_sent").map(|s| s - b));
+    let sent_waiting = sent_waiting.transpose()?;
+    let messages = match kind {
+        EndKind::Stop => Some(MessageFigures {
+            sent_waiting,
+            ..move_stopped_counters(tx, v.id).await?
+        }),
+        _ => None,
+    };
+    let audit = AuditChange {
         action: kind.verb(),
         version: v,
         from: v.status.as_str(),
         to: to.as_str(),
-        reason,
+        reason: change.reason,
         affected_active: active,
+        messages,
     };
-    insert_audit(tx, now, actor, change).await?;
-    Ok(VersionImpact::of(v, active, pending))
+    insert_audit(tx, change.now, change.actor, audit).await?;
+    Ok(VersionImpact {
+        uncertain: messages.map_or(0, |m| m.cancelled_uncertain),
+        sent_waiting,
+        ..VersionImpact::of(v, active, pending)
+    })
 }
 
 /// The stop's whole cost: a version row and its per-action rows.
 /// Participant rows still marked active, and outbox rows still pending, are
 /// stopped and cancelled by the version's status from this commit on (see
 /// the *_effective views); the engine sweeps them later in small batches.
+/// What it cancelled, and how many of those may have arrived.
 pub(crate) async fn move_stopped_counters(
     tx: &mut Transaction<'static, Any>,
     id: i64,
-) -> Result<()> {
+) -> Result<MessageFigures> {
+    let uncertain = count_uncertain(tx, id).await?;
+    let cancelled: i64 = sqlx::query_scalar("SELECT msg_pending FROM versions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
     sqlx::query(
         "UPDATE versions SET stopped = stopped + active, active = 0, \
          msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
@@ -323,10 +380,32 @@ pub(crate) async fn move_stopped_counters(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(MessageFigures {
+        cancelled,
+        cancelled_uncertain: uncertain,
+        sent_waiting: None,
+    })
 }
 
-fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
+/// Pending messages of the version whose last attempt had no answer, or
+/// whose claim ran out unrecorded (a worker that died holding it): they
+/// may have arrived. Read through the two partial indexes, so its cost is
+/// the number of such messages.
+pub(crate) async fn count_uncertain(conn: &mut sqlx::AnyConnection, id: i64) -> Result<i64> {
+    // Each predicate is exactly its partial index's, so no plan reads the
+    // version's other messages.
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+           FROM outbox WHERE version_id = $1 AND uncertain = 1) \
+         + (SELECT CAST(COALESCE(SUM(CASE WHEN uncertain = 0 AND state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+           FROM outbox WHERE version_id = $1 AND claimed_until IS NOT NULL)",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+pub(crate) fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
     let why = v
         .status
         .refusal(kind)
@@ -341,151 +420,4 @@ fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
         v.status,
         v.by_story()
     ))
-}
-
-/// The versions an action is about, each checked against the rules; or
-/// why it is refused.
-async fn resolve(
-    conn: &mut sqlx::AnyConnection,
-    action: &OperatorAction,
-) -> Result<Vec<VersionInfo>> {
-    let kind = action.kind;
-    match &action.target {
-        Target::Version { journey, version } => {
-            Ok(vec![one_version(conn, kind, journey, *version).await?])
-        }
-        Target::AllVersions { journey } => all_versions(conn, kind, journey).await,
-        Target::UsesAction { action: name } => using_action(conn, kind, name).await,
-    }
-}
-
-/// `JOURNEY [--version N]`: that version, or the live one.
-async fn one_version(
-    conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
-    journey: &str,
-    version: Option<i64>,
-) -> Result<VersionInfo> {
-    let all = journey_versions(conn, journey).await?;
-    let chosen = match version {
-        Some(n) => all.iter().find(|v| v.number == n).ok_or_else(|| {
-            Error::Invalid(format!(
-                "{journey} has no version {n} (it has {})",
-                all.iter()
-                    .map(|v| format!("v{}", v.number))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?,
-        None => match all.iter().find(|v| v.status == VersionStatus::Live) {
-            Some(v) => v,
-            None => {
-                let story = all
-                    .iter()
-                    .map(|v| format!("v{} {}", v.number, v.status_story()))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let hint = match kind {
-                    EndKind::Finish => "",
-                    _ => "; name one with --version N, or use --all-versions",
-                };
-                return Err(Error::Refused(format!(
-                    "cannot {} {journey}: it has no live version ({story}){hint}",
-                    kind.verb()
-                )));
-            }
-        },
-    };
-    if chosen.status.refusal(kind).is_some() || hold_refusal(chosen, kind).is_some() {
-        return Err(refusal(chosen, kind));
-    }
-    Ok(chosen.clone())
-}
-
-/// `--all-versions`: every live or finished version of the journey.
-async fn all_versions(
-    conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
-    journey: &str,
-) -> Result<Vec<VersionInfo>> {
-    let all = journey_versions(conn, journey).await?;
-    let open: Vec<VersionInfo> = all.iter().filter(|v| applies(kind, v)).cloned().collect();
-    if open.is_empty() {
-        let story = all
-            .iter()
-            .map(|v| format!("v{} {}", v.number, v.status_story()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::Refused(format!(
-            "cannot {} {journey}: no version is {} ({story})",
-            kind.verb(),
-            candidates(kind)
-        )));
-    }
-    Ok(open)
-}
-
-/// `--uses-action`: every live or finished version that sends through it.
-async fn using_action(
-    conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
-    name: &str,
-) -> Result<Vec<VersionInfo>> {
-    if name.trim().is_empty() {
-        return Err(Error::Invalid("the action name is empty".into()));
-    }
-    let rows = sqlx::query(concat!(
-        select_version_info!(),
-        "WHERE v.status IN ('live', 'finished') ORDER BY v.id"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for row in &rows {
-        let v = version_info(row)?;
-        if applies(kind, &v) && v.definition.uses_action(name) {
-            out.push(v);
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::Refused(format!(
-            "cannot {}: no version that is {} uses the action {name:?}",
-            kind.verb(),
-            candidates(kind)
-        )));
-    }
-    Ok(out)
-}
-
-/// The versions an action on several can act on, in words.
-fn candidates(kind: EndKind) -> &'static str {
-    match kind {
-        EndKind::Finish => "live",
-        EndKind::Stop => "live or finished",
-        EndKind::Pause(_) => "live or finished and not paused",
-        EndKind::Resume => "paused",
-    }
-}
-
-/// Whether `kind` can act on the version now (its status, and for a pause
-/// or resume its hold).
-fn applies(kind: EndKind, v: &VersionInfo) -> bool {
-    VersionStatus::sources(kind).contains(&v.status) && hold_refusal(v, kind).is_none()
-}
-
-pub(crate) async fn journey_versions(
-    conn: &mut sqlx::AnyConnection,
-    journey: &str,
-) -> Result<Vec<VersionInfo>> {
-    let rows = sqlx::query(concat!(
-        select_version_info!(),
-        "WHERE j.name = $1 ORDER BY v.number"
-    ))
-    .bind(journey)
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.is_empty() {
-        return Err(Error::Invalid(format!("unknown journey {journey:?}")));
-    }
-    rows.iter().map(version_info).collect()
 }

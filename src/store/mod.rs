@@ -3,12 +3,15 @@
 //! `Any` driver: every time is epoch milliseconds in a BIGINT and every flag
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
+mod audit;
 mod connect;
 mod counters;
 mod delivery;
 mod dialect;
 mod engine;
 mod entrants;
+mod entry_guard;
+mod flow;
 mod gate;
 mod ingest;
 mod journeys;
@@ -18,6 +21,7 @@ mod moves;
 mod pause;
 mod read;
 pub mod scratch;
+mod targets;
 mod trust;
 mod turns;
 mod verdicts;
@@ -28,10 +32,13 @@ use std::time::Duration;
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
+pub use audit::MessageFigures;
+pub(crate) use audit::{AuditChange, insert_audit};
 pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
 pub use engine::TickReport;
+pub use flow::{Limits, Slots};
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
@@ -432,42 +439,6 @@ impl VersionInfo {
             crate::domain::time::to_rfc3339(self.status_at)
         )
     }
-}
-
-/// One audit row: a change of one version, from and to a status (or
-/// `paused`).
-pub(crate) struct AuditChange<'a> {
-    pub action: &'a str,
-    pub version: &'a VersionInfo,
-    pub from: &'a str,
-    pub to: &'a str,
-    pub reason: Option<&'a str>,
-    pub affected_active: i64,
-}
-
-pub(crate) async fn insert_audit(
-    tx: &mut Transaction<'static, Any>,
-    at: Millis,
-    actor: &Actor,
-    change: AuditChange<'_>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, affected_active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(at)
-    .bind(&actor.name)
-    .bind(&actor.host)
-    .bind(change.action)
-    .bind(&change.version.journey)
-    .bind(change.version.number)
-    .bind(change.from)
-    .bind(change.to)
-    .bind(change.reason.filter(|r| !r.trim().is_empty()))
-    .bind(change.affected_active)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Runs `f` again when the store reports a transient conflict.

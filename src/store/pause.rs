@@ -4,9 +4,9 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use super::lifecycle::{VersionImpact, move_stopped_counters};
+use super::lifecycle::{Change, VersionImpact, move_stopped_counters};
 use super::{
-    Actor, AuditChange, Backend, Error, Result, Store, VersionInfo, insert_audit,
+    Actor, AuditChange, Backend, Error, MessageFigures, Result, Store, VersionInfo, insert_audit,
     select_version_info, version_info,
 };
 use crate::domain::time::to_rfc3339;
@@ -34,10 +34,14 @@ pub(crate) async fn hold_version(
     backend: Backend,
     v: &VersionInfo,
     kind: EndKind,
-    actor: &Actor,
-    reason: Option<&str>,
-    now: Millis,
+    change: Change<'_>,
 ) -> Result<VersionImpact> {
+    let Change {
+        actor,
+        reason,
+        now,
+        sent_before,
+    } = change;
     let row = match kind {
         EndKind::Pause(hold) => {
             let n = super::gate::count_in_flight(tx, backend, v.id).await?;
@@ -48,7 +52,7 @@ pub(crate) async fn hold_version(
                 "UPDATE versions SET paused_at = $2, paused_until = $3, paused_on_expiry = $4, \
                  paused_by = $5, gate_until = NULL \
                  WHERE id = $1 AND paused_at IS NULL AND status IN ('live', 'finished') \
-                 RETURNING active, msg_pending",
+                 RETURNING active, msg_pending, msg_sent",
             )
             .bind(v.id)
             .bind(now)
@@ -59,7 +63,7 @@ pub(crate) async fn hold_version(
         _ => sqlx::query(
             "UPDATE versions SET paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
              paused_by = NULL WHERE id = $1 AND paused_at IS NOT NULL \
-             AND status IN ('live', 'finished') RETURNING active, msg_pending",
+             AND status IN ('live', 'finished') RETURNING active, msg_pending, msg_sent",
         )
         .bind(v.id),
     }
@@ -78,19 +82,57 @@ pub(crate) async fn hold_version(
     } else {
         ("paused", v.status.as_str())
     };
-    let change = AuditChange {
+    let sent_waiting = match sent_before {
+        Some(b) => Some(row.try_get::<i64, _>("msg_sent")? - b),
+        None => None,
+    };
+    let audit = AuditChange {
         action: kind.verb(),
         version: v,
         from,
         to,
         reason,
         affected_active: active,
+        messages: kind.is_pause().then_some(MessageFigures {
+            sent_waiting,
+            ..MessageFigures::default()
+        }),
     };
-    insert_audit(tx, now, actor, change).await?;
-    Ok(VersionImpact::of(v, active, row.try_get("msg_pending")?))
+    insert_audit(tx, now, actor, audit).await?;
+    Ok(VersionImpact {
+        sent_waiting,
+        ..VersionImpact::of(v, active, row.try_get("msg_pending")?)
+    })
 }
 
 impl Store {
+    /// A guardrail's pause of one version: the operators' pause (its hold
+    /// the default, 3 days then stop), audited with actor `guardrail` and
+    /// the rule's figures as its reason. `false` when it was already paused
+    /// or no longer runs.
+    pub async fn pause_by_guardrail(
+        &self,
+        journey: &str,
+        version: i64,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool> {
+        let action = super::OperatorAction {
+            kind: EndKind::Pause(crate::domain::Hold::default()),
+            target: super::Target::Version {
+                journey: journey.to_string(),
+                version: Some(version),
+            },
+            reason: Some(reason.to_string()),
+        };
+        let actor = Actor::new("guardrail", super::this_host());
+        match self.execute(&action, &actor, now).await {
+            Ok(_) => Ok(true),
+            Err(Error::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Applies the rule of every hold that has run out by `now`: a stop or
     /// a resume, audited as `hold_expired` by `schedule`. The versions it
     /// ended or resumed.
@@ -139,6 +181,7 @@ async fn expire(
         .bind(v.id)
         .fetch_one(&mut **tx)
         .await?;
+    let mut figures = None;
     let to = match rule {
         OnExpiry::Stop => {
             sqlx::query(
@@ -152,7 +195,7 @@ async fn expire(
             .bind(&actor.host)
             .execute(&mut **tx)
             .await?;
-            move_stopped_counters(tx, v.id).await?;
+            figures = Some(move_stopped_counters(tx, v.id).await?);
             "stopped"
         }
         OnExpiry::Resume => {
@@ -174,6 +217,7 @@ async fn expire(
         to,
         reason: Some(&reason),
         affected_active: affected,
+        messages: figures,
     };
     insert_audit(tx, now, &actor, change).await
 }

@@ -51,6 +51,8 @@ impl Grant {
             (Grant::Engine, "variants") => Some("INSERT, UPDATE, DELETE"),
             // The engine drops trend minutes older than their window.
             (Grant::Engine, "version_minutes") => Some("INSERT, UPDATE, DELETE"),
+            // A delivery worker gives its concurrency lease back.
+            (Grant::Engine, "channel_leases") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Engine, _) => Some("INSERT, UPDATE"),
         }
     }

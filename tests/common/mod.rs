@@ -20,6 +20,7 @@ macro_rules! loud {
     }};
 }
 
+pub mod delivery;
 pub mod roles;
 pub mod tmux;
 

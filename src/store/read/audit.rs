@@ -11,7 +11,8 @@ impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, db_user, db_at \
+            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
+             cancelled, cancelled_uncertain, sent_waiting, db_user, db_at \
              FROM audit WHERE ($1 IS NULL OR journey = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(journey)
@@ -33,6 +34,9 @@ impl Store {
                     to: r.try_get("to_status")?,
                     reason: r.try_get("reason")?,
                     affected_active: r.try_get("affected_active")?,
+                    cancelled: r.try_get("cancelled")?,
+                    cancelled_uncertain: r.try_get("cancelled_uncertain")?,
+                    sent_waiting: r.try_get("sent_waiting")?,
                     db_user: r.try_get("db_user")?,
                     recorded_at: recorded.map(to_rfc3339),
                     at_ms: at,

@@ -18,6 +18,12 @@ pub struct ActionHealth {
     pub failed: i64,
     /// Pending messages whose last attempt failed.
     pub retrying: i64,
+    /// Pending messages whose last attempt had no answer (they may have
+    /// arrived).
+    pub uncertain: i64,
+    /// Messages cancelled after an attempt without an answer (they may
+    /// have arrived), stopped versions included.
+    pub cancelled_uncertain: i64,
     pub last_error: Option<String>,
     #[serde(skip)]
     pub last_error_ms: Option<Millis>,
@@ -82,6 +88,16 @@ impl Store {
             }
             h.last_sent_ms = h.last_sent_ms.max(r.try_get("last_sent_at")?);
         }
+        for (action, uncertain, cancelled) in uncertain_on(&mut conn).await? {
+            let h = by_action
+                .entry(action.clone())
+                .or_insert_with(|| ActionHealth {
+                    action,
+                    ..ActionHealth::default()
+                });
+            h.uncertain += uncertain;
+            h.cancelled_uncertain += cancelled;
+        }
         let routes = sqlx::query("SELECT action, channel FROM delivery_routes")
             .fetch_all(&mut *conn)
             .await?;
@@ -93,6 +109,41 @@ impl Store {
         }
         Ok(by_action.into_values().collect())
     }
+}
+
+/// Per action: pending messages that may have arrived, and cancelled ones
+/// that may have. Two reads of the outbox's partial indexes: rows marked
+/// uncertain, and claims left unrecorded in stopped versions (a worker
+/// that died holding them; the sweep marks them).
+async fn uncertain_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<(String, i64, i64)>> {
+    let marked = sqlx::query(
+        "SELECT o.action, \
+         CAST(SUM(CASE WHEN o.state = 'pending' AND v.status <> 'stopped' THEN 1 ELSE 0 END) AS BIGINT) AS uncertain, \
+         CAST(SUM(CASE WHEN o.state = 'cancelled' OR (o.state = 'pending' AND v.status = 'stopped') \
+           THEN 1 ELSE 0 END) AS BIGINT) AS cancelled \
+         FROM outbox o JOIN versions v ON v.id = o.version_id WHERE o.uncertain = 1 GROUP BY o.action",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let orphaned = sqlx::query(
+        "SELECT o.action, CAST(0 AS BIGINT) AS uncertain, \
+         CAST(SUM(CASE WHEN o.uncertain = 0 AND o.state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled \
+         FROM versions v JOIN outbox o ON o.version_id = v.id AND o.claimed_until IS NOT NULL \
+         WHERE v.status = 'stopped' AND v.swept = 0 GROUP BY o.action",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    marked
+        .iter()
+        .chain(&orphaned)
+        .map(|r| {
+            Ok((
+                r.try_get("action")?,
+                r.try_get::<i64, _>("uncertain")?,
+                r.try_get::<i64, _>("cancelled")?,
+            ))
+        })
+        .collect()
 }
 
 /// Differences between the per-action counters and a recount of the

@@ -57,6 +57,8 @@ async fn recount_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Tally>> {
             sent: m.try_get("sent")?,
             failed: m.try_get("failed")?,
             cancelled: m.try_get("cancelled")?,
+            // Read from the rows both ways: nothing to recount.
+            ..Messages::default()
         };
         messages.insert(m.try_get("version_id")?, messages_of);
     }

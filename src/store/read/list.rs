@@ -1,6 +1,8 @@
 //! The main list and `list --json`: the version rows' counters, never the
 //! participants.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::ab::Tests;
@@ -43,7 +45,9 @@ pub(super) async fn list_on(
          v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, \
          CASE WHEN v.status IN ('live', 'finished') AND EXISTS (SELECT 1 FROM outbox_actions a \
            WHERE a.version_id = v.id AND a.last_error_at IS NOT NULL \
-           AND (a.last_sent_at IS NULL OR a.last_error_at > a.last_sent_at)) THEN 1 ELSE 0 END AS failing \
+           AND (a.last_sent_at IS NULL OR a.last_error_at > a.last_sent_at)) THEN 1 ELSE 0 END AS failing, \
+         CASE WHEN v.paused_at IS NOT NULL THEN (SELECT a.reason FROM audit a WHERE a.journey = j.name \
+           AND a.version = v.number AND a.action = 'pause' ORDER BY a.id DESC LIMIT 1) END AS paused_reason \
          FROM versions v JOIN journeys j ON j.id = v.journey_id \
          ORDER BY CASE v.status WHEN 'live' THEN 0 WHEN 'finished' THEN 1 WHEN 'stopped' THEN 2 ELSE 3 END, \
          j.name, v.number DESC",
@@ -51,6 +55,7 @@ pub(super) async fn list_on(
     .fetch_all(&mut *conn)
     .await?;
     let mut tests = Tests::read(conn).await?;
+    let doubt = Doubt::read(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let status: VersionStatus = r
@@ -58,7 +63,7 @@ pub(super) async fn list_on(
             .parse()
             .map_err(Error::Invalid)?;
         if all || status != VersionStatus::Draft {
-            out.push(summary(r, status, &mut tests)?);
+            out.push(summary(r, status, &mut tests, &doubt)?);
         }
     }
     Ok(out)
@@ -69,6 +74,7 @@ fn summary(
     r: &sqlx::any::AnyRow,
     status: VersionStatus,
     tests: &mut Tests,
+    doubt: &Doubt,
 ) -> Result<VersionSummary> {
     let id: i64 = r.try_get("id")?;
     let (def, unreadable) = crate::store::read_definition(&r.try_get::<String, _>("definition")?);
@@ -84,11 +90,13 @@ fn summary(
         .map(str::to_string)
         .collect();
     actions.dedup();
+    let paused_reason: Option<String> = r.try_get("paused_reason")?;
     let paused = crate::store::paused_of(r)?.map(|p| PausedSummary {
         since: to_rfc3339(p.since),
         until: to_rfc3339(p.until),
         on_expiry: p.on_expiry.as_str().to_string(),
         by: p.by,
+        reason: paused_reason,
         since_ms: p.since,
         until_ms: p.until,
     });
@@ -102,12 +110,7 @@ fn summary(
         conversion_rate: (counts.entered > 0)
             .then(|| counts.converted as f64 / counts.entered as f64),
         counts,
-        messages: Messages {
-            pending: r.try_get("msg_pending")?,
-            sent: r.try_get("msg_sent")?,
-            failed: r.try_get("msg_failed")?,
-            cancelled: r.try_get("msg_cancelled")?,
-        },
+        messages: messages_of(r, status, doubt.of(id))?,
         ab: tests.take(id, &def),
         unreadable: unreadable.or_else(|| tests.unreadable.remove(&id)),
         goal: r.try_get("goal")?,
@@ -124,5 +127,70 @@ fn summary(
         rates: Default::default(),
         recent: None,
         id,
+    })
+}
+
+/// Messages that may have arrived, per version: `(marked pending, marked
+/// cancelled, pending with a claim left unrecorded)`. Two grouped reads
+/// through partial indexes, so their cost is the number of such messages,
+/// never the outbox's size.
+struct Doubt(HashMap<i64, (i64, i64, i64)>);
+
+impl Doubt {
+    async fn read(conn: &mut sqlx::AnyConnection) -> Result<Doubt> {
+        let mut out: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        let marked = sqlx::query(
+            "SELECT version_id, \
+             CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+             CAST(SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled \
+             FROM outbox WHERE uncertain = 1 GROUP BY version_id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &marked {
+            let e = out.entry(r.try_get("version_id")?).or_default();
+            (e.0, e.1) = (r.try_get("pending")?, r.try_get("cancelled")?);
+        }
+        // Only stopped versions not yet swept have such claims to count
+        // (the sweep marks them): few versions, each through its index.
+        let claimed = sqlx::query(
+            "SELECT v.id AS version_id, \
+             CAST(SUM(CASE WHEN o.uncertain = 0 AND o.state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS n \
+             FROM versions v JOIN outbox o ON o.version_id = v.id AND o.claimed_until IS NOT NULL \
+             WHERE v.status = 'stopped' AND v.swept = 0 GROUP BY v.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &claimed {
+            out.entry(r.try_get("version_id")?).or_default().2 = r.try_get("n")?;
+        }
+        Ok(Doubt(out))
+    }
+
+    fn of(&self, id: i64) -> (i64, i64, i64) {
+        self.0.get(&id).copied().unwrap_or_default()
+    }
+}
+
+/// The version's messages. In a stopped version, pending rows not yet
+/// swept are cancelled, and a claim left unrecorded there was a worker
+/// that died holding it (a stop commits with none in flight).
+fn messages_of(
+    r: &sqlx::any::AnyRow,
+    status: VersionStatus,
+    (flagged, swept, claimed): (i64, i64, i64),
+) -> Result<Messages> {
+    let stopped = status == VersionStatus::Stopped;
+    Ok(Messages {
+        pending: r.try_get("msg_pending")?,
+        sent: r.try_get("msg_sent")?,
+        failed: r.try_get("msg_failed")?,
+        cancelled: r.try_get("msg_cancelled")?,
+        uncertain: if stopped { 0 } else { flagged },
+        cancelled_uncertain: if stopped {
+            swept + flagged + claimed
+        } else {
+            swept
+        },
     })
 }

@@ -58,6 +58,12 @@ pub struct Messages {
     pub sent: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Of the pending, those whose last attempt had no answer: they may
+    /// have arrived.
+    pub uncertain: i64,
+    /// Of the cancelled, those cancelled after an attempt without an
+    /// answer: they may have arrived.
+    pub cancelled_uncertain: i64,
 }
 
 /// One row of the main list and of `list --json`.
@@ -112,6 +118,8 @@ pub struct PausedSummary {
     pub until: String,
     pub on_expiry: String,
     pub by: String,
+    /// Why, as the pause's audit row says (a guardrail's figures).
+    pub reason: Option<String>,
     #[serde(skip)]
     pub since_ms: Millis,
     #[serde(skip)]
@@ -130,6 +138,12 @@ pub struct AuditEntry {
     pub to: Option<String>,
     pub reason: Option<String>,
     pub affected_active: i64,
+    /// A stop's cancelled messages, and how many of those may have arrived.
+    pub cancelled: Option<i64>,
+    pub cancelled_uncertain: Option<i64>,
+    /// Messages sent while a stop or pause waited for deliveries in
+    /// flight (`None`: none was in flight).
+    pub sent_waiting: Option<i64>,
     /// The login the database saw (PostgreSQL writes it itself; `None`
     /// on SQLite, whose file permissions are the boundary).
     pub db_user: Option<String>,

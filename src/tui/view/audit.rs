@@ -39,7 +39,11 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
                     e.to.as_deref().unwrap_or("-")
                 ),
                 thousands(e.affected_active),
-                e.reason.clone().unwrap_or_default(),
+                [e.reason.clone(), crate::present::audit_messages(e)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
             ])
         })
         .collect();

@@ -45,6 +45,7 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
                 thousands(h.sent),
                 thousands(h.failed),
                 thousands(h.retrying),
+                thousands(h.uncertain + h.cancelled_uncertain),
                 crate::present::escaped(&last_error(h, now)).into_owned(),
             ]);
             if h.failing() {
@@ -57,12 +58,13 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         })
         .collect();
     let widths = [
-        Constraint::Length(22),
-        Constraint::Length(14),
+        Constraint::Length(20),
+        Constraint::Length(12),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(8),
         Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Min(10),
     ];
     let header = Row::new(vec![
@@ -72,6 +74,7 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         "SENT",
         "FAILED",
         "RETRYING",
+        "UNCERTAIN",
         "LAST ERROR",
     ])
     .style(theme.title());

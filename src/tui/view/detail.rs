@@ -104,6 +104,9 @@ fn draw_versions(
         Col::right("PENDING", 7, 5),
         Col::right("SENT", 4, 6),
         Col::right("CANCELLED", 9, 5),
+        // Pending or cancelled after an attempt without an answer: they
+        // may have arrived.
+        Col::right("UNCERTAIN", 9, 7),
     ]);
     let rows: Vec<RowData> = versions
         .iter()
@@ -118,6 +121,7 @@ fn draw_versions(
                         thousands(s.messages.pending),
                         thousands(s.messages.sent),
                         thousands(s.messages.cancelled),
+                        thousands(s.messages.uncertain + s.messages.cancelled_uncertain),
                     ],
                 ]
                 .concat(),

@@ -1,0 +1,155 @@
+//! Which versions an operator action is about: one version, every version
+//! of a journey, or every version that uses an action, each checked
+//! against the rules, or why the action is refused.
+
+use super::lifecycle::{OperatorAction, Target, refusal};
+use super::pause::hold_refusal;
+use super::{Error, Result, VersionInfo, select_version_info, version_info};
+use crate::domain::{EndKind, VersionStatus};
+
+/// The versions an action is about, each checked against the rules; or
+/// why it is refused.
+pub(crate) async fn resolve(
+    conn: &mut sqlx::AnyConnection,
+    action: &OperatorAction,
+) -> Result<Vec<VersionInfo>> {
+    let kind = action.kind;
+    match &action.target {
+        Target::Version { journey, version } => {
+            Ok(vec![one_version(conn, kind, journey, *version).await?])
+        }
+        Target::AllVersions { journey } => all_versions(conn, kind, journey).await,
+        Target::UsesAction { action: name } => using_action(conn, kind, name).await,
+    }
+}
+
+/// `JOURNEY [--version N]`: that version, or the live one.
+async fn one_version(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    journey: &str,
+    version: Option<i64>,
+) -> Result<VersionInfo> {
+    let all = journey_versions(conn, journey).await?;
+    let chosen = match version {
+        Some(n) => all.iter().find(|v| v.number == n).ok_or_else(|| {
+            Error::Invalid(format!(
+                "{journey} has no version {n} (it has {})",
+                all.iter()
+                    .map(|v| format!("v{}", v.number))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => match all.iter().find(|v| v.status == VersionStatus::Live) {
+            Some(v) => v,
+            None => {
+                let story = all
+                    .iter()
+                    .map(|v| format!("v{} {}", v.number, v.status_story()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let hint = match kind {
+                    EndKind::Finish => "",
+                    _ => "; name one with --version N, or use --all-versions",
+                };
+                return Err(Error::Refused(format!(
+                    "cannot {} {journey}: it has no live version ({story}){hint}",
+                    kind.verb()
+                )));
+            }
+        },
+    };
+    if chosen.status.refusal(kind).is_some() || hold_refusal(chosen, kind).is_some() {
+        return Err(refusal(chosen, kind));
+    }
+    Ok(chosen.clone())
+}
+
+/// `--all-versions`: every live or finished version of the journey.
+async fn all_versions(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    journey: &str,
+) -> Result<Vec<VersionInfo>> {
+    let all = journey_versions(conn, journey).await?;
+    let open: Vec<VersionInfo> = all.iter().filter(|v| applies(kind, v)).cloned().collect();
+    if open.is_empty() {
+        let story = all
+            .iter()
+            .map(|v| format!("v{} {}", v.number, v.status_story()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Refused(format!(
+            "cannot {} {journey}: no version is {} ({story})",
+            kind.verb(),
+            candidates(kind)
+        )));
+    }
+    Ok(open)
+}
+
+/// `--uses-action`: every live or finished version that sends through it.
+async fn using_action(
+    conn: &mut sqlx::AnyConnection,
+    kind: EndKind,
+    name: &str,
+) -> Result<Vec<VersionInfo>> {
+    if name.trim().is_empty() {
+        return Err(Error::Invalid("the action name is empty".into()));
+    }
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE v.status IN ('live', 'finished') ORDER BY v.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let v = version_info(row)?;
+        if applies(kind, &v) && v.definition.uses_action(name) {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Refused(format!(
+            "cannot {}: no version that is {} uses the action {name:?}",
+            kind.verb(),
+            candidates(kind)
+        )));
+    }
+    Ok(out)
+}
+
+/// The versions an action on several can act on, in words.
+fn candidates(kind: EndKind) -> &'static str {
+    match kind {
+        EndKind::Finish => "live",
+        EndKind::Stop => "live or finished",
+        EndKind::Pause(_) => "live or finished and not paused",
+        EndKind::Resume => "paused",
+    }
+}
+
+/// Whether `kind` can act on the version now (its status, and for a pause
+/// or resume its hold).
+fn applies(kind: EndKind, v: &VersionInfo) -> bool {
+    VersionStatus::sources(kind).contains(&v.status) && hold_refusal(v, kind).is_none()
+}
+
+pub(crate) async fn journey_versions(
+    conn: &mut sqlx::AnyConnection,
+    journey: &str,
+) -> Result<Vec<VersionInfo>> {
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE j.name = $1 ORDER BY v.number"
+    ))
+    .bind(journey)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+    }
+    rows.iter().map(version_info).collect()
+}

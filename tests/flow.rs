@@ -1,0 +1,151 @@
+//! Flow control per channel (SPEC §2c): a rate and a concurrency that hold
+//! over two `deliver` processes on one store, and a receiver's
+//! `Retry-After`, checked at a real HTTP server on 127.0.0.1.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::delivery::*;
+use common::*;
+use journeyctl::demo::receiver::{Answer, Received, Receiver};
+
+/// Two `deliver --once` processes on the store, to their end.
+async fn two_workers(url: &str, file: &str) {
+    let spawn = || {
+        cmd(url, &["deliver", "--channels", file, "--once"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The most requests that arrived within any `window`.
+fn most_within(received: &[Received], window: Duration) -> usize {
+    let mut at: Vec<Instant> = received.iter().map(|r| r.at).collect();
+    at.sort();
+    (0..at.len())
+        .map(|i| at[i..].iter().take_while(|t| **t - at[i] < window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The most requests open at once (arrived, not yet answered).
+fn most_at_once(received: &[Received]) -> usize {
+    let mut edges: Vec<(Instant, i32)> = Vec::new();
+    for r in received {
+        edges.push((r.at, 1));
+        edges.push((r.answered.unwrap_or(r.at), -1));
+    }
+    // An answer before an arrival at the same instant.
+    edges.sort_by_key(|(t, d)| (*t, *d));
+    let (mut open, mut most) = (0, 0);
+    for (_, d) in edges {
+        open += d;
+        most = most.max(open);
+    }
+    most as usize
+}
+
+both_backends!(a_rate_holds_over_two_processes, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "paced", 120).await;
+    let rx = Receiver::start(Answer::Status(200)).await.unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "rate = \"40/s\"\n");
+    let started = Instant::now();
+    two_workers(&ts.url, &file).await;
+    let took = started.elapsed();
+    let got = rx.received();
+    assert_eq!(got.len(), 120);
+    // 120 at 40/s: the first goes at once, the last about 3 s later.
+    assert!(took >= Duration::from_millis(2_700), "took {took:?}");
+    // No second holds more than the rate (one slot of slack for the
+    // receiver's clock against the store's).
+    let most = most_within(&got, Duration::from_secs(1));
+    assert!(most <= 41, "{most} requests within one second at 40/s");
+    let v = summary(&ts.store, "paced", 1).await;
+    assert_eq!((v.messages.sent, v.messages.pending), (120, 0));
+});
+
+both_backends!(a_concurrency_holds_over_two_processes, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "narrow", 24).await;
+    let rx = Receiver::start(Answer::After {
+        delay: Duration::from_millis(150),
+        status: 200,
+    })
+    .await
+    .unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "concurrency = 3\n");
+    two_workers(&ts.url, &file).await;
+    let got = rx.received();
+    assert_eq!(got.len(), 24);
+    assert!(most_at_once(&got) <= 3, "{} at once", most_at_once(&got));
+    let v = summary(&ts.store, "narrow", 1).await;
+    assert_eq!(v.messages.sent + v.messages.pending, 24);
+});
+
+both_backends!(a_retry_after_is_honoured, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    emails(ts, "throttled", 2).await;
+    let rx = Receiver::start(Answer::Throttle {
+        retry_after_secs: 2,
+    })
+    .await
+    .unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "rate = \"100/s\"\n");
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 2 to retry, 0 failed");
+    let health = run(&ts.url, &["channels", "--json"]).await;
+    let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+    assert_eq!(
+        health[0]["last_error"],
+        "HTTP 429 Too Many Requests (Retry-After 2s)"
+    );
+    // The whole channel waits, for every worker: nothing before 2 s.
+    let wait = ts.store.flow_wait_us("email").await.unwrap();
+    assert!(wait > 1_000_000, "the channel waits {wait} µs");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert!(
+        text(&o).0.starts_with("delivered: 0 sent"),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(rx.count(), 2, "a request went before its Retry-After");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+    assert_eq!(text(&o).0.trim(), "delivered: 2 sent, 0 to retry, 0 failed");
+    let got = rx.received();
+    assert!(got[2].at - got[0].at >= Duration::from_secs(2));
+});
+
+#[test]
+fn a_bad_rate_or_concurrency_names_its_line_and_key() {
+    use journeyctl::delivery::Channels;
+    let file = std::path::Path::new("channels.toml");
+    let head = "[channels.email]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\n";
+    let bad = Channels::parse(file, &format!("{head}rate = \"200/h\"\n"), &|_| None);
+    assert_eq!(
+        bad.unwrap_err(),
+        "channels.toml:4: channels.email.rate: \"200/h\" is not a rate: write N/s or N/min, for example \"200/s\""
+    );
+    let bad = Channels::parse(file, &format!("{head}concurrency = 0\n"), &|_| None);
+    assert_eq!(
+        bad.unwrap_err(),
+        "channels.toml:4: channels.email.concurrency: must be 1 to 10,000"
+    );
+}
