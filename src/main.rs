@@ -56,5 +56,6 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
         no_console: a.no_console,
         idle_seconds: a.idle_seconds,
         stops_only: a.stops_only,
+        live_only: a.live_only,
     }
 }

@@ -96,7 +96,9 @@ pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
             may_have_arrived(v.uncertain)
         ),
         EndKind::Pause(_) => format!("{active} active held, {pending} pending messages held"),
-        EndKind::Resume => format!("{active} active go on, {pending} pending messages delivered"),
+        EndKind::Resume(_) => {
+            format!("{active} active go on, {pending} pending messages delivered")
+        }
     };
     format!("{} v{} ({}): {what}", v.journey, v.version, v.status)
 }
@@ -127,13 +129,31 @@ pub fn outcome_summary(o: &Outcome) -> String {
             crate::domain::time::to_rfc3339(o.at.saturating_add(hold.millis)),
             hold.on_expiry.as_str()
         ),
-        EndKind::Resume => format!(
+        EndKind::Resume(_) => format!(
             "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
         ),
     };
+    let overdue: i64 = o.versions.iter().map(|v| v.overdue).sum();
     match o.kind {
         EndKind::Stop | EndKind::Pause(_) => format!("{what}; {}", in_flight_words(o)),
+        EndKind::Resume(choice) if overdue > 0 => {
+            format!("{what}; {}", overdue_words(choice, overdue))
+        }
         _ => what,
+    }
+}
+
+/// What a resume did with the messages that fell due during the hold.
+pub fn overdue_words(choice: crate::domain::Overdue, n: i64) -> String {
+    use crate::domain::Overdue;
+    let n = thousands(n);
+    match choice {
+        Overdue::Send => format!("{n} overdue message(s) go out now"),
+        Overdue::Skip => format!("{n} overdue message(s) skipped (cancelled as overdue)"),
+        Overdue::Spread(_) => format!(
+            "{n} overdue message(s) {}",
+            choice.words().replacen("spread", "spread over", 1)
+        ),
     }
 }
 
@@ -269,6 +289,9 @@ pub fn audit_messages(e: &AuditEntry) -> Option<String> {
     }
     if let Some(w) = e.sent_waiting {
         parts.push(format!("{} sent while it waited", thousands(w)));
+    }
+    if let (Some(choice), Some(n @ 1..)) = (&e.overdue, e.overdue_count) {
+        parts.push(format!("{} overdue: {choice}", thousands(n)));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }

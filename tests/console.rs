@@ -449,6 +449,8 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
             pending: 12,
             uncertain: 0,
             sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
         }],
         at: now(),
     };
@@ -811,6 +813,8 @@ fn detail_fixture() -> DetailData {
                 cancelled: Some(40),
                 cancelled_uncertain: Some(0),
                 sent_waiting: None,
+                overdue: None,
+                overdue_count: None,
                 at_ms: now() - 1_200_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -830,6 +834,8 @@ fn detail_fixture() -> DetailData {
                 cancelled: None,
                 cancelled_uncertain: None,
                 sent_waiting: None,
+                overdue: None,
+                overdue_count: None,
                 at_ms: now() - 3_600_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -948,6 +954,8 @@ fn with_impact(app: &mut App) {
             pending: 412,
             uncertain: 0,
             sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1020,6 +1028,8 @@ fn impact_updates_are_ignored_once_confirmed() {
             pending: 0,
             uncertain: 0,
             sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1094,6 +1104,8 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
             pending: 3,
             uncertain: 0,
             sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
         }],
     };
     app.update(Msg::Data(Box::new(Snapshot {
@@ -1359,10 +1371,32 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
     let pane = app.pane.as_ref().unwrap();
     assert_eq!(
         (pane.action.kind, pane.focus),
-        (EndKind::Resume, Focus::Cancel)
+        (
+            EndKind::Resume(journeyctl::domain::Overdue::Send),
+            Focus::Cancel
+        )
     );
-    let effects = press(&mut app, &[KeyCode::Char('y')]);
-    assert_eq!(executes(&effects)[0].kind, EndKind::Resume);
+    // The overdue messages' field: spread them over 30 minutes instead.
+    press(&mut app, &[KeyCode::Tab]);
+    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Hold);
+    press(&mut app, &[KeyCode::Backspace; 4]);
+    type_text(&mut app, "spread=soon");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(executes(&effects).is_empty());
+    assert!(
+        hint(&app).starts_with("overdue messages: spread: "),
+        "{}",
+        hint(&app)
+    );
+    press(&mut app, &[KeyCode::Backspace; 4]);
+    type_text(&mut app, "30m");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        executes(&effects)[0].kind,
+        EndKind::Resume(journeyctl::domain::Overdue::Spread(1_800_000))
+    );
     // Another version is not paused: r explains, p opens.
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('r')]);
@@ -1395,6 +1429,8 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
                     pending: 31,
                     uncertain: 0,
                     sent_waiting: None,
+                    overdue: 0,
+                    overdue_since: None,
                 }],
             }),
         )),

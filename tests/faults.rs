@@ -316,12 +316,14 @@ both_backends!(
         }
         // Each tick moves everyone one message on: many batches a tick.
         const CROWD: i64 = 20_000;
-        let mut engine = cmd(&ts.url, &["run", "--interval", "1s"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut engine = Reaped(
+            cmd(&ts.url, &["run", "--interval", "1s"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let outbox = |url: &str, journey: &str| -> (i64, i64) {
             let v = version_json(url, journey);
             (
@@ -366,15 +368,25 @@ both_backends!(
             "no stop of three landed inside a tick: {landed_inside:?}"
         );
         assert!(
-            engine.try_wait().unwrap().is_none(),
+            engine.0.try_wait().unwrap().is_none(),
             "the engine died: an engine that cannot enqueue proves nothing"
         );
-        let _ = engine.kill();
-        let _ = engine.wait();
+        drop(engine);
         // The counters match the rows: no row was added behind their back.
         ok(&ts.url, &["check"]);
     }
 );
+
+/// A child that is killed when the test ends, passed or not: a failed
+/// assertion leaves no engine running.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// Waits until a tick of `journey` is under way (part of everyone moved),
 /// stops it at once (in this process: a CLI's start-up could miss the

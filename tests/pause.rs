@@ -83,9 +83,13 @@ both_backends!(
             (3, 1, 1)
         );
         // Resume: held people go on at the next tick, held messages go out.
-        s.execute(&on("promo", EndKind::Resume), &bob(), at(70))
-            .await
-            .unwrap();
+        s.execute(
+            &on("promo", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &bob(),
+            at(70),
+        )
+        .await
+        .unwrap();
         assert!(summary(s, "promo", 1).await.paused.is_none());
         let t = s.tick(at(71)).await.unwrap();
         assert_eq!((t.messages, t.completed), (3, 3));
@@ -202,7 +206,7 @@ both_backends!(stop_wins_over_a_hold_and_finish_keeps_it, |ts| {
             journey: "a".into(),
             version: Some(1),
         },
-        ..on("a", EndKind::Resume)
+        ..on("a", EndKind::Resume(journeyctl::domain::Overdue::Send))
     };
     s.execute(&resume, &alice(), at(5)).await.unwrap();
     s.tick(at(120)).await.unwrap();
@@ -213,7 +217,11 @@ both_backends!(refusals_say_why_and_racing_pauses_have_one_winner, |ts| {
     let s = &ts.store;
     publish(s, &simple("r"), at(0)).await;
     let err = s
-        .execute(&on("r", EndKind::Resume), &alice(), at(1))
+        .execute(
+            &on("r", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &alice(),
+            at(1),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -349,9 +357,13 @@ both_backends!(
         // Ticking again while paused changes nothing.
         let t = s.tick(at(62)).await.unwrap();
         assert_eq!((t.steps, t.messages), (0, 0));
-        s.execute(&on("w", EndKind::Resume), &alice(), at(63))
-            .await
-            .unwrap();
+        s.execute(
+            &on("w", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &alice(),
+            at(63),
+        )
+        .await
+        .unwrap();
         let t = s.tick(at(64)).await.unwrap();
         assert_eq!((t.messages, t.completed), (1, 1));
     }

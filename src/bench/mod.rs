@@ -3,6 +3,7 @@
 //! not assertions: a busy machine changes them, never the test suite.
 
 mod delivery;
+mod live;
 mod operators;
 mod side;
 mod stops;
@@ -33,6 +34,8 @@ pub struct BenchConfig {
     pub idle_seconds: u64,
     /// Only the stops under an engine and two delivery workers.
     pub stops_only: bool,
+    /// Only the live figures (a stop seen by another console; an idle one).
+    pub live_only: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -420,6 +423,9 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     if args.stops_only {
         std::fs::create_dir_all(&dir)?;
         return stops::run_stops(&args, &dir).await;
+    }
+    if args.live_only {
+        return live::run_live(&args, &dir).await;
     }
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

@@ -74,14 +74,22 @@ pub(super) async fn measure(store: &Store) -> anyhow::Result<OperatorFigures> {
     let mut rows = Vec::new();
     let (warm, names) = names.split_at(WARM_UP);
     for name in warm {
-        for kind in [hold, EndKind::Resume, EndKind::Stop] {
+        for kind in [
+            hold,
+            EndKind::Resume(crate::domain::Overdue::Send),
+            EndKind::Stop,
+        ] {
             store.execute(&action(kind, name), &actor, t0 + 2).await?;
         }
     }
     let (first, second) = names.split_at(JOURNEYS);
     for (label, kind, which) in [
         ("pause", hold, first),
-        ("resume", EndKind::Resume, first),
+        (
+            "resume",
+            EndKind::Resume(crate::domain::Overdue::Send),
+            first,
+        ),
         ("stop", EndKind::Stop, first),
         ("finish", EndKind::Finish, second),
     ] {

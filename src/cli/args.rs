@@ -50,6 +50,11 @@ pub struct Global {
     /// How often the console refreshes its data: 500ms to 5s.
     #[arg(long, global = true, default_value = "2s", value_parser = parse_refresh)]
     pub refresh: Duration,
+    /// The console polls every --refresh instead of learning of changes as
+    /// they happen (behind a connection pooler in transaction mode, where
+    /// notifications cannot reach it).
+    #[arg(long, global = true)]
+    pub poll: bool,
 }
 
 /// A duration between `least` and `most` milliseconds (as their text).
@@ -128,6 +133,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Changes as they happen, one line each (status, hold, audit row,
+    /// delivery gate), for runbooks and chat bots; Ctrl-C ends it.
+    Watch {
+        /// Only this journey's changes.
+        journey: Option<String>,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Where a profile is: one entry per version it entered.
     Profile {
         profile: String,
@@ -183,6 +197,12 @@ pub enum Command {
         /// Why, for the audit log.
         #[arg(long)]
         reason: Option<String>,
+        /// Messages that fell due during the hold: send them now, skip
+        /// them (cancelled, counted as overdue) or spread them evenly over
+        /// a time (spread=30m, 1m to 7d). Asked on a terminal when the
+        /// oldest fell due over an hour ago; send by default.
+        #[arg(long, value_name = "send|skip|spread=DUR")]
+        overdue: Option<String>,
         /// Do not ask for confirmation (needed without a terminal).
         #[arg(long)]
         yes: bool,
@@ -384,4 +404,8 @@ pub struct BenchArgs {
     /// Only the stops under an engine and two delivery workers.
     #[arg(long)]
     pub stops_only: bool,
+    /// Only the live figures: a stop seen by another console in tmux, and
+    /// an idle console watching against polling.
+    #[arg(long)]
+    pub live_only: bool,
 }

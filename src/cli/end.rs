@@ -6,16 +6,29 @@ use std::io::{IsTerminal, Write};
 
 use super::Command;
 use crate::domain::time::now_millis;
-use crate::domain::{EndKind, Hold};
+use crate::domain::{EndKind, Hold, Overdue};
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
 
-/// The action a command asks for, and whether it said `--yes`.
-pub(super) fn action_of(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
+/// What a command asks for: the action, whether it said `--yes`, and
+/// whether a resume left its overdue messages to be asked about.
+pub(super) struct Asked {
+    pub action: OperatorAction,
+    pub yes: bool,
+    pub ask_overdue: bool,
+}
+
+/// The action a command asks for.
+pub(super) fn action_of(command: Command) -> anyhow::Result<Asked> {
+    let ask_overdue = matches!(command, Command::Resume { overdue: None, .. });
     let (action, yes) = read_action(command)?;
     if let Some(r) = &action.reason {
         crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
     }
-    Ok((action, yes))
+    Ok(Asked {
+        action,
+        yes,
+        ask_overdue,
+    })
 }
 
 fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
@@ -53,10 +66,15 @@ fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
         Command::Resume {
             target,
             reason,
+            overdue,
             yes,
         } => {
             let target = target_of(target)?;
-            (action(EndKind::Resume, target, reason), yes)
+            let overdue = match overdue {
+                Some(o) => Overdue::parse(&o).map_err(|e| anyhow::anyhow!("--overdue {e}"))?,
+                None => Overdue::Send,
+            };
+            (action(EndKind::Resume(overdue), target, reason), yes)
         }
         _ => anyhow::bail!("not a finish, stop, pause or resume"),
     })
@@ -83,54 +101,22 @@ fn target_of(t: super::args::TargetArgs) -> anyhow::Result<Target> {
 
 pub(super) async fn end_command(
     store: &Store,
-    action: &OperatorAction,
+    asked: Asked,
     actor: &Actor,
-    (yes, lock_timeout): (bool, Option<std::time::Duration>),
+    lock_timeout: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
-    let impact = store.preview(action).await?;
+    let Asked {
+        mut action,
+        yes,
+        ask_overdue,
+    } = asked;
+    let impact = store.preview(&action).await?;
+    if ask_overdue && old_overdue(&impact) {
+        action.kind = EndKind::Resume(ask_about_overdue(&impact, yes)?);
+    }
+    let action = &action;
     if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::Refused(format!(
-                "not confirmed: {} needs --yes when there is no terminal to ask on",
-                action.describe()
-            ))
-            .into());
-        }
-        let mut err = std::io::stderr();
-        writeln!(err, "About to {}:", action.describe())?;
-        for v in &impact.versions {
-            writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
-        }
-        if action.kind.target_status().is_some() {
-            writeln!(err, "This cannot be undone.")?;
-        }
-        let expected = match (&action.kind, &action.target) {
-            (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
-            (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
-                Some(journey.clone())
-            }
-            _ => None,
-        };
-        match &expected {
-            Some(name) => write!(err, "Type {name} to confirm: ")?,
-            None => {
-                let verb = action.kind.verb();
-                let mut chars = verb.chars();
-                let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
-                write!(err, "{first}{}? [y/N] ", chars.as_str())?
-            }
-        }
-        err.flush()?;
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        let answer = answer.trim();
-        let ok = match &expected {
-            Some(name) => answer == name,
-            None => answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"),
-        };
-        if !ok {
-            return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
-        }
+        confirm_on_terminal(action, &impact)?;
     }
     // A stop waits for deliveries in flight (at most their channel's
     // time-out); say so rather than hang silently.
@@ -157,5 +143,105 @@ pub(super) async fn end_command(
             (e, _) => e.into(),
         })?;
     println!("{}", crate::present::outcome_summary(&outcome));
+    Ok(())
+}
+
+/// Whether a resume would send messages that fell due over an hour ago.
+fn old_overdue(impact: &crate::store::Impact) -> bool {
+    let now = now_millis();
+    impact
+        .versions
+        .iter()
+        .filter_map(|v| v.overdue_since)
+        .any(|since| now - since > 3_600_000)
+}
+
+/// Asks what to do with the overdue messages on a terminal; with `--yes`
+/// (or no terminal) they are sent, and that is said.
+fn ask_about_overdue(impact: &crate::store::Impact, yes: bool) -> anyhow::Result<Overdue> {
+    let n: i64 = impact.versions.iter().map(|v| v.overdue).sum();
+    let oldest = impact.versions.iter().filter_map(|v| v.overdue_since).min();
+    let ago = oldest.map_or(String::new(), |t| {
+        format!(", the oldest {}", crate::domain::time::ago(now_millis(), t))
+    });
+    let mut err = std::io::stderr();
+    if yes || !std::io::stdin().is_terminal() {
+        writeln!(
+            err,
+            "{} message(s) fell due during the hold{ago}: they go out now (--overdue skip or spread=DUR to choose otherwise)",
+            crate::present::thousands(n)
+        )?;
+        return Ok(Overdue::Send);
+    }
+    loop {
+        write!(
+            err,
+            "{} message(s) fell due during the hold{ago}. Send them now, skip them, or spread them? \
+             [send/skip/spread=DUR] (send): ",
+            crate::present::thousands(n)
+        )?;
+        err.flush()?;
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer)? == 0 {
+            return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
+        }
+        match answer.trim() {
+            "" => return Ok(Overdue::Send),
+            text => match Overdue::parse(text) {
+                Ok(o) => return Ok(o),
+                Err(e) => writeln!(err, "{e}")?,
+            },
+        }
+    }
+}
+
+/// Shows the impact and asks on the terminal: the name typed for a stop,
+/// y/N otherwise. Refused without a terminal, or when not confirmed.
+fn confirm_on_terminal(
+    action: &OperatorAction,
+    impact: &crate::store::Impact,
+) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Refused(format!(
+            "not confirmed: {} needs --yes when there is no terminal to ask on",
+            action.describe()
+        ))
+        .into());
+    }
+    let mut err = std::io::stderr();
+    writeln!(err, "About to {}:", action.describe())?;
+    for v in &impact.versions {
+        writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
+    }
+    if action.kind.target_status().is_some() {
+        writeln!(err, "This cannot be undone.")?;
+    }
+    let expected = match (&action.kind, &action.target) {
+        (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
+        (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
+            Some(journey.clone())
+        }
+        _ => None,
+    };
+    match &expected {
+        Some(name) => write!(err, "Type {name} to confirm: ")?,
+        None => {
+            let verb = action.kind.verb();
+            let mut chars = verb.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+            write!(err, "{first}{}? [y/N] ", chars.as_str())?
+        }
+    }
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let answer = answer.trim();
+    let ok = match &expected {
+        Some(name) => answer == name,
+        None => answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"),
+    };
+    if !ok {
+        return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod progress;
 pub mod table;
 mod trend;
 mod verdict;
+mod watch;
 
 pub use args::{BenchArgs, Cli, Command, DemoArgs, Global};
 
@@ -149,6 +150,7 @@ async fn console(g: &Global, actor: Actor, named: Option<config::Named>) -> anyh
         store_colour: named.and_then(|n| n.colour),
         read_only: g.read_only,
         refresh: g.refresh,
+        poll: g.poll,
         banner: None,
         sim_clock: None,
     };
@@ -294,12 +296,13 @@ async fn store_command(
             json,
         } => audit(store, journey.as_deref(), limit, json).await?,
         Command::Profile { profile, json } => profile_of(store, &profile, json).await?,
+        Command::Watch { journey, json } => watch::watch(store, journey.as_deref(), json).await?,
         command @ (Command::Finish { .. }
         | Command::Stop { .. }
         | Command::Pause { .. }
         | Command::Resume { .. }) => {
-            let (action, yes) = end::action_of(command)?;
-            end::end_command(store, &action, actor, (yes, lock_timeout)).await?
+            let asked = end::action_of(command)?;
+            end::end_command(store, asked, actor, lock_timeout).await?
         }
         Command::Verdict {
             journey,

@@ -75,6 +75,7 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
     let console = crate::tui::Console {
         read_only: config.read_only,
         refresh: config.refresh,
+        poll: false,
         banner: Some(banner),
         sim_clock: Some(clock),
         store_name: None,

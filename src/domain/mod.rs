@@ -12,5 +12,5 @@ pub mod text;
 pub mod time;
 
 pub use definition::{Definition, EntryGuard, Split, Step, Variant};
-pub use status::{EndKind, Hold, OnExpiry, Shown, VersionStatus};
+pub use status::{EndKind, Hold, OnExpiry, Overdue, Shown, VersionStatus};
 pub use time::Millis;

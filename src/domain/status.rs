@@ -83,8 +83,9 @@ pub enum EndKind {
     Stop,
     /// Held: no entries, no messages, waits elapse; reversible.
     Pause(Hold),
-    /// The hold ends: held participants and messages go on.
-    Resume,
+    /// The hold ends: held participants and messages go on, overdue
+    /// messages as chosen.
+    Resume(Overdue),
 }
 
 impl EndKind {
@@ -93,7 +94,7 @@ impl EndKind {
             EndKind::Finish => "finish",
             EndKind::Stop => "stop",
             EndKind::Pause(_) => "pause",
-            EndKind::Resume => "resume",
+            EndKind::Resume(_) => "resume",
         }
     }
 
@@ -103,7 +104,7 @@ impl EndKind {
         match self {
             EndKind::Finish => Some(VersionStatus::Finished),
             EndKind::Stop => Some(VersionStatus::Stopped),
-            EndKind::Pause(_) | EndKind::Resume => None,
+            EndKind::Pause(_) | EndKind::Resume(_) => None,
         }
     }
 
@@ -115,6 +116,54 @@ impl EndKind {
 
     pub fn is_pause(self) -> bool {
         matches!(self, EndKind::Pause(_))
+    }
+}
+
+/// What a resume does with messages that fell due while the version was
+/// held: send them now, skip them (cancelled, counted as overdue), or
+/// spread them evenly over a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Overdue {
+    #[default]
+    Send,
+    Skip,
+    /// Over this many milliseconds.
+    Spread(i64),
+}
+
+impl Overdue {
+    /// `send`, `skip`, or `spread=30m` (also `spread 30m`, `spread:30m`).
+    pub fn parse(text: &str) -> Result<Overdue, String> {
+        let text = text.trim();
+        let bad =
+            || format!("{text:?}: expected send, skip or spread=DURATION (for example spread=30m)");
+        match text {
+            "send" => return Ok(Overdue::Send),
+            "skip" => return Ok(Overdue::Skip),
+            _ => {}
+        }
+        let rest = text.strip_prefix("spread").ok_or_else(bad)?;
+        let dur = rest.trim_start_matches([' ', '=', ':']);
+        if dur.is_empty() {
+            return Err(bad());
+        }
+        let ms = super::time::parse_duration(dur).map_err(|e| format!("spread: {e}"))?;
+        if !(60_000..=7 * 86_400_000).contains(&ms) {
+            return Err(format!("spread {dur}: must be 1m to 7d"));
+        }
+        Ok(Overdue::Spread(ms))
+    }
+
+    /// `send`, `skip`, `spread 30m`: as the audit row keeps it.
+    pub fn words(self) -> String {
+        match self {
+            Overdue::Send => "send".into(),
+            Overdue::Skip => "skip".into(),
+            Overdue::Spread(ms) => format!(
+                "spread {}",
+                humantime::format_duration(std::time::Duration::from_millis(ms as u64))
+            ),
+        }
     }
 }
 

@@ -22,14 +22,17 @@ pub(crate) struct AuditChange<'a> {
 /// What a stop or pause did to messages, as its outcome and audit row say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageFigures {
-    /// Pending messages cancelled (a stop).
-    pub cancelled: i64,
+    /// Pending messages cancelled (a stop; `None` for a pause or resume).
+    pub cancelled: Option<i64>,
     /// Of those, how many had an attempt without an answer: they may have
     /// arrived.
     pub cancelled_uncertain: i64,
     /// Messages sent while it waited for deliveries in flight; `None` when
     /// none was in flight.
     pub sent_waiting: Option<i64>,
+    /// A resume's choice for the messages that fell due during the hold,
+    /// and how many there were.
+    pub overdue: Option<(crate::domain::Overdue, i64)>,
 }
 
 pub(crate) async fn insert_audit(
@@ -40,8 +43,8 @@ pub(crate) async fn insert_audit(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
-         affected_active, cancelled, cancelled_uncertain, sent_waiting) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(at)
     .bind(&actor.name)
@@ -53,9 +56,15 @@ pub(crate) async fn insert_audit(
     .bind(change.to)
     .bind(change.reason.filter(|r| !r.trim().is_empty()))
     .bind(change.affected_active)
-    .bind(change.messages.map(|m| m.cancelled))
-    .bind(change.messages.map(|m| m.cancelled_uncertain))
+    .bind(change.messages.and_then(|m| m.cancelled))
+    .bind(
+        change
+            .messages
+            .and_then(|m| m.cancelled.map(|_| m.cancelled_uncertain)),
+    )
     .bind(change.messages.and_then(|m| m.sent_waiting))
+    .bind(change.messages.and_then(|m| m.overdue).map(|(o, _)| o.words()))
+    .bind(change.messages.and_then(|m| m.overdue).map(|(_, n)| n))
     .execute(&mut **tx)
     .await?;
     Ok(())

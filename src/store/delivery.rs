@@ -188,6 +188,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(Vec::new());
         }
+        super::overdue::apply_overdue(&mut tx, self.backend, version_id).await?;
         let now = self.backend.db_now();
         let list: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 5)).collect();
         // Only placeholders and the clock expression are formatted in.
@@ -310,6 +311,7 @@ impl Store {
             super::counters::add_minutes(&mut tx, self.backend, version_id, &minutes).await?;
         }
         tx.commit().await?;
+        self.announce_figures().await;
         Ok(report)
     }
 

@@ -353,6 +353,7 @@ impl Store {
             check_verdicts(&mut tx, &[version_id], now).await?;
         }
         tx.commit().await?;
+        self.announce_figures().await;
         Ok(Batch::Ran { report, read })
     }
 

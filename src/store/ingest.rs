@@ -110,6 +110,7 @@ impl Store {
         apply_deltas(&mut tx, self.backend, &batch.deltas, last).await?;
         super::verdicts::check_verdicts(&mut tx, &batch.touched, last).await?;
         tx.commit().await?;
+        self.announce_figures().await;
         Ok(batch.report)
     }
 }

@@ -74,6 +74,10 @@ pub struct VersionImpact {
     /// Messages sent while the action waited for deliveries in flight;
     /// `None` when none was in flight.
     pub sent_waiting: Option<i64>,
+    /// A resume's messages that fell due during the hold, and when the
+    /// oldest of them did.
+    pub overdue: i64,
+    pub overdue_since: Option<Millis>,
 }
 
 impl VersionImpact {
@@ -87,6 +91,8 @@ impl VersionImpact {
             pending,
             uncertain: 0,
             sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
         }
     }
 }
@@ -155,8 +161,16 @@ impl Store {
             } else {
                 0
             };
+            let (overdue, overdue_since) = match action.kind {
+                EndKind::Resume(_) => {
+                    super::pause::count_overdue(&mut conn, self.backend, v.id).await?
+                }
+                _ => (0, None),
+            };
             out.push(VersionImpact {
                 uncertain,
+                overdue,
+                overdue_since,
                 ..VersionImpact::of(&v, row.try_get("active")?, row.try_get("msg_pending")?)
             });
         }
@@ -286,7 +300,7 @@ pub(crate) async fn end_version(
     if v.status.refusal(kind).is_some() || hold_refusal(v, kind).is_some() {
         return Err(refusal(v, kind));
     }
-    if matches!(kind, EndKind::Pause(_) | EndKind::Resume) {
+    if matches!(kind, EndKind::Pause(_) | EndKind::Resume(_)) {
         return hold_version(tx, backend, v, kind, change).await;
     }
     if kind == EndKind::Stop {
@@ -381,9 +395,10 @@ pub(crate) async fn move_stopped_counters(
     .execute(&mut **tx)
     .await?;
     Ok(MessageFigures {
-        cancelled,
+        cancelled: Some(cancelled),
         cancelled_uncertain: uncertain,
         sent_waiting: None,
+        overdue: None,
     })
 }
 

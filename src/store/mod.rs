@@ -16,8 +16,10 @@ mod gate;
 mod ingest;
 mod journeys;
 mod lifecycle;
+mod live;
 pub mod minutes;
 mod moves;
+mod overdue;
 mod pause;
 mod read;
 pub mod scratch;
@@ -40,6 +42,7 @@ pub use dialect::Backend;
 pub use engine::TickReport;
 pub use flow::{Limits, Slots};
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
+pub use live::{Change, Watcher};
 
 pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
 pub use read::{

@@ -127,7 +127,7 @@ fn candidates(kind: EndKind) -> &'static str {
         EndKind::Finish => "live",
         EndKind::Stop => "live or finished",
         EndKind::Pause(_) => "live or finished and not paused",
-        EndKind::Resume => "paused",
+        EndKind::Resume(_) => "paused",
     }
 }
 

@@ -78,6 +78,9 @@ pub enum Msg {
     ActionWaiting(crate::store::Waiting),
     /// The once-a-second clock.
     Clock(Millis),
+    /// Whether changes reach the console as they happen (`false`: it
+    /// polls every refresh, having lost or never had the watch).
+    Live(bool),
     Resize,
 }
 
@@ -115,6 +118,8 @@ pub struct App {
     /// A one-line message in the footer (why a key did nothing).
     pub notice: Option<String>,
     pub last_ok: Option<Millis>,
+    /// Whether changes arrive as they happen (`None`: not known yet).
+    pub live: Option<bool>,
     /// The last refresh failed with this.
     pub stale: Option<String>,
     pub loaded: bool,
@@ -144,6 +149,7 @@ impl App {
             pane: None,
             notice: None,
             last_ok: None,
+            live: None,
             stale: None,
             loaded: false,
             dirty: true,
@@ -293,6 +299,7 @@ impl App {
                 self.now = now;
             }
             Msg::Resize => {}
+            Msg::Live(live) => self.live = Some(live),
         }
     }
 

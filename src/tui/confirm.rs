@@ -19,7 +19,7 @@ pub enum Focus {
     Name,
     /// The kill switch's choice: stop or pause.
     Mode,
-    /// A pause's hold duration.
+    /// A pause's hold duration; a resume's choice for overdue messages.
     Hold,
     /// A pause's rule at expiry.
     Expiry,
@@ -60,7 +60,8 @@ pub struct ConfirmPane {
     pub waiting: Option<crate::store::Waiting>,
     /// Esc was pressed while it waited: it is giving up.
     pub giving_up: bool,
-    /// A pause's hold, as typed (default 3d).
+    /// A pause's hold, as typed (default 3d); a resume's choice for the
+    /// messages that fell due during the hold (default send).
     pub hold: Input,
     /// A pause's rule when the hold runs out.
     pub on_expiry: OnExpiry,
@@ -85,6 +86,7 @@ impl ConfirmPane {
         // The exact name is the safety of a typed pane, so the operator's
         // first keystrokes go there; a y/n pane (finish, pause, resume)
         // starts on Cancel.
+        let is_resume = matches!(action.kind, EndKind::Resume(_));
         let focus = if action.kind == EndKind::Stop {
             Focus::Name
         } else {
@@ -103,7 +105,7 @@ impl ConfirmPane {
             kill_switch: false,
             waiting: None,
             giving_up: false,
-            hold: Input::new("3d".into()),
+            hold: Input::new(if is_resume { "send" } else { "3d" }.into()),
             on_expiry: OnExpiry::Stop,
         }
     }
@@ -143,6 +145,7 @@ impl ConfirmPane {
             (true, _) => &[Name, Mode, Reason, Confirm, Cancel],
             (false, EndKind::Stop) => &[Name, Reason, Confirm, Cancel],
             (false, EndKind::Pause(_)) => &[Cancel, Hold, Expiry, Reason, Confirm],
+            (false, EndKind::Resume(_)) => &[Cancel, Hold, Reason, Confirm],
             (false, _) => &[Cancel, Reason, Confirm],
         }
     }
@@ -233,14 +236,19 @@ impl ConfirmPane {
             return PaneReply::Nothing;
         }
         let mut action = self.action.clone();
-        if action.kind.is_pause() {
-            match self.hold_terms() {
-                Ok(hold) => action.kind = EndKind::Pause(hold),
-                Err(why) => {
-                    self.focus = Focus::Hold;
-                    self.hint = Some(why);
-                    return PaneReply::Nothing;
-                }
+        let terms = match action.kind {
+            EndKind::Pause(_) => self.hold_terms().map(EndKind::Pause),
+            EndKind::Resume(_) => crate::domain::Overdue::parse(self.hold.value())
+                .map(EndKind::Resume)
+                .map_err(|e| format!("overdue messages: {e}")),
+            kind => Ok(kind),
+        };
+        match terms {
+            Ok(kind) => action.kind = kind,
+            Err(why) => {
+                self.focus = Focus::Hold;
+                self.hint = Some(why);
+                return PaneReply::Nothing;
             }
         }
         let reason = self.reason.value().trim().to_string();

@@ -104,28 +104,82 @@ async fn fetch_or_diagnose(
         })
 }
 
+/// How changes reach the fetcher: a status change fetches at once; moved
+/// figures fetch at most once a refresh; with nothing moving and the watch
+/// live, an idle console fetches once every `LIVE_SAFETY`.
+#[derive(Default)]
+pub struct Pulse {
+    status: Notify,
+    figures: Notify,
+    live: std::sync::atomic::AtomicBool,
+}
+
+/// The longest a live console goes without fetching.
+const LIVE_SAFETY: Duration = Duration::from_secs(30);
+
+/// Watches the store's changes and tells the fetcher; when the watch is
+/// lost, says so (the fetcher polls), fetches at once (changes may have
+/// been missed) and starts a new one.
+pub fn spawn_watch(
+    store: Store,
+    pulse: Arc<Pulse>,
+    tx: mpsc::Sender<Msg>,
+) -> tokio::task::JoinHandle<()> {
+    use std::sync::atomic::Ordering;
+    tokio::spawn(async move {
+        loop {
+            match store.watch_changes().await {
+                Ok(mut watcher) => {
+                    pulse.live.store(true, Ordering::Relaxed);
+                    let _ = tx.send(Msg::Live(true)).await;
+                    pulse.status.notify_one();
+                    loop {
+                        match watcher.next().await {
+                            Ok(crate::store::Change::Status) => pulse.status.notify_one(),
+                            Ok(crate::store::Change::Figures) => pulse.figures.notify_one(),
+                            Err(e) => {
+                                tracing::warn!("live changes lost: {e}");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("cannot watch the store's changes: {e}"),
+            }
+            pulse.live.store(false, Ordering::Relaxed);
+            if tx.send(Msg::Live(false)).await.is_err() {
+                return;
+            }
+            pulse.status.notify_one();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
+}
+
 pub fn spawn(
     store: Store,
     (refresh, clock): (Duration, Option<SimClock>),
     mut want: watch::Receiver<Want>,
-    kick: Arc<Notify>,
+    (kick, pulse): (Arc<Notify>, Arc<Pulse>),
     tx: mpsc::Sender<Msg>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failures: u32 = 0;
         loop {
             let current = want.borrow_and_update().clone();
+            let fetched = tokio::time::Instant::now();
             let result = fetch_or_diagnose(&store, &current, (refresh, clock)).await;
-            let wait = match result {
+            let backoff = match result {
                 Ok(snapshot) => {
                     if failures > 0 {
                         tracing::info!("store reachable again");
                     }
                     failures = 0;
+                    tracing::debug!("data fetched in {:?}", fetched.elapsed());
                     if tx.send(Msg::Data(Box::new(snapshot))).await.is_err() {
                         return;
                     }
-                    refresh
+                    None
                 }
                 Err(e) => {
                     failures += 1;
@@ -134,13 +188,25 @@ pub fn spawn(
                         return;
                     }
                     // Retry soon, then back off, never slower than the refresh.
-                    Duration::from_millis(250u64 << failures.min(4)).min(refresh)
+                    Some(Duration::from_millis(250u64 << failures.min(4)).min(refresh))
                 }
             };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = kick.notified() => {}
-                changed = want.changed() => if changed.is_err() { return },
+            let mut moved = false;
+            loop {
+                let live = pulse.live.load(std::sync::atomic::Ordering::Relaxed);
+                let every = match (backoff, live, moved) {
+                    (Some(b), _, _) => b,
+                    (None, true, false) => LIVE_SAFETY,
+                    _ => refresh,
+                };
+                let until = fetched + every;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => break,
+                    _ = kick.notified() => break,
+                    _ = pulse.status.notified() => break,
+                    _ = pulse.figures.notified() => moved = true,
+                    changed = want.changed() => if changed.is_err() { return } else { break },
+                }
             }
         }
     })

@@ -107,7 +107,9 @@ impl App {
             KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
             KeyCode::Char('K') => self.open_kill_switch(),
             KeyCode::Char('p') => self.open_pane(EndKind::Pause(Hold::default()), false),
-            KeyCode::Char('r') => self.open_pane(EndKind::Resume, false),
+            KeyCode::Char('r') => {
+                self.open_pane(EndKind::Resume(crate::domain::Overdue::Send), false)
+            }
             _ => {}
         }
     }
@@ -208,7 +210,7 @@ impl App {
         };
         let hold_refusal = match kind {
             EndKind::Pause(_) if paused => Some("it is already paused (r resumes it)"),
-            EndKind::Resume if !paused => Some("it is not paused"),
+            EndKind::Resume(_) if !paused => Some("it is not paused"),
             _ => None,
         };
         if !all_versions && let Some(why) = status.refusal(kind).or(hold_refusal) {

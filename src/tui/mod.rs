@@ -44,6 +44,8 @@ pub struct Console {
     pub store_colour: Option<String>,
     pub read_only: bool,
     pub refresh: Duration,
+    /// Poll every refresh, never watch for changes.
+    pub poll: bool,
     pub banner: Option<String>,
     pub sim_clock: Option<crate::domain::clock::SimClock>,
 }
@@ -61,7 +63,14 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         sim_clock: console.sim_clock,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
-    let exit = event_loop(&mut guard.terminal, store, actor, ctx, refresh).await;
+    let exit = event_loop(
+        &mut guard.terminal,
+        store,
+        actor,
+        ctx,
+        (refresh, console.poll),
+    )
+    .await;
     drop(guard);
     match exit {
         Ok(Exit::Signal(name)) => {
@@ -73,32 +82,43 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
     }
 }
 
+/// Fault injection for the test suite: a key that panics, to prove the
+/// terminal is restored and the message readable. Only in builds with
+/// debug assertions (the tests'), never in a release (`cargo install`).
+fn fault_panic_key() -> Option<char> {
+    #[cfg(debug_assertions)]
+    return std::env::var("JOURNEYCTL_FAULT_PANIC_KEY")
+        .ok()
+        .and_then(|k| k.chars().next());
+    #[cfg(not(debug_assertions))]
+    None
+}
+
 async fn event_loop(
     term: &mut terminal::Term,
     store: Store,
     actor: Actor,
     ctx: Context,
-    refresh: Duration,
+    (refresh, poll): (Duration, bool),
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
-    // Fault injection for the test suite: a key that panics, to prove the
-    // terminal is restored and the message readable. Only in builds with
-    // debug assertions (the tests'), never in a release (`cargo install`).
-    #[cfg(debug_assertions)]
-    let panic_key = std::env::var("JOURNEYCTL_FAULT_PANIC_KEY")
-        .ok()
-        .and_then(|k| k.chars().next());
-    #[cfg(not(debug_assertions))]
-    let panic_key: Option<char> = None;
+    let panic_key = fault_panic_key();
     let mut app = App::new(ctx, now_millis());
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
+    let pulse = Arc::new(fetch::Pulse::default());
+    let watcher = if poll {
+        let _ = tx.send(Msg::Live(false)).await;
+        tokio::spawn(async {})
+    } else {
+        fetch::spawn_watch(store.clone(), pulse.clone(), tx.clone())
+    };
     let fetcher = fetch::spawn(
         store.clone(),
         (refresh, app.ctx.sim_clock),
         want_rx,
-        kick.clone(),
+        (kick.clone(), pulse),
         tx.clone(),
     );
     let mut events = EventStream::new();
@@ -149,6 +169,7 @@ async fn event_loop(
         }
     };
     fetcher.abort();
+    watcher.abort();
     Ok(exit)
 }
 

@@ -7,43 +7,69 @@ use crate::domain::Millis;
 use crate::domain::time::to_rfc3339;
 use crate::store::{Result, Store};
 
+/// The columns an [`AuditEntry`] is read from.
+macro_rules! audit_columns {
+    () => {
+        "at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
+         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at"
+    };
+}
+
 impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
-             cancelled, cancelled_uncertain, sent_waiting, db_user, db_at \
-             FROM audit WHERE ($1 IS NULL OR journey = $1) ORDER BY id DESC LIMIT $2",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit WHERE ($1 IS NULL OR journey = $1) ORDER BY id DESC LIMIT $2"
+        ))
         .bind(journey)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(entry_of).collect()
+    }
+
+    /// The audit rows after `after` (an id), oldest first, with their ids;
+    /// `journey` narrows them to one journey (for `watch`).
+    pub async fn audit_since(
+        &self,
+        after: i64,
+        journey: Option<&str>,
+    ) -> Result<Vec<(i64, AuditEntry)>> {
+        let rows = sqlx::query(concat!(
+            "SELECT id, ",
+            audit_columns!(),
+            " FROM audit WHERE id > $1 AND ($2 IS NULL OR journey = $2) ORDER BY id LIMIT 1000"
+        ))
+        .bind(after)
+        .bind(journey)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| {
-                let at: Millis = r.try_get("at")?;
-                let recorded: Option<Millis> = r.try_get("db_at")?;
-                Ok(AuditEntry {
-                    at: to_rfc3339(at),
-                    actor: r.try_get("actor")?,
-                    host: r.try_get("host")?,
-                    action: r.try_get("action")?,
-                    journey: r.try_get("journey")?,
-                    version: r.try_get("version")?,
-                    from: r.try_get("from_status")?,
-                    to: r.try_get("to_status")?,
-                    reason: r.try_get("reason")?,
-                    affected_active: r.try_get("affected_active")?,
-                    cancelled: r.try_get("cancelled")?,
-                    cancelled_uncertain: r.try_get("cancelled_uncertain")?,
-                    sent_waiting: r.try_get("sent_waiting")?,
-                    db_user: r.try_get("db_user")?,
-                    recorded_at: recorded.map(to_rfc3339),
-                    at_ms: at,
-                    recorded_ms: recorded,
-                })
-            })
+            .map(|r| Ok((r.try_get("id")?, entry_of(r)?)))
             .collect()
+    }
+
+    /// The newest audit row's id (0 when there is none).
+    pub async fn audit_last_id(&self) -> Result<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+
+    /// The running versions whose delivery gate is closed now (a stop or
+    /// pause waits for deliveries in flight): `(journey, version)`.
+    pub async fn closed_gates(&self) -> Result<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT j.name, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id \
+             WHERE v.gate_until IS NOT NULL AND v.gate_until > {} ORDER BY j.name, v.number",
+            self.backend.db_now()
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Where a profile is: one entry per version it entered.
@@ -89,4 +115,31 @@ impl Store {
             None => None,
         })
     }
+}
+
+/// One audit row as read.
+fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    let at: Millis = r.try_get("at")?;
+    let recorded: Option<Millis> = r.try_get("db_at")?;
+    Ok(AuditEntry {
+        at: to_rfc3339(at),
+        actor: r.try_get("actor")?,
+        host: r.try_get("host")?,
+        action: r.try_get("action")?,
+        journey: r.try_get("journey")?,
+        version: r.try_get("version")?,
+        from: r.try_get("from_status")?,
+        to: r.try_get("to_status")?,
+        reason: r.try_get("reason")?,
+        affected_active: r.try_get("affected_active")?,
+        cancelled: r.try_get("cancelled")?,
+        cancelled_uncertain: r.try_get("cancelled_uncertain")?,
+        sent_waiting: r.try_get("sent_waiting")?,
+        overdue: r.try_get("overdue")?,
+        overdue_count: r.try_get("overdue_count")?,
+        db_user: r.try_get("db_user")?,
+        recorded_at: recorded.map(to_rfc3339),
+        at_ms: at,
+        recorded_ms: recorded,
+    })
 }

@@ -144,6 +144,10 @@ pub struct AuditEntry {
     /// Messages sent while a stop or pause waited for deliveries in
     /// flight (`None`: none was in flight).
     pub sent_waiting: Option<i64>,
+    /// A resume's choice for the messages that fell due during the hold
+    /// (`send`, `skip`, `spread 30m`), and how many there were.
+    pub overdue: Option<String>,
+    pub overdue_count: Option<i64>,
     /// The login the database saw (PostgreSQL writes it itself; `None`
     /// on SQLite, whose file permissions are the boundary).
     pub db_user: Option<String>,

@@ -28,10 +28,23 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 theme.danger(),
             ));
         }
-        (None, Some(t)) => right.push(Span::styled(
-            format!("updated {} ", ago(app.now, t)),
-            theme.dim(),
-        )),
+        (None, Some(t)) => {
+            match app.live {
+                Some(true) => right.push(Span::styled("● live · ", theme.dim())),
+                Some(false) => right.push(Span::styled(
+                    format!(
+                        "⟳ polling every {} · ",
+                        humantime::format_duration(app.ctx.refresh)
+                    ),
+                    theme.warn(),
+                )),
+                None => {}
+            }
+            right.push(Span::styled(
+                format!("updated {} ", ago(app.now, t)),
+                theme.dim(),
+            ))
+        }
         (None, None) => right.push(Span::styled("loading… ", theme.dim())),
     }
     let right = Line::from(right);

@@ -103,14 +103,14 @@ fn intro_lines(kind: EndKind, danger: Style) -> Vec<Line<'static>> {
             "No entries and no messages from the moment it commits; waits go on,",
             "participants hold before their next message; goal and exit events apply.",
         ),
-        EndKind::Resume => (
+        EndKind::Resume(_) => (
             "The hold ends: held participants go on at the next tick",
             "and held messages are delivered.",
         ),
     };
     let last = match kind {
         EndKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
-        EndKind::Resume => "It can be paused again later.",
+        EndKind::Resume(_) => "It can be paused again later.",
         _ => "This cannot be undone.",
     };
     vec![
@@ -163,7 +163,7 @@ fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'stati
             thousands(impact.active()),
             thousands(impact.pending())
         ),
-        EndKind::Resume => format!(
+        EndKind::Resume(_) => format!(
             "In all: {} active participants go on, {} pending messages delivered.",
             thousands(impact.active()),
             thousands(impact.pending())
@@ -198,8 +198,41 @@ fn field_lines(
             ));
         }
     }
-    // Each entry: a text field (label, input, focus) or a line of its own.
-    let mut rows: Vec<Result<(String, &Input, Focus), Line<'static>>> = Vec::new();
+    let (lead, rows) = field_rows(pane, theme);
+    lines.extend(lead);
+    for row in rows {
+        match row {
+            Ok((label, input, focus)) => {
+                let focused = pane.focus == focus;
+                let (l, c) = input_line(&label, input, focused, inner_w, theme);
+                if focused {
+                    cursor = Some((lines.len(), c));
+                }
+                lines.push(l);
+            }
+            Err(line) => lines.push(line),
+        }
+    }
+    if pane.kill_switch {
+        lines.extend(channel_lines(app, pane.typed_action(), theme));
+    }
+    if let Some(h) = &pane.hint {
+        lines.push(Line::styled(h.clone(), theme.warn()));
+    }
+    if let Some(why) = app.blocked() {
+        lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
+    }
+    lines.push(Line::raw(""));
+    (lines, cursor)
+}
+
+/// Each entry of the pane's form: a text field (label, input, focus) or a
+/// line of its own; and the lines before them.
+type Row<'a> = Result<(String, &'a Input, Focus), Line<'static>>;
+
+fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, Vec<Row<'a>>) {
+    let mut lead = Vec::new();
+    let mut rows: Vec<Row<'a>> = Vec::new();
     if pane.typed() {
         let label = if pane.kill_switch {
             "Action:".to_string()
@@ -231,35 +264,26 @@ fn field_lines(
             theme,
         )));
     }
+    if matches!(pane.action.kind, EndKind::Resume(_)) {
+        let overdue: i64 = match &pane.impact {
+            Some(Ok(i)) => i.versions.iter().map(|v| v.overdue).sum(),
+            _ => 0,
+        };
+        lead.push(Line::styled(
+            format!(
+                "{} message(s) fell due during the hold: send them now, skip them, or spread=30m.",
+                thousands(overdue)
+            ),
+            theme.dim(),
+        ));
+        rows.push(Ok(("Overdue messages:".into(), &pane.hold, Focus::Hold)));
+    }
     rows.push(Ok((
         "Reason (optional):".into(),
         &pane.reason,
         Focus::Reason,
     )));
-    for row in rows {
-        match row {
-            Ok((label, input, focus)) => {
-                let focused = pane.focus == focus;
-                let (l, c) = input_line(&label, input, focused, inner_w, theme);
-                if focused {
-                    cursor = Some((lines.len(), c));
-                }
-                lines.push(l);
-            }
-            Err(line) => lines.push(line),
-        }
-    }
-    if pane.kill_switch {
-        lines.extend(channel_lines(app, pane.typed_action(), theme));
-    }
-    if let Some(h) = &pane.hint {
-        lines.push(Line::styled(h.clone(), theme.warn()));
-    }
-    if let Some(why) = app.blocked() {
-        lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
-    }
-    lines.push(Line::raw(""));
-    (lines, cursor)
+    (lead, rows)
 }
 
 /// Two options, the chosen one marked: `Then: ▸stop◂  pause` (←/→ choose).
@@ -297,7 +321,7 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
         EndKind::Finish => "Finish",
         EndKind::Stop => "Stop",
         EndKind::Pause(_) => "Pause",
-        EndKind::Resume => "Resume",
+        EndKind::Resume(_) => "Resume",
     };
     let button = |label: &str, focused: bool| {
         if focused {

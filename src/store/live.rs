@@ -1,0 +1,188 @@
+//! Changes as they happen, for consoles and `watch`: on PostgreSQL a
+//! notification sent by the transaction that made the change (so it
+//! arrives after the commit): `status` from every audit row and every
+//! change of a status, hold or delivery gate (triggers, whoever connects),
+//! and `figures` from the engine, workers and ingest, at most four a second
+//! from each process. On SQLite, every 100 ms the file's and its log's
+//! size and time (two `stat`s), and when one moved, `PRAGMA data_version`
+//! (no I/O) and one small read that tells a status change from figures.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use super::{Error, Location, Result, Store};
+use crate::domain::time::now_millis;
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A status, hold or delivery gate, or an audit row.
+    Status,
+    /// Counts: participants, messages.
+    Figures,
+}
+
+/// How often a SQLite watcher looks at the file's version.
+const SQLITE_EVERY: Duration = Duration::from_millis(100);
+
+/// The least time between two `figures` notifications of one process.
+const FIGURES_EVERY_MS: i64 = 250;
+
+/// The notification channel of the store's schema.
+const CHANNEL_SQL: &str =
+    "SELECT pg_catalog.left('journeyctl_' || pg_catalog.current_schema(), 63)";
+
+/// A store's changes, one at a time.
+pub struct Watcher {
+    kind: Kind,
+}
+
+enum Kind {
+    Sqlite {
+        conn: sqlx::SqliteConnection,
+        version: i64,
+        pulse: (i64, i64),
+        /// The file and its write-ahead log, and their size and time as
+        /// last seen: `data_version` is read only when one moved.
+        files: [std::path::PathBuf; 2],
+        seen: [Option<(u64, std::time::SystemTime)>; 2],
+    },
+    Postgres(sqlx::postgres::PgListener),
+}
+
+impl Store {
+    /// Starts watching this store's changes (a connection of its own).
+    pub async fn watch_changes(&self) -> Result<Watcher> {
+        let kind = match self.location() {
+            Location::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .read_only(true);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+                let version = data_version(&mut conn).await?;
+                let pulse = pulse(&mut conn).await?;
+                let mut wal = path.clone().into_os_string();
+                wal.push("-wal");
+                let files = [path.clone(), wal.into()];
+                let seen = files.clone().map(|f| stamp(&f));
+                Kind::Sqlite {
+                    conn,
+                    version,
+                    pulse,
+                    files,
+                    seen,
+                }
+            }
+            Location::Postgres(url) => {
+                let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+                let channel: String = sqlx::query_scalar(CHANNEL_SQL)
+                    .fetch_one(&self.pool)
+                    .await?;
+                listener.listen(&channel).await?;
+                Kind::Postgres(listener)
+            }
+        };
+        Ok(Watcher { kind })
+    }
+
+    /// Tells watchers that figures moved: at most four times a second from
+    /// this process (PostgreSQL; SQLite's watchers see the file change).
+    pub async fn announce_figures(&self) {
+        static LAST: AtomicI64 = AtomicI64::new(0);
+        if !self.backend.has_logins() {
+            return;
+        }
+        let now = now_millis();
+        let last = LAST.load(Ordering::Relaxed);
+        if now - last < FIGURES_EVERY_MS
+            || LAST
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let sql = format!("SELECT pg_catalog.pg_notify(({CHANNEL_SQL}), 'figures')");
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await
+        {
+            tracing::debug!("cannot announce figures: {e}");
+        }
+    }
+}
+
+impl Watcher {
+    /// The next change; an error when the watch is lost (the caller falls
+    /// back to polling and starts a new one).
+    pub async fn next(&mut self) -> Result<Change> {
+        match &mut self.kind {
+            Kind::Sqlite {
+                conn,
+                version,
+                pulse: last,
+                files,
+                seen,
+            } => loop {
+                tokio::time::sleep(SQLITE_EVERY).await;
+                // Two `stat`s: nothing to ask SQLite while neither moved.
+                let now = files.clone().map(|f| stamp(&f));
+                if now == *seen {
+                    continue;
+                }
+                *seen = now;
+                let now = data_version(conn).await?;
+                if now == *version {
+                    continue;
+                }
+                *version = now;
+                let p = pulse(conn).await?;
+                if p != *last {
+                    *last = p;
+                    return Ok(Change::Status);
+                }
+                return Ok(Change::Figures);
+            },
+            Kind::Postgres(listener) => match listener.try_recv().await? {
+                Some(n) if n.payload() == "figures" => Ok(Change::Figures),
+                Some(_) => Ok(Change::Status),
+                // The connection was lost: changes meanwhile were missed.
+                // The next call connects and listens again.
+                None => Err(Error::Unreachable(
+                    "the connection that listens for changes was lost".into(),
+                )),
+            },
+        }
+    }
+
+    /// Whether this watcher is told of changes by the database (else it
+    /// looks at the file).
+    pub fn is_pushed(&self) -> bool {
+        matches!(self.kind, Kind::Postgres(_))
+    }
+}
+
+/// A file's size and modification time (`None` when it is not there).
+fn stamp(path: &std::path::Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+async fn data_version(conn: &mut sqlx::SqliteConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// What a status change moves: the last audit row (every status or hold
+/// change writes one) and the delivery gates.
+async fn pulse(conn: &mut sqlx::SqliteConnection) -> Result<(i64, i64)> {
+    let row: (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT MAX(id) FROM audit), (SELECT SUM(gate_until) FROM versions)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::from)?;
+    Ok((row.0.unwrap_or(0), row.1.unwrap_or(0)))
+}

@@ -1,0 +1,156 @@
+//! Live changes (the console and `watch`): a stop made by another process
+//! shows in a console in tmux without waiting for its refresh; a console
+//! whose listen connection is cut says it polls, and comes back; `watch
+//! --json` prints a line for each stop, pause, resume and finish.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::roles::{ok, write_def};
+use common::tmux::Tmux;
+use common::*;
+
+/// The console on `url` in tmux, refreshing only every 5 s.
+fn console(name: &str, url: &str, dir: &Path) -> Tmux {
+    let command = format!(
+        "cd {} && DATABASE_URL='{url}' XDG_STATE_HOME={}/state exec {} --actor erin --refresh 5s",
+        dir.display(),
+        dir.display(),
+        bin()
+    );
+    Tmux::start(name, &command, 120, 35)
+}
+
+both_backends!(
+    a_stop_elsewhere_shows_without_waiting_for_the_refresh,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        ok(
+            &ts.url,
+            &["apply", &write_def(dir.path(), "cart"), "--publish"],
+        );
+        let t = console(&format!("live-{}", ts.backend), &ts.url, dir.path());
+        t.wait_for("● live");
+        t.wait_for("cart");
+        // Well after its first fetch: a poll would come only 5 s after it.
+        std::thread::sleep(Duration::from_millis(1_000));
+        ok(&ts.url, &["stop", "cart", "--yes"]);
+        let committed = Instant::now();
+        // A stopped version leaves the live list.
+        t.wait_for("no live or draining version");
+        let shown = committed.elapsed();
+        assert!(
+            shown < Duration::from_millis(2_500),
+            "the stop showed after {shown:?}: the console waited for its refresh"
+        );
+        t.keys(&["q"]);
+        t.wait_dead();
+    }
+);
+
+/// The listen connection of the console on the store's schema, cut.
+async fn cut_listener(url: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE $1",
+    )
+    .bind(format!("LISTEN %journeyctl_{schema}%"))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_whose_listen_connection_is_cut_polls_and_comes_back() {
+    let Some(ts) = common::postgres("live_cut").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "cart"), "--publish"],
+    );
+    let t = console("live-cut", &ts.url, dir.path());
+    t.wait_for("● live");
+    assert_eq!(cut_listener(&ts.url).await, 1, "one console listens");
+    t.wait_for("⟳ polling every 5s");
+    // It listens again by itself, and changes show at once again.
+    t.wait_for("● live");
+    std::thread::sleep(Duration::from_millis(1_000));
+    ok(&ts.url, &["pause", "cart", "--yes"]);
+    let committed = Instant::now();
+    t.wait_for("⏸ paused");
+    assert!(committed.elapsed() < Duration::from_millis(2_500));
+    t.keys(&["q"]);
+    t.wait_dead();
+    ts.close().await;
+}
+
+both_backends!(watch_prints_a_line_for_each_change, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "cart"), "--publish"],
+    );
+    let mut child = Command::new(bin())
+        .env("DATABASE_URL", &ts.url)
+        .args(["watch", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Its first look at the store is done before the changes start.
+    std::thread::sleep(Duration::from_millis(500));
+    for args in [
+        vec!["pause", "cart", "--yes"],
+        vec!["resume", "cart", "--yes"],
+        vec!["finish", "cart", "--yes"],
+        vec!["stop", "cart", "--version", "1", "--yes"],
+    ] {
+        ok(&ts.url, &args);
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("watch printed only {seen:?}"));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["journey"].as_str()),
+            (Some("audit"), Some("cart"))
+        );
+        seen.push(format!("{} {}->{}", v["action"], v["from"], v["to"]).replace('"', ""));
+    }
+    assert_eq!(
+        seen,
+        [
+            "pause live->paused",
+            "resume paused->live",
+            "finish live->finished",
+            "stop finished->stopped"
+        ]
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "Ctrl-C ends watch with {status}");
+});
