@@ -344,10 +344,13 @@ pub fn channel_name(h: &ActionHealth) -> String {
 }
 
 /// "12s ago: HTTP 503 Service Unavailable" (the age first: a long error
-/// is cut at the end), or "-".
+/// is cut at the end) while the action fails, or "-": an error a later
+/// send got past is history (`channels --json` keeps it).
 pub fn last_error(h: &ActionHealth, now: Millis) -> String {
     match (&h.last_error, h.last_error_ms) {
-        (Some(e), Some(at)) => format!("{}: {e}", crate::domain::time::ago(now, at)),
+        (Some(e), Some(at)) if h.failing() => {
+            format!("{}: {e}", crate::domain::time::ago(now, at))
+        }
         _ => "-".into(),
     }
 }

@@ -1028,6 +1028,23 @@ fn demo_never_replaces_a_store_it_did_not_make() {
     }
 }
 
+/// `demo --help` says which store the demo uses (never DATABASE_URL),
+/// and how to read the PostgreSQL demo from the CLI.
+#[test]
+fn demo_help_says_where_its_store_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), "", &["demo", "--help"], None);
+    let help = text(&o).0.replace('\n', " ");
+    assert!(
+        help.contains("DATABASE_URL, --store and the config file's default_store are never used"),
+        "{help}"
+    );
+    assert!(
+        help.contains("?options=-c%20search_path%3Djourneyctl_demo"),
+        "{help}"
+    );
+}
+
 /// A password on the command line is warned about; neither it nor a URL
 /// parameter's value is ever written to the log.
 #[test]

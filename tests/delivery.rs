@@ -682,3 +682,55 @@ both_backends!(a_stop_says_what_went_out_while_it_waited, |ts| {
     let v = summary(&ts.store, "inflight", 1).await;
     assert_eq!((v.messages.sent, v.messages.cancelled), (3, 0));
 });
+
+// A log channel makes its folder on the first batch; an error a later send
+// got past is history: `channels` shows "-", `--json` keeps it.
+both_backends!(
+    a_log_channel_makes_its_folder_and_an_old_error_is_history,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        emails(ts, "logged", 2).await;
+        let log = dir.path().join("var/log/journeyctl/push.ndjson");
+        let file = dir.path().join("log.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[channels.email]\nkind = \"log\"\npath = \"{}\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let o = run(
+            &ts.url,
+            &["deliver", "--channels", file.to_str().unwrap(), "--once"],
+        )
+        .await;
+        assert_eq!(text(&o).0.trim(), "delivered: 2 sent, 0 to retry, 0 failed");
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        emails(ts, "flaky", 1).await;
+        let rx = Receiver::start(Answer::FailFirst {
+            times: 1,
+            status: 503,
+        })
+        .await
+        .unwrap();
+        let hook = channels_file(dir.path(), &rx.url("send"), "");
+        let o = run(&ts.url, &["deliver", "--channels", &hook, "--once"]).await;
+        assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 1 to retry, 0 failed");
+        let table = run(&ts.url, &["channels"]).await;
+        assert!(
+            text(&table).0.contains("ago: HTTP 503"),
+            "{}",
+            text(&table).0
+        );
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let o = run(&ts.url, &["deliver", "--channels", &hook, "--once"]).await;
+        assert_eq!(text(&o).0.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
+        let table = run(&ts.url, &["channels"]).await;
+        assert!(!text(&table).0.contains("HTTP 503"), "{}", text(&table).0);
+        let health = run(&ts.url, &["channels", "--json"]).await;
+        let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+        assert_eq!(health[0]["last_error"], "HTTP 503 Service Unavailable");
+        assert_eq!(health[0]["failing"], false);
+    }
+);

@@ -35,7 +35,7 @@ impl Console {
         let state = dir.join(format!("state-{socket}"));
         let exe = std::env::current_exe()?;
         let cmd = format!(
-            "DATABASE_URL='{url}' XDG_STATE_HOME='{}' RUST_LOG=journeyctl=debug \
+            "DATABASE_URL='{url}' XDG_STATE_HOME='{}' JOURNEYCTL_LOG=debug \
              exec {} --read-only --refresh 2s{}",
             state.display(),
             exe.display(),

@@ -301,6 +301,13 @@ pub enum Command {
     /// The manual page (roff) on standard output: `journeyctl man > journeyctl.1`.
     Man,
     /// A demo store with live simulated traffic, opened in the console.
+    #[command(
+        after_help = "The demo's store is demo.db beside the default store, made anew each time. \
+Only --database-url moves it: to a path that does not exist yet (or a store the demo made), \
+or to postgres://... for the schema journeyctl_demo of that database. \
+DATABASE_URL, --store and the config file's default_store are never used: your own store is safe. \
+To read the PostgreSQL demo from the CLI, add ?options=-c%20search_path%3Djourneyctl_demo to the URL."
+    )]
     Demo(DemoArgs),
     /// Measure the scale targets on fresh SQLite and PostgreSQL stores.
     Bench(BenchArgs),

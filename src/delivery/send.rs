@@ -306,10 +306,17 @@ fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
         }
         text.push(b'\n');
     }
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    // The folder is made on the first batch, as a user would expect of
+    // `path = "/var/log/journeyctl/push.ndjson"`.
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let written = folder
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        })
         .and_then(|mut f| f.write_all(&text));
     match written {
         Ok(()) => Tried::Sent,

@@ -271,7 +271,7 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
         };
         lead.push(Line::styled(
             format!(
-                "{} message(s) fell due during the hold: send them now, skip them, or spread=30m.",
+                "{} message(s) fell due during the hold: send, skip or spread=30m.",
                 thousands(overdue)
             ),
             theme.dim(),
