@@ -752,6 +752,14 @@ fn completions_parse_and_the_manual_page_is_roff() {
     assert!(man.status.success());
     assert!(page.starts_with(".TH"), "{}", &page[..page.len().min(200)]);
     assert!(page.contains("completions"));
+    // One page with every command's options: no journeyctl-stop(1) to
+    // look for.
+    assert!(
+        !page.contains("journeyctl\\-stop(1)"),
+        "a SEE ALSO page that does not exist"
+    );
+    assert!(page.contains(".SS \"journeyctl stop\""));
+    assert!(page.contains("uses\\-action"));
     // Neither touches a store.
     assert!(!dir.path().join("none.db").exists());
 }
