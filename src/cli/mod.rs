@@ -4,6 +4,7 @@
 mod args;
 pub mod config;
 mod deliver;
+mod docs;
 mod end;
 mod engine;
 mod ingest;
@@ -163,8 +164,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     actor.refuse_control()?;
     config::warn_password_in_arguments();
     match &cli.command {
-        Some(Command::Completions { shell }) => return completions(*shell),
-        Some(Command::Man) => return man_page(),
+        Some(Command::Completions { shell }) => return docs::completions(*shell),
+        Some(Command::Man) => return docs::man_page(),
         Some(Command::Stores) => return config::stores(),
         _ => {}
     }
@@ -219,78 +220,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         lock_timeout: g.lock_timeout,
     };
     store_command(&store, command, &actor, loaded).await
-}
-
-/// Completions for `shell`, generated from the command line's definition.
-fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "journeyctl", &mut out);
-    print_bytes(&out)
-}
-
-/// The manual page, generated from the command line's definition: one
-/// page with every command's synopsis, description and options under
-/// COMMANDS (no `journeyctl-stop(1)` pages to look for), and its `.TH`
-/// title line first (clap_mangen puts a string definition before it).
-fn man_page() -> anyhow::Result<()> {
-    let command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_mangen::Man::new(command.clone().disable_help_subcommand(true)).render(&mut out)?;
-    let text = String::from_utf8_lossy(&out);
-    let (title, rest): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with(".TH "));
-    let mut page: Vec<String> = Vec::new();
-    let mut skipping = false;
-    for line in title.iter().chain(rest.iter()) {
-        if line.starts_with(".SH ") {
-            skipping = *line == ".SH SUBCOMMANDS";
-            if skipping {
-                page.push(".SH COMMANDS".into());
-                for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-                    page.extend(command_part(sub)?);
-                }
-                continue;
-            }
-        }
-        if !skipping {
-            page.push(line.to_string());
-        }
-    }
-    let page: String = page.iter().map(|l| format!("{l}\n")).collect();
-    print_bytes(page.as_bytes())
-}
-
-/// One command's part of the manual page: its synopsis, description and
-/// options, under a subsection of its own.
-fn command_part(sub: &clap::Command) -> anyhow::Result<Vec<String>> {
-    let name = format!("journeyctl {}", sub.get_name());
-    let mut out = Vec::new();
-    clap_mangen::Man::new(sub.clone().bin_name(name.clone())).render(&mut out)?;
-    let text = String::from_utf8_lossy(&out);
-    let mut part = vec![format!(".SS \"{name}\"")];
-    let mut seen_synopsis = false;
-    for line in text.lines() {
-        match line {
-            ".SH SYNOPSIS" => seen_synopsis = true,
-            ".SH DESCRIPTION" => part.push(".PP".into()),
-            ".SH OPTIONS" => part.push(".PP\n\\fBOptions\\fR".into()),
-            l if l.starts_with(".SH ") && seen_synopsis => break,
-            l if seen_synopsis => part.push(l.to_string()),
-            _ => {}
-        }
-    }
-    Ok(part)
-}
-
-/// Writes to standard output; a reader that went away (`| head`) is not an
-/// error.
-fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
 }
 
 /// What a command read from files before the store was opened.
