@@ -427,6 +427,19 @@ fn verdict_calculator_figures_and_errors() {
     assert!((p["p_value"].as_f64().unwrap() - 6.16073e-4).abs() < 1e-9);
     assert!((p["cs_lower"].as_f64().unwrap() - 0.0026787).abs() < 5e-8);
     assert!((p["cs_upper"].as_f64().unwrap() - 0.0173213).abs() < 5e-8);
+    // The text shows the interval in percentage points, as rates show in
+    // percent.
+    let o = run(
+        dir.path(),
+        "unused.db",
+        &["verdict", "--arm", "A=1000/20000", "--arm", "B=1200/20000"],
+        None,
+    );
+    assert!(
+        text(&o).0.contains("B - A in [+0.27, +1.73] points"),
+        "{}",
+        text(&o).0
+    );
     let o = run(
         dir.path(),
         "unused.db",

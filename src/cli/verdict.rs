@@ -168,8 +168,10 @@ fn print_verdict(
 
 fn print_pairs(pairs: &[PairResult], basis: &str) {
     for p in pairs {
+        // In percentage points, as the console shows rates (`--json`
+        // keeps the fractions).
         let ci = match (p.cs_lower, p.cs_upper) {
-            (Some(l), Some(u)) => format!("[{l:+.6}, {u:+.6}]"),
+            (Some(l), Some(u)) => format!("[{:+.2}, {:+.2}] points", l * 100.0, u * 100.0),
             _ => "[unbounded]".to_string(),
         };
         println!(
