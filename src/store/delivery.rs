@@ -184,11 +184,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.begin_background_write().await?;
-        if !self.lock_open_gate(&mut tx, version_id).await? {
+        let Some(locked) = self.lock_open_gate(&mut tx, version_id).await? else {
             tx.rollback().await?;
             return Ok(Vec::new());
-        }
-        super::overdue::apply_overdue(&mut tx, self.backend, version_id).await?;
+        };
+        super::overdue::apply_overdue(&mut tx, self.backend, version_id, &locked).await?;
         let now = self.backend.db_now();
         let list: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 5)).collect();
         // Only placeholders and the clock expression are formatted in.
@@ -230,17 +230,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Locks the version row; whether it runs and its gate is open.
+    /// Locks the version row; the row (with a resume's choice for overdue
+    /// messages) when the version runs and its gate is open, else `None`.
     async fn lock_open_gate(
         &self,
         tx: &mut Transaction<'static, Any>,
         version_id: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<sqlx::any::AnyRow>> {
         super::exclude_engines(tx, self.backend, version_id).await?;
         let lock = self.backend.row_lock();
         let sql = format!(
             "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
-             THEN 1 ELSE 0 END AS open FROM versions WHERE id = $1{lock}",
+             THEN 1 ELSE 0 END AS open, overdue_mode, overdue_before, overdue_spread_ms \
+             FROM versions WHERE id = $1{lock}",
             self.backend.db_now()
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -248,12 +250,12 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let status: String = row.try_get("status")?;
         let open: i64 = row.try_get("open")?;
         let status: VersionStatus = status.parse().map_err(super::Error::Invalid)?;
-        Ok(status.runs_steps() && open == 1)
+        Ok((status.runs_steps() && open == 1).then_some(row))
     }
 
     /// Records the attempts on messages this worker (`token`) claimed, with

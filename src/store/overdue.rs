@@ -11,18 +11,14 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Backend, Result};
 
-/// Applies the version's pending choice, if it has one, and clears it.
+/// Applies the version's pending choice, if its locked row (`row`, read
+/// by the claim) has one, and clears it.
 pub(crate) async fn apply_overdue(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     version_id: i64,
+    row: &sqlx::any::AnyRow,
 ) -> Result<()> {
-    let row = sqlx::query(
-        "SELECT overdue_mode, overdue_before, overdue_spread_ms FROM versions WHERE id = $1",
-    )
-    .bind(version_id)
-    .fetch_one(&mut **tx)
-    .await?;
     let mode: Option<String> = row.try_get("overdue_mode")?;
     let before: Option<i64> = row.try_get("overdue_before")?;
     match (mode.as_deref(), before) {
