@@ -66,7 +66,7 @@ impl Store {
                 let mut wal = path.clone().into_os_string();
                 wal.push("-wal");
                 let files = [path.clone(), wal.into()];
-                let seen = files.clone().map(|f| stamp(&f));
+                let seen = files.each_ref().map(|f| stamp(f));
                 Kind::Sqlite {
                     conn,
                     version,
@@ -127,7 +127,7 @@ impl Watcher {
             } => loop {
                 tokio::time::sleep(SQLITE_EVERY).await;
                 // Two `stat`s: nothing to ask SQLite while neither moved.
-                let now = files.clone().map(|f| stamp(&f));
+                let now = files.each_ref().map(|f| stamp(f));
                 if now == *seen {
                     continue;
                 }
