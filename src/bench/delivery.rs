@@ -9,9 +9,8 @@ use tokio::sync::watch;
 use super::{T0, build};
 use crate::delivery::{self, Channels, Options};
 use crate::demo::receiver::{Answer, Receiver};
-use crate::domain::EndKind;
 use crate::domain::time::parse_rfc3339;
-use crate::store::{Actor, OperatorAction, Store, Target};
+use crate::store::Store;
 
 #[derive(Debug, Default, Clone)]
 pub(super) struct DeliveryFigures {
@@ -51,19 +50,7 @@ pub(super) async fn measure_delivery(store: &Store, n: u64) -> anyhow::Result<De
     };
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let stop = OperatorAction {
-        kind: EndKind::Stop,
-        target: Target::Version {
-            journey: "deliver-b".into(),
-            version: Some(1),
-        },
-        reason: Some("bench".into()),
-    };
-    let t = Instant::now();
-    store
-        .execute(&stop, &Actor::new("bench", "bench"), t1 + 1_000)
-        .await?;
-    let stop_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let stop_ms = super::time_stop(store, "deliver-b").await?;
     loop {
         let pending: i64 = store
             .list(false)
@@ -122,19 +109,7 @@ pub(super) async fn measure_rate(store: &Store) -> anyhow::Result<RateFigures> {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let stop = OperatorAction {
-        kind: EndKind::Stop,
-        target: Target::Version {
-            journey: "rate-b".into(),
-            version: Some(1),
-        },
-        reason: Some("bench".into()),
-    };
-    let t = Instant::now();
-    store
-        .execute(&stop, &Actor::new("bench", "bench"), t1 + 1_000)
-        .await?;
-    let stop_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let stop_ms = super::time_stop(store, "rate-b").await?;
     while store
         .list(false)
         .await?

@@ -4,7 +4,6 @@
 //! watches for changes against when it polls every 2 s: CPU, and its
 //! fetches from the store per minute (counted in its own log).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::domain::EndKind;
@@ -22,10 +21,9 @@ pub(super) struct LiveFigures {
     pub idle_poll: (f64, f64),
 }
 
-/// A console in tmux on its own server socket, killed when dropped.
+/// A console in tmux, and its log file (the fetches are counted there).
 struct Console {
-    socket: String,
-    /// Its log file (the fetches are counted there).
+    session: super::tmux::Session,
     log: std::path::PathBuf,
 }
 
@@ -41,46 +39,10 @@ impl Console {
             exe.display(),
             if poll { " --poll" } else { "" }
         );
-        let c = Console {
-            socket,
+        Ok(Console {
+            session: super::tmux::Session::start(socket, &cmd, 40)?,
             log: state.join("journeyctl").join("journeyctl.log"),
-        };
-        let ok = c.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "b",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])?;
-        if !ok.status.success() {
-            anyhow::bail!("tmux failed: {}", String::from_utf8_lossy(&ok.stderr));
-        }
-        Ok(c)
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "b"])
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    }
-
-    fn pid(&self) -> anyhow::Result<String> {
-        let out = self.tmux(&["display-message", "-p", "-t", "b", "#{pane_pid}"])?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
     }
 
     /// Fetches it made so far.
@@ -88,23 +50,6 @@ impl Console {
         std::fs::read_to_string(&self.log)
             .map(|t| t.matches("data fetched in").count())
             .unwrap_or(0)
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration) -> anyhow::Result<()> {
-        let start = Instant::now();
-        while !self.screen().contains(what) {
-            if start.elapsed() > limit {
-                anyhow::bail!("the console never showed {what:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
     }
 }
 
@@ -151,8 +96,12 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
         store.publish(name, &actor, now_millis()).await?;
     }
     let console = Console::start(url, false, dir)?;
-    console.wait_for("● live", Duration::from_secs(20))?;
-    console.wait_for("live-19", Duration::from_secs(20))?;
+    console
+        .session
+        .wait_for("● live", Duration::from_secs(20))?;
+    console
+        .session
+        .wait_for("live-19", Duration::from_secs(20))?;
     let mut took = Vec::with_capacity(STOPS);
     for name in &names {
         let stop = OperatorAction {
@@ -166,7 +115,7 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
         store.execute(&stop, &actor, now_millis()).await?;
         let done = Instant::now();
         // A stopped version leaves the console's live list.
-        while console.screen().contains(name.as_str()) {
+        while console.session.screen().contains(name.as_str()) {
             if done.elapsed() > Duration::from_secs(10) {
                 anyhow::bail!("the console never drew the stop of {name}");
             }
@@ -177,7 +126,9 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
     let idle_live = idle(&console).await?;
     drop(console);
     let polling = Console::start(url, true, dir)?;
-    polling.wait_for("⟳ polling", Duration::from_secs(20))?;
+    polling
+        .session
+        .wait_for("⟳ polling", Duration::from_secs(20))?;
     let idle_poll = idle(&polling).await?;
     took.sort_by(f64::total_cmp);
     Ok(LiveFigures {
@@ -193,7 +144,7 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
 async fn idle(console: &Console) -> anyhow::Result<(f64, f64)> {
     const SECONDS: u64 = 60;
     std::thread::sleep(Duration::from_secs(3));
-    let pid = console.pid()?;
+    let pid = console.session.pid()?;
     let (cpu0, fetches0) = (super::cpu_ticks(&pid)?, console.fetches());
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;

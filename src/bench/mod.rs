@@ -8,9 +8,9 @@ mod operators;
 mod side;
 mod stops;
 mod table;
+mod tmux;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::domain::events::{Event, TimedEvent};
@@ -244,42 +244,15 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
     let socket = format!("jctl-bench-{}", std::process::id());
     let out_file = std::env::temp_dir().join(format!("{socket}.out"));
     let _ = std::fs::remove_file(&out_file);
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-    };
     let cmd = format!(
         "DATABASE_URL='{url}' exec {} --read-only --refresh 2s",
         exe.display()
     );
-    let ok = tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "120",
-        "-y",
-        "35",
-        &cmd,
-    ])
-    .map_err(|e| anyhow::anyhow!("the console figures need tmux: {e}"))?;
-    if !ok.status.success() {
-        anyhow::bail!("tmux failed: {}", String::from_utf8_lossy(&ok.stderr));
-    }
+    let session = tmux::Session::start(socket, &cmd, 35)?;
     let result = (|| -> anyhow::Result<ConsoleFigures> {
         std::thread::sleep(Duration::from_secs(4));
-        let pid = String::from_utf8_lossy(
-            &tmux(&["display-message", "-p", "-t", "b", "#{pane_pid}"])?.stdout,
-        )
-        .trim()
-        .to_string();
-        tmux(&[
+        let pid = session.pid()?;
+        session.tmux(&[
             "pipe-pane",
             "-t",
             "b",
@@ -290,7 +263,7 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
         std::thread::sleep(Duration::from_secs(seconds));
         let cpu1 = cpu_ticks(&pid)?;
         let wall = start.elapsed().as_secs_f64();
-        tmux(&["pipe-pane", "-t", "b"])?;
+        session.tmux(&["pipe-pane", "-t", "b"])?;
         let bytes = std::fs::metadata(&out_file).map(|m| m.len()).unwrap_or(0);
         Ok(ConsoleFigures {
             cpu_pct: (cpu1 - cpu0) as f64 / clock_ticks() / wall * 100.0,
@@ -298,7 +271,7 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
             rss_mb: rss_kb(&pid)? as f64 / 1024.0,
         })
     })();
-    let _ = tmux(&["kill-server"]);
+    drop(session);
     let _ = std::fs::remove_file(&out_file);
     result
 }
