@@ -40,7 +40,7 @@ pub fn status_marked(s: Shown) -> String {
 /// with its symbol, or the hold (`⏸ paused 2h, stop in 2d`), and a mark
 /// when its latest delivery attempt failed.
 pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
-    use crate::domain::time::span;
+    use crate::domain::time::{age, left};
     let base = match &v.paused {
         Some(p) if p.by == "guardrail" => format!(
             "⏸ guardrail: {}",
@@ -48,9 +48,9 @@ pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
         ),
         Some(p) => format!(
             "⏸ paused {}, {} in {}",
-            span(now - p.since_ms),
+            age(now, p.since_ms),
             p.on_expiry,
-            span(p.until_ms - now)
+            left(now, p.until_ms)
         ),
         None => status_marked(shown(v)),
     };

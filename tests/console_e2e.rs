@@ -365,6 +365,27 @@ fn a_panic_restores_the_terminal_and_says_where_the_log_is() {
     );
 }
 
+#[test]
+fn a_terminal_that_goes_away_ends_the_console_quietly() {
+    // With the pty gone, even the last "show the cursor" fails: the
+    // console must end without a panic (the log would say so).
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/h.db", dir.path().display());
+    cli(&url, &["migrate"]);
+    let t = Tmux::start("gone", &console_command(&url, dir.path()), 100, 30);
+    t.wait_for("journeyctl");
+    let pid = t.query("#{pane_pid}");
+    t.hang_up();
+    let start = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(start.elapsed().as_secs() < 10, "the console did not end");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(dir.path().join("state/journeyctl/journeyctl.log")).unwrap();
+    assert!(log.contains("console closed by SIGHUP"), "{log}");
+    assert!(!log.contains("panic"), "{log}");
+}
+
 fn pg_admin() -> Option<String> {
     match std::env::var(common::PG_ENV) {
         Ok(u) => Some(u),

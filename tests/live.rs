@@ -52,6 +52,57 @@ both_backends!(
     }
 );
 
+both_backends!(a_watcher_sees_each_change_after_quiet_spells, |ts| {
+    // Changes made by other processes, with quiet spells between them
+    // longer than a watcher's looks after a write: each is seen, and the
+    // watch never breaks (a broken one would make the console poll).
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["w-a", "w-b", "w-c"];
+    for name in names {
+        ok(
+            &ts.url,
+            &["apply", &write_def(dir.path(), name), "--publish"],
+        );
+    }
+    // The watcher runs all along, as in a console: its looks after a write
+    // end in quiet.
+    let mut watcher = ts.store.watch_changes().await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watching = tokio::spawn(async move {
+        loop {
+            let change = watcher.next().await.map_err(|e| e.to_string());
+            let broke = change.is_err();
+            if tx.send(change).is_err() || broke {
+                return;
+            }
+        }
+    });
+    for name in names {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        while let Ok(change) = rx.try_recv() {
+            change.unwrap_or_else(|e| panic!("the watch broke before the stop of {name}: {e}"));
+        }
+        ok(&ts.url, &["stop", name, "--yes"]);
+        let seen = Instant::now();
+        loop {
+            let change = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("the stop of {name} was not seen within 2 s"))
+                .unwrap()
+                .unwrap_or_else(|e| panic!("the watch broke after the stop of {name}: {e}"));
+            if change == journeyctl::store::Change::Status {
+                break;
+            }
+        }
+        assert!(
+            seen.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            seen.elapsed()
+        );
+    }
+    watching.abort();
+});
+
 /// The listen connection of the console on the store's schema, cut.
 async fn cut_listener(url: &str) -> i64 {
     let pool = sqlx::PgPool::connect(url).await.unwrap();

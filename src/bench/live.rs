@@ -145,13 +145,13 @@ async fn idle(console: &Console) -> anyhow::Result<(f64, f64)> {
     const SECONDS: u64 = 60;
     std::thread::sleep(Duration::from_secs(3));
     let pid = console.session.pid()?;
-    let (cpu0, fetches0) = (super::cpu_ticks(&pid)?, console.fetches());
+    let (cpu0, fetches0) = (super::cpu_seconds(&pid)?, console.fetches());
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (cpu1, fetches1) = (super::cpu_ticks(&pid)?, console.fetches());
+    let (cpu1, fetches1) = (super::cpu_seconds(&pid)?, console.fetches());
     let wall = start.elapsed().as_secs_f64();
     Ok((
-        (cpu1 - cpu0) as f64 / super::clock_ticks() / wall * 100.0,
+        (cpu1 - cpu0) / wall * 100.0,
         (fetches1 - fetches0) as f64 * 60.0 / wall,
     ))
 }

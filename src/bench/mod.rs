@@ -258,15 +258,15 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
             "b",
             &format!("cat > {}", out_file.display()),
         ])?;
-        let cpu0 = cpu_ticks(&pid)?;
+        let cpu0 = cpu_seconds(&pid)?;
         let start = Instant::now();
         std::thread::sleep(Duration::from_secs(seconds));
-        let cpu1 = cpu_ticks(&pid)?;
+        let cpu1 = cpu_seconds(&pid)?;
         let wall = start.elapsed().as_secs_f64();
         session.tmux(&["pipe-pane", "-t", "b"])?;
         let bytes = std::fs::metadata(&out_file).map(|m| m.len()).unwrap_or(0);
         Ok(ConsoleFigures {
-            cpu_pct: (cpu1 - cpu0) as f64 / clock_ticks() / wall * 100.0,
+            cpu_pct: (cpu1 - cpu0) / wall * 100.0,
             bytes_per_s: bytes as f64 / wall,
             rss_mb: rss_kb(&pid)? as f64 / 1024.0,
         })
@@ -276,17 +276,23 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
     result
 }
 
-fn clock_ticks() -> f64 {
-    100.0
-}
-
-fn cpu_ticks(pid: &str) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the name.
-    Ok(f.get(11).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)
-        + f.get(12).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0))
+/// CPU time a process has used, in seconds, to the nanosecond: the sum of
+/// its threads' run time (`/proc/PID/task/*/schedstat`), where `stat`'s
+/// ticks are a hundredth of a second, too coarse for an idle console.
+fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread that ended since the listing is simply not counted.
+        let Ok(line) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue;
+        };
+        ns += line
+            .split_whitespace()
+            .next()
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(ns as f64 / 1e9)
 }
 
 fn rss_kb(pid: &str) -> anyhow::Result<u64> {

@@ -57,7 +57,11 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
                 _ => ("error", 1),
             };
             let text = format!("{e:#}");
-            eprintln!(
+            use std::io::Write as _;
+            // Not `eprintln!`: with the terminal gone (a hang-up), writing
+            // the error fails, and that must not turn into a panic.
+            let _ = writeln!(
+                std::io::stderr(),
                 "journeyctl: {label}: {}",
                 crate::present::escaped(text.lines().next().unwrap_or(""))
             );

@@ -31,9 +31,60 @@ pub fn short(ms: Millis) -> String {
     to_datetime(ms).format("%Y-%m-%d %H:%M").to_string()
 }
 
+thread_local! {
+    /// The earliest time at which an age or countdown made on this thread
+    /// since [`watch_labels`] will read differently: the console draws
+    /// again then, and not every second whether or not a label moved.
+    static NEXT_CHANGE: std::cell::Cell<Millis> = const { std::cell::Cell::new(Millis::MAX) };
+}
+
+/// Starts noting when the labels made from now on change (see
+/// [`labels_change_at`]).
+pub fn watch_labels() {
+    NEXT_CHANGE.set(Millis::MAX);
+}
+
+/// When the first label made since [`watch_labels`] reads differently
+/// (`Millis::MAX` when none can).
+pub fn labels_change_at() -> Millis {
+    NEXT_CHANGE.get()
+}
+
+fn note_change(at: Millis) {
+    NEXT_CHANGE.set(NEXT_CHANGE.get().min(at));
+}
+
+/// The unit a span is shown in.
+fn unit_of(ms: Millis) -> Millis {
+    match ms.max(0) / 1000 {
+        0..=59 => 1000,
+        60..=3599 => 60_000,
+        3600..=86_399 => 3_600_000,
+        _ => 86_400_000,
+    }
+}
+
+/// How long since `then`, as [`span`]: `45s`, `12m`.
+pub fn age(now: Millis, then: Millis) -> String {
+    let d = (now - then).max(0);
+    let unit = unit_of(d);
+    note_change(then + (d / unit + 1) * unit);
+    span(d)
+}
+
+/// How long until `until`, as [`span`] (`0s` once it has passed).
+pub fn left(now: Millis, until: Millis) -> String {
+    let d = until - now;
+    if d > 0 {
+        let unit = unit_of(d);
+        note_change(until - (d / unit) * unit + 1);
+    }
+    span(d)
+}
+
 /// How long ago, for "updated 3s ago" and "last activity".
 pub fn ago(now: Millis, then: Millis) -> String {
-    format!("{} ago", span(now - then))
+    format!("{} ago", age(now, then))
 }
 
 /// A span in its largest whole unit: `45s`, `12m`, `5h`, `3d`.
@@ -78,6 +129,34 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_say_when_they_next_read_differently() {
+        watch_labels();
+        assert_eq!(labels_change_at(), Millis::MAX);
+        assert_eq!(ago(10_500, 0), "10s ago");
+        assert_eq!(labels_change_at(), 11_000);
+        assert_eq!(age(200_000, 0), "3m");
+        assert_eq!(labels_change_at(), 11_000, "the earliest one counts");
+        watch_labels();
+        assert_eq!(age(200_000, 0), "3m");
+        assert_eq!(labels_change_at(), 240_000);
+        watch_labels();
+        assert_eq!(left(0, 5_500), "5s");
+        assert_eq!(left(501, 5_500), "4s");
+        assert_eq!(labels_change_at(), 501);
+        watch_labels();
+        assert_eq!(left(0, 90_000), "1m");
+        assert_eq!(left(30_001, 90_000), "59s");
+        assert_eq!(labels_change_at(), 30_001);
+        watch_labels();
+        assert_eq!(left(10, 5), "0s");
+        assert_eq!(
+            labels_change_at(),
+            Millis::MAX,
+            "a countdown that ran out stays"
+        );
+    }
 
     #[test]
     fn durations() {

@@ -3,15 +3,17 @@
 //! arrives after the commit): `status` from every audit row and every
 //! change of a status, hold or delivery gate (triggers, whoever connects),
 //! and `figures` from the engine, workers and ingest, at most four a second
-//! from each process. On SQLite, every 100 ms the file's and its log's
-//! size and time (two `stat`s), and when one moved, `PRAGMA data_version`
-//! (no I/O) and one small read that tells a status change from figures.
+//! from each process. On SQLite, the kernel's word of a write to the file
+//! or its log (inotify; where it cannot be had, their size and time every
+//! 100 ms), then `PRAGMA data_version` (no I/O) and one small read that
+//! tells a status change from figures.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use sqlx::Connection;
 
+use super::file_events::FileEvents;
 use super::{Error, Location, Result, Store};
 use crate::domain::time::now_millis;
 
@@ -24,8 +26,15 @@ pub enum Change {
     Figures,
 }
 
-/// How often a SQLite watcher looks at the file's version.
+/// How often a SQLite watcher looks at the file's version (while writes
+/// come, or always where the kernel's file events cannot be had).
 const SQLITE_EVERY: Duration = Duration::from_millis(100);
+
+/// How many looks follow the last write the kernel reported.
+const RECHECKS: u8 = 3;
+
+/// How long after a write that woke a quiet watcher it looks again.
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// The least time between two `figures` notifications of one process.
 const FIGURES_EVERY_MS: i64 = 250;
@@ -48,6 +57,12 @@ enum Kind {
         /// last seen: `data_version` is read only when one moved.
         files: [std::path::PathBuf; 2],
         seen: [Option<(u64, std::time::SystemTime)>; 2],
+        /// The kernel's word of writes to those files, where it can be
+        /// had: then the watcher sleeps until one comes, and looks again
+        /// `recheck` more times 100 ms apart (a commit shows in
+        /// `data_version` a moment after its last write).
+        events: Option<FileEvents>,
+        recheck: u8,
     },
     Postgres(sqlx::postgres::PgListener),
 }
@@ -67,12 +82,17 @@ impl Store {
                 wal.push("-wal");
                 let files = [path.clone(), wal.into()];
                 let seen = files.each_ref().map(|f| stamp(f));
+                let events = FileEvents::new(path)
+                    .inspect_err(|e| tracing::debug!("no file events, looking every 100 ms: {e}"))
+                    .ok();
                 Kind::Sqlite {
                     conn,
                     version,
                     pulse,
                     files,
                     seen,
+                    events,
+                    recheck: 0,
                 }
             }
             Location::Postgres(url) => {
@@ -124,14 +144,36 @@ impl Watcher {
                 pulse: last,
                 files,
                 seen,
+                events,
+                recheck,
             } => loop {
-                tokio::time::sleep(SQLITE_EVERY).await;
-                // Two `stat`s: nothing to ask SQLite while neither moved.
-                let now = files.each_ref().map(|f| stamp(f));
-                if now == *seen {
-                    continue;
+                match events {
+                    Some(events) if *recheck == 0 => {
+                        events.written().await.map_err(lost_events)?;
+                        *recheck = RECHECKS;
+                    }
+                    Some(events) => {
+                        // The first look after a quiet spell comes soon:
+                        // the write that woke it is often not yet the
+                        // commit. Under steady writes, every 100 ms.
+                        let first = *recheck == RECHECKS;
+                        tokio::time::sleep(if first { SETTLE } else { SQLITE_EVERY }).await;
+                        *recheck -= 1;
+                        if events.drain().map_err(lost_events)? {
+                            *recheck = RECHECKS - 1;
+                        }
+                    }
+                    None => {
+                        tokio::time::sleep(SQLITE_EVERY).await;
+                        // Two `stat`s: nothing to ask SQLite while neither
+                        // moved.
+                        let now = files.each_ref().map(|f| stamp(f));
+                        if now == *seen {
+                            continue;
+                        }
+                        *seen = now;
+                    }
                 }
-                *seen = now;
                 let now = data_version(conn).await?;
                 if now == *version {
                     continue;
@@ -161,6 +203,11 @@ impl Watcher {
     pub fn is_pushed(&self) -> bool {
         matches!(self.kind, Kind::Postgres(_))
     }
+}
+
+/// The kernel's file events failed: the watch starts again.
+fn lost_events(e: std::io::Error) -> Error {
+    Error::Unreachable(format!("cannot watch the store's file for changes: {e}"))
 }
 
 /// A file's size and modification time (`None` when it is not there).

@@ -11,6 +11,7 @@ mod dialect;
 mod engine;
 mod entrants;
 mod entry_guard;
+mod file_events;
 mod flow;
 mod gate;
 mod ingest;

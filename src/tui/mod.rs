@@ -25,7 +25,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use app::{App, Context, Effect, Msg};
 use theme::Theme;
 
-use crate::domain::time::now_millis;
+use crate::domain::time::{Millis, now_millis};
 use crate::store::{Actor, Store};
 
 /// Why the console loop ended.
@@ -63,14 +63,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         sim_clock: console.sim_clock,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
-    let exit = event_loop(
-        &mut guard.terminal,
-        store,
-        actor,
-        ctx,
-        (refresh, console.poll),
-    )
-    .await;
+    let exit = event_loop(guard.term(), store, actor, ctx, (refresh, console.poll)).await;
     drop(guard);
     match exit {
         Ok(Exit::Signal(name)) => {
@@ -123,15 +116,19 @@ async fn event_loop(
     );
     let mut events = EventStream::new();
     let mut give_up = std::sync::Arc::new(Notify::new());
-    let mut clock = tokio::time::interval(Duration::from_secs(1));
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Wakes when a drawn age or countdown will read differently, not every
+    // second: an idle live console sleeps.
+    let clock = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(clock);
+    let sim = app.ctx.sim_clock.is_some();
     let mut hup = signal(SignalKind::hangup())?;
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let exit = loop {
         if app.dirty {
-            draw(term, &app, &theme)?;
+            let change_at = draw(term, &app, &theme)?;
             app.dirty = false;
+            clock.as_mut().reset(clock_deadline(change_at, sim));
         }
         tokio::select! {
             ev = events.next() => match ev {
@@ -149,7 +146,10 @@ async fn event_loop(
                 Some(Err(_)) | None => break Exit::TerminalGone,
             },
             Some(msg) = rx.recv() => app.update(msg),
-            _ = clock.tick() => app.update(Msg::Clock(now_millis())),
+            _ = &mut clock => {
+                clock.as_mut().reset(clock_deadline(Millis::MAX, sim));
+                app.update(Msg::Clock(now_millis()))
+            }
             _ = hup.recv() => break Exit::Signal("SIGHUP"),
             _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
             _ = int.recv() => break Exit::Signal("SIGINT"),
@@ -223,13 +223,31 @@ fn run_effects(
 }
 
 /// One frame, wrapped in a synchronized update so the terminal shows it
-/// whole; the buffered writer sends it in one write.
-fn draw(term: &mut terminal::Term, app: &App, theme: &Theme) -> anyhow::Result<()> {
+/// whole; the buffered writer sends it in one write. Returns when one of
+/// its ages or countdowns will read differently.
+fn draw(term: &mut terminal::Term, app: &App, theme: &Theme) -> anyhow::Result<Millis> {
     use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
     queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    crate::domain::time::watch_labels();
     term.draw(|f| view::draw(f, app, theme))?;
     execute!(term.backend_mut(), EndSynchronizedUpdate)?;
-    Ok(())
+    Ok(crate::domain::time::labels_change_at())
+}
+
+/// When the clock next redraws: just after the first drawn label changes,
+/// within the hour; every second on a simulated clock, whose labels run
+/// at its own speed.
+fn clock_deadline(change_at: Millis, sim: bool) -> tokio::time::Instant {
+    const MOST_MS: Millis = 3_600_000;
+    let wait = if sim {
+        1000
+    } else {
+        change_at
+            .saturating_sub(now_millis())
+            .saturating_add(5)
+            .clamp(20, MOST_MS)
+    };
+    tokio::time::Instant::now() + Duration::from_millis(wait as u64)
 }
 
 /// Renders the console state into an off-screen buffer: for tests and for

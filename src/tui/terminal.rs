@@ -13,7 +13,7 @@ pub type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
-    pub terminal: Term,
+    terminal: Option<Term>,
 }
 
 static PANIC_HOOK: Once = Once::new();
@@ -82,12 +82,29 @@ impl TerminalGuard {
                 return Err(std::io::Error::other(e.to_string()));
             }
         };
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal: Some(terminal),
+        })
+    }
+
+    pub fn term(&mut self) -> &mut Term {
+        self.terminal
+            .as_mut()
+            .expect("the terminal is held until drop")
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        // ratatui's own drop shows the cursor and, when it cannot, prints
+        // that to standard error; after a hang-up that print panics. So it
+        // is shown here, and where that fails the terminal is gone and the
+        // value is let go without its drop.
+        if let Some(mut term) = self.terminal.take()
+            && term.show_cursor().is_err()
+        {
+            std::mem::forget(term);
+        }
     }
 }

@@ -126,6 +126,16 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// The terminal goes away under the console, as when an SSH link
+    /// drops: the server ends, the pty closes and the console gets SIGHUP.
+    pub fn hang_up(&self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")

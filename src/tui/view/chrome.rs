@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::domain::time::ago;
+use crate::domain::time::{age, ago};
 use crate::tui::app::{App, View};
 use crate::tui::theme::Theme;
 
@@ -21,7 +21,7 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     match (&app.stale, app.last_ok) {
         (Some(why), last) => {
             let age = last.map_or("no data yet".to_string(), |t| {
-                format!("data {} old", ago(app.now, t).trim_end_matches(" ago"))
+                format!("data {} old", age(app.now, t))
             });
             right.push(Span::styled(
                 format!("⚠ STALE {age}: {}, retrying ", outage_words(why)),
@@ -29,8 +29,10 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             ));
         }
         (None, Some(t)) => {
+            // Live, the data is as new as the last change: no age to
+            // count up (and no redraw every second for it).
             match app.live {
-                Some(true) => right.push(Span::styled("● live · ", theme.dim())),
+                Some(true) => right.push(Span::styled("● live ", theme.dim())),
                 Some(false) => right.push(Span::styled(
                     format!(
                         "⟳ polling every {} · ",
@@ -40,10 +42,12 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 )),
                 None => {}
             }
-            right.push(Span::styled(
-                format!("updated {} ", ago(app.now, t)),
-                theme.dim(),
-            ))
+            if app.live != Some(true) {
+                right.push(Span::styled(
+                    format!("updated {} ", ago(app.now, t)),
+                    theme.dim(),
+                ))
+            }
         }
         (None, None) => right.push(Span::styled("loading… ", theme.dim())),
     }

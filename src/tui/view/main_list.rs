@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{count_cells, count_columns};
-use crate::domain::time::{ago, to_datetime};
+use crate::domain::time::{age, to_datetime};
 use crate::present::{
     TrendAlarm, ab_label, entries_trend, per_minute, shown, status_cell, thousands,
 };
@@ -170,8 +170,6 @@ fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
     out.push(v.entry_end_ms.map_or("-".to_string(), |t| {
         to_datetime(t).format("%m-%d %H:%M").to_string()
     }));
-    out.push(v.last_activity_ms.map_or("-".to_string(), |t| {
-        ago(now, t).trim_end_matches(" ago").to_string()
-    }));
+    out.push(v.last_activity_ms.map_or("-".to_string(), |t| age(now, t)));
     out
 }
