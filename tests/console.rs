@@ -982,6 +982,32 @@ fn snapshot_stop_pane_typing_and_outcome() {
 }
 
 #[test]
+fn a_refusal_met_in_a_race_is_said_once() {
+    // The impact read meets the version stopped by someone else; the stop
+    // confirmed anyway is refused by the store with the same words.
+    let why = "cannot stop cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:58Z)";
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('s')]);
+    let action = app.pane.as_ref().unwrap().action.clone();
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        impact: Some((action, Err(why.to_string()))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert_eq!(snap(&app, 160, 35).matches("already stopped").count(), 1);
+    type_text(&mut app, "cart-recovery");
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::ActionDone(Err(why.into())));
+    let text = snap(&app, 160, 35);
+    assert_eq!(text.matches("already stopped").count(), 1, "{text}");
+    assert!(
+        text.contains("✗ refused: cannot stop cart-recovery v2"),
+        "{text}"
+    );
+}
+
+#[test]
 fn snapshot_finish_pane_80x24() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('f')]);

@@ -131,6 +131,8 @@ fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'stati
             )];
         }
         None => return vec![Line::styled("working out the impact…", theme.dim())],
+        // Once refused, the refusal says why (often the same words).
+        Some(Err(_)) if matches!(pane.state, PaneState::Refused(_)) => return Vec::new(),
         Some(Err(e)) => return vec![Line::styled(format!("✗ {e}"), theme.danger())],
         Some(Ok(impact)) => impact,
     };
