@@ -812,7 +812,10 @@ fn long_work_shows_progress_on_a_terminal_and_is_quiet_otherwise() {
     assert!(screen.contains("MiB read ("), "{screen}");
     t.wait_dead();
     let screen = t.history();
-    assert!(screen.contains("accepted 100000"), "{screen}");
+    assert!(
+        screen.contains("read 100,000 line(s): 100,000 entered"),
+        "{screen}"
+    );
     assert!(!screen.contains(" read ("), "the bar is cleared:\n{screen}");
 
     let url2 = dir.path().join("q.db").display().to_string();
@@ -825,7 +828,10 @@ fn long_work_shows_progress_on_a_terminal_and_is_quiet_otherwise() {
     let (out, err) = text(&o);
     assert!(o.status.success());
     assert_eq!(err, "", "nothing but the report when not on a terminal");
-    assert!(out.starts_with("accepted 100000"), "{out}");
+    assert!(
+        out.starts_with("read 100,000 line(s): 100,000 entered"),
+        "{out}"
+    );
 }
 
 both_backends!(event_lines_over_the_limits_are_skipped_and_named, |ts| {

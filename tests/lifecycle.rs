@@ -666,22 +666,24 @@ both_backends!(the_audit_log_is_append_only_in_the_database, |ts| {
 both_backends!(events_in_one_batch_apply_in_their_order, |ts| {
     let s = &ts.store;
     publish(s, &simple("ordered"), at(0)).await;
-    let r = s
-        .ingest(&[
-            segment("late", "suppressed", at(0)),
-            enter("ordered", "early", at(0)),
-            enter("ordered", "late", at(0)),
-            enter("ordered", "early", at(0)),
-            goal("early", "purchase", at(1)),
-            segment("early", "suppressed", at(2)),
-            enter("ordered", "after", at(3)),
-            segment("staff-9", "staff", at(3)),
-            enter("ordered", "staff-9", at(3)),
-            enter("nowhere", "x", at(3)),
-        ])
-        .await
-        .unwrap();
+    let events = [
+        segment("late", "suppressed", at(0)),
+        enter("ordered", "early", at(0)),
+        enter("ordered", "late", at(0)),
+        enter("ordered", "early", at(0)),
+        goal("early", "purchase", at(1)),
+        segment("early", "suppressed", at(2)),
+        enter("ordered", "after", at(3)),
+        segment("staff-9", "staff", at(3)),
+        enter("ordered", "staff-9", at(3)),
+        enter("nowhere", "x", at(3)),
+    ];
+    let r = s.ingest(&events).await.unwrap();
     assert_eq!(r.accepted, 10);
+    assert_eq!(
+        r.unchanged, 0,
+        "every event moved someone or joined a segment"
+    );
     assert_eq!(r.entered, 2, "{r:?}");
     assert_eq!(r.converted, 1);
     assert_eq!(r.exited, 1);
@@ -698,4 +700,10 @@ both_backends!(events_in_one_batch_apply_in_their_order, |ts| {
     let early = &s.profile("early").await.unwrap()[0];
     assert!(early.converted);
     assert_eq!(early.exit_reason.as_deref(), Some("segment:suppressed"));
+    // The same lines again change nothing, and the report says so.
+    let again = s.ingest(&events).await.unwrap();
+    assert_eq!(again.accepted, 10);
+    assert_eq!((again.entered, again.converted, again.exited), (0, 0, 0));
+    assert_eq!(again.unchanged, 4, "three segments and a goal: {again:?}");
+    assert_eq!(again.refused_total(), 6, "{again:?}");
 });

@@ -89,30 +89,7 @@ pub(super) async fn ingest(
         println!("{}", serde_json::to_string_pretty(&report)?);
         return some_invalid(&report);
     }
-    let refused: Vec<String> = report
-        .refused
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    println!(
-        "accepted {}, refused {}{}, invalid {} (entered {}, converted {}, exited {}){}",
-        report.accepted,
-        report.refused_total(),
-        if refused.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", refused.join(", "))
-        },
-        report.invalid,
-        report.entered,
-        report.converted,
-        report.exited,
-        crate::present::rate(
-            report.accepted + report.refused_total() + report.invalid,
-            "events",
-            secs
-        )
-    );
+    println!("{}", summary(&report, secs));
     for paused in &report.guardrail_paused {
         eprintln!(
             "journeyctl ingest: guardrail paused {}",
@@ -120,6 +97,34 @@ pub(super) async fn ingest(
         );
     }
     some_invalid(&report)
+}
+
+/// What the lines did: `read 5 line(s): 3 entered, 1 converted, 1 exited,
+/// 0 refused, 0 changed nothing, 0 invalid in 0.01 s (...)`.
+fn summary(report: &IngestReport, secs: f64) -> String {
+    let thousands = |n: u64| crate::domain::text::thousands(n as i64);
+    let refused: Vec<String> = report
+        .refused
+        .iter()
+        .map(|(k, v)| format!("{k} {}", thousands(*v)))
+        .collect();
+    let lines = report.accepted + report.invalid;
+    format!(
+        "read {} line(s): {} entered, {} converted, {} exited, {} refused{}, {} changed nothing, {} invalid{}",
+        thousands(lines),
+        thousands(report.entered),
+        thousands(report.converted),
+        thousands(report.exited),
+        thousands(report.refused_total()),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", refused.join(", "))
+        },
+        thousands(report.unchanged),
+        thousands(report.invalid),
+        crate::present::rate(lines, "lines", secs)
+    )
 }
 
 /// Exit 4 when lines were skipped as invalid (the rest went in).

@@ -24,8 +24,12 @@ pub struct LineError {
 /// What an ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngestReport {
-    /// Lines read and applied (an event that changed nothing still counts).
+    /// Lines read and applied: entries (let in or refused) and events
+    /// (including those that changed nothing).
     pub accepted: u64,
+    /// Events applied that changed nothing: a goal or exit event of no
+    /// active participant, a segment the profile was already in.
+    pub unchanged: u64,
     /// Entries the rules refused, by reason.
     pub refused: BTreeMap<String, u64>,
     /// Lines that were not valid events.
@@ -45,6 +49,7 @@ impl IngestReport {
 
     pub fn merge(&mut self, other: IngestReport) {
         self.accepted += other.accepted;
+        self.unchanged += other.unchanged;
         for (k, v) in other.refused {
             *self.refused.entry(k).or_default() += v;
         }
@@ -134,11 +139,20 @@ impl Batch {
         if !matches!(ev.event, Event::Enter { .. }) {
             self.report.accepted += 1;
         }
-        match &ev.event {
-            Event::Enter { .. } => self.enter_run(tx, &[ev]).await?,
-            Event::Named { profile, name } => self.named_event(tx, profile, name, ev.at).await?,
+        let moved = |r: &IngestReport| r.converted + r.exited;
+        let before = moved(&self.report);
+        let changed = match &ev.event {
+            Event::Enter { .. } => {
+                // Entered or refused: counted either way, never "unchanged".
+                self.enter_run(tx, &[ev]).await?;
+                true
+            }
+            Event::Named { profile, name } => {
+                self.named_event(tx, profile, name, ev.at).await?;
+                false
+            }
             Event::Segment { profile, segment } => {
-                sqlx::query(
+                let joined = sqlx::query(
                     "INSERT INTO segment_members (segment, profile, joined_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (segment, profile) DO NOTHING",
                 )
@@ -146,9 +160,14 @@ impl Batch {
                 .bind(profile)
                 .bind(ev.at)
                 .execute(&mut **tx)
-                .await?;
+                .await?
+                .rows_affected();
                 self.segment(tx, profile, segment, ev.at).await?;
+                joined > 0
             }
+        };
+        if !changed && moved(&self.report) == before {
+            self.report.unchanged += 1;
         }
         Ok(())
     }
