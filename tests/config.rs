@@ -201,9 +201,64 @@ fn a_malformed_config_names_its_line_and_key() {
     );
     let (_, err) = out(&run(home, None, &["--store", "local", "list"]));
     assert!(
-        err.contains("config.toml:3: unknown field `readonly`"),
+        err.contains("config.toml:3: stores.local.readonly: unknown field `readonly`"),
         "{err}"
     );
+    // A value of the wrong type: the key is named too.
+    write_config(
+        home,
+        "[stores.local]\nurl = \"sqlite:x.db\"\nread_only = \"yes\"\n",
+    );
+    let (_, err) = out(&run(home, None, &["--store", "local", "list"]));
+    assert!(
+        err.contains(
+            "config.toml:3: stores.local.read_only: invalid type: string \"yes\", expected a boolean"
+        ),
+        "{err}"
+    );
+    write_config(home, "default_store = 3\n");
+    let (_, err) = out(&run(home, None, &["list"]));
+    assert!(
+        err.contains("config.toml:1: default_store: invalid type"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_definition_mistake_names_its_line_and_place() {
+    // A tagged step hides positions from the parser: the line is that of
+    // the step or variant at fault, not the first [[steps]].
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let def = |text: &str| {
+        let file = home.join("d.toml");
+        std::fs::write(&file, text).unwrap();
+        let o = run(home, None, &["apply", &file.display().to_string()]);
+        assert_eq!(o.status.code(), Some(1));
+        out(&o).1
+    };
+    let split = "name = \"d\"\n\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\n\
+                 [[steps]]\nkind = \"split\"\ntest = \"t\"\nvariants = [\n  \
+                 { name = \"A\", weight = 1, action = \"a\" },\n  { name = \"B\", weight = 1 },\n]\n";
+    let err = def(split);
+    assert!(
+        err.contains("d.toml:12: steps[2].variants[2]: missing field `action`"),
+        "{err}"
+    );
+    let err = def(
+        "name = \"d\"\n[[steps]]\nkind = \"message\"\naction = \"e\"\n[[steps]]\nkind = \"wait\"\nduration = \"2 fortnights\"\n",
+    );
+    assert!(
+        err.contains("d.toml:5: steps[2]: duration \"2 fortnights\""),
+        "{err}"
+    );
+    let err = def("name = \"d\"\n[[steps]]\nkind = \"teleport\"\n");
+    assert!(
+        err.contains("d.toml:2: steps[1]: unknown variant `teleport`"),
+        "{err}"
+    );
+    let err = def("name = \"d\"\n[[steps]]\nkind = \"message\"\naction = \"e\n");
+    assert!(err.contains("d.toml:4: "), "the parser's own line: {err}");
 }
 
 #[test]

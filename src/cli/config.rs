@@ -76,6 +76,31 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// The dotted key written on the line of `offset` (`stores.prod.read_only`
+/// for `read_only = "yes"` under `[stores.prod]`): the parser's messages
+/// say what is wrong, not where by name.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
 /// Whether `text` holds a URL with a password (`scheme://user:pw@...`).
 fn has_password(text: &str) -> bool {
     text.split("://")
@@ -125,8 +150,16 @@ impl Config {
             )
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-            format!("{}:{line}: {}", file.display(), e.message().trim_end())
+            let at = e.span().map_or(0, |s| s.start);
+            let key = key_at(text, at)
+                .map(|k| format!(" {k}:"))
+                .unwrap_or_default();
+            format!(
+                "{}:{}:{key} {}",
+                file.display(),
+                line_of(text, at),
+                e.message().trim_end()
+            )
         })?;
         let mut stores = Vec::new();
         for (name, entry) in raw.stores {

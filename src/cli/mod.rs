@@ -315,7 +315,7 @@ async fn store_command(
 fn read_definition(file: &std::path::Path) -> anyhow::Result<Definition> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+    Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}", at_line(file, &e)))
 }
 
 async fn apply(
@@ -446,4 +446,28 @@ pub(super) async fn serve_metrics(
     let bound = crate::metrics::serve(addr, metrics.clone(), store.clone()).await?;
     eprintln!("journeyctl: metrics on http://{bound}/metrics");
     Ok(Some(metrics))
+}
+
+/// `FILE:LINE: what` from a definition's `line N: what` or the parser's
+/// `TOML parse error at line N, column C: what`; else `FILE: what`.
+fn at_line(file: &std::path::Path, e: &str) -> String {
+    let numbered = |rest: &str| -> Option<(usize, String)> {
+        let (n, what) = rest.split_once([':', ','])?;
+        let what = what.split_once(": ").map_or(what, |(col, w)| {
+            if col.trim_start().starts_with("column") {
+                w
+            } else {
+                what
+            }
+        });
+        Some((n.trim().parse().ok()?, what.trim().to_string()))
+    };
+    let found = e
+        .strip_prefix("line ")
+        .or_else(|| e.strip_prefix("TOML parse error at line "))
+        .and_then(numbered);
+    match found {
+        Some((line, what)) => format!("{}:{line}: {what}", file.display()),
+        None => format!("{}: {e}", file.display()),
+    }
 }

@@ -120,8 +120,22 @@ impl Definition {
     /// Parses and checks a TOML definition. Errors name the place, as the
     /// TOML parser does, or the step at fault.
     pub fn from_toml(text: &str) -> Result<Definition, String> {
-        let raw: RawDefinition = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
-        raw.check()
+        let raw: RawDefinition = toml::from_str(text).map_err(|e| {
+            super::locate::step_error::<RawStep, Variant>(text)
+                .unwrap_or_else(|| one_line(&e.to_string()))
+        })?;
+        raw.check().map_err(|e| {
+            // "steps[2]: ..." found after reading: with that step's line.
+            let step = e
+                .strip_prefix("steps[")
+                .and_then(|r| r.split(']').next())
+                .and_then(|n| n.parse().ok())
+                .and_then(|n| super::locate::step_line(text, n));
+            match step {
+                Some(line) => format!("line {line}: {e}"),
+                None => e,
+            }
+        })
     }
 
     /// The A/B test of this version, if it has one.

@@ -5,6 +5,7 @@ pub mod abtest;
 pub mod clock;
 pub mod definition;
 pub mod events;
+mod locate;
 pub mod rng;
 pub mod srm;
 pub mod status;
