@@ -31,10 +31,16 @@ pub enum Change {
 const SQLITE_EVERY: Duration = Duration::from_millis(100);
 
 /// How many looks follow the last write the kernel reported.
-const RECHECKS: u8 = 3;
+const RECHECKS: u8 = 7;
 
-/// How long after a write that woke a quiet watcher it looks again.
-const SETTLE: Duration = Duration::from_millis(10);
+/// The first look again after a write that woke a quiet watcher; each
+/// next waits twice as long, up to `SQLITE_EVERY`. A commit shows in
+/// `data_version` only after its last write, which may come a while
+/// after the first.
+const SETTLE: Duration = Duration::from_millis(5);
+
+/// The least time between two looks while writes go on.
+const MIN_GAP: Duration = Duration::from_millis(25);
 
 /// The least time between two `figures` notifications of one process.
 const FIGURES_EVERY_MS: i64 = 250;
@@ -59,10 +65,11 @@ enum Kind {
         seen: [Option<(u64, std::time::SystemTime)>; 2],
         /// The kernel's word of writes to those files, where it can be
         /// had: then the watcher sleeps until one comes, and looks again
-        /// `recheck` more times 100 ms apart (a commit shows in
-        /// `data_version` a moment after its last write).
+        /// `recheck` more times, `pace` apart, growing.
         events: Option<FileEvents>,
         recheck: u8,
+        pace: Duration,
+        looked: std::time::Instant,
     },
     Postgres(sqlx::postgres::PgListener),
 }
@@ -93,6 +100,8 @@ impl Store {
                     seen,
                     events,
                     recheck: 0,
+                    pace: SETTLE,
+                    looked: std::time::Instant::now(),
                 }
             }
             Location::Postgres(url) => {
@@ -146,21 +155,36 @@ impl Watcher {
                 seen,
                 events,
                 recheck,
+                pace,
+                looked,
             } => loop {
                 match events {
-                    Some(events) if *recheck == 0 => {
-                        events.written().await.map_err(lost_events)?;
-                        *recheck = RECHECKS;
-                    }
                     Some(events) => {
-                        // The first look after a quiet spell comes soon:
-                        // the write that woke it is often not yet the
-                        // commit. Under steady writes, every 100 ms.
-                        let first = *recheck == RECHECKS;
-                        tokio::time::sleep(if first { SETTLE } else { SQLITE_EVERY }).await;
-                        *recheck -= 1;
-                        if events.drain().map_err(lost_events)? {
-                            *recheck = RECHECKS - 1;
+                        let written = if *recheck == 0 {
+                            events.written().await.map_err(lost_events)?;
+                            true
+                        } else {
+                            tokio::select! {
+                                w = events.written() => {
+                                    w.map_err(lost_events)?;
+                                    true
+                                }
+                                _ = tokio::time::sleep(*pace) => false,
+                            }
+                        };
+                        if written {
+                            // Soon after a write, but under steady writes
+                            // no more often than every `MIN_GAP`.
+                            let since = looked.elapsed();
+                            if since < MIN_GAP {
+                                tokio::time::sleep(MIN_GAP - since).await;
+                                events.drain().map_err(lost_events)?;
+                            }
+                            *recheck = RECHECKS;
+                            *pace = SETTLE;
+                        } else {
+                            *recheck -= 1;
+                            *pace = (*pace * 2).min(SQLITE_EVERY);
                         }
                     }
                     None => {
@@ -174,6 +198,7 @@ impl Watcher {
                         *seen = now;
                     }
                 }
+                *looked = std::time::Instant::now();
                 let now = data_version(conn).await?;
                 if now == *version {
                     continue;

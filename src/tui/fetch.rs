@@ -115,7 +115,7 @@ pub struct Pulse {
 }
 
 /// The longest a live console goes without fetching.
-const LIVE_SAFETY: Duration = Duration::from_secs(30);
+const LIVE_SAFETY: Duration = Duration::from_secs(120);
 
 /// Watches the store's changes and tells the fetcher; when the watch is
 /// lost, says so (the fetcher polls), fetches at once (changes may have
