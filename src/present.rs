@@ -357,15 +357,18 @@ pub fn last_error(h: &ActionHealth, now: Millis) -> String {
 
 /// One action's delivery health in a line (the kill switch pane, `channels`).
 pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
+    let error = match last_error(h, now).as_str() {
+        "-" => "no error now".to_string(),
+        e => format!("last error {e}"),
+    };
     format!(
-        "{} via {}: {} pending, {} sent, {} failed, {} retrying; last error {}",
+        "{} via {}: {} pending, {} sent, {} failed, {} retrying; {error}",
         h.action,
         channel_name(h),
         thousands(h.pending),
         thousands(h.sent),
         thousands(h.failed),
         thousands(h.retrying),
-        last_error(h, now)
     ) + &may_have_arrived_line(h)
 }
 

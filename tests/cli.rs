@@ -280,7 +280,7 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
     one_line(
         &run(d, &ts.url, &["apply", "bad.toml"], None),
         1,
-        "line 2, column 1: unknown field `actoin`",
+        "bad.toml:2: steps[1]: unknown field `actoin`",
     );
     one_line(
         &run(d, &ts.url, &["finish", "nope", "--yes"], None),

@@ -225,6 +225,36 @@ fn a_malformed_config_names_its_line_and_key() {
 }
 
 #[test]
+fn a_key_remap_that_would_misfire_is_refused_at_load() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    for (text, want) in [
+        (
+            "[stores.local]\nurl = \"sqlite:x.db\"\n\n[keys]\nfinish = \"F\"\nstop = \"S\"\n",
+            "config.toml:6: keys.stop: S is already stop_all",
+        ),
+        (
+            "[keys]\nconfirm = \"y\"\n",
+            "config.toml:2: keys.confirm: a printable key would commit a pane while its name is typed",
+        ),
+        (
+            "[keys]\nhalt = \"h\"\n",
+            "config.toml:2: keys.halt: no such action",
+        ),
+        (
+            "[keys]\nstop = \"Ctrl-x\"\n",
+            "config.toml:2: keys.stop: \"Ctrl-x\" is not a key",
+        ),
+    ] {
+        write_config(home, text);
+        let o = run(home, None, &["list"]);
+        let (_, err) = out(&o);
+        assert_eq!(o.status.code(), Some(1), "{text}: {err}");
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}
+
+#[test]
 fn a_definition_mistake_names_its_line_and_place() {
     // A tagged step hides positions from the parser: the line is that of
     // the step or variant at fault, not the first [[steps]].

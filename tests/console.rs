@@ -1476,3 +1476,137 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
         }
     );
 }
+
+/// The fixture with the long statuses met in use: a paused version whose
+/// delivery fails, and a long journey name.
+fn long_fixture() -> Vec<VersionSummary> {
+    let mut versions = fixture();
+    let mut paused = version(
+        "browse-abandonment-reminder",
+        4,
+        VersionStatus::Live,
+        64_000,
+        12_345,
+    );
+    paused.paused = Some(journeyctl::store::PausedSummary {
+        since: "2026-11-21T11:59:54Z".into(),
+        until: "2026-11-23T12:00:00Z".into(),
+        on_expiry: "stop".into(),
+        by: "dana".into(),
+        reason: Some("crm maintenance".into()),
+        since_ms: now() - 6_000,
+        until_ms: now() + 2 * 86_400_000,
+    });
+    paused.delivery_failing = true;
+    versions.insert(1, paused);
+    versions
+}
+
+/// Each screen and pane as the console draws it at `w` x `h`.
+fn every_screen(w: u16, h: u16) -> Vec<(&'static str, String)> {
+    let data = |app: &mut App, extra: Snapshot| {
+        app.update(Msg::Data(Box::new(Snapshot {
+            versions: long_fixture(),
+            fetched_at: now(),
+            ..extra
+        })))
+    };
+    let mut out = Vec::new();
+    let mut app = loaded(false);
+    data(&mut app, Snapshot::default());
+    out.push(("main", snap(&app, w, h)));
+    let mut detail = loaded(false);
+    data(&mut detail, Snapshot::default());
+    press(&mut detail, &[KeyCode::Enter]);
+    data(
+        &mut detail,
+        Snapshot {
+            detail: Some(detail_fixture()),
+            ..Default::default()
+        },
+    );
+    out.push(("detail", snap(&detail, w, h)));
+    let mut audit = loaded(false);
+    press(&mut audit, &[KeyCode::Char('a')]);
+    data(
+        &mut audit,
+        Snapshot {
+            audit: Some(detail_fixture().audit),
+            ..Default::default()
+        },
+    );
+    out.push(("audit", snap(&audit, w, h)));
+    let mut channels = loaded(false);
+    press(&mut channels, &[KeyCode::Char('c')]);
+    data(
+        &mut channels,
+        Snapshot {
+            channels: Some(health()),
+            ..Default::default()
+        },
+    );
+    out.push(("channels", snap(&channels, w, h)));
+    press(&mut app, &[KeyCode::Char('?')]);
+    out.push(("help", snap(&app, w, h)));
+    for (name, key) in [
+        ("stop_pane", 's'),
+        ("finish_pane", 'f'),
+        ("pause_pane", 'p'),
+    ] {
+        let mut pane = loaded(false);
+        press(&mut pane, &[KeyCode::Char(key)]);
+        with_impact(&mut pane);
+        out.push((name, snap(&pane, w, h)));
+    }
+    let mut kill = loaded(false);
+    press(&mut kill, &[KeyCode::Char('K')]);
+    data(
+        &mut kill,
+        Snapshot {
+            channels: Some(health()),
+            ..Default::default()
+        },
+    );
+    type_text(&mut kill, "webhook:crm");
+    out.push(("kill_switch_pane", snap(&kill, w, h)));
+    out
+}
+
+/// Every screen and pane at four sizes, laid out by priority: the header
+/// keeps the store and the operator; identifying columns stay whole.
+#[test]
+fn every_screen_at_80_100_120_and_160_columns() {
+    for (w, h) in [(80, 24), (100, 30), (120, 35), (160, 45)] {
+        for (name, text) in every_screen(w, h) {
+            let header = text.lines().next().unwrap();
+            assert!(
+                header.contains("operator alice@ops-1"),
+                "{name} {w}: {header}"
+            );
+            assert!(header.contains("journeyctl.db"), "{name} {w}: {header}");
+            let whole: &[&str] = match name {
+                "main" => &[
+                    "browse-abandonment-reminder",
+                    "holiday-promo",
+                    "welcome-series",
+                ],
+                "audit" => &[
+                    "2026-11-21 11:40",
+                    "alice (as mallory)",
+                    "stop",
+                    "welcome v1",
+                ],
+                "channels" => &["email:we-miss-you", "email:welcome", "webhook:crm"],
+                "help" => &["hold it, reversibly", "(asks first)"],
+                "detail" => &["split subject-line", "segment:suppre"],
+                _ => &[],
+            };
+            for part in whole {
+                assert!(text.contains(part), "{name} {w}x{h} cuts {part:?}:\n{text}");
+            }
+            insta::assert_snapshot!(format!("at_{w}x{h}_{name}"), text);
+        }
+    }
+    let detail = &every_screen(80, 24)[1].1;
+    assert!(detail.contains("↓ 1 more step(s)"), "{detail}");
+}

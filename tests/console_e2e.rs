@@ -323,6 +323,54 @@ both_backends!(console_a_name_of_shortcut_letters_is_typed_intact, |ts| {
     a_name_of_shortcut_letters_is_typed_intact(ts, ts.backend).await;
 });
 
+async fn remapped_stop(ts: &common::TestStore, tag: &str) {
+    // `[keys] stop = "x"`: x opens the stop pane, s no longer does, and
+    // the help and the footer show x.
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let config = dir.path().join("config").join("journeyctl");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[keys]\nstop = \"x\"\n").unwrap();
+    let command = format!(
+        "export XDG_CONFIG_HOME={}/config; {}",
+        dir.path().display(),
+        console_command(&ts.url, dir.path())
+    );
+    let t = Tmux::start(&format!("keys-{tag}"), &command, 120, 35);
+    t.wait_for("cart");
+    t.keys(&["/"]);
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("x stop");
+    t.keys(&["?"]);
+    let help = t.wait_for("Keys");
+    assert!(
+        help.lines()
+            .any(|l| l.contains(" x ") && l.contains("stop the selected version")),
+        "{help}"
+    );
+    t.keys(&["Escape"]);
+    wait_gone(&t, "stop the selected version");
+    t.keys(&["s"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !t.screen().contains("Type cart to confirm"),
+        "s is free now"
+    );
+    t.keys(&["x"]);
+    t.wait_for("Type cart to confirm");
+    t.text("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ stopped cart v1");
+    assert_eq!(status_of(&ts.url, "cart"), "stopped");
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_a_remapped_stop_key_works_and_help_shows_it, |ts| {
+    remapped_stop(ts, ts.backend).await;
+});
+
 both_backends!(
     console_hangup_and_term_with_the_name_typed_commit_nothing,
     |ts| {

@@ -35,6 +35,8 @@ pub struct Config {
     pub file: PathBuf,
     pub default_store: Option<String>,
     pub stores: Vec<NamedStore>,
+    /// The console's key table, `[keys]` applied.
+    pub keys: crate::tui::keymap::KeyMap,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +45,16 @@ struct RawConfig {
     default_store: Option<Spanned<String>>,
     #[serde(default)]
     stores: BTreeMap<String, Spanned<RawStore>>,
+    /// The console's keys: `stop = "x"`, `down = ["Down", "n"]`.
+    #[serde(default)]
+    keys: BTreeMap<String, Spanned<KeySpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeySpec {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -201,6 +213,7 @@ impl Config {
                 password_file: entry.password_file.map(|p| PathBuf::from(p.into_inner())),
             });
         }
+        let keys = key_table(&raw.keys, file, text)?;
         if let Some(default) = &raw.default_store
             && !stores.iter().any(|s| s.name == *default.get_ref())
         {
@@ -211,6 +224,7 @@ impl Config {
             ));
         }
         Ok(Config {
+            keys,
             file: file.to_path_buf(),
             default_store: raw.default_store.map(Spanned::into_inner),
             stores,
@@ -319,6 +333,38 @@ fn with_password(url: &str, file: &Path, store: &str) -> Result<String, String> 
     Ok(parsed.to_string())
 }
 
+/// `[keys]` applied to the default key table; a refused remap as
+/// `FILE:LINE: keys.ACTION: why`.
+fn key_table(
+    keys: &BTreeMap<String, Spanned<KeySpec>>,
+    file: &Path,
+    text: &str,
+) -> Result<crate::tui::keymap::KeyMap, String> {
+    let remaps: Vec<(String, Vec<String>)> = keys
+        .iter()
+        .map(|(action, spec)| {
+            let keys = match spec.get_ref() {
+                KeySpec::One(k) => vec![k.clone()],
+                KeySpec::Many(ks) => ks.clone(),
+            };
+            (action.clone(), keys)
+        })
+        .collect();
+    crate::tui::keymap::KeyMap::with_remaps(&remaps).map_err(|(i, why)| {
+        let at = keys.values().nth(i).map_or(0, |s| s.span().start);
+        format!("{}:{}: {why}", file.display(), line_of(text, at))
+    })
+}
+
+/// The console's key table: the defaults, with the config file's `[keys]`
+/// where there is one.
+pub fn console_keys() -> anyhow::Result<crate::tui::keymap::KeyMap> {
+    Ok(Config::load()
+        .map_err(Error::Invalid)?
+        .map(|c| c.keys)
+        .unwrap_or_default())
+}
+
 /// `journeyctl stores`: the config file's stores, never a password.
 pub(super) fn stores() -> anyhow::Result<()> {
     let Some(config) = Config::load().map_err(Error::Invalid)? else {
@@ -329,22 +375,22 @@ pub(super) fn stores() -> anyhow::Result<()> {
         return Ok(());
     };
     println!("{}", config.file.display());
+    let mut grid = super::table::Grid::new(&["", "", "", ""]);
     for s in &config.stores {
         let default = config.default_store.as_deref() == Some(s.name.as_str());
-        let location = Location::parse(&s.url)?.display();
-        println!(
-            "{} {:<12} {:<48} {:<8} {}",
-            if default { "*" } else { " " },
-            s.name,
-            location,
-            s.colour.as_deref().unwrap_or("-"),
+        grid.row(vec![
+            format!("{} {}", if default { "*" } else { " " }, s.name),
+            Location::parse(&s.url)?.display(),
+            s.colour.clone().unwrap_or("-".into()),
             if s.read_only {
                 "read-only"
             } else {
                 "read-write"
             }
-        );
+            .to_string(),
+        ]);
     }
+    print!("{}", grid.render());
     Ok(())
 }
 
@@ -379,7 +425,10 @@ mod tests {
             "{e}"
         );
         let e = parse("[stores.a]\nurl = \"sqlite:a.db\"\ncolor = \"red\"\n").unwrap_err();
-        assert!(e.starts_with("config.toml:3: unknown field `color`"), "{e}");
+        assert!(
+            e.starts_with("config.toml:3: stores.a.color: unknown field `color`"),
+            "{e}"
+        );
         let e = parse("[stores.a]\nurl = \"mysql://x\"\n").unwrap_err();
         assert!(e.starts_with("config.toml:2: stores.a.url: "), "{e}");
         let e = parse("[stores.a\n").unwrap_err();

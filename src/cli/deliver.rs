@@ -160,23 +160,29 @@ pub(super) async fn channels(
 }
 
 fn health_table(health: &[ActionHealth], now: i64) -> String {
-    let mut out = format!(
-        "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8} {:>9}  {}\n",
-        "ACTION", "CHANNEL", "PENDING", "SENT", "FAILED", "RETRYING", "UNCERTAIN", "LAST ERROR"
-    );
+    let mut grid = super::table::Grid::new(&[
+        "ACTION",
+        "CHANNEL",
+        ">PENDING",
+        ">SENT",
+        ">FAILED",
+        ">RETRYING",
+        ">UNCERTAIN",
+        "LAST ERROR",
+    ]);
     for h in health {
-        out.push_str(&format!(
-            "{:<24} {:<16} {:>9} {:>9} {:>8} {:>8} {:>9}  {}\n",
-            crate::present::escaped(&h.action),
-            crate::present::escaped(&channel_name(h)),
+        grid.row(vec![
+            crate::present::escaped(&h.action).into_owned(),
+            crate::present::escaped(&channel_name(h)).into_owned(),
             thousands(h.pending),
             thousands(h.sent),
             thousands(h.failed),
             thousands(h.retrying),
             thousands(h.uncertain),
-            crate::present::escaped(&last_error(h, now))
-        ));
+            crate::present::escaped(&last_error(h, now)).into_owned(),
+        ]);
     }
+    let mut out = grid.render();
     for h in health.iter().filter(|h| h.cancelled_uncertain > 0) {
         out.push_str(&format!(
             "{}: {} cancelled after an attempt without an answer (they may have arrived)\n",

@@ -158,6 +158,7 @@ async fn console(g: &Global, actor: Actor, named: Option<config::Named>) -> anyh
         poll: g.poll,
         banner: None,
         sim_clock: None,
+        keys: config::console_keys()?,
     };
     crate::tui::run_console(store, actor, console).await
 }
@@ -386,9 +387,7 @@ async fn audit(store: &Store, journey: Option<&str>, limit: i64, json: bool) -> 
     if json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
     } else {
-        for e in &entries {
-            println!("{}", table::audit_line(e));
-        }
+        print!("{}", table::audit_table(&entries));
     }
     Ok(())
 }

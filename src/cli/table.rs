@@ -1,31 +1,102 @@
 //! The CLI's text tables: `list` and `audit`.
 
 use crate::domain::time::{ago, short};
-use crate::present::{ab_label, shown, status_label};
+use crate::present::{ab_label, shown, status_label, thousands};
 use crate::store::{AuditEntry, VersionSummary};
 
+/// A text table: each column as wide as its widest cell as a terminal
+/// shows it (`⏸`, `→`, long paths), so rows stay aligned whatever they
+/// hold. Numbers sit right; the last column is not padded.
+pub struct Grid {
+    right: Vec<bool>,
+    /// Rows of cells, and notes: lines of their own under the row before.
+    rows: Vec<Result<Vec<String>, String>>,
+}
+
+impl Grid {
+    /// Columns by title; a title starting with `>` is right-aligned.
+    pub fn new(titles: &[&str]) -> Grid {
+        let mut grid = Grid {
+            right: titles.iter().map(|t| t.starts_with('>')).collect(),
+            rows: Vec::new(),
+        };
+        if !titles.iter().all(|t| t.trim_start_matches('>').is_empty()) {
+            grid.row(
+                titles
+                    .iter()
+                    .map(|t| t.trim_start_matches('>').to_string())
+                    .collect(),
+            );
+        }
+        grid
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(Ok(cells));
+    }
+
+    /// A line of its own under the last row, outside the columns.
+    pub fn note(&mut self, line: String) {
+        self.rows.push(Err(line));
+    }
+
+    pub fn render(&self) -> String {
+        use unicode_width::UnicodeWidthStr;
+        let mut widths = vec![0usize; self.right.len()];
+        for row in self.rows.iter().flatten() {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.width());
+            }
+        }
+        let mut out = String::new();
+        for row in &self.rows {
+            let row = match row {
+                Ok(cells) => cells,
+                Err(note) => {
+                    out.push_str(&format!("    {note}\n"));
+                    continue;
+                }
+            };
+            let last = row.len().saturating_sub(1);
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                let pad = " ".repeat(widths[i].saturating_sub(cell.width()));
+                match (self.right.get(i).copied().unwrap_or(false), i == last) {
+                    (true, _) => line.push_str(&format!("{pad}{cell}")),
+                    (false, true) => line.push_str(cell),
+                    (false, false) => line.push_str(&format!("{cell}{pad}")),
+                }
+                if i != last {
+                    line.push_str("  ");
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
 pub fn list_table(list: &[VersionSummary], now: i64) -> String {
-    let mut out = format!(
-        "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
+    let mut grid = Grid::new(&[
         "JOURNEY",
-        "VER",
+        ">VER",
         "STATUS",
-        "ENTERED",
-        "ACTIVE",
-        "COMPLETED",
-        "EXITED",
-        "STOPPED",
-        "CONV",
+        ">ENTERED",
+        ">ACTIVE",
+        ">COMPLETED",
+        ">EXITED",
+        ">STOPPED",
+        ">CONV",
         "A/B",
         "ENTRY END",
-        "LAST ACTIVITY"
-    );
+        "LAST ACTIVITY",
+    ]);
     for v in list {
-        let ab = ab_label(v.ab.as_ref());
-        out.push_str(&format!(
-            "{:<24} {:>3} {:<22} {:>8} {:>7} {:>9} {:>7} {:>7} {:>6} {:<16} {:<16} {}\n",
-            crate::present::escaped(&v.journey),
-            v.version,
+        let c = &v.counts;
+        grid.row(vec![
+            crate::present::escaped(&v.journey).into_owned(),
+            v.version.to_string(),
             match &v.paused {
                 Some(p) => format!(
                     "{}, paused until {}",
@@ -34,28 +105,67 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
                 ),
                 None => status_label(shown(v)),
             },
-            v.counts.entered,
-            v.counts.active,
-            v.counts.completed,
-            v.counts.exited,
-            v.counts.stopped,
-            v.conversion_rate
-                .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0)),
-            ab,
+            thousands(c.entered),
+            thousands(c.active),
+            thousands(c.completed),
+            thousands(c.exited),
+            thousands(c.stopped),
+            crate::present::pct(v.conversion_rate),
+            ab_label(v.ab.as_ref()),
             v.entry_end_ms.map_or("-".to_string(), short),
             v.last_activity_ms.map_or("-".to_string(), |t| ago(now, t)),
-        ));
+        ]);
         if let Some(why) = &v.unreadable {
-            out.push_str(&format!(
-                "    ⚠ unreadable: {}\n",
-                crate::present::escaped(why)
-            ));
+            grid.note(format!("⚠ unreadable: {}", crate::present::escaped(why)));
         }
     }
-    out
+    grid.render()
 }
 
-/// One audit row as a line of text.
+/// The audit log for `audit`: one aligned line per row, newest first.
+pub fn audit_table(entries: &[AuditEntry]) -> String {
+    let mut grid = Grid::new(&["", "", "", "", "", "", ">", ""]);
+    for e in entries {
+        let cells = vec![
+            format!(
+                "{}{}",
+                e.at,
+                e.recorded_apart()
+                    .map(|t| format!(" (recorded {t})"))
+                    .unwrap_or_default()
+            ),
+            e.who(),
+            e.host.clone(),
+            e.action.clone(),
+            format!("{} v{}", e.journey, e.version.unwrap_or(0)),
+            format!(
+                "{} -> {}",
+                e.from.as_deref().unwrap_or("-"),
+                e.to.as_deref().unwrap_or("-")
+            ),
+            format!("active {}", crate::present::thousands(e.affected_active)),
+            format!(
+                "{}{}",
+                crate::present::audit_messages(e)
+                    .map(|m| format!("messages {m}  "))
+                    .unwrap_or_default(),
+                e.reason
+                    .as_ref()
+                    .map(|r| format!("\"{r}\""))
+                    .unwrap_or_default()
+            ),
+        ];
+        grid.row(
+            cells
+                .into_iter()
+                .map(|c| crate::present::escaped(&c).into_owned())
+                .collect(),
+        );
+    }
+    grid.render()
+}
+
+/// One audit row as a line of text (`watch`, a line at a time).
 pub fn audit_line(e: &AuditEntry) -> String {
     let line = format!(
         "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}{}",

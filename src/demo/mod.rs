@@ -80,6 +80,7 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
         sim_clock: Some(clock),
         store_name: None,
         store_colour: None,
+        keys: crate::cli::config::console_keys()?,
     };
     let result = crate::tui::run_console(store, actor, console).await;
     traffic.abort();

@@ -28,6 +28,8 @@ pub struct Context {
     pub refresh: std::time::Duration,
     /// The demo's simulated clock: activity times are on it, not the wall's.
     pub sim_clock: Option<crate::domain::clock::SimClock>,
+    /// The key table (the defaults with the config file's `[keys]`).
+    pub keys: super::keymap::KeyMap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,22 +1,27 @@
-//! Tables that fit the terminal: each column as wide as its longest value
-//! (its header at least), and the least important columns dropped first
-//! when the terminal is narrow. The first column carries the selection
-//! marker, so the selected row reads without colour too.
+//! Tables that fit the terminal, by priority: identifying columns (the
+//! first, and any not marked otherwise) are shown whole; free text
+//! (`shrinks`) gives way with `…`; then the least important columns are
+//! dropped, highest `drop_rank` first. The first column can carry the
+//! selection marker, so the selected row reads without colour too.
 
 use ratatui::layout::Constraint;
 use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
 
 pub struct Col {
     pub title: &'static str,
-    /// At least this wide.
+    /// At least this wide; a shrinking column gives way down to this.
     pub width: u16,
     /// Dropped sooner the higher it is; 0 is never dropped.
     pub drop_rank: u8,
     pub right: bool,
+    /// Free text: shortened with `…` rather than pushing columns out, once
+    /// the columns ranked above this are gone (`u8::MAX`: at once).
+    pub shrink: Option<u8>,
 }
 
 impl Col {
@@ -26,14 +31,27 @@ impl Col {
             width,
             drop_rank,
             right: false,
+            shrink: None,
         }
     }
     pub fn right(title: &'static str, width: u16, drop_rank: u8) -> Col {
         Col {
-            title,
-            width,
-            drop_rank,
             right: true,
+            ..Col::left(title, width, drop_rank)
+        }
+    }
+    /// Free text that gives way with `…` (down to `width`) before any
+    /// column is dropped.
+    pub fn shrinks(self) -> Col {
+        self.shrinks_after(u8::MAX)
+    }
+
+    /// Text that gives way with `…` once the columns ranked above `rank`
+    /// are dropped, before those ranked at or below it are.
+    pub fn shrinks_after(self, rank: u8) -> Col {
+        Col {
+            shrink: Some(rank),
+            ..self
         }
     }
 }
@@ -45,96 +63,216 @@ pub struct RowData {
     pub styled: Vec<(usize, Style)>,
 }
 
-/// The first column takes what the others leave, counting as at most this
-/// wide when deciding what fits.
-const FLEX_FIT: u16 = 16;
+/// How a table sits: with the selection marker in its first column, and
+/// whether the first column takes the width left over.
+#[derive(Clone, Copy)]
+pub struct Fit {
+    pub marker: bool,
+    pub flex_first: bool,
+}
 
-/// The columns kept on a terminal `width` wide: while the row is too wide,
-/// the column with the highest drop rank (0: never) gives way.
-fn columns_that_fit(cols: &[Col], first_fit: u16, width: u16) -> Vec<usize> {
-    let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let fits = |keep: &[usize]| -> bool {
-        let w: u16 = keep
-            .iter()
-            .map(|&i| if i == 0 { first_fit } else { cols[i].width } + 1)
-            .sum();
-        w <= width + 1
+/// The first column is never wider than this (a very long name is
+/// shortened with `…`).
+const FIRST_MOST: u16 = 48;
+
+/// The width `text` takes on a terminal.
+pub fn text_width(text: &str) -> u16 {
+    text.width().min(u16::MAX as usize) as u16
+}
+
+/// `text` in at most `width` columns, ending in `…` when it was longer.
+pub fn shorten(text: &str, width: u16) -> String {
+    let width = width as usize;
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The columns kept and the width each gets, for a table `width` wide.
+fn layout(cols: &[Col], natural: &[u16], width: u16) -> Vec<(usize, u16)> {
+    let least = |i: usize| match cols[i].shrink {
+        Some(_) => cols[i].width.max(text_width(cols[i].title)).min(natural[i]),
+        None => natural[i],
     };
-    while !fits(&keep) {
+    // While a column ranked above `rank` is kept, text that shrinks only
+    // after those counts at its whole width.
+    let need = |keep: &[usize]| -> u16 {
+        let top = keep.iter().map(|&i| cols[i].drop_rank).max().unwrap_or(0);
+        keep.iter()
+            .map(|&i| match cols[i].shrink {
+                Some(rank) if top > rank => natural[i] + 1,
+                _ => least(i) + 1,
+            })
+            .sum::<u16>()
+            .saturating_sub(1)
+    };
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    while need(&keep) > width {
         match keep.iter().copied().max_by_key(|&i| (cols[i].drop_rank, i)) {
             Some(i) if cols[i].drop_rank > 0 => keep.retain(|&k| k != i),
             _ => break,
         }
     }
-    keep
+    // Free text takes what the others leave, in column order.
+    let fixed: u16 = keep
+        .iter()
+        .filter(|&&i| cols[i].shrink.is_none())
+        .map(|&i| natural[i])
+        .sum::<u16>()
+        + keep.len().saturating_sub(1) as u16;
+    let mut room = width.saturating_sub(fixed);
+    let mut still_least: u16 = keep
+        .iter()
+        .filter(|&&i| cols[i].shrink.is_some())
+        .map(|&i| least(i))
+        .sum();
+    let mut out: Vec<(usize, u16)> = keep
+        .iter()
+        .map(|&i| {
+            if cols[i].shrink.is_none() {
+                return (i, natural[i]);
+            }
+            still_least = still_least.saturating_sub(least(i));
+            let w = natural[i]
+                .min(room.saturating_sub(still_least))
+                .max(least(i));
+            room = room.saturating_sub(w);
+            (i, w)
+        })
+        .collect();
+    // Still too wide (a very narrow terminal): the first column gives way.
+    let total: u16 = out
+        .iter()
+        .map(|&(_, w)| w + 1)
+        .sum::<u16>()
+        .saturating_sub(1);
+    if let Some(first) = out.first_mut()
+        && total > width
+    {
+        first.1 = first.1.saturating_sub(total - width).max(4);
+    }
+    out
 }
 
 pub fn fitted_table(
-    mut cols: Vec<Col>,
+    cols: Vec<Col>,
     rows: &[RowData],
     width: u16,
-    flex_first: bool,
+    fit: Fit,
     theme: &Theme,
 ) -> Table<'static> {
-    for col in cols.iter_mut() {
-        col.width = col.width.max(col.title.chars().count() as u16);
-    }
-    for row in rows {
-        for (col, text) in cols.iter_mut().zip(row.cells.iter()) {
-            col.width = col.width.max(text.chars().count() as u16);
-        }
-    }
-    cols[0].width = (cols[0].width + 2).min(32);
-    let first_fit = if flex_first {
-        cols[0].width.min(FLEX_FIT)
-    } else {
-        cols[0].width
-    };
-    let keep = columns_that_fit(&cols, first_fit, width);
-    let widths: Vec<Constraint> = keep
+    let mark: u16 = if fit.marker { 2 } else { 0 };
+    let natural: Vec<u16> = cols
         .iter()
-        .map(|&i| match (i, flex_first) {
-            (0, true) => Constraint::Min(first_fit),
-            _ => Constraint::Length(cols[i].width),
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows
+                .iter()
+                .filter_map(|r| r.cells.get(i))
+                .map(|t| text_width(t))
+                .max()
+                .unwrap_or(0);
+            let w = c.width.max(text_width(c.title)).max(content);
+            if i == 0 {
+                (w + mark).min(FIRST_MOST)
+            } else {
+                w
+            }
         })
         .collect();
-    let align = |i: usize, text: &str| -> String {
+    let kept = layout(&cols, &natural, width);
+    let cut = kept.iter().any(|&(i, w)| w < natural[i]);
+    let widths: Vec<Constraint> = kept
+        .iter()
+        .map(|&(i, w)| match i {
+            0 if fit.flex_first && !cut => Constraint::Min(w),
+            _ => Constraint::Length(w),
+        })
+        .collect();
+    let text = |i: usize, w: u16, value: &str| -> String {
+        let w = if i == 0 { w.saturating_sub(mark) } else { w };
+        let value = shorten(value, w);
         if cols[i].right {
-            format!("{text:>w$}", w = cols[i].width as usize)
+            let pad = (w as usize).saturating_sub(value.width());
+            format!("{}{value}", " ".repeat(pad))
         } else {
-            text.to_string()
+            value
         }
     };
-    let header = Row::new(
-        keep.iter()
-            .map(|&i| {
+    let header = header_row(&cols, &kept, fit, &text).style(theme.title());
+    let body = body_rows(rows, &kept, fit, &text, theme);
+    Table::new(body, widths).header(header).column_spacing(1)
+}
+
+/// The selection marker of a row, where the table has one.
+fn marker(fit: Fit, selected: bool) -> &'static str {
+    match (fit.marker, selected) {
+        (false, _) => "",
+        (true, true) => "▶ ",
+        (true, false) => "  ",
+    }
+}
+
+fn header_row(
+    cols: &[Col],
+    kept: &[(usize, u16)],
+    fit: Fit,
+    text: &dyn Fn(usize, u16, &str) -> String,
+) -> Row<'static> {
+    let marker = |selected| marker(fit, selected);
+    Row::new(
+        kept.iter()
+            .map(|&(i, w)| {
+                let title = text(i, w, cols[i].title);
                 Cell::from(if i == 0 {
-                    format!("  {}", cols[i].title)
+                    format!("{}{title}", marker(false))
                 } else {
-                    align(i, cols[i].title)
+                    title
                 })
             })
             .collect::<Vec<_>>(),
     )
-    .style(theme.title());
-    let body: Vec<Row> = rows
-        .iter()
+}
+
+fn body_rows(
+    rows: &[RowData],
+    kept: &[(usize, u16)],
+    fit: Fit,
+    text: &dyn Fn(usize, u16, &str) -> String,
+    theme: &Theme,
+) -> Vec<Row<'static>> {
+    let marker = |selected| marker(fit, selected);
+    rows.iter()
         .map(|r| {
-            let cells: Vec<Cell> = keep
+            let cells: Vec<Cell> = kept
                 .iter()
-                .map(|&i| {
-                    let value = r.cells.get(i).map_or("", String::as_str);
-                    let text = if i == 0 {
-                        format!("{} {value}", if r.selected { "▶" } else { " " })
+                .map(|&(i, w)| {
+                    let value = text(i, w, r.cells.get(i).map_or("", String::as_str));
+                    let value = if i == 0 {
+                        format!("{}{value}", marker(r.selected))
                     } else {
-                        align(i, value)
+                        value
                     };
                     let style = r
                         .styled
                         .iter()
                         .find(|(k, _)| *k == i)
                         .map_or(Style::default(), |(_, s)| *s);
-                    Cell::from(Span::styled(text, style))
+                    Cell::from(Span::styled(value, style))
                 })
                 .collect();
             let row = Row::new(cells);
@@ -144,6 +282,5 @@ pub fn fitted_table(
                 row
             }
         })
-        .collect();
-    Table::new(body, widths).header(header).column_spacing(1)
+        .collect()
 }

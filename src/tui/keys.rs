@@ -31,6 +31,12 @@ impl App {
     /// A key while a pane is open: the pane decides.
     fn on_pane_key(&mut self, key: KeyEvent) {
         let blocked = self.blocked();
+        // A key the table gives the pane's commit acts as Enter there.
+        let key = if self.ctx.keys.confirms(key) {
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
+        } else {
+            key
+        };
         let Some(pane) = self.pane.as_mut() else {
             return;
         };
@@ -65,52 +71,55 @@ impl App {
         self.selected = 0;
     }
 
-    /// A key on a screen: moves, views, and the action keys.
+    /// A key on a screen: moves, views, and the action keys, as the key
+    /// table says.
     fn on_screen_key(&mut self, key: KeyEvent) {
+        use super::keymap::Action::*;
         let main = self.view == View::Main;
-        match key.code {
-            KeyCode::Char('q') => self.effects.push(Effect::Quit),
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Esc => self.back(),
-            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-10),
-            KeyCode::PageDown => self.move_by(10),
-            KeyCode::Home | KeyCode::Char('g') => self.move_by(-1_000_000),
-            KeyCode::End | KeyCode::Char('G') => self.move_by(1_000_000),
-            KeyCode::Enter if main => self.open_detail(),
-            KeyCode::Char('a') => {
+        let Some(action) = self.ctx.keys.action(key) else {
+            return;
+        };
+        match action {
+            Quit => self.effects.push(Effect::Quit),
+            Help => self.help = true,
+            Back => self.back(),
+            Up => self.move_by(-1),
+            Down => self.move_by(1),
+            PageUp => self.move_by(-10),
+            PageDown => self.move_by(10),
+            Top => self.move_by(-1_000_000),
+            Bottom => self.move_by(1_000_000),
+            Details if main => self.open_detail(),
+            Audit => {
                 self.view = View::Audit;
                 self.audit_offset = 0;
                 self.effects.push(Effect::Refresh);
             }
-            KeyCode::Char('c') => {
+            Channels => {
                 self.view = View::Channels;
                 self.effects.push(Effect::Refresh);
             }
-            KeyCode::Char('/') if main => self.filtering = true,
-            KeyCode::Char('t') if main => {
+            Filter if main => self.filtering = true,
+            All if main => {
                 self.show_all = !self.show_all;
                 self.clamp_selection();
             }
-            KeyCode::Char('o') if main => {
+            Sort if main => {
                 self.sort = self.sort.next();
                 self.sort_desc = false;
                 self.selected = 0;
             }
-            KeyCode::Char('O') if main => {
+            SortReverse if main => {
                 self.sort_desc = !self.sort_desc;
                 self.selected = 0;
             }
-            KeyCode::Char('f') => self.open_pane(EndKind::Finish, false),
-            KeyCode::Char('s') => self.open_pane(EndKind::Stop, false),
-            KeyCode::Char('S') => self.open_pane(EndKind::Stop, true),
-            KeyCode::Char('K') => self.open_kill_switch(),
-            KeyCode::Char('p') => self.open_pane(EndKind::Pause(Hold::default()), false),
-            KeyCode::Char('r') => {
-                self.open_pane(EndKind::Resume(crate::domain::Overdue::Send), false)
-            }
-            _ => {}
+            Finish => self.open_pane(EndKind::Finish, false),
+            Stop => self.open_pane(EndKind::Stop, false),
+            StopAll => self.open_pane(EndKind::Stop, true),
+            KillSwitch => self.open_kill_switch(),
+            Pause => self.open_pane(EndKind::Pause(Hold::default()), false),
+            Resume => self.open_pane(EndKind::Resume(crate::domain::Overdue::Send), false),
+            Details | Filter | All | Sort | SortReverse | Confirm => {}
         }
     }
 
@@ -161,7 +170,8 @@ impl App {
             return;
         }
         if self.ctx.read_only {
-            self.notice = Some(crate::present::read_only("K does nothing"));
+            let key = self.ctx.keys.key(super::keymap::Action::KillSwitch);
+            self.notice = Some(crate::present::read_only(&format!("{key} does nothing")));
             return;
         }
         self.pane = Some(ConfirmPane::kill_switch());
@@ -201,7 +211,17 @@ impl App {
             return;
         }
         if self.ctx.read_only {
-            self.notice = Some(crate::present::read_only("f, s, S, p and r do nothing"));
+            let k = |a| self.ctx.keys.key(a);
+            use super::keymap::Action as A;
+            let keys = format!(
+                "{}, {}, {}, {} and {} do nothing",
+                k(A::Finish),
+                k(A::Stop),
+                k(A::StopAll),
+                k(A::Pause),
+                k(A::Resume)
+            );
+            self.notice = Some(crate::present::read_only(&keys));
             return;
         }
         let Some((journey, version, status, paused)) = self.action_subject() else {

@@ -6,6 +6,7 @@ pub mod app;
 pub mod columns;
 pub mod confirm;
 pub mod fetch;
+pub mod keymap;
 mod keys;
 pub mod sort;
 pub mod svg;
@@ -48,6 +49,8 @@ pub struct Console {
     pub poll: bool,
     pub banner: Option<String>,
     pub sim_clock: Option<crate::domain::clock::SimClock>,
+    /// The key table.
+    pub keys: keymap::KeyMap,
 }
 
 pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow::Result<()> {
@@ -61,6 +64,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         banner: console.banner,
         refresh,
         sim_clock: console.sim_clock,
+        keys: console.keys,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
     let exit = event_loop(guard.term(), store, actor, ctx, (refresh, console.poll)).await;
@@ -101,19 +105,14 @@ async fn event_loop(
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
     let pulse = Arc::new(fetch::Pulse::default());
-    let watcher = if poll {
-        let _ = tx.send(Msg::Live(false)).await;
-        tokio::spawn(async {})
-    } else {
-        fetch::spawn_watch(store.clone(), pulse.clone(), tx.clone())
-    };
-    let fetcher = fetch::spawn(
-        store.clone(),
-        (refresh, app.ctx.sim_clock),
+    let (watcher, fetcher) = spawn_data(
+        &store,
+        (refresh, poll, app.ctx.sim_clock),
         want_rx,
         (kick.clone(), pulse),
-        tx.clone(),
-    );
+        &tx,
+    )
+    .await;
     let mut events = EventStream::new();
     let mut give_up = std::sync::Arc::new(Notify::new());
     // Wakes when a drawn age or countdown will read differently, not every
@@ -171,6 +170,31 @@ async fn event_loop(
     fetcher.abort();
     watcher.abort();
     Ok(exit)
+}
+
+/// The tasks that bring the data: the watch for changes (unless told to
+/// poll) and the fetcher.
+async fn spawn_data(
+    store: &Store,
+    (refresh, poll, clock): (Duration, bool, Option<crate::domain::clock::SimClock>),
+    want: watch::Receiver<app::Want>,
+    (kick, pulse): (Arc<Notify>, Arc<fetch::Pulse>),
+    tx: &mpsc::Sender<Msg>,
+) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
+    let watcher = if poll {
+        let _ = tx.send(Msg::Live(false)).await;
+        tokio::spawn(async {})
+    } else {
+        fetch::spawn_watch(store.clone(), pulse.clone(), tx.clone())
+    };
+    let fetcher = fetch::spawn(
+        store.clone(),
+        (refresh, clock),
+        want,
+        (kick, pulse),
+        tx.clone(),
+    );
+    (watcher, fetcher)
 }
 
 /// Carries out what the last message asked for; whether to quit. A

@@ -1,13 +1,14 @@
 //! The audit log screen, newest first.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 
 use crate::domain::time::short;
 use crate::present::thousands;
 use crate::tui::app::App;
+use crate::tui::columns::{Col, Fit, RowData, fitted_table};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -21,13 +22,13 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let rows: Vec<Row> = app
+    let rows: Vec<RowData> = app
         .audit
         .iter()
         .skip(app.audit_offset)
         .take(height)
-        .map(|e| {
-            Row::new(vec![
+        .map(|e| RowData {
+            cells: vec![
                 short(e.at_ms),
                 e.who(),
                 e.host.clone(),
@@ -44,38 +45,33 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" · "),
-            ])
+            ],
+            selected: false,
+            styled: Vec::new(),
         })
         .collect();
-    // Wide enough for `alice (as mallory)` where a login acted under
-    // another name, narrow otherwise.
-    let who = app
-        .audit
-        .iter()
-        .map(|e| e.who().chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(10, 28) as u16;
-    let widths = [
-        Constraint::Length(16),
-        Constraint::Length(who),
-        Constraint::Length(10),
-        Constraint::Length(8),
-        Constraint::Length(22),
-        Constraint::Length(17),
-        Constraint::Length(9),
-        Constraint::Min(10),
+    // When, who, what and on which version stay whole; the reason gives
+    // way with `…`, then the host, the status change and the count go.
+    let cols = vec![
+        Col::left("AT (UTC)", 16, 0),
+        Col::left("ACTOR", 5, 0),
+        Col::left("HOST", 4, 3),
+        Col::left("ACTION", 6, 0),
+        Col::left("VERSION", 7, 0),
+        Col::left("STATUS", 6, 2),
+        Col::right("ACTIVE", 6, 1),
+        Col::left("REASON", 12, 0).shrinks(),
     ];
-    let header = Row::new(vec![
-        "AT (UTC)", "ACTOR", "HOST", "ACTION", "VERSION", "STATUS", "ACTIVE", "REASON",
-    ])
-    .style(theme.title());
+    let fit = Fit {
+        marker: false,
+        flex_first: false,
+    };
     if app.audit.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled("no audit entries yet", theme.dim())),
             inner,
         );
     } else {
-        frame.render_widget(Table::new(rows, widths).header(header), inner);
+        frame.render_widget(fitted_table(cols, &rows, inner.width, fit, theme), inner);
     }
 }

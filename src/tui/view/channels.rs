@@ -2,12 +2,13 @@
 //! record it.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 
 use crate::present::{channel_name, last_error, thousands};
 use crate::tui::app::App;
+use crate::tui::columns::{Col, Fit, RowData, fitted_table};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -33,12 +34,12 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         return;
     }
     let now = app.now;
-    let rows: Vec<Row> = app
+    let rows: Vec<RowData> = app
         .channels
         .iter()
         .take(inner.height.saturating_sub(1) as usize)
         .map(|h| {
-            let row = Row::new(vec![
+            let cells = vec![
                 crate::present::escaped(&h.action).into_owned(),
                 crate::present::escaped(&channel_name(h)).into_owned(),
                 thousands(h.pending),
@@ -47,36 +48,36 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
                 thousands(h.retrying),
                 thousands(h.uncertain + h.cancelled_uncertain),
                 crate::present::escaped(&last_error(h, now)).into_owned(),
-            ]);
-            if h.failing() {
-                row.style(theme.danger())
+            ];
+            let style = if h.failing() {
+                Some(theme.danger())
             } else if h.route == Some(None) && h.pending > 0 {
-                row.style(theme.warn())
+                Some(theme.warn())
             } else {
-                row
+                None
+            };
+            RowData {
+                styled: style.map_or(Vec::new(), |s| (0..cells.len()).map(|i| (i, s)).collect()),
+                cells,
+                selected: false,
             }
         })
         .collect();
-    let widths = [
-        Constraint::Length(20),
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Min(10),
+    // The action and where it goes stay whole; the error gives way with
+    // `…`, then the least telling counts go.
+    let cols = vec![
+        Col::left("ACTION", 6, 0),
+        Col::left("CHANNEL", 7, 0),
+        Col::right("PENDING", 7, 0),
+        Col::right("SENT", 4, 3),
+        Col::right("FAILED", 6, 0),
+        Col::right("RETRYING", 8, 2),
+        Col::right("UNCERTAIN", 9, 1),
+        Col::left("LAST ERROR", 16, 0).shrinks(),
     ];
-    let header = Row::new(vec![
-        "ACTION",
-        "CHANNEL",
-        "PENDING",
-        "SENT",
-        "FAILED",
-        "RETRYING",
-        "UNCERTAIN",
-        "LAST ERROR",
-    ])
-    .style(theme.title());
-    frame.render_widget(Table::new(rows, widths).header(header), inner);
+    let fit = Fit {
+        marker: false,
+        flex_first: false,
+    };
+    frame.render_widget(fitted_table(cols, &rows, inner.width, fit, theme), inner);
 }

@@ -68,14 +68,47 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         ));
         left.push(Span::raw(" "));
     }
-    left.extend([
-        Span::raw(app.ctx.store.clone()),
+    let operator = [
         Span::raw(" │ operator "),
         Span::styled(app.ctx.operator.clone(), theme.title()),
         Span::raw(" │"),
-    ]);
+    ];
+    // The store and the operator always show: a long store path gives way
+    // from its start (`sqlite …/journeyctl/journeyctl.db`), then the name
+    // of the tool.
+    let taken = Line::from(left.clone()).width() + Line::from(operator.to_vec()).width();
+    let room = (left_area.width as usize).saturating_sub(taken);
+    let store = shorten_start(&app.ctx.store, room.max(12));
+    if taken + crate::tui::columns::text_width(&store) as usize > left_area.width as usize {
+        left.drain(..2);
+    }
+    left.push(Span::raw(store));
+    left.extend(operator);
     frame.render_widget(Paragraph::new(Line::from(left)), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
+}
+
+/// A store's description in `width` columns: its kind, then as much of
+/// the end of its path or address as fits after `…`.
+fn shorten_start(store: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if store.width() <= width {
+        return store.to_string();
+    }
+    let (kind, rest) = store.split_once(' ').unwrap_or(("", store));
+    let keep = width.saturating_sub(kind.width() + 2);
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in rest.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > keep {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{kind} …{tail}").trim_start().to_string()
 }
 
 /// The short reason for the header: "connection refused by 127.0.0.1:5432"
@@ -101,28 +134,72 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             theme.dim(),
         )
     } else {
-        let options: &[&str] = match app.view {
-            View::Main => &[
-                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  p pause  r resume  K kill switch  / filter  t all  o sort  a audit  c channels  ? help  q quit",
-                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  K kill switch  / filter  t all  o sort  a audit  c channels  ? help  q quit",
-                " ↑↓ move  ⏎ details  f finish  s stop  S all  p pause  r resume  K kill  / filter  o sort  a audit  c chan  ? help",
-                " ↑↓ move  ⏎ details  f finish  s stop  S stop all  K kill  / filter  t all  o sort  a audit  c channels  ? help  q quit",
-                " ↑↓/jk move  Enter details  f finish  s stop  S stop all versions  / filter  t all  o sort  a audit  ? help  q quit",
-                " ↑↓ move  ⏎ details  f finish  s stop  S stop all  / filter  a audit  ? help  q quit",
-                " f finish  s stop  S stop all  / filter  ? help  q quit",
-            ],
-            View::Detail => &[
-                " ↑↓/jk version  f finish  s stop  S stop all versions  a audit  Esc back  ? help  q quit",
-                " ↑↓ version  f finish  s stop  S stop all  Esc back  ? help  q quit",
-            ],
-            View::Audit => &[" ↑↓/jk scroll  Esc back  ? help  q quit"],
-            View::Channels => &[" K kill switch  a audit  Esc back  ? help  q quit"],
-        };
+        let options = footer_options(app);
         let keys = options
             .iter()
             .find(|o| o.chars().count() <= area.width as usize)
             .unwrap_or(&options[options.len() - 1]);
-        Line::styled(*keys, theme.dim())
+        Line::styled(keys.clone(), theme.dim())
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The footer's keys from the key table, longest first: the first that
+/// fits is shown.
+fn footer_options(app: &App) -> Vec<String> {
+    use crate::tui::keymap::Action::*;
+    let keys = &app.ctx.keys;
+    let arrows = |what: &str| format!("{}{} {what}", keys.key(Up), keys.key(Down));
+    let line = |lead: String, actions: &[crate::tui::keymap::Action]| {
+        format!(" {lead}  {}", keys.footer(actions))
+    };
+    let acts = [Finish, Stop, StopAll, Pause, Resume, KillSwitch];
+    let letters: Vec<String> = acts.iter().map(|&a| keys.key(a)).collect();
+    let compact = format!(
+        " {}: finish stop all pause resume kill  {} help",
+        letters.join(" "),
+        keys.key(Help)
+    );
+    match app.view {
+        View::Main => vec![
+            line(
+                arrows("move"),
+                &[
+                    Details, Finish, Stop, StopAll, Pause, Resume, KillSwitch, Filter, All, Sort,
+                    Audit, Channels, Help, Quit,
+                ],
+            ),
+            line(
+                arrows("move"),
+                &[
+                    Details, Finish, Stop, StopAll, Pause, Resume, KillSwitch, Filter, Audit,
+                    Channels, Help,
+                ],
+            ),
+            line(
+                arrows("move"),
+                &[Finish, Stop, StopAll, Pause, Resume, KillSwitch, Help],
+            ),
+            compact,
+        ],
+        View::Detail => vec![
+            line(
+                arrows("version"),
+                &[
+                    Finish, Stop, StopAll, Pause, Resume, KillSwitch, Audit, Channels, Back, Help,
+                    Quit,
+                ],
+            ),
+            line(
+                arrows("version"),
+                &[Finish, Stop, StopAll, Pause, Resume, KillSwitch, Back, Help],
+            ),
+            format!("{compact}  {} back", keys.key(Back)),
+        ],
+        View::Audit => vec![line(arrows("scroll"), &[Back, Help, Quit])],
+        View::Channels => vec![format!(
+            " {}",
+            keys.footer(&[KillSwitch, Audit, Back, Help, Quit])
+        )],
+    }
 }

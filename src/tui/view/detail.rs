@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{count_cells, count_columns};
 use crate::domain::abtest::VerdictKind;
@@ -13,7 +13,7 @@ use crate::domain::time::short;
 use crate::present::{audit_change, pct, shown, srm_line, status_cell, status_label, thousands};
 use crate::store::{AbSummary, AuditEntry, VariantSummary, VersionDetail};
 use crate::tui::app::App;
-use crate::tui::columns::{Col, RowData, fitted_table};
+use crate::tui::columns::{Col, Fit, RowData, fitted_table, shorten};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -74,7 +74,10 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     } else {
         d.exit_reasons
             .iter()
-            .map(|(r, n)| Line::raw(format!("{:>9}  {r}", thousands(*n))))
+            .map(|(r, n)| {
+                let line = format!("{:>9}  {r}", thousands(*n));
+                Line::raw(shorten(&line, exits_area.width.saturating_sub(2)))
+            })
             .collect()
     };
     frame.render_widget(
@@ -82,8 +85,12 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         exits_area,
     );
     frame.render_widget(
-        Paragraph::new(history(&detail.audit, theme))
-            .block(super::body_block(app, theme).title(" audit history ")),
+        Paragraph::new(history(
+            &detail.audit,
+            audit_area.width.saturating_sub(2),
+            theme,
+        ))
+        .block(super::body_block(app, theme).title(" audit history ")),
         audit_area,
     );
 }
@@ -137,7 +144,16 @@ fn draw_versions(
             }
         })
         .collect();
-    let table = fitted_table(cols, &rows, area.width.saturating_sub(2), false, theme);
+    let table = fitted_table(
+        cols,
+        &rows,
+        area.width.saturating_sub(2),
+        Fit {
+            marker: true,
+            flex_first: false,
+        },
+        theme,
+    );
     let goal = d
         .summary
         .goal
@@ -159,36 +175,40 @@ fn draw_versions(
     frame.render_widget(table.block(framed.title(title)), area);
 }
 
-/// The selected version's steps, with how many wait at each.
+/// The selected version's steps, with how many wait at each; when they
+/// do not all fit, the frame says how many more there are.
 fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme): (Block, &Theme)) {
-    let step_rows: Vec<Row> = d
+    let rows: Vec<RowData> = d
         .steps
         .iter()
-        .map(|s| {
-            let held = if s.held > 0 {
-                format!("⏸ {}", thousands(s.held))
-            } else {
-                String::new()
-            };
-            Row::new(vec![
+        .map(|s| RowData {
+            cells: vec![
                 s.index.to_string(),
                 s.label.clone(),
                 thousands(s.waiting),
-                held,
-            ])
+                if s.held > 0 {
+                    format!("⏸ {}", thousands(s.held))
+                } else {
+                    String::new()
+                },
+            ],
+            selected: false,
+            styled: Vec::new(),
         })
         .collect();
-    let steps = Table::new(
-        step_rows,
-        [
-            Constraint::Length(3),
-            Constraint::Min(12),
-            Constraint::Length(9),
-            Constraint::Length(9),
-        ],
-    )
-    .header(Row::new(vec!["#", "STEP", "WAITING", "HELD"]).style(theme.title()))
-    .block(framed.title(match &d.summary.paused {
+    let cols = vec![
+        Col::right("#", 2, 0),
+        Col::left("STEP", 10, 0).shrinks(),
+        Col::right("WAITING", 7, 0),
+        Col::right("HELD", 4, 1),
+    ];
+    let fit = Fit {
+        marker: false,
+        flex_first: false,
+    };
+    let table = fitted_table(cols, &rows, area.width.saturating_sub(2), fit, theme);
+    let shown = area.height.saturating_sub(3) as usize;
+    let framed = framed.title(match &d.summary.paused {
         Some(p) => format!(
             " v{} steps · ⏸ paused by {} until {} (then {}) ",
             d.summary.version,
@@ -197,27 +217,37 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme):
             p.on_expiry
         ),
         None => format!(" v{} steps ", d.summary.version),
-    }));
-    frame.render_widget(steps, area);
+    });
+    let framed = match d.steps.len().checked_sub(shown) {
+        Some(more) if more > 0 => framed.title_bottom(Line::styled(
+            format!(" ↓ {more} more step(s): a taller terminal shows them "),
+            theme.warn(),
+        )),
+        _ => framed,
+    };
+    frame.render_widget(table.block(framed), area);
 }
 
 /// The journey's audit history, one line a change.
-fn history(audit: &[AuditEntry], theme: &Theme) -> Vec<Line<'static>> {
+fn history(audit: &[AuditEntry], width: u16, theme: &Theme) -> Vec<Line<'static>> {
     if audit.is_empty() {
         return vec![Line::styled("no audit entries", theme.dim())];
     }
     audit
         .iter()
         .map(|e| {
-            Line::raw(format!(
-                "{} {} active {}{}",
-                short(e.at_ms),
-                audit_change(e),
-                thousands(e.affected_active),
-                e.reason
-                    .as_ref()
-                    .map(|r| format!(" \"{r}\""))
-                    .unwrap_or_default()
+            Line::raw(shorten(
+                &format!(
+                    "{} {} active {}{}",
+                    short(e.at_ms),
+                    audit_change(e),
+                    thousands(e.affected_active),
+                    e.reason
+                        .as_ref()
+                        .map(|r| format!(" \"{r}\""))
+                        .unwrap_or_default()
+                ),
+                width,
             ))
         })
         .collect()

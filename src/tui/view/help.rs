@@ -3,63 +3,81 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let keys = [
-        ("↑ ↓  k j", "move (PgUp PgDn, g G: page, top, bottom)"),
-        ("Enter", "details of the selected version's journey"),
-        ("Esc", "back; clears the filter on the main screen"),
-        ("/", "filter by journey name"),
-        ("t", "show every version, or live & draining only"),
-        ("o  O", "next sort column; reverse the order"),
-        ("a", "audit log"),
-        ("c", "channels: delivery health per action"),
-        ("f", "finish the selected version (asks first)"),
-        ("s", "stop the selected version (asks for the name)"),
-        ("S", "stop every version of the journey (asks for the name)"),
-        (
-            "p",
-            "pause the selected version: hold it, reversibly (asks first)",
-        ),
-        ("r", "resume the selected paused version (asks first)"),
-        (
-            "K",
-            "kill switch: stop or pause every version using an action",
-        ),
-        ("?", "this help"),
-        ("q  Ctrl-C", "quit"),
+    use crate::tui::keymap::Action;
+    let keys = &app.ctx.keys;
+    // Moving in one line; then a line for each other row of the key table.
+    let nav = [
+        (vec![Action::Up], "up"),
+        (vec![Action::Down], "down"),
+        (vec![Action::PageUp, Action::PageDown], "pages"),
+        (vec![Action::Top], "top"),
+        (vec![Action::Bottom], "bottom"),
+    ]
+    .iter()
+    .map(|(actions, what)| {
+        let keys: Vec<String> = actions.iter().map(|&a| key_list(keys, a)).collect();
+        format!("{} {what}", keys.join(" "))
+    })
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {:<10} ", "move"), theme.title()),
+        Span::raw(nav),
+    ])];
+    let moves = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
     ];
-    let mut lines: Vec<Line> = keys
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<10} "), theme.title()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
+    for (action, help) in keys.rows() {
+        if moves.contains(&action) {
+            continue;
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<10} ", key_list(keys, action)), theme.title()),
+            Span::raw(help),
+        ]));
+    }
     lines.push(Line::styled(
         format!(
-            " Data refreshes every {} by itself (--refresh).",
+            " Data comes by itself (--refresh {}); keys change in config.toml's [keys].",
             humantime::format_duration(app.ctx.refresh)
         ),
         theme.dim(),
     ));
-    lines.push(Line::styled(
-        " In a pane: type into its field, Tab moves, Esc cancels.",
-        theme.dim(),
-    ));
     lines.push(Line::styled(" Any key closes this help.", theme.dim()));
-    let rect = centered(area, 68, lines.len() as u16 + 2);
+    // As wide as the longest line where the terminal allows; narrower,
+    // the lines wrap (and the pane grows to hold them).
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let width = (widest + 2).min(area.width);
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let rect = centered(area, width, rows as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Keys ")),
         rect,
     );
+}
+
+/// An action's keys as the help screen shows them: `s`, `↑ k`.
+fn key_list(keys: &crate::tui::keymap::KeyMap, action: crate::tui::keymap::Action) -> String {
+    keys.binding(action)
+        .keys
+        .iter()
+        .map(|k| crate::tui::keymap::key_name(*k))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

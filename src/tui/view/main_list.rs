@@ -13,7 +13,7 @@ use crate::present::{
 };
 use crate::store::VersionSummary;
 use crate::tui::app::App;
-use crate::tui::columns::{Col, RowData, fitted_table};
+use crate::tui::columns::{Col, Fit, RowData, fitted_table};
 use crate::tui::theme::Theme;
 
 /// Cells of the trend column: three minutes each over the last hour.
@@ -46,16 +46,19 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     let mut cols = vec![
         Col::left("JOURNEY", 14, 0),
         Col::right("VER", 3, 0),
-        Col::left("STATUS", 9, 0),
+        // A long status (`⏸ paused 6s, stop in 2d ✉ failing`) gives way
+        // before the trend does; the detail view shows it whole.
+        Col::left("STATUS", 16, 0).shrinks_after(4),
     ];
     cols.extend(count_columns());
     // A/B is as wide as its longest verdict, so columns do not shift.
     cols.extend([
-        Col::left("ENTRIES, LAST HOUR", TREND_CELLS as u16, 4),
-        Col::left("NOW", 12, 3),
+        // The flow (trend, rate and its alarm) outranks the totals.
+        Col::left("ENTRIES, LAST HOUR", TREND_CELLS as u16, 3),
+        Col::left("NOW", 12, 2),
         Col::left("A/B", 13, 2),
-        Col::left("ENTRY END", 11, 6),
-        Col::right("LAST", 4, 6),
+        Col::left("ENTRY END", 11, 7),
+        Col::right("LAST", 4, 7),
     ]);
     // Only the rows that fit are built.
     let now = app.activity_now();
@@ -83,7 +86,19 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
             }
         })
         .collect();
-    frame.render_widget(fitted_table(cols, &rows, inner.width, true, theme), inner);
+    frame.render_widget(
+        fitted_table(
+            cols,
+            &rows,
+            inner.width,
+            Fit {
+                marker: true,
+                flex_first: true,
+            },
+            theme,
+        ),
+        inner,
+    );
 }
 
 /// The list's title: what it shows, the sort, the filter; shorter on a

@@ -57,11 +57,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 /// The participant columns both the main list and the detail view show.
 pub(super) fn count_columns() -> Vec<Col> {
     vec![
-        Col::right("ENTERED", 7, 3),
+        Col::right("ENTERED", 7, 4),
         Col::right("ACTIVE", 6, 1),
         Col::right("COMPLETED", 9, 5),
-        Col::right("EXITED", 6, 5),
-        Col::right("STOPPED", 7, 4),
+        Col::right("EXITED", 6, 6),
+        Col::right("STOPPED", 7, 6),
         Col::right("CONV", 5, 2),
     ]
 }

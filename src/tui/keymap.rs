@@ -1,0 +1,424 @@
+//! The one key table: which key does what on a screen. It drives the
+//! dispatch (`keys.rs`), the footer and the help screen, and `[keys]` in
+//! `config.toml` remaps any action:
+//!
+//! ```toml
+//! [keys]
+//! stop = "x"
+//! down = ["Down", "n"]
+//! ```
+//!
+//! A remap that gives one key to two actions, names no key, or puts a
+//! printable key on a pane's commit (typing the name would commit it) is
+//! refused when the file is read.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Everything a key can ask for outside a text field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Details,
+    Back,
+    Filter,
+    All,
+    Sort,
+    SortReverse,
+    Audit,
+    Channels,
+    Finish,
+    Stop,
+    StopAll,
+    Pause,
+    Resume,
+    KillSwitch,
+    Help,
+    Quit,
+    /// A pane's commit (Enter): never a printable key.
+    Confirm,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub action: Action,
+    /// Its name in `[keys]`.
+    pub name: &'static str,
+    pub keys: Vec<KeyCode>,
+    /// For the help screen.
+    pub help: &'static str,
+    /// For the footer (`None`: not shown there).
+    pub short: Option<&'static str>,
+}
+
+/// The table in use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMap {
+    bindings: Vec<Binding>,
+}
+
+/// A default row: action, name in `[keys]`, keys, help, footer label.
+type Row = (
+    Action,
+    &'static str,
+    &'static [KeyCode],
+    &'static str,
+    Option<&'static str>,
+);
+
+const DEFAULTS: &[Row] = {
+    use Action::*;
+    use KeyCode::{Char, Down as D, End, Enter, Esc, Home, PageDown as PD, PageUp as PU, Up as U};
+    &[
+        (Up, "up", &[U, Char('k')], "move up", None),
+        (Down, "down", &[D, Char('j')], "move down", None),
+        (PageUp, "page_up", &[PU], "a page up", None),
+        (PageDown, "page_down", &[PD], "a page down", None),
+        (Top, "top", &[Home, Char('g')], "to the top", None),
+        (Bottom, "bottom", &[End, Char('G')], "to the bottom", None),
+        (
+            Details,
+            "details",
+            &[Enter],
+            "details of the selected version's journey",
+            Some("details"),
+        ),
+        (
+            Back,
+            "back",
+            &[Esc],
+            "back; clears the filter on the main screen",
+            Some("back"),
+        ),
+        (
+            Filter,
+            "filter",
+            &[Char('/')],
+            "filter by journey name",
+            Some("filter"),
+        ),
+        (
+            All,
+            "all",
+            &[Char('t')],
+            "show every version, or live & draining only",
+            Some("all"),
+        ),
+        (Sort, "sort", &[Char('o')], "next sort column", Some("sort")),
+        (
+            SortReverse,
+            "sort_reverse",
+            &[Char('O')],
+            "reverse the order",
+            None,
+        ),
+        (Audit, "audit", &[Char('a')], "audit log", Some("audit")),
+        (
+            Channels,
+            "channels",
+            &[Char('c')],
+            "channels: delivery health per action",
+            Some("channels"),
+        ),
+        (
+            Finish,
+            "finish",
+            &[Char('f')],
+            "finish the selected version (asks first)",
+            Some("finish"),
+        ),
+        (
+            Stop,
+            "stop",
+            &[Char('s')],
+            "stop the selected version (asks for the name)",
+            Some("stop"),
+        ),
+        (
+            StopAll,
+            "stop_all",
+            &[Char('S')],
+            "stop every version of the journey (asks for the name)",
+            Some("stop all"),
+        ),
+        (
+            Pause,
+            "pause",
+            &[Char('p')],
+            "pause the selected version: hold it, reversibly (asks first)",
+            Some("pause"),
+        ),
+        (
+            Resume,
+            "resume",
+            &[Char('r')],
+            "resume the selected paused version (asks first)",
+            Some("resume"),
+        ),
+        (
+            KillSwitch,
+            "kill_switch",
+            &[Char('K')],
+            "kill switch: stop or pause every version using an action",
+            Some("kill"),
+        ),
+        (Help, "help", &[Char('?')], "this help", Some("help")),
+        (
+            Quit,
+            "quit",
+            &[Char('q')],
+            "quit (Ctrl-C too)",
+            Some("quit"),
+        ),
+        (
+            Confirm,
+            "confirm",
+            &[Enter],
+            "in a pane: commit (y too where no name is typed)",
+            None,
+        ),
+    ]
+};
+
+impl Default for KeyMap {
+    fn default() -> KeyMap {
+        KeyMap {
+            bindings: DEFAULTS
+                .iter()
+                .map(|&(action, name, keys, help, short)| Binding {
+                    action,
+                    name,
+                    keys: keys.to_vec(),
+                    help,
+                    short,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl KeyMap {
+    /// The defaults with `remaps` (action name, key names) applied; why a
+    /// remap is refused, as `keys.ACTION: why` with the remap's index.
+    pub fn with_remaps(remaps: &[(String, Vec<String>)]) -> Result<KeyMap, (usize, String)> {
+        let mut map = KeyMap::default();
+        for (i, (name, keys)) in remaps.iter().enumerate() {
+            let why = |w: String| (i, format!("keys.{name}: {w}"));
+            let Some(b) = map.bindings.iter_mut().find(|b| b.name == name) else {
+                let names: Vec<&str> = DEFAULTS.iter().map(|d| d.1).collect();
+                return Err(why(format!("no such action (one of {})", names.join(", "))));
+            };
+            if keys.is_empty() {
+                return Err(why("names no key".into()));
+            }
+            let codes = keys
+                .iter()
+                .map(|k| parse_key(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(why)?;
+            if b.action == Action::Confirm && codes.iter().any(|c| matches!(c, KeyCode::Char(_))) {
+                return Err(why(
+                    "a printable key would commit a pane while its name is typed".into(),
+                ));
+            }
+            b.keys = codes;
+        }
+        let remapped: Vec<&str> = remaps.iter().map(|(n, _)| n.as_str()).collect();
+        map.refuse_collisions(&remapped).map_err(|(name, w)| {
+            let i = remaps.iter().position(|(n, _)| *n == name).unwrap_or(0);
+            (i, format!("keys.{name}: {w}"))
+        })?;
+        Ok(map)
+    }
+
+    /// Two actions of the screens on one key would make one of them
+    /// unreachable. (The pane's commit shares Enter with details: they
+    /// never meet, a pane takes every key while it is open.)
+    /// The remapped action is named: "s is already stop".
+    fn refuse_collisions(&self, remapped: &[&str]) -> Result<(), (String, String)> {
+        let screen = |b: &&Binding| b.action != Action::Confirm;
+        for (i, a) in self.bindings.iter().filter(screen).enumerate() {
+            for b in self.bindings.iter().filter(screen).skip(i + 1) {
+                if let Some(k) = a.keys.iter().find(|k| b.keys.contains(k)) {
+                    let (moved, other) = if remapped.contains(&b.name) {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
+                    return Err((
+                        moved.name.to_string(),
+                        format!("{} is already {}", key_name(*k), other.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The action of a key on a screen (Ctrl-C quits whatever the table).
+    pub fn action(&self, key: KeyEvent) -> Option<Action> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return (key.code == KeyCode::Char('c')).then_some(Action::Quit);
+        }
+        self.bindings
+            .iter()
+            .filter(|b| b.action != Action::Confirm)
+            .find(|b| b.keys.contains(&key.code))
+            .map(|b| b.action)
+    }
+
+    /// Whether `key` commits a pane.
+    pub fn confirms(&self, key: KeyEvent) -> bool {
+        self.binding(Action::Confirm).keys.contains(&key.code)
+    }
+
+    pub fn binding(&self, action: Action) -> &Binding {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .expect("every action has a row")
+    }
+
+    /// The first key of an action, as the footer and notices write it.
+    pub fn key(&self, action: Action) -> String {
+        self.binding(action)
+            .keys
+            .first()
+            .map_or("-".into(), |k| key_name(*k))
+    }
+
+    /// Every row, for the help screen: the action, what it does.
+    pub fn rows(&self) -> Vec<(Action, &'static str)> {
+        self.bindings.iter().map(|b| (b.action, b.help)).collect()
+    }
+
+    /// `key label` pairs for the footer, in the order given.
+    pub fn footer(&self, actions: &[Action]) -> String {
+        actions
+            .iter()
+            .filter_map(|&a| {
+                let b = self.binding(a);
+                b.short.map(|s| format!("{} {s}", self.key(b.action)))
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    }
+}
+
+/// A key as written in `[keys]` and on screen: a character (`x`, `S`,
+/// `/`) or a name (`Enter`, `Esc`, `Up`, `Down`, `Left`, `Right`,
+/// `PageUp`, `PageDown`, `Home`, `End`, `Tab`, `Backspace`, `Delete`,
+/// `Space`, `F1`-`F12`).
+pub fn parse_key(text: &str) -> Result<KeyCode, String> {
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return if c.is_control() || c == ' ' {
+            Err(format!("{text:?} is not a key name (use Space, Tab, ...)"))
+        } else {
+            Ok(KeyCode::Char(c))
+        };
+    }
+    Ok(match text {
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        "Up" => KeyCode::Up,
+        "Down" => KeyCode::Down,
+        "Left" => KeyCode::Left,
+        "Right" => KeyCode::Right,
+        "PageUp" => KeyCode::PageUp,
+        "PageDown" => KeyCode::PageDown,
+        "Home" => KeyCode::Home,
+        "End" => KeyCode::End,
+        "Tab" => KeyCode::Tab,
+        "Backspace" => KeyCode::Backspace,
+        "Delete" => KeyCode::Delete,
+        "Space" => KeyCode::Char(' '),
+        f if f.starts_with('F') => match f[1..].parse::<u8>() {
+            Ok(n @ 1..=12) => KeyCode::F(n),
+            _ => return Err(format!("{text:?} is not a key")),
+        },
+        _ => return Err(format!("{text:?} is not a key")),
+    })
+}
+
+/// A key as the help screen and the footer show it.
+pub fn key_name(key: KeyCode) -> String {
+    match key {
+        KeyCode::Char(' ') => "Space".into(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(map: &KeyMap, c: char) -> Option<Action> {
+        map.action(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    fn remap(pairs: &[(&str, &[&str])]) -> Result<KeyMap, (usize, String)> {
+        let remaps: Vec<(String, Vec<String>)> = pairs
+            .iter()
+            .map(|(a, ks)| (a.to_string(), ks.iter().map(|k| k.to_string()).collect()))
+            .collect();
+        KeyMap::with_remaps(&remaps)
+    }
+
+    #[test]
+    fn the_defaults_give_each_key_one_action() {
+        let map = remap(&[]).unwrap();
+        assert_eq!(press(&map, 's'), Some(Action::Stop));
+        assert_eq!(press(&map, 'S'), Some(Action::StopAll));
+        assert_eq!(press(&map, 'x'), None);
+        assert_eq!(map.key(Action::KillSwitch), "K");
+    }
+
+    #[test]
+    fn a_remap_moves_the_action_and_frees_its_old_key() {
+        let map = remap(&[("stop", &["x"]), ("down", &["Down", "n"])]).unwrap();
+        assert_eq!(press(&map, 'x'), Some(Action::Stop));
+        assert_eq!(press(&map, 's'), None);
+        assert_eq!(press(&map, 'n'), Some(Action::Down));
+        assert_eq!(press(&map, 'j'), None);
+        assert_eq!(map.key(Action::Stop), "x");
+        assert!(map.footer(&[Action::Stop]).contains("x stop"));
+    }
+
+    #[test]
+    fn bad_remaps_are_refused_with_the_action_named() {
+        let why = |pairs: &[(&str, &[&str])]| remap(pairs).unwrap_err().1;
+        assert_eq!(why(&[("stop", &["f"])]), "keys.stop: f is already finish");
+        assert!(why(&[("finish", &["x"]), ("stop", &["x"])]).contains("x is already finish"));
+        assert!(why(&[("confirm", &["y"])]).contains("printable key would commit"));
+        assert!(why(&[("halt", &["x"])]).starts_with("keys.halt: no such action"));
+        assert!(why(&[("stop", &["Ctrl-x"])]).contains("\"Ctrl-x\" is not a key"));
+        assert!(why(&[("stop", &[])]).contains("names no key"));
+        // The commit may take another key that types nothing.
+        let map = remap(&[("confirm", &["F2"])]).unwrap();
+        assert!(map.confirms(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)));
+    }
+
+    #[test]
+    fn ctrl_c_quits_whatever_the_table() {
+        let map = remap(&[("quit", &["Q"])]).unwrap();
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(map.action(ctrl_c), Some(Action::Quit));
+        assert_eq!(press(&map, 'q'), None);
+    }
+}
