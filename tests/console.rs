@@ -1608,5 +1608,24 @@ fn every_screen_at_80_100_120_and_160_columns() {
         }
     }
     let detail = &every_screen(80, 24)[1].1;
-    assert!(detail.contains("↓ 1 more step(s)"), "{detail}");
+    assert!(
+        detail.contains("↑ 0 ↓ 1 more step(s): PgUp PgDn"),
+        "{detail}"
+    );
+    // PgDn brings the hidden step into view; PgUp goes back.
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        detail: Some(detail_fixture()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    assert!(!snap(&app, 80, 24).contains("message sms"));
+    press(&mut app, &[KeyCode::PageDown]);
+    let text = snap(&app, 80, 24);
+    assert!(text.contains("message sms"), "{text}");
+    assert!(text.contains("↑ 1 ↓ 0 more step(s)"), "{text}");
+    press(&mut app, &[KeyCode::PageUp]);
+    assert!(snap(&app, 80, 24).contains("1 wait 1h"));
 }

@@ -139,10 +139,11 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
     })
 }
 
-/// An idle console's CPU (% of a core) and fetches a minute over 60 s
+/// An idle console's CPU (% of a core) and fetches a minute over 150 s
+/// (longer than a live console's 2 minutes between safety fetches)
 /// with nothing changing.
 async fn idle(console: &Console) -> anyhow::Result<(f64, f64)> {
-    const SECONDS: u64 = 60;
+    const SECONDS: u64 = 150;
     std::thread::sleep(Duration::from_secs(3));
     let pid = console.session.pid()?;
     let (cpu0, fetches0) = (super::cpu_seconds(&pid)?, console.fetches());
@@ -171,7 +172,7 @@ pub(super) fn print(sqlite: &LiveFigures, postgres: Option<&LiveFigures>) {
     );
     let idle = |f: &LiveFigures| {
         format!(
-            "{:.2}% CPU, {:.1} fetches/min (polling at 2s: {:.2}%, {:.1} fetches/min)",
+            "{:.3}% CPU, {:.1} fetches/min (polling at 2s: {:.3}%, {:.1} fetches/min)",
             f.idle_live.0, f.idle_live.1, f.idle_poll.0, f.idle_poll.1
         )
     };

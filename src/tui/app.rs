@@ -112,6 +112,8 @@ pub struct App {
     pub selected: usize,
     pub detail: Option<DetailData>,
     pub detail_selected: usize,
+    /// The first step shown in the detail view (PgUp/PgDn scroll them).
+    pub step_offset: usize,
     pub audit: Vec<AuditEntry>,
     pub audit_offset: usize,
     pub channels: Vec<ActionHealth>,
@@ -144,6 +146,7 @@ impl App {
             selected: 0,
             detail: None,
             detail_selected: 0,
+            step_offset: 0,
             audit: Vec::new(),
             audit_offset: 0,
             channels: Vec::new(),

@@ -9,6 +9,9 @@ use super::confirm::{ConfirmPane, PaneReply};
 use crate::domain::{EndKind, Hold};
 use crate::store::{OperatorAction, Target};
 
+/// How many steps PgUp and PgDn scroll in the detail view.
+const STEP_PAGE: usize = 3;
+
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -85,6 +88,18 @@ impl App {
             Back => self.back(),
             Up => self.move_by(-1),
             Down => self.move_by(1),
+            // In the detail view the pages are the version's steps.
+            PageUp if self.view == View::Detail => {
+                self.step_offset = self.step_offset.saturating_sub(STEP_PAGE)
+            }
+            PageDown if self.view == View::Detail => {
+                let steps = self
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.versions.get(self.detail_selected))
+                    .map_or(0, |v| v.steps.len());
+                self.step_offset = (self.step_offset + STEP_PAGE).min(steps.saturating_sub(1));
+            }
             PageUp => self.move_by(-10),
             PageDown => self.move_by(10),
             Top => self.move_by(-1_000_000),
@@ -140,6 +155,7 @@ impl App {
                 ..Default::default()
             });
             self.detail_selected = 0;
+            self.step_offset = 0;
             self.view = View::Detail;
             self.effects.push(Effect::Refresh);
         }
@@ -155,6 +171,7 @@ impl App {
                 let n = self.detail.as_ref().map_or(0, |d| d.versions.len()) as i64;
                 self.detail_selected =
                     (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+                self.step_offset = 0;
             }
             View::Channels => {}
             View::Audit => {

@@ -45,7 +45,12 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     );
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
-    draw_steps(frame, steps_area, d, (super::body_block(app, theme), theme));
+    draw_steps(
+        frame,
+        steps_area,
+        (d, app.step_offset),
+        (super::body_block(app, theme), theme),
+    );
     let mut ab_lines = match &d.summary.ab {
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
         Some(ab) => ab_lines(ab, theme),
@@ -67,6 +72,16 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             .block(super::body_block(app, theme).title(ab_title)),
         ab_area,
     );
+    draw_exits_and_history(frame, bottom, (d, &detail.audit), (app, theme));
+}
+
+/// Why participants left, and the journey's audit history.
+fn draw_exits_and_history(
+    frame: &mut Frame,
+    bottom: Rect,
+    (d, audit): (&VersionDetail, &[AuditEntry]),
+    (app, theme): (&App, &Theme),
+) {
     let [exits_area, audit_area] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
     let exit_lines: Vec<Line> = if d.exit_reasons.is_empty() {
@@ -85,12 +100,8 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         exits_area,
     );
     frame.render_widget(
-        Paragraph::new(history(
-            &detail.audit,
-            audit_area.width.saturating_sub(2),
-            theme,
-        ))
-        .block(super::body_block(app, theme).title(" audit history ")),
+        Paragraph::new(history(audit, audit_area.width.saturating_sub(2), theme))
+            .block(super::body_block(app, theme).title(" audit history ")),
         audit_area,
     );
 }
@@ -176,11 +187,20 @@ fn draw_versions(
 }
 
 /// The selected version's steps, with how many wait at each; when they
-/// do not all fit, the frame says how many more there are.
-fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme): (Block, &Theme)) {
+/// do not all fit, PgUp and PgDn scroll them and the frame says how many
+/// more there are.
+fn draw_steps(
+    frame: &mut Frame,
+    area: Rect,
+    (d, offset): (&VersionDetail, usize),
+    (framed, theme): (Block, &Theme),
+) {
+    let shown = area.height.saturating_sub(3) as usize;
+    let offset = offset.min(d.steps.len().saturating_sub(shown));
     let rows: Vec<RowData> = d
         .steps
         .iter()
+        .skip(offset)
         .map(|s| RowData {
             cells: vec![
                 s.index.to_string(),
@@ -207,7 +227,6 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme):
         flex_first: false,
     };
     let table = fitted_table(cols, &rows, area.width.saturating_sub(2), fit, theme);
-    let shown = area.height.saturating_sub(3) as usize;
     let framed = framed.title(match &d.summary.paused {
         Some(p) => format!(
             " v{} steps · ⏸ paused by {} until {} (then {}) ",
@@ -218,12 +237,13 @@ fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, (framed, theme):
         ),
         None => format!(" v{} steps ", d.summary.version),
     });
-    let framed = match d.steps.len().checked_sub(shown) {
-        Some(more) if more > 0 => framed.title_bottom(Line::styled(
-            format!(" ↓ {more} more step(s): a taller terminal shows them "),
+    let below = d.steps.len().saturating_sub(offset + shown);
+    let framed = match (offset, below) {
+        (0, 0) => framed,
+        (above, below) => framed.title_bottom(Line::styled(
+            format!(" ↑ {above} ↓ {below} more step(s): PgUp PgDn "),
             theme.warn(),
         )),
-        _ => framed,
     };
     frame.render_widget(table.block(framed), area);
 }
