@@ -434,6 +434,25 @@ fn a_terminal_that_goes_away_ends_the_console_quietly() {
     assert!(!log.contains("panic"), "{log}");
 }
 
+/// Until the header says the data is fresh: `● live`, or `updated ...`
+/// while it polls (never `⚠ STALE`).
+fn wait_fresh(t: &Tmux) {
+    let start = std::time::Instant::now();
+    loop {
+        let screen = t.screen();
+        let header = screen.lines().next().unwrap_or("").to_string();
+        if !header.contains("STALE") && (header.contains("● live") || header.contains("updated "))
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the data never came back fresh:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn pg_admin() -> Option<String> {
     match std::env::var(common::PG_ENV) {
         Ok(u) => Some(u),
@@ -539,7 +558,7 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
         return;
     };
     let t = console_on_cart("outage", &url, dir.path(), 120, 35);
-    t.wait_for("updated");
+    wait_fresh(&t);
     own.allow_connections(false);
     own.kick_sessions();
     // Two refresh intervals at --refresh 1s, and not a second more.
@@ -567,7 +586,7 @@ fn console_survives_a_postgres_outage_and_a_refused_stop_never_runs_later() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    t.wait_for("updated");
+    wait_fresh(&t);
     // Two refreshes on the store that is back: a refused stop that was
     // kept somewhere would have run by now.
     std::thread::sleep(Duration::from_secs(2));
@@ -700,7 +719,7 @@ fn console_opens_while_postgres_is_away_and_waits_for_it() {
     assert_eq!(t.query("#{pane_dead}"), "0", "the console must not quit");
     own.allow_connections(true);
     t.wait_for("cart");
-    t.wait_for("updated");
+    wait_fresh(&t);
     t.keys(&["q"]);
     t.wait_dead();
     drop(t);
