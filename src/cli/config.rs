@@ -80,14 +80,6 @@ pub fn config_path_text() -> String {
     })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 /// The dotted key written on the line of `offset` (`stores.prod.read_only`
 /// for `read_only = "yes"` under `[stores.prod]`): the parser's messages
 /// say what is wrong, not where by name.
@@ -158,7 +150,7 @@ impl Config {
             format!(
                 "{}:{}: {key}: {what}",
                 file.display(),
-                line_of(text, offset)
+                crate::domain::text::line_of(text, offset)
             )
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
@@ -169,7 +161,7 @@ impl Config {
             format!(
                 "{}:{}:{key} {}",
                 file.display(),
-                line_of(text, at),
+                crate::domain::text::line_of(text, at),
                 e.message().trim_end()
             )
         })?;
@@ -352,7 +344,11 @@ fn key_table(
         .collect();
     crate::tui::keymap::KeyMap::with_remaps(&remaps).map_err(|(i, why)| {
         let at = keys.values().nth(i).map_or(0, |s| s.span().start);
-        format!("{}:{}: {why}", file.display(), line_of(text, at))
+        format!(
+            "{}:{}: {why}",
+            file.display(),
+            crate::domain::text::line_of(text, at)
+        )
     })
 }
 

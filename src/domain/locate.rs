@@ -25,7 +25,7 @@ where
             if let Err(e) = V::deserialize(ValueDeserializer::from(variant.clone())) {
                 return Some(format!(
                     "line {}: {place}.variants[{}]: {}",
-                    line_of(text, variant.span().start),
+                    crate::domain::text::line_of(text, variant.span().start),
                     j + 1,
                     e.message().trim_end()
                 ));
@@ -33,7 +33,7 @@ where
         }
         return Some(format!(
             "line {}: {place}: {}",
-            line_of(text, step.span().start),
+            crate::domain::text::line_of(text, step.span().start),
             e.message().trim_end()
         ));
     }
@@ -44,7 +44,7 @@ where
 pub(super) fn step_line(text: &str, n: usize) -> Option<usize> {
     let steps = steps(text)?;
     let step = steps.get(n.checked_sub(1)?)?;
-    Some(line_of(text, step.span().start))
+    Some(crate::domain::text::line_of(text, step.span().start))
 }
 
 fn steps(text: &str) -> Option<Vec<Spanned<DeValue<'_>>>> {
@@ -69,12 +69,4 @@ fn entries_of<'i>(table: &DeTable<'i>, key: &str) -> Vec<Spanned<DeValue<'i>>> {
             _ => None,
         })
         .unwrap_or_default()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }

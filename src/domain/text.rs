@@ -25,6 +25,15 @@ pub fn refuse_control(what: &str, value: &str, tab: bool) -> Result<(), String> 
 
 /// 1234567 -> "1,234,567": exact, and readable at a glance. One format for
 /// every figure, in every face and in the reasons the store writes.
+/// The line (from 1) of a byte offset in `text`, for `FILE:LINE` errors.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
 pub fn thousands(n: i64) -> String {
     use thousands::Separable;
     n.separate_with_commas()
