@@ -35,7 +35,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     chrome::draw_header(frame, header, app, theme);
     if let Some(text) = &app.ctx.banner {
         frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {text}"), theme.dim())),
+            Paragraph::new(Line::styled(
+                super::columns::shorten(&format!(" {text}"), banner_area.width),
+                theme.dim(),
+            )),
             banner_area,
         );
     }
