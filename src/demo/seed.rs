@@ -53,7 +53,7 @@ pub async fn seed(
         store.publish(&def.name, &demo, t0).await?;
         journeys.push(SimJourney { def, traffic });
     }
-    let events = history(&journeys, &mut rng, profiles, sim_start);
+    let (events, next_profile) = history(&journeys, &mut rng, profiles, sim_start);
     let channels = DemoChannels::start().await?;
     let mut replay = Replay {
         store: &store,
@@ -69,19 +69,21 @@ pub async fn seed(
         SimClock::new(sim_start, speed),
         rng,
         journeys,
-        profiles,
+        next_profile,
         channels,
     ))
 }
 
 /// Three days of entries, with goal events, unsubscribes and suppressions,
-/// in the order they happened.
+/// in the order they happened; and the next free profile number. The last
+/// hour runs at each journey's live rate, so the trends do not show a
+/// surge when the console opens.
 fn history(
     journeys: &[SimJourney],
     rng: &mut SplitMix64,
     profiles: u64,
     sim_start: Millis,
-) -> Vec<TimedEvent> {
+) -> (Vec<TimedEvent>, u64) {
     let weights: Vec<f64> = journeys
         .iter()
         .map(|j| j.traffic.entries_per_hour.max(120.0))
@@ -109,42 +111,76 @@ fn history(
         if j.def.name == "cart-recovery" && rng.next_f64() > 0.06 {
             continue;
         }
-        if j.traffic.halt.is_some_and(|h| h.covers(sim_start, at)) {
-            continue;
-        }
-        let profile = format!("u-{i:07}");
-        events.push(TimedEvent {
-            event: Event::Enter {
-                journey: j.def.name.clone(),
-                profile: profile.clone(),
-            },
-            at,
-        });
-        let before_now = |t: Millis| t.min(sim_start - 1);
-        if let Some(goal) = &j.def.goal
-            && rng.next_f64() < j.conversion_for(&profile)
-        {
-            let later = at
-                + j.first_touch()
-                + 60_000
-                + (rng.next_f64() * j.traffic.window_hours * HOUR as f64) as Millis;
-            events.push(named(&profile, goal, before_now(later)));
-        }
-        if rng.next_f64() < j.traffic.unsubscribe {
-            events.push(named(&profile, "unsubscribe", before_now(at + 2 * HOUR)));
-        }
-        if j.def.exit_segment.is_some() && rng.next_f64() < 0.02 {
-            events.push(TimedEvent {
-                event: Event::Segment {
-                    profile: profile.clone(),
-                    segment: "suppressed".into(),
-                },
-                at: before_now(at + 3 * HOUR),
-            });
+        entry_events(j, &format!("u-{i:07}"), (at, sim_start), rng, &mut events);
+    }
+    let mut next = profiles;
+    // cart-recovery keeps its young test (its story is a winner found
+    // while you watch; a full hour of entries at its live rate skews the
+    // split it has not yet assigned).
+    for j in journeys.iter().filter(|j| j.def.name != "cart-recovery") {
+        let have = events
+            .iter()
+            .filter(|e| e.at >= sim_start - HOUR)
+            .filter(|e| matches!(&e.event, Event::Enter { journey, .. } if *journey == j.def.name))
+            .count() as f64;
+        let missing = (j.traffic.entries_per_hour - have).max(0.0) as u64;
+        for _ in 0..missing {
+            let at = sim_start - 1 - (rng.next_f64() * HOUR as f64) as Millis;
+            entry_events(
+                j,
+                &format!("u-{next:07}"),
+                (at, sim_start),
+                rng,
+                &mut events,
+            );
+            next += 1;
         }
     }
     events.sort_by_key(|e| e.at);
-    events
+    (events, next)
+}
+
+/// One profile's entry at `at` and what follows it before `sim_start`:
+/// its goal, an unsubscribe, a suppression, as the journey's traffic says.
+fn entry_events(
+    j: &SimJourney,
+    profile: &str,
+    (at, sim_start): (Millis, Millis),
+    rng: &mut SplitMix64,
+    events: &mut Vec<TimedEvent>,
+) {
+    if j.traffic.halt.is_some_and(|h| h.covers(sim_start, at)) {
+        return;
+    }
+    events.push(TimedEvent {
+        event: Event::Enter {
+            journey: j.def.name.clone(),
+            profile: profile.to_string(),
+        },
+        at,
+    });
+    let before_now = |t: Millis| t.min(sim_start - 1);
+    if let Some(goal) = &j.def.goal
+        && rng.next_f64() < j.conversion_for(profile)
+    {
+        let later = at
+            + j.first_touch()
+            + 60_000
+            + (rng.next_f64() * j.traffic.window_hours * HOUR as f64) as Millis;
+        events.push(named(profile, goal, before_now(later)));
+    }
+    if rng.next_f64() < j.traffic.unsubscribe {
+        events.push(named(profile, "unsubscribe", before_now(at + 2 * HOUR)));
+    }
+    if j.def.exit_segment.is_some() && rng.next_f64() < 0.02 {
+        events.push(TimedEvent {
+            event: Event::Segment {
+                profile: profile.to_string(),
+                segment: "suppressed".into(),
+            },
+            at: before_now(at + 3 * HOUR),
+        });
+    }
 }
 
 fn named(profile: &str, name: &str, at: Millis) -> TimedEvent {
