@@ -54,20 +54,20 @@ fn note_change(at: Millis) {
     NEXT_CHANGE.set(NEXT_CHANGE.get().min(at));
 }
 
-/// The unit a span is shown in.
-fn unit_of(ms: Millis) -> Millis {
+/// The unit a span is shown in, and its letter.
+fn unit_of(ms: Millis) -> (Millis, char) {
     match ms.max(0) / 1000 {
-        0..=59 => 1000,
-        60..=3599 => 60_000,
-        3600..=86_399 => 3_600_000,
-        _ => 86_400_000,
+        0..=59 => (1000, 's'),
+        60..=3599 => (60_000, 'm'),
+        3600..=86_399 => (3_600_000, 'h'),
+        _ => (86_400_000, 'd'),
     }
 }
 
 /// How long since `then`, as [`span`]: `45s`, `12m`.
 pub fn age(now: Millis, then: Millis) -> String {
     let d = (now - then).max(0);
-    let unit = unit_of(d);
+    let (unit, _) = unit_of(d);
     note_change(then + (d / unit + 1) * unit);
     span(d)
 }
@@ -76,7 +76,7 @@ pub fn age(now: Millis, then: Millis) -> String {
 pub fn left(now: Millis, until: Millis) -> String {
     let d = until - now;
     if d > 0 {
-        let unit = unit_of(d);
+        let (unit, _) = unit_of(d);
         note_change(until - (d / unit) * unit + 1);
     }
     span(d)
@@ -89,13 +89,8 @@ pub fn ago(now: Millis, then: Millis) -> String {
 
 /// A span in its largest whole unit: `45s`, `12m`, `5h`, `3d`.
 pub fn span(ms: Millis) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
+    let (unit, letter) = unit_of(ms);
+    format!("{}{letter}", ms.max(0) / unit)
 }
 
 /// Durations in the usual forms: `500ms`, `30s`, `15m`, `2h`, `3d`, `1w`,

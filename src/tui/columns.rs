@@ -82,22 +82,45 @@ pub fn text_width(text: &str) -> u16 {
 
 /// `text` in at most `width` columns, ending in `…` when it was longer.
 pub fn shorten(text: &str, width: u16) -> String {
-    let width = width as usize;
-    if text.width() <= width {
+    if text.width() <= width as usize {
         return text.to_string();
     }
-    let mut out = String::new();
+    let mut out: String = fitting(text.chars(), width).into_iter().collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` in at most `width` columns, starting with `…` when it was
+/// longer: its end is kept (a path's file name).
+pub fn shorten_start(text: &str, width: u16) -> String {
+    if text.width() <= width as usize {
+        return text.to_string();
+    }
+    let tail: String = fitting(text.chars().rev(), width)
+        .into_iter()
+        .rev()
+        .collect();
+    if width > 0 {
+        format!("…{tail}")
+    } else {
+        tail
+    }
+}
+
+/// The leading `chars` that fit in `width` columns with one to spare for
+/// the `…`.
+fn fitting(chars: impl Iterator<Item = char>, width: u16) -> Vec<char> {
+    let mut out = Vec::new();
     let mut used = 0;
-    for c in text.chars() {
+    for c in chars {
         let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
+        if used + w + 1 > width as usize {
             break;
         }
         out.push(c);
         used += w;
-    }
-    if width > 0 {
-        out.push('…');
     }
     out
 }

@@ -91,24 +91,17 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
 /// A store's description in `width` columns: its kind, then as much of
 /// the end of its path or address as fits after `…`.
 fn shorten_start(store: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
-    if store.width() <= width {
+    use crate::tui::columns::{shorten_start, text_width};
+    if text_width(store) as usize <= width {
         return store.to_string();
     }
-    let (kind, rest) = store.split_once(' ').unwrap_or(("", store));
-    let keep = width.saturating_sub(kind.width() + 2);
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in rest.chars().rev() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > keep {
-            break;
+    match store.split_once(' ') {
+        Some((kind, rest)) => {
+            let keep = width.saturating_sub(text_width(kind) as usize + 1);
+            format!("{kind} {}", shorten_start(rest, keep as u16))
         }
-        tail.push(c);
-        used += w;
+        None => shorten_start(store, width as u16),
     }
-    let tail: String = tail.into_iter().rev().collect();
-    format!("{kind} …{tail}").trim_start().to_string()
 }
 
 /// The short reason for the header: "connection refused by 127.0.0.1:5432"
