@@ -122,72 +122,56 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
     grid.render()
 }
 
+/// An audit row's cells as the CLI writes them: when (and when recorded,
+/// if apart), who, host, action, version, change, count, and the messages
+/// and reason.
+fn audit_cells(e: &AuditEntry) -> [String; 8] {
+    let tail: Vec<String> = [
+        crate::present::audit_messages(e).map(|m| format!("messages {m}")),
+        e.reason.as_ref().map(|r| format!("\"{r}\"")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    [
+        format!(
+            "{}{}",
+            e.at,
+            e.recorded_apart()
+                .map(|t| format!(" (recorded {t})"))
+                .unwrap_or_default()
+        ),
+        e.who(),
+        e.host.clone(),
+        e.action.clone(),
+        format!("{} v{}", e.journey, e.version.unwrap_or(0)),
+        format!(
+            "{} -> {}",
+            e.from.as_deref().unwrap_or("-"),
+            e.to.as_deref().unwrap_or("-")
+        ),
+        format!("active {}", crate::present::thousands(e.affected_active)),
+        tail.join("  "),
+    ]
+    .map(|c| crate::present::escaped(&c).into_owned())
+}
+
 /// The audit log for `audit`: one aligned line per row, newest first.
 pub fn audit_table(entries: &[AuditEntry]) -> String {
     let mut grid = Grid::new(&["", "", "", "", "", "", ">", ""]);
     for e in entries {
-        let cells = vec![
-            format!(
-                "{}{}",
-                e.at,
-                e.recorded_apart()
-                    .map(|t| format!(" (recorded {t})"))
-                    .unwrap_or_default()
-            ),
-            e.who(),
-            e.host.clone(),
-            e.action.clone(),
-            format!("{} v{}", e.journey, e.version.unwrap_or(0)),
-            format!(
-                "{} -> {}",
-                e.from.as_deref().unwrap_or("-"),
-                e.to.as_deref().unwrap_or("-")
-            ),
-            format!("active {}", crate::present::thousands(e.affected_active)),
-            format!(
-                "{}{}",
-                crate::present::audit_messages(e)
-                    .map(|m| format!("messages {m}  "))
-                    .unwrap_or_default(),
-                e.reason
-                    .as_ref()
-                    .map(|r| format!("\"{r}\""))
-                    .unwrap_or_default()
-            ),
-        ];
-        grid.row(
-            cells
-                .into_iter()
-                .map(|c| crate::present::escaped(&c).into_owned())
-                .collect(),
-        );
+        grid.row(audit_cells(e).into());
     }
     grid.render()
 }
 
 /// One audit row as a line of text (`watch`, a line at a time).
 pub fn audit_line(e: &AuditEntry) -> String {
-    let line = format!(
-        "{}{}  {:<10} {:<12} {:<8} {} v{}  {} -> {}  active {}{}{}",
-        e.at,
-        e.recorded_apart()
-            .map(|t| format!(" (recorded {t})"))
-            .unwrap_or_default(),
-        e.who(),
-        e.host,
-        e.action,
-        e.journey,
-        e.version.unwrap_or(0),
-        e.from.as_deref().unwrap_or("-"),
-        e.to.as_deref().unwrap_or("-"),
-        crate::present::thousands(e.affected_active),
-        crate::present::audit_messages(e)
-            .map(|m| format!("  messages {m}"))
-            .unwrap_or_default(),
-        e.reason
-            .as_ref()
-            .map(|r| format!("  \"{r}\""))
-            .unwrap_or_default()
-    );
-    crate::present::escaped(&line).into_owned()
+    let [at, who, host, action, version, change, active, tail] = audit_cells(e);
+    let tail = if tail.is_empty() {
+        tail
+    } else {
+        format!("  {tail}")
+    };
+    format!("{at}  {who:<10} {host:<12} {action:<8} {version}  {change}  {active}{tail}")
 }

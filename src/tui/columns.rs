@@ -63,12 +63,31 @@ pub struct RowData {
     pub styled: Vec<(usize, Style)>,
 }
 
+impl RowData {
+    /// A row with no selection and no style of its own.
+    pub fn plain(cells: Vec<String>) -> RowData {
+        RowData {
+            cells,
+            selected: false,
+            styled: Vec::new(),
+        }
+    }
+}
+
 /// How a table sits: with the selection marker in its first column, and
 /// whether the first column takes the width left over.
 #[derive(Clone, Copy)]
 pub struct Fit {
     pub marker: bool,
     pub flex_first: bool,
+}
+
+impl Fit {
+    /// No selection marker; the columns as wide as they need.
+    pub const PLAIN: Fit = Fit {
+        marker: false,
+        flex_first: false,
+    };
 }
 
 /// The first column is never wider than this (a very long name is

@@ -27,8 +27,8 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
         .iter()
         .skip(app.audit_offset)
         .take(height)
-        .map(|e| RowData {
-            cells: vec![
+        .map(|e| {
+            RowData::plain(vec![
                 short(e.at_ms),
                 e.who(),
                 e.host.clone(),
@@ -45,9 +45,7 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" · "),
-            ],
-            selected: false,
-            styled: Vec::new(),
+            ])
         })
         .collect();
     // When, who, what and on which version stay whole; the reason gives
@@ -62,10 +60,7 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
         Col::right("ACTIVE", 6, 1),
         Col::left("REASON", 12, 0).shrinks(),
     ];
-    let fit = Fit {
-        marker: false,
-        flex_first: false,
-    };
+    let fit = Fit::PLAIN;
     if app.audit.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled("no audit entries yet", theme.dim())),

@@ -75,9 +75,6 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         Col::right("UNCERTAIN", 9, 1),
         Col::left("LAST ERROR", 16, 0).shrinks(),
     ];
-    let fit = Fit {
-        marker: false,
-        flex_first: false,
-    };
+    let fit = Fit::PLAIN;
     frame.render_widget(fitted_table(cols, &rows, inner.width, fit, theme), inner);
 }

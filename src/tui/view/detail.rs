@@ -201,8 +201,8 @@ fn draw_steps(
         .steps
         .iter()
         .skip(offset)
-        .map(|s| RowData {
-            cells: vec![
+        .map(|s| {
+            RowData::plain(vec![
                 s.index.to_string(),
                 s.label.clone(),
                 thousands(s.waiting),
@@ -211,9 +211,7 @@ fn draw_steps(
                 } else {
                     String::new()
                 },
-            ],
-            selected: false,
-            styled: Vec::new(),
+            ])
         })
         .collect();
     let cols = vec![
@@ -222,10 +220,7 @@ fn draw_steps(
         Col::right("WAITING", 7, 0),
         Col::right("HELD", 4, 1),
     ];
-    let fit = Fit {
-        marker: false,
-        flex_first: false,
-    };
+    let fit = Fit::PLAIN;
     let table = fitted_table(cols, &rows, area.width.saturating_sub(2), fit, theme);
     let framed = framed.title(match &d.summary.paused {
         Some(p) => format!(
