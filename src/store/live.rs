@@ -59,19 +59,101 @@ enum Kind {
         conn: sqlx::SqliteConnection,
         version: i64,
         pulse: (i64, i64),
-        /// The file and its write-ahead log, and their size and time as
-        /// last seen: `data_version` is read only when one moved.
-        files: [std::path::PathBuf; 2],
-        seen: [Option<(u64, std::time::SystemTime)>; 2],
-        /// The kernel's word of writes to those files, where it can be
-        /// had: then the watcher sleeps until one comes, and looks again
-        /// `recheck` more times, `pace` apart, growing.
-        events: Option<FileEvents>,
+        /// When to look at `data_version` again.
+        trigger: Trigger,
+    },
+    Postgres(sqlx::postgres::PgListener),
+}
+
+/// What makes a SQLite watcher look at the file's version.
+enum Trigger {
+    /// The kernel's word of writes to the file or its log: the watcher
+    /// sleeps until one comes, then looks again `recheck` more times,
+    /// `pace` apart, growing.
+    Events {
+        events: FileEvents,
         recheck: u8,
         pace: Duration,
         looked: std::time::Instant,
     },
-    Postgres(sqlx::postgres::PgListener),
+    /// Where that cannot be had: the file's and its log's size and time
+    /// every 100 ms, as last `seen`; `data_version` is read only when one
+    /// moved.
+    Stat {
+        files: [std::path::PathBuf; 2],
+        seen: [Option<(u64, std::time::SystemTime)>; 2],
+    },
+}
+
+impl Trigger {
+    fn new(path: &std::path::Path) -> Trigger {
+        match FileEvents::new(path) {
+            Ok(events) => Trigger::Events {
+                events,
+                recheck: 0,
+                pace: SETTLE,
+                looked: std::time::Instant::now(),
+            },
+            Err(e) => {
+                tracing::debug!("no file events, looking every 100 ms: {e}");
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                let files = [path.to_path_buf(), wal.into()];
+                let seen = files.each_ref().map(|f| stamp(f));
+                Trigger::Stat { files, seen }
+            }
+        }
+    }
+
+    /// Waits until it is time to look at `data_version` again.
+    async fn wait(&mut self) -> Result<()> {
+        match self {
+            Trigger::Events {
+                events,
+                recheck,
+                pace,
+                looked,
+            } => {
+                let written = if *recheck == 0 {
+                    events.written().await.map_err(lost_events)?;
+                    true
+                } else {
+                    tokio::select! {
+                        w = events.written() => {
+                            w.map_err(lost_events)?;
+                            true
+                        }
+                        _ = tokio::time::sleep(*pace) => false,
+                    }
+                };
+                if written {
+                    // Soon after a write, but under steady writes no more
+                    // often than every `MIN_GAP`.
+                    let since = looked.elapsed();
+                    if since < MIN_GAP {
+                        tokio::time::sleep(MIN_GAP - since).await;
+                        events.drain().map_err(lost_events)?;
+                    }
+                    *recheck = RECHECKS;
+                    *pace = SETTLE;
+                } else {
+                    *recheck -= 1;
+                    *pace = (*pace * 2).min(SQLITE_EVERY);
+                }
+                *looked = std::time::Instant::now();
+            }
+            // Two `stat`s: nothing to ask SQLite while neither moved.
+            Trigger::Stat { files, seen } => loop {
+                tokio::time::sleep(SQLITE_EVERY).await;
+                let now = files.each_ref().map(|f| stamp(f));
+                if now != *seen {
+                    *seen = now;
+                    break;
+                }
+            },
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -85,23 +167,11 @@ impl Store {
                 let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
                 let version = data_version(&mut conn).await?;
                 let pulse = pulse(&mut conn).await?;
-                let mut wal = path.clone().into_os_string();
-                wal.push("-wal");
-                let files = [path.clone(), wal.into()];
-                let seen = files.each_ref().map(|f| stamp(f));
-                let events = FileEvents::new(path)
-                    .inspect_err(|e| tracing::debug!("no file events, looking every 100 ms: {e}"))
-                    .ok();
                 Kind::Sqlite {
                     conn,
                     version,
                     pulse,
-                    files,
-                    seen,
-                    events,
-                    recheck: 0,
-                    pace: SETTLE,
-                    looked: std::time::Instant::now(),
+                    trigger: Trigger::new(path),
                 }
             }
             Location::Postgres(url) => {
@@ -151,54 +221,9 @@ impl Watcher {
                 conn,
                 version,
                 pulse: last,
-                files,
-                seen,
-                events,
-                recheck,
-                pace,
-                looked,
+                trigger,
             } => loop {
-                match events {
-                    Some(events) => {
-                        let written = if *recheck == 0 {
-                            events.written().await.map_err(lost_events)?;
-                            true
-                        } else {
-                            tokio::select! {
-                                w = events.written() => {
-                                    w.map_err(lost_events)?;
-                                    true
-                                }
-                                _ = tokio::time::sleep(*pace) => false,
-                            }
-                        };
-                        if written {
-                            // Soon after a write, but under steady writes
-                            // no more often than every `MIN_GAP`.
-                            let since = looked.elapsed();
-                            if since < MIN_GAP {
-                                tokio::time::sleep(MIN_GAP - since).await;
-                                events.drain().map_err(lost_events)?;
-                            }
-                            *recheck = RECHECKS;
-                            *pace = SETTLE;
-                        } else {
-                            *recheck -= 1;
-                            *pace = (*pace * 2).min(SQLITE_EVERY);
-                        }
-                    }
-                    None => {
-                        tokio::time::sleep(SQLITE_EVERY).await;
-                        // Two `stat`s: nothing to ask SQLite while neither
-                        // moved.
-                        let now = files.each_ref().map(|f| stamp(f));
-                        if now == *seen {
-                            continue;
-                        }
-                        *seen = now;
-                    }
-                }
-                *looked = std::time::Instant::now();
+                trigger.wait().await?;
                 let now = data_version(conn).await?;
                 if now == *version {
                     continue;
