@@ -126,6 +126,7 @@ fn create_private(path: &std::path::Path) -> Result<()> {
 fn pool_for(
     location: &Location,
     options: &PoolSettings,
+    citus: bool,
 ) -> Result<(AnyPoolOptions, AnyConnectOptions, Backend)> {
     sqlx::any::install_default_drivers();
     let (any_options, backend) = match location {
@@ -146,7 +147,14 @@ fn pool_for(
                 .to_url_lossy();
             (AnyConnectOptions::from_url(&url)?, Backend::Sqlite)
         }
-        Location::Postgres(url) => (AnyConnectOptions::from_str(url)?, Backend::Postgres),
+        Location::Postgres(url) => (
+            AnyConnectOptions::from_str(url)?,
+            if citus {
+                Backend::Citus
+            } else {
+                Backend::Postgres
+            },
+        ),
     };
     let pool = AnyPoolOptions::new()
         .max_connections(options.max_connections)
@@ -198,10 +206,11 @@ impl Store {
     /// be reached is reported at once with the reason (refused, unknown
     /// host, authentication, time-out), never after waiting out the pool.
     pub async fn open(location: &Location, options: &PoolSettings) -> Result<Store> {
-        let (pool_options, any_options, backend) = pool_for(location, options)?;
-        if backend == Backend::Postgres {
-            probe(location, options.acquire_timeout).await?;
-        }
+        let citus = match location {
+            Location::Postgres(_) => probe(location, options.acquire_timeout).await?,
+            Location::Sqlite(_) => false,
+        };
+        let (pool_options, any_options, backend) = pool_for(location, options, citus)?;
         let pool = pool_options
             .connect_with(any_options)
             .await
@@ -216,7 +225,7 @@ impl Store {
     /// A store whose connections are made when first needed: for a console
     /// opened while the database is away, which then waits for it.
     pub fn open_lazy(location: &Location, options: &PoolSettings) -> Result<Store> {
-        let (pool_options, any_options, backend) = pool_for(location, options)?;
+        let (pool_options, any_options, backend) = pool_for(location, options, false)?;
         Ok(Store {
             pool: pool_options.connect_lazy_with(any_options),
             backend,
@@ -228,16 +237,19 @@ impl Store {
     /// of its own (not the pool's, which waits out refusals while a server
     /// starts): `Ok` when it answers within `within`, else why not.
     pub async fn diagnose(&self, within: Duration) -> Result<()> {
-        probe(&self.location, within).await
+        probe(&self.location, within).await.map(|_| ())
     }
 }
 
 /// One connection attempt outside the pool, classified.
-async fn probe(location: &Location, within: Duration) -> Result<()> {
+/// Whether the store can be reached now, and (PostgreSQL) whether its
+/// database has the citus extension: then the store is laid out over the
+/// cluster (`migrations/citus/layout.sql`).
+async fn probe(location: &Location, within: Duration) -> Result<bool> {
     match location {
         Location::Sqlite(path) => {
             if path.exists() {
-                Ok(())
+                Ok(false)
             } else {
                 Err(Error::Unreachable(format!(
                     "no store at {}: the file is gone",
@@ -249,9 +261,14 @@ async fn probe(location: &Location, within: Duration) -> Result<()> {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
             match tokio::time::timeout(within, options.connect()).await {
-                Ok(Ok(conn)) => {
+                Ok(Ok(mut conn)) => {
+                    let citus: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM pg_extension WHERE extname = 'citus'",
+                    )
+                    .fetch_one(&mut conn)
+                    .await?;
                     let _ = sqlx::Connection::close(conn).await;
-                    Ok(())
+                    Ok(citus > 0)
                 }
                 Ok(Err(e)) => Err(opening_error(location, &e)),
                 Err(_) => Err(Error::Unreachable(format!(

@@ -425,17 +425,22 @@ impl Store {
         .bind(failed)
         .execute(&mut **tx)
         .await?;
-        let now = self.backend.db_now();
-        let sql = format!(
-            "UPDATE outbox_actions SET pending = pending + $3, sent = sent + $4, failed = failed + $5, \
+        // The database's clock, read first: on a cluster a write to a
+        // table on every node takes no clock inside a CASE.
+        let now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {}",
+            self.backend.db_now()
+        )))
+        .fetch_one(&mut **tx)
+        .await?;
+        let sql = "UPDATE outbox_actions SET pending = pending + $3, sent = sent + $4, failed = failed + $5, \
              retrying = retrying + $6, \
              last_error = CASE WHEN $7 IS NULL THEN last_error ELSE $7 END, \
-             last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE {now} END, \
-             last_sent_at = CASE WHEN $4 > 0 THEN {now} ELSE last_sent_at END \
-             WHERE version_id = $1 AND action = $2"
-        );
+             last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE $8 END, \
+             last_sent_at = CASE WHEN $4 > 0 THEN $8 ELSE last_sent_at END \
+             WHERE version_id = $1 AND action = $2";
         for (action, d) in deltas {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            sqlx::query(sql)
                 .bind(version_id)
                 .bind(*action)
                 .bind(d.pending)
@@ -443,6 +448,7 @@ impl Store {
                 .bind(d.failed)
                 .bind(d.retrying)
                 .bind(d.error.clone())
+                .bind(now)
                 .execute(&mut **tx)
                 .await?;
         }

@@ -18,6 +18,10 @@ pub enum Backend {
     #[default]
     Sqlite,
     Postgres,
+    /// PostgreSQL with the citus extension: participants and messages
+    /// spread over the cluster's workers by bucket (see
+    /// `migrations/citus/layout.sql`).
+    Citus,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -30,21 +34,21 @@ impl Backend {
     pub(crate) fn chunk_rows(self) -> usize {
         match self {
             Backend::Sqlite => 50,
-            Backend::Postgres => 500,
+            Backend::Postgres | Backend::Citus => 500,
         }
     }
 
     /// Whether the database has logins of its own (PostgreSQL), so roles
     /// and grants decide who may do what; a SQLite file has none.
     pub(crate) fn has_logins(self) -> bool {
-        self == Backend::Postgres
+        self != Backend::Sqlite
     }
 
     /// The migrations folder of this backend.
     pub(crate) fn migrator(self) -> &'static sqlx::migrate::Migrator {
         match self {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::Postgres | Backend::Citus => &POSTGRES_MIGRATIONS,
         }
     }
 
@@ -57,6 +61,10 @@ impl Backend {
                  PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
             ),
             Backend::Postgres => None,
+            // A transaction that has read or written several shards at once
+            // may not then write a reference table (the versions' counters):
+            // one connection per worker keeps both possible.
+            Backend::Citus => Some("SET citus.multi_shard_modify_mode TO 'sequential'"),
         }
     }
 
@@ -66,7 +74,7 @@ impl Backend {
     pub(crate) fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
+            Backend::Postgres | Backend::Citus => "BEGIN",
         }
     }
 
@@ -75,7 +83,7 @@ impl Backend {
     pub(crate) fn begin_snapshot(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN",
-            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            Backend::Postgres | Backend::Citus => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         }
     }
 
@@ -85,7 +93,9 @@ impl Backend {
     pub(crate) fn lock_version(self) -> &'static str {
         match self {
             Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
-            Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
+            Backend::Postgres | Backend::Citus => {
+                concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v")
+            }
         }
     }
 
@@ -94,7 +104,9 @@ impl Backend {
     pub(crate) fn lock_status(self) -> &'static str {
         match self {
             Backend::Sqlite => "SELECT status FROM versions WHERE id = $1",
-            Backend::Postgres => "SELECT status FROM versions WHERE id = $1 FOR UPDATE",
+            Backend::Postgres | Backend::Citus => {
+                "SELECT status FROM versions WHERE id = $1 FOR UPDATE"
+            }
         }
     }
 
@@ -108,7 +120,7 @@ impl Backend {
     /// transactions already run one at a time.
     pub(crate) fn exclude_engines(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite => None,
+            Backend::Sqlite | Backend::Citus => None,
             Backend::Postgres => Some(concat!(
                 "SELECT pg_advisory_xact_lock(",
                 version_lock_key!("$1"),
@@ -122,7 +134,7 @@ impl Backend {
     /// turn this way first (see `waits::operator_turn`).
     pub(crate) fn try_exclude_engines(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite => None,
+            Backend::Sqlite | Backend::Citus => None,
             Backend::Postgres => Some(concat!(
                 "SELECT pg_backend_pid() AS pid, CASE WHEN pg_try_advisory_xact_lock(",
                 version_lock_key!("$1"),
@@ -135,7 +147,7 @@ impl Backend {
     /// `id`s of the JSON rows bound at `$param`, taken in id order.
     pub(crate) fn exclude_engines_of(self, param: usize) -> Option<String> {
         match self {
-            Backend::Sqlite => None,
+            Backend::Sqlite | Backend::Citus => None,
             Backend::Postgres => Some(format!(
                 concat!(
                     "SELECT pg_advisory_xact_lock(",
@@ -152,7 +164,7 @@ impl Backend {
     pub(crate) fn lock_versions_of(self, param: usize) -> String {
         let lock = match self {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE OF v",
+            Backend::Postgres | Backend::Citus => " FOR UPDATE OF v",
         };
         format!(
             "{}WHERE v.id IN (SELECT v.id FROM {}) ORDER BY v.id{lock}",
@@ -167,6 +179,16 @@ impl Backend {
     pub(crate) fn engine_share(self, wait: bool) -> Option<&'static str> {
         match (self, wait) {
             (Backend::Sqlite, _) => None,
+            // Advisory locks are each node's own: on a cluster, batches
+            // hold the version row itself in key-share mode, which the
+            // operators' row lock (FOR UPDATE) waits for and every node
+            // sees; batches' counter updates do not conflict with it.
+            (Backend::Citus, true) => {
+                Some("SELECT 1 AS got FROM versions WHERE id = $1 FOR KEY SHARE")
+            }
+            (Backend::Citus, false) => {
+                Some("SELECT 1 AS got FROM versions WHERE id = $1 FOR KEY SHARE SKIP LOCKED")
+            }
             (Backend::Postgres, true) => Some(concat!(
                 "SELECT pg_advisory_xact_lock_shared(",
                 version_lock_key!("$1"),
@@ -186,7 +208,17 @@ impl Backend {
     pub(crate) fn claim_rows(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Postgres | Backend::Citus => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The buckets an engine batch reads one at a time (a single-shard
+    /// claim on a cluster: Citus locks rows only in a query that reaches
+    /// one shard); `None`: the whole version at once.
+    pub(crate) fn buckets(self) -> Option<i32> {
+        match self {
+            Backend::Citus => Some(64),
+            Backend::Sqlite | Backend::Postgres => None,
         }
     }
 
@@ -196,7 +228,7 @@ impl Backend {
     pub(crate) fn engine_lanes(self) -> usize {
         match self {
             Backend::Sqlite => 1,
-            Backend::Postgres => 2,
+            Backend::Postgres | Backend::Citus => 2,
         }
     }
 
@@ -215,7 +247,7 @@ impl Backend {
                     picks.join(", ")
                 )
             }
-            Backend::Postgres => {
+            Backend::Postgres | Backend::Citus => {
                 let types: Vec<String> = columns
                     .iter()
                     .map(|(name, ty)| format!("{name} {ty}"))
@@ -234,7 +266,7 @@ impl Backend {
     pub(crate) fn row_lock(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Postgres | Backend::Citus => " FOR UPDATE",
         }
     }
 
@@ -245,9 +277,30 @@ impl Backend {
     pub(crate) fn engine_batch_setup(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => None,
-            Backend::Postgres => {
+            Backend::Postgres | Backend::Citus => {
                 Some("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
             }
+        }
+    }
+
+    /// The bucket of the profile in the SQL expression `profile`: a
+    /// function of the profile, by which a Citus layout spreads rows over
+    /// the workers. A SQLite store is never spread (every bucket is 0).
+    pub(crate) fn bucket_of(self, profile: &str) -> String {
+        match self {
+            Backend::Sqlite => "0".to_string(),
+            Backend::Postgres | Backend::Citus => {
+                format!("(hashtext({profile}) & 2147483647) % 64")
+            }
+        }
+    }
+
+    /// The columns of the participants' unique key, as `ON CONFLICT`
+    /// names them (PostgreSQL's names the bucket, as Citus requires).
+    pub(crate) fn participant_key(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "version_id, profile",
+            Backend::Postgres | Backend::Citus => "profile, version_id, bucket",
         }
     }
 
@@ -258,6 +311,10 @@ impl Backend {
         match self {
             Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
             Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            // A statement on distributed tables takes no volatile function
+            // (each shard would read its own clock): the coordinator's
+            // clock when the statement began.
+            Backend::Citus => "CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)",
         }
     }
 }

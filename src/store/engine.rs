@@ -51,11 +51,35 @@ enum Batch {
     Ran { report: TickReport, read: i64 },
 }
 
-/// What the lanes of one tick share: the running totals, and the versions
-/// a lane has found with nothing more due.
+/// What the lanes of one tick share: the running totals, and the parts
+/// of versions a lane has found with nothing more due.
 struct Lanes {
     totals: TickReport,
-    done: HashSet<i64>,
+    done: HashSet<Part>,
+}
+
+/// What one batch reads from: a version, or one bucket of it on a cluster
+/// (so that each claim locks rows on one shard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Part {
+    version: i64,
+    bucket: Option<i32>,
+}
+
+impl Part {
+    /// The whole version: marks one whose every part is done (it failed).
+    fn whole(version: i64) -> Part {
+        Part {
+            version,
+            bucket: None,
+        }
+    }
+}
+
+impl Lanes {
+    fn is_done(&self, part: Part) -> bool {
+        self.done.contains(&part) || self.done.contains(&Part::whole(part.version))
+    }
 }
 
 fn lock(shared: &Mutex<Lanes>) -> std::sync::MutexGuard<'_, Lanes> {
@@ -81,16 +105,20 @@ async fn decided_winner(
 async fn read_due(
     tx: &mut Transaction<'static, Any>,
     backend: super::Backend,
-    version_id: i64,
+    part: Part,
     steps: &[crate::domain::Step],
     held: bool,
     now: Millis,
 ) -> Result<Vec<Due>> {
-    let sql = due_query(steps, held) + backend.claim_rows();
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(version_id)
+    let sql = due_query(steps, held, part.bucket.is_some()) + backend.claim_rows();
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(part.version)
         .bind(now)
-        .bind(TICK_BATCH)
+        .bind(TICK_BATCH);
+    if let Some(bucket) = part.bucket {
+        query = query.bind(bucket);
+    }
+    query
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -141,9 +169,10 @@ impl Store {
             totals: report,
             done: HashSet::new(),
         });
+        let parts = self.parts(&running, now).await?;
         let passes = (0..lanes).map(|k| {
-            let mut order = running.clone();
-            order.rotate_left(k * running.len() / lanes);
+            let mut order = parts.clone();
+            order.rotate_left(k * parts.len() / lanes);
             let shared = &shared;
             async move { self.run_versions(&order, now, progress, shared).await }
         });
@@ -165,14 +194,14 @@ impl Store {
     /// was left, waiting in turn.
     async fn run_versions(
         &self,
-        running: &[i64],
+        running: &[Part],
         now: Millis,
         progress: Progress<'_>,
         shared: &Mutex<Lanes>,
     ) -> Result<()> {
         let mut busy = Vec::new();
         for &id in running {
-            if lock(shared).done.contains(&id) {
+            if lock(shared).is_done(id) {
                 continue;
             }
             if !self
@@ -195,27 +224,27 @@ impl Store {
     /// when (skipping) it found the version held.
     async fn run_lane(
         &self,
-        version_id: i64,
+        part: Part,
         now: Millis,
         (wait, progress): (Wait, Progress<'_>),
         shared: &Mutex<Lanes>,
     ) -> Result<bool> {
         loop {
-            let part = match with_retry(|| self.run_due(version_id, now, wait)).await {
-                Ok(part) => part,
+            let batch = match with_retry(|| self.run_due(part, now, wait)).await {
+                Ok(batch) => batch,
                 // One bad version never halts the engine for the others.
                 Err(e) if e.is_version_fault() => {
-                    let label = self.version_label(version_id).await;
+                    let label = self.version_label(part.version).await;
                     tracing::warn!("tick: {label} skipped: {e}");
                     let mut s = lock(shared);
-                    if s.done.insert(version_id) {
+                    if s.done.insert(Part::whole(part.version)) {
                         s.totals.failed.push(format!("{label}: {e}"));
                     }
                     return Ok(true);
                 }
                 Err(e) => return Err(e),
             };
-            let done = match part {
+            let done = match batch {
                 Batch::Busy => return Ok(false),
                 Batch::Ended => true,
                 Batch::Ran { report: r, read } => {
@@ -229,10 +258,35 @@ impl Store {
                 }
             };
             if done {
-                lock(shared).done.insert(version_id);
+                lock(shared).done.insert(part);
                 return Ok(true);
             }
         }
+    }
+
+    /// What the batches of this tick read from: each running version
+    /// whole, or on a cluster each of its buckets with a participant due
+    /// (one read over every shard, without locks), each version's
+    /// together.
+    async fn parts(&self, running: &[i64], now: Millis) -> Result<Vec<Part>> {
+        if self.backend.buckets().is_none() {
+            return Ok(running.iter().map(|&v| Part::whole(v)).collect());
+        }
+        let due: Vec<(i64, i32)> = sqlx::query_as(
+            "SELECT version_id, bucket FROM participants WHERE state = 'active' AND due_at <= $1 \
+             GROUP BY version_id, bucket ORDER BY version_id, bucket",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(due
+            .into_iter()
+            .filter(|(v, _)| running.contains(v))
+            .map(|(version, bucket)| Part {
+                version,
+                bucket: Some(bucket),
+            })
+            .collect())
     }
 
     /// `journey vN` of a version id (the id itself if it cannot be read).
@@ -280,7 +334,8 @@ impl Store {
     /// this batch enqueued. Batches side by side (this engine's lanes or
     /// another engine's) share the lock and claim different participants:
     /// the due rows are read and locked, skipping rows another batch holds.
-    async fn run_due(&self, version_id: i64, now: Millis, wait: Wait) -> Result<Batch> {
+    async fn run_due(&self, part: Part, now: Millis, wait: Wait) -> Result<Batch> {
+        let version_id = part.version;
         let mut tx = self.begin_background_write().await?;
         if let Some(setup) = self.backend.engine_batch_setup() {
             sqlx::raw_sql(setup).execute(&mut *tx).await?;
@@ -288,9 +343,13 @@ impl Store {
         if let Some(share) = self.backend.engine_share(wait == Wait::Queue) {
             let got = sqlx::query(share)
                 .bind(version_id)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-            if wait == Wait::Skip && got.try_get::<i32, _>("got")? == 0 {
+            let got = match got {
+                Some(row) if wait == Wait::Skip => row.try_get::<i32, _>("got")?,
+                _ => i32::from(wait == Wait::Queue),
+            };
+            if got == 0 {
                 tx.rollback().await?;
                 return Ok(Batch::Busy);
             }
@@ -301,7 +360,7 @@ impl Store {
         };
         let steps = &v.definition.steps;
         let held = v.paused.is_some();
-        let due = read_due(&mut tx, self.backend, version_id, steps, held, now).await?;
+        let due = read_due(&mut tx, self.backend, part, steps, held, now).await?;
         let read = due.len() as i64;
         if due.is_empty() {
             tx.rollback().await?;

@@ -106,9 +106,11 @@ pub(super) async fn insert_entrants(
     // Only the backend's fixed row-source text is formatted in. (`WHERE
     // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
     let sql = format!(
-        "INSERT INTO participants (version_id, journey_id, profile, state, step, due_at, entered_at, updated_at) \
-         SELECT v.version_id, v.journey_id, v.profile, 'active', 0, v.at, v.at, v.at FROM {source} \
-         WHERE true ON CONFLICT (version_id, profile) DO NOTHING RETURNING version_id, profile"
+        "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at) \
+         SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source} \
+         WHERE true ON CONFLICT ({}) DO NOTHING RETURNING version_id, profile",
+        backend.bucket_of("v.profile"),
+        backend.participant_key()
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(super::moves::batch_json(entrants)?)

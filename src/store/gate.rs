@@ -26,18 +26,24 @@ impl Store {
         ids.sort();
         for id in ids {
             super::lock_version_row(&mut tx, self.backend, id).await?;
-            let now = self.backend.db_now();
+            // Read first, then written: on a cluster the claims are spread
+            // over the workers and the version row is on every node.
             let sql = format!(
-                "UPDATE versions SET gate_until = \
-                 (SELECT CASE WHEN MAX(claimed_until) IS NULL OR MAX(claimed_until) < {now} THEN {now} \
-                  ELSE MAX(claimed_until) END FROM outbox WHERE version_id = $1 AND claimed_until IS NOT NULL) + $2 \
-                 WHERE id = $1 AND status IN ('live', 'finished')"
+                "SELECT {} AS now, MAX(claimed_until) AS latest FROM outbox \
+                 WHERE version_id = $1 AND claimed_until IS NOT NULL",
+                self.backend.db_now()
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            let (now, latest): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
-                .bind(GATE_MARGIN_MS)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+            sqlx::query(
+                "UPDATE versions SET gate_until = $2 WHERE id = $1 AND status IN ('live', 'finished')",
+            )
+            .bind(id)
+            .bind(latest.map_or(now, |l| l.max(now)) + GATE_MARGIN_MS)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -229,14 +229,41 @@ impl Store {
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.pool)
                 .await;
-        matches!(applied, Ok(Some(v)) if v >= newest)
+        matches!(applied, Ok(Some(v)) if v >= newest) && self.laid_out().await.unwrap_or(false)
     }
 
     pub async fn migrate(&self) -> Result<()> {
         self.migrator()
             .run(&self.pool)
             .await
-            .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))
+            .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))?;
+        if !self.laid_out().await? {
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(include_str!("../../migrations/citus/layout.sql"))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    Error::Invalid(format!(
+                        "cannot lay the store out over the Citus cluster: {e}"
+                    ))
+                })?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the store is laid out as its backend needs: on Citus, its
+    /// participants are a distributed table (on other backends, always).
+    async fn laid_out(&self) -> Result<bool> {
+        if self.backend != Backend::Citus {
+            return Ok(true);
+        }
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass('participants')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Rows per multi-row statement. SQLite looks each `$N` up by name,

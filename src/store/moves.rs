@@ -122,8 +122,9 @@ pub(super) async fn insert_outbox(
     );
     // Only the backend's fixed row-source text is formatted in.
     let sql = format!(
-        "INSERT INTO outbox (version_id, participant_id, profile, action, variant, state, created_at) \
-         SELECT $1, v.pid, v.profile, v.action, v.variant, 'pending', v.at FROM {source}"
+        "INSERT INTO outbox (version_id, participant_id, profile, bucket, action, variant, state, created_at) \
+         SELECT $1, v.pid, v.profile, {}, v.action, v.variant, 'pending', v.at FROM {source}",
+        backend.bucket_of("v.profile")
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(version_id)

@@ -86,11 +86,14 @@ pub(super) struct Due {
 /// version, `$2` the clock, `$3` the batch size). While it is paused only
 /// those at a wait (or past the last step) can move, so those held before
 /// a message are not read again and again.
-pub(super) fn due_query(steps: &[Step], paused: bool) -> String {
+pub(super) fn due_query(steps: &[Step], paused: bool, one_bucket: bool) -> String {
     let mut sql = String::from(
         "SELECT id, profile, step, due_at, variant FROM participants \
          WHERE version_id = $1 AND state = 'active' AND due_at <= $2",
     );
+    if one_bucket {
+        sql.push_str(" AND bucket = $4");
+    }
     if paused {
         let mut movable: Vec<String> = steps
             .iter()

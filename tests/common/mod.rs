@@ -99,34 +99,85 @@ pub async fn sqlite(name: &str) -> TestStore {
 /// A fresh schema on the test PostgreSQL server, or `None` (said loudly)
 /// when the environment does not name one.
 pub async fn postgres(name: &str) -> Option<TestStore> {
-    let Ok(admin_url) = std::env::var(PG_ENV) else {
-        loud!(
-            "!!! PostgreSQL SKIPPED for {name}: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test)"
-        );
+    server_schema(
+        name,
+        PG_ENV,
+        "postgres",
+        "postgres://postgres@127.0.0.1:5432/test",
+    )
+    .await
+}
+
+/// The environment variable that names the Citus coordinator for tests.
+pub const CITUS_ENV: &str = "JOURNEYCTL_TEST_CITUS_URL";
+
+/// A fresh schema on the test Citus cluster, laid out over its workers by
+/// `migrate`, or `None` (said loudly) when the environment names none.
+pub async fn citus(name: &str) -> Option<TestStore> {
+    let ts = server_schema(
+        name,
+        CITUS_ENV,
+        "citus",
+        "postgres://postgres@127.0.0.1:5433/journeyctl, from ../shared/citus/cluster.sh start",
+    )
+    .await?;
+    assert_eq!(
+        ts.store.backend(),
+        journeyctl::store::Backend::Citus,
+        "{CITUS_ENV} names a database without the citus extension"
+    );
+    Some(ts)
+}
+
+async fn server_schema(
+    name: &str,
+    env: &str,
+    backend: &'static str,
+    example: &str,
+) -> Option<TestStore> {
+    let Ok(admin_url) = std::env::var(env) else {
+        loud!("!!! {backend} SKIPPED for {name}: set {env} (e.g. {example})");
         return None;
     };
     let schema = unique(name);
     let store = journeyctl::store::scratch::fresh_schema(&admin_url, &schema)
         .await
-        .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL cannot give a schema: {e}"));
+        .unwrap_or_else(|e| panic!("{env} is set but the server cannot give a schema: {e}"));
     let url = journeyctl::store::scratch::url_in_schema(&admin_url, &schema);
     Some(TestStore {
         store,
         url,
-        backend: "postgres",
+        backend,
         cleanup: Cleanup::PgSchema { admin_url, schema },
         _dir: None,
     })
 }
 
-/// Declares one test per backend: `name::sqlite` and `name::postgres`.
+/// Declares one test per backend: `name::sqlite`, `name::postgres` and
+/// `name::citus` (a PostgreSQL store laid out over a Citus cluster). A
+/// test that cannot run on Citus says why in one line:
+/// `both_backends!(name, citus: "why", |ts| ...)`.
 #[macro_export]
 macro_rules! both_backends {
+    ($name:ident, citus: $why:literal, |$ts:ident| $body:block) => {
+        $crate::both_backends!(@tests $name, |$ts| $body, {
+            $crate::loud!("--- {} does not run on Citus: {}", stringify!($name), $why);
+        });
+    };
     ($name:ident, |$ts:ident| $body:block) => {
+        $crate::both_backends!(@tests $name, |$ts| $body, {
+            let Some(ts) = $crate::common::citus(stringify!($name)).await else { return };
+            scenario(&ts).await;
+            $crate::common::assert_counters_exact(&ts.store).await;
+            ts.close().await;
+        });
+    };
+    (@tests $name:ident, |$ts:ident| $body:block, $citus:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
+            #[allow(dead_code)]
             async fn scenario($ts: &$crate::common::TestStore) $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,6 +195,9 @@ macro_rules! both_backends {
                 $crate::common::assert_counters_exact(&ts.store).await;
                 ts.close().await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn citus() $citus
         }
     };
 }
@@ -317,7 +371,7 @@ impl Blocker {
                     .expect("take the write lock");
                 Blocker { conn, pid: None }
             }
-            journeyctl::store::Backend::Postgres => {
+            journeyctl::store::Backend::Postgres | journeyctl::store::Backend::Citus => {
                 sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
                 let locked: Option<(i64,)> = sqlx::query_as(
                     "SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \
