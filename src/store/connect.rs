@@ -267,7 +267,20 @@ async fn probe(location: &Location, within: Duration) -> Result<bool> {
                     )
                     .fetch_one(&mut conn)
                     .await?;
+                    // Every journeyctl session of a cluster goes through its
+                    // coordinator: the locks engines and operators meet on
+                    // are that node's (each node has its own).
+                    let worker = citus > 0
+                        && !sqlx::query_scalar::<_, bool>("SELECT citus_is_coordinator()")
+                            .fetch_one(&mut conn)
+                            .await?;
                     let _ = sqlx::Connection::close(conn).await;
+                    if worker {
+                        return Err(Error::Invalid(format!(
+                            "{} is a worker node of a Citus cluster: point journeyctl at the cluster's coordinator",
+                            location.display()
+                        )));
+                    }
                     Ok(citus > 0)
                 }
                 Ok(Err(e)) => Err(opening_error(location, &e)),

@@ -238,6 +238,7 @@ impl Store {
         version_id: i64,
     ) -> Result<Option<sqlx::any::AnyRow>> {
         super::exclude_engines(tx, self.backend, version_id).await?;
+        super::write_lock_version(tx, self.backend, version_id).await?;
         let lock = self.backend.row_lock();
         let sql = format!(
             "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
@@ -270,6 +271,7 @@ impl Store {
     ) -> Result<Recorded> {
         let mut tx = self.begin_write().await?;
         super::exclude_engines(&mut tx, self.backend, version_id).await?;
+        super::write_lock_version(&mut tx, self.backend, version_id).await?;
         let sql = format!(
             "SELECT status FROM versions WHERE id = $1{}",
             self.backend.row_lock()

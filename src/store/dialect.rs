@@ -93,9 +93,9 @@ impl Backend {
     pub(crate) fn lock_version(self) -> &'static str {
         match self {
             Backend::Sqlite => concat!(select_version_info!(), "WHERE v.id = $1"),
-            Backend::Postgres | Backend::Citus => {
-                concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v")
-            }
+            Backend::Postgres => concat!(select_version_info!(), "WHERE v.id = $1 FOR UPDATE OF v"),
+            // Locked first by `write_lock`.
+            Backend::Citus => concat!(select_version_info!(), "WHERE v.id = $1"),
         }
     }
 
@@ -104,9 +104,9 @@ impl Backend {
     pub(crate) fn lock_status(self) -> &'static str {
         match self {
             Backend::Sqlite => "SELECT status FROM versions WHERE id = $1",
-            Backend::Postgres | Backend::Citus => {
-                "SELECT status FROM versions WHERE id = $1 FOR UPDATE"
-            }
+            Backend::Postgres => "SELECT status FROM versions WHERE id = $1 FOR UPDATE",
+            // Locked first by `write_lock`.
+            Backend::Citus => "SELECT status FROM versions WHERE id = $1",
         }
     }
 
@@ -120,8 +120,8 @@ impl Backend {
     /// transactions already run one at a time.
     pub(crate) fn exclude_engines(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite | Backend::Citus => None,
-            Backend::Postgres => Some(concat!(
+            Backend::Sqlite => None,
+            Backend::Postgres | Backend::Citus => Some(concat!(
                 "SELECT pg_advisory_xact_lock(",
                 version_lock_key!("$1"),
                 ")"
@@ -134,8 +134,8 @@ impl Backend {
     /// turn this way first (see `waits::operator_turn`).
     pub(crate) fn try_exclude_engines(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite | Backend::Citus => None,
-            Backend::Postgres => Some(concat!(
+            Backend::Sqlite => None,
+            Backend::Postgres | Backend::Citus => Some(concat!(
                 "SELECT pg_backend_pid() AS pid, CASE WHEN pg_try_advisory_xact_lock(",
                 version_lock_key!("$1"),
                 ") THEN 1 ELSE 0 END AS got"
@@ -147,8 +147,8 @@ impl Backend {
     /// `id`s of the JSON rows bound at `$param`, taken in id order.
     pub(crate) fn exclude_engines_of(self, param: usize) -> Option<String> {
         match self {
-            Backend::Sqlite | Backend::Citus => None,
-            Backend::Postgres => Some(format!(
+            Backend::Sqlite => None,
+            Backend::Postgres | Backend::Citus => Some(format!(
                 concat!(
                     "SELECT pg_advisory_xact_lock(",
                     version_lock_key!("v.id"),
@@ -163,8 +163,9 @@ impl Backend {
     /// of the JSON rows bound at `$param`, locked in id order.
     pub(crate) fn lock_versions_of(self, param: usize) -> String {
         let lock = match self {
-            Backend::Sqlite => "",
-            Backend::Postgres | Backend::Citus => " FOR UPDATE OF v",
+            // Citus: locked first by `write_lock`.
+            Backend::Sqlite | Backend::Citus => "",
+            Backend::Postgres => " FOR UPDATE OF v",
         };
         format!(
             "{}WHERE v.id IN (SELECT v.id FROM {}) ORDER BY v.id{lock}",
@@ -179,22 +180,12 @@ impl Backend {
     pub(crate) fn engine_share(self, wait: bool) -> Option<&'static str> {
         match (self, wait) {
             (Backend::Sqlite, _) => None,
-            // Advisory locks are each node's own: on a cluster, batches
-            // hold the version row itself in key-share mode, which the
-            // operators' row lock (FOR UPDATE) waits for and every node
-            // sees; batches' counter updates do not conflict with it.
-            (Backend::Citus, true) => {
-                Some("SELECT 1 AS got FROM versions WHERE id = $1 FOR KEY SHARE")
-            }
-            (Backend::Citus, false) => {
-                Some("SELECT 1 AS got FROM versions WHERE id = $1 FOR KEY SHARE SKIP LOCKED")
-            }
-            (Backend::Postgres, true) => Some(concat!(
+            (Backend::Postgres | Backend::Citus, true) => Some(concat!(
                 "SELECT pg_advisory_xact_lock_shared(",
                 version_lock_key!("$1"),
                 ")"
             )),
-            (Backend::Postgres, false) => Some(concat!(
+            (Backend::Postgres | Backend::Citus, false) => Some(concat!(
                 "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(",
                 version_lock_key!("$1"),
                 ") THEN 1 ELSE 0 END AS got"
@@ -266,7 +257,25 @@ impl Backend {
     pub(crate) fn row_lock(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
-            Backend::Postgres | Backend::Citus => " FOR UPDATE",
+            Backend::Postgres => " FOR UPDATE",
+            // Locked first by `write_lock`.
+            Backend::Citus => "",
+        }
+    }
+
+    /// On a cluster, what takes a row's lock for the rest of the
+    /// transaction before it is read (`$1` the key of the row of `table`
+    /// in column `key`; both fixed names): an update that changes nothing.
+    /// A `SELECT ... FOR UPDATE` of a reference table also takes the
+    /// table's shard lock on every node in share mode, so two transactions
+    /// that lock and then write the same row deadlock; an update takes the
+    /// write lock at once. `None` elsewhere: [`Backend::row_lock`],
+    /// [`Backend::lock_version`] and [`Backend::lock_status`] lock as they
+    /// read.
+    pub(crate) fn write_lock(self, table: &str, key: &str) -> Option<String> {
+        match self {
+            Backend::Citus => Some(format!("UPDATE {table} SET {key} = {key} WHERE {key} = $1")),
+            Backend::Sqlite | Backend::Postgres => None,
         }
     }
 

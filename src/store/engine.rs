@@ -497,6 +497,7 @@ async fn still_runs(
     backend: super::Backend,
     version_id: i64,
 ) -> Result<bool> {
+    super::write_lock_version(tx, backend, version_id).await?;
     let status: Option<String> = sqlx::query_scalar(backend.lock_status())
         .bind(version_id)
         .fetch_optional(&mut **tx)

@@ -198,6 +198,9 @@ pub(super) async fn lock_versions(
             .execute(&mut **tx)
             .await?;
     }
+    for &id in &ids {
+        super::write_lock_version(tx, backend, id).await?;
+    }
     let mut found: HashMap<i64, VersionInfo> = HashMap::new();
     for row in sqlx::query(sqlx::AssertSqlSafe(backend.lock_versions_of(1)))
         .bind(&json)

@@ -63,6 +63,12 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if let Some(sql) = self.backend.write_lock("channel_slots", "channel") {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(channel)
+                .execute(&mut *tx)
+                .await?;
+        }
         let next: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT next_us FROM channel_slots WHERE channel = $1{}",
             self.backend.row_lock()
@@ -154,18 +160,24 @@ impl Store {
     /// A receiver's `Retry-After`: no slot of the channel starts before
     /// `after_ms` from now, for any worker.
     pub async fn hold_flow(&self, channel: &str, after_ms: i64) -> Result<()> {
-        let now = now_us(self.backend);
-        let sql = format!(
-            "INSERT INTO channel_slots (channel, next_us) VALUES ($1, {now} + $2) \
-             ON CONFLICT (channel) DO UPDATE SET next_us = CASE \
-             WHEN channel_slots.next_us > {now} + $2 THEN channel_slots.next_us ELSE {now} + $2 END"
-        );
         let mut tx = self.begin_background_write().await?;
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(channel)
-            .bind(after_ms * 1000)
-            .execute(&mut *tx)
-            .await?;
+        // The clock read first: on a cluster a write to a table on every
+        // node takes no clock inside a CASE.
+        let now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {}",
+            now_us(self.backend)
+        )))
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO channel_slots (channel, next_us) VALUES ($1, $2) \
+             ON CONFLICT (channel) DO UPDATE SET next_us = CASE \
+             WHEN channel_slots.next_us > $2 THEN channel_slots.next_us ELSE $2 END",
+        )
+        .bind(channel)
+        .bind(now + after_ms * 1000)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

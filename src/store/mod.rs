@@ -4,6 +4,7 @@
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
 mod audit;
+mod cluster;
 mod connect;
 mod counters;
 mod delivery;
@@ -37,6 +38,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use audit::MessageFigures;
 pub(crate) use audit::{AuditChange, insert_audit};
+pub use cluster::NodeRows;
 pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
@@ -425,10 +427,27 @@ pub(crate) async fn lock_version_row(
     version_id: i64,
 ) -> Result<Option<sqlx::any::AnyRow>> {
     exclude_engines(tx, backend, version_id).await?;
+    write_lock_version(tx, backend, version_id).await?;
     Ok(sqlx::query(backend.lock_version())
         .bind(version_id)
         .fetch_optional(&mut **tx)
         .await?)
+}
+
+/// On a cluster, takes the version row's write lock before it is read
+/// (see [`Backend::write_lock`]); elsewhere the read locks it.
+pub(crate) async fn write_lock_version(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    version_id: i64,
+) -> Result<()> {
+    if let Some(sql) = backend.write_lock("versions", "id") {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(version_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Waits in turn until no engine batch of the version is in flight and

@@ -357,7 +357,7 @@ pub async fn outbox_states(store: &Store, journey: &str, version: i64) -> Vec<St
 pub struct Blocker {
     conn: sqlx::pool::PoolConnection<sqlx::Any>,
     /// PostgreSQL: the holding session's backend pid.
-    pid: Option<i32>,
+    pid: Option<i64>,
 }
 
 impl Blocker {
@@ -383,10 +383,13 @@ impl Blocker {
                 .await
                 .unwrap();
                 assert!(locked.is_some(), "no {journey} v{version} to lock");
-                let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .unwrap();
+                // A cluster names each process by its global id.
+                let who = if store.backend() == journeyctl::store::Backend::Citus {
+                    "SELECT citus_backend_gpid()"
+                } else {
+                    "SELECT CAST(pg_backend_pid() AS BIGINT)"
+                };
+                let (pid,): (i64,) = sqlx::query_as(who).fetch_one(&mut *conn).await.unwrap();
                 Blocker {
                     conn,
                     pid: Some(pid),
@@ -400,18 +403,26 @@ impl Blocker {
     /// their own process and cannot be seen from here.
     pub async fn waiters(&self, store: &Store) -> Option<usize> {
         let holder = self.pid?;
-        // (waiting pid, a pid it waits for)
-        let edges: Vec<(i32, i32)> = sqlx::query_as(
-            "SELECT a.pid, b.pid FROM pg_stat_activity a \
-             CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b(pid) \
-             WHERE a.wait_event_type = 'Lock'",
-        )
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+        // (waiting pid, a pid it waits for); on a cluster the waits of
+        // every node, by global process id.
+        let edges: Vec<(i64, i64)> = if store.backend() == journeyctl::store::Backend::Citus {
+            sqlx::query_as("SELECT waiting_gpid, blocking_gpid FROM citus_lock_waits")
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+        } else {
+            sqlx::query_as(
+                "SELECT CAST(a.pid AS BIGINT), CAST(b.pid AS BIGINT) FROM pg_stat_activity a \
+                 CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b(pid) \
+                 WHERE a.wait_event_type = 'Lock'",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        };
         let mut blocked = vec![holder];
         loop {
-            let mut more: Vec<i32> = edges
+            let mut more: Vec<i64> = edges
                 .iter()
                 .filter(|(pid, by)| !blocked.contains(pid) && blocked.contains(by))
                 .map(|(pid, _)| *pid)

@@ -1,0 +1,52 @@
+//! Where a store's rows sit on a Citus cluster: per node, how many
+//! participants and messages its shards hold.
+
+use serde::Serialize;
+
+use super::{Backend, Result, Store};
+
+/// One node's share of the distributed tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeRows {
+    /// `host:port` of the node.
+    pub node: String,
+    pub participants: i64,
+    pub messages: i64,
+}
+
+impl Store {
+    /// Rows per node of the distributed tables (counted on every shard), in
+    /// node order; empty unless the store is laid out over a cluster.
+    pub async fn rows_per_node(&self) -> Result<Vec<NodeRows>> {
+        if self.backend != Backend::Citus {
+            return Ok(Vec::new());
+        }
+        let participants = self.per_node("participants").await?;
+        let messages = self.per_node("outbox").await?;
+        Ok(participants
+            .into_iter()
+            .map(|(node, participants)| NodeRows {
+                messages: messages
+                    .iter()
+                    .find(|(n, _)| *n == node)
+                    .map_or(0, |(_, m)| *m),
+                node,
+                participants,
+            })
+            .collect())
+    }
+
+    /// `(node, rows)` of one distributed table of this schema.
+    async fn per_node(&self, table: &'static str) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT n.nodename || ':' || n.nodeport AS node, CAST(SUM(CAST(r.result AS BIGINT)) AS BIGINT) AS rows \
+             FROM run_command_on_shards(CAST(to_regclass($1) AS regclass), 'SELECT count(*) FROM %s') r \
+             JOIN pg_dist_placement p ON p.shardid = r.shardid \
+             JOIN pg_dist_node n ON n.groupid = p.groupid \
+             GROUP BY n.nodename, n.nodeport ORDER BY n.nodeport",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
