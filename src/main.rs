@@ -53,6 +53,10 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
         postgres: a
             .postgres
             .or_else(|| std::env::var("JOURNEYCTL_TEST_POSTGRES_URL").ok()),
+        citus: a
+            .citus
+            .or_else(|| std::env::var("JOURNEYCTL_TEST_CITUS_URL").ok()),
+        citus_only: a.citus_only,
         no_console: a.no_console,
         idle_seconds: a.idle_seconds,
         stops_only: a.stops_only,

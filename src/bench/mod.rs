@@ -28,6 +28,10 @@ pub struct BenchConfig {
     /// PostgreSQL server for the PostgreSQL column; the bench makes and
     /// drops its own schemas there.
     pub postgres: Option<String>,
+    /// Citus coordinator for the Citus column (the store's figures only).
+    pub citus: Option<String>,
+    /// Only the Citus column.
+    pub citus_only: bool,
     /// Skip the console measurements (they need tmux).
     pub no_console: bool,
     /// Seconds the idle console is watched.
@@ -54,6 +58,8 @@ struct Figures {
     side: side::SideFigures,
     stops: stops::StopFigures,
     exact: bool,
+    /// On a cluster: where the large store's rows sit.
+    nodes: Vec<crate::store::NodeRows>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -192,6 +198,26 @@ async fn measure(
     big_url: &str,
     label: &str,
 ) -> anyhow::Result<Figures> {
+    let mut f = measure_store(small, big, args, label).await?;
+    if !args.no_console {
+        f.console = Some(console(big_url, args.idle_seconds)?);
+    }
+    eprintln!("[{label}] delivery to a local webhook receiver");
+    f.delivery = delivery::measure_delivery(small, 20_000).await?;
+    eprintln!("[{label}] rate-limited delivery, two runs sharing the store");
+    f.rate = delivery::measure_rate(small).await?;
+    f.exact = big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty();
+    Ok(f)
+}
+
+/// The store's own figures: ingest, engine tick, list, pause and stop
+/// commits (the Citus column has only these).
+async fn measure_store(
+    small: &Store,
+    big: &Store,
+    args: &BenchConfig,
+    label: &str,
+) -> anyhow::Result<Figures> {
     let mut f = Figures::default();
     eprintln!(
         "[{label}] building {} journeys with 1,000 participants",
@@ -210,9 +236,6 @@ async fn measure(
     let tick = big.tick(t1).await?;
     f.tick_steps_per_s = tick.steps as f64 / start.elapsed().as_secs_f64().max(1e-9);
     (f.list_small_ms, f.list_big_ms) = time_lists(small, big).await?;
-    if !args.no_console {
-        f.console = Some(console(big_url, args.idle_seconds)?);
-    }
     if args.participants >= 10_000 {
         // A pause is one conditional update too (the stops below end
         // these paused versions).
@@ -230,12 +253,27 @@ async fn measure(
         f.stop_small_ms = median(smalls);
         f.stop_big_ms = time_stop(big, "big-stop").await?;
     }
-    eprintln!("[{label}] delivery to a local webhook receiver");
-    f.delivery = delivery::measure_delivery(small, 20_000).await?;
-    eprintln!("[{label}] rate-limited delivery, two runs sharing the store");
-    f.rate = delivery::measure_rate(small).await?;
-    f.exact = big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty();
+    f.nodes = big.rows_per_node().await?;
     Ok(f)
+}
+
+/// The Citus column: the store's figures on a cluster, and where the rows
+/// sit.
+async fn measure_citus(url: &str, args: &BenchConfig) -> anyhow::Result<Figures> {
+    let (small, big, _) = postgres_stores(url).await?;
+    let f = measure_store(&small, &big, args, "citus").await;
+    let exact = match &f {
+        Ok(_) => {
+            big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty()
+        }
+        Err(_) => false,
+    };
+    small.close().await;
+    big.close().await;
+    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
+        let _ = scratch::drop_schema(url, schema).await;
+    }
+    Ok(Figures { exact, ..f? })
 }
 
 /// Runs the real console on the large store in tmux and watches it idle.
@@ -406,6 +444,14 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     if args.live_only {
         return live::run_live(&args, &dir).await;
     }
+    if args.citus_only {
+        let url = args.citus.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("--citus-only needs --citus URL or JOURNEYCTL_TEST_CITUS_URL")
+        })?;
+        let citus = measure_citus(url, &args).await?;
+        table::print_table(&args, [None, None, Some(&citus)], draw_time_ms());
+        return Ok(());
+    }
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let small = Store::connect(&Location::Sqlite(sqlite_path(&dir, "small"))).await?;
@@ -471,7 +517,18 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
             None
         }
     };
+    let citus = match &args.citus {
+        Some(url) => Some(measure_citus(url, &args).await?),
+        None => {
+            eprintln!("Citus skipped: pass --citus URL or set JOURNEYCTL_TEST_CITUS_URL");
+            None
+        }
+    };
     let draw = draw_time_ms();
-    table::print_table(&args, &sqlite, postgres.as_ref(), draw);
+    table::print_table(
+        &args,
+        [Some(&sqlite), postgres.as_ref(), citus.as_ref()],
+        draw,
+    );
     Ok(())
 }

@@ -181,17 +181,39 @@ fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     ]
 }
 
-pub(super) fn print_table(args: &BenchConfig, s: &Figures, p: Option<&Figures>, draw_ms: f64) {
+/// The table: SQLite, PostgreSQL and Citus columns (a column left out is
+/// `skipped`; the Citus column has the store's figures and the counters'
+/// check, `-` for the rest).
+pub(super) fn print_table(args: &BenchConfig, columns: [Option<&Figures>; 3], draw_ms: f64) {
     let rows = table_rows(args);
+    let store_rows = scale_rows(args).len();
     println!();
-    println!("| figure | target | SQLite | PostgreSQL |");
-    println!("|---|---|---|---|");
-    for (name, target, get) in &rows {
+    println!("| figure | target | SQLite | PostgreSQL | Citus |");
+    println!("|---|---|---|---|---|");
+    for (k, (name, target, get)) in rows.iter().enumerate() {
+        let cells: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(c, f)| match f {
+                None => "skipped".to_string(),
+                Some(_) if c == 2 && k >= store_rows && k + 1 < rows.len() => "-".to_string(),
+                Some(f) => get(f),
+            })
+            .collect();
+        println!("| {name} | {target} | {} |", cells.join(" | "));
+    }
+    if let Some(c) = columns[2] {
+        let nodes: Vec<String> = c
+            .nodes
+            .iter()
+            .map(|n| format!("{} {} / {}", n.node, n.participants, n.messages))
+            .collect();
         println!(
-            "| {name} | {target} | {} | {} |",
-            get(s),
-            p.map_or("skipped".to_string(), get)
+            "| participants / messages per node | both workers hold a share | - | - | {} |",
+            nodes.join("; ")
         );
     }
-    println!("| draw the main screen, 1,000 versions | < 2 ms | {draw_ms:.2} ms | (same code) |");
+    println!(
+        "| draw the main screen, 1,000 versions | < 2 ms | {draw_ms:.2} ms | (same code) | (same code) |"
+    );
 }

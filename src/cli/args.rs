@@ -402,6 +402,15 @@ pub struct BenchArgs {
     /// JOURNEYCTL_TEST_POSTGRES_URL); the bench makes and drops its own schemas.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// A Citus coordinator for the Citus column (default:
+    /// JOURNEYCTL_TEST_CITUS_URL): ingest, engine tick, stop and pause
+    /// commits, and where the rows sit; the bench makes and drops its own
+    /// schemas.
+    #[arg(long)]
+    pub citus: Option<String>,
+    /// Only the Citus column.
+    #[arg(long)]
+    pub citus_only: bool,
     /// Skip the console measurements (they need tmux).
     #[arg(long)]
     pub no_console: bool,

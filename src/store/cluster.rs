@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Backend, Result, Store};
+use super::{Result, Store};
 
 /// One node's share of the distributed tables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,7 +18,7 @@ impl Store {
     /// Rows per node of the distributed tables (counted on every shard), in
     /// node order; empty unless the store is laid out over a cluster.
     pub async fn rows_per_node(&self) -> Result<Vec<NodeRows>> {
-        if self.backend != Backend::Citus {
+        if !self.backend.is_cluster() {
             return Ok(Vec::new());
         }
         let participants = self.per_node("participants").await?;

@@ -313,6 +313,39 @@ impl Backend {
         }
     }
 
+    /// Whether the store is laid out over a cluster's nodes (Citus).
+    pub(crate) fn is_cluster(self) -> bool {
+        self == Backend::Citus
+    }
+
+    /// Since when the first due participant (`$1` now) and the first due
+    /// message (`$2` now) of the running, unpaused versions have been due:
+    /// per version through its due index (first in line); on a cluster,
+    /// which runs no correlated subquery, one aggregate over every shard,
+    /// each through its own index.
+    pub(crate) fn backlog_query(self) -> &'static str {
+        match self {
+            Backend::Citus => {
+                "SELECT (SELECT MIN(p.due_at) FROM participants p JOIN versions v ON v.id = p.version_id \
+                 WHERE v.status IN ('live', 'finished') AND v.paused_at IS NULL \
+                 AND p.state = 'active' AND p.due_at <= $1) AS participant, \
+                 (SELECT MIN(CASE WHEN o.next_at > o.created_at THEN o.next_at ELSE o.created_at END) \
+                 FROM outbox o JOIN versions v ON v.id = o.version_id \
+                 WHERE v.status IN ('live', 'finished') AND v.paused_at IS NULL \
+                 AND o.state = 'pending' AND o.next_at <= $2) AS message"
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                "SELECT MIN((SELECT p.due_at FROM participants p WHERE p.version_id = v.id \
+                 AND p.state = 'active' AND p.due_at <= $1 \
+                 ORDER BY p.due_at, p.id LIMIT 1)) AS participant, \
+                 MIN((SELECT CASE WHEN o.next_at > o.created_at THEN o.next_at ELSE o.created_at END \
+                 FROM outbox o WHERE o.version_id = v.id AND o.state = 'pending' \
+                 AND o.next_at <= $2 ORDER BY o.next_at, o.id LIMIT 1)) AS message \
+                 FROM versions v WHERE v.status IN ('live', 'finished') AND v.paused_at IS NULL"
+            }
+        }
+    }
+
     /// The database's clock in epoch milliseconds, as an SQL expression.
     /// Delivery leases and gates use it, so hosts whose clocks disagree
     /// still agree on whether a claim is in flight.

@@ -257,7 +257,7 @@ impl Store {
     /// Whether the store is laid out as its backend needs: on Citus, its
     /// participants are a distributed table (on other backends, always).
     async fn laid_out(&self) -> Result<bool> {
-        if self.backend != Backend::Citus {
+        if !self.backend.is_cluster() {
             return Ok(true);
         }
         let n: i64 = sqlx::query_scalar(
