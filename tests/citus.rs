@@ -53,3 +53,58 @@ async fn one_journey_spreads_over_both_workers() {
     assert_counters_exact(s).await;
     ts.close().await;
 }
+
+/// `migrate` on a new schema of the coordinator says how it laid the store
+/// out; a worker node's URL is refused in one line, since the locks
+/// engines and operators meet on are the coordinator's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_lays_out_and_a_worker_is_refused() {
+    let Some(ts) = citus("layout").await else {
+        return;
+    };
+    let admin = std::env::var(CITUS_ENV).unwrap();
+    let schema = format!("t_layout_cli_{}", std::process::id());
+    let url = journeyctl::store::scratch::url_in_schema(&admin, &schema);
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(ts.store.pool())
+        .await
+        .unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["--database-url", &url, "migrate"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(ts.store.pool())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        said.contains("laid out over the Citus cluster: participants and messages in ")
+            && said.contains(" shards on 2 nodes"),
+        "{said}"
+    );
+
+    let (host, port, db): (String, i32, String) = sqlx::query_as(
+        "SELECT nodename, nodeport, CAST(current_database() AS TEXT) FROM pg_dist_node \
+         WHERE groupid <> 0 ORDER BY nodeport LIMIT 1",
+    )
+    .fetch_one(ts.store.pool())
+    .await
+    .unwrap();
+    let worker = format!("postgres://postgres@{host}:{port}/{db}");
+    let out = std::process::Command::new(bin())
+        .args(["--database-url", &worker, "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "is a worker node of a Citus cluster: point journeyctl at the cluster's coordinator"
+        ),
+        "{err}"
+    );
+    ts.close().await;
+}

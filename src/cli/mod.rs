@@ -217,6 +217,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let store = open_store(&g, command.loads_store()).await?;
     if created {
         println!("created a journeyctl store: {}", store.location().display());
+        if let Some((shards, nodes)) = store.cluster_layout().await? {
+            println!(
+                "laid out over the Citus cluster: participants and messages in {shards} shards on {nodes} nodes"
+            );
+        }
         return Ok(());
     }
     let loaded = Loaded {

@@ -36,6 +36,22 @@ impl Store {
             .collect())
     }
 
+    /// On a cluster, how the participants are laid out: `(shards, nodes)`.
+    pub async fn cluster_layout(&self) -> Result<Option<(i64, i64)>> {
+        if !self.backend.is_cluster() {
+            return Ok(None);
+        }
+        Ok(Some(
+            sqlx::query_as(
+                "SELECT COUNT(DISTINCT s.shardid), COUNT(DISTINCT p.groupid) FROM pg_dist_shard s \
+                 JOIN pg_dist_placement p ON p.shardid = s.shardid \
+                 WHERE s.logicalrelid = to_regclass('participants')",
+            )
+            .fetch_one(&self.pool)
+            .await?,
+        ))
+    }
+
     /// `(node, rows)` of one distributed table of this schema.
     async fn per_node(&self, table: &'static str) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
