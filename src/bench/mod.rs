@@ -2,7 +2,9 @@
 //! scale targets as one table, SQLite and PostgreSQL side by side. Figures,
 //! not assertions: a busy machine changes them, never the test suite.
 
+mod citus;
 mod delivery;
+mod draw;
 mod live;
 mod operators;
 mod side;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{Definition, EndKind, VersionStatus};
+use crate::domain::{Definition, EndKind};
 use crate::store::{Actor, Location, OperatorAction, Store, Target, scratch};
 
 /// What the bench measures; the command line fills it in.
@@ -257,25 +259,6 @@ async fn measure_store(
     Ok(f)
 }
 
-/// The Citus column: the store's figures on a cluster, and where the rows
-/// sit.
-async fn measure_citus(url: &str, args: &BenchConfig) -> anyhow::Result<Figures> {
-    let (small, big, _) = postgres_stores(url).await?;
-    let f = measure_store(&small, &big, args, "citus").await;
-    let exact = match &f {
-        Ok(_) => {
-            big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty()
-        }
-        Err(_) => false,
-    };
-    small.close().await;
-    big.close().await;
-    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
-        let _ = scratch::drop_schema(url, schema).await;
-    }
-    Ok(Figures { exact, ..f? })
-}
-
 /// Runs the real console on the large store in tmux and watches it idle.
 fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
     let exe = std::env::current_exe()?;
@@ -343,84 +326,6 @@ fn rss_kb(pid: &str) -> anyhow::Result<u64> {
         .unwrap_or(0))
 }
 
-/// Time to draw the main screen with 1,000 versions, off screen.
-fn draw_time_ms() -> f64 {
-    use crate::store::{Counts, Messages, VersionSummary};
-    use crate::tui::app::{App, Context, Msg, Snapshot};
-    let now = parse_rfc3339(T0).unwrap_or(0);
-    let versions: Vec<VersionSummary> = (0..1000)
-        .map(|i| VersionSummary {
-            journey: format!("journey-{i:04}"),
-            version: 1,
-            status: VersionStatus::Live,
-            entry_open: true,
-            entry_end_at: None,
-            counts: Counts {
-                entered: 1000 + i,
-                active: 500,
-                completed: 400,
-                exited: 100 + i % 7,
-                stopped: 0,
-                converted: 50,
-            },
-            conversion_rate: Some(0.05),
-            messages: Messages::default(),
-            ab: None,
-            unreadable: None,
-            goal: Some("purchase".into()),
-            goal_target: Some(0.04),
-            goal_met: Some(true),
-            status_at: T0.into(),
-            status_by: "bench".into(),
-            last_activity_at: None,
-            status_at_ms: now,
-            last_activity_ms: Some(now),
-            entry_end_ms: None,
-            uses_actions: vec![],
-            delivery_failing: false,
-            paused: None,
-            // Every row draws its trend: a minute series of its own.
-            recent: Some(crate::store::Recent {
-                hour: (0..60)
-                    .map(|m| crate::store::minutes::MinuteCounts {
-                        entered: (i * 7 + m * 3) % 23,
-                        failed: m % 5,
-                        ..Default::default()
-                    })
-                    .collect(),
-                previous_hour: Default::default(),
-            }),
-            rates: Default::default(),
-            id: i,
-        })
-        .collect();
-    let ctx = Context {
-        store: "bench".into(),
-        operator: "bench".into(),
-        read_only: true,
-        banner: None,
-        refresh: std::time::Duration::from_secs(2),
-        sim_clock: None,
-        ..Default::default()
-    };
-    let mut app = App::new(ctx, now);
-    app.update(Msg::Data(Box::new(Snapshot {
-        versions,
-        fetched_at: now,
-        ..Default::default()
-    })));
-    let theme = crate::tui::theme::Theme { color: true };
-    let backend = ratatui::backend::TestBackend::new(120, 35);
-    let Ok(mut terminal) = ratatui::Terminal::new(backend);
-    let runs = 300;
-    let start = Instant::now();
-    for k in 0..runs {
-        app.selected = k % 1000;
-        let _ = terminal.draw(|f| crate::tui::view::draw(f, &app, &theme));
-    }
-    start.elapsed().as_secs_f64() * 1000.0 / runs as f64
-}
-
 async fn postgres_stores(url: &str) -> anyhow::Result<(Store, Store, String)> {
     let small = scratch::fresh_schema(url, "journeyctl_bench_small").await?;
     let big = scratch::fresh_schema(url, "journeyctl_bench_big").await?;
@@ -445,12 +350,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
         return live::run_live(&args, &dir).await;
     }
     if args.citus_only {
-        let url = args.citus.as_deref().ok_or_else(|| {
-            anyhow::anyhow!("--citus-only needs --citus URL or JOURNEYCTL_TEST_CITUS_URL")
-        })?;
-        let citus = measure_citus(url, &args).await?;
-        table::print_table(&args, [None, None, Some(&citus)], draw_time_ms());
-        return Ok(());
+        return citus::run_citus_only(&args).await;
     }
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -481,35 +381,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     sqlite.stops = stops::stops_on(&dir, None, args.participants).await?;
     let _ = std::fs::remove_dir_all(&dir);
     let postgres = match &args.postgres {
-        Some(url) => {
-            let (small, big, big_url) = postgres_stores(url).await?;
-            let f = measure(&small, &big, &args, &big_url, "postgres").await;
-            small.close().await;
-            big.close().await;
-            for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
-                let _ = scratch::drop_schema(url, schema).await;
-            }
-            let mut f = f?;
-            eprintln!("[postgres] side by side");
-            let side = side::measure_side(
-                |name| async move {
-                    Ok(scratch::fresh_schema(url, &format!("journeyctl_bench_{name}")).await?)
-                },
-                side_n,
-            )
-            .await;
-            for name in [
-                "side_engine_1",
-                "side_engine_2",
-                "side_worker_1",
-                "side_worker_2",
-            ] {
-                let _ = scratch::drop_schema(url, &format!("journeyctl_bench_{name}")).await;
-            }
-            f.side = side?;
-            f.stops = stops::stops_on(&dir, Some(url), args.participants).await?;
-            Some(f)
-        }
+        Some(url) => Some(postgres_column(url, &args, &dir).await?),
         None => {
             eprintln!(
                 "PostgreSQL skipped: pass --postgres URL or set JOURNEYCTL_TEST_POSTGRES_URL"
@@ -518,17 +390,50 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
         }
     };
     let citus = match &args.citus {
-        Some(url) => Some(measure_citus(url, &args).await?),
+        Some(url) => Some(citus::measure_citus(url, &args).await?),
         None => {
             eprintln!("Citus skipped: pass --citus URL or set JOURNEYCTL_TEST_CITUS_URL");
             None
         }
     };
-    let draw = draw_time_ms();
+    let draw = draw::draw_time_ms();
     table::print_table(
         &args,
         [Some(&sqlite), postgres.as_ref(), citus.as_ref()],
         draw,
     );
     Ok(())
+}
+
+/// The PostgreSQL column: every figure, on schemas of its own at `url`.
+async fn postgres_column(url: &str, args: &BenchConfig, dir: &Path) -> anyhow::Result<Figures> {
+    let side_n = args.participants.min(SIDE_PARTICIPANTS);
+    let (small, big, big_url) = postgres_stores(url).await?;
+    let f = measure(&small, &big, args, &big_url, "postgres").await;
+    small.close().await;
+    big.close().await;
+    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
+        let _ = scratch::drop_schema(url, schema).await;
+    }
+    let mut f = f?;
+    eprintln!("[postgres] side by side");
+    let side =
+        side::measure_side(
+            |name| async move {
+                Ok(scratch::fresh_schema(url, &format!("journeyctl_bench_{name}")).await?)
+            },
+            side_n,
+        )
+        .await;
+    for name in [
+        "side_engine_1",
+        "side_engine_2",
+        "side_worker_1",
+        "side_worker_2",
+    ] {
+        let _ = scratch::drop_schema(url, &format!("journeyctl_bench_{name}")).await;
+    }
+    f.side = side?;
+    f.stops = stops::stops_on(dir, Some(url), args.participants).await?;
+    Ok(f)
 }

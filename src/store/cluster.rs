@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Result, Store};
+use super::{Error, Result, Store};
 
 /// One node's share of the distributed tables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,6 +15,39 @@ pub struct NodeRows {
 }
 
 impl Store {
+    /// On a cluster, lays a migrated store out over its nodes once
+    /// (`migrations/citus/layout.sql`); elsewhere nothing.
+    pub(super) async fn lay_out(&self) -> Result<()> {
+        if self.laid_out().await? {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::raw_sql(include_str!("../../migrations/citus/layout.sql"))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "cannot lay the store out over the Citus cluster: {e}"
+                ))
+            })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the store is laid out as its backend needs: on a cluster,
+    /// its participants are a distributed table (elsewhere, always).
+    pub(super) async fn laid_out(&self) -> Result<bool> {
+        if !self.backend.is_cluster() {
+            return Ok(true);
+        }
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass('participants')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Rows per node of the distributed tables (counted on every shard), in
     /// node order; empty unless the store is laid out over a cluster.
     pub async fn rows_per_node(&self) -> Result<Vec<NodeRows>> {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::counters::{CounterDelta, apply_deltas};
+use super::lanes::{Lanes, Part, lock};
 use super::lifecycle::{Change, end_version};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
 use super::verdicts::check_verdicts;
@@ -49,41 +50,6 @@ enum Batch {
     Ended,
     /// A batch ran: what it did, and how many due participants it read.
     Ran { report: TickReport, read: i64 },
-}
-
-/// What the lanes of one tick share: the running totals, and the parts
-/// of versions a lane has found with nothing more due.
-struct Lanes {
-    totals: TickReport,
-    done: HashSet<Part>,
-}
-
-/// What one batch reads from: a version, or one bucket of it on a cluster
-/// (so that each claim locks rows on one shard).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Part {
-    version: i64,
-    bucket: Option<i32>,
-}
-
-impl Part {
-    /// The whole version: marks one whose every part is done (it failed).
-    fn whole(version: i64) -> Part {
-        Part {
-            version,
-            bucket: None,
-        }
-    }
-}
-
-impl Lanes {
-    fn is_done(&self, part: Part) -> bool {
-        self.done.contains(&part) || self.done.contains(&Part::whole(part.version))
-    }
-}
-
-fn lock(shared: &Mutex<Lanes>) -> std::sync::MutexGuard<'_, Lanes> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The A/B winner stored for a version, if one is decided.
@@ -264,31 +230,6 @@ impl Store {
         }
     }
 
-    /// What the batches of this tick read from: each running version
-    /// whole, or on a cluster each of its buckets with a participant due
-    /// (one read over every shard, without locks), each version's
-    /// together.
-    async fn parts(&self, running: &[i64], now: Millis) -> Result<Vec<Part>> {
-        if self.backend.buckets().is_none() {
-            return Ok(running.iter().map(|&v| Part::whole(v)).collect());
-        }
-        let due: Vec<(i64, i32)> = sqlx::query_as(
-            "SELECT version_id, bucket FROM participants WHERE state = 'active' AND due_at <= $1 \
-             GROUP BY version_id, bucket ORDER BY version_id, bucket",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(due
-            .into_iter()
-            .filter(|(v, _)| running.contains(v))
-            .map(|(version, bucket)| Part {
-                version,
-                bucket: Some(bucket),
-            })
-            .collect())
-    }
-
     /// `journey vN` of a version id (the id itself if it cannot be read).
     async fn version_label(&self, id: i64) -> String {
         let row: Option<(String, i64)> = sqlx::query_as(
@@ -343,13 +284,9 @@ impl Store {
         if let Some(share) = self.backend.engine_share(wait == Wait::Queue) {
             let got = sqlx::query(share)
                 .bind(version_id)
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-            let got = match got {
-                Some(row) if wait == Wait::Skip => row.try_get::<i32, _>("got")?,
-                _ => i32::from(wait == Wait::Queue),
-            };
-            if got == 0 {
+            if wait == Wait::Skip && got.try_get::<i32, _>("got")? == 0 {
                 tx.rollback().await?;
                 return Ok(Batch::Busy);
             }

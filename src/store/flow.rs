@@ -36,6 +36,28 @@ fn now_us(backend: Backend) -> String {
     format!("({} * 1000)", backend.db_now())
 }
 
+/// The channel's next free slot, its row locked for the rest of the
+/// transaction.
+async fn locked_next_slot(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    channel: &str,
+) -> Result<i64> {
+    if let Some(sql) = backend.write_lock("channel_slots", "channel") {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(channel)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT next_us FROM channel_slots WHERE channel = $1{}",
+        backend.row_lock()
+    )))
+    .bind(channel)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 impl Store {
     /// Reserves up to `want` sends through `channel` for `worker`: as many
     /// as its concurrency leaves free (leases of other workers that have
@@ -63,19 +85,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        if let Some(sql) = self.backend.write_lock("channel_slots", "channel") {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(channel)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let next: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT next_us FROM channel_slots WHERE channel = $1{}",
-            self.backend.row_lock()
-        )))
-        .bind(channel)
-        .fetch_one(&mut *tx)
-        .await?;
+        let next = locked_next_slot(&mut tx, self.backend, channel).await?;
         let mut n = want;
         if let Some(cap) = limits.concurrency {
             let held: i64 = sqlx::query_scalar(

@@ -17,6 +17,7 @@ mod flow;
 mod gate;
 mod ingest;
 mod journeys;
+mod lanes;
 mod lifecycle;
 mod live;
 pub mod minutes;
@@ -239,33 +240,7 @@ impl Store {
             .run(&self.pool)
             .await
             .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))?;
-        if !self.laid_out().await? {
-            let mut tx = self.pool.begin().await?;
-            sqlx::raw_sql(include_str!("../../migrations/citus/layout.sql"))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    Error::Invalid(format!(
-                        "cannot lay the store out over the Citus cluster: {e}"
-                    ))
-                })?;
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
-    /// Whether the store is laid out as its backend needs: on Citus, its
-    /// participants are a distributed table (on other backends, always).
-    async fn laid_out(&self) -> Result<bool> {
-        if !self.backend.is_cluster() {
-            return Ok(true);
-        }
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass('participants')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n > 0)
+        self.lay_out().await
     }
 
     /// Rows per multi-row statement. SQLite looks each `$N` up by name,

@@ -1,0 +1,34 @@
+//! The bench's Citus column: the store's figures on a cluster (ingest,
+//! engine tick, list, pause and stop commits) and where the rows sit.
+
+use super::{BenchConfig, Figures, draw::draw_time_ms, measure_store, postgres_stores, table};
+use crate::store::scratch;
+
+/// `bench --citus-only`: the Citus column alone.
+pub(super) async fn run_citus_only(args: &BenchConfig) -> anyhow::Result<()> {
+    let url = args.citus.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--citus-only needs --citus URL or JOURNEYCTL_TEST_CITUS_URL")
+    })?;
+    let citus = measure_citus(url, args).await?;
+    table::print_table(args, [None, None, Some(&citus)], draw_time_ms());
+    Ok(())
+}
+
+/// The Citus column: the store's figures on a cluster, and where the rows
+/// sit.
+pub(super) async fn measure_citus(url: &str, args: &BenchConfig) -> anyhow::Result<Figures> {
+    let (small, big, _) = postgres_stores(url).await?;
+    let f = measure_store(&small, &big, args, "citus").await;
+    let exact = match &f {
+        Ok(_) => {
+            big.verify_counters().await?.is_empty() && small.verify_counters().await?.is_empty()
+        }
+        Err(_) => false,
+    };
+    small.close().await;
+    big.close().await;
+    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
+        let _ = scratch::drop_schema(url, schema).await;
+    }
+    Ok(Figures { exact, ..f? })
+}
