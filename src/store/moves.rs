@@ -135,7 +135,7 @@ pub(super) async fn insert_outbox(
 }
 
 /// A batch's rows as the one JSON parameter of a `json_rows` source.
-pub(super) fn batch_json<T: Serialize>(rows: &[T]) -> Result<String> {
+pub(crate) fn batch_json<T: Serialize>(rows: &[T]) -> Result<String> {
     serde_json::to_string(rows)
         .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))
 }

@@ -103,7 +103,11 @@ impl Store {
     /// when they agree. Both are read in one snapshot, so writers running
     /// meanwhile cannot make them seem to differ.
     pub async fn verify_counters(&self) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin_with(self.backend.begin_snapshot()).await?;
+        let mut tx = if self.backend.is_cluster() {
+            self.quiet_cluster().await?
+        } else {
+            self.pool.begin_with(self.backend.begin_snapshot()).await?
+        };
         let mut recount = recount_on(&mut tx).await?;
         recount.sort_by(|a, b| a.0.cmp(&b.0));
         let (stored, unreadable) = stored_counts_on(&mut tx).await?;
@@ -126,6 +130,33 @@ impl Store {
             ));
         }
         Ok(diffs)
+    }
+}
+
+impl Store {
+    /// A cluster has no snapshot over all its nodes, so a recount there
+    /// holds every version's turn lock (the coordinator's) for its reads:
+    /// engine batches, ingests and delivery claims wait meanwhile, and
+    /// each read sees what had committed when it ran.
+    async fn quiet_cluster(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        #[derive(serde::Serialize)]
+        struct Id {
+            id: i64,
+        }
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM versions ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(sql) = self.backend.exclude_engines_of(1) {
+            let json = crate::store::moves::batch_json(
+                &ids.iter().map(|&id| Id { id }).collect::<Vec<_>>(),
+            )?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(json)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 }
 
