@@ -1,8 +1,9 @@
 //! The bench's Citus column: the store's figures on a cluster (ingest,
 //! engine tick, list, pause and stop commits) and where the rows sit.
 
-use super::{BenchConfig, Figures, draw::draw_time_ms, measure_store, postgres_stores, table};
-use crate::store::scratch;
+use super::{
+    BenchConfig, Figures, draw::draw_time_ms, drop_stores, measure_store, postgres_stores, table,
+};
 
 /// `bench --citus-only`: the Citus column alone.
 pub(super) async fn run_citus_only(args: &BenchConfig) -> anyhow::Result<()> {
@@ -25,10 +26,6 @@ pub(super) async fn measure_citus(url: &str, args: &BenchConfig) -> anyhow::Resu
         }
         Err(_) => false,
     };
-    small.close().await;
-    big.close().await;
-    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
-        let _ = scratch::drop_schema(url, schema).await;
-    }
+    drop_stores(url, small, big).await;
     Ok(Figures { exact, ..f? })
 }

@@ -336,6 +336,15 @@ async fn postgres_stores(url: &str) -> anyhow::Result<(Store, Store, String)> {
     ))
 }
 
+/// Closes the two stores of [`postgres_stores`] and drops their schemas.
+async fn drop_stores(url: &str, small: Store, big: Store) {
+    small.close().await;
+    big.close().await;
+    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
+        let _ = scratch::drop_schema(url, schema).await;
+    }
+}
+
 pub(super) fn sqlite_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.db"))
 }
@@ -410,11 +419,7 @@ async fn postgres_column(url: &str, args: &BenchConfig, dir: &Path) -> anyhow::R
     let side_n = args.participants.min(SIDE_PARTICIPANTS);
     let (small, big, big_url) = postgres_stores(url).await?;
     let f = measure(&small, &big, args, &big_url, "postgres").await;
-    small.close().await;
-    big.close().await;
-    for schema in ["journeyctl_bench_small", "journeyctl_bench_big"] {
-        let _ = scratch::drop_schema(url, schema).await;
-    }
+    drop_stores(url, small, big).await;
     let mut f = f?;
     eprintln!("[postgres] side by side");
     let side =

@@ -429,12 +429,7 @@ impl Store {
         .await?;
         // The database's clock, read first: on a cluster a write to a
         // table on every node takes no clock inside a CASE.
-        let now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {}",
-            self.backend.db_now()
-        )))
-        .fetch_one(&mut **tx)
-        .await?;
+        let now = super::db_clock_ms(tx, self.backend).await?;
         let sql = "UPDATE outbox_actions SET pending = pending + $3, sent = sent + $4, failed = failed + $5, \
              retrying = retrying + $6, \
              last_error = CASE WHEN $7 IS NULL THEN last_error ELSE $7 END, \

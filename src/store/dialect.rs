@@ -13,6 +13,10 @@ macro_rules! version_lock_key {
     };
 }
 
+/// The buckets a profile falls into (`migrations/postgres/0012_buckets.sql`
+/// writes the same number): a Citus layout spreads rows by bucket.
+const BUCKETS: i32 = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     #[default]
@@ -208,7 +212,7 @@ impl Backend {
     /// one shard); `None`: the whole version at once.
     pub(crate) fn buckets(self) -> Option<i32> {
         match self {
-            Backend::Citus => Some(64),
+            Backend::Citus => Some(BUCKETS),
             Backend::Sqlite | Backend::Postgres => None,
         }
     }
@@ -299,7 +303,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "0".to_string(),
             Backend::Postgres | Backend::Citus => {
-                format!("(hashtext({profile}) & 2147483647) % 64")
+                format!("(hashtext({profile}) & 2147483647) % {BUCKETS}")
             }
         }
     }

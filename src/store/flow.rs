@@ -72,12 +72,7 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Slots> {
         let mut tx = self.begin_background_write().await?;
-        let now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {}",
-            now_us(self.backend)
-        )))
-        .fetch_one(&mut *tx)
-        .await?;
+        let now = super::db_clock_ms(&mut tx, self.backend).await? * 1000;
         sqlx::query(
             "INSERT INTO channel_slots (channel, next_us) VALUES ($1, $2) ON CONFLICT (channel) DO NOTHING",
         )
@@ -173,12 +168,7 @@ impl Store {
         let mut tx = self.begin_background_write().await?;
         // The clock read first: on a cluster a write to a table on every
         // node takes no clock inside a CASE.
-        let now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {}",
-            now_us(self.backend)
-        )))
-        .fetch_one(&mut *tx)
-        .await?;
+        let now = super::db_clock_ms(&mut tx, self.backend).await? * 1000;
         sqlx::query(
             "INSERT INTO channel_slots (channel, next_us) VALUES ($1, $2) \
              ON CONFLICT (channel) DO UPDATE SET next_us = CASE \

@@ -409,6 +409,17 @@ pub(crate) async fn lock_version_row(
         .await?)
 }
 
+/// The database's clock in epoch milliseconds, read on its own: a clock
+/// bound as a value, where a statement may not call it (inside a CASE of a
+/// write on a cluster) or must use one reading for several rows.
+pub(crate) async fn db_clock_ms(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {}", backend.db_now())))
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// On a cluster, takes the version row's write lock before it is read
 /// (see [`Backend::write_lock`]); elsewhere the read locks it.
 pub(crate) async fn write_lock_version(
