@@ -10,6 +10,11 @@ use std::time::Duration;
 use common::*;
 use journeyctl::demo::receiver::{Answer, Receiver};
 
+/// The half-open test times an answer within a second on 2 cores; the
+/// engines and workers the endpoint tests start would share those cores
+/// with it, so these tests take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Starts `journeyctl ARGS --metrics 127.0.0.1:0` and returns the child
 /// with the address it says it serves on (its first line on stderr).
 async fn start_with_metrics(url: &str, args: &[&str]) -> (Child, String) {
@@ -97,6 +102,7 @@ async fn sigterm(child: Child) {
 both_backends!(
     metrics_endpoint_serves_the_named_series_after_some_work,
     |ts| {
+        let _turn = ONE_AT_A_TIME.lock().await;
         let d = def(
             "name = \"svc\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n\
          [[steps]]\nkind = \"wait\"\nduration = \"1h\"\n",
@@ -208,6 +214,7 @@ fn metrics_on_a_taken_port_is_one_clear_line() {
 /// keeps ticking (its store keeps its descriptors); a POST is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_stay_up_under_half_open_connections() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let ts = common::sqlite("half_open").await;
     let (child, addr) = start_under(
         &["prlimit", "--nofile=64:64"],
