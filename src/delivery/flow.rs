@@ -57,6 +57,7 @@ impl Flow {
         crate::store::Limits {
             interval_us: self.rate.map(Rate::interval_us),
             concurrency: self.concurrency,
+            lead_us: 0,
         }
     }
 }

@@ -57,6 +57,10 @@ pub enum Tried {
     NoAnswer(String),
     /// 429 or 503 with a `Retry-After`: not before that long from now.
     RetryAfter(String, Duration),
+    /// Not attempted: its send slot had passed when its turn came (a
+    /// worker that fell behind, a busy machine). It goes back to the
+    /// queue rather than out at once beside the next slot's send.
+    Late,
 }
 
 /// When each message of a rate-limited batch may go: the first at
@@ -67,9 +71,19 @@ pub struct Pace {
     pub interval: Duration,
 }
 
+/// How far after its slot a send may still start: one interval, and at
+/// least 20 ms of timer and scheduling slack. A send later than that
+/// would meet the next slot's and break the rate.
+const MIN_SLACK: Duration = Duration::from_millis(20);
+
 impl Pace {
     fn slot(&self, i: usize) -> tokio::time::Instant {
         self.start + self.interval * i as u32
+    }
+
+    /// Whether the `i`th slot is gone by `now`.
+    fn missed(&self, i: usize, now: tokio::time::Instant) -> bool {
+        now > self.slot(i) + self.interval.max(MIN_SLACK)
     }
 }
 
@@ -102,6 +116,9 @@ pub async fn send_batch(
             let posts = bodies.iter().enumerate().map(|(i, b)| async move {
                 if let Some(p) = pace {
                     tokio::time::sleep_until(p.slot(i)).await;
+                    if p.missed(i, tokio::time::Instant::now()) {
+                        return Tried::Late;
+                    }
                 }
                 post(http, url, headers, channel.timeout, b).await
             });

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -87,6 +88,7 @@ pub async fn deliver_with(
         http: http.clone(),
         options: options.clone(),
         windows: Default::default(),
+        claim_us: Default::default(),
     });
     advertise(&shared, &store.delivery_queue().await?).await?;
     let mut tasks = Vec::new();
@@ -121,6 +123,9 @@ struct Shared {
     options: Options,
     /// Each guardrail's window of attempts.
     windows: super::guard::Windows,
+    /// How long the last claim took, in microseconds: a paced batch's
+    /// slots start no sooner, so its first sends are not already late.
+    claim_us: AtomicI64,
 }
 
 async fn work(
@@ -240,6 +245,7 @@ async fn send_claimed(
     batch: Batch<'_>,
     report: &mut Report,
 ) -> anyhow::Result<usize> {
+    let claiming = std::time::Instant::now();
     let claimed = s
         .store
         .claim(
@@ -250,6 +256,8 @@ async fn send_claimed(
             token,
         )
         .await?;
+    s.claim_us
+        .store(claiming.elapsed().as_micros() as i64, Ordering::Relaxed);
     if claimed.is_empty() {
         return Ok(0);
     }
@@ -315,6 +323,9 @@ async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) 
     }
 }
 
+/// The longest a batch's slots are put back for its claim.
+const MAX_LEAD_US: i64 = 500_000;
+
 /// One batch through a channel with a rate or a concurrency: the store
 /// grants the sends (slots in order, leases over every worker), the
 /// messages go at their slots, and what was not used is given back.
@@ -330,9 +341,15 @@ async fn send_limited(
         .rate
         .map_or(s.options.batch, |r| r.burst().min(s.options.batch));
     let margin = (channel.timeout + LEASE_MARGIN).as_millis() as i64;
+    let limits = crate::store::Limits {
+        // A claim that once waited long (behind a stop's lock) does not
+        // push every later batch back by as much.
+        lead_us: s.claim_us.load(Ordering::Relaxed).min(MAX_LEAD_US),
+        ..flow.limits()
+    };
     let slots = s
         .store
-        .reserve_flow(&channel.name, token, want, flow.limits(), margin)
+        .reserve_flow(&channel.name, token, want, limits, margin)
         .await?;
     if slots.n == 0 {
         return Ok(0);
@@ -410,6 +427,7 @@ async fn hand_over(
 fn attempt_of(m: &Claimed, tried: Tried, max_attempts: i64) -> Attempt {
     match tried {
         Tried::Sent => Attempt::Sent,
+        Tried::Late => Attempt::Released,
         Tried::Fatal(error) => Attempt::Failed { error },
         Tried::Retry(error) if m.attempts >= max_attempts => Attempt::Failed {
             error: format!("{error} (attempt {} of {max_attempts})", m.attempts),

@@ -29,6 +29,10 @@ pub struct Limits {
     pub interval_us: Option<i64>,
     /// Messages in flight at once over every worker; `None`: no limit.
     pub concurrency: Option<i64>,
+    /// How long from now the worker needs before its first slot (what
+    /// its claim takes), in microseconds: the slots it gets start no
+    /// sooner, so none is already gone when its message is ready.
+    pub lead_us: i64,
 }
 
 /// The database's clock in microseconds.
@@ -95,7 +99,11 @@ impl Store {
             n = n.min(cap - held).max(0);
         }
         let interval = limits.interval_us.unwrap_or(0);
-        let start = next.max(now);
+        let start = if interval > 0 {
+            next.max(now + limits.lead_us.max(0))
+        } else {
+            next.max(now)
+        };
         if n > 0 && interval > 0 {
             sqlx::query("UPDATE channel_slots SET next_us = $2 WHERE channel = $1")
                 .bind(channel)
