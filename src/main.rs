@@ -57,6 +57,7 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
             .citus
             .or_else(|| std::env::var("JOURNEYCTL_TEST_CITUS_URL").ok()),
         citus_only: a.citus_only,
+        no_tick: a.no_tick,
         no_console: a.no_console,
         idle_seconds: a.idle_seconds,
         stops_only: a.stops_only,

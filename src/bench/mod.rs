@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{Definition, EndKind};
+use crate::domain::{ActionKind, Definition};
 use crate::store::{Actor, Location, OperatorAction, Store, Target, scratch};
 
 /// What the bench measures; the command line fills it in.
@@ -34,6 +34,8 @@ pub struct BenchConfig {
     pub citus: Option<String>,
     /// Only the Citus column.
     pub citus_only: bool,
+    /// No engine tick over the large store.
+    pub no_tick: bool,
     /// Skip the console measurements (they need tmux).
     pub no_console: bool,
     /// Seconds the idle console is watched.
@@ -173,10 +175,10 @@ async fn time_lists(small: &Store, big: &Store) -> anyhow::Result<(f64, f64)> {
 }
 
 async fn time_stop(store: &Store, journey: &str) -> anyhow::Result<f64> {
-    time_action(store, journey, EndKind::Stop).await
+    time_action(store, journey, ActionKind::Stop).await
 }
 
-async fn time_action(store: &Store, journey: &str, kind: EndKind) -> anyhow::Result<f64> {
+async fn time_action(store: &Store, journey: &str, kind: ActionKind) -> anyhow::Result<f64> {
     let action = OperatorAction {
         kind,
         target: Target::Version {
@@ -233,15 +235,17 @@ async fn measure_store(
     let (rate, _) = build(big, &layout(args.participants, args.journeys)).await?;
     f.ingest_per_s = rate;
     let t1 = parse_rfc3339(T0).map_err(anyhow::Error::msg)? + 1_000;
-    eprintln!("[{label}] engine tick over every participant");
-    let start = Instant::now();
-    let tick = big.tick(t1).await?;
-    f.tick_steps_per_s = tick.steps as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    if !args.no_tick {
+        eprintln!("[{label}] engine tick over every participant");
+        let start = Instant::now();
+        let tick = big.tick(t1).await?;
+        f.tick_steps_per_s = tick.steps as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    }
     (f.list_small_ms, f.list_big_ms) = time_lists(small, big).await?;
     if args.participants >= 10_000 {
         // A pause is one conditional update too (the stops below end
         // these paused versions).
-        let pause = EndKind::Pause(crate::domain::Hold::default());
+        let pause = ActionKind::Pause(crate::domain::Hold::default());
         let mut smalls = Vec::new();
         for k in 0..5 {
             smalls.push(time_action(big, &format!("small-stop-{k}"), pause).await?);

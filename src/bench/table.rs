@@ -66,7 +66,10 @@ fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
         (
             "engine tick".into(),
             "~100,000 steps/s",
-            Box::new(|f: &Figures| format!("{:.0} steps/s", f.tick_steps_per_s)),
+            Box::new(|f: &Figures| match f.tick_steps_per_s {
+                0.0 => "not run".into(),
+                n => format!("{n:.0} steps/s"),
+            }),
         ),
     ]
 }

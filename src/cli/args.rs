@@ -411,6 +411,10 @@ pub struct BenchArgs {
     /// Only the Citus column.
     #[arg(long)]
     pub citus_only: bool,
+    /// Skip the engine tick over the large store (a stop's commit time on
+    /// a large store without waiting for a tick of every participant).
+    #[arg(long)]
+    pub no_tick: bool,
     /// Skip the console measurements (they need tmux).
     #[arg(long)]
     pub no_console: bool,
