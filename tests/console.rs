@@ -3,7 +3,7 @@
 
 use journeyctl::domain::abtest::{PairResult, VerdictKind};
 use journeyctl::domain::time::parse_rfc3339;
-use journeyctl::domain::{EndKind, Hold, OnExpiry, VersionStatus};
+use journeyctl::domain::{ActionKind, Hold, OnExpiry, VersionStatus};
 use journeyctl::store::minutes::MinuteCounts;
 use journeyctl::store::{
     AbSummary, ActionHealth, AuditEntry, Counts, Impact, Messages, OperatorAction, Outcome,
@@ -434,13 +434,13 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     let effects = press(&mut app, &[KeyCode::Enter]);
     let run = executes(&effects);
     assert_eq!(run.len(), 1);
-    assert_eq!(run[0].kind, EndKind::Stop);
+    assert_eq!(run[0].kind, ActionKind::Stop);
     assert_eq!(run[0].reason.as_deref(), Some("wrong audience"));
     assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Working);
     // Keys while working do nothing, even Enter again.
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
     let outcome = Outcome {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         versions: vec![VersionImpact {
             journey: "cart-recovery".into(),
             version: 2,
@@ -550,8 +550,11 @@ fn finish_pane_confirms_with_y_or_enter_on_the_button() {
     press(&mut app, &[KeyCode::Char('f')]);
     let run = executes(&press(&mut app, &[KeyCode::Char('y')]));
     assert_eq!(run.len(), 1);
-    assert_eq!(run[0].kind, EndKind::Finish);
-    app.update(Msg::ActionDone(Err("cannot finish cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:00Z)".into())));
+    assert_eq!(run[0].kind, ActionKind::Finish);
+    app.update(Msg::ActionDone(Err(stopped_by_bob(
+        "finish",
+        "2026-11-21T11:59:00Z",
+    ))));
     assert!(
         matches!(&app.pane.as_ref().unwrap().state, PaneState::Refused(m) if m.contains("by bob"))
     );
@@ -605,10 +608,7 @@ fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('s')]);
     type_text(&mut app, "cart-recovery");
-    app.update(Msg::DataError(
-        "cannot reach the database: connection refused".into(),
-        now() + 5_000,
-    ));
+    app.update(Msg::DataError(refused_connection(), now() + 5_000));
     assert!(app.blocked().unwrap().contains("unreachable"));
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert!(executes(&effects).is_empty());
@@ -668,7 +668,7 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
             let before = app.pane.clone();
             app.update(key(k));
             for action in executes(&app.take_effects()) {
-                if action.kind == EndKind::Stop {
+                if action.kind == ActionKind::Stop {
                     stops.set(stops.get() + 1);
                     let pane = before.as_ref();
                     prop_assert!(pane.is_some(), "a stop only comes from a pane");
@@ -977,7 +977,10 @@ fn snapshot_stop_pane_typing_and_outcome() {
     insta::assert_snapshot!("stop_pane_wrong_name", snap(&app, 120, 35));
     type_text(&mut app, "overy");
     press(&mut app, &[KeyCode::Enter]);
-    app.update(Msg::ActionDone(Err("cannot stop cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:58Z)".into())));
+    app.update(Msg::ActionDone(Err(stopped_by_bob(
+        "stop",
+        "2026-11-21T11:59:58Z",
+    ))));
     insta::assert_snapshot!("stop_pane_refused", snap(&app, 120, 35));
 }
 
@@ -998,7 +1001,10 @@ fn a_refusal_met_in_a_race_is_said_once() {
     assert_eq!(snap(&app, 160, 35).matches("already stopped").count(), 1);
     type_text(&mut app, "cart-recovery");
     press(&mut app, &[KeyCode::Enter]);
-    app.update(Msg::ActionDone(Err(why.into())));
+    app.update(Msg::ActionDone(Err(stopped_by_bob(
+        "stop",
+        "2026-11-21T11:59:58Z",
+    ))));
     let text = snap(&app, 160, 35);
     assert_eq!(text.matches("already stopped").count(), 1, "{text}");
     assert!(
@@ -1018,10 +1024,7 @@ fn snapshot_finish_pane_80x24() {
 #[test]
 fn snapshot_stale_store() {
     let mut app = loaded(false);
-    app.update(Msg::DataError(
-        "cannot reach the database: connection refused".into(),
-        now() + 12_000,
-    ));
+    app.update(Msg::DataError(refused_connection(), now() + 12_000));
     app.update(Msg::Clock(now() + 12_000));
     let text = snap(&app, 120, 8);
     assert!(text.contains("STALE"), "{text}");
@@ -1115,7 +1118,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
     assert!(hint(&app).contains("working out"));
     // An impact for another action does not count.
     let other = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::UsesAction {
             action: "webhook:cr".into(),
         },
@@ -1167,7 +1170,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
             action: "webhook:crm".into()
         }
     );
-    assert_eq!(run[0].kind, EndKind::Stop);
+    assert_eq!(run[0].kind, ActionKind::Stop);
     // Read-only: K only explains.
     let mut ro = loaded(true);
     press(&mut ro, &[KeyCode::Char('K')]);
@@ -1353,7 +1356,7 @@ fn pause_pane_starts_on_cancel_and_confirms_the_hold_typed() {
     assert_eq!(run.len(), 1);
     assert_eq!(
         run[0].kind,
-        EndKind::Pause(Hold::new(2 * 3_600_000, OnExpiry::Resume).unwrap())
+        ActionKind::Pause(Hold::new(2 * 3_600_000, OnExpiry::Resume).unwrap())
     );
 }
 
@@ -1398,7 +1401,7 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
     assert_eq!(
         (pane.action.kind, pane.focus),
         (
-            EndKind::Resume(journeyctl::domain::Overdue::Send),
+            ActionKind::Resume(journeyctl::domain::Overdue::Send),
             Focus::Cancel
         )
     );
@@ -1421,7 +1424,7 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(
         executes(&effects)[0].kind,
-        EndKind::Resume(journeyctl::domain::Overdue::Spread(1_800_000))
+        ActionKind::Resume(journeyctl::domain::Overdue::Spread(1_800_000))
     );
     // Another version is not paused: r explains, p opens.
     let mut app = loaded(false);
@@ -1468,7 +1471,7 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
     let effects = press(&mut app, &[KeyCode::Enter]);
     let run = executes(&effects);
     assert_eq!(run.len(), 1);
-    assert_eq!(run[0].kind, EndKind::Pause(Hold::default()));
+    assert_eq!(run[0].kind, ActionKind::Pause(Hold::default()));
     assert_eq!(
         run[0].target,
         Target::UsesAction {
@@ -1628,4 +1631,23 @@ fn every_screen_at_80_100_120_and_160_columns() {
     assert!(text.contains("↑ 1 ↓ 0 more step(s)"), "{text}");
     press(&mut app, &[KeyCode::PageUp]);
     assert!(snap(&app, 80, 24).contains("1 wait 1h"));
+}
+
+/// What a fetch returns while PostgreSQL refuses connections.
+fn refused_connection() -> journeyctl::store::Error {
+    journeyctl::store::Error::Db(sqlx::Error::Io(std::io::Error::from(
+        std::io::ErrorKind::ConnectionRefused,
+    )))
+}
+
+/// The store's refusal of an action on cart-recovery v2, which bob
+/// stopped at `at`.
+fn stopped_by_bob(verb: &'static str, at: &str) -> journeyctl::store::Error {
+    journeyctl::store::Error::Refused(journeyctl::store::Refusal::Status {
+        verb,
+        version: "cart-recovery v2".into(),
+        why: "it is already stopped".into(),
+        status: "stopped".into(),
+        by: format!("by bob on ops-2 at {at}"),
+    })
 }

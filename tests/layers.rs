@@ -1,7 +1,8 @@
 //! The house's rules, read off the source: dependencies point one way
 //! (domain <- store <- delivery, present <- faces (tui, cli) <- tools
 //! (demo, bench) <- main), SQL lives in `store/`, and files stay a size that fits in a
-//! head.
+//! head. Imports are read with `syn`: a grouped, renamed or `super::` path
+//! counts as much as a plain one.
 
 use std::path::{Path, PathBuf};
 
@@ -22,21 +23,184 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every (file, line) under `layer` that names one of `banned`.
+/// Every path a source file names, as written from the crate's root:
+/// its `use` trees (groups, renames and globs unfolded) and the paths in
+/// its code, with `self::` and `super::` resolved against the file's
+/// module. Paths inside a macro's tokens are read as tokens.
+struct Named {
+    /// The module the visitor is in, from the crate root.
+    module: Vec<String>,
+    paths: Vec<String>,
+}
+
+impl Named {
+    /// A path as written, resolved from the crate root where it starts
+    /// with `self` or `super`.
+    fn resolve(&self, segments: &[String]) -> String {
+        let mut at = self.module.clone();
+        let mut rest = segments;
+        match rest.first().map(String::as_str) {
+            Some("self") => rest = &rest[1..],
+            Some("super") => {
+                while rest.first().map(String::as_str) == Some("super") {
+                    at.pop();
+                    rest = &rest[1..];
+                }
+            }
+            _ => return segments.join("::"),
+        }
+        let mut all = vec!["crate".to_string()];
+        all.extend(at);
+        all.extend(rest.iter().cloned());
+        all.join("::")
+    }
+
+    fn tree(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.tree(&p.tree, prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => self.named(prefix, &n.ident),
+            syn::UseTree::Rename(r) => self.named(prefix, &r.ident),
+            syn::UseTree::Glob(_) => {
+                let path = self.resolve(prefix);
+                self.paths.push(path);
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.tree(t, prefix);
+                }
+            }
+        }
+    }
+
+    fn named(&mut self, prefix: &[String], ident: &syn::Ident) {
+        let mut all = prefix.to_vec();
+        if ident != "self" {
+            all.push(ident.to_string());
+        }
+        let path = self.resolve(&all);
+        self.paths.push(path);
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Named {
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        let mut prefix = Vec::new();
+        if u.leading_colon.is_some() {
+            prefix.push(String::new());
+        }
+        self.tree(&u.tree, &mut prefix);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        self.module.push(m.ident.to_string());
+        syn::visit::visit_item_mod(self, m);
+        self.module.pop();
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        let path = self.resolve(&segments);
+        self.paths.push(path);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let tokens = m.tokens.to_string().replace(' ', "");
+        let mut rest = tokens.as_str();
+        while let Some(at) = rest.find("crate::") {
+            let path: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            self.paths.push(path.trim_end_matches(':').to_string());
+            rest = &rest[at + 7..];
+        }
+        syn::visit::visit_macro(self, m);
+    }
+}
+
+/// The module of a source file: `src/store/read/list.rs` is
+/// `store::read::list`, `src/store/mod.rs` is `store`.
+fn module_of(file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src()).unwrap();
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every path `file` names (see `Named`).
+fn named_paths(file: &Path, text: &str) -> Vec<String> {
+    let ast = syn::parse_file(text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut named = Named {
+        module: module_of(file),
+        paths: Vec::new(),
+    };
+    syn::visit::Visit::visit_file(&mut named, &ast);
+    named.paths
+}
+
+/// Whether `path` reaches into `banned`: a crate (`ratatui`) or a module
+/// of this one (`crate::tui::app`), itself or anything below it.
+fn reaches(path: &str, banned: &str) -> bool {
+    path == banned
+        || path.starts_with(&format!("{banned}::"))
+        || (!banned.starts_with("crate::") && path.starts_with(&format!("::{banned}")))
+}
+
+/// Every (file, path) under `layer` that names one of `banned`.
 fn offences(layer: &str, banned: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
-    for file in sources(&src().join(layer)) {
+    let root = src().join(layer);
+    let files = if root.is_file() {
+        vec![root]
+    } else {
+        sources(&root)
+    };
+    for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
+        let mut seen = std::collections::BTreeSet::new();
+        for path in named_paths(&file, &text) {
             for b in banned {
-                if code.contains(b) {
-                    out.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                if reaches(&path, b) && seen.insert(path.clone()) {
+                    out.push(format!("{} names {path}", file.display()));
                 }
             }
         }
     }
     out
+}
+
+#[test]
+fn the_layer_check_reads_groups_renames_globs_and_super() {
+    let file = src().join("store").join("read").join("list.rs");
+    let text = "use crate::{present, store::Error as E};\n\
+                use super::super::super::tui::*;\n\
+                fn f() { let _ = ratatui::layout::Rect::default(); format!(\"{}\", crate::cli::x()); }\n";
+    let paths = named_paths(&file, text);
+    for want in [
+        "crate::present",
+        "crate::store::Error",
+        "crate::tui",
+        "ratatui::layout::Rect::default",
+        "crate::cli::x",
+    ] {
+        assert!(paths.iter().any(|p| p == want), "{want} not in {paths:?}");
+    }
+    assert!(reaches("crate::present", "crate::present"));
+    assert!(!reaches("crate::presenter", "crate::present"));
 }
 
 #[test]
@@ -80,7 +244,7 @@ fn each_layer_imports_only_the_layers_below_it() {
             ],
         ),
         (
-            "present.rs",
+            "present",
             &[
                 "ratatui",
                 "crate::tui",
@@ -123,20 +287,7 @@ fn each_layer_imports_only_the_layers_below_it() {
     ];
     let mut all = Vec::new();
     for (layer, banned) in rules {
-        let path = src().join(layer);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).unwrap();
-            for b in *banned {
-                if text
-                    .lines()
-                    .any(|l| l.split("//").next().unwrap_or("").contains(b))
-                {
-                    all.push(format!("{layer} names {b}"));
-                }
-            }
-        } else {
-            all.extend(offences(layer, banned));
-        }
+        all.extend(offences(layer, banned));
     }
     assert!(all.is_empty(), "imports that point up:\n{}", all.join("\n"));
 }

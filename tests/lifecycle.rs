@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use journeyctl::domain::{EndKind, VersionStatus};
-use journeyctl::store::{Error, OperatorAction, Target};
+use journeyctl::domain::{ActionKind, VersionStatus};
+use journeyctl::store::{Error, OperatorAction, Refusal, Target};
 
 fn finish(journey: &str, version: Option<i64>) -> OperatorAction {
     OperatorAction {
-        kind: EndKind::Finish,
+        kind: ActionKind::Finish,
         target: Target::Version {
             journey: journey.into(),
             version,
@@ -20,7 +20,7 @@ fn finish(journey: &str, version: Option<i64>) -> OperatorAction {
 
 fn stop(journey: &str, version: Option<i64>) -> OperatorAction {
     OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::Version {
             journey: journey.into(),
             version,
@@ -144,12 +144,15 @@ both_backends!(no_transition_goes_back_and_refusals_say_who, |ts| {
         .unwrap();
     for action in [finish("winback", Some(1)), stop("winback", Some(1))] {
         let e = s.execute(&action, &bob(), at(2)).await.unwrap_err();
-        let Error::Refused(msg) = &e else {
-            panic!("not refused: {e}")
+        let Error::Refused(Refusal::Status { status, by, .. }) = &e else {
+            panic!("not refused by its status: {e}")
         };
+        assert_eq!(status, "stopped");
+        assert_eq!(by, "by alice on ops-1 at 2026-11-21T10:01:00Z");
         assert!(
-            msg.contains("stopped by alice on ops-1 at 2026-11-21T10:01:00Z"),
-            "{msg}"
+            e.to_string()
+                .contains("stopped by alice on ops-1 at 2026-11-21T10:01:00Z"),
+            "{e}"
         );
     }
     // Publishing cannot revive it: there is no draft.
@@ -184,11 +187,11 @@ both_backends!(no_transition_goes_back_and_refusals_say_who, |ts| {
     // Unknown journey and version are bad input.
     assert!(matches!(
         s.execute(&finish("nope", None), &bob(), at(2)).await,
-        Err(Error::Invalid(_))
+        Err(Error::UnknownJourney(j)) if j == "nope"
     ));
     assert!(matches!(
         s.execute(&finish("other", Some(9)), &bob(), at(2)).await,
-        Err(Error::Invalid(_))
+        Err(Error::NoSuchVersion { number: 9, .. })
     ));
     // Refusals wrote nothing.
     assert_eq!(changes(s, Some("winback"), 10).await.len(), 2);
@@ -407,7 +410,7 @@ both_backends!(stop_every_version_in_one_atomic_action, |ts| {
     s.ingest(&[enter("birthday", "p-3", at(2))]).await.unwrap();
     s.tick(at(3)).await.unwrap();
     let action = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::AllVersions {
             journey: "birthday".into(),
         },
@@ -463,7 +466,7 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
     .await
     .unwrap();
     let action = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::UsesAction {
             action: "webhook:crm".into(),
         },
@@ -490,7 +493,7 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
     );
     publish(s, &d, at(0)).await;
     let email = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::UsesAction {
             action: "email".into(),
         },
@@ -504,7 +507,7 @@ both_backends!(kill_switch_stops_every_version_using_an_action, |ts| {
         assert_eq!(summary(s, j, 1).await.status, VersionStatus::Stopped, "{j}");
     }
     let none = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::UsesAction {
             action: "fax".into(),
         },
@@ -567,9 +570,9 @@ both_backends!(
             for i in 0..8 {
                 let store = s.clone();
                 let kind = if i % 2 == 0 {
-                    EndKind::Stop
+                    ActionKind::Stop
                 } else {
-                    EndKind::Finish
+                    ActionKind::Finish
                 };
                 let action = OperatorAction {
                     kind,
@@ -589,7 +592,7 @@ both_backends!(
                 let (kind, result) = t.await.unwrap();
                 match result {
                     Ok(_) => wins.push(kind),
-                    Err(Error::Refused(msg)) => assert!(msg.contains(" by op-"), "{msg}"),
+                    Err(e @ Error::Refused(_)) => assert!(e.to_string().contains(" by op-"), "{e}"),
                     Err(e) => panic!("unexpected error: {e}"),
                 }
             }
@@ -600,7 +603,7 @@ both_backends!(
                 [_] => assert_eq!(audit.len() - 1, 1),
                 [a, b] => {
                     assert!(
-                        wins.contains(&EndKind::Finish) && wins.contains(&EndKind::Stop),
+                        wins.contains(&ActionKind::Finish) && wins.contains(&ActionKind::Stop),
                         "{a:?} {b:?}"
                     );
                     assert_eq!(audit.len() - 1, 2);

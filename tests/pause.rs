@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use journeyctl::domain::{EndKind, Hold, OnExpiry, VersionStatus};
+use journeyctl::domain::{ActionKind, Hold, OnExpiry, VersionStatus};
 use journeyctl::store::{Error, OperatorAction, Store, Target};
 
-fn on(journey: &str, kind: EndKind) -> OperatorAction {
+fn on(journey: &str, kind: ActionKind) -> OperatorAction {
     OperatorAction {
         kind,
         target: Target::Version {
@@ -18,8 +18,8 @@ fn on(journey: &str, kind: EndKind) -> OperatorAction {
     }
 }
 
-fn pause(minutes: i64, rule: OnExpiry) -> EndKind {
-    EndKind::Pause(Hold::new(minutes * 60_000, rule).unwrap())
+fn pause(minutes: i64, rule: OnExpiry) -> ActionKind {
+    ActionKind::Pause(Hold::new(minutes * 60_000, rule).unwrap())
 }
 
 async fn messages(s: &Store, journey: &str) -> (i64, i64) {
@@ -84,7 +84,10 @@ both_backends!(
         );
         // Resume: held people go on at the next tick, held messages go out.
         s.execute(
-            &on("promo", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &on(
+                "promo",
+                ActionKind::Resume(journeyctl::domain::Overdue::Send),
+            ),
             &bob(),
             at(70),
         )
@@ -182,7 +185,7 @@ both_backends!(stop_wins_over_a_hold_and_finish_keeps_it, |ts| {
             .await
             .unwrap();
     }
-    let finish = on("a", EndKind::Finish);
+    let finish = on("a", ActionKind::Finish);
     s.execute(&finish, &bob(), at(3)).await.unwrap();
     let a = summary(s, "a", 1).await;
     assert_eq!(a.status, VersionStatus::Finished);
@@ -192,7 +195,7 @@ both_backends!(stop_wins_over_a_hold_and_finish_keeps_it, |ts| {
             journey: "b".into(),
             version: Some(1),
         },
-        ..on("b", EndKind::Stop)
+        ..on("b", ActionKind::Stop)
     };
     let out = s.execute(&stop, &bob(), at(4)).await.unwrap();
     assert_eq!(out.versions[0].pending, 1, "the held email is cancelled");
@@ -206,7 +209,7 @@ both_backends!(stop_wins_over_a_hold_and_finish_keeps_it, |ts| {
             journey: "a".into(),
             version: Some(1),
         },
-        ..on("a", EndKind::Resume(journeyctl::domain::Overdue::Send))
+        ..on("a", ActionKind::Resume(journeyctl::domain::Overdue::Send))
     };
     s.execute(&resume, &alice(), at(5)).await.unwrap();
     s.tick(at(120)).await.unwrap();
@@ -218,14 +221,17 @@ both_backends!(refusals_say_why_and_racing_pauses_have_one_winner, |ts| {
     publish(s, &simple("r"), at(0)).await;
     let err = s
         .execute(
-            &on("r", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &on("r", ActionKind::Resume(journeyctl::domain::Overdue::Send)),
             &alice(),
             at(1),
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Refused(m) if m.contains("cannot resume r v1: it is not paused")),
+        matches!(&err, Error::Refused(_))
+            && err
+                .to_string()
+                .contains("cannot resume r v1: it is not paused"),
         "{err}"
     );
     // Two operators pause at once: one wins, the other is told.
@@ -259,7 +265,7 @@ both_backends!(refusals_say_why_and_racing_pauses_have_one_winner, |ts| {
             .contains("no version is live or finished and not paused"),
         "{err}"
     );
-    s.execute(&on("r", EndKind::Stop), &alice(), at(4))
+    s.execute(&on("r", ActionKind::Stop), &alice(), at(4))
         .await
         .unwrap();
     let err = s
@@ -358,7 +364,7 @@ both_backends!(
         let t = s.tick(at(62)).await.unwrap();
         assert_eq!((t.steps, t.messages), (0, 0));
         s.execute(
-            &on("w", EndKind::Resume(journeyctl::domain::Overdue::Send)),
+            &on("w", ActionKind::Resume(journeyctl::domain::Overdue::Send)),
             &alice(),
             at(63),
         )

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::*;
 use journeyctl::demo::receiver::{Answer, Receiver};
-use journeyctl::domain::EndKind;
+use journeyctl::domain::ActionKind;
 use journeyctl::domain::time::to_rfc3339;
 use journeyctl::store::{OperatorAction, Store, Target};
 
@@ -208,7 +208,7 @@ both_backends!(a_stop_between_two_engines_batches_ends_everything, |ts| {
     // Stop once the engines are under way.
     first_messages(&ts.store, "halt").await;
     let stop = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::Version {
             journey: "halt".into(),
             version: Some(1),
@@ -357,7 +357,7 @@ both_backends!(a_stop_is_served_while_two_engines_stream_batches, |ts| {
     }
     first_messages(&ts.store, "flood").await;
     let stop = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::Version {
             journey: "flood".into(),
             version: Some(1),

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::domain::EndKind;
+use crate::domain::ActionKind;
 use crate::domain::time::now_millis;
 use crate::store::{Actor, OperatorAction, Store, Target};
 
@@ -105,7 +105,7 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
     let mut took = Vec::with_capacity(STOPS);
     for name in &names {
         let stop = OperatorAction {
-            kind: EndKind::Stop,
+            kind: ActionKind::Stop,
             target: Target::Version {
                 journey: name.clone(),
                 version: None,

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{Definition, EndKind, Hold, OnExpiry};
+use crate::domain::{ActionKind, Definition, Hold, OnExpiry};
 use crate::store::{Actor, OperatorAction, Store, Target};
 
 use super::T0;
@@ -22,7 +22,7 @@ pub(super) struct OperatorFigures {
     pub rows: Vec<(&'static str, f64, f64)>,
 }
 
-fn action(kind: EndKind, journey: &str) -> OperatorAction {
+fn action(kind: ActionKind, journey: &str) -> OperatorAction {
     OperatorAction {
         kind,
         target: Target::Version {
@@ -67,7 +67,7 @@ pub(super) async fn measure(store: &Store) -> anyhow::Result<OperatorFigures> {
         names.push(name);
     }
     store.tick(t0 + 1).await?;
-    let hold = EndKind::Pause(Hold {
+    let hold = ActionKind::Pause(Hold {
         millis: 3_600_000,
         on_expiry: OnExpiry::Resume,
     });
@@ -76,8 +76,8 @@ pub(super) async fn measure(store: &Store) -> anyhow::Result<OperatorFigures> {
     for name in warm {
         for kind in [
             hold,
-            EndKind::Resume(crate::domain::Overdue::Send),
-            EndKind::Stop,
+            ActionKind::Resume(crate::domain::Overdue::Send),
+            ActionKind::Stop,
         ] {
             store.execute(&action(kind, name), &actor, t0 + 2).await?;
         }
@@ -87,11 +87,11 @@ pub(super) async fn measure(store: &Store) -> anyhow::Result<OperatorFigures> {
         ("pause", hold, first),
         (
             "resume",
-            EndKind::Resume(crate::domain::Overdue::Send),
+            ActionKind::Resume(crate::domain::Overdue::Send),
             first,
         ),
-        ("stop", EndKind::Stop, first),
-        ("finish", EndKind::Finish, second),
+        ("stop", ActionKind::Stop, first),
+        ("finish", ActionKind::Finish, second),
     ] {
         let mut ms = Vec::with_capacity(JOURNEYS);
         for name in which {

@@ -13,7 +13,7 @@ use super::delivery::webhook_receiver;
 use crate::delivery::{self, Options};
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{Definition, EndKind, Millis};
+use crate::domain::{ActionKind, Definition, Millis};
 use crate::store::{Actor, OperatorAction, PoolSettings, Store, Target};
 
 #[derive(Debug, Default, Clone)]
@@ -64,7 +64,7 @@ async fn enter(store: &Store, journey: &str, n: u64, at: Millis) -> anyhow::Resu
 
 async fn stop(store: &Store, journey: &str, at: Millis) -> anyhow::Result<f64> {
     let action = OperatorAction {
-        kind: EndKind::Stop,
+        kind: ActionKind::Stop,
         target: Target::Version {
             journey: journey.into(),
             version: Some(1),

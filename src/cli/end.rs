@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 
 use super::Command;
 use crate::domain::time::now_millis;
-use crate::domain::{EndKind, Hold, Overdue};
+use crate::domain::{ActionKind, Hold, NotConfirmed, Overdue};
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
 
 /// What a command asks for: the action, whether it said `--yes`, and
@@ -40,7 +40,7 @@ fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
             yes,
         } => {
             let target = Target::Version { journey, version };
-            (action(EndKind::Finish, target, reason), yes)
+            (action(ActionKind::Finish, target, reason), yes)
         }
         Command::Stop {
             target,
@@ -48,7 +48,7 @@ fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
             yes,
         } => {
             let target = target_of(target)?;
-            (action(EndKind::Stop, target, reason), yes)
+            (action(ActionKind::Stop, target, reason), yes)
         }
         Command::Pause {
             target,
@@ -61,7 +61,7 @@ fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
             let millis = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
             let hold = Hold::new(millis, on_expiry.parse().map_err(anyhow::Error::msg)?)
                 .map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
-            (action(EndKind::Pause(hold), target, reason), yes)
+            (action(ActionKind::Pause(hold), target, reason), yes)
         }
         Command::Resume {
             target,
@@ -74,13 +74,13 @@ fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
                 Some(o) => Overdue::parse(&o).map_err(|e| anyhow::anyhow!("--overdue {e}"))?,
                 None => Overdue::Send,
             };
-            (action(EndKind::Resume(overdue), target, reason), yes)
+            (action(ActionKind::Resume(overdue), target, reason), yes)
         }
         _ => anyhow::bail!("not a finish, stop, pause or resume"),
     })
 }
 
-fn action(kind: EndKind, target: Target, reason: Option<String>) -> OperatorAction {
+fn action(kind: ActionKind, target: Target, reason: Option<String>) -> OperatorAction {
     OperatorAction {
         kind,
         target,
@@ -112,7 +112,7 @@ pub(super) async fn end_command(
     } = asked;
     let impact = store.preview(&action).await?;
     if ask_overdue && old_overdue(&impact) {
-        action.kind = EndKind::Resume(ask_about_overdue(&impact, yes)?);
+        action.kind = ActionKind::Resume(ask_about_overdue(&impact, yes)?);
     }
     let action = &action;
     if !yes {
@@ -183,7 +183,7 @@ fn ask_about_overdue(impact: &crate::store::Impact, yes: bool) -> anyhow::Result
         err.flush()?;
         let mut answer = String::new();
         if std::io::stdin().read_line(&mut answer)? == 0 {
-            return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
+            return Err(NotConfirmed { needs_yes: None }.into());
         }
         match answer.trim() {
             "" => return Ok(Overdue::Send),
@@ -202,10 +202,9 @@ fn confirm_on_terminal(
     impact: &crate::store::Impact,
 ) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
-        return Err(Error::Refused(format!(
-            "not confirmed: {} needs --yes when there is no terminal to ask on",
-            action.describe()
-        ))
+        return Err(NotConfirmed {
+            needs_yes: Some(action.describe()),
+        }
         .into());
     }
     let mut err = std::io::stderr();
@@ -217,8 +216,8 @@ fn confirm_on_terminal(
         writeln!(err, "This cannot be undone.")?;
     }
     let expected = match (&action.kind, &action.target) {
-        (EndKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
-        (EndKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
+        (ActionKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
+        (ActionKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
             Some(journey.clone())
         }
         _ => None,
@@ -241,7 +240,7 @@ fn confirm_on_terminal(
         None => answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"),
     };
     if !ok {
-        return Err(Error::Refused("not confirmed: nothing was changed".into()).into());
+        return Err(NotConfirmed { needs_yes: None }.into());
     }
     Ok(())
 }

@@ -49,13 +49,7 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
     match runtime.block_on(work) {
         Ok(()) => 0,
         Err(e) => {
-            let (label, code) = match e.downcast_ref::<Error>() {
-                Some(Error::Refused(_) | Error::ReadOnly(_)) => ("refused", EXIT_REFUSED),
-                _ if e.downcast_ref::<ingest::SomeInvalid>().is_some() => {
-                    ("warning", EXIT_SOME_INVALID)
-                }
-                _ => ("error", 1),
-            };
+            let (label, code) = exit_status(&e);
             let text = format!("{e:#}");
             use std::io::Write as _;
             // Not `eprintln!`: with the terminal gone (a hang-up), writing
@@ -67,6 +61,21 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
             );
             code
         }
+    }
+}
+
+/// The exit status of a failed command, from the error's type: 3 for a
+/// refusal (the rules, a read-only session, no confirmation), 4 for an
+/// ingest that skipped lines, 1 for anything else.
+pub fn exit_status(e: &anyhow::Error) -> (&'static str, i32) {
+    if e.downcast_ref::<Error>().is_some_and(Error::is_refusal)
+        || e.downcast_ref::<crate::domain::NotConfirmed>().is_some()
+    {
+        ("refused", EXIT_REFUSED)
+    } else if e.downcast_ref::<ingest::SomeInvalid>().is_some() {
+        ("warning", EXIT_SOME_INVALID)
+    } else {
+        ("error", 1)
     }
 }
 
@@ -126,15 +135,16 @@ fn pool_settings(global: &Global, loads: bool) -> PoolSettings {
 /// Whether opening failed only because a PostgreSQL server did not answer
 /// (a SQLite file that cannot be opened is bad input, not an outage).
 fn is_unreachable(e: &anyhow::Error, location: &Location) -> bool {
-    matches!(e.downcast_ref::<Error>(), Some(Error::Unreachable(_)))
+    matches!(e.downcast_ref::<Error>(), Some(Error::Unreachable { .. }))
         && matches!(location, Location::Postgres(_))
 }
 
 fn refuse_read_only(global: &Global, what: &str) -> anyhow::Result<()> {
     if global.read_only {
-        return Err(
-            Error::ReadOnly(crate::present::read_only(&format!("{what} is not allowed"))).into(),
-        );
+        return Err(Error::ReadOnly(crate::store::ReadOnly::Session {
+            what: format!("{what} is not allowed"),
+        })
+        .into());
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::domain::clock::SimClock;
 use crate::domain::events::{Event, TimedEvent};
 use crate::domain::rng::SplitMix64;
 use crate::domain::time::{Millis, now_millis};
-use crate::domain::{Definition, EndKind};
+use crate::domain::{ActionKind, Definition};
 use crate::store::{Actor, OperatorAction, Store, Target};
 
 /// A progress line on standard error while seeding.
@@ -282,7 +282,7 @@ impl Replay<'_> {
             Scripted::FinishSummerSale => {
                 end(
                     self.store,
-                    EndKind::Finish,
+                    ActionKind::Finish,
                     "summer-sale",
                     "season over",
                     &dana,
@@ -294,7 +294,7 @@ impl Replay<'_> {
                 let why = "wrong audience segment";
                 end(
                     self.store,
-                    EndKind::Stop,
+                    ActionKind::Stop,
                     "black-friday-teaser",
                     why,
                     &sam,
@@ -334,7 +334,7 @@ async fn publish_loyalty_v2(
 
 async fn end(
     store: &Store,
-    kind: EndKind,
+    kind: ActionKind,
     journey: &str,
     reason: &str,
     actor: &Actor,

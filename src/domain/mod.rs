@@ -2,6 +2,7 @@
 //! events, and the A/B statistics.
 
 pub mod abtest;
+mod action;
 pub mod clock;
 pub mod definition;
 pub mod events;
@@ -12,6 +13,7 @@ pub mod status;
 pub mod text;
 pub mod time;
 
+pub use action::{OperatorAction, Target};
 pub use definition::{Definition, EntryGuard, Split, Step, Variant};
-pub use status::{EndKind, Hold, OnExpiry, Overdue, Shown, VersionStatus};
+pub use status::{ActionKind, Hold, NotConfirmed, OnExpiry, Overdue, Shown, VersionStatus};
 pub use time::Millis;

@@ -28,27 +28,27 @@ impl VersionStatus {
     }
 
     /// The statuses in which `kind` may act on a version.
-    pub fn sources(kind: EndKind) -> &'static [VersionStatus] {
+    pub fn sources(kind: ActionKind) -> &'static [VersionStatus] {
         match kind {
-            EndKind::Finish => &[VersionStatus::Live],
+            ActionKind::Finish => &[VersionStatus::Live],
             _ => &[VersionStatus::Live, VersionStatus::Finished],
         }
     }
 
     /// Why `kind` may not be applied to a version in this status, or `None`
     /// when the transition is allowed.
-    pub fn refusal(self, kind: EndKind) -> Option<&'static str> {
+    pub fn refusal(self, kind: ActionKind) -> Option<&'static str> {
         match (self, kind) {
             (VersionStatus::Live, _) => None,
-            (VersionStatus::Finished, EndKind::Finish) => Some("it is already finished"),
+            (VersionStatus::Finished, ActionKind::Finish) => Some("it is already finished"),
             (VersionStatus::Finished, _) => None,
             (VersionStatus::Draft, _) => {
                 Some("a draft can only be published; it has never taken entries")
             }
-            (VersionStatus::Stopped, EndKind::Finish) => {
+            (VersionStatus::Stopped, ActionKind::Finish) => {
                 Some("it is already stopped and a stopped version cannot be finished")
             }
-            (VersionStatus::Stopped, EndKind::Stop) => Some("it is already stopped"),
+            (VersionStatus::Stopped, ActionKind::Stop) => Some("it is already stopped"),
             (VersionStatus::Stopped, _) => Some("it is stopped, and a stop cannot be undone"),
         }
     }
@@ -76,7 +76,7 @@ impl FromStr for VersionStatus {
 /// What an operator does to a version: end it (finish, stop) or hold it
 /// (pause, resume).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EndKind {
+pub enum ActionKind {
     /// No new entries; participants inside carry on.
     Finish,
     /// Everyone halted now; pending messages cancelled.
@@ -88,13 +88,13 @@ pub enum EndKind {
     Resume(Overdue),
 }
 
-impl EndKind {
+impl ActionKind {
     pub fn verb(self) -> &'static str {
         match self {
-            EndKind::Finish => "finish",
-            EndKind::Stop => "stop",
-            EndKind::Pause(_) => "pause",
-            EndKind::Resume(_) => "resume",
+            ActionKind::Finish => "finish",
+            ActionKind::Stop => "stop",
+            ActionKind::Pause(_) => "pause",
+            ActionKind::Resume(_) => "resume",
         }
     }
 
@@ -102,20 +102,20 @@ impl EndKind {
     /// resume leave the status as it is).
     pub fn target_status(self) -> Option<VersionStatus> {
         match self {
-            EndKind::Finish => Some(VersionStatus::Finished),
-            EndKind::Stop => Some(VersionStatus::Stopped),
-            EndKind::Pause(_) | EndKind::Resume(_) => None,
+            ActionKind::Finish => Some(VersionStatus::Finished),
+            ActionKind::Stop => Some(VersionStatus::Stopped),
+            ActionKind::Pause(_) | ActionKind::Resume(_) => None,
         }
     }
 
     /// Whether no delivery of the version may start once it commits (and
     /// none may be in flight when it does).
     pub fn halts_delivery(self) -> bool {
-        matches!(self, EndKind::Stop | EndKind::Pause(_))
+        matches!(self, ActionKind::Stop | ActionKind::Pause(_))
     }
 
     pub fn is_pause(self) -> bool {
-        matches!(self, EndKind::Pause(_))
+        matches!(self, ActionKind::Pause(_))
     }
 }
 
@@ -292,15 +292,15 @@ mod tests {
     fn only_live_can_finish_and_live_or_finished_can_stop() {
         use VersionStatus::*;
         for s in [Draft, Live, Finished, Stopped] {
-            assert_eq!(s.refusal(EndKind::Finish).is_none(), s == Live, "{s}");
+            assert_eq!(s.refusal(ActionKind::Finish).is_none(), s == Live, "{s}");
             assert_eq!(
-                s.refusal(EndKind::Stop).is_none(),
+                s.refusal(ActionKind::Stop).is_none(),
                 matches!(s, Live | Finished),
                 "{s}"
             );
             assert_eq!(
-                VersionStatus::sources(EndKind::Stop).contains(&s),
-                s.refusal(EndKind::Stop).is_none()
+                VersionStatus::sources(ActionKind::Stop).contains(&s),
+                s.refusal(ActionKind::Stop).is_none()
             );
             assert_eq!(s.as_str().parse::<VersionStatus>(), Ok(s));
         }
@@ -316,3 +316,13 @@ mod tests {
         assert!(!Shown::of(Finished, 0).running() && !Shown::of(Draft, 0).running());
     }
 }
+
+/// The operator did not confirm an action: nothing was changed. On the
+/// command line without a terminal, `needs_yes` names the action that
+/// needed `--yes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotConfirmed {
+    pub needs_yes: Option<String>,
+}
+
+impl std::error::Error for NotConfirmed {}

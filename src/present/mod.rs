@@ -2,9 +2,13 @@
 //! and the console can never drift apart: a version's status, an action's
 //! impact, the A/B label, a channel's health, the read-only refusal, numbers.
 
+pub mod errors;
+
+pub use errors::read_only;
+
 use crate::domain::abtest::VerdictKind;
 use crate::domain::srm::SrmCheck;
-use crate::domain::{EndKind, Millis, Shown};
+use crate::domain::{ActionKind, Millis, Shown};
 use crate::store::{
     AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting,
 };
@@ -87,16 +91,16 @@ pub fn status_label(s: Shown) -> String {
 
 /// What an action does to one version: `cart v1 (live): 40 active stopped,
 /// 3 pending messages cancelled`.
-pub fn impact_line(kind: EndKind, v: &VersionImpact) -> String {
+pub fn impact_line(kind: ActionKind, v: &VersionImpact) -> String {
     let (active, pending) = (thousands(v.active), thousands(v.pending));
     let what = match kind {
-        EndKind::Finish => format!("{active} active left to drain"),
-        EndKind::Stop => format!(
+        ActionKind::Finish => format!("{active} active left to drain"),
+        ActionKind::Stop => format!(
             "{active} active stopped, {pending} pending messages cancelled{}",
             may_have_arrived(v.uncertain)
         ),
-        EndKind::Pause(_) => format!("{active} active held, {pending} pending messages held"),
-        EndKind::Resume(_) => {
+        ActionKind::Pause(_) => format!("{active} active held, {pending} pending messages held"),
+        ActionKind::Resume(_) => {
             format!("{active} active go on, {pending} pending messages delivered")
         }
     };
@@ -116,27 +120,27 @@ pub fn outcome_summary(o: &Outcome) -> String {
     let uncertain: i64 = o.versions.iter().map(|v| v.uncertain).sum();
     let names = names.join(", ");
     let what = match o.kind {
-        EndKind::Finish => format!(
+        ActionKind::Finish => format!(
             "finished {names}: no new entries; {active} active participant(s) left to drain"
         ),
-        EndKind::Stop => format!(
+        ActionKind::Stop => format!(
             "stopped {names}: {active} active participant(s) stopped, {pending} pending message(s) cancelled{}",
             may_have_arrived(uncertain)
         ),
-        EndKind::Pause(hold) => format!(
+        ActionKind::Pause(hold) => format!(
             "paused {names} until {} (then {}): no entries, {active} active participant(s) \
              held before their next message, {pending} pending message(s) held",
             crate::domain::time::to_rfc3339(o.at.saturating_add(hold.millis)),
             hold.on_expiry.as_str()
         ),
-        EndKind::Resume(_) => format!(
+        ActionKind::Resume(_) => format!(
             "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
         ),
     };
     let overdue: i64 = o.versions.iter().map(|v| v.overdue).sum();
     match o.kind {
-        EndKind::Stop | EndKind::Pause(_) => format!("{what}; {}", in_flight_words(o)),
-        EndKind::Resume(choice) if overdue > 0 => {
+        ActionKind::Stop | ActionKind::Pause(_) => format!("{what}; {}", in_flight_words(o)),
+        ActionKind::Resume(choice) if overdue > 0 => {
             format!("{what}; {}", overdue_words(choice, overdue))
         }
         _ => what,
@@ -326,11 +330,6 @@ pub fn rate(n: u64, unit: &str, secs: f64) -> String {
         " in {secs:.2} s ({} {unit}/s)",
         thousands((n as f64 / secs).round() as i64)
     )
-}
-
-/// Why an action is refused in a read-only session.
-pub fn read_only(what: &str) -> String {
-    format!("read-only: {what} (this session is read-only; --write lifts a store's read_only)")
 }
 
 /// The channel an action goes out through, as the workers report it:

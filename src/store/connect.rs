@@ -11,7 +11,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::{Backend, Error, Result, Store};
+use super::error::first_line;
+use super::{Backend, Error, Outage, Result, Store, Unopened};
 
 /// Where the store is, as a user names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,10 +252,10 @@ async fn probe(location: &Location, within: Duration) -> Result<bool> {
             if path.exists() {
                 Ok(false)
             } else {
-                Err(Error::Unreachable(format!(
-                    "no store at {}: the file is gone",
-                    path.display()
-                )))
+                Err(Error::Unreachable {
+                    location: None,
+                    cause: Outage::FileGone(path.clone()),
+                })
             }
         }
         Location::Postgres(url) => {
@@ -284,11 +285,12 @@ async fn probe(location: &Location, within: Duration) -> Result<bool> {
                     Ok(citus > 0)
                 }
                 Ok(Err(e)) => Err(opening_error(location, &e)),
-                Err(_) => Err(Error::Unreachable(format!(
-                    "cannot open the store ({}): timed out: no answer within {}",
-                    location.display(),
-                    humantime::format_duration(within)
-                ))),
+                Err(_) => Err(Error::Unreachable {
+                    location: Some(location.display()),
+                    cause: Outage::NoAnswer {
+                        within: Some(within),
+                    },
+                }),
             }
         }
     }
@@ -297,66 +299,30 @@ async fn probe(location: &Location, within: Duration) -> Result<bool> {
 /// Why opening failed, as bad input (wrong credentials, no such database)
 /// or as an outage (refused, unknown host, time-out, not accepting).
 fn opening_error(location: &Location, e: &sqlx::Error) -> Error {
-    let text = format!(
-        "cannot open the store ({}): {}",
-        location.display(),
-        connect_words(location, e)
-    );
-    let bad_input = matches!(e, sqlx::Error::Database(d)
-        if d.code().is_some_and(|c| c.starts_with("28") || c == "3D000"));
-    if bad_input {
-        Error::Invalid(text)
-    } else {
-        Error::Unreachable(text)
-    }
-}
-
-/// A connection failure in an operator's words.
-fn connect_words(location: &Location, e: &sqlx::Error) -> String {
     let server = location.server();
-    match e {
-        sqlx::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => {
-                format!("connection refused by {server} (is PostgreSQL running there?)")
+    let unopened = |why| Error::Unopened {
+        location: location.display(),
+        why,
+    };
+    let cause = match e {
+        sqlx::Error::Io(io) => Outage::of_io(io, Some(&server)),
+        sqlx::Error::Database(d) => {
+            let message = first_line(d.message());
+            match d.code().as_deref() {
+                Some(c) if c.starts_with("28") => {
+                    return unopened(Unopened::Authentication(message));
+                }
+                Some("3D000") => return unopened(Unopened::NoDatabase(message)),
+                // Starting up, shutting down, not accepting connections.
+                _ => Outage::SessionRefused(message),
             }
-            _ if is_unknown_host(io) => format!("unknown host: {server} does not resolve"),
-            _ => io_words(io),
-        },
-        sqlx::Error::Database(d) => match d.code().as_deref() {
-            Some(c) if c.starts_with("28") => {
-                format!("authentication failed: {}", first_line(d.message()))
-            }
-            Some("3D000") => format!("no such database: {}", first_line(d.message())),
-            _ => format!(
-                "the server refused the session: {}",
-                first_line(d.message())
-            ),
-        },
-        sqlx::Error::PoolTimedOut => format!("timed out: {server} did not answer in time"),
-        sqlx::Error::Tls(t) => format!("TLS failed: {}", first_line(&t.to_string())),
-        other => first_line(&other.to_string()),
-    }
-}
-
-fn is_unknown_host(io: &std::io::Error) -> bool {
-    let text = io.to_string();
-    text.contains("lookup address") || text.contains("Name or service not known")
-}
-
-/// An I/O failure talking to the database, in words.
-pub(crate) fn io_words(io: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match io.kind() {
-        ConnectionRefused => "connection refused".to_string(),
-        TimedOut => "timed out".to_string(),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
-            "the connection was closed by the server".to_string()
         }
-        _ if is_unknown_host(io) => "unknown host".to_string(),
-        _ => first_line(&io.to_string()),
+        sqlx::Error::Tls(t) => Outage::Tls(first_line(&t.to_string())),
+        sqlx::Error::PoolTimedOut => Outage::NoAnswer { within: None },
+        other => Outage::Other(first_line(&other.to_string())),
+    };
+    Error::Unreachable {
+        location: Some(location.display()),
+        cause,
     }
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_string()
 }

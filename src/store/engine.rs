@@ -7,14 +7,15 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
+use super::change::Change;
 use super::counters::{CounterDelta, apply_deltas};
 use super::lanes::{Lanes, Part, lock};
-use super::lifecycle::{Change, end_version};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
+use super::transition::{Transition, transition};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
 use super::{Actor, Result, Store, select_version_info, version_info, with_retry};
-use crate::domain::{EndKind, Millis};
+use crate::domain::{ActionKind, Millis};
 
 /// What one `tick` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -256,7 +257,15 @@ impl Store {
             let v = version_info(&row)?;
             let mut tx = self.begin_background_write().await?;
             let change = Change::new(&actor, Some("entry end date reached"), now);
-            match end_version(&mut tx, self.backend, &v, EndKind::Finish, change).await {
+            match transition(
+                &mut tx,
+                self.backend,
+                v.id,
+                Transition::Act(ActionKind::Finish),
+                change,
+            )
+            .await
+            {
                 Ok(_) => {
                     tx.commit().await?;
                     report.finished_by_date.push(v.label());
@@ -419,7 +428,7 @@ async fn running_version(
         return Ok(None);
     }
     match &v.unreadable {
-        Some(why) => Err(super::Error::Invalid(why.clone())),
+        Some(why) => Err(super::Error::Corrupt { what: why.clone() }),
         None => Ok(Some(v)),
     }
 }
@@ -450,7 +459,7 @@ impl super::Error {
     /// on with the others; not the store being away or refusing this login.
     pub fn is_version_fault(&self) -> bool {
         match self {
-            super::Error::Invalid(_) => true,
+            super::Error::Corrupt { .. } | super::Error::Invalid(_) => true,
             super::Error::Db(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => true,
             super::Error::Db(sqlx::Error::Database(d)) => {
                 // SQLSTATE classes 22 (data exception) and 23 (integrity

@@ -2,11 +2,10 @@
 
 use sqlx::Row;
 
-use super::lifecycle::{Change, end_version};
-use super::{
-    Actor, AuditChange, Error, Result, Store, insert_audit, select_version_info, version_info,
-};
-use crate::domain::{Definition, EndKind, Millis, VersionStatus};
+use super::change::Change;
+use super::transition::{Transition, transition};
+use super::{Actor, Error, Result, Store, select_version_info, version_info};
+use crate::domain::{ActionKind, Definition, Millis, VersionStatus};
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,16 +114,16 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
-            return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+            return Err(Error::UnknownJourney(journey.to_string()));
         }
         let versions = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
         let Some(draft) = versions.iter().find(|v| v.status == VersionStatus::Draft) else {
             let newest = &versions[0];
-            return Err(Error::Refused(format!(
-                "{journey} has no draft to publish: its newest version v{} is {}; apply a definition to make a new draft",
-                newest.number,
-                newest.status_story()
-            )));
+            return Err(Error::Refused(super::Refusal::NoDraft {
+                journey: journey.to_string(),
+                newest: newest.number,
+                status: newest.status_story(),
+            }));
         };
         if let Some(live) = versions.iter().find(|v| v.status == VersionStatus::Live) {
             // The live version is finished by the one transition function;
@@ -132,37 +131,14 @@ impl Store {
             // (and their change has its own audit row).
             let reason = format!("replaced by v{}", draft.number);
             let change = Change::new(actor, Some(&reason), now);
-            match end_version(&mut tx, self.backend, live, EndKind::Finish, change).await {
+            let finish = Transition::Act(ActionKind::Finish);
+            match transition(&mut tx, self.backend, live.id, finish, change).await {
                 Ok(_) | Err(Error::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        let done = sqlx::query(
-            "UPDATE versions SET status = 'live', status_at = $2, status_by = $3, status_host = $4, \
-             last_activity_at = $2 WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(draft.id)
-        .bind(now)
-        .bind(&actor.name)
-        .bind(&actor.host)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(Error::Refused(format!(
-                "{} was published by someone else at the same moment",
-                draft.label()
-            )));
-        }
-        let change = AuditChange {
-            action: "publish",
-            version: draft,
-            from: draft.status.as_str(),
-            to: VersionStatus::Live.as_str(),
-            reason: None,
-            affected_active: 0,
-            messages: None,
-        };
-        insert_audit(&mut tx, now, actor, change).await?;
+        let change = Change::new(actor, None, now);
+        transition(&mut tx, self.backend, draft.id, Transition::Publish, change).await?;
         tx.commit().await?;
         Ok(draft.number)
     }

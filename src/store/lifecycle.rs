@@ -1,122 +1,18 @@
-//! Ending versions: finish and stop, on one version, every version of a
-//! journey, or every version that uses an action. One typed action, one
-//! executor, one audit row per version, all in one transaction.
+//! Operators' actions: finish, stop, pause and resume, on one version,
+//! every version of a journey, or every version that uses an action. One
+//! typed action, one executor, each version moved by the one transition
+//! function, all in one transaction.
 
 use std::collections::HashMap;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::pause::{hold_refusal, hold_version};
+use super::change::{Change, VersionImpact, count_uncertain};
 use super::targets::resolve;
+use super::transition::{Transition, transition};
 use super::turns::Waiting;
-use super::{
-    Actor, AuditChange, Backend, Error, MessageFigures, Result, Store, VersionInfo, insert_audit,
-    select_version_info, version_info,
-};
-use crate::domain::{EndKind, Millis, VersionStatus};
-
-/// Which versions an action ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// One version; `None` is the journey's live version.
-    Version {
-        journey: String,
-        version: Option<i64>,
-    },
-    /// Every live or finished version of the journey.
-    AllVersions { journey: String },
-    /// Every live or finished version, of any journey, that sends through
-    /// the action (or a sub-action of that channel).
-    UsesAction { action: String },
-}
-
-/// The one kind of dangerous thing journeyctl does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperatorAction {
-    pub kind: EndKind,
-    pub target: Target,
-    pub reason: Option<String>,
-}
-
-impl OperatorAction {
-    pub fn describe(&self) -> String {
-        let verb = self.kind.verb();
-        match &self.target {
-            Target::Version {
-                journey,
-                version: Some(n),
-            } => format!("{verb} {journey} v{n}"),
-            Target::Version {
-                journey,
-                version: None,
-            } => format!("{verb} the live version of {journey}"),
-            Target::AllVersions { journey } => format!("{verb} every version of {journey}"),
-            Target::UsesAction { action } if action.is_empty() => {
-                format!("kill switch: {verb} every version that uses an action")
-            }
-            Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionImpact {
-    pub journey: String,
-    pub version: i64,
-    pub status: VersionStatus,
-    /// Active participants: stopped by a stop, left to drain by a finish.
-    pub active: i64,
-    /// Pending messages a stop cancels.
-    pub pending: i64,
-    /// Of those, how many had an attempt without an answer (they may have
-    /// arrived).
-    pub uncertain: i64,
-    /// Messages sent while the action waited for deliveries in flight;
-    /// `None` when none was in flight.
-    pub sent_waiting: Option<i64>,
-    /// A resume's messages that fell due during the hold, and when the
-    /// oldest of them did.
-    pub overdue: i64,
-    pub overdue_since: Option<Millis>,
-}
-
-impl VersionImpact {
-    /// What a change did to `v`, as the audit row says it.
-    pub(crate) fn of(v: &VersionInfo, active: i64, pending: i64) -> VersionImpact {
-        VersionImpact {
-            journey: v.journey.clone(),
-            version: v.number,
-            status: v.status,
-            active,
-            pending,
-            uncertain: 0,
-            sent_waiting: None,
-            overdue: 0,
-            overdue_since: None,
-        }
-    }
-}
-
-/// Who makes a change, why and when, and for a stop or pause that waited
-/// for deliveries in flight, what its version had sent when it began to.
-#[derive(Clone, Copy)]
-pub(crate) struct Change<'a> {
-    pub actor: &'a Actor,
-    pub reason: Option<&'a str>,
-    pub now: Millis,
-    pub sent_before: Option<i64>,
-}
-
-impl<'a> Change<'a> {
-    pub(crate) fn new(actor: &'a Actor, reason: Option<&'a str>, now: Millis) -> Change<'a> {
-        Change {
-            actor,
-            reason,
-            now,
-            sent_before: None,
-        }
-    }
-}
+use super::{Actor, Error, OperatorAction, Result, Store};
+use crate::domain::{ActionKind, Millis};
 
 /// What an action would do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +35,7 @@ impl Impact {
 /// What an executed action did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub kind: EndKind,
+    pub kind: ActionKind,
     pub versions: Vec<VersionImpact>,
     pub at: Millis,
 }
@@ -156,13 +52,13 @@ impl Store {
                 .bind(v.id)
                 .fetch_one(&mut *conn)
                 .await?;
-            let uncertain = if action.kind == EndKind::Stop {
+            let uncertain = if action.kind == ActionKind::Stop {
                 count_uncertain(&mut conn, v.id).await?
             } else {
                 0
             };
             let (overdue, overdue_since) = match action.kind {
-                EndKind::Resume(_) => {
+                ActionKind::Resume(_) => {
                     super::pause::count_overdue(&mut conn, self.backend, v.id).await?
                 }
                 _ => (0, None),
@@ -270,7 +166,8 @@ impl Store {
                 sent_before: sent_before.get(&v.id).copied(),
                 ..Change::new(actor, action.reason.as_deref(), now)
             };
-            done.push(end_version(&mut tx, self.backend, v, action.kind, change).await?);
+            let mv = Transition::Act(action.kind);
+            done.push(transition(&mut tx, self.backend, v.id, mv, change).await?);
         }
         tx.commit().await?;
         Ok(Outcome {
@@ -281,158 +178,31 @@ impl Store {
     }
 }
 
-/// Moves one version: the one transition function, for operators, publish
-/// and date rules. It locks and reads the version row first, so when
-/// another operator got there first the action is refused with their story,
-/// and the audit row says the status the change really came from.
-pub(crate) async fn end_version(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    v: &VersionInfo,
-    kind: EndKind,
-    change: Change<'_>,
-) -> Result<VersionImpact> {
-    let to = kind.target_status().unwrap_or(v.status);
-    let row = super::lock_version_row(tx, backend, v.id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    let v = &version_info(&row)?;
-    if v.status.refusal(kind).is_some() || hold_refusal(v, kind).is_some() {
-        return Err(refusal(v, kind));
-    }
-    if matches!(kind, EndKind::Pause(_) | EndKind::Resume(_)) {
-        return hold_version(tx, backend, v, kind, change).await;
-    }
-    if kind == EndKind::Stop {
-        let n = super::gate::count_in_flight(tx, backend, v.id).await?;
-        if n > 0 {
-            return Err(Error::InFlight(n));
+impl Store {
+    /// A guardrail's pause of one version: the operators' pause (its hold
+    /// the default, 3 days then stop), audited with actor `guardrail` and
+    /// the rule's figures as its reason. `false` when it was already paused
+    /// or no longer runs.
+    pub async fn pause_by_guardrail(
+        &self,
+        journey: &str,
+        version: i64,
+        reason: &str,
+        now: Millis,
+    ) -> Result<bool> {
+        let action = OperatorAction {
+            kind: ActionKind::Pause(crate::domain::Hold::default()),
+            target: crate::domain::Target::Version {
+                journey: journey.to_string(),
+                version: Some(version),
+            },
+            reason: Some(reason.to_string()),
+        };
+        let actor = Actor::new("guardrail", super::this_host());
+        match self.execute(&action, &actor, now).await {
+            Ok(_) => Ok(true),
+            Err(Error::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
         }
     }
-    let row = if kind == EndKind::Finish {
-        sqlx::query(
-            "UPDATE versions SET status = 'finished', status_at = $2, status_by = $3, status_host = $4 \
-             WHERE id = $1 AND status = 'live' RETURNING active, msg_pending, msg_sent",
-        )
-    } else {
-        sqlx::query(
-            "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
-             gate_until = NULL, paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
-             paused_by = NULL WHERE id = $1 AND status IN ('live', 'finished') \
-             RETURNING active, msg_pending, msg_sent",
-        )
-    }
-    .bind(v.id)
-    .bind(change.now)
-    .bind(&change.actor.name)
-    .bind(&change.actor.host)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else {
-        let current = sqlx::query(concat!(select_version_info!(), "WHERE v.id = $1"))
-            .bind(v.id)
-            .fetch_one(&mut **tx)
-            .await?;
-        let current = version_info(&current)?;
-        return Err(refusal(&current, kind));
-    };
-    let active: i64 = row.try_get("active")?;
-    let pending: i64 = row.try_get("msg_pending")?;
-    let sent_waiting = change
-        .sent_before
-        .map(|b| row.try_get::<i64, _>("msg_sent").map(|s| s - b));
-    let sent_waiting = sent_waiting.transpose()?;
-    let messages = match kind {
-        EndKind::Stop => Some(MessageFigures {
-            sent_waiting,
-            ..move_stopped_counters(tx, v.id).await?
-        }),
-        _ => None,
-    };
-    let audit = AuditChange {
-        action: kind.verb(),
-        version: v,
-        from: v.status.as_str(),
-        to: to.as_str(),
-        reason: change.reason,
-        affected_active: active,
-        messages,
-    };
-    insert_audit(tx, change.now, change.actor, audit).await?;
-    Ok(VersionImpact {
-        uncertain: messages.map_or(0, |m| m.cancelled_uncertain),
-        sent_waiting,
-        ..VersionImpact::of(v, active, pending)
-    })
-}
-
-/// The stop's whole cost: a version row and its per-action rows.
-/// Participant rows still marked active, and outbox rows still pending, are
-/// stopped and cancelled by the version's status from this commit on (see
-/// the *_effective views); the engine sweeps them later in small batches.
-/// What it cancelled, and how many of those may have arrived.
-pub(crate) async fn move_stopped_counters(
-    tx: &mut Transaction<'static, Any>,
-    id: i64,
-) -> Result<MessageFigures> {
-    let uncertain = count_uncertain(tx, id).await?;
-    let cancelled: i64 = sqlx::query_scalar("SELECT msg_pending FROM versions WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query(
-        "UPDATE versions SET stopped = stopped + active, active = 0, \
-         msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE outbox_actions SET cancelled = cancelled + pending, pending = 0, retrying = 0 \
-         WHERE version_id = $1",
-    )
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(MessageFigures {
-        cancelled: Some(cancelled),
-        cancelled_uncertain: uncertain,
-        sent_waiting: None,
-        overdue: None,
-    })
-}
-
-/// Pending messages of the version whose last attempt had no answer, or
-/// whose claim ran out unrecorded (a worker that died holding it): they
-/// may have arrived. Read through the two partial indexes, so its cost is
-/// the number of such messages.
-pub(crate) async fn count_uncertain(conn: &mut sqlx::AnyConnection, id: i64) -> Result<i64> {
-    // Each predicate is exactly its partial index's, so no plan reads the
-    // version's other messages.
-    Ok(sqlx::query_scalar(
-        "SELECT (SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-           FROM outbox WHERE version_id = $1 AND uncertain = 1) \
-         + (SELECT CAST(COALESCE(SUM(CASE WHEN uncertain = 0 AND state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-           FROM outbox WHERE version_id = $1 AND claimed_until IS NOT NULL)",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
-pub(crate) fn refusal(v: &VersionInfo, kind: EndKind) -> Error {
-    let why = v
-        .status
-        .refusal(kind)
-        .map(str::to_string)
-        .or_else(|| hold_refusal(v, kind))
-        .unwrap_or_else(|| "it changed meanwhile".into());
-    Error::Refused(format!(
-        "cannot {} {}: {} ({} {})",
-        kind.verb(),
-        v.label(),
-        why,
-        v.status,
-        v.by_story()
-    ))
 }

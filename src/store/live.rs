@@ -241,9 +241,10 @@ impl Watcher {
                 Some(_) => Ok(Change::Status),
                 // The connection was lost: changes meanwhile were missed.
                 // The next call connects and listens again.
-                None => Err(Error::Unreachable(
-                    "the connection that listens for changes was lost".into(),
-                )),
+                None => Err(Error::Unreachable {
+                    location: None,
+                    cause: super::Outage::ListenerLost,
+                }),
             },
         }
     }
@@ -257,7 +258,10 @@ impl Watcher {
 
 /// The kernel's file events failed: the watch starts again.
 fn lost_events(e: std::io::Error) -> Error {
-    Error::Unreachable(format!("cannot watch the store's file for changes: {e}"))
+    Error::Unreachable {
+        location: None,
+        cause: super::Outage::FileEvents(super::error::first_line(&e.to_string())),
+    }
 }
 
 /// A file's size and modification time (`None` when it is not there).

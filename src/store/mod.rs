@@ -4,6 +4,7 @@
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
 
 mod audit;
+mod change;
 mod cluster;
 mod connect;
 mod counters;
@@ -12,6 +13,7 @@ mod dialect;
 mod engine;
 mod entrants;
 mod entry_guard;
+mod error;
 mod file_events;
 mod flow;
 mod gate;
@@ -27,6 +29,7 @@ mod pause;
 mod read;
 pub mod scratch;
 mod targets;
+mod transition;
 mod trust;
 mod turns;
 mod verdicts;
@@ -44,11 +47,14 @@ pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
 pub use engine::TickReport;
+pub use error::{Error, Outage, ReadOnly, Refusal, Result, Unopened};
 pub use flow::{Limits, Slots};
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
 pub use live::{Change, Watcher};
 
-pub use lifecycle::{Impact, OperatorAction, Outcome, Target, VersionImpact};
+pub use crate::domain::{OperatorAction, Target};
+pub use change::VersionImpact;
+pub use lifecycle::{Impact, Outcome};
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
     ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
@@ -57,74 +63,6 @@ pub use trust::{Grant, Granted};
 pub use turns::Waiting;
 
 use crate::domain::{Definition, Millis, VersionStatus};
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A transition the rules do not allow, or one another operator won.
-    #[error("{0}")]
-    Refused(String),
-    /// Bad input: unknown journey, bad definition, bad URL.
-    #[error("{0}")]
-    Invalid(String),
-    /// The store is read-only for this session or this role.
-    #[error("{0}")]
-    ReadOnly(String),
-    /// The database did not answer when the store was opened.
-    #[error("{0}")]
-    Unreachable(String),
-    /// The operator gave up waiting (`--lock-timeout`, Esc): the action
-    /// did not run.
-    #[error("gave up waiting: the action did not run, nothing was changed")]
-    GaveUp,
-    /// A stop found deliveries of a version still in flight; it waits and
-    /// tries again.
-    #[error("{0} deliveries are still in flight")]
-    InFlight(i64),
-    #[error("{}", db_message(.0))]
-    Db(#[from] sqlx::Error),
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-pub(crate) fn db_message(e: &sqlx::Error) -> String {
-    let text = match e {
-        sqlx::Error::Database(d) => {
-            if d.code().as_deref() == Some("42501") {
-                return format!(
-                    "the database refused this change for this role ({}); an administrator allows it with `journeyctl grant --operator ROLE` (a person's actions) or `journeyctl grant --engine ROLE` (run, tick, deliver, ingest)",
-                    d.message()
-                );
-            }
-            format!("database error: {}", d.message())
-        }
-        sqlx::Error::PoolTimedOut => "the database did not answer in time".to_string(),
-        sqlx::Error::Io(io) => format!("cannot reach the database: {}", connect::io_words(io)),
-        other => format!("database error: {other}"),
-    };
-    text.lines().next().unwrap_or_default().to_string()
-}
-
-impl Error {
-    /// Whether retrying the same transaction may succeed (PostgreSQL
-    /// deadlock or serialisation failure, SQLite busy).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Db(sqlx::Error::Database(d)) => matches!(
-                d.code().as_deref(),
-                Some("40P01") | Some("40001") | Some("5") | Some("517") | Some("261")
-            ),
-            Error::Db(sqlx::Error::PoolTimedOut) => true,
-            _ => false,
-        }
-    }
-
-    /// Whether another writer held the store (SQLite busy, a PostgreSQL
-    /// deadlock or serialisation failure): an operator's action then waits
-    /// its turn. An unreachable database is not busy.
-    pub fn is_busy(&self) -> bool {
-        !matches!(self, Error::Db(sqlx::Error::PoolTimedOut)) && self.is_transient()
-    }
-}
 
 /// Who acts: the operator's name and the host they act from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,9 +149,7 @@ impl Store {
             if !store.may_migrate().await? {
                 let login = store.login().await?.unwrap_or_default();
                 store.close().await;
-                return Err(Error::ReadOnly(format!(
-                    "the store's schema is older than this journeyctl and login {login} may not change it: run `journeyctl migrate` as the role that owns the schema"
-                )));
+                return Err(Error::ReadOnly(ReadOnly::OldSchema { login }));
             }
             store.migrate().await?;
         }
@@ -239,7 +175,7 @@ impl Store {
         self.migrator()
             .run(&self.pool)
             .await
-            .map_err(|e| Error::Invalid(format!("cannot migrate the schema: {e}")))?;
+            .map_err(|e| Error::Migration(error::first_line(&e.to_string())))?;
         self.lay_out().await
     }
 
@@ -331,7 +267,7 @@ pub(crate) fn version_info(row: &sqlx::any::AnyRow) -> Result<VersionInfo> {
         journey_id: row.try_get("journey_id")?,
         journey: row.try_get("journey")?,
         number: row.try_get("number")?,
-        status: status.parse().map_err(Error::Invalid)?,
+        status: status.parse().map_err(|what| Error::Corrupt { what })?,
         status_at: row.try_get("status_at")?,
         status_by: row.try_get("status_by")?,
         status_host: row.try_get("status_host")?,

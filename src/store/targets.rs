@@ -2,10 +2,11 @@
 //! of a journey, or every version that uses an action, each checked
 //! against the rules, or why the action is refused.
 
-use super::lifecycle::{OperatorAction, Target, refusal};
-use super::pause::hold_refusal;
-use super::{Error, Result, VersionInfo, select_version_info, version_info};
-use crate::domain::{EndKind, VersionStatus};
+use super::change::{hold_refusal, refusal};
+use super::{
+    Error, OperatorAction, Refusal, Result, Target, VersionInfo, select_version_info, version_info,
+};
+use crate::domain::{ActionKind, VersionStatus};
 
 /// The versions an action is about, each checked against the rules; or
 /// why it is refused.
@@ -26,21 +27,20 @@ pub(crate) async fn resolve(
 /// `JOURNEY [--version N]`: that version, or the live one.
 async fn one_version(
     conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
+    kind: ActionKind,
     journey: &str,
     version: Option<i64>,
 ) -> Result<VersionInfo> {
     let all = journey_versions(conn, journey).await?;
     let chosen = match version {
-        Some(n) => all.iter().find(|v| v.number == n).ok_or_else(|| {
-            Error::Invalid(format!(
-                "{journey} has no version {n} (it has {})",
-                all.iter()
-                    .map(|v| format!("v{}", v.number))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?,
+        Some(n) => all
+            .iter()
+            .find(|v| v.number == n)
+            .ok_or_else(|| Error::NoSuchVersion {
+                journey: journey.to_string(),
+                number: n,
+                has: all.iter().map(|v| v.number).collect(),
+            })?,
         None => match all.iter().find(|v| v.status == VersionStatus::Live) {
             Some(v) => v,
             None => {
@@ -49,14 +49,12 @@ async fn one_version(
                     .map(|v| format!("v{} {}", v.number, v.status_story()))
                     .collect::<Vec<_>>()
                     .join("; ");
-                let hint = match kind {
-                    EndKind::Finish => "",
-                    _ => "; name one with --version N, or use --all-versions",
-                };
-                return Err(Error::Refused(format!(
-                    "cannot {} {journey}: it has no live version ({story}){hint}",
-                    kind.verb()
-                )));
+                return Err(Error::Refused(Refusal::NoLiveVersion {
+                    verb: kind.verb(),
+                    journey: journey.to_string(),
+                    story,
+                    may_name_one: kind != ActionKind::Finish,
+                }));
             }
         },
     };
@@ -69,7 +67,7 @@ async fn one_version(
 /// `--all-versions`: every live or finished version of the journey.
 async fn all_versions(
     conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
+    kind: ActionKind,
     journey: &str,
 ) -> Result<Vec<VersionInfo>> {
     let all = journey_versions(conn, journey).await?;
@@ -80,11 +78,12 @@ async fn all_versions(
             .map(|v| format!("v{} {}", v.number, v.status_story()))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(Error::Refused(format!(
-            "cannot {} {journey}: no version is {} ({story})",
-            kind.verb(),
-            candidates(kind)
-        )));
+        return Err(Error::Refused(Refusal::NoneOpen {
+            verb: kind.verb(),
+            journey: journey.to_string(),
+            candidates: candidates(kind),
+            story,
+        }));
     }
     Ok(open)
 }
@@ -92,7 +91,7 @@ async fn all_versions(
 /// `--uses-action`: every live or finished version that sends through it.
 async fn using_action(
     conn: &mut sqlx::AnyConnection,
-    kind: EndKind,
+    kind: ActionKind,
     name: &str,
 ) -> Result<Vec<VersionInfo>> {
     if name.trim().is_empty() {
@@ -112,28 +111,28 @@ async fn using_action(
         }
     }
     if out.is_empty() {
-        return Err(Error::Refused(format!(
-            "cannot {}: no version that is {} uses the action {name:?}",
-            kind.verb(),
-            candidates(kind)
-        )));
+        return Err(Error::Refused(Refusal::NoneUsesAction {
+            verb: kind.verb(),
+            candidates: candidates(kind),
+            action: name.to_string(),
+        }));
     }
     Ok(out)
 }
 
 /// The versions an action on several can act on, in words.
-fn candidates(kind: EndKind) -> &'static str {
+fn candidates(kind: ActionKind) -> &'static str {
     match kind {
-        EndKind::Finish => "live",
-        EndKind::Stop => "live or finished",
-        EndKind::Pause(_) => "live or finished and not paused",
-        EndKind::Resume(_) => "paused",
+        ActionKind::Finish => "live",
+        ActionKind::Stop => "live or finished",
+        ActionKind::Pause(_) => "live or finished and not paused",
+        ActionKind::Resume(_) => "paused",
     }
 }
 
 /// Whether `kind` can act on the version now (its status, and for a pause
 /// or resume its hold).
-fn applies(kind: EndKind, v: &VersionInfo) -> bool {
+fn applies(kind: ActionKind, v: &VersionInfo) -> bool {
     VersionStatus::sources(kind).contains(&v.status) && hold_refusal(v, kind).is_none()
 }
 
@@ -149,7 +148,7 @@ pub(crate) async fn journey_versions(
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
-        return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+        return Err(Error::UnknownJourney(journey.to_string()));
     }
     rows.iter().map(version_info).collect()
 }

@@ -217,10 +217,10 @@ impl Store {
 fn owner_needed(e: sqlx::Error, what: &str) -> Error {
     match &e {
         sqlx::Error::Database(d) if d.code().as_deref() == Some("42501") => {
-            Error::ReadOnly(format!(
-                "{what} must be run by the role that owns the store's schema (the one that ran `journeyctl migrate`): {}",
-                d.message()
-            ))
+            Error::ReadOnly(super::ReadOnly::OwnerOnly {
+                what: what.to_string(),
+                detail: super::error::first_line(d.message()),
+            })
         }
         _ => e.into(),
     }

@@ -81,7 +81,10 @@ async fn take(location: &Location, suffix: &str, mode: Mode) -> Result<Option<Fi
         .map(|()| file)
     })
     .await
-    .map_err(|e| Error::Invalid(format!("a lock wait failed: {e}")))?
+    .map_err(|e| Error::LockWait {
+        lock: None,
+        cause: e.to_string(),
+    })?
     .map(Some)
     .map_err(|e| lock_error(&lock_path, &e))
 }
@@ -200,5 +203,8 @@ impl Store {
 }
 
 fn lock_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Invalid(format!("cannot take the lock {}: {e}", path.display()))
+    Error::LockWait {
+        lock: Some(path.to_path_buf()),
+        cause: e.to_string(),
+    }
 }

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use sqlx::Row;
 
-use super::lifecycle::{OperatorAction, Outcome};
+use super::OperatorAction;
+use super::lifecycle::Outcome;
 use super::turns::Waiting;
 use super::{Actor, Backend, Error, Result, Store};
 use crate::domain::Millis;

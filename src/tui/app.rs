@@ -74,8 +74,8 @@ pub enum Msg {
     Key(KeyEvent),
     Data(Box<Snapshot>),
     /// A refresh failed: the store is unreachable or refused.
-    DataError(String, Millis),
-    ActionDone(Result<Outcome, String>),
+    DataError(crate::store::Error, Millis),
+    ActionDone(Result<Outcome, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
     ActionWaiting(crate::store::Waiting),
     /// The once-a-second clock.
@@ -124,7 +124,7 @@ pub struct App {
     pub last_ok: Option<Millis>,
     /// Whether changes arrive as they happen (`None`: not known yet).
     pub live: Option<bool>,
-    /// The last refresh failed with this.
+    /// Why the last refresh failed, in the header's words.
     pub stale: Option<String>,
     pub loaded: bool,
     pub dirty: bool,
@@ -280,8 +280,9 @@ impl App {
             Msg::Key(key) => self.on_key(key),
             Msg::Data(snapshot) => self.on_data(*snapshot),
             Msg::DataError(err, at) => {
-                let changed = self.stale.as_deref() != Some(err.as_str());
-                self.stale = Some(err);
+                let words = crate::present::errors::outage_short(&err);
+                let changed = self.stale.as_deref() != Some(words.as_str());
+                self.stale = Some(words);
                 self.now = self.now.max(at);
                 self.dirty = changed || self.dirty;
             }
@@ -294,7 +295,7 @@ impl App {
                 if let Some(pane) = &mut self.pane {
                     pane.state = match result {
                         Ok(outcome) => PaneState::Done(outcome),
-                        Err(why) => PaneState::Refused(why),
+                        Err(why) => PaneState::Refused(crate::present::errors::for_console(&why)),
                     };
                 }
                 self.effects.push(Effect::Refresh);

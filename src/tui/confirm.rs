@@ -10,7 +10,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::domain::time::{Millis, parse_duration};
-use crate::domain::{EndKind, Hold, OnExpiry};
+use crate::domain::{ActionKind, Hold, OnExpiry};
 use crate::store::{Impact, OperatorAction, Outcome, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +86,8 @@ impl ConfirmPane {
         // The exact name is the safety of a typed pane, so the operator's
         // first keystrokes go there; a y/n pane (finish, pause, resume)
         // starts on Cancel.
-        let is_resume = matches!(action.kind, EndKind::Resume(_));
-        let focus = if action.kind == EndKind::Stop {
+        let is_resume = matches!(action.kind, ActionKind::Resume(_));
+        let focus = if action.kind == ActionKind::Stop {
             Focus::Name
         } else {
             Focus::Cancel
@@ -113,7 +113,7 @@ impl ConfirmPane {
     /// The kill switch: stop every version that uses the action typed.
     pub fn kill_switch() -> ConfirmPane {
         let mut pane = ConfirmPane::new(OperatorAction {
-            kind: EndKind::Stop,
+            kind: ActionKind::Stop,
             target: Target::UsesAction {
                 action: String::new(),
             },
@@ -129,7 +129,7 @@ impl ConfirmPane {
     }
 
     pub fn is_stop(&self) -> bool {
-        self.action.kind == EndKind::Stop
+        self.action.kind == ActionKind::Stop
     }
 
     /// A pane confirmed by typing a name or action (stop, stop all, the
@@ -141,11 +141,11 @@ impl ConfirmPane {
     fn order(&self) -> &'static [Focus] {
         use Focus::*;
         match (self.kill_switch, self.action.kind) {
-            (true, EndKind::Pause(_)) => &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel],
+            (true, ActionKind::Pause(_)) => &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel],
             (true, _) => &[Name, Mode, Reason, Confirm, Cancel],
-            (false, EndKind::Stop) => &[Name, Reason, Confirm, Cancel],
-            (false, EndKind::Pause(_)) => &[Cancel, Hold, Expiry, Reason, Confirm],
-            (false, EndKind::Resume(_)) => &[Cancel, Hold, Reason, Confirm],
+            (false, ActionKind::Stop) => &[Name, Reason, Confirm, Cancel],
+            (false, ActionKind::Pause(_)) => &[Cancel, Hold, Expiry, Reason, Confirm],
+            (false, ActionKind::Resume(_)) => &[Cancel, Hold, Reason, Confirm],
             (false, _) => &[Cancel, Reason, Confirm],
         }
     }
@@ -153,10 +153,10 @@ impl ConfirmPane {
     /// The kill switch between stop and pause: another action, so its
     /// impact is fetched again before it can commit.
     fn toggle_mode(&mut self) {
-        self.action.kind = if self.action.kind == EndKind::Stop {
-            EndKind::Pause(Hold::default())
+        self.action.kind = if self.action.kind == ActionKind::Stop {
+            ActionKind::Pause(Hold::default())
         } else {
-            EndKind::Stop
+            ActionKind::Stop
         };
         self.impact = None;
         self.impact_at = None;
@@ -237,9 +237,9 @@ impl ConfirmPane {
         }
         let mut action = self.action.clone();
         let terms = match action.kind {
-            EndKind::Pause(_) => self.hold_terms().map(EndKind::Pause),
-            EndKind::Resume(_) => crate::domain::Overdue::parse(self.hold.value())
-                .map(EndKind::Resume)
+            ActionKind::Pause(_) => self.hold_terms().map(ActionKind::Pause),
+            ActionKind::Resume(_) => crate::domain::Overdue::parse(self.hold.value())
+                .map(ActionKind::Resume)
                 .map_err(|e| format!("overdue messages: {e}")),
             kind => Ok(kind),
         };

@@ -11,40 +11,37 @@ use super::app::{DetailData, Msg, Snapshot, Want};
 use crate::domain::Millis;
 use crate::domain::clock::SimClock;
 use crate::domain::time::now_millis;
-use crate::store::Store;
+use crate::store::{Error, Outage, Store};
 
 /// What the screen shows, with trends up to `now` (the wall clock, or
 /// the demo's simulated time).
-pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, String> {
-    let versions = store.list_at(true, now).await.map_err(|e| e.to_string())?;
+pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, Error> {
+    let versions = store.list_at(true, now).await?;
     let detail = match &want.detail {
         Some(journey) => Some(DetailData {
             journey: journey.clone(),
-            versions: store
-                .detail_at(journey, now)
-                .await
-                .map_err(|e| e.to_string())?,
-            audit: store
-                .audit(Some(journey), 50)
-                .await
-                .map_err(|e| e.to_string())?,
+            versions: store.detail_at(journey, now).await?,
+            audit: store.audit(Some(journey), 50).await?,
         }),
         None => None,
     };
     let audit = if want.audit {
-        Some(store.audit(None, 1000).await.map_err(|e| e.to_string())?)
+        Some(store.audit(None, 1000).await?)
     } else {
         None
     };
     let channels = if want.channels {
-        Some(store.channel_health().await.map_err(|e| e.to_string())?)
+        Some(store.channel_health().await?)
     } else {
         None
     };
     let impact = match &want.impact {
         Some(action) => Some((
             action.clone(),
-            store.preview(action).await.map_err(|e| e.to_string()),
+            store
+                .preview(action)
+                .await
+                .map_err(|e| crate::present::errors::for_console(&e)),
         )),
         None => None,
     };
@@ -70,7 +67,7 @@ async fn fetch_or_diagnose(
     store: &Store,
     want: &Want,
     (refresh, clock): (Duration, Option<SimClock>),
-) -> Result<Snapshot, String> {
+) -> Result<Snapshot, Error> {
     let probe_within = refresh.clamp(Duration::from_secs(1), Duration::from_secs(3));
     let now = clock.map_or_else(now_millis, |c| c.now());
     let fut = fetch(store, want, now);
@@ -81,7 +78,7 @@ async fn fetch_or_diagnose(
             Ok(s) => Ok(s),
             // A broken connection says little; a probe says why.
             Err(e) => Err(match store.diagnose(probe_within).await {
-                Err(why) => why.to_string(),
+                Err(why) => why,
                 Ok(()) => e,
             }),
         };
@@ -90,17 +87,17 @@ async fn fetch_or_diagnose(
     tokio::pin!(probe);
     tokio::select! {
         result = &mut fut => return result,
-        answer = &mut probe => if let Err(why) = answer {
-            return Err(why.to_string());
-        },
+        answer = &mut probe => answer?,
     }
     tokio::time::timeout(FETCH_LIMIT, fut)
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
-                "the store did not answer within {}",
-                humantime::format_duration(FETCH_LIMIT)
-            ))
+            Err(Error::Unreachable {
+                location: None,
+                cause: Outage::NoAnswer {
+                    within: Some(FETCH_LIMIT),
+                },
+            })
         })
 }
 

@@ -6,7 +6,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::app::{App, DetailData, Effect, View};
 use super::confirm::{ConfirmPane, PaneReply};
-use crate::domain::{EndKind, Hold};
+use crate::domain::{ActionKind, Hold};
 use crate::store::{OperatorAction, Target};
 
 /// How many steps PgUp and PgDn scroll in the detail view.
@@ -128,12 +128,12 @@ impl App {
                 self.sort_desc = !self.sort_desc;
                 self.selected = 0;
             }
-            Finish => self.open_pane(EndKind::Finish, false),
-            Stop => self.open_pane(EndKind::Stop, false),
-            StopAll => self.open_pane(EndKind::Stop, true),
+            Finish => self.open_pane(ActionKind::Finish, false),
+            Stop => self.open_pane(ActionKind::Stop, false),
+            StopAll => self.open_pane(ActionKind::Stop, true),
             KillSwitch => self.open_kill_switch(),
-            Pause => self.open_pane(EndKind::Pause(Hold::default()), false),
-            Resume => self.open_pane(EndKind::Resume(crate::domain::Overdue::Send), false),
+            Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
+            Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
             Details | Filter | All | Sort | SortReverse | Confirm => {}
         }
     }
@@ -223,7 +223,7 @@ impl App {
         out
     }
 
-    fn open_pane(&mut self, kind: EndKind, all_versions: bool) {
+    fn open_pane(&mut self, kind: ActionKind, all_versions: bool) {
         if matches!(self.view, View::Audit | View::Channels) {
             return;
         }
@@ -246,8 +246,8 @@ impl App {
             return;
         };
         let hold_refusal = match kind {
-            EndKind::Pause(_) if paused => Some("it is already paused (r resumes it)"),
-            EndKind::Resume(_) if !paused => Some("it is not paused"),
+            ActionKind::Pause(_) if paused => Some("it is already paused (r resumes it)"),
+            ActionKind::Resume(_) if !paused => Some("it is not paused"),
             _ => None,
         };
         if !all_versions && let Some(why) = status.refusal(kind).or(hold_refusal) {

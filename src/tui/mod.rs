@@ -236,9 +236,7 @@ fn run_effects(
                         Ok(o) => tracing::info!("{}", crate::present::outcome_summary(o)),
                         Err(e) => tracing::warn!("refused: {e}"),
                     }
-                    let _ = tx
-                        .send(Msg::ActionDone(result.map_err(|e| e.to_string())))
-                        .await;
+                    let _ = tx.send(Msg::ActionDone(result)).await;
                 });
             }
         }

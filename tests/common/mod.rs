@@ -205,7 +205,7 @@ macro_rules! both_backends {
 /// A stop of `journey` v`version`, with no reason.
 pub fn stop_of(journey: &str, version: i64) -> journeyctl::store::OperatorAction {
     journeyctl::store::OperatorAction {
-        kind: journeyctl::domain::EndKind::Stop,
+        kind: journeyctl::domain::ActionKind::Stop,
         target: journeyctl::store::Target::Version {
             journey: journey.into(),
             version: Some(version),

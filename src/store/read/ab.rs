@@ -70,8 +70,9 @@ struct Decision {
 
 /// Pairs' figures as the engine stores them (JSON).
 pub(crate) fn stored_pairs(text: &str) -> Result<Vec<PairResult>> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::Invalid(format!("stored A/B figures are unreadable: {e}")))
+    serde_json::from_str(text).map_err(|e| Error::Corrupt {
+        what: format!("stored A/B figures are unreadable: {e}"),
+    })
 }
 
 /// What the main list needs of every test, read once per refresh.

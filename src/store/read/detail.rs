@@ -25,7 +25,7 @@ impl Store {
             .filter(|s| s.journey == journey)
             .collect();
         if summaries.is_empty() {
-            return Err(Error::Invalid(format!("unknown journey {journey:?}")));
+            return Err(Error::UnknownJourney(journey.to_string()));
         }
         let rows = sqlx::query(concat!(select_version_info!(), "WHERE j.name = $1"))
             .bind(journey)

@@ -61,7 +61,7 @@ pub(super) async fn list_on(
         let status: VersionStatus = r
             .try_get::<String, _>("status")?
             .parse()
-            .map_err(Error::Invalid)?;
+            .map_err(|what| Error::Corrupt { what })?;
         if all || status != VersionStatus::Draft {
             out.push(summary(r, status, &mut tests, &doubt)?);
         }

@@ -24,7 +24,7 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 format!("data {} old", age(app.now, t))
             });
             right.push(Span::styled(
-                format!("⚠ STALE {age}: {}, retrying ", outage_words(why)),
+                format!("⚠ STALE {age}: {why}, retrying "),
                 theme.danger(),
             ));
         }
@@ -101,20 +101,6 @@ fn shorten_start(store: &str, width: usize) -> String {
             format!("{kind} {}", shorten_start(rest, keep as u16))
         }
         None => shorten_start(store, width as u16),
-    }
-}
-
-/// The short reason for the header: "connection refused by 127.0.0.1:5432"
-/// rather than the whole "cannot open the store (...): ..." sentence.
-fn outage_words(why: &str) -> String {
-    let short = why.rsplit("): ").next().unwrap_or(why);
-    let short = short.trim_start_matches("cannot reach the database: ");
-    let short = short.trim_end_matches(" (is PostgreSQL running there?)");
-    if short.chars().count() > 60 {
-        let cut: String = short.chars().take(59).collect();
-        format!("{cut}…")
-    } else {
-        short.to_string()
     }
 }
 

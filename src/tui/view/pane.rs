@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::centered;
-use crate::domain::EndKind;
+use crate::domain::ActionKind;
 use crate::domain::OnExpiry;
 use crate::domain::time::ago;
 use crate::present::{channel_line, impact_line, thousands};
@@ -89,28 +89,28 @@ pub(super) fn draw_pane(
 }
 
 /// What the action means, and that it cannot be undone.
-fn intro_lines(kind: EndKind, danger: Style) -> Vec<Line<'static>> {
+fn intro_lines(kind: ActionKind, danger: Style) -> Vec<Line<'static>> {
     let (first, second) = match kind {
-        EndKind::Finish => (
+        ActionKind::Finish => (
             "No new participant can enter from the moment it commits;",
             "participants inside carry on to the end of their path.",
         ),
-        EndKind::Stop => (
+        ActionKind::Stop => (
             "Every active participant is stopped where it stands, now;",
             "no step runs again and pending messages are cancelled.",
         ),
-        EndKind::Pause(_) => (
+        ActionKind::Pause(_) => (
             "No entries and no messages from the moment it commits; waits go on,",
             "participants hold before their next message; goal and exit events apply.",
         ),
-        EndKind::Resume(_) => (
+        ActionKind::Resume(_) => (
             "The hold ends: held participants go on at the next tick",
             "and held messages are delivered.",
         ),
     };
     let last = match kind {
-        EndKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
-        EndKind::Resume(_) => "It can be paused again later.",
+        ActionKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
+        ActionKind::Resume(_) => "It can be paused again later.",
         _ => "This cannot be undone.",
     };
     vec![
@@ -151,21 +151,21 @@ fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'stati
         )));
     }
     let total = match kind {
-        EndKind::Finish => format!(
+        ActionKind::Finish => format!(
             "In all: {} active participants left to drain.",
             thousands(impact.active())
         ),
-        EndKind::Stop => format!(
+        ActionKind::Stop => format!(
             "In all: {} active participants stopped, {} pending messages cancelled.",
             thousands(impact.active()),
             thousands(impact.pending())
         ),
-        EndKind::Pause(_) => format!(
+        ActionKind::Pause(_) => format!(
             "In all: {} active participants held, {} pending messages held.",
             thousands(impact.active()),
             thousands(impact.pending())
         ),
-        EndKind::Resume(_) => format!(
+        ActionKind::Resume(_) => format!(
             "In all: {} active participants go on, {} pending messages delivered.",
             thousands(impact.active()),
             thousands(impact.pending())
@@ -266,7 +266,7 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
             theme,
         )));
     }
-    if matches!(pane.action.kind, EndKind::Resume(_)) {
+    if matches!(pane.action.kind, ActionKind::Resume(_)) {
         let overdue: i64 = match &pane.impact {
             Some(Ok(i)) => i.versions.iter().map(|v| v.overdue).sum(),
             _ => 0,
@@ -320,10 +320,10 @@ fn choice(
 
 fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
     let verb = match pane.action.kind {
-        EndKind::Finish => "Finish",
-        EndKind::Stop => "Stop",
-        EndKind::Pause(_) => "Pause",
-        EndKind::Resume(_) => "Resume",
+        ActionKind::Finish => "Finish",
+        ActionKind::Stop => "Stop",
+        ActionKind::Pause(_) => "Pause",
+        ActionKind::Resume(_) => "Resume",
     };
     let button = |label: &str, focused: bool| {
         if focused {
