@@ -77,6 +77,21 @@ pub struct Pace {
 const MIN_SLACK: Duration = Duration::from_millis(20);
 
 impl Pace {
+    /// Slots `interval_us` apart, the first `wait_us` from now (below
+    /// zero: gone by that long).
+    pub fn from_wait(wait_us: i64, interval_us: i64) -> Pace {
+        let now = tokio::time::Instant::now();
+        let start = if wait_us >= 0 {
+            now + Duration::from_micros(wait_us as u64)
+        } else {
+            now - Duration::from_micros(wait_us.unsigned_abs())
+        };
+        Pace {
+            start,
+            interval: Duration::from_micros(interval_us as u64),
+        }
+    }
+
     fn slot(&self, i: usize) -> tokio::time::Instant {
         self.start + self.interval * i as u32
     }

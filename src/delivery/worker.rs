@@ -89,6 +89,7 @@ pub async fn deliver_with(
         options: options.clone(),
         windows: Default::default(),
         claim_us: Default::default(),
+        reserve_us: Default::default(),
     });
     advertise(&shared, &store.delivery_queue().await?).await?;
     let mut tasks = Vec::new();
@@ -123,9 +124,11 @@ struct Shared {
     options: Options,
     /// Each guardrail's window of attempts.
     windows: super::guard::Windows,
-    /// How long the last claim took, in microseconds: a paced batch's
-    /// slots start no sooner, so its first sends are not already late.
+    /// How long the last claim and the last reservation of slots took, in
+    /// microseconds: a paced batch's slots start no sooner than both from
+    /// now, so its first sends are not already late.
     claim_us: AtomicI64,
+    reserve_us: AtomicI64,
 }
 
 async fn work(
@@ -344,26 +347,26 @@ async fn send_limited(
     let limits = crate::store::Limits {
         // A claim that once waited long (behind a stop's lock) does not
         // push every later batch back by as much.
-        lead_us: s.claim_us.load(Ordering::Relaxed).min(MAX_LEAD_US),
+        lead_us: (s.claim_us.load(Ordering::Relaxed) + s.reserve_us.load(Ordering::Relaxed))
+            .min(MAX_LEAD_US),
         ..flow.limits()
     };
+    let reserving = std::time::Instant::now();
     let slots = s
         .store
         .reserve_flow(&channel.name, token, want, limits, margin)
         .await?;
+    s.reserve_us
+        .store(reserving.elapsed().as_micros() as i64, Ordering::Relaxed);
     if slots.n == 0 {
         return Ok(0);
     }
-    let start = tokio::time::Instant::now() + Duration::from_micros(slots.wait_us.max(0) as u64);
     let span_us = slots.wait_us.max(0) + slots.n * slots.interval_us;
     let batch = Batch {
         actions,
         limit: slots.n,
         lease_ms: span_us / 1000 + margin,
-        pace: Some(Pace {
-            start,
-            interval: Duration::from_micros(slots.interval_us as u64),
-        }),
+        pace: Some(Pace::from_wait(slots.wait_us, slots.interval_us)),
     };
     let sent = send_claimed(s, token, v, batch, report).await;
     let used = *sent.as_ref().unwrap_or(&0) as i64;

@@ -13,7 +13,8 @@ use super::{Backend, Result, Store};
 pub struct Slots {
     /// Messages it may claim (0: wait).
     pub n: i64,
-    /// How long from now its first slot starts, in microseconds.
+    /// How long from now its first slot starts, in microseconds (below
+    /// zero: its first slots went by while the reservation committed).
     pub wait_us: i64,
     /// The time between two of its slots, in microseconds (0: no rate).
     pub interval_us: i64,
@@ -60,6 +61,26 @@ async fn locked_next_slot(
     .bind(channel)
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// The worker's lease of `n` sends through the channel, until `until_ms`.
+async fn hold_lease(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    (channel, worker): (&str, &str),
+    n: i64,
+    until_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO channel_leases (channel, worker, n, until_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (channel, worker) DO UPDATE SET n = excluded.n, until_ms = excluded.until_ms",
+    )
+    .bind(channel)
+    .bind(worker)
+    .bind(n)
+    .bind(until_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -118,18 +139,21 @@ impl Store {
         };
         if n > 0 && limits.concurrency.is_some() {
             let until = (now + wait_us + n * interval) / 1000 + lease_ms;
-            sqlx::query(
-                "INSERT INTO channel_leases (channel, worker, n, until_ms) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (channel, worker) DO UPDATE SET n = excluded.n, until_ms = excluded.until_ms",
-            )
-            .bind(channel)
-            .bind(worker)
-            .bind(n)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?;
+            hold_lease(&mut tx, (channel, worker), n, until).await?;
         }
         tx.commit().await?;
+        // The wait from now, not from the reservation's start: its commit
+        // (a two-phase commit on a cluster) may take longer than a slot,
+        // and a worker that counted from the start would send early, into
+        // the slots of the worker before it.
+        // Below zero when the first slots went by meanwhile: the worker
+        // does not send those late.
+        let wait_us = if n > 0 && interval > 0 {
+            let mut conn = self.pool.acquire().await?;
+            start - super::db_clock_ms(&mut conn, self.backend).await? * 1000
+        } else {
+            wait_us
+        };
         Ok(Slots {
             n,
             wait_us,
