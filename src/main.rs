@@ -21,10 +21,8 @@ fn main() {
         }
         Some(Command::Bench(bench)) => cli::block_on(journeyctl::bench::run(bench_config(bench))),
         Some(Command::Screenshots { out }) => cli::block_on(journeyctl::demo::screenshots(&out)),
-        command => cli::run(Cli {
-            global: args.global,
-            command,
-        }),
+        Some(Command::Cli(command)) => cli::run(args.global, Some(command)),
+        None => cli::run(args.global, None),
     };
     std::process::exit(code);
 }

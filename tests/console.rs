@@ -257,10 +257,7 @@ fn executes(effects: &[Effect]) -> Vec<OperatorAction> {
 
 /// The pane's hint, or "" when it has none.
 fn hint(app: &App) -> String {
-    app.pane
-        .as_ref()
-        .and_then(|p| p.hint.clone())
-        .unwrap_or_default()
+    app.pane().and_then(|p| p.hint.clone()).unwrap_or_default()
 }
 
 fn selected(app: &App) -> (String, i64) {
@@ -326,10 +323,10 @@ fn slash_filters_by_name_and_esc_clears() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('/')]);
     type_text(&mut app, "CART");
-    assert!(app.filtering);
+    assert!(app.filtering());
     assert_eq!(app.visible().len(), 2);
     press(&mut app, &[KeyCode::Enter]);
-    assert!(!app.filtering);
+    assert!(!app.filtering());
     assert_eq!(app.visible().len(), 2);
     // Keys act again once the filter is kept.
     press(&mut app, &[KeyCode::Char('j')]);
@@ -369,9 +366,9 @@ fn enter_opens_details_and_esc_goes_back() {
     assert_eq!(app.view, View::Audit);
     assert!(app.want().audit);
     press(&mut app, &[KeyCode::Esc, KeyCode::Char('?')]);
-    assert!(app.help);
+    assert!(matches!(app.mode, journeyctl::tui::app::Mode::Help));
     press(&mut app, &[KeyCode::Char('x')]);
-    assert!(!app.help);
+    assert!(!matches!(app.mode, journeyctl::tui::app::Mode::Help));
     assert_eq!(executes(&press(&mut app, &[KeyCode::Char('q')])).len(), 0);
 }
 
@@ -385,7 +382,7 @@ fn q_quits() {
 fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('s')]);
-    let pane = app.pane.as_ref().expect("stop pane open");
+    let pane = app.pane().expect("stop pane open");
     assert_eq!(pane.focus, Focus::Name);
     assert_eq!(
         pane.action.target,
@@ -398,7 +395,7 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     // Enter on an empty name stops nothing and says what is expected.
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert!(executes(&effects).is_empty());
-    assert!(app.pane.is_some());
+    assert!(app.pane().is_some());
     assert!(
         hint(&app).contains("type cart-recovery exactly"),
         "{}",
@@ -411,21 +408,21 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     assert!(hint(&app).contains("exactly"));
     // The Stop button does not accept a wrong name either.
     press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    assert_eq!(app.pane().unwrap().focus, Focus::Confirm);
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
     // 'y' is never a button shortcut here: it lands in the name.
     press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    assert_eq!(app.pane().unwrap().focus, Focus::Confirm);
     let effects = press(&mut app, &[KeyCode::Char('y')]);
     assert!(executes(&effects).is_empty());
-    let pane = app.pane.as_ref().unwrap();
+    let pane = app.pane().unwrap();
     assert_eq!(pane.focus, Focus::Name);
     assert_eq!(pane.name.value(), "cart-recovery");
     // Tab through to Cancel: Enter there closes, nothing runs.
     press(&mut app, &[KeyCode::BackTab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Cancel);
+    assert_eq!(app.pane().unwrap().focus, Focus::Cancel);
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
-    assert!(app.pane.is_none());
+    assert!(app.pane().is_none());
     // `s`, the name, a reason, Enter: the whole stop.
     press(&mut app, &[KeyCode::Char('s')]);
     type_text(&mut app, "cart-recovery");
@@ -436,7 +433,10 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
     assert_eq!(run.len(), 1);
     assert_eq!(run[0].kind, ActionKind::Stop);
     assert_eq!(run[0].reason.as_deref(), Some("wrong audience"));
-    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Working);
+    assert!(matches!(
+        app.pane().unwrap().state,
+        PaneState::Working { .. }
+    ));
     // Keys while working do nothing, even Enter again.
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
     let outcome = Outcome {
@@ -455,9 +455,9 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
         at: now(),
     };
     app.update(Msg::ActionDone(Ok(outcome.clone())));
-    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Done(outcome));
+    assert_eq!(app.pane().unwrap().state, PaneState::Done(outcome));
     press(&mut app, &[KeyCode::Enter]);
-    assert!(app.pane.is_none());
+    assert!(app.pane().is_none());
 }
 
 /// Every printable key lands in the name: letters that are shortcuts
@@ -479,7 +479,7 @@ fn no_keystroke_is_lost_in_a_typed_pane() {
     press(&mut app, &[KeyCode::Char('s')]);
     let typed = "win-back-yhlnq-2";
     assert!(executes(&type_text(&mut app, typed)).is_empty());
-    let pane = app.pane.as_ref().expect("the pane stays open while typing");
+    let pane = app.pane().expect("the pane stays open while typing");
     assert_eq!(pane.name.value(), typed);
     let run = executes(&press(&mut app, &[KeyCode::Enter]));
     assert_eq!(run.len(), 1);
@@ -494,10 +494,7 @@ fn no_keystroke_is_lost_in_a_typed_pane() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('K')]);
     type_text(&mut app, "sms:yes-no-help-1");
-    assert_eq!(
-        app.pane.as_ref().unwrap().typed_action(),
-        "sms:yes-no-help-1"
-    );
+    assert_eq!(app.pane().unwrap().typed_action(), "sms:yes-no-help-1");
 }
 
 #[test]
@@ -505,9 +502,9 @@ fn esc_cancels_any_pane_and_nothing_runs() {
     let mut app = loaded(false);
     for k in ['s', 'S', 'f'] {
         press(&mut app, &[KeyCode::Char(k)]);
-        assert!(app.pane.is_some());
+        assert!(app.pane().is_some());
         let effects = press(&mut app, &[KeyCode::Esc]);
-        assert!(app.pane.is_none());
+        assert!(app.pane().is_none());
         assert!(executes(&effects).is_empty());
     }
     // Even with the name typed.
@@ -522,7 +519,7 @@ fn stop_every_version_targets_the_journey() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('S')]);
     assert_eq!(
-        app.pane.as_ref().unwrap().action.target,
+        app.pane().unwrap().action.target,
         Target::AllVersions {
             journey: "cart-recovery".into()
         }
@@ -542,7 +539,7 @@ fn stop_every_version_targets_the_journey() {
 fn finish_pane_confirms_with_y_or_enter_on_the_button() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('f')]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Cancel);
+    assert_eq!(app.pane().unwrap().focus, Focus::Cancel);
     assert!(
         executes(&press(&mut app, &[KeyCode::Enter])).is_empty(),
         "Enter on Cancel cancels"
@@ -555,16 +552,14 @@ fn finish_pane_confirms_with_y_or_enter_on_the_button() {
         "finish",
         "2026-11-21T11:59:00Z",
     ))));
-    assert!(
-        matches!(&app.pane.as_ref().unwrap().state, PaneState::Refused(m) if m.contains("by bob"))
-    );
+    assert!(matches!(&app.pane().unwrap().state, PaneState::Refused(m) if m.contains("by bob")));
     press(&mut app, &[KeyCode::Esc]);
     // Reason field, then Enter moves to the button; Enter there finishes.
     press(&mut app, &[KeyCode::Char('f'), KeyCode::Tab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Reason);
+    assert_eq!(app.pane().unwrap().focus, Focus::Reason);
     type_text(&mut app, "yes we are done");
     assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Confirm);
+    assert_eq!(app.pane().unwrap().focus, Focus::Confirm);
     let run = executes(&press(&mut app, &[KeyCode::Enter]));
     assert_eq!(run[0].reason.as_deref(), Some("yes we are done"));
 }
@@ -574,7 +569,7 @@ fn read_only_action_keys_only_explain() {
     let mut app = loaded(true);
     for k in ['f', 's', 'S'] {
         let effects = press(&mut app, &[KeyCode::Char(k)]);
-        assert!(app.pane.is_none());
+        assert!(app.pane().is_none());
         assert!(executes(&effects).is_empty());
         assert!(app.notice.as_deref().unwrap().contains("read-only"));
     }
@@ -586,7 +581,7 @@ fn a_transition_the_rules_refuse_is_explained_without_a_pane() {
     press(&mut app, &[KeyCode::Char('t'), KeyCode::Char('G')]);
     assert_eq!(app.selected_version().unwrap().status, VersionStatus::Draft);
     press(&mut app, &[KeyCode::Char('s')]);
-    assert!(app.pane.is_none());
+    assert!(app.pane().is_none());
     assert!(app.notice.as_deref().unwrap().contains("draft"));
     press(&mut app, &[KeyCode::Char('k')]);
     assert_eq!(
@@ -613,7 +608,7 @@ fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert!(executes(&effects).is_empty());
     assert!(
-        matches!(&app.pane.as_ref().unwrap().state, PaneState::Refused(m) if m.contains("unreachable"))
+        matches!(&app.pane().unwrap().state, PaneState::Refused(m) if m.contains("unreachable"))
     );
     // The store comes back: the refused action does not run by itself.
     app.update(Msg::Data(Box::new(Snapshot {
@@ -624,7 +619,7 @@ fn while_the_store_is_unreachable_actions_are_refused_and_never_run_later() {
     assert!(executes(&app.take_effects()).is_empty());
     assert!(app.stale.is_none());
     press(&mut app, &[KeyCode::Enter]);
-    assert!(app.pane.is_none());
+    assert!(app.pane().is_none());
 }
 
 /// Operator keys: the keys that move, filter, open and answer panes,
@@ -665,7 +660,7 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
     let result = runner.run(&operator_keys(), |keys| {
         let mut app = loaded(false);
         for k in keys {
-            let before = app.pane.clone();
+            let before = app.pane().cloned();
             app.update(key(k));
             for action in executes(&app.take_effects()) {
                 if action.kind == ActionKind::Stop {
@@ -675,8 +670,8 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
                     let pane = pane.unwrap();
                     prop_assert_eq!(k, KeyCode::Enter, "a stop needs Enter");
                     prop_assert_eq!(
-                        pane.name.value(),
-                        pane.expected_name.as_str(),
+                        Some(pane.name.value()),
+                        pane.expected_name(),
                         "a stop needs the exact name"
                     );
                     prop_assert!(matches!(
@@ -686,7 +681,7 @@ fn random_key_sequences_never_stop_without_the_exact_name_and_enter() {
                 }
             }
             if !matches!(
-                app.pane.as_ref().map(|p| &p.state),
+                app.pane().map(|p| &p.state),
                 None | Some(PaneState::Editing)
             ) {
                 app.update(key(KeyCode::Esc));
@@ -944,7 +939,7 @@ fn snapshot_audit_and_help() {
 }
 
 fn with_impact(app: &mut App) {
-    let action = app.pane.as_ref().unwrap().action.clone();
+    let action = app.pane().unwrap().action.clone();
     let impact = Impact {
         versions: vec![VersionImpact {
             journey: "cart-recovery".into(),
@@ -991,7 +986,7 @@ fn a_refusal_met_in_a_race_is_said_once() {
     let why = "cannot stop cart-recovery v2: it is already stopped (stopped by bob on ops-2 at 2026-11-21T11:59:58Z)";
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('s')]);
-    let action = app.pane.as_ref().unwrap().action.clone();
+    let action = app.pane().unwrap().action.clone();
     app.update(Msg::Data(Box::new(Snapshot {
         versions: fixture(),
         impact: Some((action, Err(why.to_string()))),
@@ -1036,10 +1031,13 @@ fn impact_updates_are_ignored_once_confirmed() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('f')]);
     with_impact(&mut app);
-    let shown = app.pane.as_ref().unwrap().impact.clone();
+    let shown = app.pane().unwrap().impact.clone();
     assert!(matches!(&shown, Some(Ok(i)) if i.active() == 9_876));
     press(&mut app, &[KeyCode::Char('y')]);
-    assert_eq!(app.pane.as_ref().unwrap().state, PaneState::Working);
+    assert!(matches!(
+        app.pane().unwrap().state,
+        PaneState::Working { .. }
+    ));
     assert_eq!(
         app.want().impact,
         None,
@@ -1047,7 +1045,7 @@ fn impact_updates_are_ignored_once_confirmed() {
     );
     // An impact that arrives late (fetched before the confirmation) does
     // not change what the operator confirmed.
-    let action = app.pane.as_ref().unwrap().action.clone();
+    let action = app.pane().unwrap().action.clone();
     let late = Impact {
         versions: vec![VersionImpact {
             journey: "cart-recovery".into(),
@@ -1067,9 +1065,9 @@ fn impact_updates_are_ignored_once_confirmed() {
         fetched_at: now() + 1_000,
         ..Default::default()
     })));
-    let pane = app.pane.as_ref().unwrap();
+    let pane = app.pane().unwrap();
     assert_eq!(pane.impact, shown, "the late impact was taken");
-    assert_eq!(pane.state, PaneState::Working);
+    assert!(matches!(pane.state, PaneState::Working { .. }));
 }
 
 #[test]
@@ -1090,7 +1088,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
         ..Default::default()
     })));
     press(&mut app, &[KeyCode::Char('K')]);
-    let pane = app.pane.as_ref().expect("kill switch pane");
+    let pane = app.pane().expect("kill switch pane");
     assert_eq!(pane.focus, Focus::Name);
     assert_eq!(
         app.actions_in_use(),
@@ -1174,7 +1172,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
     // Read-only: K only explains.
     let mut ro = loaded(true);
     press(&mut ro, &[KeyCode::Char('K')]);
-    assert!(ro.pane.is_none());
+    assert!(ro.pane().is_none());
     assert!(ro.notice.as_deref().unwrap().contains("read-only"));
 }
 
@@ -1335,14 +1333,14 @@ fn failing_deliveries_are_marked_on_the_main_list() {
 fn pause_pane_starts_on_cancel_and_confirms_the_hold_typed() {
     let mut app = loaded(false);
     press(&mut app, &[KeyCode::Char('p')]);
-    let pane = app.pane.as_ref().unwrap();
+    let pane = app.pane().unwrap();
     assert_eq!(pane.focus, Focus::Cancel, "a y/n pane starts on Cancel");
-    assert_eq!(pane.hold.value(), "3d");
+    assert_eq!(pane.hold_field().unwrap().value(), "3d");
     with_impact(&mut app);
     insta::assert_snapshot!("pause_pane", snap(&app, 120, 35));
     // Enter on Cancel closes; nothing runs.
     let effects = press(&mut app, &[KeyCode::Enter]);
-    assert!(executes(&effects).is_empty() && app.pane.is_none());
+    assert!(executes(&effects).is_empty() && app.pane().is_none());
     // Tab to the hold, make it 2h, the rule resume, then y on the button.
     press(&mut app, &[KeyCode::Char('p'), KeyCode::Tab]);
     press(&mut app, &[KeyCode::Backspace, KeyCode::Backspace]);
@@ -1394,10 +1392,10 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
     let row = text.lines().find(|l| l.contains("cart-recovery")).unwrap();
     assert!(row.contains("⏸ paused 2h, stop in 2d"), "{row}");
     press(&mut app, &[KeyCode::Char('p')]);
-    assert!(app.pane.is_none());
+    assert!(app.pane().is_none());
     assert!(app.notice.as_deref().unwrap().contains("already paused"));
     press(&mut app, &[KeyCode::Char('r')]);
-    let pane = app.pane.as_ref().unwrap();
+    let pane = app.pane().unwrap();
     assert_eq!(
         (pane.action.kind, pane.focus),
         (
@@ -1407,7 +1405,7 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
     );
     // The overdue messages' field: spread them over 30 minutes instead.
     press(&mut app, &[KeyCode::Tab]);
-    assert_eq!(app.pane.as_ref().unwrap().focus, Focus::Hold);
+    assert_eq!(app.pane().unwrap().focus, Focus::Hold);
     press(&mut app, &[KeyCode::Backspace; 4]);
     type_text(&mut app, "spread=soon");
     press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
@@ -1438,13 +1436,13 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
     press(&mut app, &[KeyCode::Char('K')]);
     type_text(&mut app, "webhook:crm");
     press(&mut app, &[KeyCode::Tab, KeyCode::Right]);
-    let pane = app.pane.as_ref().unwrap();
+    let pane = app.pane().unwrap();
     assert!(pane.action.kind.is_pause());
     // A printable key on the choice goes to the action field.
     press(&mut app, &[KeyCode::Char('x')]);
-    assert_eq!(app.pane.as_ref().unwrap().typed_action(), "webhook:crmx");
+    assert_eq!(app.pane().unwrap().typed_action(), "webhook:crmx");
     press(&mut app, &[KeyCode::Backspace]);
-    let action = app.pane.as_ref().unwrap().action.clone();
+    let action = app.pane().unwrap().action.clone();
     app.update(Msg::Data(Box::new(Snapshot {
         versions: fixture(),
         impact: Some((

@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::domain::definition::{DEFAULT_EXPECTED_PARTICIPANTS, DEFAULT_MIN_PER_VARIANT};
 use crate::domain::time::parse_duration;
 
+use super::tool_args::{BenchArgs, DemoArgs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "journeyctl",
@@ -76,230 +78,15 @@ fn parse_refresh(s: &str) -> Result<Duration, String> {
     bounded(s, (500, 5_000), "the console refreshes every 500ms to 5s")
 }
 
-fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration_arg(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(parse_duration(s)? as u64))
 }
 
+/// Every command: the CLI's, then the tools the binary runs itself.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create or upgrade the schema.
-    Migrate,
-    /// Read a journey definition (TOML): a new journey, or a new draft version.
-    Apply {
-        file: PathBuf,
-        /// Publish the draft right away.
-        #[arg(long)]
-        publish: bool,
-    },
-    /// Publish the newest draft (the live version, if any, is finished).
-    Publish { journey: String },
-    /// Read NDJSON events from FILE (or - / nothing for standard input).
-    Ingest {
-        file: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run due steps and date rules once.
-    Tick {
-        /// The engine's clock (RFC 3339; default: now).
-        #[arg(long)]
-        now: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Keep ticking until interrupted.
-    Run {
-        /// How often to tick: 100ms to 1h.
-        #[arg(long, default_value = "1s", value_parser = parse_interval)]
-        interval: Duration,
-        /// Serve Prometheus metrics on this address (GET /metrics).
-        #[arg(long, value_name = "ADDR")]
-        metrics: Option<std::net::SocketAddr>,
-    },
-    /// The versions with their counts, conversion and A/B verdict.
-    List {
-        /// Include drafts.
-        #[arg(long)]
-        all: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// The audit log, newest first.
-    Audit {
-        #[arg(long)]
-        journey: Option<String>,
-        #[arg(long, default_value_t = 1000)]
-        limit: i64,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Changes as they happen, one line each (status, hold, audit row,
-    /// delivery gate), for runbooks and chat bots; Ctrl-C ends it.
-    Watch {
-        /// Only this journey's changes.
-        journey: Option<String>,
-        /// One JSON object a line.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Where a profile is: one entry per version it entered.
-    Profile {
-        profile: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Finish a version: no new entries, participants inside carry on.
-    Finish {
-        /// The journey's name.
-        journey: String,
-        /// The version to finish (default: the live one).
-        #[arg(long)]
-        version: Option<i64>,
-        /// Why, for the audit log.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Do not ask for confirmation (needed without a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Stop a version now: participants halted, pending messages cancelled.
-    Stop {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Why, for the audit log.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Do not ask for confirmation (needed without a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Pause (hold) a version: no entries, no messages, waits go on; reversible.
-    Pause {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// How long the hold lasts (at most 30d).
-        #[arg(long, default_value = "3d", value_parser = parse_duration_arg)]
-        hold: Duration,
-        /// What happens when the hold runs out.
-        #[arg(long, default_value = "stop", value_parser = ["stop", "resume"])]
-        on_expiry: String,
-        /// Why, for the audit log.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Do not ask for confirmation (needed without a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Resume a paused version: held participants and messages go on.
-    Resume {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Why, for the audit log.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Messages that fell due during the hold: send them now, skip
-        /// them (cancelled, counted as overdue) or spread them evenly over
-        /// a time (spread=30m, 1m to 7d). Asked on a terminal when the
-        /// oldest fell due over an hour ago; send by default.
-        #[arg(long, value_name = "send|skip|spread=DUR")]
-        overdue: Option<String>,
-        /// Do not ask for confirmation (needed without a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), for
-    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS), or a sample
-    /// ratio check of given counts (--srm NAME=PEOPLE/WEIGHT).
-    Verdict {
-        /// The journey whose test to show (its live version by default).
-        #[arg(required_unless_present_any = ["arms", "srm"], conflicts_with_all = ["arms", "srm"])]
-        journey: Option<String>,
-        /// The version whose test to show.
-        #[arg(long, requires = "journey")]
-        version: Option<i64>,
-        #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
-        arms: Vec<String>,
-        /// One variant's people and weight, for a sample ratio mismatch
-        /// check (chi-square, marked below p = 0.001): give one per variant.
-        #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
-        srm: Vec<String>,
-        #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
-        expected: u64,
-        #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
-        min_per_variant: u64,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Hand pending messages to their channels (webhook, command, log).
-    Deliver {
-        /// The channels file (TOML): which channel each action uses.
-        #[arg(long, value_name = "FILE")]
-        channels: PathBuf,
-        /// Worker tasks in this process.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-        workers: u16,
-        /// Deliver what is due now, then exit.
-        #[arg(long)]
-        once: bool,
-        /// Messages per claim (all in flight at once, per worker).
-        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=1000))]
-        batch: i64,
-        /// Serve Prometheus metrics on this address (GET /metrics).
-        #[arg(long, value_name = "ADDR")]
-        metrics: Option<std::net::SocketAddr>,
-    },
-    /// A version's minutes: entries, conversions, exits, messages sent
-    /// and failed, minute by minute.
-    Trend {
-        journey: String,
-        /// The version (default: the newest that is not a draft).
-        #[arg(long)]
-        version: Option<i64>,
-        /// How far back (at most 48h, the minutes kept).
-        #[arg(long, default_value = "1h", value_parser = parse_duration_arg)]
-        since: Duration,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delivery health per action: channel, pending, sent, failed, retrying.
-    Channels {
-        /// Route actions with this channels file instead of what the
-        /// running workers report.
-        #[arg(long, value_name = "FILE")]
-        channels: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check that every counter equals a recount of the rows.
-    Check,
-    /// The named stores of the config file (never a password).
-    Stores,
-    /// PostgreSQL: give a login role a viewer's or an operator's
-    /// privileges on the store (run by the schema's owner; safe to repeat).
-    #[command(group(clap::ArgGroup::new("level").required(true).args(["viewer", "operator", "engine"])))]
-    Grant {
-        /// Reads everything the console and `list` need; changes nothing.
-        #[arg(long, value_name = "ROLE")]
-        viewer: Option<String>,
-        /// A person: also applies, publishes, finishes, stops, pauses and
-        /// resumes (each audited); writes no participant, message, counter,
-        /// minute or A/B figure.
-        #[arg(long, value_name = "ROLE")]
-        operator: Option<String>,
-        /// A service login of run, tick, deliver and ingest: moves
-        /// participants, messages, counters, minutes and A/B figures;
-        /// never alters the audit log or the schema.
-        #[arg(long, value_name = "ROLE")]
-        engine: Option<String>,
-    },
-    /// Shell completions (bash, zsh, fish, elvish, powershell) on
-    /// standard output.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// The manual page (roff) on standard output: `journeyctl man > journeyctl.1`.
-    Man,
+    #[command(flatten)]
+    Cli(CliCommand),
     /// A demo store with live simulated traffic, opened in the console.
     #[command(
         after_help = "The demo's store is demo.db beside the default store, made anew each time. \
@@ -319,22 +106,339 @@ To read the PostgreSQL demo from the CLI, add ?options=-c%20search_path%3Djourne
     },
 }
 
-impl Command {
+/// The CLI's commands, each one struct with its own `run` (`commands.rs`).
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Create or upgrade the schema.
+    Migrate(Migrate),
+    /// Read a journey definition (TOML): a new journey, or a new draft version.
+    Apply(Apply),
+    /// Publish the newest draft (the live version, if any, is finished).
+    Publish(Publish),
+    /// Read NDJSON events from FILE (or - / nothing for standard input).
+    Ingest(Ingest),
+    /// Run due steps and date rules once.
+    Tick(Tick),
+    /// Keep ticking until interrupted.
+    Run(Run),
+    /// The versions with their counts, conversion and A/B verdict.
+    List(List),
+    /// The audit log, newest first.
+    Audit(Audit),
+    /// Changes as they happen, one line each (status, hold, audit row,
+    /// delivery gate), for runbooks and chat bots; Ctrl-C ends it.
+    Watch(Watch),
+    /// Where a profile is: one entry per version it entered.
+    Profile(Profile),
+    /// Finish a version: no new entries, participants inside carry on.
+    Finish(Finish),
+    /// Stop a version now: participants halted, pending messages cancelled.
+    Stop(Stop),
+    /// Pause (hold) a version: no entries, no messages, waits go on; reversible.
+    Pause(Pause),
+    /// Resume a paused version: held participants and messages go on.
+    Resume(Resume),
+    /// A/B verdict: of a live test as the engine keeps it (JOURNEY), for
+    /// given counts (--arm NAME=CONVERSIONS/PARTICIPANTS), or a sample
+    /// ratio check of given counts (--srm NAME=PEOPLE/WEIGHT).
+    Verdict(Verdict),
+    /// Hand pending messages to their channels (webhook, command, log).
+    Deliver(Deliver),
+    /// A version's minutes: entries, conversions, exits, messages sent
+    /// and failed, minute by minute.
+    Trend(Trend),
+    /// Delivery health per action: channel, pending, sent, failed, retrying.
+    Channels(Channels),
+    /// Check that every counter equals a recount of the rows.
+    Check(Check),
+    /// The named stores of the config file (never a password).
+    Stores(Stores),
+    /// PostgreSQL: give a login role a viewer's or an operator's
+    /// privileges on the store (run by the schema's owner; safe to repeat).
+    Grant(Grant),
+    /// Shell completions (bash, zsh, fish, elvish, powershell) on
+    /// standard output.
+    Completions(Completions),
+    /// The manual page (roff) on standard output: `journeyctl man > journeyctl.1`.
+    Man(Man),
+}
+
+// `migrate`
+#[derive(Debug, Clone, Args)]
+pub struct Migrate {}
+
+// `apply`
+#[derive(Debug, Clone, Args)]
+pub struct Apply {
+    pub file: PathBuf,
+    /// Publish the draft right away.
+    #[arg(long)]
+    pub publish: bool,
+}
+
+// `publish`
+#[derive(Debug, Clone, Args)]
+pub struct Publish {
+    pub journey: String,
+}
+
+// `ingest`
+#[derive(Debug, Clone, Args)]
+pub struct Ingest {
+    pub file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `tick`
+#[derive(Debug, Clone, Args)]
+pub struct Tick {
+    /// The engine's clock (RFC 3339; default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `run`
+#[derive(Debug, Clone, Args)]
+pub struct Run {
+    /// How often to tick: 100ms to 1h.
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    pub interval: Duration,
+    /// Serve Prometheus metrics on this address (GET /metrics).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+// `list`
+#[derive(Debug, Clone, Args)]
+pub struct List {
+    /// Include drafts.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `audit`
+#[derive(Debug, Clone, Args)]
+pub struct Audit {
+    #[arg(long)]
+    pub journey: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `watch`
+#[derive(Debug, Clone, Args)]
+pub struct Watch {
+    /// Only this journey's changes.
+    pub journey: Option<String>,
+    /// One JSON object a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `profile`
+#[derive(Debug, Clone, Args)]
+pub struct Profile {
+    pub profile: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `finish`
+#[derive(Debug, Clone, Args)]
+pub struct Finish {
+    /// The journey's name.
+    pub journey: String,
+    /// The version to finish (default: the live one).
+    #[arg(long)]
+    pub version: Option<i64>,
+    /// Why, for the audit log.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+// `stop`
+#[derive(Debug, Clone, Args)]
+pub struct Stop {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Why, for the audit log.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+// `pause`
+#[derive(Debug, Clone, Args)]
+pub struct Pause {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How long the hold lasts (at most 30d).
+    #[arg(long, default_value = "3d", value_parser = parse_duration_arg)]
+    pub hold: Duration,
+    /// What happens when the hold runs out.
+    #[arg(long, default_value = "stop", value_parser = ["stop", "resume"])]
+    pub on_expiry: String,
+    /// Why, for the audit log.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+// `resume`
+#[derive(Debug, Clone, Args)]
+pub struct Resume {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Why, for the audit log.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Messages that fell due during the hold: send them now, skip
+    /// them (cancelled, counted as overdue) or spread them evenly over
+    /// a time (spread=30m, 1m to 7d). Asked on a terminal when the
+    /// oldest fell due over an hour ago; send by default.
+    #[arg(long, value_name = "send|skip|spread=DUR")]
+    pub overdue: Option<String>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+// `verdict`
+#[derive(Debug, Clone, Args)]
+pub struct Verdict {
+    /// The journey whose test to show (its live version by default).
+    #[arg(required_unless_present_any = ["arms", "srm"], conflicts_with_all = ["arms", "srm"])]
+    pub journey: Option<String>,
+    /// The version whose test to show.
+    #[arg(long, requires = "journey")]
+    pub version: Option<i64>,
+    #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
+    pub arms: Vec<String>,
+    /// One variant's people and weight, for a sample ratio mismatch
+    /// check (chi-square, marked below p = 0.001): give one per variant.
+    #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
+    pub srm: Vec<String>,
+    #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
+    pub expected: u64,
+    #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
+    pub min_per_variant: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `deliver`
+#[derive(Debug, Clone, Args)]
+pub struct Deliver {
+    /// The channels file (TOML): which channel each action uses.
+    #[arg(long, value_name = "FILE")]
+    pub channels: PathBuf,
+    /// Worker tasks in this process.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+    /// Deliver what is due now, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Messages per claim (all in flight at once, per worker).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub batch: i64,
+    /// Serve Prometheus metrics on this address (GET /metrics).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+// `trend`
+#[derive(Debug, Clone, Args)]
+pub struct Trend {
+    pub journey: String,
+    /// The version (default: the newest that is not a draft).
+    #[arg(long)]
+    pub version: Option<i64>,
+    /// How far back (at most 48h, the minutes kept).
+    #[arg(long, default_value = "1h", value_parser = parse_duration_arg)]
+    pub since: Duration,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `channels`
+#[derive(Debug, Clone, Args)]
+pub struct Channels {
+    /// Route actions with this channels file instead of what the
+    /// running workers report.
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `check`
+#[derive(Debug, Clone, Args)]
+pub struct Check {}
+
+// `stores`
+#[derive(Debug, Clone, Args)]
+pub struct Stores {}
+
+// `grant`
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("level").required(true).args(["viewer", "operator", "engine"])))]
+pub struct Grant {
+    /// Reads everything the console and `list` need; changes nothing.
+    #[arg(long, value_name = "ROLE")]
+    pub viewer: Option<String>,
+    /// A person: also applies, publishes, finishes, stops, pauses and
+    /// resumes (each audited); writes no participant, message, counter,
+    /// minute or A/B figure.
+    #[arg(long, value_name = "ROLE")]
+    pub operator: Option<String>,
+    /// A service login of run, tick, deliver and ingest: moves
+    /// participants, messages, counters, minutes and A/B figures;
+    /// never alters the audit log or the schema.
+    #[arg(long, value_name = "ROLE")]
+    pub engine: Option<String>,
+}
+
+// `completions`
+#[derive(Debug, Clone, Args)]
+pub struct Completions {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+// `man`
+#[derive(Debug, Clone, Args)]
+pub struct Man {}
+
+impl CliCommand {
     /// What a command that writes is called in the read-only refusal;
     /// `None` for commands that only read.
     pub fn writes(&self) -> Option<&'static str> {
         match self {
-            Command::Migrate => Some("migrate"),
-            Command::Apply { .. } => Some("apply"),
-            Command::Publish { .. } => Some("publish"),
-            Command::Ingest { .. } => Some("ingest"),
-            Command::Tick { .. } | Command::Run { .. } => Some("running the engine"),
-            Command::Deliver { .. } => Some("delivering messages"),
-            Command::Finish { .. } => Some("finish"),
-            Command::Stop { .. } => Some("stop"),
-            Command::Pause { .. } => Some("pause"),
-            Command::Resume { .. } => Some("resume"),
-            Command::Grant { .. } => Some("grant"),
+            CliCommand::Migrate(_) => Some("migrate"),
+            CliCommand::Apply(_) => Some("apply"),
+            CliCommand::Publish(_) => Some("publish"),
+            CliCommand::Ingest(_) => Some("ingest"),
+            CliCommand::Tick(_) | CliCommand::Run(_) => Some("running the engine"),
+            CliCommand::Deliver(_) => Some("delivering messages"),
+            CliCommand::Finish(_) => Some("finish"),
+            CliCommand::Stop(_) => Some("stop"),
+            CliCommand::Pause(_) => Some("pause"),
+            CliCommand::Resume(_) => Some("resume"),
+            CliCommand::Grant(_) => Some("grant"),
             _ => None,
         }
     }
@@ -344,7 +448,7 @@ impl Command {
     pub fn loads_store(&self) -> bool {
         matches!(
             self,
-            Command::Migrate | Command::Apply { .. } | Command::Ingest { .. }
+            CliCommand::Migrate(_) | CliCommand::Apply(_) | CliCommand::Ingest(_)
         )
     }
 }
@@ -365,67 +469,4 @@ pub struct TargetArgs {
     /// Every version that sends through ACTION (the kill switch).
     #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
     pub uses_action: Option<String>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
-    /// How much faster simulated time runs than the wall clock.
-    #[arg(long, default_value_t = 60.0)]
-    pub speed: f64,
-    /// Participants seeded before the console opens.
-    #[arg(long, default_value_t = 20_000)]
-    pub profiles: u64,
-    /// Seed and simulate without the console (until Ctrl-C or --duration).
-    #[arg(long)]
-    pub no_console: bool,
-    /// With --no-console: stop after this many seconds.
-    #[arg(long)]
-    pub duration: Option<u64>,
-    /// Seed of the simulation's random choices.
-    #[arg(long, default_value_t = 2026)]
-    pub seed: u64,
-    /// When the demo's CRM webhook starts answering 503 (a failing
-    /// channel for the kill switch).
-    #[arg(long, default_value = "3m", value_parser = parse_duration_arg)]
-    pub crm_fails_after: Duration,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// Participants in the large store.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub participants: u64,
-    /// Journeys in each store.
-    #[arg(long, default_value_t = 200)]
-    pub journeys: u64,
-    /// PostgreSQL server for the PostgreSQL column (default:
-    /// JOURNEYCTL_TEST_POSTGRES_URL); the bench makes and drops its own schemas.
-    #[arg(long)]
-    pub postgres: Option<String>,
-    /// A Citus coordinator for the Citus column (default:
-    /// JOURNEYCTL_TEST_CITUS_URL): ingest, engine tick, stop and pause
-    /// commits, and where the rows sit; the bench makes and drops its own
-    /// schemas.
-    #[arg(long)]
-    pub citus: Option<String>,
-    /// Only the Citus column.
-    #[arg(long)]
-    pub citus_only: bool,
-    /// Skip the engine tick over the large store (a stop's commit time on
-    /// a large store without waiting for a tick of every participant).
-    #[arg(long)]
-    pub no_tick: bool,
-    /// Skip the console measurements (they need tmux).
-    #[arg(long)]
-    pub no_console: bool,
-    /// Seconds the idle console is watched.
-    #[arg(long, default_value_t = 20)]
-    pub idle_seconds: u64,
-    /// Only the stops under an engine and two delivery workers.
-    #[arg(long)]
-    pub stops_only: bool,
-    /// Only the live figures: a stop seen by another console in tmux, and
-    /// an idle console watching against polling.
-    #[arg(long)]
-    pub live_only: bool,
 }

@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use crate::delivery::{self, Channels, Options};
 use crate::domain::time::{now_millis, to_rfc3339};
-use crate::present::{channel_name, last_error, thousands};
+use crate::present::thousands;
 use crate::store::{ActionHealth, Store};
 
 /// Reads the channels file before the store is touched: a bad file never
@@ -20,23 +20,13 @@ pub(super) fn read_channels(path: &Path) -> anyhow::Result<Channels> {
 pub(super) async fn deliver_command(
     store: &Store,
     channels: &Channels,
-    command: super::args::Command,
+    command: super::args::Deliver,
 ) -> anyhow::Result<()> {
-    let super::args::Command::Deliver {
-        workers,
-        once,
-        batch,
-        metrics,
-        ..
-    } = command
-    else {
-        anyhow::bail!("not a deliver command");
-    };
     let options = Options {
-        workers: workers as usize,
-        once,
-        batch,
-        metrics: super::serve_metrics(store, metrics).await?,
+        workers: command.workers as usize,
+        once: command.once,
+        batch: command.batch,
+        metrics: super::serve_metrics(store, command.metrics).await?,
         ..Default::default()
     };
     deliver(store, channels, options).await
@@ -171,16 +161,7 @@ fn health_table(health: &[ActionHealth], now: i64) -> String {
         "LAST ERROR",
     ]);
     for h in health {
-        grid.row(vec![
-            crate::present::escaped(&h.action).into_owned(),
-            crate::present::escaped(&channel_name(h)).into_owned(),
-            thousands(h.pending),
-            thousands(h.sent),
-            thousands(h.failed),
-            thousands(h.retrying),
-            thousands(h.uncertain),
-            crate::present::escaped(&last_error(h, now)).into_owned(),
-        ]);
+        grid.row(crate::present::channel_cells(h, h.uncertain, now));
     }
     let mut out = grid.render();
     for h in health.iter().filter(|h| h.cancelled_uncertain > 0) {

@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::Command;
+use super::args;
 use crate::domain::time::now_millis;
 use crate::domain::{ActionKind, Hold, NotConfirmed, Overdue};
 use crate::store::{Actor, Error, OperatorAction, Store, Target};
@@ -17,10 +17,58 @@ pub(super) struct Asked {
     pub ask_overdue: bool,
 }
 
-/// The action a command asks for.
-pub(super) fn action_of(command: Command) -> anyhow::Result<Asked> {
-    let ask_overdue = matches!(command, Command::Resume { overdue: None, .. });
-    let (action, yes) = read_action(command)?;
+impl args::Finish {
+    /// The finish this command asks for.
+    pub(super) fn asked(self) -> anyhow::Result<Asked> {
+        let target = Target::Version {
+            journey: self.journey,
+            version: self.version,
+        };
+        asked(
+            action(ActionKind::Finish, target, self.reason),
+            self.yes,
+            false,
+        )
+    }
+}
+
+impl args::Stop {
+    pub(super) fn asked(self) -> anyhow::Result<Asked> {
+        let target = target_of(self.target)?;
+        asked(
+            action(ActionKind::Stop, target, self.reason),
+            self.yes,
+            false,
+        )
+    }
+}
+
+impl args::Pause {
+    pub(super) fn asked(self) -> anyhow::Result<Asked> {
+        let target = target_of(self.target)?;
+        let millis = i64::try_from(self.hold.as_millis()).unwrap_or(i64::MAX);
+        let on_expiry = self.on_expiry.parse().map_err(anyhow::Error::msg)?;
+        let hold = Hold::new(millis, on_expiry).map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
+        let kind = ActionKind::Pause(hold);
+        asked(action(kind, target, self.reason), self.yes, false)
+    }
+}
+
+impl args::Resume {
+    pub(super) fn asked(self) -> anyhow::Result<Asked> {
+        let target = target_of(self.target)?;
+        let ask_overdue = self.overdue.is_none();
+        let overdue = match self.overdue {
+            Some(o) => Overdue::parse(&o).map_err(|e| anyhow::anyhow!("--overdue {e}"))?,
+            None => Overdue::Send,
+        };
+        let kind = ActionKind::Resume(overdue);
+        asked(action(kind, target, self.reason), self.yes, ask_overdue)
+    }
+}
+
+/// What a command asks for, its reason checked.
+fn asked(action: OperatorAction, yes: bool, ask_overdue: bool) -> anyhow::Result<Asked> {
     if let Some(r) = &action.reason {
         crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
     }
@@ -28,55 +76,6 @@ pub(super) fn action_of(command: Command) -> anyhow::Result<Asked> {
         action,
         yes,
         ask_overdue,
-    })
-}
-
-fn read_action(command: Command) -> anyhow::Result<(OperatorAction, bool)> {
-    Ok(match command {
-        Command::Finish {
-            journey,
-            version,
-            reason,
-            yes,
-        } => {
-            let target = Target::Version { journey, version };
-            (action(ActionKind::Finish, target, reason), yes)
-        }
-        Command::Stop {
-            target,
-            reason,
-            yes,
-        } => {
-            let target = target_of(target)?;
-            (action(ActionKind::Stop, target, reason), yes)
-        }
-        Command::Pause {
-            target,
-            hold,
-            on_expiry,
-            reason,
-            yes,
-        } => {
-            let target = target_of(target)?;
-            let millis = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
-            let hold = Hold::new(millis, on_expiry.parse().map_err(anyhow::Error::msg)?)
-                .map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
-            (action(ActionKind::Pause(hold), target, reason), yes)
-        }
-        Command::Resume {
-            target,
-            reason,
-            overdue,
-            yes,
-        } => {
-            let target = target_of(target)?;
-            let overdue = match overdue {
-                Some(o) => Overdue::parse(&o).map_err(|e| anyhow::anyhow!("--overdue {e}"))?,
-                None => Overdue::Send,
-            };
-            (action(ActionKind::Resume(overdue), target, reason), yes)
-        }
-        _ => anyhow::bail!("not a finish, stop, pause or resume"),
     })
 }
 
@@ -89,7 +88,7 @@ fn action(kind: ActionKind, target: Target, reason: Option<String>) -> OperatorA
 }
 
 /// `JOURNEY [--version N | --all-versions]` or `--uses-action ACTION`.
-fn target_of(t: super::args::TargetArgs) -> anyhow::Result<Target> {
+fn target_of(t: args::TargetArgs) -> anyhow::Result<Target> {
     let (journey, version, all_versions) = (t.journey, t.version, t.all_versions);
     Ok(match (t.uses_action, journey) {
         (Some(action), _) => Target::UsesAction { action },
@@ -212,16 +211,10 @@ fn confirm_on_terminal(
     for v in &impact.versions {
         writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
     }
-    if action.kind.target_status().is_some() {
-        writeln!(err, "This cannot be undone.")?;
+    if action.is_final() {
+        writeln!(err, "{}", crate::present::CANNOT_BE_UNDONE)?;
     }
-    let expected = match (&action.kind, &action.target) {
-        (ActionKind::Stop, Target::UsesAction { action }) => Some(action.clone()),
-        (ActionKind::Stop, Target::Version { journey, .. } | Target::AllVersions { journey }) => {
-            Some(journey.clone())
-        }
-        _ => None,
-    };
+    let expected = action.typed_name();
     match &expected {
         Some(name) => write!(err, "Type {name} to confirm: ")?,
         None => {

@@ -114,6 +114,16 @@ impl ActionKind {
         matches!(self, ActionKind::Stop | ActionKind::Pause(_))
     }
 
+    /// Why it cannot act on a version that is (or is not) paused: a pause
+    /// needs one that is not, a resume one that is.
+    pub fn hold_refusal(self, paused: bool) -> Option<&'static str> {
+        match self {
+            ActionKind::Pause(_) if paused => Some("it is already paused"),
+            ActionKind::Resume(_) if !paused => Some("it is not paused"),
+            _ => None,
+        }
+    }
+
     pub fn is_pause(self) -> bool {
         matches!(self, ActionKind::Pause(_))
     }

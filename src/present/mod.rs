@@ -2,16 +2,21 @@
 //! and the console can never drift apart: a version's status, an action's
 //! impact, the A/B label, a channel's health, the read-only refusal, numbers.
 
+mod channels;
 pub mod errors;
 
+pub use channels::{channel_cells, channel_line, channel_name, last_error};
+
 pub use errors::read_only;
+
+/// Said before a finish or a stop is confirmed, on the terminal and in
+/// the console's pane.
+pub const CANNOT_BE_UNDONE: &str = "This cannot be undone.";
 
 use crate::domain::abtest::VerdictKind;
 use crate::domain::srm::SrmCheck;
 use crate::domain::{ActionKind, Millis, Shown};
-use crate::store::{
-    AbSummary, ActionHealth, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting,
-};
+use crate::store::{AbSummary, AuditEntry, Outcome, VersionImpact, VersionSummary, Waiting};
 
 pub use crate::domain::text::thousands;
 
@@ -330,62 +335,6 @@ pub fn rate(n: u64, unit: &str, secs: f64) -> String {
         " in {secs:.2} s ({} {unit}/s)",
         thousands((n as f64 / secs).round() as i64)
     )
-}
-
-/// The channel an action goes out through, as the workers report it:
-/// `email`, `none` (no channel: its messages stay pending), or `no worker`.
-pub fn channel_name(h: &ActionHealth) -> String {
-    match &h.route {
-        Some(Some(c)) => c.clone(),
-        Some(None) => "none".into(),
-        None => "no worker".into(),
-    }
-}
-
-/// "12s ago: HTTP 503 Service Unavailable" (the age first: a long error
-/// is cut at the end) while the action fails, or "-": an error a later
-/// send got past is history (`channels --json` keeps it).
-pub fn last_error(h: &ActionHealth, now: Millis) -> String {
-    match (&h.last_error, h.last_error_ms) {
-        (Some(e), Some(at)) if h.failing() => {
-            format!("{}: {e}", crate::domain::time::ago(now, at))
-        }
-        _ => "-".into(),
-    }
-}
-
-/// One action's delivery health in a line (the kill switch pane, `channels`).
-pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
-    let error = match last_error(h, now).as_str() {
-        "-" => "no error now".to_string(),
-        e => format!("last error {e}"),
-    };
-    format!(
-        "{} via {}: {} pending, {} sent, {} failed, {} retrying; {error}",
-        h.action,
-        channel_name(h),
-        thousands(h.pending),
-        thousands(h.sent),
-        thousands(h.failed),
-        thousands(h.retrying),
-    ) + &may_have_arrived_line(h)
-}
-
-/// `; 3 pending and 7 cancelled may have arrived` (after attempts
-/// without an answer), or nothing.
-fn may_have_arrived_line(h: &ActionHealth) -> String {
-    let parts: Vec<String> = [
-        (h.uncertain, "pending"),
-        (h.cancelled_uncertain, "cancelled"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{} {what}", thousands(*n)))
-    .collect();
-    if parts.is_empty() {
-        return String::new();
-    }
-    format!("; {} may have arrived", parts.join(" and "))
 }
 
 /// A series as a sparkline `width` cells wide: each cell sums its share

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Transaction};
 
-use super::{Actor, Error, MessageFigures, Result, VersionInfo};
+use super::{Actor, Backend, Error, MessageFigures, Result, VersionInfo};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{ActionKind, Millis, VersionStatus};
 
@@ -63,6 +63,29 @@ impl<'a> Change<'a> {
             reason,
             now,
             sent_before: None,
+        }
+    }
+}
+
+/// One change being written: its transaction and backend, and who makes
+/// it, why and when. The transition function and the hold take it as one
+/// value.
+pub(crate) struct Write<'w, 'a> {
+    pub tx: &'w mut Transaction<'static, Any>,
+    pub backend: Backend,
+    pub change: Change<'a>,
+}
+
+impl<'w, 'a> Write<'w, 'a> {
+    pub(crate) fn new(
+        tx: &'w mut Transaction<'static, Any>,
+        backend: Backend,
+        change: Change<'a>,
+    ) -> Write<'w, 'a> {
+        Write {
+            tx,
+            backend,
+            change,
         }
     }
 }
@@ -139,15 +162,15 @@ pub(crate) fn refusal(v: &VersionInfo, kind: ActionKind) -> Error {
 
 /// Why a pause or resume cannot act on a version in its hold state.
 pub(crate) fn hold_refusal(v: &VersionInfo, kind: ActionKind) -> Option<String> {
-    match (kind, &v.paused) {
-        (ActionKind::Pause(_), Some(p)) => Some(format!(
-            "it is already paused by {} since {}, until {} (then {})",
+    let why = kind.hold_refusal(v.paused.is_some())?;
+    Some(match &v.paused {
+        Some(p) => format!(
+            "{why} by {} since {}, until {} (then {})",
             p.by,
             to_rfc3339(p.since),
             to_rfc3339(p.until),
             p.on_expiry.as_str()
-        )),
-        (ActionKind::Resume(_), None) => Some("it is not paused".into()),
-        _ => None,
-    }
+        ),
+        None => why.to_string(),
+    })
 }

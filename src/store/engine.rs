@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::change::Change;
+use super::change::{Change, Write};
 use super::counters::{CounterDelta, apply_deltas};
 use super::lanes::{Lanes, Part, lock};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
@@ -257,15 +257,8 @@ impl Store {
             let v = version_info(&row)?;
             let mut tx = self.begin_background_write().await?;
             let change = Change::new(&actor, Some("entry end date reached"), now);
-            match transition(
-                &mut tx,
-                self.backend,
-                v.id,
-                Transition::Act(ActionKind::Finish),
-                change,
-            )
-            .await
-            {
+            let w = Write::new(&mut tx, self.backend, change);
+            match transition(w, v.id, Transition::Act(ActionKind::Finish)).await {
                 Ok(_) => {
                     tx.commit().await?;
                     report.finished_by_date.push(v.label());

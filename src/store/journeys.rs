@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::change::Change;
+use super::change::{Change, Write};
 use super::transition::{Transition, transition};
 use super::{Actor, Error, Result, Store, select_version_info, version_info};
 use crate::domain::{ActionKind, Definition, Millis, VersionStatus};
@@ -132,13 +132,15 @@ impl Store {
             let reason = format!("replaced by v{}", draft.number);
             let change = Change::new(actor, Some(&reason), now);
             let finish = Transition::Act(ActionKind::Finish);
-            match transition(&mut tx, self.backend, live.id, finish, change).await {
+            let w = Write::new(&mut tx, self.backend, change);
+            match transition(w, live.id, finish).await {
                 Ok(_) | Err(Error::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
         }
         let change = Change::new(actor, None, now);
-        transition(&mut tx, self.backend, draft.id, Transition::Publish, change).await?;
+        let w = Write::new(&mut tx, self.backend, change);
+        transition(w, draft.id, Transition::Publish).await?;
         tx.commit().await?;
         Ok(draft.number)
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::change::{Change, VersionImpact, count_uncertain};
+use super::change::{Change, VersionImpact, Write, count_uncertain};
 use super::targets::resolve;
 use super::transition::{Transition, transition};
 use super::turns::Waiting;
@@ -167,7 +167,8 @@ impl Store {
                 ..Change::new(actor, action.reason.as_deref(), now)
             };
             let mv = Transition::Act(action.kind);
-            done.push(transition(&mut tx, self.backend, v.id, mv, change).await?);
+            let w = Write::new(&mut tx, self.backend, change);
+            done.push(transition(w, v.id, mv).await?);
         }
         tx.commit().await?;
         Ok(Outcome {

@@ -4,19 +4,22 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use super::change::{Change, VersionImpact};
+use super::change::{Change, VersionImpact, Write};
 use super::{AuditChange, Backend, Error, MessageFigures, Result, VersionInfo, insert_audit};
 use crate::domain::{ActionKind, Millis, Overdue};
 
 /// Pauses or resumes one version whose row this transaction has locked and
 /// read (`v`): one conditional update and one audit row.
 pub(crate) async fn hold_version(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
+    w: Write<'_, '_>,
     v: &VersionInfo,
     kind: ActionKind,
-    change: Change<'_>,
 ) -> Result<VersionImpact> {
+    let Write {
+        tx,
+        backend,
+        change,
+    } = w;
     let Change {
         actor,
         reason,

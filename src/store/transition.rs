@@ -5,13 +5,13 @@
 //! came from. An operator's finish, stop, pause and resume, a publish, and
 //! a hold that runs out are its moves.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::change::{Change, VersionImpact, hold_refusal, move_stopped_counters, refusal};
+use super::change::{Change, VersionImpact, Write, hold_refusal, move_stopped_counters, refusal};
 use super::pause::hold_version;
 use super::{
-    Actor, AuditChange, Backend, Error, MessageFigures, Refusal, Result, Store, VersionInfo,
-    insert_audit, select_version_info, version_info,
+    Actor, AuditChange, Error, MessageFigures, Refusal, Result, Store, VersionInfo, insert_audit,
+    select_version_info, version_info,
 };
 use crate::domain::{ActionKind, Millis, OnExpiry, VersionStatus};
 
@@ -27,23 +27,17 @@ pub(crate) enum Transition {
 }
 
 /// Moves one version (see the module's comment).
-pub(crate) async fn transition(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    id: i64,
-    mv: Transition,
-    change: Change<'_>,
-) -> Result<VersionImpact> {
-    let row = super::lock_version_row(tx, backend, id)
+pub(crate) async fn transition(w: Write<'_, '_>, id: i64, mv: Transition) -> Result<VersionImpact> {
+    let row = super::lock_version_row(w.tx, w.backend, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     let v = &version_info(&row)?;
     match mv {
-        Transition::Act(kind) => act(tx, backend, v, kind, change).await,
-        Transition::Publish => publish(tx, v, change).await,
+        Transition::Act(kind) => act(w, v, kind).await,
+        Transition::Publish => publish(w, v).await,
         Transition::HoldExpired(rule) => match &v.paused {
-            Some(p) if p.until <= change.now && p.on_expiry == rule && v.status.runs_steps() => {
-                expire(tx, v, rule, change).await
+            Some(p) if p.until <= w.change.now && p.on_expiry == rule && v.status.runs_steps() => {
+                expire(w, v, rule).await
             }
             // Resumed or stopped meanwhile.
             _ => Err(Error::Refused(Refusal::ChangedMeanwhile {
@@ -55,11 +49,8 @@ pub(crate) async fn transition(
 }
 
 /// The draft goes live.
-async fn publish(
-    tx: &mut Transaction<'static, Any>,
-    v: &VersionInfo,
-    change: Change<'_>,
-) -> Result<VersionImpact> {
+async fn publish(w: Write<'_, '_>, v: &VersionInfo) -> Result<VersionImpact> {
+    let Write { tx, change, .. } = w;
     if v.status != VersionStatus::Draft {
         return Err(Error::Refused(Refusal::PublishedMeanwhile {
             version: v.label(),
@@ -90,20 +81,19 @@ async fn publish(
 
 /// An operator's action on a version whose row this transaction has
 /// locked and read: a finish or stop here, a pause or resume by the hold.
-async fn act(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    v: &VersionInfo,
-    kind: ActionKind,
-    change: Change<'_>,
-) -> Result<VersionImpact> {
+async fn act(w: Write<'_, '_>, v: &VersionInfo, kind: ActionKind) -> Result<VersionImpact> {
     let to = kind.target_status().unwrap_or(v.status);
     if v.status.refusal(kind).is_some() || hold_refusal(v, kind).is_some() {
         return Err(refusal(v, kind));
     }
     if matches!(kind, ActionKind::Pause(_) | ActionKind::Resume(_)) {
-        return hold_version(tx, backend, v, kind, change).await;
+        return hold_version(w, v, kind).await;
     }
+    let Write {
+        tx,
+        backend,
+        change,
+    } = w;
     if kind == ActionKind::Stop {
         let n = super::gate::count_in_flight(tx, backend, v.id).await?;
         if n > 0 {
@@ -190,15 +180,8 @@ impl Store {
             let mut tx = self.begin_background_write().await?;
             let reason = format!("hold expired: {}", rule.as_str());
             let change = Change::new(&actor, Some(&reason), now);
-            match transition(
-                &mut tx,
-                self.backend,
-                v.id,
-                Transition::HoldExpired(rule),
-                change,
-            )
-            .await
-            {
+            let w = Write::new(&mut tx, self.backend, change);
+            match transition(w, v.id, Transition::HoldExpired(rule)).await {
                 Ok(_) => {
                     tx.commit().await?;
                     out.push(format!("{}: hold expired, {}", v.label(), rule.as_str()));
@@ -213,12 +196,8 @@ impl Store {
 
 /// One expired hold: the rule applied and one audit row. A paused version
 /// has no delivery in flight (no claim starts while it is paused).
-async fn expire(
-    tx: &mut Transaction<'static, Any>,
-    v: &VersionInfo,
-    rule: OnExpiry,
-    change: Change<'_>,
-) -> Result<VersionImpact> {
+async fn expire(w: Write<'_, '_>, v: &VersionInfo, rule: OnExpiry) -> Result<VersionImpact> {
+    let Write { tx, change, .. } = w;
     let (actor, now) = (change.actor, change.now);
     // The active participants at the moment of the change: those a stop
     // stops, those a resume lets go on.

@@ -97,6 +97,16 @@ pub enum Effect {
     GiveUp,
 }
 
+/// What has the keyboard: the screen, the filter being typed, the help,
+/// or a confirmation pane. One at a time.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Browse,
+    Filtering,
+    Help,
+    Pane(Box<ConfirmPane>),
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub ctx: Context,
@@ -107,7 +117,6 @@ pub struct App {
     pub sort: SortKey,
     pub sort_desc: bool,
     pub filter: Input,
-    pub filtering: bool,
     /// Selected row in the visible main list.
     pub selected: usize,
     pub detail: Option<DetailData>,
@@ -117,8 +126,8 @@ pub struct App {
     pub audit: Vec<AuditEntry>,
     pub audit_offset: usize,
     pub channels: Vec<ActionHealth>,
-    pub help: bool,
-    pub pane: Option<ConfirmPane>,
+    /// What has the keyboard.
+    pub mode: Mode,
     /// A one-line message in the footer (why a key did nothing).
     pub notice: Option<String>,
     pub last_ok: Option<Millis>,
@@ -132,6 +141,25 @@ pub struct App {
 }
 
 impl App {
+    /// The open pane, if one is.
+    pub fn pane(&self) -> Option<&ConfirmPane> {
+        match &self.mode {
+            Mode::Pane(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn pane_mut(&mut self) -> Option<&mut ConfirmPane> {
+        match &mut self.mode {
+            Mode::Pane(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn filtering(&self) -> bool {
+        matches!(self.mode, Mode::Filtering)
+    }
+
     pub fn new(ctx: Context, now: Millis) -> App {
         App {
             ctx,
@@ -142,7 +170,6 @@ impl App {
             sort: SortKey::Status,
             sort_desc: false,
             filter: Input::default(),
-            filtering: false,
             selected: 0,
             detail: None,
             detail_selected: 0,
@@ -150,8 +177,7 @@ impl App {
             audit: Vec::new(),
             audit_offset: 0,
             channels: Vec::new(),
-            help: false,
-            pane: None,
+            mode: Mode::Browse,
             notice: None,
             last_ok: None,
             live: None,
@@ -179,12 +205,11 @@ impl App {
                 .flatten(),
             audit: self.view == View::Audit,
             channels: self.view == View::Channels
-                || self.pane.as_ref().is_some_and(|p| p.kill_switch),
+                || self.pane().is_some_and(|p| p.is_kill_switch()),
             impact: self
-                .pane
-                .as_ref()
+                .pane()
                 .filter(|p| p.state == PaneState::Editing)
-                .filter(|p| !p.kill_switch || !p.typed_action().is_empty())
+                .filter(|p| !p.is_kill_switch() || !p.typed_action().is_empty())
                 .map(|p| p.action.clone()),
         }
     }
@@ -287,12 +312,14 @@ impl App {
                 self.dirty = changed || self.dirty;
             }
             Msg::ActionWaiting(w) => {
-                if let Some(pane) = &mut self.pane {
-                    pane.waiting = Some(w);
+                if let Some(pane) = self.pane_mut()
+                    && let PaneState::Working { waiting, .. } = &mut pane.state
+                {
+                    *waiting = Some(w);
                 }
             }
             Msg::ActionDone(result) => {
-                if let Some(pane) = &mut self.pane {
+                if let Some(pane) = self.pane_mut() {
                     pane.state = match result {
                         Ok(outcome) => PaneState::Done(outcome),
                         Err(why) => PaneState::Refused(crate::present::errors::for_console(&why)),
@@ -343,13 +370,13 @@ impl App {
             self.audit = audit;
             self.audit_offset = self.audit_offset.min(self.audit.len().saturating_sub(1));
         }
-        if let (Some((action, impact)), Some(pane)) = (s.impact, self.pane.as_mut())
+        if let (Some((action, impact)), Some(pane)) = (s.impact, self.pane_mut())
             && pane.action == action
             && pane.state == PaneState::Editing
         {
             pane.impact = Some(impact);
             pane.impact_at = Some(s.fetched_at);
-            if pane.kill_switch {
+            if pane.is_kill_switch() {
                 // The versions are listed now; the old "wait" is moot.
                 pane.hint = None;
             }

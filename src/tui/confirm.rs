@@ -32,17 +32,59 @@ pub enum PaneState {
     /// The operator is reading and typing.
     Editing,
     /// Confirmed; the executor is running it.
-    Working,
+    Working {
+        /// What it waits for (its turn at the store, deliveries in
+        /// flight), once it has waited a while.
+        waiting: Option<crate::store::Waiting>,
+        /// Esc was pressed while it waited: it is giving up.
+        giving_up: bool,
+    },
     Done(Outcome),
     /// Refused by the store or by the console (with why). Stays until closed.
     Refused(String),
 }
 
+/// Which pane it is, with what only that kind of pane has: a combination
+/// the pane cannot have (a typed name on a finish, a hold on a stop) cannot
+/// be written.
+#[derive(Debug, Clone)]
+pub enum PaneKind {
+    /// A stop, confirmed by typing the journey's name exactly.
+    TypedName { expected: String },
+    /// The kill switch: the action typed picks the versions; a stop, or a
+    /// pause on `terms`.
+    KillSwitch { terms: HoldTerms },
+    /// A finish, confirmed yes or no.
+    YesNo,
+    /// A pause, yes or no, on its terms.
+    Pause { terms: HoldTerms },
+    /// A resume, yes or no, and what becomes of the messages that fell
+    /// due during the hold (`send`, `skip`, `spread=DUR`; default send).
+    Resume { overdue: Input },
+}
+
+/// A pause's terms as the operator types them.
+#[derive(Debug, Clone)]
+pub struct HoldTerms {
+    /// How long (default 3d).
+    pub length: Input,
+    /// The rule when it runs out.
+    pub on_expiry: OnExpiry,
+}
+
+impl Default for HoldTerms {
+    fn default() -> HoldTerms {
+        HoldTerms {
+            length: Input::new("3d".into()),
+            on_expiry: OnExpiry::Stop,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ConfirmPane {
     pub action: OperatorAction,
-    /// What must be typed to confirm a stop.
-    pub expected_name: String,
+    pub kind: PaneKind,
     pub name: Input,
     pub reason: Input,
     pub focus: Focus,
@@ -52,19 +94,6 @@ pub struct ConfirmPane {
     pub state: PaneState,
     /// A hint after a confirm attempt that was not accepted.
     pub hint: Option<String>,
-    /// The kill switch: the typed action picks the versions, and the stop
-    /// commits only once the impact of exactly that action is on screen.
-    pub kill_switch: bool,
-    /// While confirmed: what the action waits for (its turn at the store,
-    /// deliveries in flight).
-    pub waiting: Option<crate::store::Waiting>,
-    /// Esc was pressed while it waited: it is giving up.
-    pub giving_up: bool,
-    /// A pause's hold, as typed (default 3d); a resume's choice for the
-    /// messages that fell due during the hold (default send).
-    pub hold: Input,
-    /// A pause's rule when the hold runs out.
-    pub on_expiry: OnExpiry,
 }
 
 /// What a key did to the pane.
@@ -79,22 +108,28 @@ pub enum PaneReply {
 
 impl ConfirmPane {
     pub fn new(action: OperatorAction) -> ConfirmPane {
-        let expected_name = match &action.target {
-            Target::Version { journey, .. } | Target::AllVersions { journey } => journey.clone(),
-            Target::UsesAction { action } => action.clone(),
-        };
         // The exact name is the safety of a typed pane, so the operator's
         // first keystrokes go there; a y/n pane (finish, pause, resume)
         // starts on Cancel.
-        let is_resume = matches!(action.kind, ActionKind::Resume(_));
-        let focus = if action.kind == ActionKind::Stop {
-            Focus::Name
-        } else {
-            Focus::Cancel
+        let (kind, focus) = match (action.typed_name(), action.kind) {
+            (Some(expected), _) => (PaneKind::TypedName { expected }, Focus::Name),
+            (None, ActionKind::Pause(_)) => (
+                PaneKind::Pause {
+                    terms: HoldTerms::default(),
+                },
+                Focus::Cancel,
+            ),
+            (None, ActionKind::Resume(_)) => (
+                PaneKind::Resume {
+                    overdue: Input::new("send".into()),
+                },
+                Focus::Cancel,
+            ),
+            (None, _) => (PaneKind::YesNo, Focus::Cancel),
         };
         ConfirmPane {
             action,
-            expected_name,
+            kind,
             name: Input::default(),
             reason: Input::default(),
             focus,
@@ -102,11 +137,6 @@ impl ConfirmPane {
             impact_at: None,
             state: PaneState::Editing,
             hint: None,
-            kill_switch: false,
-            waiting: None,
-            giving_up: false,
-            hold: Input::new(if is_resume { "send" } else { "3d" }.into()),
-            on_expiry: OnExpiry::Stop,
         }
     }
 
@@ -119,7 +149,9 @@ impl ConfirmPane {
             },
             reason: None,
         });
-        pane.kill_switch = true;
+        pane.kind = PaneKind::KillSwitch {
+            terms: HoldTerms::default(),
+        };
         pane
     }
 
@@ -135,18 +167,73 @@ impl ConfirmPane {
     /// A pane confirmed by typing a name or action (stop, stop all, the
     /// kill switch in either mode): no printable key acts as a button.
     pub fn typed(&self) -> bool {
-        self.kill_switch || self.is_stop()
+        matches!(
+            self.kind,
+            PaneKind::TypedName { .. } | PaneKind::KillSwitch { .. }
+        )
+    }
+
+    pub fn is_kill_switch(&self) -> bool {
+        matches!(self.kind, PaneKind::KillSwitch { .. })
+    }
+
+    /// The name a typed stop wants.
+    pub fn expected_name(&self) -> Option<&str> {
+        match &self.kind {
+            PaneKind::TypedName { expected } => Some(expected),
+            _ => None,
+        }
+    }
+
+    /// The pause's terms, where the pane pauses.
+    pub fn terms(&self) -> Option<&HoldTerms> {
+        match (&self.kind, self.action.kind) {
+            (PaneKind::Pause { terms }, _) => Some(terms),
+            (PaneKind::KillSwitch { terms }, ActionKind::Pause(_)) => Some(terms),
+            _ => None,
+        }
+    }
+
+    /// The field behind `Focus::Hold`: a pause's length, a resume's choice
+    /// for overdue messages.
+    pub fn hold_field(&self) -> Option<&Input> {
+        match &self.kind {
+            PaneKind::Resume { overdue } => Some(overdue),
+            _ => self.terms().map(|t| &t.length),
+        }
+    }
+
+    fn hold_field_mut(&mut self) -> Option<&mut Input> {
+        match (&mut self.kind, self.action.kind) {
+            (PaneKind::Resume { overdue }, _) => Some(overdue),
+            (PaneKind::Pause { terms }, _) => Some(&mut terms.length),
+            (PaneKind::KillSwitch { terms }, ActionKind::Pause(_)) => Some(&mut terms.length),
+            _ => None,
+        }
+    }
+
+    /// Whether it is confirmed and running, and has been told to give up.
+    pub fn giving_up(&self) -> bool {
+        matches!(
+            self.state,
+            PaneState::Working {
+                giving_up: true,
+                ..
+            }
+        )
     }
 
     fn order(&self) -> &'static [Focus] {
         use Focus::*;
-        match (self.kill_switch, self.action.kind) {
-            (true, ActionKind::Pause(_)) => &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel],
-            (true, _) => &[Name, Mode, Reason, Confirm, Cancel],
-            (false, ActionKind::Stop) => &[Name, Reason, Confirm, Cancel],
-            (false, ActionKind::Pause(_)) => &[Cancel, Hold, Expiry, Reason, Confirm],
-            (false, ActionKind::Resume(_)) => &[Cancel, Hold, Reason, Confirm],
-            (false, _) => &[Cancel, Reason, Confirm],
+        match (&self.kind, self.action.kind) {
+            (PaneKind::KillSwitch { .. }, ActionKind::Pause(_)) => {
+                &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel]
+            }
+            (PaneKind::KillSwitch { .. }, _) => &[Name, Mode, Reason, Confirm, Cancel],
+            (PaneKind::TypedName { .. }, _) => &[Name, Reason, Confirm, Cancel],
+            (PaneKind::Pause { .. }, _) => &[Cancel, Hold, Expiry, Reason, Confirm],
+            (PaneKind::Resume { .. }, _) => &[Cancel, Hold, Reason, Confirm],
+            (PaneKind::YesNo, _) => &[Cancel, Reason, Confirm],
         }
     }
 
@@ -163,16 +250,19 @@ impl ConfirmPane {
     }
 
     fn toggle_expiry(&mut self) {
-        self.on_expiry = match self.on_expiry {
-            OnExpiry::Stop => OnExpiry::Resume,
-            OnExpiry::Resume => OnExpiry::Stop,
-        };
+        if let PaneKind::Pause { terms } | PaneKind::KillSwitch { terms } = &mut self.kind {
+            terms.on_expiry = match terms.on_expiry {
+                OnExpiry::Stop => OnExpiry::Resume,
+                OnExpiry::Resume => OnExpiry::Stop,
+            };
+        }
     }
 
     /// The pause's terms as typed, or what is wrong with them.
     fn hold_terms(&self) -> Result<Hold, String> {
-        let ms = parse_duration(self.hold.value()).map_err(|e| format!("hold: {e}"))?;
-        Hold::new(ms, self.on_expiry).map_err(|e| format!("hold: {e}"))
+        let terms = self.terms().cloned().unwrap_or_default();
+        let ms = parse_duration(terms.length.value()).map_err(|e| format!("hold: {e}"))?;
+        Hold::new(ms, terms.on_expiry).map_err(|e| format!("hold: {e}"))
     }
 
     fn move_focus(&mut self, forward: bool) {
@@ -195,7 +285,7 @@ impl ConfirmPane {
     }
 
     pub fn name_matches(&self) -> bool {
-        self.name.value() == self.expected_name
+        self.expected_name() == Some(self.name.value())
     }
 
     /// Why the kill switch cannot commit yet, if it cannot.
@@ -217,7 +307,7 @@ impl ConfirmPane {
 
     /// Confirms when the pane's rule allows it; otherwise says why not.
     fn try_confirm(&mut self, blocked: Option<&str>) -> PaneReply {
-        if self.kill_switch {
+        if self.is_kill_switch() {
             if let Some(why) = self.kill_switch_not_ready() {
                 self.focus = Focus::Name;
                 self.hint = Some(why);
@@ -227,7 +317,7 @@ impl ConfirmPane {
             self.focus = Focus::Name;
             self.hint = Some(format!(
                 "type {} exactly to confirm the stop",
-                self.expected_name
+                self.expected_name().unwrap_or_default()
             ));
             return PaneReply::Nothing;
         }
@@ -238,9 +328,11 @@ impl ConfirmPane {
         let mut action = self.action.clone();
         let terms = match action.kind {
             ActionKind::Pause(_) => self.hold_terms().map(ActionKind::Pause),
-            ActionKind::Resume(_) => crate::domain::Overdue::parse(self.hold.value())
-                .map(ActionKind::Resume)
-                .map_err(|e| format!("overdue messages: {e}")),
+            ActionKind::Resume(_) => {
+                crate::domain::Overdue::parse(self.hold_field().map_or("send", |i| i.value()))
+                    .map(ActionKind::Resume)
+                    .map_err(|e| format!("overdue messages: {e}"))
+            }
             kind => Ok(kind),
         };
         match terms {
@@ -253,7 +345,10 @@ impl ConfirmPane {
         }
         let reason = self.reason.value().trim().to_string();
         action.reason = (!reason.is_empty()).then_some(reason);
-        self.state = PaneState::Working;
+        self.state = PaneState::Working {
+            waiting: None,
+            giving_up: false,
+        };
         self.hint = None;
         PaneReply::Confirmed(action)
     }
@@ -262,12 +357,15 @@ impl ConfirmPane {
     /// unreachable), checked at the moment of confirming.
     pub fn on_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
         match &self.state {
-            PaneState::Working => {
+            PaneState::Working { waiting, giving_up } => {
                 // Once it says it waits, Esc stops the waiting; the pane
                 // then shows whether it had committed or did not run.
                 return match key.code {
-                    KeyCode::Esc if self.waiting.is_some() && !self.giving_up => {
-                        self.giving_up = true;
+                    KeyCode::Esc if waiting.is_some() && !giving_up => {
+                        self.state = PaneState::Working {
+                            waiting: waiting.clone(),
+                            giving_up: true,
+                        };
                         PaneReply::GiveUp
                     }
                     _ => PaneReply::Nothing,
@@ -365,15 +463,18 @@ impl ConfirmPane {
             self.focus = Focus::Confirm;
             return PaneReply::Nothing;
         }
-        let input = match self.focus {
-            Focus::Name => &mut self.name,
-            Focus::Hold => &mut self.hold,
-            _ => &mut self.reason,
+        let focus = self.focus;
+        let input = match focus {
+            Focus::Name => Some(&mut self.name),
+            Focus::Hold => self.hold_field_mut(),
+            _ => Some(&mut self.reason),
         };
-        input.handle_event(&Event::Key(key));
+        if let Some(input) = input {
+            input.handle_event(&Event::Key(key));
+        }
         if self.focus == Focus::Name {
             self.hint = None;
-            if self.kill_switch {
+            if self.is_kill_switch() {
                 // A different action is a different set of versions: its
                 // impact must be shown before it can commit.
                 let typed = Target::UsesAction {

@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
-use super::app::{App, DetailData, Effect, View};
+use super::app::{App, DetailData, Effect, Mode, View};
 use super::confirm::{ConfirmPane, PaneReply};
 use crate::domain::{ActionKind, Hold};
 use crate::store::{OperatorAction, Target};
@@ -15,19 +15,18 @@ const STEP_PAGE: usize = 3;
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') && self.pane.is_none() {
+        if ctrl && key.code == KeyCode::Char('c') && self.pane().is_none() {
             self.effects.push(Effect::Quit);
             return;
         }
-        if self.pane.is_some() {
-            self.on_pane_key(key);
-        } else if self.help {
-            self.help = false;
-        } else if self.filtering {
-            self.on_filter_key(key);
-        } else {
-            self.notice = None;
-            self.on_screen_key(key);
+        match self.mode {
+            Mode::Pane(_) => self.on_pane_key(key),
+            Mode::Help => self.mode = Mode::Browse,
+            Mode::Filtering => self.on_filter_key(key),
+            Mode::Browse => {
+                self.notice = None;
+                self.on_screen_key(key);
+            }
         }
     }
 
@@ -40,13 +39,13 @@ impl App {
         } else {
             key
         };
-        let Some(pane) = self.pane.as_mut() else {
+        let Some(pane) = self.pane_mut() else {
             return;
         };
         match pane.on_key(key, blocked.as_deref()) {
             PaneReply::Nothing => {}
             PaneReply::Close => {
-                self.pane = None;
+                self.mode = Mode::Browse;
                 self.effects.push(Effect::Refresh);
             }
             PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
@@ -59,11 +58,11 @@ impl App {
         match key.code {
             KeyCode::Esc => {
                 self.filter.reset();
-                self.filtering = false;
+                self.mode = Mode::Browse;
             }
-            KeyCode::Enter => self.filtering = false,
+            KeyCode::Enter => self.mode = Mode::Browse,
             KeyCode::Up | KeyCode::Down => {
-                self.filtering = false;
+                self.mode = Mode::Browse;
                 self.on_key(key);
                 return;
             }
@@ -84,7 +83,7 @@ impl App {
         };
         match action {
             Quit => self.effects.push(Effect::Quit),
-            Help => self.help = true,
+            Help => self.mode = Mode::Help,
             Back => self.back(),
             Up => self.move_by(-1),
             Down => self.move_by(1),
@@ -114,7 +113,7 @@ impl App {
                 self.view = View::Channels;
                 self.effects.push(Effect::Refresh);
             }
-            Filter if main => self.filtering = true,
+            Filter if main => self.mode = Mode::Filtering,
             All if main => {
                 self.show_all = !self.show_all;
                 self.clamp_selection();
@@ -191,7 +190,7 @@ impl App {
             self.notice = Some(crate::present::read_only(&format!("{key} does nothing")));
             return;
         }
-        self.pane = Some(ConfirmPane::kill_switch());
+        self.mode = Mode::Pane(Box::new(ConfirmPane::kill_switch()));
     }
 
     /// Actions that running versions send through, for the kill switch,
@@ -245,12 +244,14 @@ impl App {
             self.notice = Some("nothing selected".into());
             return;
         };
-        let hold_refusal = match kind {
-            ActionKind::Pause(_) if paused => Some("it is already paused (r resumes it)"),
-            ActionKind::Resume(_) if !paused => Some("it is not paused"),
-            _ => None,
-        };
-        if !all_versions && let Some(why) = status.refusal(kind).or(hold_refusal) {
+        let resume_key = self.ctx.keys.key(super::keymap::Action::Resume);
+        let hold_refusal = kind.hold_refusal(paused).map(|why| match kind {
+            ActionKind::Pause(_) => format!("{why} ({resume_key} resumes it)"),
+            _ => why.to_string(),
+        });
+        if !all_versions
+            && let Some(why) = status.refusal(kind).map(str::to_string).or(hold_refusal)
+        {
             // Who and when, as the CLI says it: `(stopped by carol at ...)`.
             let story = self
                 .versions
@@ -275,11 +276,11 @@ impl App {
                 version: Some(version),
             }
         };
-        self.pane = Some(ConfirmPane::new(OperatorAction {
+        self.mode = Mode::Pane(Box::new(ConfirmPane::new(OperatorAction {
             kind,
             target,
             reason: None,
-        }));
+        })));
         self.effects.push(Effect::Refresh);
     }
 }

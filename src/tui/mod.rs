@@ -66,8 +66,21 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         sim_clock: console.sim_clock,
         keys: console.keys,
     };
+    // Taken before the terminal: a hang-up while the console starts is a
+    // clean exit too, never the default action's silent end.
+    let signals = Signals {
+        hup: signal(SignalKind::hangup())?,
+        term: signal(SignalKind::terminate())?,
+        int: signal(SignalKind::interrupt())?,
+    };
     let mut guard = terminal::TerminalGuard::enter()?;
-    let exit = event_loop(guard.term(), store, actor, ctx, (refresh, console.poll)).await;
+    let exit = event_loop(
+        guard.term(),
+        (store, actor, ctx),
+        (refresh, console.poll),
+        signals,
+    )
+    .await;
     drop(guard);
     match exit {
         Ok(Exit::Signal(name)) => {
@@ -91,12 +104,18 @@ fn fault_panic_key() -> Option<char> {
     None
 }
 
+/// The signals that end the console.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
 async fn event_loop(
     term: &mut terminal::Term,
-    store: Store,
-    actor: Actor,
-    ctx: Context,
+    (store, actor, ctx): (Store, Actor, Context),
     (refresh, poll): (Duration, bool),
+    mut signals: Signals,
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
     let panic_key = fault_panic_key();
@@ -120,9 +139,6 @@ async fn event_loop(
     let clock = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(clock);
     let sim = app.ctx.sim_clock.is_some();
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term_sig = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
     let exit = loop {
         if app.dirty {
             let change_at = draw(term, &app, &theme)?;
@@ -149,9 +165,9 @@ async fn event_loop(
                 clock.as_mut().reset(clock_deadline(Millis::MAX, sim));
                 app.update(Msg::Clock(now_millis()))
             }
-            _ = hup.recv() => break Exit::Signal("SIGHUP"),
-            _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
-            _ = int.recv() => break Exit::Signal("SIGINT"),
+            _ = signals.hup.recv() => break Exit::Signal("SIGHUP"),
+            _ = signals.term.recv() => break Exit::Signal("SIGTERM"),
+            _ = signals.int.recv() => break Exit::Signal("SIGINT"),
         }
         let quit = run_effects(&mut app, &store, &actor, &tx, (&kick, &mut give_up));
         want_tx.send_if_modified(|w| {

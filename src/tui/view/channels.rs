@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::present::{channel_name, last_error, thousands};
 use crate::tui::app::App;
 use crate::tui::columns::{Col, Fit, RowData, fitted_table};
 use crate::tui::theme::Theme;
@@ -39,16 +38,10 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         .iter()
         .take(inner.height.saturating_sub(1) as usize)
         .map(|h| {
-            let cells = vec![
-                crate::present::escaped(&h.action).into_owned(),
-                crate::present::escaped(&channel_name(h)).into_owned(),
-                thousands(h.pending),
-                thousands(h.sent),
-                thousands(h.failed),
-                thousands(h.retrying),
-                thousands(h.uncertain + h.cancelled_uncertain),
-                crate::present::escaped(&last_error(h, now)).into_owned(),
-            ];
+            // Cancelled messages that may have arrived count here too: the
+            // screen has no room for the CLI's line below the table.
+            let uncertain = h.uncertain + h.cancelled_uncertain;
+            let cells = crate::present::channel_cells(h, uncertain, now);
             let style = if h.failing() {
                 Some(theme.danger())
             } else if h.route == Some(None) && h.pending > 0 {

@@ -107,7 +107,7 @@ fn shorten_start(store: &str, width: usize) -> String {
 pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let line = if let Some(n) = &app.notice {
         Line::styled(format!(" {n}"), theme.warn())
-    } else if app.filtering {
+    } else if app.filtering() {
         Line::styled(
             " type to filter by journey name · Enter keep · Esc clear",
             theme.dim(),

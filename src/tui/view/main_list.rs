@@ -117,11 +117,11 @@ fn title_text(app: &App, visible: usize, width: u16) -> String {
             thousands(total as i64)
         )
     };
-    let filter = if app.filtering || !app.filter.value().is_empty() {
+    let filter = if app.filtering() || !app.filter.value().is_empty() {
         format!(
             " · filter /{}{}",
             app.filter.value(),
-            if app.filtering { "▏" } else { "" }
+            if app.filtering() { "▏" } else { "" }
         )
     } else {
         String::new()

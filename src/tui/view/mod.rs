@@ -49,10 +49,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Channels => channels::draw_channels(frame, body, app, theme),
     }
     chrome::draw_footer(frame, footer, app, theme);
-    if app.help {
+    if matches!(app.mode, crate::tui::app::Mode::Help) {
         help::draw_help(frame, area, app, theme);
     }
-    if let Some(pane) = &app.pane {
+    if let Some(pane) = app.pane() {
         pane::draw_pane(frame, area, app, pane, theme);
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::time::ago;
 use crate::present::{channel_line, impact_line, thousands};
 use crate::store::Target;
 use crate::tui::app::App;
-use crate::tui::confirm::{ConfirmPane, Focus, PaneState};
+use crate::tui::confirm::{ConfirmPane, Focus, PaneKind, PaneState};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_pane(
@@ -37,7 +37,7 @@ pub(super) fn draw_pane(
     lines.push(Line::raw(""));
     let mut cursor: Option<(usize, usize)> = None;
     match &pane.state {
-        PaneState::Editing | PaneState::Working => {
+        PaneState::Editing | PaneState::Working { .. } => {
             let (fields, at) = field_lines(app, pane, inner_w, theme);
             cursor = at.map(|(row, col)| (lines.len() + row, col));
             lines.extend(fields);
@@ -111,7 +111,7 @@ fn intro_lines(kind: ActionKind, danger: Style) -> Vec<Line<'static>> {
     let last = match kind {
         ActionKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
         ActionKind::Resume(_) => "It can be paused again later.",
-        _ => "This cannot be undone.",
+        _ => crate::present::CANNOT_BE_UNDONE,
     };
     vec![
         Line::raw(first),
@@ -124,7 +124,7 @@ fn intro_lines(kind: ActionKind, danger: Style) -> Vec<Line<'static>> {
 /// The versions affected and what happens to them, as of the last refresh.
 fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'static>> {
     let impact = match &pane.impact {
-        None if pane.kill_switch && pane.typed_action().is_empty() => {
+        None if pane.is_kill_switch() && pane.typed_action().is_empty() => {
             return vec![Line::styled(
                 "The kill switch stops every live or finished version that sends through an action",
                 theme.dim(),
@@ -191,7 +191,7 @@ fn field_lines(
 ) -> (Vec<Line<'static>>, Option<(usize, usize)>) {
     let mut lines = Vec::new();
     let mut cursor = None;
-    if pane.kill_switch {
+    if pane.is_kill_switch() {
         let in_use = app.actions_in_use();
         if !in_use.is_empty() {
             lines.push(Line::styled(
@@ -215,7 +215,7 @@ fn field_lines(
             Err(line) => lines.push(line),
         }
     }
-    if pane.kill_switch {
+    if pane.is_kill_switch() {
         lines.extend(channel_lines(app, pane.typed_action(), theme));
     }
     if let Some(h) = &pane.hint {
@@ -235,15 +235,16 @@ type Row<'a> = Result<(String, &'a Input, Focus), Line<'static>>;
 fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, Vec<Row<'a>>) {
     let mut lead = Vec::new();
     let mut rows: Vec<Row<'a>> = Vec::new();
-    if pane.typed() {
-        let label = if pane.kill_switch {
-            "Action:".to_string()
-        } else {
-            format!("Type {} to confirm:", pane.expected_name)
-        };
-        rows.push(Ok((label, &pane.name, Focus::Name)));
+    match &pane.kind {
+        PaneKind::KillSwitch { .. } => rows.push(Ok(("Action:".into(), &pane.name, Focus::Name))),
+        PaneKind::TypedName { expected } => rows.push(Ok((
+            format!("Type {expected} to confirm:"),
+            &pane.name,
+            Focus::Name,
+        ))),
+        _ => {}
     }
-    if pane.kill_switch {
+    if pane.is_kill_switch() {
         rows.push(Err(choice(
             "Then:",
             ["stop (for good)", "pause (reversible)"],
@@ -252,21 +253,21 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
             theme,
         )));
     }
-    if pane.action.kind.is_pause() {
+    if let Some(terms) = pane.terms() {
         rows.push(Ok((
             "Hold for (at most 30d):".into(),
-            &pane.hold,
+            &terms.length,
             Focus::Hold,
         )));
         rows.push(Err(choice(
             "When the hold runs out:",
             ["stop", "resume"],
-            pane.on_expiry == OnExpiry::Resume,
+            terms.on_expiry == OnExpiry::Resume,
             pane.focus == Focus::Expiry,
             theme,
         )));
     }
-    if matches!(pane.action.kind, ActionKind::Resume(_)) {
+    if let PaneKind::Resume { overdue: field } = &pane.kind {
         let overdue: i64 = match &pane.impact {
             Some(Ok(i)) => i.versions.iter().map(|v| v.overdue).sum(),
             _ => 0,
@@ -278,7 +279,7 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
             ),
             theme.dim(),
         ));
-        rows.push(Ok(("Overdue messages:".into(), &pane.hold, Focus::Hold)));
+        rows.push(Ok(("Overdue messages:".into(), field, Focus::Hold)));
     }
     rows.push(Ok((
         "Reason (optional):".into(),
@@ -382,20 +383,17 @@ fn channel_lines(app: &App, typed: &str, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn hint(pane: &ConfirmPane) -> String {
-    if pane.state == PaneState::Working && pane.giving_up {
-        "giving up: cancelling the wait…".to_string()
-    } else if let (PaneState::Working, Some(w)) = (&pane.state, &pane.waiting) {
-        crate::present::waiting_line(w, "Esc gives up")
-    } else if pane.state == PaneState::Working {
-        "working…".to_string()
-    } else if pane.kill_switch {
+    if let PaneState::Working { waiting, giving_up } = &pane.state {
+        match (waiting, giving_up) {
+            (_, true) => "giving up: cancelling the wait…".to_string(),
+            (Some(w), false) => crate::present::waiting_line(w, "Esc gives up"),
+            (None, false) => "working…".to_string(),
+        }
+    } else if pane.is_kill_switch() {
         "type the action, read the versions listed, then Enter · Tab: stop or pause, reason · Esc cancel"
             .to_string()
-    } else if pane.is_stop() {
-        format!(
-            "type {} and Enter to stop · Tab reason · Esc cancel",
-            pane.expected_name
-        )
+    } else if let Some(expected) = pane.expected_name() {
+        format!("type {expected} and Enter to stop · Tab reason · Esc cancel")
     } else {
         format!(
             "Tab next field · y or Enter on the button to {} · Esc cancel",

@@ -1,0 +1,331 @@
+//! Each command of the CLI: its arguments (a struct in `args.rs`) and
+//! its own `run`, which opens the store when it needs one.
+
+use super::args::{self, CliCommand};
+use super::{Global, config, deliver, docs, end, engine, ingest, table, trend, verdict, watch};
+use crate::domain::{Definition, Millis};
+use crate::store::{Actor, Grant, Store};
+
+/// What every command runs with: the global options, who acts, and when
+/// it started.
+pub(super) struct Cx {
+    pub global: Global,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+impl Cx {
+    /// The store, its schema brought up to date unless read-only. `loads`:
+    /// the command loads a store, so a missing SQLite file may be made.
+    async fn store(&self, loads: bool) -> anyhow::Result<Store> {
+        super::open_store(&self.global, loads).await
+    }
+}
+
+impl CliCommand {
+    pub(super) async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        match self {
+            CliCommand::Migrate(c) => c.run(cx).await,
+            CliCommand::Apply(c) => c.run(cx).await,
+            CliCommand::Publish(c) => c.run(cx).await,
+            CliCommand::Ingest(c) => c.run(cx).await,
+            CliCommand::Tick(c) => c.run(cx).await,
+            CliCommand::Run(c) => c.run(cx).await,
+            CliCommand::List(c) => c.run(cx).await,
+            CliCommand::Audit(c) => c.run(cx).await,
+            CliCommand::Watch(c) => c.run(cx).await,
+            CliCommand::Profile(c) => c.run(cx).await,
+            CliCommand::Finish(c) => act(cx, c.asked()?).await,
+            CliCommand::Stop(c) => act(cx, c.asked()?).await,
+            CliCommand::Pause(c) => act(cx, c.asked()?).await,
+            CliCommand::Resume(c) => act(cx, c.asked()?).await,
+            CliCommand::Verdict(c) => c.run(cx).await,
+            CliCommand::Deliver(c) => c.run(cx).await,
+            CliCommand::Trend(c) => c.run(cx).await,
+            CliCommand::Channels(c) => c.run(cx).await,
+            CliCommand::Check(_) => check(&cx.store(false).await?).await,
+            CliCommand::Stores(_) => config::stores(),
+            CliCommand::Grant(c) => c.run(cx).await,
+            CliCommand::Completions(c) => docs::completions(c.shell),
+            CliCommand::Man(_) => docs::man_page(),
+        }
+    }
+}
+
+/// An operator's finish, stop, pause or resume.
+async fn act(cx: &Cx, asked: end::Asked) -> anyhow::Result<()> {
+    let store = cx.store(false).await?;
+    end::end_command(&store, asked, &cx.actor, cx.global.lock_timeout).await
+}
+
+impl args::Migrate {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let created = super::store_is_missing(&cx.global).await?;
+        let store = cx.store(true).await?;
+        if !created {
+            println!("schema is up to date ({})", store.location().display());
+            return Ok(());
+        }
+        println!("created a journeyctl store: {}", store.location().display());
+        if let Some((shards, nodes)) = store.cluster_layout().await? {
+            println!(
+                "laid out over the Citus cluster: participants and messages in {shards} shards on {nodes} nodes"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl args::Apply {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        // Read the definition before touching the store, so a bad file
+        // never waits on a database.
+        let def = read_definition(&self.file)?;
+        let store = cx.store(true).await?;
+        apply(&store, &def, self.publish, &cx.actor, cx.now).await
+    }
+}
+
+impl args::Publish {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let n = store.publish(&self.journey, &cx.actor, cx.now).await?;
+        println!("published {} v{n}", self.journey);
+        Ok(())
+    }
+}
+
+impl args::Ingest {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(true).await?;
+        ingest::ingest(&store, self.file, self.json, cx.now).await
+    }
+}
+
+impl args::Tick {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        engine::tick(&store, self.now, self.json, cx.now).await
+    }
+}
+
+impl args::Run {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        engine::run(&store, self.interval, self.metrics).await
+    }
+}
+
+impl args::List {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let list = store.list(self.all).await?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        } else {
+            print!("{}", table::list_table(&list, cx.now));
+        }
+        Ok(())
+    }
+}
+
+impl args::Audit {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let entries = store.audit(self.journey.as_deref(), self.limit).await?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&entries)?);
+        } else {
+            print!("{}", table::audit_table(&entries));
+        }
+        Ok(())
+    }
+}
+
+impl args::Watch {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        watch::watch(&store, self.journey.as_deref(), self.json).await
+    }
+}
+
+impl args::Profile {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        profile_of(&store, &self.profile, self.json).await
+    }
+}
+
+impl args::Verdict {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let Some(journey) = self.journey else {
+            // Given counts: no store.
+            if !self.srm.is_empty() {
+                return verdict::srm_command(&self.srm, self.json);
+            }
+            return verdict::verdict_command(
+                &self.arms,
+                self.expected,
+                self.min_per_variant,
+                self.json,
+            );
+        };
+        let store = cx.store(false).await?;
+        verdict::live_verdict(&store, &journey, self.version, self.json).await
+    }
+}
+
+impl args::Deliver {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let channels = deliver::read_channels(&self.channels)?;
+        let store = cx.store(false).await?;
+        deliver::deliver_command(&store, &channels, self).await
+    }
+}
+
+impl args::Trend {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let (journey, version, since) = (&self.journey, self.version, self.since);
+        trend::trend(&store, journey, version, since, self.json, cx.now).await
+    }
+}
+
+impl args::Channels {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let channels = match &self.channels {
+            Some(file) => Some(deliver::read_channels(file)?),
+            None => None,
+        };
+        let store = cx.store(false).await?;
+        deliver::channels(&store, channels.as_ref(), self.json).await
+    }
+}
+
+fn read_definition(file: &std::path::Path) -> anyhow::Result<Definition> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}", at_line(file, &e)))
+}
+
+async fn apply(
+    store: &Store,
+    def: &Definition,
+    publish: bool,
+    actor: &Actor,
+    now: i64,
+) -> anyhow::Result<()> {
+    let applied = store.apply(def, actor, now).await?;
+    println!(
+        "{} {} v{} (draft)",
+        if applied.created {
+            "created"
+        } else {
+            "updated"
+        },
+        applied.journey,
+        applied.version
+    );
+    if publish {
+        let n = store.publish(&applied.journey, actor, now).await?;
+        println!("published {} v{n}", applied.journey);
+    }
+    Ok(())
+}
+
+impl args::Grant {
+    async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        grant(&store, self).await
+    }
+}
+
+async fn grant(store: &Store, g: args::Grant) -> anyhow::Result<()> {
+    let (role, level) = match (g.viewer, g.operator, g.engine) {
+        (Some(role), None, None) => (role, Grant::Viewer),
+        (None, Some(role), None) => (role, Grant::Operator),
+        (None, None, Some(role)) => (role, Grant::Engine),
+        _ => anyhow::bail!("say one of --viewer ROLE, --operator ROLE or --engine ROLE"),
+    };
+    let done = store.grant(&role, level).await?;
+    println!(
+        "{} is now {} {} of schema {} ({} tables)",
+        done.role,
+        if matches!(level, Grant::Viewer) {
+            "a"
+        } else {
+            "an"
+        },
+        level.as_str(),
+        done.schema,
+        done.tables
+    );
+    Ok(())
+}
+
+async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<()> {
+    let entries = store.profile(profile).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else if entries.is_empty() {
+        println!("{profile} has not entered any journey");
+    } else {
+        for e in entries {
+            let line = format!(
+                "{} v{}: {} at step {}{}{}{}",
+                e.journey,
+                e.version,
+                e.state,
+                e.step,
+                e.variant
+                    .map(|v| format!(", variant {v}"))
+                    .unwrap_or_default(),
+                if e.converted { ", converted" } else { "" },
+                e.exit_reason
+                    .map(|r| format!(", exit {r}"))
+                    .unwrap_or_default()
+            );
+            println!("{}", crate::present::escaped(&line));
+        }
+    }
+    Ok(())
+}
+
+async fn check(store: &Store) -> anyhow::Result<()> {
+    let diffs = store.verify_counters().await?;
+    if diffs.is_empty() {
+        println!("every counter equals a recount of the rows");
+        return Ok(());
+    }
+    for d in &diffs {
+        println!("{d}");
+    }
+    anyhow::bail!(
+        "{} figure(s) differ from a recount of the rows",
+        diffs.len()
+    )
+}
+
+/// `FILE:LINE: what` from a definition's `line N: what` or the parser's
+/// `TOML parse error at line N, column C: what`; else `FILE: what`.
+fn at_line(file: &std::path::Path, e: &str) -> String {
+    let numbered = |rest: &str| -> Option<(usize, String)> {
+        let (n, what) = rest.split_once([':', ','])?;
+        let what = what.split_once(": ").map_or(what, |(col, w)| {
+            if col.trim_start().starts_with("column") {
+                w
+            } else {
+                what
+            }
+        });
+        Some((n.trim().parse().ok()?, what.trim().to_string()))
+    };
+    let found = e
+        .strip_prefix("line ")
+        .or_else(|| e.strip_prefix("TOML parse error at line "))
+        .and_then(numbered);
+    match found {
+        Some((line, what)) => format!("{}:{line}: {what}", file.display()),
+        None => format!("{}: {e}", file.display()),
+    }
+}
