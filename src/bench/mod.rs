@@ -150,6 +150,12 @@ pub(super) async fn build(store: &Store, plan: &[(String, u64)]) -> anyhow::Resu
     Ok((total as f64 / elapsed.as_secs_f64().max(1e-9), total))
 }
 
+/// The value at `p` (0 to 1) of sorted figures.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[k.min(sorted.len() - 1)]
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

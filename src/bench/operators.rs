@@ -35,7 +35,7 @@ fn action(kind: ActionKind, journey: &str) -> OperatorAction {
 
 fn median_p95(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
-    let at = |p| super::stops::percentile(&ms, p);
+    let at = |p| super::percentile(&ms, p);
     (at(0.5), at(0.95))
 }
 

@@ -78,11 +78,6 @@ async fn stop(store: &Store, journey: &str, at: Millis) -> anyhow::Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0)
 }
 
-pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[k.min(sorted.len() - 1)]
-}
-
 /// Twenty stops while an engine moves `participants` due participants and
 /// two workers deliver their messages.
 pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::Result<StopFigures> {
@@ -143,8 +138,8 @@ pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::R
     }
     times.sort_by(f64::total_cmp);
     Ok(StopFigures {
-        median_ms: percentile(&times, 0.5),
-        p95_ms: percentile(&times, 0.95),
+        median_ms: super::percentile(&times, 0.5),
+        p95_ms: super::percentile(&times, 0.95),
         loaded_ms,
         steps_meanwhile,
     })

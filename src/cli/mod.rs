@@ -14,6 +14,7 @@ mod progress;
 pub mod table;
 mod tool_args;
 mod trend;
+mod values;
 mod verdict;
 mod watch;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration_arg;
+use super::values::parse_duration_arg;
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {

@@ -46,6 +46,32 @@ impl VersionImpact {
     }
 }
 
+/// What an action would do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impact {
+    pub versions: Vec<VersionImpact>,
+}
+
+impl Impact {
+    pub fn active(&self) -> i64 {
+        self.versions.iter().map(|v| v.active).sum()
+    }
+    pub fn pending(&self) -> i64 {
+        self.versions.iter().map(|v| v.pending).sum()
+    }
+    pub fn uncertain(&self) -> i64 {
+        self.versions.iter().map(|v| v.uncertain).sum()
+    }
+}
+
+/// What an executed action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: ActionKind,
+    pub versions: Vec<VersionImpact>,
+    pub at: Millis,
+}
+
 /// Who makes a change, why and when, and for a stop or pause that waited
 /// for deliveries in flight, what its version had sent when it began to.
 #[derive(Clone, Copy)]

@@ -4,37 +4,17 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
-use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::change::{Change, Write};
 use super::counters::{CounterDelta, apply_deltas};
-use super::lanes::{Lanes, Part, lock};
+use super::lanes::{Lanes, Part, Progress, TickReport, lock};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
 use super::transition::{Transition, transition};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
 use super::{Actor, Result, Store, select_version_info, version_info, with_retry};
 use crate::domain::{ActionKind, Millis};
-
-/// What one `tick` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TickReport {
-    /// Steps run (message, split and wait steps).
-    pub steps: u64,
-    pub messages: u64,
-    pub completed: u64,
-    /// Versions finished by their entry end date.
-    pub finished_by_date: Vec<String>,
-    /// Holds that ran out, and the rule applied: `promo v1: hold expired, stop`.
-    pub holds_expired: Vec<String>,
-    /// Versions this tick could not run, and why (`promo v1: stored
-    /// definition: ...`): each is skipped, every other version runs.
-    pub failed: Vec<String>,
-}
-
-/// Told the running totals of a tick after each batch.
-pub type Progress<'a> = &'a (dyn Fn(&TickReport) + Sync);
 
 /// Whether a batch waits for a version row another process holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

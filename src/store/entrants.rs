@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, Row, Transaction};
 
-use super::ingest::placeholders;
 use super::{Backend, Result, VersionInfo};
 use crate::domain::Millis;
 
@@ -217,4 +216,12 @@ pub(super) async fn lock_versions(
             (id, v)
         })
         .collect())
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

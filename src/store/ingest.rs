@@ -474,11 +474,3 @@ async fn refusals(
     }
     Ok(profiles.iter().map(|p| refused.get(p).copied()).collect())
 }
-
-/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
-pub(super) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|k| format!("${k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}

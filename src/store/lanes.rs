@@ -4,9 +4,29 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
-use super::engine::TickReport;
+use serde::Serialize;
+
 use super::{Result, Store};
 use crate::domain::Millis;
+
+/// What one `tick` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Steps run (message, split and wait steps).
+    pub steps: u64,
+    pub messages: u64,
+    pub completed: u64,
+    /// Versions finished by their entry end date.
+    pub finished_by_date: Vec<String>,
+    /// Holds that ran out, and the rule applied: `promo v1: hold expired, stop`.
+    pub holds_expired: Vec<String>,
+    /// Versions this tick could not run, and why (`promo v1: stored
+    /// definition: ...`): each is skipped, every other version runs.
+    pub failed: Vec<String>,
+}
+
+/// Told the running totals of a tick after each batch.
+pub type Progress<'a> = &'a (dyn Fn(&TickReport) + Sync);
 
 /// What the lanes of one tick share: the running totals, and the parts
 /// of versions a lane has found with nothing more due.

@@ -8,37 +8,12 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::change::{Change, VersionImpact, Write, count_uncertain};
+use super::change::{Impact, Outcome};
 use super::targets::resolve;
 use super::transition::{Transition, transition};
-use super::turns::Waiting;
+use super::waits::Waiting;
 use super::{Actor, Error, OperatorAction, Result, Store};
 use crate::domain::{ActionKind, Millis};
-
-/// What an action would do now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Impact {
-    pub versions: Vec<VersionImpact>,
-}
-
-impl Impact {
-    pub fn active(&self) -> i64 {
-        self.versions.iter().map(|v| v.active).sum()
-    }
-    pub fn pending(&self) -> i64 {
-        self.versions.iter().map(|v| v.pending).sum()
-    }
-    pub fn uncertain(&self) -> i64 {
-        self.versions.iter().map(|v| v.uncertain).sum()
-    }
-}
-
-/// What an executed action did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub kind: ActionKind,
-    pub versions: Vec<VersionImpact>,
-    pub at: Millis,
-}
 
 impl Store {
     /// The versions the action would change and what it would do to them,

@@ -46,21 +46,20 @@ pub use cluster::NodeRows;
 pub use connect::{Location, PoolSettings, default_sqlite_path};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
-pub use engine::TickReport;
 pub use error::{Error, Outage, ReadOnly, Refusal, Result, Unopened};
 pub use flow::{Limits, Slots};
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
+pub use lanes::TickReport;
 pub use live::{Change, Watcher};
 
 pub use crate::domain::{OperatorAction, Target};
-pub use change::VersionImpact;
-pub use lifecycle::{Impact, Outcome};
+pub use change::{Impact, Outcome, VersionImpact};
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
     ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
 };
 pub use trust::{Grant, Granted};
-pub use turns::Waiting;
+pub use waits::Waiting;
 
 use crate::domain::{Definition, Millis, VersionStatus};
 

@@ -22,6 +22,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
+use super::waits::Waiting;
 use super::{Error, Location, Result, Store};
 
 /// A lock file beside a SQLite store at `path`: `STORE-engine` or
@@ -118,19 +119,6 @@ impl Store {
         self.after_operators().await?;
         self.begin_write().await
     }
-}
-
-/// What an operator's action is waiting for, told after it has waited a
-/// while so that nobody stares at a silent prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Waiting {
-    /// Its turn at the store: another writer holds it.
-    Store,
-    /// Its turn at the store, held by these sessions (login, application,
-    /// process, since when): PostgreSQL says who blocks it.
-    Held(String),
-    /// Deliveries of its versions still in flight (how many).
-    Deliveries(i64),
 }
 
 /// How long an action waits before it says that it waits.

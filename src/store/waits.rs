@@ -15,10 +15,22 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use sqlx::Row;
 
 use super::OperatorAction;
-use super::lifecycle::Outcome;
-use super::turns::Waiting;
+use super::change::Outcome;
 use super::{Actor, Backend, Error, Result, Store};
 use crate::domain::Millis;
+
+/// What an operator's action is waiting for, told after it has waited a
+/// while so that nobody stares at a silent prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// Its turn at the store: another writer holds it.
+    Store,
+    /// Its turn at the store, held by these sessions (login, application,
+    /// process, since when): PostgreSQL says who blocks it.
+    Held(String),
+    /// Deliveries of its versions still in flight (how many).
+    Deliveries(i64),
+}
 
 /// The action in progress in this task: its server process (0: none yet)
 /// and whether its operator gave up.
