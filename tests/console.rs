@@ -1649,3 +1649,15 @@ fn stopped_by_bob(verb: &'static str, at: &str) -> journeyctl::store::Error {
         by: format!("by bob on ops-2 at {at}"),
     })
 }
+
+#[test]
+fn the_pause_pane_names_the_resume_key_as_mapped() {
+    let mut app = loaded(false);
+    app.ctx.keys =
+        journeyctl::tui::keymap::KeyMap::with_remaps(&[("resume".into(), vec!["u".into()])])
+            .unwrap();
+    press(&mut app, &[KeyCode::Char('p')]);
+    let text = snap(&app, 120, 35);
+    assert!(text.contains("Reversible: u resumes."), "{text}");
+    assert!(!text.contains("Reversible: r resumes."), "{text}");
+}

@@ -32,7 +32,8 @@ pub(super) fn draw_pane(
     } else {
         theme.warn()
     };
-    let mut lines = intro_lines(pane.action.kind, danger);
+    let resume_key = app.ctx.keys.key(crate::tui::keymap::Action::Resume);
+    let mut lines = intro_lines(pane.action.kind, danger, &resume_key);
     lines.extend(impact_lines(app, pane, theme));
     lines.push(Line::raw(""));
     let mut cursor: Option<(usize, usize)> = None;
@@ -89,7 +90,7 @@ pub(super) fn draw_pane(
 }
 
 /// What the action means, and that it cannot be undone.
-fn intro_lines(kind: ActionKind, danger: Style) -> Vec<Line<'static>> {
+fn intro_lines(kind: ActionKind, danger: Style, resume_key: &str) -> Vec<Line<'static>> {
     let (first, second) = match kind {
         ActionKind::Finish => (
             "No new participant can enter from the moment it commits;",
@@ -109,9 +110,11 @@ fn intro_lines(kind: ActionKind, danger: Style) -> Vec<Line<'static>> {
         ),
     };
     let last = match kind {
-        ActionKind::Pause(_) => "Reversible: r resumes. When the hold runs out, its rule applies.",
-        ActionKind::Resume(_) => "It can be paused again later.",
-        _ => crate::present::CANNOT_BE_UNDONE,
+        ActionKind::Pause(_) => {
+            format!("Reversible: {resume_key} resumes. When the hold runs out, its rule applies.")
+        }
+        ActionKind::Resume(_) => "It can be paused again later.".into(),
+        _ => crate::present::CANNOT_BE_UNDONE.into(),
     };
     vec![
         Line::raw(first),
