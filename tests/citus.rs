@@ -108,3 +108,74 @@ async fn migrate_lays_out_and_a_worker_is_refused() {
     );
     ts.close().await;
 }
+
+/// What the README says still holds on a cluster, whoever connects, tried
+/// by real logins through the coordinator: an operator's daily commands
+/// go through; a viewer cannot stop; in `psql` an operator cannot bring a
+/// stopped version back, rewrite participants or delete the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_on_the_cluster_are_held_to_the_rules_that_hold_there() {
+    use common::roles::{Roles, ok, refused, status_of, try_sql, write_def};
+    let Some(roles) = Roles::create_in(CITUS_ENV, "crules").await else {
+        return;
+    };
+    let [admin, alice, bob, carol] = [0, 1, 2, 3].map(|i| roles.names[i].clone());
+    let url = |r: &str| roles.url(r);
+    let dir = tempfile::tempdir().unwrap();
+    let said = ok(&url(&admin), &["migrate"]);
+    assert!(said.contains("laid out over the Citus cluster"), "{said}");
+    ok(&url(&admin), &["grant", "--operator", &alice]);
+    ok(&url(&admin), &["grant", "--viewer", &bob]);
+    ok(&url(&admin), &["grant", "--engine", &carol]);
+    for name in ["spring", "summer"] {
+        ok(
+            &url(&alice),
+            &["apply", &write_def(dir.path(), name), "--publish"],
+        );
+    }
+    let events: String = (0..40)
+        .flat_map(|i| {
+            ["spring", "summer"].map(|j| {
+                format!("{{\"type\":\"enter\",\"journey\":\"{j}\",\"profile\":\"p{i}\"}}\n")
+            })
+        })
+        .collect();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, events).unwrap();
+    ok(&url(&carol), &["ingest", file.to_str().unwrap()]);
+    ok(&url(&carol), &["tick"]);
+    ok(&url(&alice), &["pause", "summer", "--hold", "1h", "--yes"]);
+    ok(&url(&alice), &["resume", "summer", "--yes"]);
+    ok(&url(&alice), &["stop", "spring", "--yes"]);
+    // bob only looks.
+    refused(&url(&bob), &["stop", "summer", "--yes"]);
+    assert_eq!(status_of(&url(&admin), "summer"), "live");
+    // alice in psql.
+    let ap = roles.pool(&alice).await;
+    let spring = "(SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \
+                  WHERE j.name = 'spring')";
+    for (sql, why) in [
+        (
+            format!("UPDATE versions SET status = 'live' WHERE id = {spring}"),
+            "cannot go from stopped to live",
+        ),
+        (
+            "UPDATE participants SET state = 'active'".to_string(),
+            "permission denied for table participants",
+        ),
+        (
+            "DELETE FROM audit".to_string(),
+            "permission denied for table audit",
+        ),
+    ] {
+        let refused = try_sql(&ap, &sql).await.err().unwrap_or_default();
+        assert!(refused.contains(why), "{sql}: {refused:?}");
+    }
+    ap.close().await;
+    assert_eq!(status_of(&url(&admin), "spring"), "stopped");
+    let audit = common::roles::json(&url(&admin), &["audit", "--json"]);
+    assert!(audit.as_array().unwrap().len() >= 5, "{audit}");
+    let check = ok(&url(&admin), &["check"]);
+    assert!(check.contains("every counter equals a recount"), "{check}");
+    roles.drop_all().await;
+}

@@ -80,11 +80,14 @@ pub struct Roles {
 
 impl Roles {
     pub async fn create(tag: &str) -> Option<Roles> {
-        let Ok(server) = std::env::var(super::PG_ENV) else {
-            loud!(
-                "!!! PostgreSQL SKIPPED for the trust test: set {}",
-                super::PG_ENV
-            );
+        Roles::create_in(super::PG_ENV, tag).await
+    }
+
+    /// The same on the server that `env` names (PostgreSQL, or a Citus
+    /// coordinator, which gives the roles to its workers too).
+    pub async fn create_in(env: &str, tag: &str) -> Option<Roles> {
+        let Ok(server) = std::env::var(env) else {
+            loud!("!!! {env} unset: the trust test {tag} was SKIPPED");
             return None;
         };
         let admin_pool = sqlx::PgPool::connect(&server).await.unwrap();
