@@ -350,25 +350,16 @@ impl Store {
         let mut total = 0;
         for id in ids {
             let mut tx = self.begin_background_write().await?;
-            let p = sqlx::query(
-                "UPDATE participants SET state = 'stopped' WHERE id IN \
-                 (SELECT id FROM participants WHERE version_id = $1 AND state = 'active' LIMIT $2)",
-            )
-            .bind(id)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let o = sqlx::query(
-                "UPDATE outbox SET state = 'cancelled', claimed_until = NULL, claimed_by = NULL, \
-                 uncertain = CASE WHEN claimed_until IS NOT NULL THEN 1 ELSE uncertain END WHERE id IN \
-                 (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' LIMIT $2)",
-            )
-            .bind(id)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let mut swept = [0; 2];
+            for (n, sql) in swept.iter_mut().zip(SWEEPS) {
+                *n = sqlx::query(sql)
+                    .bind(id)
+                    .bind(limit)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            let [p, o] = swept;
             if p == 0 && o == 0 {
                 sqlx::query("UPDATE versions SET swept = 1 WHERE id = $1 AND status = 'stopped'")
                     .bind(id)
@@ -381,6 +372,16 @@ impl Store {
         Ok(total)
     }
 }
+
+/// A stopped version's rows still marked active or pending, a batch of
+/// `$2` at a time (`$1` the version): participants, then messages.
+const SWEEPS: [&str; 2] = [
+    "UPDATE participants SET state = 'stopped' WHERE id IN \
+     (SELECT id FROM participants WHERE version_id = $1 AND state = 'active' LIMIT $2)",
+    "UPDATE outbox SET state = 'cancelled', claimed_until = NULL, claimed_by = NULL, \
+     uncertain = CASE WHEN claimed_until IS NOT NULL THEN 1 ELSE uncertain END WHERE id IN \
+     (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' LIMIT $2)",
+];
 
 /// The version a batch runs, if it still runs steps. A stored definition
 /// that cannot be read is this version's fault: an error the engine
