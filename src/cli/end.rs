@@ -24,22 +24,14 @@ impl args::Finish {
             journey: self.journey,
             version: self.version,
         };
-        asked(
-            action(ActionKind::Finish, target, self.reason),
-            self.yes,
-            false,
-        )
+        asked(ActionKind::Finish, target, self.reason, self.yes, false)
     }
 }
 
 impl args::Stop {
     pub(super) fn asked(self) -> anyhow::Result<Asked> {
         let target = target_of(self.target)?;
-        asked(
-            action(ActionKind::Stop, target, self.reason),
-            self.yes,
-            false,
-        )
+        asked(ActionKind::Stop, target, self.reason, self.yes, false)
     }
 }
 
@@ -49,8 +41,13 @@ impl args::Pause {
         let millis = i64::try_from(self.hold.as_millis()).unwrap_or(i64::MAX);
         let on_expiry = self.on_expiry.parse().map_err(anyhow::Error::msg)?;
         let hold = Hold::new(millis, on_expiry).map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
-        let kind = ActionKind::Pause(hold);
-        asked(action(kind, target, self.reason), self.yes, false)
+        asked(
+            ActionKind::Pause(hold),
+            target,
+            self.reason,
+            self.yes,
+            false,
+        )
     }
 }
 
@@ -63,28 +60,30 @@ impl args::Resume {
             None => Overdue::Send,
         };
         let kind = ActionKind::Resume(overdue);
-        asked(action(kind, target, self.reason), self.yes, ask_overdue)
+        asked(kind, target, self.reason, self.yes, ask_overdue)
     }
 }
 
 /// What a command asks for, its reason checked.
-fn asked(action: OperatorAction, yes: bool, ask_overdue: bool) -> anyhow::Result<Asked> {
-    if let Some(r) = &action.reason {
+fn asked(
+    kind: ActionKind,
+    target: Target,
+    reason: Option<String>,
+    yes: bool,
+    ask_overdue: bool,
+) -> anyhow::Result<Asked> {
+    if let Some(r) = &reason {
         crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
     }
     Ok(Asked {
-        action,
+        action: OperatorAction {
+            kind,
+            target,
+            reason,
+        },
         yes,
         ask_overdue,
     })
-}
-
-fn action(kind: ActionKind, target: Target, reason: Option<String>) -> OperatorAction {
-    OperatorAction {
-        kind,
-        target,
-        reason,
-    }
 }
 
 /// `JOURNEY [--version N | --all-versions]` or `--uses-action ACTION`.

@@ -326,7 +326,7 @@ async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) 
     }
 }
 
-/// The longest a batch's slots are put back for its claim.
+/// The longest a batch's slots are put back for its reservation and claim.
 const MAX_LEAD_US: i64 = 500_000;
 
 /// One batch through a channel with a rate or a concurrency: the store
@@ -345,8 +345,8 @@ async fn send_limited(
         .map_or(s.options.batch, |r| r.burst().min(s.options.batch));
     let margin = (channel.timeout + LEASE_MARGIN).as_millis() as i64;
     let limits = crate::store::Limits {
-        // A claim that once waited long (behind a stop's lock) does not
-        // push every later batch back by as much.
+        // A claim or reservation that once waited long (behind a stop's
+        // lock) does not push every later batch back by as much.
         lead_us: (s.claim_us.load(Ordering::Relaxed) + s.reserve_us.load(Ordering::Relaxed))
             .min(MAX_LEAD_US),
         ..flow.limits()

@@ -1,5 +1,5 @@
 //! Every error in words, in one place. The store and the CLI return facts
-//! (`store::Error`, `cli::NotConfirmed`); the CLI prints `Display`, the
+//! (`store::Error`, `domain::NotConfirmed`); the CLI prints `Display`, the
 //! console's header and panes take the short forms below. A new error
 //! gets its variant where it happens and its sentence here.
 
@@ -39,16 +39,10 @@ impl Display for Error {
                 )
             }
             Error::ReadOnly(r) => f.write_str(&read_only_words(r)),
+            // Opening names the store; a file gone or a watch lost says it.
             Error::Unreachable {
                 location: Some(location),
-                cause:
-                    cause @ (Outage::Refused { .. }
-                    | Outage::UnknownHost { .. }
-                    | Outage::NoAnswer { .. }
-                    | Outage::Closed
-                    | Outage::SessionRefused(_)
-                    | Outage::Tls(_)
-                    | Outage::Other(_)),
+                cause,
             } => write!(f, "cannot open the store ({location}): {}", outage(cause)),
             Error::Unreachable { cause, .. } => f.write_str(&outage(cause)),
             Error::Unopened { location, why } => {
@@ -86,10 +80,10 @@ pub fn for_console(e: &Error) -> String {
     }
 }
 
-/// Why the store cannot give the console its data, short enough for the
-/// header: "connection refused by 127.0.0.1:5432".
+/// Why the store cannot give the console its data, in the header's few
+/// words: "connection refused by 127.0.0.1:5432".
 pub fn outage_short(e: &Error) -> String {
-    let words = match e {
+    match e {
         Error::Unreachable {
             cause: Outage::Refused { server },
             ..
@@ -97,12 +91,6 @@ pub fn outage_short(e: &Error) -> String {
         Error::Unreachable { cause, .. } => outage(cause),
         Error::Db(sqlx::Error::Io(io)) => io_words(io),
         other => for_console(other),
-    };
-    if words.chars().count() > 60 {
-        let cut: String = words.chars().take(59).collect();
-        format!("{cut}…")
-    } else {
-        words
     }
 }
 

@@ -210,12 +210,4 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         matches!(self, Error::Refused(_) | Error::ReadOnly(_))
     }
-
-    /// Whether the database is out of reach (as opposed to refusing).
-    pub fn outage(&self) -> Option<&Outage> {
-        match self {
-            Error::Unreachable { cause, .. } => Some(cause),
-            _ => None,
-        }
-    }
 }

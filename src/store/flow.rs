@@ -31,8 +31,8 @@ pub struct Limits {
     /// Messages in flight at once over every worker; `None`: no limit.
     pub concurrency: Option<i64>,
     /// How long from now the worker needs before its first slot (what
-    /// its claim takes), in microseconds: the slots it gets start no
-    /// sooner, so none is already gone when its message is ready.
+    /// its reservation and claim take), in microseconds: the slots it gets
+    /// start no sooner, so none is already gone when its message is ready.
     pub lead_us: i64,
 }
 
@@ -120,11 +120,13 @@ impl Store {
             n = n.min(cap - held).max(0);
         }
         let interval = limits.interval_us.unwrap_or(0);
-        let start = if interval > 0 {
-            next.max(now + limits.lead_us.max(0))
+        // A lead puts back the slots of a rate, never a lease's start.
+        let lead = if interval > 0 {
+            limits.lead_us.max(0)
         } else {
-            next.max(now)
+            0
         };
+        let start = next.max(now + lead);
         if n > 0 && interval > 0 {
             sqlx::query("UPDATE channel_slots SET next_us = $2 WHERE channel = $1")
                 .bind(channel)
@@ -145,9 +147,8 @@ impl Store {
         // The wait from now, not from the reservation's start: its commit
         // (a two-phase commit on a cluster) may take longer than a slot,
         // and a worker that counted from the start would send early, into
-        // the slots of the worker before it.
-        // Below zero when the first slots went by meanwhile: the worker
-        // does not send those late.
+        // the slots of the worker before it. Below zero when the first
+        // slots went by meanwhile: the worker does not send those late.
         let wait_us = if n > 0 && interval > 0 {
             let mut conn = self.pool.acquire().await?;
             start - super::db_clock_ms(&mut conn, self.backend).await? * 1000

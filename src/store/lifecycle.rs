@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::change::{Change, VersionImpact, Write, count_uncertain};
-use super::change::{Impact, Outcome};
+use super::change::{Change, Impact, Outcome, VersionImpact, Write, count_uncertain};
 use super::targets::resolve;
 use super::transition::{Transition, transition};
 use super::waits::Waiting;

@@ -39,7 +39,7 @@ pub(crate) async fn transition(w: Write<'_, '_>, id: i64, mv: Transition) -> Res
             Some(p) if p.until <= w.change.now && p.on_expiry == rule && v.status.runs_steps() => {
                 expire(w, v, rule).await
             }
-            // Resumed or stopped meanwhile.
+            // Resumed, stopped or held anew meanwhile.
             _ => Err(Error::Refused(Refusal::ChangedMeanwhile {
                 verb: "expire the hold of",
                 version: v.label(),

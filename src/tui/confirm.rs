@@ -212,17 +212,6 @@ impl ConfirmPane {
         }
     }
 
-    /// Whether it is confirmed and running, and has been told to give up.
-    pub fn giving_up(&self) -> bool {
-        matches!(
-            self.state,
-            PaneState::Working {
-                giving_up: true,
-                ..
-            }
-        )
-    }
-
     fn order(&self) -> &'static [Focus] {
         use Focus::*;
         match (&self.kind, self.action.kind) {

@@ -244,9 +244,11 @@ impl App {
             self.notice = Some("nothing selected".into());
             return;
         };
-        let resume_key = self.ctx.keys.key(super::keymap::Action::Resume);
         let hold_refusal = kind.hold_refusal(paused).map(|why| match kind {
-            ActionKind::Pause(_) => format!("{why} ({resume_key} resumes it)"),
+            ActionKind::Pause(_) => {
+                let resume = self.ctx.keys.key(super::keymap::Action::Resume);
+                format!("{why} ({resume} resumes it)")
+            }
             _ => why.to_string(),
         });
         if !all_versions

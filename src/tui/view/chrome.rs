@@ -24,7 +24,10 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 format!("data {} old", age(app.now, t))
             });
             right.push(Span::styled(
-                format!("⚠ STALE {age}: {why}, retrying "),
+                format!(
+                    "⚠ STALE {age}: {}, retrying ",
+                    crate::tui::columns::shorten(why, 60)
+                ),
                 theme.danger(),
             ));
         }
