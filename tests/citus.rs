@@ -179,3 +179,91 @@ async fn logins_on_the_cluster_are_held_to_the_rules_that_hold_there() {
     assert!(check.contains("every counter equals a recount"), "{check}");
     roles.drop_all().await;
 }
+
+/// Distributed transactions (two-phase commits) the sessions named
+/// `app` have started: one per transaction that wrote on more than one
+/// node. The coordinator keeps a row per node of each in
+/// `pg_dist_transaction`, its `gid` naming the session's process id and
+/// its transaction number (`citus_<group>_<pid>_<number>_<connection>`).
+async fn two_phase_commits(store: &journeyctl::store::Store, app: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT split_part(t.gid, '_', 3) || '/' || split_part(t.gid, '_', 4)) \
+         FROM pg_dist_transaction t WHERE split_part(t.gid, '_', 3) IN \
+         (SELECT CAST(pid AS TEXT) FROM pg_stat_activity WHERE application_name = $1)",
+    )
+    .bind(app)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A tick over a version whose due participants sit in all 64 buckets runs
+/// 64 batches, and a delivery pass claims and records in each bucket; each
+/// batch, claim and record writes on one shard (its transaction commits on
+/// one node, with no two-phase commit). Only folding the buckets' figures
+/// into the version's, once per tick and pass, writes on every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_batches_and_delivery_claims_each_write_one_shard() {
+    let Some(ts) = citus("oneshard").await else {
+        return;
+    };
+    publish(&ts.store, &simple("wide"), at(0)).await;
+    let events: Vec<_> = (0..3000)
+        .map(|i| enter("wide", &format!("p{i}"), at(1)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    let app = format!("oneshard_{}", std::process::id());
+    let sep = if ts.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}application_name={app}", ts.url);
+    let engine =
+        journeyctl::store::Store::connect(&journeyctl::store::Location::parse(&url).unwrap())
+            .await
+            .unwrap();
+    let ran = engine.tick(at(2)).await.unwrap();
+    assert_eq!(ran.messages, 3000);
+    let after_tick = two_phase_commits(&ts.store, &app).await;
+    assert!(
+        after_tick <= 4,
+        "a tick of 64 bucket batches made {after_tick} two-phase commits"
+    );
+    assert_eq!(deliver_n(&engine, 3000).await, 3000);
+    let after_delivery = two_phase_commits(&ts.store, &app).await - after_tick;
+    assert!(
+        after_delivery <= 4,
+        "claiming and recording in 64 buckets made {after_delivery} two-phase commits"
+    );
+    engine.close().await;
+    assert_counters_exact(&ts.store).await;
+    ts.close().await;
+}
+
+/// A console opened while the database was away (`open_lazy`) learns from
+/// its first session that the store is a cluster, and its stop takes the
+/// buckets' fences and shares as any other's: the figures stay exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_while_away_learns_it_is_a_cluster() {
+    let Some(ts) = citus("lazy").await else {
+        return;
+    };
+    let lazy = journeyctl::store::Store::open_lazy(
+        &journeyctl::store::Location::parse(&ts.url).unwrap(),
+        &journeyctl::store::PoolSettings::default(),
+    )
+    .unwrap();
+    publish(&ts.store, &simple("away"), at(0)).await;
+    let events: Vec<_> = (0..500)
+        .map(|i| enter("away", &format!("p{i}"), at(1)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    ts.store.tick(at(2)).await.unwrap();
+    assert_eq!(lazy.list(true).await.unwrap().len(), 1);
+    assert_eq!(lazy.backend(), journeyctl::store::Backend::Citus);
+    let stopped = lazy
+        .execute(&stop_of("away", 1), &alice(), at(3))
+        .await
+        .unwrap();
+    assert_eq!(stopped.versions[0].active, 500);
+    lazy.close().await;
+    assert_counters_exact(&ts.store).await;
+    ts.close().await;
+}

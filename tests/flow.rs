@@ -170,6 +170,7 @@ async fn a_worker_behind_its_slots_skips_the_gone_ones_rather_than_burst() {
             created_at: 0,
             attempts: 1,
             retrying: false,
+            bucket: 0,
         })
         .collect();
     let bodies: Vec<_> = claimed

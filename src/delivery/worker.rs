@@ -166,6 +166,11 @@ async fn work(
             advertised = std::time::Instant::now();
         }
         if did == 0 {
+            // On a cluster, what the buckets recorded shows in the
+            // versions' figures once the queue is empty.
+            if let Err(e) = s.store.fold_shares().await {
+                tracing::warn!("delivery: folding the figures failed: {e}");
+            }
             if s.options.once {
                 break;
             }

@@ -16,33 +16,54 @@ pub struct NodeRows {
 
 impl Store {
     /// On a cluster, lays a migrated store out over its nodes once
-    /// (`migrations/citus/layout.sql`); elsewhere nothing.
+    /// (`migrations/citus/layout.sql`, then `shares.sql`, which a store
+    /// laid out before it came gets on its next `migrate`); elsewhere
+    /// nothing.
     pub(super) async fn lay_out(&self) -> Result<()> {
-        if self.laid_out().await? {
+        if !self.backend().is_cluster() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        sqlx::raw_sql(include_str!("../../migrations/citus/layout.sql"))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
+        let layouts = [
+            (
+                "participants",
+                include_str!("../../migrations/citus/layout.sql"),
+            ),
+            (
+                "version_shares",
+                include_str!("../../migrations/citus/shares.sql"),
+            ),
+        ];
+        for (table, sql) in layouts {
+            if self.distributed(table).await? {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
                 Error::Invalid(format!(
                     "cannot lay the store out over the Citus cluster: {e}"
                 ))
             })?;
-        tx.commit().await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 
     /// Whether the store is laid out as its backend needs: on a cluster,
-    /// its participants are a distributed table (elsewhere, always).
+    /// its participants and the buckets' shares of the figures are
+    /// distributed tables (elsewhere, always).
     pub(super) async fn laid_out(&self) -> Result<bool> {
-        if !self.backend.is_cluster() {
+        if !self.backend().is_cluster() {
             return Ok(true);
         }
+        Ok(self.distributed("participants").await? && self.distributed("version_shares").await?)
+    }
+
+    /// Whether `table` of this schema is a distributed table.
+    async fn distributed(&self, table: &'static str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass('participants')",
+            "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass($1)",
         )
+        .bind(table)
         .fetch_one(&self.pool)
         .await?;
         Ok(n > 0)
@@ -51,7 +72,7 @@ impl Store {
     /// Rows per node of the distributed tables (counted on every shard), in
     /// node order; empty unless the store is laid out over a cluster.
     pub async fn rows_per_node(&self) -> Result<Vec<NodeRows>> {
-        if !self.backend.is_cluster() {
+        if !self.backend().is_cluster() {
             return Ok(Vec::new());
         }
         let participants = self.per_node("participants").await?;
@@ -71,7 +92,7 @@ impl Store {
 
     /// On a cluster, how the participants are laid out: `(shards, nodes)`.
     pub async fn cluster_layout(&self) -> Result<Option<(i64, i64)>> {
-        if !self.backend.is_cluster() {
+        if !self.backend().is_cluster() {
             return Ok(None);
         }
         Ok(Some(

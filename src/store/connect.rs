@@ -11,6 +11,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
+use super::dialect::SharedBackend;
 use super::error::first_line;
 use super::{Backend, Error, Outage, Result, Store, Unopened};
 
@@ -127,8 +128,8 @@ fn create_private(path: &std::path::Path) -> Result<()> {
 fn pool_for(
     location: &Location,
     options: &PoolSettings,
-    citus: bool,
-) -> Result<(AnyPoolOptions, AnyConnectOptions, Backend)> {
+    citus: Option<bool>,
+) -> Result<(AnyPoolOptions, AnyConnectOptions, SharedBackend)> {
     sqlx::any::install_default_drivers();
     let (any_options, backend) = match location {
         Location::Sqlite(path) => {
@@ -150,25 +151,43 @@ fn pool_for(
         }
         Location::Postgres(url) => (
             AnyConnectOptions::from_str(url)?,
-            if citus {
+            if citus == Some(true) {
                 Backend::Citus
             } else {
                 Backend::Postgres
             },
         ),
     };
+    // A store opened while its server was away learns from each new
+    // session whether the database is a Citus cluster.
+    let learn = citus.is_none() && matches!(location, Location::Postgres(_));
+    let shared = SharedBackend::new(backend);
+    let cell = shared.clone();
     let pool = AnyPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
         .after_connect(move |conn, _| {
+            let cell = cell.clone();
             Box::pin(async move {
-                if let Some(setup) = backend.session_setup() {
+                if learn {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM pg_extension WHERE extname = 'citus'",
+                    )
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    cell.set(if n > 0 {
+                        Backend::Citus
+                    } else {
+                        Backend::Postgres
+                    });
+                }
+                if let Some(setup) = cell.get().session_setup() {
                     sqlx::raw_sql(setup).execute(&mut *conn).await?;
                 }
                 Ok(())
             })
         });
-    Ok((pool, any_options, backend))
+    Ok((pool, any_options, shared))
 }
 
 #[derive(Debug, Clone)]
@@ -211,25 +230,26 @@ impl Store {
             Location::Postgres(_) => probe(location, options.acquire_timeout).await?,
             Location::Sqlite(_) => false,
         };
-        let (pool_options, any_options, backend) = pool_for(location, options, citus)?;
+        let (pool_options, any_options, backend) = pool_for(location, options, Some(citus))?;
         let pool = pool_options
             .connect_with(any_options)
             .await
             .map_err(|e| opening_error(location, &e))?;
         Ok(Store {
             pool,
-            backend,
+            kind: backend,
             location: location.clone(),
         })
     }
 
     /// A store whose connections are made when first needed: for a console
-    /// opened while the database is away, which then waits for it.
+    /// opened while the database is away, which then waits for it. Whether
+    /// it is a Citus cluster is learned from its first session.
     pub fn open_lazy(location: &Location, options: &PoolSettings) -> Result<Store> {
-        let (pool_options, any_options, backend) = pool_for(location, options, false)?;
+        let (pool_options, any_options, backend) = pool_for(location, options, None)?;
         Ok(Store {
             pool: pool_options.connect_lazy_with(any_options),
-            backend,
+            kind: backend,
             location: location.clone(),
         })
     }

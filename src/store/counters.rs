@@ -107,8 +107,8 @@ pub(crate) async fn apply_deltas(
         "UPDATE versions SET entered = versions.entered + v.entered, active = versions.active + v.active, \
          completed = versions.completed + v.completed, exited = versions.exited + v.exited, \
          converted = versions.converted + v.converted, msg_pending = versions.msg_pending + v.msg_pending, \
-         msg_sent = versions.msg_sent + v.msg_sent, last_activity_at = CASE WHEN versions.last_activity_at IS NULL \
-         OR versions.last_activity_at < $1 THEN $1 ELSE versions.last_activity_at END \
+         msg_sent = versions.msg_sent + v.msg_sent, last_activity_at = CASE WHEN $1 > 0 AND (versions.last_activity_at IS NULL \
+         OR versions.last_activity_at < $1) THEN $1 ELSE versions.last_activity_at END \
          FROM {} WHERE versions.id = v.id",
         backend.json_rows(2, &cols)
     );

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{Any, Row, Transaction};
 
-use super::minutes::{MinuteCounts, minute_of};
+use super::delivered::{ActionDelta, Delivered};
 use super::{Result, Store};
 use crate::domain::{Millis, VersionStatus};
 
@@ -34,6 +34,8 @@ pub struct Claimed {
     pub attempts: i64,
     /// Whether an earlier attempt failed (the message counts as retrying).
     pub retrying: bool,
+    /// The bucket of its profile (on a cluster, the shard it sits on).
+    pub bucket: i32,
 }
 
 /// What one attempt came to.
@@ -80,47 +82,6 @@ impl Recorded {
     }
 }
 
-/// Counter moves of one action in one record.
-#[derive(Default)]
-struct ActionDelta {
-    pending: i64,
-    sent: i64,
-    failed: i64,
-    retrying: i64,
-    error: Option<String>,
-}
-
-impl ActionDelta {
-    /// Counts one recorded attempt of a message that was retrying (`was`
-    /// 1) or not.
-    fn tally(&mut self, report: &mut Recorded, attempt: &Attempt, was: i64) {
-        let (retry, error) = match attempt {
-            Attempt::Sent => {
-                report.sent += 1;
-                (self.pending, self.sent, self.retrying) =
-                    (self.pending - 1, self.sent + 1, self.retrying - was);
-                return;
-            }
-            Attempt::Released => return,
-            Attempt::Retry { error, .. } => (true, error),
-            Attempt::Failed { error } => (false, error),
-            Attempt::Unanswered { after_ms, error } => {
-                report.unanswered += 1;
-                (after_ms.is_some(), error)
-            }
-        };
-        if retry {
-            report.retried += 1;
-            self.retrying += 1 - was;
-        } else {
-            report.failed += 1;
-            (self.pending, self.failed, self.retrying) =
-                (self.pending - 1, self.failed + 1, self.retrying - was);
-        }
-        self.error = Some(error.clone());
-    }
-}
-
 impl Store {
     /// Running versions (live or finished, not paused, gate open) that have
     /// pending messages, oldest first.
@@ -130,7 +91,7 @@ impl Store {
              JOIN journeys j ON j.id = v.journey_id WHERE v.status IN ('live', 'finished') \
              AND v.msg_pending > 0 AND v.paused_at IS NULL \
              AND (v.gate_until IS NULL OR v.gate_until <= {}) ORDER BY v.id",
-            self.backend.db_now()
+            self.backend().db_now()
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -168,83 +129,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Claims up to `limit` due messages of the version whose action is one
-    /// of `actions`, for `lease_ms` of the database's clock. Nothing when
-    /// the version no longer runs, is paused, or a stop or pause is waiting
-    /// at its gate.
-    pub async fn claim(
-        &self,
-        version_id: i64,
-        actions: &[String],
-        limit: i64,
-        lease_ms: i64,
-        token: &str,
-    ) -> Result<Vec<Claimed>> {
-        if actions.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.begin_background_write().await?;
-        let Some(locked) = self.lock_open_gate(&mut tx, version_id).await? else {
-            tx.rollback().await?;
-            return Ok(Vec::new());
-        };
-        super::overdue::apply_overdue(&mut tx, self.backend, version_id, &locked).await?;
-        let now = self.backend.db_now();
-        let list: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 5)).collect();
-        // Only placeholders and the clock expression are formatted in.
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = {now} + $2, claimed_by = $3, attempts = attempts + 1, \
-             uncertain = CASE WHEN claimed_until IS NOT NULL THEN 1 ELSE uncertain END \
-             WHERE id IN (SELECT id FROM outbox WHERE version_id = $1 AND state = 'pending' \
-             AND next_at <= {now} AND (claimed_until IS NULL OR claimed_until <= {now}) \
-             AND action IN ({}) ORDER BY next_at, id LIMIT $4) \
-             RETURNING id, profile, action, variant, created_at, attempts, last_error",
-            list.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(version_id)
-            .bind(lease_ms)
-            .bind(token)
-            .bind(limit);
-        for a in actions {
-            q = q.bind(a.as_str());
-        }
-        let rows = q.fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(Claimed {
-                    id: r.try_get("id")?,
-                    version_id,
-                    profile: r.try_get("profile")?,
-                    action: r.try_get("action")?,
-                    variant: r.try_get("variant")?,
-                    created_at: r.try_get("created_at")?,
-                    attempts: r.try_get("attempts")?,
-                    retrying: r.try_get::<Option<String>, _>("last_error")?.is_some(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.sort_by_key(|c| c.id);
-        Ok(out)
-    }
-
     /// Locks the version row; the row (with a resume's choice for overdue
     /// messages) when the version runs and its gate is open, else `None`.
-    async fn lock_open_gate(
+    pub(super) async fn lock_open_gate(
         &self,
         tx: &mut Transaction<'static, Any>,
         version_id: i64,
+        bucket: Option<i32>,
     ) -> Result<Option<sqlx::any::AnyRow>> {
-        super::exclude_engines(tx, self.backend, version_id).await?;
-        super::write_lock_version(tx, self.backend, version_id).await?;
-        let lock = self.backend.row_lock();
+        super::exclude_engines(tx, self.backend(), version_id).await?;
+        self.fence(tx, version_id, bucket).await?;
+        let lock = self.backend().row_lock();
         let sql = format!(
             "SELECT status, CASE WHEN paused_at IS NULL AND (gate_until IS NULL OR gate_until <= {}) \
              THEN 1 ELSE 0 END AS open, overdue_mode, overdue_before, overdue_spread_ms \
              FROM versions WHERE id = $1{lock}",
-            self.backend.db_now()
+            self.backend().db_now()
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(version_id)
@@ -261,7 +161,9 @@ impl Store {
 
     /// Records the attempts on messages this worker (`token`) claimed, with
     /// their counters. A version stopped meanwhile (a lease that ran out)
-    /// keeps its messages cancelled: nothing is recorded.
+    /// keeps its messages cancelled: nothing is recorded. On a cluster each
+    /// bucket's attempts are recorded in a transaction of their own, which
+    /// writes on one shard.
     pub async fn record(
         &self,
         version_id: i64,
@@ -269,12 +171,38 @@ impl Store {
         attempts: &[(Claimed, Attempt)],
         at: Millis,
     ) -> Result<Recorded> {
+        if self.backend().buckets().is_none() {
+            let all: Vec<&(Claimed, Attempt)> = attempts.iter().collect();
+            return self.record_in(version_id, (None, &all), token, at).await;
+        }
+        let mut by_bucket: BTreeMap<i32, Vec<&(Claimed, Attempt)>> = BTreeMap::new();
+        for a in attempts {
+            by_bucket.entry(a.0.bucket).or_default().push(a);
+        }
+        let mut report = Recorded::default();
+        for (bucket, attempts) in by_bucket {
+            report.add(
+                self.record_in(version_id, (Some(bucket), &attempts), token, at)
+                    .await?,
+            );
+        }
+        Ok(report)
+    }
+
+    /// Records attempts of the version, or on a cluster of one bucket.
+    async fn record_in(
+        &self,
+        version_id: i64,
+        (bucket, attempts): (Option<i32>, &[&(Claimed, Attempt)]),
+        token: &str,
+        at: Millis,
+    ) -> Result<Recorded> {
         let mut tx = self.begin_write().await?;
-        super::exclude_engines(&mut tx, self.backend, version_id).await?;
-        super::write_lock_version(&mut tx, self.backend, version_id).await?;
+        super::exclude_engines(&mut tx, self.backend(), version_id).await?;
+        self.fence(&mut tx, version_id, bucket).await?;
         let sql = format!(
             "SELECT status FROM versions WHERE id = $1{}",
-            self.backend.row_lock()
+            self.backend().row_lock()
         );
         let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(version_id)
@@ -291,8 +219,10 @@ impl Store {
             .filter(|(_, a)| *a == Attempt::Sent)
             .map(|(c, _)| c.id)
             .collect();
-        let sent = self.record_sent(&mut tx, token, &sent, at).await?;
-        for (c, attempt) in attempts {
+        let sent = self
+            .record_sent(&mut tx, (token, bucket), &sent, at)
+            .await?;
+        for (c, attempt) in attempts.iter().copied() {
             let held = match attempt {
                 Attempt::Sent => sent.contains(&c.id),
                 _ => self.record_one(&mut tx, token, c, (attempt, at)).await?,
@@ -303,40 +233,59 @@ impl Store {
             let d = deltas.entry(c.action.as_str()).or_default();
             d.tally(&mut report, attempt, i64::from(c.retrying));
         }
-        self.count_delivered(&mut tx, version_id, &report, &deltas)
-            .await?;
-        let minute = MinuteCounts {
-            sent: report.sent as i64,
-            failed: report.failed as i64,
-            ..MinuteCounts::default()
+        let counted = Delivered {
+            version_id,
+            report: &report,
+            deltas: &deltas,
+            at,
         };
-        if minute != MinuteCounts::default() {
-            let minutes = BTreeMap::from([(minute_of(at), minute)]);
-            super::counters::add_minutes(&mut tx, self.backend, version_id, &minutes).await?;
-        }
+        self.count_delivered(&mut tx, bucket, counted).await?;
         tx.commit().await?;
+        self.fold_soon().await?;
         self.announce_figures().await;
         Ok(report)
+    }
+
+    /// Takes the version row's lock (see `write_lock_version`), or on a
+    /// cluster with a bucket that bucket's fence (see `shares::fence`).
+    async fn fence(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        version_id: i64,
+        bucket: Option<i32>,
+    ) -> Result<()> {
+        match bucket {
+            Some(b) => super::shares::fence(tx, version_id, b).await,
+            None => super::write_lock_version(tx, self.backend(), version_id).await,
+        }
     }
 
     /// Marks sent the messages this worker still holds; their ids.
     async fn record_sent(
         &self,
         tx: &mut Transaction<'static, Any>,
-        token: &str,
+        (token, bucket): (&str, Option<i32>),
         ids: &[i64],
         at: Millis,
     ) -> Result<std::collections::HashSet<i64>> {
         let mut out = std::collections::HashSet::new();
+        let one_bucket = if bucket.is_some() {
+            " AND bucket = $3"
+        } else {
+            ""
+        };
         for chunk in ids.chunks(self.chunk_rows()) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            // Only placeholders are formatted in.
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+            // Only placeholders and a fixed condition are formatted in.
             let sql = format!(
                 "UPDATE outbox SET state = 'sent', sent_at = $2, claimed_until = NULL, claimed_by = NULL \
-                 WHERE claimed_by = $1 AND state = 'pending' AND id IN ({}) RETURNING id",
+                 WHERE claimed_by = $1 AND state = 'pending'{one_bucket} AND id IN ({}) RETURNING id",
                 list.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token).bind(at);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(token)
+                .bind(at)
+                .bind(bucket.unwrap_or(0));
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -356,13 +305,14 @@ impl Store {
         c: &Claimed,
         (attempt, at): (&Attempt, Millis),
     ) -> Result<bool> {
-        let now = self.backend.db_now();
+        let now = self.backend().db_now();
         let free = "claimed_until = NULL, claimed_by = NULL";
-        let held = "WHERE id = $1 AND claimed_by = $2 AND state = 'pending'";
+        // The bucket names the one shard the row sits on.
+        let held = "WHERE id = $1 AND claimed_by = $2 AND state = 'pending' AND bucket = $3";
         let (sql, error, after) = match attempt {
             Attempt::Sent => return Ok(false),
             Attempt::Retry { after_ms, error } => (
-                format!("UPDATE outbox SET next_at = {now} + $4, last_error = $3, {free} {held}"),
+                format!("UPDATE outbox SET next_at = {now} + $5, last_error = $4, {free} {held}"),
                 Some(error.as_str()),
                 *after_ms,
             ),
@@ -371,7 +321,7 @@ impl Store {
                 error,
             } => (
                 format!(
-                    "UPDATE outbox SET next_at = {now} + $4, last_error = $3, uncertain = 1, {free} {held}"
+                    "UPDATE outbox SET next_at = {now} + $5, last_error = $4, uncertain = 1, {free} {held}"
                 ),
                 Some(error.as_str()),
                 *after_ms,
@@ -381,7 +331,7 @@ impl Store {
                 error,
             } => (
                 format!(
-                    "UPDATE outbox SET state = 'failed', failed_at = $4, last_error = $3, uncertain = 1, \
+                    "UPDATE outbox SET state = 'failed', failed_at = $5, last_error = $4, uncertain = 1, \
                      {free} {held}"
                 ),
                 Some(error.as_str()),
@@ -389,7 +339,7 @@ impl Store {
             ),
             Attempt::Failed { error } => (
                 format!(
-                    "UPDATE outbox SET state = 'failed', failed_at = $4, last_error = $3, {free} {held}"
+                    "UPDATE outbox SET state = 'failed', failed_at = $5, last_error = $4, {free} {held}"
                 ),
                 Some(error.as_str()),
                 at,
@@ -401,55 +351,11 @@ impl Store {
             ),
         };
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(c.id).bind(token);
+        q = q.bind(c.bucket);
         if let Some(e) = error {
-            q = q.bind(e);
-        }
-        if error.is_some() {
-            q = q.bind(after);
+            q = q.bind(e).bind(after);
         }
         Ok(q.execute(&mut **tx).await?.rows_affected() == 1)
-    }
-
-    async fn count_delivered(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        version_id: i64,
-        report: &Recorded,
-        deltas: &BTreeMap<&str, ActionDelta>,
-    ) -> Result<()> {
-        let (sent, failed) = (report.sent as i64, report.failed as i64);
-        sqlx::query(
-            "UPDATE versions SET msg_pending = msg_pending - $2 - $3, msg_sent = msg_sent + $2, \
-             msg_failed = msg_failed + $3 WHERE id = $1",
-        )
-        .bind(version_id)
-        .bind(sent)
-        .bind(failed)
-        .execute(&mut **tx)
-        .await?;
-        // The database's clock, read first: on a cluster a write to a
-        // table on every node takes no clock inside a CASE.
-        let now = super::db_clock_ms(tx, self.backend).await?;
-        let sql = "UPDATE outbox_actions SET pending = pending + $3, sent = sent + $4, failed = failed + $5, \
-             retrying = retrying + $6, \
-             last_error = CASE WHEN $7 IS NULL THEN last_error ELSE $7 END, \
-             last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE $8 END, \
-             last_sent_at = CASE WHEN $4 > 0 THEN $8 ELSE last_sent_at END \
-             WHERE version_id = $1 AND action = $2";
-        for (action, d) in deltas {
-            sqlx::query(sql)
-                .bind(version_id)
-                .bind(*action)
-                .bind(d.pending)
-                .bind(d.sent)
-                .bind(d.failed)
-                .bind(d.retrying)
-                .bind(d.error.clone())
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
     }
 
     /// What the running workers route each action to: `(action, channel)`,

@@ -17,7 +17,36 @@ macro_rules! version_lock_key {
 /// writes the same number): a Citus layout spreads rows by bucket.
 const BUCKETS: i32 = 64;
 
+/// A store's backend, shared by its clones: fixed when the store is
+/// opened, or for a store opened while its server was away (`open_lazy`),
+/// learned from the first session it gets (plain PostgreSQL or a Citus
+/// coordinator).
+#[derive(Debug, Clone)]
+pub(crate) struct SharedBackend(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+impl SharedBackend {
+    pub(crate) fn new(backend: Backend) -> SharedBackend {
+        SharedBackend(std::sync::Arc::new(std::sync::atomic::AtomicU8::new(
+            backend as u8,
+        )))
+    }
+
+    pub(crate) fn get(&self) -> Backend {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            x if x == Backend::Citus as u8 => Backend::Citus,
+            x if x == Backend::Postgres as u8 => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn set(&self, backend: Backend) {
+        self.0
+            .store(backend as u8, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
 pub enum Backend {
     #[default]
     Sqlite,

@@ -10,6 +10,7 @@ use super::change::{Change, Write};
 use super::counters::{CounterDelta, apply_deltas};
 use super::lanes::{Lanes, Part, Progress, TickReport, lock};
 use super::moves::{count_enqueued, insert_outbox, update_participants};
+use super::shares::{self, Share};
 use super::transition::{Transition, transition};
 use super::verdicts::check_verdicts;
 use super::walk::{Due, Move, Send, due_query, walk};
@@ -111,7 +112,7 @@ impl Store {
         // its own place in the list, each batch claiming its own
         // participants: on a big version they share it, and a version one
         // lane has found with nothing more due the others pass over.
-        let lanes = self.backend.engine_lanes();
+        let lanes = self.backend().engine_lanes();
         let shared = Mutex::new(Lanes {
             totals: report,
             done: HashSet::new(),
@@ -130,6 +131,7 @@ impl Store {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
             .totals;
+        self.fold_shares().await?;
         self.sweep_stopped(5_000).await?;
         self.drop_old_minutes(now).await?;
         Ok(report)
@@ -237,7 +239,7 @@ impl Store {
             let v = version_info(&row)?;
             let mut tx = self.begin_background_write().await?;
             let change = Change::new(&actor, Some("entry end date reached"), now);
-            let w = Write::new(&mut tx, self.backend, change);
+            let w = Write::new(&mut tx, self.backend(), change);
             match transition(w, v.id, Transition::Act(ActionKind::Finish)).await {
                 Ok(_) => {
                     tx.commit().await?;
@@ -260,10 +262,10 @@ impl Store {
     async fn run_due(&self, part: Part, now: Millis, wait: Wait) -> Result<Batch> {
         let version_id = part.version;
         let mut tx = self.begin_background_write().await?;
-        if let Some(setup) = self.backend.engine_batch_setup() {
+        if let Some(setup) = self.backend().engine_batch_setup() {
             sqlx::raw_sql(setup).execute(&mut *tx).await?;
         }
-        if let Some(share) = self.backend.engine_share(wait == Wait::Queue) {
+        if let Some(share) = self.backend().engine_share(wait == Wait::Queue) {
             let got = sqlx::query(share)
                 .bind(version_id)
                 .fetch_one(&mut *tx)
@@ -279,7 +281,7 @@ impl Store {
         };
         let steps = &v.definition.steps;
         let held = v.paused.is_some();
-        let due = read_due(&mut tx, self.backend, part, steps, held, now).await?;
+        let due = read_due(&mut tx, self.backend(), part, steps, held, now).await?;
         let read = due.len() as i64;
         if due.is_empty() {
             tx.rollback().await?;
@@ -296,7 +298,8 @@ impl Store {
             .filter(|m| m.ran > 0 || m.completed)
             .collect();
         // One conditional update; only the rows it really moved count.
-        let moved = update_participants(&mut tx, self.backend, &moves, now).await?;
+        let moved =
+            update_participants(&mut tx, self.backend(), &moves, (now, part.bucket)).await?;
         for m in moves.iter().filter(|m| moved.contains(&m.due.id)) {
             report.steps += m.ran;
             if m.completed {
@@ -313,24 +316,18 @@ impl Store {
         }
         report.messages = outbox.len() as u64;
         delta.msg_pending += outbox.len() as i64;
-        insert_outbox(&mut tx, self.backend, version_id, &outbox).await?;
+        insert_outbox(&mut tx, self.backend(), (version_id, part.bucket), &outbox).await?;
         let per_action = outbox.iter().fold(BTreeMap::new(), |mut m, (_, _, send)| {
             *m.entry(send.action.as_str()).or_default() += 1i64;
             m
         });
-        if !still_runs(&mut tx, self.backend, version_id).await? {
+        if !still_runs(&mut tx, self.backend(), part).await? {
             tx.rollback().await?;
             return Ok(Batch::Ended);
         }
-        count_enqueued(&mut tx, version_id, &per_action).await?;
-        let touched = !delta.variant_assigned.is_empty();
-        let mut deltas = HashMap::new();
-        deltas.insert(version_id, delta);
-        apply_deltas(&mut tx, self.backend, &deltas, now).await?;
-        if touched {
-            check_verdicts(&mut tx, &[version_id], now).await?;
-        }
+        count_batch(&mut tx, self.backend(), part, (delta, &per_action), now).await?;
         tx.commit().await?;
+        self.fold_soon().await?;
         self.announce_figures().await;
         Ok(Batch::Ran { report, read })
     }
@@ -373,6 +370,29 @@ impl Store {
     }
 }
 
+/// Moves the counters of what one batch did: the version's, its variants'
+/// and its actions'; on a cluster, the batch's bucket's share of them.
+async fn count_batch(
+    tx: &mut Transaction<'static, Any>,
+    backend: super::Backend,
+    part: Part,
+    (delta, per_action): (CounterDelta, &BTreeMap<&str, i64>),
+    now: Millis,
+) -> Result<()> {
+    let version_id = part.version;
+    if let Some(bucket) = part.bucket {
+        let share = Share::of_batch(&delta, per_action, now);
+        return shares::add(tx, version_id, bucket, &share).await;
+    }
+    count_enqueued(tx, version_id, per_action).await?;
+    let touched = !delta.variant_assigned.is_empty();
+    apply_deltas(tx, backend, &HashMap::from([(version_id, delta)]), now).await?;
+    if touched {
+        check_verdicts(tx, &[version_id], now).await?;
+    }
+    Ok(())
+}
+
 /// A stopped version's rows still marked active or pending, a batch of
 /// `$2` at a time (`$1` the version): participants, then messages.
 const SWEEPS: [&str; 2] = [
@@ -407,17 +427,22 @@ async fn running_version(
     }
 }
 
-/// Whether the version still runs, read under its row lock (PostgreSQL)
-/// just before the batch writes its counters: a stop that committed
-/// meanwhile (one that went on without its turn lock, see
-/// `waits::operator_turn`) ends the batch without effect. The row lock
-/// is the one the counters' update takes anyway.
+/// Whether the version still runs, read under its row lock (PostgreSQL),
+/// or on a cluster under its bucket's fence, just before the batch writes
+/// its counters: a stop that committed meanwhile (one that went on
+/// without its turn lock, see `waits::operator_turn`) ends the batch
+/// without effect. The row lock is the one the counters' update takes
+/// anyway; the fence is on the shard the batch writes.
 async fn still_runs(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: super::Backend,
-    version_id: i64,
+    part: Part,
 ) -> Result<bool> {
-    super::write_lock_version(tx, backend, version_id).await?;
+    let version_id = part.version;
+    match part.bucket {
+        Some(bucket) => shares::fence(tx, version_id, bucket).await?,
+        None => super::write_lock_version(tx, backend, version_id).await?,
+    }
     let status: Option<String> = sqlx::query_scalar(backend.lock_status())
         .bind(version_id)
         .fetch_optional(&mut **tx)

@@ -97,7 +97,7 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Slots> {
         let mut tx = self.begin_background_write().await?;
-        let now = super::db_clock_ms(&mut tx, self.backend).await? * 1000;
+        let now = super::db_clock_ms(&mut tx, self.backend()).await? * 1000;
         sqlx::query(
             "INSERT INTO channel_slots (channel, next_us) VALUES ($1, $2) ON CONFLICT (channel) DO NOTHING",
         )
@@ -105,7 +105,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let next = locked_next_slot(&mut tx, self.backend, channel).await?;
+        let next = locked_next_slot(&mut tx, self.backend(), channel).await?;
         let mut n = want;
         if let Some(cap) = limits.concurrency {
             let held: i64 = sqlx::query_scalar(
@@ -151,7 +151,7 @@ impl Store {
         // slots went by meanwhile: the worker does not send those late.
         let wait_us = if n > 0 && interval > 0 {
             let mut conn = self.pool.acquire().await?;
-            start - super::db_clock_ms(&mut conn, self.backend).await? * 1000
+            start - super::db_clock_ms(&mut conn, self.backend()).await? * 1000
         } else {
             wait_us
         };
@@ -201,7 +201,7 @@ impl Store {
         let mut tx = self.begin_background_write().await?;
         // The clock read first: on a cluster a write to a table on every
         // node takes no clock inside a CASE.
-        let now = super::db_clock_ms(&mut tx, self.backend).await? * 1000;
+        let now = super::db_clock_ms(&mut tx, self.backend()).await? * 1000;
         sqlx::query(
             "INSERT INTO channel_slots (channel, next_us) VALUES ($1, $2) \
              ON CONFLICT (channel) DO UPDATE SET next_us = CASE \
@@ -220,7 +220,7 @@ impl Store {
     pub async fn flow_wait_us(&self, channel: &str) -> Result<i64> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT next_us - {} AS wait FROM channel_slots WHERE channel = $1",
-            now_us(self.backend)
+            now_us(self.backend())
         )))
         .bind(channel)
         .fetch_optional(&self.pool)

@@ -25,13 +25,13 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         for id in ids {
-            super::lock_version_row(&mut tx, self.backend, id).await?;
+            super::lock_version_row(&mut tx, self.backend(), id).await?;
             // Read first, then written: on a cluster the claims are spread
             // over the workers and the version row is on every node.
             let sql = format!(
                 "SELECT {} AS now, MAX(claimed_until) AS latest FROM outbox \
                  WHERE version_id = $1 AND claimed_until IS NOT NULL",
-                self.backend.db_now()
+                self.backend().db_now()
             );
             let (now, latest): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
@@ -81,7 +81,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut total = 0;
         for id in ids {
-            total += count_in_flight(&mut conn, self.backend, *id).await?;
+            total += count_in_flight(&mut conn, self.backend(), *id).await?;
         }
         Ok(total)
     }

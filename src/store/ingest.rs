@@ -112,7 +112,7 @@ impl Store {
         }
         batch.enter_run(&mut tx, &run).await?;
         let last = events.iter().map(|e| e.at).max().unwrap_or(0);
-        apply_deltas(&mut tx, self.backend, &batch.deltas, last).await?;
+        apply_deltas(&mut tx, self.backend(), &batch.deltas, last).await?;
         super::verdicts::check_verdicts(&mut tx, &batch.touched, last).await?;
         tx.commit().await?;
         self.announce_figures().await;

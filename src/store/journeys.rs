@@ -132,14 +132,14 @@ impl Store {
             let reason = format!("replaced by v{}", draft.number);
             let change = Change::new(actor, Some(&reason), now);
             let finish = Transition::Act(ActionKind::Finish);
-            let w = Write::new(&mut tx, self.backend, change);
+            let w = Write::new(&mut tx, self.backend(), change);
             match transition(w, live.id, finish).await {
                 Ok(_) | Err(Error::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
         }
         let change = Change::new(actor, None, now);
-        let w = Write::new(&mut tx, self.backend, change);
+        let w = Write::new(&mut tx, self.backend(), change);
         transition(w, draft.id, Transition::Publish).await?;
         tx.commit().await?;
         Ok(draft.number)

@@ -69,7 +69,7 @@ impl Store {
     /// (one read over every shard, without locks), each version's
     /// together.
     pub(super) async fn parts(&self, running: &[i64], now: Millis) -> Result<Vec<Part>> {
-        if self.backend.buckets().is_none() {
+        if self.backend().buckets().is_none() {
             return Ok(running.iter().map(|&v| Part::whole(v)).collect());
         }
         let due: Vec<(i64, i32)> = sqlx::query_as(

@@ -33,7 +33,7 @@ impl Store {
             };
             let (overdue, overdue_since) = match action.kind {
                 ActionKind::Resume(_) => {
-                    super::pause::count_overdue(&mut conn, self.backend, v.id).await?
+                    super::pause::count_overdue(&mut conn, self.backend(), v.id).await?
                 }
                 _ => (0, None),
             };
@@ -141,7 +141,7 @@ impl Store {
                 ..Change::new(actor, action.reason.as_deref(), now)
             };
             let mv = Transition::Act(action.kind);
-            let w = Write::new(&mut tx, self.backend, change);
+            let w = Write::new(&mut tx, self.backend(), change);
             done.push(transition(w, v.id, mv).await?);
         }
         tx.commit().await?;

@@ -190,7 +190,7 @@ impl Store {
     /// this process (PostgreSQL; SQLite's watchers see the file change).
     pub async fn announce_figures(&self) {
         static LAST: AtomicI64 = AtomicI64::new(0);
-        if !self.backend.has_logins() {
+        if !self.backend().has_logins() {
             return;
         }
         let now = now_millis();

@@ -5,9 +5,11 @@
 
 mod audit;
 mod change;
+mod claims;
 mod cluster;
 mod connect;
 mod counters;
+mod delivered;
 mod delivery;
 mod dialect;
 mod engine;
@@ -28,6 +30,7 @@ mod overdue;
 mod pause;
 mod read;
 pub mod scratch;
+pub(crate) mod shares;
 mod targets;
 mod transition;
 mod trust;
@@ -125,7 +128,7 @@ pub fn this_host() -> String {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
+    kind: dialect::SharedBackend,
     location: Location,
 }
 
@@ -156,7 +159,7 @@ impl Store {
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
-        self.backend.migrator()
+        self.backend().migrator()
     }
 
     /// Whether every migration is applied already: then nothing needs
@@ -182,11 +185,11 @@ impl Store {
     /// which grows with the number of parameters; PostgreSQL pays per
     /// round trip instead.
     pub(crate) fn chunk_rows(&self) -> usize {
-        self.backend.chunk_rows()
+        self.backend().chunk_rows()
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.kind.get()
     }
 
     pub fn location(&self) -> &Location {
@@ -204,7 +207,7 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock at once, so a
     /// transaction that reads before it writes never fails to upgrade.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin_with(self.backend.begin_write()).await?)
+        Ok(self.pool.begin_with(self.backend().begin_write()).await?)
     }
 
     /// Whether the store answers.
@@ -337,6 +340,7 @@ pub(crate) async fn lock_version_row(
     version_id: i64,
 ) -> Result<Option<sqlx::any::AnyRow>> {
     exclude_engines(tx, backend, version_id).await?;
+    shares::fence_all(tx, backend, version_id).await?;
     write_lock_version(tx, backend, version_id).await?;
     Ok(sqlx::query(backend.lock_version())
         .bind(version_id)

@@ -34,7 +34,7 @@ pub(super) async fn update_participants(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     moves: &[Move<'_>],
-    now: Millis,
+    (now, bucket): (Millis, Option<i32>),
 ) -> Result<HashSet<i64>> {
     if moves.is_empty() {
         return Ok(HashSet::new());
@@ -65,15 +65,27 @@ pub(super) async fn update_participants(
             ("old_due", "BIGINT"),
         ],
     );
-    // Only the backend's fixed row-source text is formatted in.
+    // On a cluster the batch's bucket names the one shard it writes.
+    let one_bucket = if bucket.is_some() {
+        " AND participants.bucket = $3"
+    } else {
+        ""
+    };
+    // Only the backend's fixed row-source text and a fixed condition are
+    // formatted in.
     let sql = format!(
         "UPDATE participants SET state = v.state, step = v.step, due_at = v.due_at, variant = v.variant, \
          updated_at = $1 FROM {source} WHERE participants.id = v.id AND participants.state = v.was \
-         AND participants.step = v.old_step AND participants.due_at = v.old_due RETURNING participants.id"
+         AND participants.step = v.old_step AND participants.due_at = v.old_due{one_bucket} \
+         RETURNING participants.id"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
-        .bind(batch_json(&rows)?)
+        .bind(batch_json(&rows)?);
+    if let Some(b) = bucket {
+        query = query.bind(b);
+    }
+    query
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -90,15 +102,19 @@ struct OutboxRow<'a> {
     at: Millis,
 }
 
-/// Enqueues messages of one version in one statement.
+/// Enqueues messages of one version in one statement; on a cluster, of
+/// one bucket, in statements that reach its shard alone.
 pub(super) async fn insert_outbox(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    version_id: i64,
+    (version_id, bucket): (i64, Option<i32>),
     rows: &[(i64, &str, &Send)],
 ) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
+    }
+    if let Some(bucket) = bucket {
+        return insert_outbox_in(tx, (version_id, bucket), rows).await;
     }
     let rows: Vec<OutboxRow> = rows
         .iter()
@@ -135,6 +151,53 @@ pub(super) async fn insert_outbox(
 }
 
 /// A batch's rows as the one JSON parameter of a `json_rows` source.
+/// Messages rows per statement on a cluster: five parameters each.
+const OUTBOX_VALUES: usize = 1000;
+
+/// Enqueues one bucket's messages as rows of `VALUES`: an insert whose
+/// rows all name one bucket reaches one shard, where an `INSERT ...
+/// SELECT` from a parameter goes through the coordinator as a `COPY`,
+/// which Citus always commits in two phases on every node it wrote.
+async fn insert_outbox_in(
+    tx: &mut Transaction<'static, Any>,
+    (version_id, bucket): (i64, i32),
+    rows: &[(i64, &str, &Send)],
+) -> Result<()> {
+    for chunk in rows.chunks(OUTBOX_VALUES) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = 5 * i + 3;
+                format!(
+                    "($1, ${p}, ${}, $2, ${}, ${}, 'pending', ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4
+                )
+            })
+            .collect();
+        // Only placeholders are formatted in.
+        let sql = format!(
+            "INSERT INTO outbox (version_id, participant_id, profile, bucket, action, variant, state, created_at) \
+             VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(version_id)
+            .bind(bucket);
+        for (pid, profile, send) in chunk {
+            q = q
+                .bind(*pid)
+                .bind(*profile)
+                .bind(send.action.as_str())
+                .bind(send.variant.as_deref())
+                .bind(send.at);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn batch_json<T: Serialize>(rows: &[T]) -> Result<String> {
     serde_json::to_string(rows)
         .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))

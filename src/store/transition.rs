@@ -31,6 +31,9 @@ pub(crate) async fn transition(w: Write<'_, '_>, id: i64, mv: Transition) -> Res
     let row = super::lock_version_row(w.tx, w.backend, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
+    // On a cluster, under the buckets' fences: the figures a change
+    // reports and a stop moves include the buckets' unfolded shares.
+    super::shares::take_active_pending(w.tx, w.backend, id).await?;
     let v = &version_info(&row)?;
     match mv {
         Transition::Act(kind) => act(w, v, kind).await,
@@ -180,7 +183,7 @@ impl Store {
             let mut tx = self.begin_background_write().await?;
             let reason = format!("hold expired: {}", rule.as_str());
             let change = Change::new(&actor, Some(&reason), now);
-            let w = Write::new(&mut tx, self.backend, change);
+            let w = Write::new(&mut tx, self.backend(), change);
             match transition(w, v.id, Transition::HoldExpired(rule)).await {
                 Ok(_) => {
                     tx.commit().await?;

@@ -47,6 +47,9 @@ impl Grant {
             (Grant::Operator, "journeys" | "versions") => Some("INSERT, UPDATE"),
             // A stop moves the per-action counters: pending to cancelled.
             (Grant::Operator, "outbox_actions") => Some("UPDATE"),
+            // On a cluster: a change of status writes the buckets' fences,
+            // and a stop takes their shares of active and pending.
+            (_, "version_shares") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Operator, _) => None,
             (Grant::Engine, "variants") => Some("INSERT, UPDATE, DELETE"),
             // The engine drops trend minutes older than their window.
@@ -76,7 +79,7 @@ impl Store {
     /// `grant` (what it had before is revoked first, so running it again,
     /// or with the other level, is safe). Run by the schema's owner.
     pub async fn grant(&self, role: &str, grant: Grant) -> Result<Granted> {
-        if !self.backend.has_logins() {
+        if !self.backend().has_logins() {
             return Err(Error::Invalid(
                 "grant is for PostgreSQL: a SQLite store has no logins, its file's permissions decide who may read or change it (see the README, \"Team setup\")"
                     .into(),
@@ -157,7 +160,7 @@ impl Store {
     /// only a member of the role that owns the tables can (a new, empty
     /// schema is anyone's to make).
     pub(crate) async fn may_migrate(&self) -> Result<bool> {
-        if !self.backend.has_logins() {
+        if !self.backend().has_logins() {
             return Ok(true);
         }
         let owner: Option<bool> = sqlx::query_scalar(
@@ -173,7 +176,7 @@ impl Store {
     /// mistyped database or search_path); false on SQLite, whose missing
     /// file is refused before it is opened.
     pub(crate) async fn is_empty_schema(&self) -> Result<bool> {
-        if !self.backend.has_logins() {
+        if !self.backend().has_logins() {
             return Ok(false);
         }
         let found: Option<i64> = sqlx::query_scalar(
@@ -202,7 +205,7 @@ impl Store {
 
     /// The login the database sees (`None` on SQLite).
     pub async fn login(&self) -> Result<Option<String>> {
-        if !self.backend.has_logins() {
+        if !self.backend().has_logins() {
             return Ok(None);
         }
         Ok(Some(

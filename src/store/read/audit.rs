@@ -65,7 +65,7 @@ impl Store {
         let sql = format!(
             "SELECT j.name, v.number FROM versions v JOIN journeys j ON j.id = v.journey_id \
              WHERE v.gate_until IS NOT NULL AND v.gate_until > {} ORDER BY j.name, v.number",
-            self.backend.db_now()
+            self.backend().db_now()
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)

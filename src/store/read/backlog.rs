@@ -18,7 +18,7 @@ impl Store {
     pub async fn backlog(&self, now: Millis) -> Result<Backlog> {
         // A message is due from its creation, or after a failed attempt
         // from `next_at`; paused versions hold theirs, so they are left out.
-        let row = sqlx::query(self.backend.backlog_query())
+        let row = sqlx::query(self.backend().backlog_query())
             .bind(now)
             .bind(now)
             .fetch_one(&self.pool)

@@ -1,0 +1,163 @@
+//! The counters a delivery record moves: on one store the version's
+//! row, its actions' rows and the minute; on a cluster the bucket's share
+//! of them (see `shares`), so the record writes on one shard.
+
+use std::collections::BTreeMap;
+
+use sqlx::{Any, Transaction};
+
+use super::counters::add_minutes;
+use super::delivery::{Attempt, Recorded};
+use super::minutes::{MinuteCounts, minute_of};
+use super::shares::{self, Share};
+use super::{Result, Store};
+use crate::domain::Millis;
+
+/// Counter moves of one action in one record.
+#[derive(Default)]
+pub(super) struct ActionDelta {
+    pending: i64,
+    sent: i64,
+    failed: i64,
+    retrying: i64,
+    error: Option<String>,
+}
+
+impl ActionDelta {
+    /// Counts one recorded attempt of a message that was retrying (`was`
+    /// 1) or not.
+    pub(super) fn tally(&mut self, report: &mut Recorded, attempt: &Attempt, was: i64) {
+        let (retry, error) = match attempt {
+            Attempt::Sent => {
+                report.sent += 1;
+                (self.pending, self.sent, self.retrying) =
+                    (self.pending - 1, self.sent + 1, self.retrying - was);
+                return;
+            }
+            Attempt::Released => return,
+            Attempt::Retry { error, .. } => (true, error),
+            Attempt::Failed { error } => (false, error),
+            Attempt::Unanswered { after_ms, error } => {
+                report.unanswered += 1;
+                (after_ms.is_some(), error)
+            }
+        };
+        if retry {
+            report.retried += 1;
+            self.retrying += 1 - was;
+        } else {
+            report.failed += 1;
+            (self.pending, self.failed, self.retrying) =
+                (self.pending - 1, self.failed + 1, self.retrying - was);
+        }
+        self.error = Some(error.clone());
+    }
+}
+
+/// What one record wrote, to be counted.
+pub(super) struct Delivered<'a> {
+    pub(super) version_id: i64,
+    pub(super) report: &'a Recorded,
+    pub(super) deltas: &'a BTreeMap<&'a str, ActionDelta>,
+    /// The worker's clock: the minute the attempts count in.
+    pub(super) at: Millis,
+}
+
+/// The minute's figures of a record, if it sent or failed any.
+fn d_minute(report: &Recorded) -> Option<MinuteCounts> {
+    let minute = MinuteCounts {
+        sent: report.sent as i64,
+        failed: report.failed as i64,
+        ..MinuteCounts::default()
+    };
+    (minute != MinuteCounts::default()).then_some(minute)
+}
+
+impl Delivered<'_> {
+    /// As a bucket's share (`now` the database's clock, for the actions'
+    /// last error and last send).
+    fn share(&self, now: Millis) -> Share {
+        let mut s = Share::default();
+        let (sent, failed) = (self.report.sent as i64, self.report.failed as i64);
+        s.add("msg_pending", -sent - failed);
+        s.add("msg_sent", sent);
+        s.add("msg_failed", failed);
+        for (action, d) in self.deltas {
+            s.add(format!("pending/{action}"), d.pending);
+            s.add(format!("sent/{action}"), d.sent);
+            s.add(format!("failed/{action}"), d.failed);
+            s.add(format!("retrying/{action}"), d.retrying);
+            if d.sent > 0 {
+                s.latest(format!("@sent_at/{action}"), now, None);
+            }
+            if let Some(e) = &d.error {
+                s.latest(format!("@error/{action}"), now, Some(e.clone()));
+            }
+        }
+        if let Some(m) = d_minute(self.report) {
+            let minute = minute_of(self.at);
+            s.add(format!("minute_sent/{minute}"), m.sent);
+            s.add(format!("minute_failed/{minute}"), m.failed);
+        }
+        s
+    }
+}
+
+impl Store {
+    /// Moves the counters of what one record wrote: the version's, its
+    /// actions' and the minute's; on a cluster with a bucket, that
+    /// bucket's share of them.
+    pub(super) async fn count_delivered(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        bucket: Option<i32>,
+        d: Delivered<'_>,
+    ) -> Result<()> {
+        // The database's clock, read first: on a cluster a write to a
+        // table on every node takes no clock inside a CASE.
+        let now = super::db_clock_ms(tx, self.backend()).await?;
+        if let Some(bucket) = bucket {
+            return shares::add(tx, d.version_id, bucket, &d.share(now)).await;
+        }
+        let Delivered {
+            version_id,
+            report,
+            deltas,
+            at,
+        } = d;
+        let (sent, failed) = (report.sent as i64, report.failed as i64);
+        sqlx::query(
+            "UPDATE versions SET msg_pending = msg_pending - $2 - $3, msg_sent = msg_sent + $2, \
+             msg_failed = msg_failed + $3 WHERE id = $1",
+        )
+        .bind(version_id)
+        .bind(sent)
+        .bind(failed)
+        .execute(&mut **tx)
+        .await?;
+        let sql = "UPDATE outbox_actions SET pending = pending + $3, sent = sent + $4, failed = failed + $5, \
+             retrying = retrying + $6, \
+             last_error = CASE WHEN $7 IS NULL THEN last_error ELSE $7 END, \
+             last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE $8 END, \
+             last_sent_at = CASE WHEN $4 > 0 THEN $8 ELSE last_sent_at END \
+             WHERE version_id = $1 AND action = $2";
+        for (action, d) in deltas {
+            sqlx::query(sql)
+                .bind(version_id)
+                .bind(*action)
+                .bind(d.pending)
+                .bind(d.sent)
+                .bind(d.failed)
+                .bind(d.retrying)
+                .bind(d.error.clone())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if let Some(minute) = d_minute(report) {
+            let minutes = BTreeMap::from([(minute_of(at), minute)]);
+            add_minutes(tx, self.backend(), version_id, &minutes).await?;
+        }
+        Ok(())
+    }
+}
