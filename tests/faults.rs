@@ -612,3 +612,46 @@ both_backends!(
         assert_eq!(check().0, Some(0));
     }
 );
+
+both_backends!(
+    a_stop_that_gives_up_at_its_lock_timeout_changes_nothing,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        published_with(&ts.url, dir.path(), "waits", 40);
+        // The stop waits behind a lock the test holds (on a cluster, on the
+        // version row after the buckets' fences), then gives up.
+        let blocker = common::Blocker::hold(&ts.store, "waits", 1).await;
+        let started = Instant::now();
+        let mut stop = vec![
+            cmd(&ts.url, &["stop", "waits", "--yes", "--lock-timeout", "2s"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ];
+        blocker.wait_for(&ts.store, 1, &mut stop).await;
+        let out = stop.pop().unwrap().wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("gave up after --lock-timeout 2s: the action did not run"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        blocker.release().await;
+        // Nothing half-done: still live with its people, no stop in the
+        // audit trail, and a stop after it goes through whole.
+        let v = version_json(&ts.url, "waits");
+        assert_eq!(v["status"], "live", "{v}");
+        assert_eq!(v["counts"]["active"], 40, "{v}");
+        ok(&ts.url, &["check"]);
+        ok(&ts.url, &["stop", "waits", "--yes"]);
+        let v = version_json(&ts.url, "waits");
+        assert_eq!(v["counts"]["stopped"], 40, "{v}");
+    }
+);
