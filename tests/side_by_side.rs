@@ -296,7 +296,8 @@ both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
     let blocker = Blocker::hold(&ts.store, "svc", 1).await;
     let mut run = vec![spawn(&ts.url, &["run", "--interval", "100ms"])];
     if ts.backend != "sqlite" {
-        // The batch's counter update waits on the version row.
+        // The batch's counter update waits on the version row (on a
+        // cluster, on its bucket's fence).
         blocker.wait_for(&ts.store, 1, &mut run).await;
     } else {
         // SQLite's waiter sleeps in its busy handler, invisible from here:

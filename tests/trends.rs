@@ -39,6 +39,8 @@ async fn deliver_at(store: &Store, sent: usize, at: i64) {
             .await
             .unwrap();
     }
+    // As a worker's pass ends (on a cluster: the buckets' shares folded).
+    store.fold_shares().await.unwrap();
 }
 
 async fn version_id(store: &Store, journey: &str) -> i64 {

@@ -5,11 +5,37 @@
 //! long window costs little memory); the pause is the operators' pause,
 //! audited with actor `guardrail`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::store::{Attempt, Claimed};
+
+/// The attempts through each guarded channel: its rule, how many were
+/// sent and how many failed (a release is neither).
+pub(super) fn tally<'a>(
+    channels: &'a super::Channels,
+    attempts: &[(Claimed, Attempt)],
+) -> BTreeMap<&'a str, (FailGuard, u64, u64)> {
+    let mut by_channel: BTreeMap<&str, (FailGuard, u64, u64)> = BTreeMap::new();
+    for (c, a) in attempts {
+        let Some(ch) = channels.route(&c.action) else {
+            continue;
+        };
+        let Some(rule) = ch.guard else {
+            continue;
+        };
+        let e = by_channel.entry(&ch.name).or_insert((rule, 0, 0));
+        match a {
+            Attempt::Sent => e.1 += 1,
+            Attempt::Released => {}
+            _ => e.2 += 1,
+        }
+    }
+    by_channel
+}
 
 /// A channel's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

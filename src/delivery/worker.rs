@@ -166,11 +166,7 @@ async fn work(
             advertised = std::time::Instant::now();
         }
         if did == 0 {
-            // On a cluster, what the buckets recorded shows in the
-            // versions' figures once the queue is empty.
-            if let Err(e) = s.store.fold_shares().await {
-                tracing::warn!("delivery: folding the figures failed: {e}");
-            }
+            fold(s).await;
             if s.options.once {
                 break;
             }
@@ -180,7 +176,17 @@ async fn work(
             }
         }
     }
+    fold(s).await;
     Ok(report)
+}
+
+/// On a cluster, folds what the buckets recorded into the versions' figures.
+async fn fold(s: &Shared) {
+    let _ = s
+        .store
+        .fold_shares()
+        .await
+        .inspect_err(|e| tracing::warn!("folding: {e}"));
 }
 
 /// One pass over the versions with pending messages; how many messages
@@ -289,21 +295,7 @@ async fn send_claimed(
 /// the version, as an operator would, when one trips: no request of the
 /// version starts after the pause commits.
 async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) {
-    let mut by_channel: BTreeMap<&str, (super::guard::FailGuard, u64, u64)> = BTreeMap::new();
-    for (c, a) in attempts {
-        let Some(ch) = s.channels.route(&c.action) else {
-            continue;
-        };
-        let Some(rule) = ch.guard else {
-            continue;
-        };
-        let e = by_channel.entry(&ch.name).or_insert((rule, 0, 0));
-        match a {
-            Attempt::Sent => e.1 += 1,
-            Attempt::Released => {}
-            _ => e.2 += 1,
-        }
-    }
+    let by_channel = super::guard::tally(&s.channels, attempts);
     let now_s = (now_millis() / 1000) as u64;
     for (name, (rule, ok, failed)) in by_channel {
         let key = (v.version_id, name);

@@ -324,7 +324,9 @@ pub(crate) async fn lock_running_version(
     backend: Backend,
     version_id: i64,
 ) -> Result<Option<VersionInfo>> {
-    let Some(row) = lock_version_row(tx, backend, version_id).await? else {
+    // An ingest writes no bucket's share, so it takes no fence: its
+    // writes meet a batch's on the participants' rows.
+    let Some(row) = lock_row(tx, backend, version_id, false).await? else {
         return Ok(None);
     };
     let v = version_info(&row)?;
@@ -333,14 +335,27 @@ pub(crate) async fn lock_running_version(
 
 /// Locks a version row for the rest of the transaction and reads it (the
 /// columns of `select_version_info!`), once engine batches of the version
-/// in flight have committed: see [`exclude_engines`].
+/// in flight have committed: see [`exclude_engines`]. On a cluster it
+/// writes the buckets' fences first, so batches, claims and records in
+/// flight commit before and later ones see this change.
 pub(crate) async fn lock_version_row(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     version_id: i64,
 ) -> Result<Option<sqlx::any::AnyRow>> {
+    lock_row(tx, backend, version_id, true).await
+}
+
+async fn lock_row(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    version_id: i64,
+    fences: bool,
+) -> Result<Option<sqlx::any::AnyRow>> {
     exclude_engines(tx, backend, version_id).await?;
-    shares::fence_all(tx, backend, version_id).await?;
+    if fences {
+        shares::fence_all(tx, backend, version_id).await?;
+    }
     write_lock_version(tx, backend, version_id).await?;
     Ok(sqlx::query(backend.lock_version())
         .bind(version_id)

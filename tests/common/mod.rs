@@ -383,6 +383,21 @@ impl Blocker {
                 .await
                 .unwrap();
                 assert!(locked.is_some(), "no {journey} v{version} to lock");
+                if store.backend() == journeyctl::store::Backend::Citus {
+                    // What a change of status holds there: every bucket's
+                    // fence, where batches, claims and records wait.
+                    sqlx::query(
+                        "INSERT INTO version_shares (bucket, version_id, key, n) \
+                         SELECT b, v.id, '', 0 FROM generate_series(0, 63) AS b, versions v \
+                         JOIN journeys j ON j.id = v.journey_id WHERE j.name = $1 AND v.number = $2 \
+                         ON CONFLICT (bucket, version_id, key) DO UPDATE SET n = 0",
+                    )
+                    .bind(journey)
+                    .bind(version)
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                }
                 // A cluster names each process by its global id.
                 let who = if store.backend() == journeyctl::store::Backend::Citus {
                     "SELECT citus_backend_gpid()"
@@ -548,6 +563,9 @@ pub async fn deliver_n(store: &Store, n: i64) -> u64 {
             break;
         }
     }
+    // As a worker's pass ends: on a cluster the buckets' shares of what
+    // it recorded go into the versions' figures.
+    store.fold_shares().await.expect("fold");
     sent
 }
 
