@@ -64,7 +64,7 @@ pub(super) struct Delivered<'a> {
 }
 
 /// The minute's figures of a record, if it sent or failed any.
-fn d_minute(report: &Recorded) -> Option<MinuteCounts> {
+fn minute_figures(report: &Recorded) -> Option<MinuteCounts> {
     let minute = MinuteCounts {
         sent: report.sent as i64,
         failed: report.failed as i64,
@@ -94,7 +94,7 @@ impl Delivered<'_> {
                 s.latest(format!("@error/{action}"), now, Some(e.clone()));
             }
         }
-        if let Some(m) = d_minute(self.report) {
+        if let Some(m) = minute_figures(self.report) {
             let minute = minute_of(self.at);
             s.add(format!("minute_sent/{minute}"), m.sent);
             s.add(format!("minute_failed/{minute}"), m.failed);
@@ -154,7 +154,7 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
-        if let Some(minute) = d_minute(report) {
+        if let Some(minute) = minute_figures(report) {
             let minutes = BTreeMap::from([(minute_of(at), minute)]);
             add_minutes(tx, self.backend(), version_id, &minutes).await?;
         }

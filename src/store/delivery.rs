@@ -1,8 +1,9 @@
 //! The outbox's delivery side: delivery workers claim pending messages of
 //! running versions for a lease, hand them to channels, and record what
-//! happened. Claims and records lock the version row, as a stop does, so a
-//! stop sees every claim that started before it (and waits for it, see
-//! `gate`), and no claim starts after it.
+//! happened (claims in `claims.rs`). Claims and records lock the version
+//! row (on a cluster, their bucket's fence), as a stop does, so a stop
+//! sees every claim that started before it (and waits for it, see `gate`),
+//! and no claim starts after it.
 
 use std::collections::BTreeMap;
 
@@ -129,8 +130,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Locks the version row; the row (with a resume's choice for overdue
-    /// messages) when the version runs and its gate is open, else `None`.
+    /// Locks the version row (on a cluster with a bucket, that bucket's
+    /// fence); the row (with a resume's choice for overdue messages) when
+    /// the version runs and its gate is open, else `None`.
     pub(super) async fn lock_open_gate(
         &self,
         tx: &mut Transaction<'static, Any>,
