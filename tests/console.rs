@@ -1661,3 +1661,45 @@ fn the_pause_pane_names_the_resume_key_as_mapped() {
     assert!(text.contains("Reversible: u resumes."), "{text}");
     assert!(!text.contains("Reversible: r resumes."), "{text}");
 }
+
+/// A journey named in wide characters (two columns each): the name field
+/// keeps its end inside the pane, and the cursor stands right after what
+/// was typed, counted in display columns.
+#[test]
+fn a_wide_journey_name_keeps_the_field_and_the_cursor_in_place() {
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: vec![version("春のセール", 1, VersionStatus::Live, 1_000, 400)],
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    app.take_effects();
+    press(&mut app, &[KeyCode::Char('s')]);
+    type_text(&mut app, "春のセ");
+    let (buf, cursor) = journeyctl::tui::render_with_cursor(&app, &Theme { color: false }, 80, 24);
+    let cursor = cursor.expect("a cursor in the name field");
+    let row: Vec<&str> = (0..80).map(|x| buf[(x, cursor.y)].symbol()).collect();
+    // The row as text: a wide character's second cell is not a space.
+    let mut line = String::new();
+    let mut x = 0;
+    while x < row.len() {
+        line.push_str(row[x]);
+        x += unicode_width::UnicodeWidthStr::width(row[x]).max(1);
+    }
+    assert!(line.contains("Type 春のセール to confirm:"), "{line}");
+    let open = row
+        .iter()
+        .position(|s| *s == "▸")
+        .expect("the field's start");
+    assert_eq!(
+        cursor.x as usize,
+        open + 1 + 6,
+        "right after 春のセ (6 columns): {line}"
+    );
+    let close = row.iter().position(|s| *s == "◂").expect("the field's end");
+    let border = row
+        .iter()
+        .rposition(|s| *s == "│")
+        .expect("the pane's border");
+    assert!(close < border, "the field runs past the pane: {line}");
+}

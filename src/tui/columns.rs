@@ -99,6 +99,21 @@ pub fn text_width(text: &str) -> u16 {
     text.width().min(u16::MAX as usize) as u16
 }
 
+/// The part of `text` from display column `skip` on that fits in `width`
+/// columns (a wide character cut by either edge is left out).
+pub fn columns_from(text: &str, skip: usize, width: usize) -> String {
+    let mut at = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if at >= skip && at + w - skip <= width {
+            out.push(c);
+        }
+        at += w;
+    }
+    out
+}
+
 /// `text` in at most `width` columns, ending in `…` when it was longer.
 pub fn shorten(text: &str, width: u16) -> String {
     if text.width() <= width as usize {

@@ -300,6 +300,25 @@ pub fn render(app: &App, theme: &Theme, width: u16, height: u16) -> ratatui::buf
     terminal.backend().buffer().clone()
 }
 
+/// The same, with where the frame put the cursor (a text field's), if
+/// it put one.
+pub fn render_with_cursor(
+    app: &App,
+    theme: &Theme,
+    width: u16,
+    height: u16,
+) -> (ratatui::buffer::Buffer, Option<ratatui::layout::Position>) {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = match ratatui::Terminal::new(backend) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    };
+    let _ = terminal.draw(|f| view::draw(f, app, theme));
+    let backend = terminal.backend();
+    let cursor = backend.cursor_visible().then(|| backend.cursor_position());
+    (backend.buffer().clone(), cursor)
+}
+
 /// The buffer as plain text, one line a row, trailing spaces trimmed.
 pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
     let area = buf.area;

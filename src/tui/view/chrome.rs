@@ -119,7 +119,7 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         let options = footer_options(app);
         let keys = options
             .iter()
-            .find(|o| o.chars().count() <= area.width as usize)
+            .find(|o| crate::tui::columns::text_width(o) <= area.width)
             .unwrap_or(&options[options.len() - 1]);
         Line::styled(keys.clone(), theme.dim())
     };

@@ -13,7 +13,7 @@ use crate::present::{
 };
 use crate::store::VersionSummary;
 use crate::tui::app::App;
-use crate::tui::columns::{Col, Fit, RowData, fitted_table};
+use crate::tui::columns::{Col, Fit, RowData, fitted_table, text_width};
 use crate::tui::theme::Theme;
 
 /// Cells of the trend column: three minutes each over the last hour.
@@ -132,7 +132,7 @@ fn title_text(app: &App, visible: usize, width: u16) -> String {
         if app.sort_desc { " ↑" } else { "" }
     );
     let wide = format!("{scope}{sort}{filter} ");
-    if wide.chars().count() + 12 <= width as usize {
+    if text_width(&wide) as usize + 12 <= width as usize {
         wide
     } else {
         let shown = if app.show_all {

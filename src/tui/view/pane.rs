@@ -15,6 +15,7 @@ use crate::domain::time::ago;
 use crate::present::{channel_line, impact_line, thousands};
 use crate::store::Target;
 use crate::tui::app::App;
+use crate::tui::columns::{columns_from, text_width};
 use crate::tui::confirm::{ConfirmPane, Focus, PaneKind, PaneState};
 use crate::tui::theme::Theme;
 
@@ -412,18 +413,20 @@ fn input_line(
     width: u16,
     theme: &Theme,
 ) -> (Line<'static>, usize) {
-    let field = width
-        .saturating_sub(label.chars().count() as u16 + 4)
-        .max(8) as usize;
+    // Display columns throughout: a journey's name may be in wide
+    // characters (two columns each).
+    let label_w = text_width(label) as usize;
+    let field = width.saturating_sub(label_w as u16 + 4).max(8) as usize;
     let scroll = input.visual_scroll(field);
-    let shown: String = input.value().chars().skip(scroll).take(field).collect();
+    let shown = columns_from(input.value(), scroll, field);
+    let pad = " ".repeat(field.saturating_sub(text_width(&shown) as usize));
     let style = if focused { theme.focus() } else { theme.base() };
     let line = Line::from(vec![
         Span::raw(format!("{label} ")),
         Span::raw(if focused { "▸" } else { "[" }),
-        Span::styled(format!("{shown:<field$}"), style),
+        Span::styled(format!("{shown}{pad}"), style),
         Span::raw(if focused { "◂" } else { "]" }),
     ]);
-    let cursor = label.chars().count() + 2 + input.visual_cursor().saturating_sub(scroll);
+    let cursor = label_w + 2 + input.visual_cursor().saturating_sub(scroll);
     (line, cursor)
 }
