@@ -62,15 +62,19 @@ impl Store {
         Ok(())
     }
 
-    /// Messages each of these versions has sent so far.
+    /// Messages each of these versions has sent so far (on a cluster, with
+    /// the buckets' shares not folded yet).
     pub(crate) async fn sent_so_far(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let sent: i64 = sqlx::query_scalar("SELECT msg_sent FROM versions WHERE id = $1")
+            let mut sent: i64 = sqlx::query_scalar("SELECT msg_sent FROM versions WHERE id = $1")
                 .bind(*id)
                 .fetch_one(&mut *conn)
                 .await?;
+            if self.backend().buckets().is_some() {
+                sent += super::shares::unfolded(&mut conn, *id, "msg_sent").await?;
+            }
             out.push((*id, sent));
         }
         Ok(out)

@@ -6,8 +6,8 @@
 //! version's figures (rows on every node), once a second while engines and
 //! workers run and whenever a tick or a delivery pass ends, and in
 //! `check` before it recounts. Every change of status or hold takes the
-//! active and pending shares into the version row itself, so a stop moves
-//! them all.
+//! active, pending and sent shares into the version row itself, so a stop
+//! reports and moves them all.
 //!
 //! A share row's key names its figure: `active`, `completed`,
 //! `msg_pending`, `msg_sent`, `msg_failed`, `assigned/VARIANT`,
@@ -160,10 +160,11 @@ pub(crate) async fn add(
     Ok(())
 }
 
-/// Takes the version's unfolded shares of active participants and pending
-/// messages into its row (under the fences, see [`fence_all`]), so a
-/// change of status reports them and a stop moves them all.
-pub(crate) async fn take_active_pending(
+/// Takes the version's unfolded shares of active participants, pending
+/// and sent messages into its row (under the fences, see [`fence_all`]),
+/// so a change of status reports them (and what was sent while a stop
+/// waited), and a stop moves them all.
+pub(crate) async fn take_for_change(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     version_id: i64,
@@ -172,8 +173,8 @@ pub(crate) async fn take_active_pending(
         return Ok(());
     }
     let taken: Vec<(String, i64)> = sqlx::query_as(
-        "DELETE FROM version_shares WHERE version_id = $1 AND key IN ('active', 'msg_pending') \
-         RETURNING key, n",
+        "DELETE FROM version_shares WHERE version_id = $1 \
+         AND key IN ('active', 'msg_pending', 'msg_sent') RETURNING key, n",
     )
     .bind(version_id)
     .fetch_all(&mut **tx)
@@ -189,14 +190,32 @@ pub(crate) async fn take_active_pending(
             .sum::<i64>()
     };
     sqlx::query(
-        "UPDATE versions SET active = active + $2, msg_pending = msg_pending + $3 WHERE id = $1",
+        "UPDATE versions SET active = active + $2, msg_pending = msg_pending + $3, \
+         msg_sent = msg_sent + $4 WHERE id = $1",
     )
     .bind(version_id)
     .bind(sum("active"))
     .bind(sum("msg_pending"))
+    .bind(sum("msg_sent"))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// One figure's unfolded shares of a version, summed (a read).
+pub(crate) async fn unfolded(
+    conn: &mut sqlx::AnyConnection,
+    version_id: i64,
+    key: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM version_shares \
+         WHERE version_id = $1 AND key = $2",
+    )
+    .bind(version_id)
+    .bind(key)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// The shares of one version summed over its buckets, by figure.

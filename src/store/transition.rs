@@ -33,7 +33,7 @@ pub(crate) async fn transition(w: Write<'_, '_>, id: i64, mv: Transition) -> Res
         .ok_or(sqlx::Error::RowNotFound)?;
     // On a cluster, under the buckets' fences: the figures a change
     // reports and a stop moves include the buckets' unfolded shares.
-    super::shares::take_active_pending(w.tx, w.backend, id).await?;
+    super::shares::take_for_change(w.tx, w.backend, id).await?;
     let v = &version_info(&row)?;
     match mv {
         Transition::Act(kind) => act(w, v, kind).await,
