@@ -166,10 +166,10 @@ async fn work(
             advertised = std::time::Instant::now();
         }
         if did == 0 {
-            fold(s).await;
             if s.options.once {
                 break;
             }
+            fold(s).await;
             tokio::select! {
                 _ = tokio::time::sleep(s.options.idle) => {}
                 _ = shutdown.changed() => {}

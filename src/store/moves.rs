@@ -150,7 +150,6 @@ pub(super) async fn insert_outbox(
     Ok(())
 }
 
-/// A batch's rows as the one JSON parameter of a `json_rows` source.
 /// Messages rows per statement on a cluster: five parameters each.
 const OUTBOX_VALUES: usize = 1000;
 
@@ -198,6 +197,7 @@ async fn insert_outbox_in(
     Ok(())
 }
 
+/// A batch's rows as the one JSON parameter of a `json_rows` source.
 pub(crate) fn batch_json<T: Serialize>(rows: &[T]) -> Result<String> {
     serde_json::to_string(rows)
         .map_err(|e| super::Error::Invalid(format!("cannot encode a batch: {e}")))

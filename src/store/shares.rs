@@ -279,6 +279,12 @@ impl Folded {
 
     /// Adds a figure of one action's row; false if `figure` is none.
     fn add_action(&mut self, figure: &str, action: &str, n: i64, note: Option<String>) -> bool {
+        const FIGURES: [&str; 6] = [
+            "pending", "sent", "failed", "retrying", "@sent_at", "@error",
+        ];
+        if !FIGURES.contains(&figure) {
+            return false;
+        }
         let a = self.actions.entry(action.to_string()).or_default();
         match figure {
             "pending" => a.pending += n,
@@ -325,11 +331,7 @@ impl Store {
             return Ok(());
         }
         FOLDED_AT.store(now_millis(), Ordering::Relaxed);
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT version_id FROM version_shares WHERE key <> '' ORDER BY version_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let ids = with_shares(&mut *self.pool.acquire().await?).await?;
         for &id in &ids {
             super::with_retry(|| async {
                 let mut tx = self.begin_background_write().await?;
@@ -344,6 +346,16 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The versions with shares not folded yet, in id order (a read over
+/// every shard).
+pub(crate) async fn with_shares(conn: &mut sqlx::AnyConnection) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT version_id FROM version_shares WHERE key <> '' ORDER BY version_id",
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Folds one version's shares in the caller's transaction (after its

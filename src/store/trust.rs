@@ -48,7 +48,7 @@ impl Grant {
             // A stop moves the per-action counters: pending to cancelled.
             (Grant::Operator, "outbox_actions") => Some("UPDATE"),
             // On a cluster: a change of status writes the buckets' fences,
-            // and a stop takes their shares of active and pending.
+            // and takes their shares of active, pending and sent.
             (_, "version_shares") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Operator, _) => None,
             (Grant::Engine, "variants") => Some("INSERT, UPDATE, DELETE"),

@@ -172,11 +172,7 @@ async fn fold_for_check(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: crate::store::Backend,
 ) -> Result<()> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT version_id FROM version_shares WHERE key <> '' ORDER BY version_id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let ids = crate::store::shares::with_shares(tx).await?;
     sqlx::raw_sql("SAVEPOINT fold").execute(&mut **tx).await?;
     for id in ids {
         if let Err(e) = crate::store::shares::fold_version(tx, backend, id).await {
