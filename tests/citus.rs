@@ -175,26 +175,80 @@ async fn logins_on_the_cluster_are_held_to_the_rules_that_hold_there() {
     assert_eq!(status_of(&url(&admin), "spring"), "stopped");
     let audit = common::roles::json(&url(&admin), &["audit", "--json"]);
     assert!(audit.as_array().unwrap().len() >= 5, "{audit}");
+    // The database names who really logged in, whatever --actor says.
+    let stop = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "stop")
+        .expect("alice's stop in the audit");
+    assert_eq!(stop["db_user"], alice.as_str(), "{stop}");
+    let pause = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "pause")
+        .expect("alice's pause in the audit");
+    assert_eq!(pause["db_user"], alice.as_str(), "{pause}");
     let check = ok(&url(&admin), &["check"]);
     assert!(check.contains("every counter equals a recount"), "{check}");
     roles.drop_all().await;
 }
 
-/// Distributed transactions (two-phase commits) the sessions named
-/// `app` have started: one per transaction that wrote on more than one
-/// node. The coordinator keeps a row per node of each in
-/// `pg_dist_transaction`, its `gid` naming the session's process id and
-/// its transaction number (`citus_<group>_<pid>_<number>_<connection>`).
-async fn two_phase_commits(store: &journeyctl::store::Store, app: &str) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT split_part(t.gid, '_', 3) || '/' || split_part(t.gid, '_', 4)) \
-         FROM pg_dist_transaction t WHERE split_part(t.gid, '_', 3) IN \
-         (SELECT CAST(pid AS TEXT) FROM pg_stat_activity WHERE application_name = $1)",
+/// The coordinator's server log from `from` bytes on (read as the
+/// superuser, from the file `cluster.sh` has the server write to).
+async fn coordinator_log(store: &journeyctl::store::Store, from: i64) -> String {
+    let read: Result<String, _> = sqlx::query_scalar(
+        "SELECT pg_read_file('log', $1, (SELECT size FROM pg_stat_file('log')) - $1)",
     )
-    .bind(app)
+    .bind(from)
     .fetch_one(store.pool())
-    .await
-    .unwrap()
+    .await;
+    read.unwrap_or_else(|e| {
+        panic!(
+            "the coordinator's log is not in its data directory as `log` \
+             (cluster.sh start writes it there): {e}"
+        )
+    })
+}
+
+async fn coordinator_log_size(store: &journeyctl::store::Store) -> i64 {
+    sqlx::query_scalar("SELECT size FROM pg_stat_file('log')")
+        .fetch_one(store.pool())
+        .await
+        .expect("the coordinator's log (cluster.sh start writes it to its data directory)")
+}
+
+/// Two-phase commits the coordinator's sessions `pids` issued, from the
+/// coordinator's log: sessions opened with `citus.log_remote_commands` log
+/// every command they send to a worker, a `PREPARE TRANSACTION` among them
+/// for each transaction that wrote on more than one node. (The table of
+/// prepared transactions, `pg_dist_transaction`, is pruned by Citus's
+/// maintenance daemon every minute, so it can miss some.)
+fn two_phase_commits(log: &str, pids: &[i32]) -> usize {
+    // `PREPARE TRANSACTION 'citus_<group>_<pid>_<number>_<connection>'`,
+    // one per node of a transaction.
+    let mut seen = std::collections::BTreeSet::new();
+    for line in log.lines() {
+        let Some((_, gid)) = line.split_once("issuing PREPARE TRANSACTION 'citus_") else {
+            continue;
+        };
+        let parts: Vec<&str> = gid.trim_end_matches('\'').split('_').collect();
+        if let [_, pid, number, _] = parts[..]
+            && pids.iter().any(|p| p.to_string() == pid)
+        {
+            seen.insert((pid.to_string(), number.to_string()));
+        }
+    }
+    seen.len()
+}
+
+async fn pids_of(store: &journeyctl::store::Store, app: &str) -> Vec<i32> {
+    sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
+        .bind(app)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
 }
 
 /// A tick over a version whose due participants sit in all 64 buckets runs
@@ -214,25 +268,93 @@ async fn engine_batches_and_delivery_claims_each_write_one_shard() {
     ts.store.ingest(&events).await.unwrap();
     let app = format!("oneshard_{}", std::process::id());
     let sep = if ts.url.contains('?') { '&' } else { '?' };
-    let url = format!("{}{sep}application_name={app}", ts.url);
+    // Its sessions log what they send to the workers (as notices, which
+    // its sessions write to the server's log too).
+    let url = format!(
+        "{}{sep}application_name={app}\
+         &options=-c%20citus.log_remote_commands%3Don%20-c%20log_min_messages%3Dnotice",
+        ts.url
+    );
     let engine =
         journeyctl::store::Store::connect(&journeyctl::store::Location::parse(&url).unwrap())
             .await
             .unwrap();
+    let start = coordinator_log_size(&ts.store).await;
     let ran = engine.tick(at(2)).await.unwrap();
     assert_eq!(ran.messages, 3000);
-    let after_tick = two_phase_commits(&ts.store, &app).await;
+    let pids = pids_of(&ts.store, &app).await;
+    let tick_log = coordinator_log(&ts.store, start).await;
+    assert!(
+        tick_log.contains("issuing"),
+        "the engine's sessions logged no remote command: the test cannot see the tick"
+    );
+    let after_tick = two_phase_commits(&tick_log, &pids);
     assert!(
         after_tick <= 4,
         "a tick of 64 bucket batches made {after_tick} two-phase commits"
     );
+    let mid = coordinator_log_size(&ts.store).await;
     assert_eq!(deliver_n(&engine, 3000).await, 3000);
-    let after_delivery = two_phase_commits(&ts.store, &app).await - after_tick;
+    let mut pids = pids;
+    pids.extend(pids_of(&ts.store, &app).await);
+    let after_delivery = two_phase_commits(&coordinator_log(&ts.store, mid).await, &pids);
     assert!(
         after_delivery <= 4,
         "claiming and recording in 64 buckets made {after_delivery} two-phase commits"
     );
     engine.close().await;
+    assert_counters_exact(&ts.store).await;
+    ts.close().await;
+}
+
+/// What a worker recorded in its buckets' shares and no fold has yet
+/// taken into the version's figures: a stop takes it into the version row
+/// at once, so what was sent is counted in the stop's own transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_takes_what_was_sent_and_not_yet_folded() {
+    let Some(ts) = citus("unfolded").await else {
+        return;
+    };
+    publish(&ts.store, &simple("sends"), at(0)).await;
+    let events: Vec<_> = (0..20)
+        .map(|i| enter("sends", &format!("p{i}"), at(1)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    ts.store.tick(at(2)).await.unwrap();
+    // A fold now: the records below come within its second, so none of
+    // them folds.
+    ts.store.fold_shares().await.unwrap();
+    let v = ts.store.delivery_queue().await.unwrap().remove(0);
+    let claimed = ts
+        .store
+        .claim(v.version_id, &v.actions, 20, 60_000, "w")
+        .await
+        .unwrap();
+    let n = claimed.len() as i64;
+    assert_eq!(n, 20);
+    let attempts: Vec<_> = claimed
+        .into_iter()
+        .map(|c| (c, journeyctl::store::Attempt::Sent))
+        .collect();
+    ts.store
+        .record(v.version_id, "w", &attempts, at(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary(&ts.store, "sends", 1).await.messages.sent,
+        0,
+        "a fold ran before the stop: the test proves nothing"
+    );
+    ts.store
+        .execute(&stop_of("sends", 1), &alice(), at(4))
+        .await
+        .unwrap();
+    let m = summary(&ts.store, "sends", 1).await.messages;
+    assert_eq!(
+        (m.sent, m.pending, m.cancelled),
+        (20, 0, 0),
+        "the stop took the unfolded sends into the version's figures"
+    );
     assert_counters_exact(&ts.store).await;
     ts.close().await;
 }

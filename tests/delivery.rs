@@ -734,3 +734,119 @@ both_backends!(
         assert_eq!(health[0]["failing"], false);
     }
 );
+
+// A worker that read the queue before a stop claims after it: nothing of
+// the stopped version is claimed, though its rows are still pending until
+// the engine sweeps them.
+both_backends!(a_claim_after_a_stop_takes_nothing, |ts| {
+    emails(ts, "late-claim", 5).await;
+    let queue = ts.store.delivery_queue().await.unwrap();
+    let v = queue.iter().find(|v| v.journey == "late-claim").unwrap();
+    ts.store
+        .execute(&stop_of("late-claim", 1), &alice(), at(2))
+        .await
+        .unwrap();
+    let claimed = ts
+        .store
+        .claim(v.version_id, &v.actions, 10, 10_000, "slow-reader")
+        .await
+        .unwrap();
+    assert!(
+        claimed.is_empty(),
+        "{} message(s) of a stopped version were claimed",
+        claimed.len()
+    );
+});
+
+// A claim whose lease ran out unrecorded (a dead worker), claimed again by
+// another worker that gets a definite answer to retry: the message may
+// still have arrived through the first, and a stop counts it so.
+both_backends!(a_message_claimed_again_keeps_may_have_arrived, |ts| {
+    emails(ts, "reclaimed", 3).await;
+    let queue = ts.store.delivery_queue().await.unwrap();
+    let v = queue.iter().find(|v| v.journey == "reclaimed").unwrap();
+    let first = ts
+        .store
+        .claim(v.version_id, &v.actions, 1, 1, "dead-worker")
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    // The lease (1 ms of the database's clock) runs out.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let again = ts
+        .store
+        .claim(v.version_id, &v.actions, 1, 60_000, "live-worker")
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|c| c.id).collect::<Vec<_>>(),
+        first.iter().map(|c| c.id).collect::<Vec<_>>(),
+        "the second worker takes the message the first left"
+    );
+    let attempts: Vec<_> = again
+        .into_iter()
+        .map(|c| {
+            (
+                c,
+                journeyctl::store::Attempt::Retry {
+                    after_ms: 60_000,
+                    error: "HTTP 503".into(),
+                },
+            )
+        })
+        .collect();
+    ts.store
+        .record(v.version_id, "live-worker", &attempts, at(2))
+        .await
+        .unwrap();
+    ts.store.fold_shares().await.unwrap();
+    let out = ts
+        .store
+        .execute(&stop_of("reclaimed", 1), &alice(), at(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.versions[0].pending, out.versions[0].uncertain),
+        (3, 1),
+        "the message the dead worker held may have arrived"
+    );
+});
+
+// A worker whose lease ran out while it sent, and whose version a stop
+// ended meanwhile (the stop did not wait: the claim had lapsed): what it
+// records afterwards changes nothing, its messages stay cancelled.
+both_backends!(a_record_after_a_stop_changes_nothing, |ts| {
+    emails(ts, "lapsed", 3).await;
+    let queue = ts.store.delivery_queue().await.unwrap();
+    let v = queue.iter().find(|v| v.journey == "lapsed").unwrap();
+    let claimed = ts
+        .store
+        .claim(v.version_id, &v.actions, 3, 1, "slow-worker")
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let out = ts
+        .store
+        .execute(&stop_of("lapsed", 1), &alice(), at(2))
+        .await
+        .unwrap();
+    assert_eq!(out.versions[0].pending, 3);
+    let attempts: Vec<_> = claimed
+        .into_iter()
+        .map(|c| (c, journeyctl::store::Attempt::Sent))
+        .collect();
+    let recorded = ts
+        .store
+        .record(v.version_id, "slow-worker", &attempts, at(3))
+        .await
+        .unwrap();
+    assert_eq!(recorded, journeyctl::store::Recorded::default());
+    ts.store.fold_shares().await.unwrap();
+    let m = summary(&ts.store, "lapsed", 1).await.messages;
+    assert_eq!((m.sent, m.cancelled, m.pending), (0, 3, 0));
+    assert_eq!(
+        outbox_states(&ts.store, "lapsed", 1).await,
+        vec!["cancelled"; 3]
+    );
+});

@@ -86,6 +86,17 @@ both_backends!(spread_sends_them_evenly_over_the_time, |ts| {
     assert_eq!(text(&o).0.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
     let v = summary(&ts.store, "spread", 1).await;
     assert_eq!((v.messages.sent, v.messages.pending), (1, 9));
+    // The other nine are due a minute apart: 10 over 10 minutes.
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT o.next_at FROM outbox o JOIN versions v ON v.id = o.version_id \
+         JOIN journeys j ON j.id = v.journey_id WHERE j.name = 'spread' AND o.state = 'pending' \
+         ORDER BY o.next_at",
+    )
+    .fetch_all(ts.store.pool())
+    .await
+    .unwrap();
+    let gaps: Vec<i64> = due.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps, vec![60_000; 8], "due times {due:?}");
     assert_counters_exact(&ts.store).await;
 });
 

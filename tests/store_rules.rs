@@ -433,3 +433,151 @@ async fn a_stop_is_never_held_hostage_and_says_who_holds_it() {
     admin_pool.close().await;
     roles.drop_all().await;
 }
+
+/// Sessions waiting, directly or behind another waiter, on `holder`.
+async fn waiting_behind(pool: &sqlx::PgPool, holder: i32) -> usize {
+    let edges: Vec<(i32, i32)> = sqlx::query_as(
+        "SELECT a.pid, b.pid FROM pg_stat_activity a \
+         CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b(pid) \
+         WHERE a.wait_event_type = 'Lock'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut blocked = vec![holder];
+    loop {
+        let more: Vec<i32> = edges
+            .iter()
+            .filter(|(p, by)| !blocked.contains(p) && blocked.contains(by))
+            .map(|(p, _)| *p)
+            .collect();
+        if more.is_empty() {
+            return blocked.len() - 1;
+        }
+        blocked.extend(more);
+    }
+}
+
+/// The race the engine's status check under the version's row lock
+/// exists for: a stop that went on without its turn lock (held by a login
+/// with no privilege) while an engine batch started beside it. The batch
+/// has read and written its rows when the stop commits; it then finds the
+/// version stopped and ends without effect, so nothing is queued or
+/// counted in the stopped version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
+    let Some(roles) = Roles::create("beside").await else {
+        return;
+    };
+    let [admin, alice, _bob, _carol, mal] = [0, 1, 2, 3, 4].map(|i| roles.names[i].clone());
+    let (admin_url, alice_url) = (roles.url(&admin), roles.url(&alice));
+    let dir = tempfile::tempdir().unwrap();
+    ok(&admin_url, &["migrate"]);
+    ok(&admin_url, &["grant", "--operator", &alice]);
+    ok(
+        &admin_url,
+        &["apply", &write_def(dir.path(), "raced"), "--publish"],
+    );
+    let events: String = (0..50)
+        .map(|i| format!("{{\"type\":\"enter\",\"journey\":\"raced\",\"profile\":\"p-{i}\"}}\n"))
+        .collect();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, events).unwrap();
+    ok(&admin_url, &["ingest", file.to_str().unwrap()]);
+    let admin_pool = roles.pool(&admin).await;
+    let id: i64 = count(
+        &admin_pool,
+        "SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id WHERE j.name = 'raced'",
+    )
+    .await;
+    // mal, with only CONNECT, shares the version's turn lock: the stop
+    // cannot take it and goes on without; engine batches still can.
+    let mal_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&roles.url(&mal))
+        .await
+        .unwrap();
+    let mut mal_conn = mal_pool.acquire().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT pg_advisory_lock_shared(7413, {id})"
+    )))
+    .execute(&mut *mal_conn)
+    .await
+    .unwrap();
+    // The version's row, held so that both line up behind it.
+    let mut held = admin_pool.begin().await.unwrap();
+    let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *held)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM versions WHERE id = {id} FOR UPDATE"
+    )))
+    .execute(&mut *held)
+    .await
+    .unwrap();
+    let spawn = |url: &str, args: &[&str]| {
+        std::process::Command::new(common::bin())
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "off")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut guard = common::Children::default();
+    let stop = guard.add(spawn(&alice_url, &["stop", "raced", "--yes"]));
+    let waited = std::time::Instant::now();
+    while waiting_behind(&roles.admin_pool, holder).await < 1 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "the stop never reached the version's row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let tick = guard.add(spawn(&admin_url, &["tick"]));
+    while waiting_behind(&roles.admin_pool, holder).await < 2 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "the engine's batch never reached the version's row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    held.rollback().await.unwrap();
+    let stopped = guard.finish(stop, std::time::Duration::from_secs(30));
+    assert!(
+        stopped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
+    let ticked = guard.finish(tick, std::time::Duration::from_secs(30));
+    assert!(
+        ticked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ticked.stderr)
+    );
+    assert_eq!(status_of(&admin_url, "raced"), "stopped");
+    let listed = json(&admin_url, &["list", "--all", "--json"]);
+    let v = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["journey"] == "raced")
+        .unwrap();
+    assert_eq!(
+        (
+            v["counts"]["active"].as_i64(),
+            v["messages"]["pending"].as_i64()
+        ),
+        (Some(0), Some(0)),
+        "the batch beside the stop queued or counted in the stopped version: {v}"
+    );
+    let checked = ok(&admin_url, &["check"]);
+    assert!(checked.contains("every counter equals"), "{checked}");
+    drop(mal_conn);
+    mal_pool.close().await;
+    admin_pool.close().await;
+    roles.drop_all().await;
+}

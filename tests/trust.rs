@@ -140,6 +140,25 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     .await
     .unwrap_err();
     assert!(err.contains("without an audit row saying so"), "{err}");
+    // Nor one with the right action but a false from or to: a stop that
+    // claims to have gone from draft, or to have gone to live.
+    for (from, to) in [("draft", "stopped"), ("live", "live")] {
+        let err = try_sql(
+            &ap,
+            &format!(
+                "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+                 VALUES (0, 'someone', 'psql', 'stop', 'welcome', 1, '{from}', '{to}'); \
+                 UPDATE versions SET status = 'stopped' WHERE status = 'live'"
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.contains("without an audit row saying so"),
+            "stop {from} -> {to}: {err}"
+        );
+    }
+    assert_eq!(status_of(&admin_url, "welcome"), "live");
     // With a true audit row of her own, the change goes through, and the
     // row names her whatever she claims.
     try_sql(

@@ -366,7 +366,7 @@ goal = "purchase"
 exit_events = ["unsubscribe"]
 exit_segment = "suppressed"
 exclusion_segment = "staff"
-entry_end_at = "2026-12-01T00:00:00Z"
+entry_end_at = "2099-12-01T00:00:00Z"
 
 [[steps]]
 kind = "message"

@@ -202,6 +202,53 @@ macro_rules! both_backends {
     };
 }
 
+/// Child processes a test started: each is killed when the test ends,
+/// passed or failed, so a failed test leaves nothing running.
+#[derive(Default)]
+pub struct Children(Vec<Option<std::process::Child>>);
+
+impl Children {
+    /// Keeps `child`; its number for [`Children::finish`].
+    pub fn add(&mut self, child: std::process::Child) -> usize {
+        self.0.push(Some(child));
+        self.0.len() - 1
+    }
+
+    /// The running child `i`.
+    pub fn get(&mut self, i: usize) -> &mut std::process::Child {
+        self.0[i].as_mut().expect("a child still kept")
+    }
+
+    /// Waits up to `limit` for child `i` to end; its output. Past the
+    /// limit the test fails (and the child is killed with the rest).
+    pub fn finish(&mut self, i: usize, limit: std::time::Duration) -> std::process::Output {
+        let start = std::time::Instant::now();
+        let child = self.get(i);
+        while child.try_wait().expect("a child's status").is_none() {
+            assert!(
+                start.elapsed() < limit,
+                "process {} still runs after {limit:?}",
+                child.id()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.0[i]
+            .take()
+            .expect("a child still kept")
+            .wait_with_output()
+            .expect("a child's output")
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in self.0.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A stop of `journey` v`version`, with no reason.
 pub fn stop_of(journey: &str, version: i64) -> journeyctl::store::OperatorAction {
     journeyctl::store::OperatorAction {
