@@ -307,3 +307,31 @@ fn a_goal_target_is_a_percentage_of_a_goal() {
         assert!(e.contains(err), "{extra}: {e}");
     }
 }
+
+// The goal target is met at exactly its rate, once exactly enough people
+// (100 without a split) entered; one fewer of either is not.
+#[test]
+fn a_goal_target_is_met_at_its_boundary() {
+    let d = def("name = \"g\"\ngoal = \"purchase\"\ngoal_target = \"20%\"\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n");
+    assert_eq!(d.goal_met(100, 20), Some(true), "20 of 100 is 20%");
+    assert_eq!(d.goal_met(100, 19), Some(false), "19 of 100");
+    assert_eq!(d.goal_met(99, 99), Some(false), "99 people: fewer than 100");
+    assert_eq!(d.goal_met(1000, 200), Some(true));
+    assert_eq!(d.goal_met(1000, 199), Some(false));
+}
+
+// A split's `min_per_variant`: a verdict with exactly that many people in
+// each variant is decided; with one fewer it is still collecting.
+#[test]
+fn min_per_variant_holds_at_its_boundary() {
+    use journeyctl::domain::abtest::{Arm, look_counts, verdict};
+    let arms = [Arm::new("A", 10, 100), Arm::new("B", 60, 100)];
+    let at = verdict(&arms, 0, 100);
+    assert_ne!(at.verdict, VerdictKind::Collecting, "{at:?}");
+    assert_eq!(at.winner.as_deref(), Some("B"));
+    assert!(look_counts(&arms, 100));
+    let short = verdict(&arms, 0, 101);
+    assert_eq!(short.verdict, VerdictKind::Collecting, "{short:?}");
+    assert!(!look_counts(&arms, 101));
+}

@@ -20,8 +20,10 @@ fn of<'a>(received: &'a [Received], journey: &str) -> Vec<&'a Received> {
 
 both_backends!(no_request_arrives_after_stop_returns, |ts| {
     let dir = tempfile::tempdir().unwrap();
-    emails(ts, "promo", 6000).await;
+    // Another version first in the queue: a worker whose queue read came
+    // before the stop reaches promo only after it, and must claim nothing.
     emails(ts, "other", 3000).await;
+    emails(ts, "promo", 6000).await;
     // A receiver that answers each request after 300 ms: a stop always
     // finds a batch in flight, and must wait for its answers.
     let rx = Receiver::start(Answer::After {

@@ -138,6 +138,37 @@ both_backends!(a_flood_of_entries_trips_the_entry_guardrail, |ts| {
     assert!(text(&o).0.contains(" 0 entered, "), "{}", text(&o).0);
 });
 
+// The entry guardrail at its figure: 5 entries in a minute under a rule
+// of 5/min pause nothing; the sixth in that minute does.
+both_backends!(the_entry_guardrail_trips_just_over_its_figure, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    let d = def("name = \"edge\"\npause_when_entries = { per_minute = 5 }\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"1d\"\n");
+    publish(&ts.store, &d, at(0)).await;
+    let line = |i: usize| {
+        format!(
+            "{{\"type\":\"enter\",\"journey\":\"edge\",\"profile\":\"p-{i}\",\"at\":\"2026-11-21T10:00:{:02}Z\"}}\n",
+            10 + i
+        )
+    };
+    let file = dir.path().join("five.ndjson");
+    std::fs::write(&file, (0..5).map(line).collect::<String>()).unwrap();
+    let o = run(&ts.url, &["ingest", file.to_str().unwrap()]).await;
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(!text(&o).1.contains("guardrail paused"), "{}", text(&o).1);
+    assert!(list_json(&ts.url).await[0]["paused"].is_null());
+    std::fs::write(&file, line(5)).unwrap();
+    let o = run(&ts.url, &["ingest", file.to_str().unwrap()]).await;
+    assert!(
+        text(&o).1.contains(
+            "guardrail paused edge v1: 6 entries in one minute, over 5/min (pause_when_entries)"
+        ),
+        "{}",
+        text(&o).1
+    );
+    assert_eq!(list_json(&ts.url).await[0]["paused"]["by"], "guardrail");
+});
+
 #[test]
 fn a_bad_guardrail_names_its_line_and_key() {
     use journeyctl::delivery::Channels;

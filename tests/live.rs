@@ -16,8 +16,13 @@ use common::*;
 
 /// The console on `url` in tmux, refreshing only every 5 s.
 fn console(name: &str, url: &str, dir: &Path) -> Tmux {
+    console_with(name, url, dir, "")
+}
+
+/// The same, with `env` (`NAME=value ...`) in its environment.
+fn console_with(name: &str, url: &str, dir: &Path, env: &str) -> Tmux {
     let command = format!(
-        "cd {} && DATABASE_URL='{url}' XDG_STATE_HOME={}/state exec {} --actor erin --refresh 5s",
+        "cd {} && {env} DATABASE_URL='{url}' XDG_STATE_HOME={}/state exec {} --actor erin --refresh 5s",
         dir.display(),
         dir.display(),
         bin()
@@ -25,32 +30,65 @@ fn console(name: &str, url: &str, dir: &Path) -> Tmux {
     Tmux::start(name, &command, 120, 35)
 }
 
+/// What the README promises (300 ms), with room for a busy machine and
+/// tmux: the console shows a change made elsewhere within a second, well
+/// before its 5 s refresh.
+const SHOWN_WITHIN: Duration = Duration::from_millis(1_000);
+
+/// A stop by another process, shown by a console on `url` in tmux
+/// started with `env`; how long it took to show.
+fn stop_shows(name: &str, url: &str, dir: &Path, env: &str) -> Duration {
+    ok(url, &["apply", &write_def(dir, "cart"), "--publish"]);
+    let t = console_with(name, url, dir, env);
+    t.wait_for("● live");
+    t.wait_for("cart");
+    // Well after its first fetch: a poll would come only 5 s after it.
+    std::thread::sleep(Duration::from_millis(1_000));
+    ok(url, &["stop", "cart", "--yes"]);
+    let committed = Instant::now();
+    // A stopped version leaves the live list.
+    t.wait_for_every("no live or draining version", Duration::from_millis(20));
+    let shown = committed.elapsed();
+    t.keys(&["q"]);
+    t.wait_dead();
+    shown
+}
+
 both_backends!(
     a_stop_elsewhere_shows_without_waiting_for_the_refresh,
     |ts| {
         let dir = tempfile::tempdir().unwrap();
-        ok(
-            &ts.url,
-            &["apply", &write_def(dir.path(), "cart"), "--publish"],
-        );
-        let t = console(&format!("live-{}", ts.backend), &ts.url, dir.path());
-        t.wait_for("● live");
-        t.wait_for("cart");
-        // Well after its first fetch: a poll would come only 5 s after it.
-        std::thread::sleep(Duration::from_millis(1_000));
-        ok(&ts.url, &["stop", "cart", "--yes"]);
-        let committed = Instant::now();
-        // A stopped version leaves the live list.
-        t.wait_for("no live or draining version");
-        let shown = committed.elapsed();
+        let shown = stop_shows(&format!("live-{}", ts.backend), &ts.url, dir.path(), "");
         assert!(
-            shown < Duration::from_millis(2_500),
+            shown < SHOWN_WITHIN,
             "the stop showed after {shown:?}: the console waited for its refresh"
         );
-        t.keys(&["q"]);
-        t.wait_dead();
     }
 );
+
+// Where the kernel's file events cannot be had (some network file
+// systems), a SQLite console looks at the file's size and time instead.
+#[test]
+fn a_sqlite_console_without_file_events_sees_a_stop_by_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("stat.db").display());
+    let shown = stop_shows(
+        "live-stat",
+        &url,
+        dir.path(),
+        "JOURNEYCTL_FAULT_NO_FILE_EVENTS=1 JOURNEYCTL_LOG=debug",
+    );
+    assert!(
+        shown < SHOWN_WITHIN,
+        "the stop showed after {shown:?}: the console waited for its refresh"
+    );
+    let log = std::fs::read_to_string(dir.path().join("state/journeyctl/journeyctl.log"))
+        .unwrap_or_default();
+    assert!(
+        log.contains("no file events, looking every 100 ms"),
+        "the console did not fall back to stat: {log}"
+    );
+}
 
 both_backends!(a_watcher_sees_each_change_after_quiet_spells, |ts| {
     // Changes made by other processes, with quiet spells between them
@@ -140,8 +178,12 @@ async fn a_console_whose_listen_connection_is_cut_polls_and_comes_back() {
     std::thread::sleep(Duration::from_millis(1_000));
     ok(&ts.url, &["pause", "cart", "--yes"]);
     let committed = Instant::now();
-    t.wait_for("⏸ paused");
-    assert!(committed.elapsed() < Duration::from_millis(2_500));
+    t.wait_for_every("⏸ paused", Duration::from_millis(20));
+    assert!(
+        committed.elapsed() < SHOWN_WITHIN,
+        "{:?}",
+        committed.elapsed()
+    );
     t.keys(&["q"]);
     t.wait_dead();
     ts.close().await;

@@ -137,8 +137,8 @@ both_backends!(an_expired_hold_applies_its_rule_and_is_audited, |ts| {
     )
     .await
     .unwrap();
-    // Before the hold runs out nothing changes.
-    let t = s.tick(at(59)).await.unwrap();
+    // Before the hold runs out nothing changes, to the millisecond.
+    let t = s.tick(at(60) - 1).await.unwrap();
     assert!(t.holds_expired.is_empty());
     assert_eq!(t.messages, 0);
     let t = s.tick(at(60)).await.unwrap();

@@ -102,3 +102,18 @@ fn a_split_of_5000_and_5400_is_marked_with_its_counts_and_expectations() {
     // Near its weights, the same total is not marked.
     assert!(!check_srm(&[("A".into(), 5180), ("B".into(), 5220)], &[50.0, 50.0]).marked());
 }
+
+// The alarm's level, just on each side: p = 0.00104 is not marked, p =
+// 0.00097 is (50/50 over 10,000 people).
+#[test]
+fn the_alarm_stands_at_its_level() {
+    let split = |a: u64, b: u64| check_srm(&[("A".into(), a), ("B".into(), b)], &[50.0, 50.0]);
+    let above = split(5164, 4836);
+    assert!(above.p_value > SRM_ALPHA && !above.marked(), "{above:?}");
+    let below = split(5165, 4835);
+    assert!(below.p_value < SRM_ALPHA && below.marked(), "{below:?}");
+    assert!(
+        below.p_value > 0.00095,
+        "{below:?}: too far from the level to pin it"
+    );
+}

@@ -198,6 +198,21 @@ mod tests {
     }
 
     #[test]
+    fn trips_at_exactly_its_share_and_its_least_attempts() {
+        let w = Windows::default();
+        // 20% of 100 trips; 19% does not.
+        assert_eq!(w.observe((1, "email"), (81, 19), 100, rule()), None);
+        let t = w.observe((2, "email"), (80, 20), 100, rule()).unwrap();
+        assert_eq!((t.failed, t.total), (20, 100));
+        // Every one of 9 attempts failing does not trip (at_least 10);
+        // 10 do.
+        assert_eq!(w.observe((3, "email"), (0, 9), 100, rule()), None);
+        assert!(w.observe((4, "email"), (0, 10), 100, rule()).is_some());
+        // 2 of exactly 10: the share and the least at once.
+        assert!(w.observe((5, "email"), (8, 2), 100, rule()).is_some());
+    }
+
+    #[test]
     fn old_seconds_leave_the_window_and_versions_are_apart() {
         let w = Windows::default();
         assert_eq!(w.observe((1, "email"), (0, 9), 100, rule()), None);

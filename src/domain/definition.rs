@@ -235,7 +235,9 @@ impl Definition {
             .split()
             .map_or(DEFAULT_MIN_PER_VARIANT, |(_, s)| s.min_per_variant)
             .max(1) as i64;
-        Some(entered >= least && converted as f64 >= target * entered as f64 - 1e-9)
+        // The rate as one correctly rounded division: 20 of 100 is the
+        // same double as the target's 20 / 100.
+        Some(entered >= least && converted as f64 / entered as f64 >= target)
     }
 }
 

@@ -87,7 +87,12 @@ enum Trigger {
 
 impl Trigger {
     fn new(path: &std::path::Path) -> Trigger {
-        match FileEvents::new(path) {
+        let events = if fault_no_file_events() {
+            Err(std::io::Error::other("file events turned off for a test"))
+        } else {
+            FileEvents::new(path)
+        };
+        match events {
             Ok(events) => Trigger::Events {
                 events,
                 recheck: 0,
@@ -154,6 +159,16 @@ impl Trigger {
         }
         Ok(())
     }
+}
+
+/// Fault injection for the test suite: look by `stat` as where the
+/// kernel's file events cannot be had. Only in builds with debug
+/// assertions (the tests'), never in a release (`cargo install`).
+fn fault_no_file_events() -> bool {
+    #[cfg(debug_assertions)]
+    return std::env::var_os("JOURNEYCTL_FAULT_NO_FILE_EVENTS").is_some();
+    #[cfg(not(debug_assertions))]
+    false
 }
 
 impl Store {

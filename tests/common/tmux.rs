@@ -99,6 +99,12 @@ impl Tmux {
     }
 
     pub fn wait_for(&self, want: &str) -> String {
+        self.wait_for_every(want, Duration::from_millis(100))
+    }
+
+    /// [`Tmux::wait_for`], reading the screen every `every` (a test that
+    /// times what it waits for reads often).
+    pub fn wait_for_every(&self, want: &str, every: Duration) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -109,7 +115,7 @@ impl Tmux {
                 start.elapsed() < Duration::from_secs(20),
                 "screen never showed {want:?}:\n{s}"
             );
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(every);
         }
     }
 
