@@ -10,6 +10,10 @@ use common::*;
 /// A journey of 100,000 people: both workers hold between a quarter and
 /// three quarters of its participants and of its messages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn one_journey_spreads_over_both_workers() {
     let Some(ts) = citus("spread").await else {
         return;
@@ -58,6 +62,10 @@ async fn one_journey_spreads_over_both_workers() {
 /// out; a worker node's URL is refused in one line, since the locks
 /// engines and operators meet on are the coordinator's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn migrate_lays_out_and_a_worker_is_refused() {
     let Some(ts) = citus("layout").await else {
         return;
@@ -69,10 +77,9 @@ async fn migrate_lays_out_and_a_worker_is_refused() {
         .execute(ts.store.pool())
         .await
         .unwrap();
-    let out = std::process::Command::new(bin())
+    let out = journeyctl_without_store()
         .args(["--database-url", &url, "migrate"])
-        .output()
-        .unwrap();
+        .output();
     let said = String::from_utf8_lossy(&out.stdout);
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
         .execute(ts.store.pool())
@@ -93,10 +100,9 @@ async fn migrate_lays_out_and_a_worker_is_refused() {
     .await
     .unwrap();
     let worker = format!("postgres://postgres@{host}:{port}/{db}");
-    let out = std::process::Command::new(bin())
+    let out = journeyctl_without_store()
         .args(["--database-url", &worker, "list"])
-        .output()
-        .unwrap();
+        .output();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -114,6 +120,10 @@ async fn migrate_lays_out_and_a_worker_is_refused() {
 /// go through; a viewer cannot stop; in `psql` an operator cannot bring a
 /// stopped version back, rewrite participants or delete the audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn logins_on_the_cluster_are_held_to_the_rules_that_hold_there() {
     use common::roles::{Roles, ok, refused, status_of, try_sql, write_def};
     let Some(roles) = Roles::create_in(CITUS_ENV, "crules").await else {
@@ -257,6 +267,10 @@ async fn pids_of(store: &journeyctl::store::Store, app: &str) -> Vec<i32> {
 /// one node, with no two-phase commit). Only folding the buckets' figures
 /// into the version's, once per tick and pass, writes on every node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn engine_batches_and_delivery_claims_each_write_one_shard() {
     let Some(ts) = citus("oneshard").await else {
         return;
@@ -311,6 +325,10 @@ async fn engine_batches_and_delivery_claims_each_write_one_shard() {
 /// taken into the version's figures: a stop takes it into the version row
 /// at once, so what was sent is counted in the stop's own transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn a_stop_takes_what_was_sent_and_not_yet_folded() {
     let Some(ts) = citus("unfolded").await else {
         return;
@@ -363,6 +381,10 @@ async fn a_stop_takes_what_was_sent_and_not_yet_folded() {
 /// its first session that the store is a cluster, and its stop takes the
 /// buckets' fences and shares as any other's: the figures stay exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
 async fn a_store_opened_while_away_learns_it_is_a_cluster() {
     let Some(ts) = citus("lazy").await else {
         return;

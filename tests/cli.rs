@@ -6,40 +6,14 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::bin;
+use common::{bin, journeyctl, text};
 
 fn run(dir: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(bin());
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", url)
-        .env("USER", "carol")
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn journeyctl");
-    if let Some(input) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+    let j = journeyctl(url).user("carol").dir(dir).args(args);
+    match stdin {
+        Some(input) => j.stdin(input).output(),
+        None => j.output(),
     }
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 const SAMPLE: &str = include_str!("data/spring-sale.toml");
@@ -692,15 +666,10 @@ fn run_takes_an_interval_of_500ms() {
             .status
             .success()
     );
-    let child = Command::new(bin())
-        .current_dir(d)
-        .env("DATABASE_URL", &url)
-        .env("XDG_STATE_HOME", d.join("state"))
+    let engine = journeyctl(&url)
+        .dir(d)
         .args(["run", "--interval", "500ms", "--metrics", &metrics])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let start = std::time::Instant::now();
     let sent = loop {
         let o = run(d, &url, &["list", "--json"], None);
@@ -726,8 +695,8 @@ fn run_takes_an_interval_of_500ms() {
         (before + 5..=before + 7).contains(&after),
         "{before} ticks, then {after} 3 s later"
     );
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let out = child.wait_with_output().unwrap();
+    engine.sigterm();
+    let out = engine.finish(std::time::Duration::from_secs(10));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ticking every 500ms"), "{err}");
     // A bad duration is one line that says what is wrong.
@@ -1023,11 +992,10 @@ fn demo_never_replaces_a_store_it_did_not_make() {
     for (target, shown) in [(real.as_str(), "prod.db"), ("notes.txt", "notes.txt")] {
         let mut args = vec!["--database-url", target];
         args.extend(demo);
-        let o = Command::new(bin())
-            .current_dir(d)
+        let o = common::journeyctl_without_store()
+            .dir(d)
             .args(&args)
-            .output()
-            .unwrap();
+            .output();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(
@@ -1047,11 +1015,10 @@ fn demo_never_replaces_a_store_it_did_not_make() {
     for _ in 0..2 {
         let mut args = vec!["--database-url", "fresh-demo.db"];
         args.extend(demo);
-        let o = Command::new(bin())
-            .current_dir(d)
+        let o = common::journeyctl_without_store()
+            .dir(d)
             .args(&args)
-            .output()
-            .unwrap();
+            .output();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -1079,12 +1046,10 @@ fn demo_help_says_where_its_store_is() {
 fn url_secrets_are_warned_about_and_never_logged() {
     let dir = tempfile::tempdir().unwrap();
     let url = "postgres://ops:hunter2@127.0.0.1:1/none?token=t0ken-value";
-    let o = Command::new(bin())
+    let o = common::journeyctl_without_store()
         .env("XDG_STATE_HOME", dir.path())
-        .env_remove("DATABASE_URL")
         .args(["--database-url", url, "list"])
-        .output()
-        .unwrap();
+        .output();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(

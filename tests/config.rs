@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::bin;
 use common::tmux::Tmux;
@@ -14,18 +14,16 @@ use common::tmux::Tmux;
 /// The binary with a config home and a data home of the test's own, and
 /// DATABASE_URL only when given.
 fn run(home: &Path, env_url: Option<&str>, args: &[&str]) -> Output {
-    let mut c = Command::new(bin());
-    c.env("XDG_CONFIG_HOME", home.join("config"))
+    let j = match env_url {
+        Some(url) => common::journeyctl(url),
+        None => common::journeyctl_without_store(),
+    };
+    j.env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_STATE_HOME", home.join("state"))
-        .env("USER", "ops")
-        .env_remove("DATABASE_URL")
+        .user("ops")
         .args(args)
-        .stdin(Stdio::null());
-    if let Some(url) = env_url {
-        c.env("DATABASE_URL", url);
-    }
-    c.output().unwrap()
+        .output()
 }
 
 fn out(o: &Output) -> (String, String) {

@@ -12,12 +12,7 @@ use common::bin;
 use common::tmux::Tmux;
 
 fn cli(url: &str, args: &[&str]) -> String {
-    let out = Command::new(bin())
-        .env("DATABASE_URL", url)
-        .env("USER", "setup")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::journeyctl(url).user("setup").args(args).output();
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -260,8 +255,7 @@ async fn stop_waits_for_a_delivery_in_flight(ts: &common::TestStore, tag: &str) 
     cli(&ts.url, &["tick"]);
     let rx = Receiver::start(Answer::Hang).await.unwrap();
     let file = common::channels_file(dir.path(), &rx.url("send"), "timeout = \"4s\"\n");
-    let mut worker = Command::new(bin())
-        .env("DATABASE_URL", &ts.url)
+    let worker = common::journeyctl(&ts.url)
         .args([
             "deliver",
             "--channels",
@@ -271,11 +265,7 @@ async fn stop_waits_for_a_delivery_in_flight(ts: &common::TestStore, tag: &str) 
             "--batch",
             "1",
         ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn();
     let start = Instant::now();
     while rx.count() == 0 {
         assert!(
@@ -298,8 +288,7 @@ async fn stop_waits_for_a_delivery_in_flight(ts: &common::TestStore, tag: &str) 
     t.wait_for("✓ stopped cart v1");
     assert_eq!(status_of(&ts.url, "cart"), "stopped");
     assert_eq!(rx.count(), 1, "nothing more was sent");
-    let _ = worker.kill();
-    let _ = worker.wait();
+    worker.kill();
     t.keys(&["Enter", "q"]);
     t.wait_dead();
 }
@@ -613,18 +602,18 @@ fn console_with_sqlite_locked_by_another_writer_waits_and_then_stops() {
     seed(&url, dir.path());
     let t = console_on_cart("sqlite-lock", &url, dir.path(), 120, 35);
     // Longer than SQLite's own 5 s busy time-out: the stop must not give up.
-    let mut holder = Command::new("python3")
-        .arg("-c")
-        .arg(format!(
-            "import sqlite3,time,sys\nc=sqlite3.connect('{}',isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked',flush=True)\ntime.sleep(7)\nc.execute('ROLLBACK')",
-            db.display()
-        ))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
+    let mut holder = common::Proc::spawn(
+        Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import sqlite3,time,sys\nc=sqlite3.connect('{}',isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked',flush=True)\ntime.sleep(7)\nc.execute('ROLLBACK')",
+                db.display()
+            ))
+            .stdout(std::process::Stdio::piped()),
+    );
     let mut line = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut std::io::BufReader::new(holder.child().stdout.as_mut().unwrap()),
         &mut line,
     )
     .unwrap();
@@ -642,7 +631,7 @@ fn console_with_sqlite_locked_by_another_writer_waits_and_then_stops() {
         "live",
         "not before the lock is gone"
     );
-    holder.wait().unwrap();
+    holder.finish(Duration::from_secs(20));
     t.wait_for("✓ stopped cart v1");
     assert_eq!(status_of(&url, "cart"), "stopped");
     t.keys(&["Enter", "q"]);
@@ -739,11 +728,7 @@ fn a_refused_connection_is_said_at_once() {
     let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
     for args in [&["list"][..], &["stop", "cart", "--yes"], &["tick"]] {
         let start = Instant::now();
-        let out = Command::new(bin())
-            .env("DATABASE_URL", &url)
-            .args(args)
-            .output()
-            .unwrap();
+        let out = common::journeyctl(&url).args(args).output();
         let took = start.elapsed();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
@@ -770,6 +755,10 @@ fn a_refused_connection_is_said_at_once() {
 /// On PostgreSQL a stop that waits says who holds what it waits for, and
 /// Esc gives up: the waiting statement is cancelled, nothing changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn console_stop_says_who_holds_the_row_and_esc_gives_up() {
     let Some(ts) = common::postgres("esc_gives_up").await else {
         return;

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::delivery::*;
@@ -33,11 +32,7 @@ both_backends!(no_request_arrives_after_stop_returns, |ts| {
     .await
     .unwrap();
     let file = channels_file(dir.path(), &rx.url("send"), "");
-    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--workers", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let worker = start(&ts.url, &["deliver", "--channels", &file, "--workers", "2"]);
     wait_until("deliveries of promo", Duration::from_secs(60), || {
         of(&rx.received(), "promo").len() >= 300
     })
@@ -56,7 +51,7 @@ both_backends!(no_request_arrives_after_stop_returns, |ts| {
         of(&rx.received(), "other").len() > before + 200
     })
     .await;
-    sigterm(&worker);
+    worker.sigterm();
     let status = wait_child(worker).await;
     assert!(status.success(), "deliver exits 0 on SIGTERM: {status:?}");
     let received = rx.received();
@@ -103,11 +98,7 @@ both_backends!(a_stop_waits_for_a_delivery_in_flight_and_says_so, |ts| {
     emails(ts, "slow", 1).await;
     let rx = Receiver::start(Answer::Hang).await.unwrap();
     let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1500ms\"\n");
-    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let worker = start(&ts.url, &["deliver", "--channels", &file, "--once"]);
     wait_until("the request", Duration::from_secs(30), || rx.count() >= 1).await;
     let arrived = Instant::now();
     let o = run(&ts.url, &["stop", "slow", "--yes"]).await;
@@ -144,11 +135,7 @@ both_backends!(a_pause_waits_for_a_delivery_in_flight_and_says_so, |ts| {
     emails(ts, "slowpause", 1).await;
     let rx = Receiver::start(Answer::Hang).await.unwrap();
     let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1500ms\"\n");
-    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let worker = start(&ts.url, &["deliver", "--channels", &file, "--once"]);
     wait_until("the request", Duration::from_secs(30), || rx.count() >= 1).await;
     let arrived = Instant::now();
     let o = run(&ts.url, &["pause", "slowpause", "--yes"]).await;
@@ -257,17 +244,12 @@ both_backends!(
         emails(ts, "crash", 50).await;
         let rx = Receiver::start(Answer::Hang).await.unwrap();
         let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"1s\"\n");
-        let mut worker = cmd(&ts.url, &["deliver", "--channels", &file, "--batch", "20"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let worker = start(&ts.url, &["deliver", "--channels", &file, "--batch", "20"]);
         wait_until("a batch in flight", Duration::from_secs(30), || {
             rx.count() >= 20
         })
         .await;
-        worker.kill().unwrap();
-        worker.wait().unwrap();
+        worker.kill();
         rx.set_answer(Answer::Status(200));
         // The dead worker's claims are anybody's once their lease runs out.
         let start = Instant::now();
@@ -352,12 +334,11 @@ fn a_bad_channels_file_names_its_line_and_key_and_touches_no_store() {
         "[channels.email]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\nheaders = { Authorization = \"Bearer ${JOURNEYCTL_NO_SUCH_TOKEN}\" }\n",
     )
     .unwrap();
-    let o = Command::new(bin())
+    let o = journeyctl_without_store()
         .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
         .args(["deliver", "--once", "--channels"])
-        .arg(&file)
-        .output()
-        .unwrap();
+        .args([&file])
+        .output();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
@@ -376,11 +357,7 @@ both_backends!(
         emails(ts, "held", 6000).await;
         let rx = Receiver::start(Answer::Status(200)).await.unwrap();
         let file = channels_file(dir.path(), &rx.url("send"), "");
-        let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--workers", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let worker = start(&ts.url, &["deliver", "--channels", &file, "--workers", "2"]);
         wait_until("deliveries of held", Duration::from_secs(60), || {
             of(&rx.received(), "held").len() >= 300
         })
@@ -413,7 +390,7 @@ both_backends!(
             of(&rx.received(), "held").len() >= 6000
         })
         .await;
-        sigterm(&worker);
+        worker.sigterm();
         assert!(wait_child(worker).await.success());
         let received = rx.received();
         let keys: std::collections::BTreeSet<&str> = of(&received, "held")
@@ -652,11 +629,7 @@ both_backends!(a_stop_says_what_went_out_while_it_waited, |ts| {
     .await
     .unwrap();
     let file = channels_file(dir.path(), &rx.url("send"), "timeout = \"5s\"\n");
-    let worker = cmd(&ts.url, &["deliver", "--channels", &file, "--once"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let worker = start(&ts.url, &["deliver", "--channels", &file, "--once"]);
     wait_until("the requests", Duration::from_secs(30), || rx.count() >= 3).await;
     let o = run(&ts.url, &["stop", "inflight", "--yes"]).await;
     assert!(o.status.success(), "{}", text(&o).1);
@@ -764,7 +737,9 @@ both_backends!(a_claim_after_a_stop_takes_nothing, |ts| {
 // another worker that gets a definite answer to retry: the message may
 // still have arrived through the first, and a stop counts it so.
 both_backends!(a_message_claimed_again_keeps_may_have_arrived, |ts| {
-    emails(ts, "reclaimed", 3).await;
+    // One message: on a cluster a claim starts at a bucket of its own
+    // choosing, so with more the second might take another.
+    emails(ts, "reclaimed", 1).await;
     let queue = ts.store.delivery_queue().await.unwrap();
     let v = queue.iter().find(|v| v.journey == "reclaimed").unwrap();
     let first = ts
@@ -809,7 +784,7 @@ both_backends!(a_message_claimed_again_keeps_may_have_arrived, |ts| {
         .unwrap();
     assert_eq!(
         (out.versions[0].pending, out.versions[0].uncertain),
-        (3, 1),
+        (1, 1),
         "the message the dead worker held may have arrived"
     );
 });

@@ -3,20 +3,18 @@
 
 mod common;
 
+use common::Proc;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::bin;
-
 fn cmd(url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.env("DATABASE_URL", url).env("USER", "tester").args(args);
-    c
+    common::journeyctl(url).args(args).command()
 }
 
 fn run(url: &str, args: &[&str]) -> Output {
-    cmd(url, args).stdin(Stdio::null()).output().unwrap()
+    common::journeyctl(url).args(args).output()
 }
 
 fn ok(url: &str, args: &[&str]) -> String {
@@ -85,27 +83,26 @@ async fn race_behind_a_lock(
     verbs: &[&str],
 ) -> Vec<(String, Output)> {
     let blocker = common::Blocker::hold(&ts.store, journey, 1).await;
-    let mut children: Vec<Child> = verbs
+    let mut children: Vec<Proc> = verbs
         .iter()
         .enumerate()
         .map(|(i, verb)| {
-            cmd(
-                &ts.url,
-                &[
-                    "--actor",
-                    &format!("op-{i}"),
-                    verb,
-                    journey,
-                    "--version",
-                    "1",
-                    "--yes",
-                ],
+            Proc::spawn(
+                cmd(
+                    &ts.url,
+                    &[
+                        "--actor",
+                        &format!("op-{i}"),
+                        verb,
+                        journey,
+                        "--version",
+                        "1",
+                        "--yes",
+                    ],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
             )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
         })
         .collect();
     blocker
@@ -115,7 +112,7 @@ async fn race_behind_a_lock(
     verbs
         .iter()
         .zip(children)
-        .map(|(verb, c)| (verb.to_string(), c.wait_with_output().unwrap()))
+        .map(|(verb, c)| (verb.to_string(), c.finish(Duration::from_secs(60))))
         .collect()
 }
 
@@ -233,14 +230,11 @@ async fn stop_and_publish_in_order(
     let blocker = common::Blocker::hold(&ts.store, journey, 1).await;
     let mut children = Vec::new();
     for args in order {
-        children.push(
+        children.push(Proc::spawn(
             cmd(&ts.url, args)
-                .stdin(Stdio::null())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
+                .stderr(Stdio::piped()),
+        ));
         // PostgreSQL queues lock waiters in order of arrival.
         blocker
             .wait_for(&ts.store, children.len(), &mut children)
@@ -248,7 +242,7 @@ async fn stop_and_publish_in_order(
     }
     blocker.release().await;
     for c in children {
-        let o = c.wait_with_output().unwrap();
+        let o = c.finish(Duration::from_secs(60));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let list = json(&ts.url, &["list", "--all", "--json"]);
@@ -317,13 +311,10 @@ both_backends!(
         }
         // Each tick moves everyone one message on: many batches a tick.
         const CROWD: i64 = 20_000;
-        let mut engine = Reaped(
+        let mut engine = Proc::spawn(
             cmd(&ts.url, &["run", "--interval", "1s"])
-                .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+                .stderr(Stdio::null()),
         );
         let outbox = |url: &str, journey: &str| -> (i64, i64) {
             let v = version_json(url, journey);
@@ -369,7 +360,7 @@ both_backends!(
             "no stop of three landed inside a tick: {landed_inside:?}"
         );
         assert!(
-            engine.0.try_wait().unwrap().is_none(),
+            engine.child().try_wait().unwrap().is_none(),
             "the engine died: an engine that cannot enqueue proves nothing"
         );
         drop(engine);
@@ -380,15 +371,6 @@ both_backends!(
 
 /// A child that is killed when the test ends, passed or not: a failed
 /// assertion leaves no engine running.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Waits until a tick of `journey` is under way (part of everyone moved),
 /// stops it at once (in this process: a CLI's start-up could miss the
 /// tick), and returns its messages at the stop and 3.5 s later.
@@ -408,6 +390,8 @@ async fn stop_mid_tick(
             start.elapsed() < Duration::from_secs(60),
             "never saw the engine in the middle of a tick"
         );
+        // A short breath between reads: no loop spins on 2 cores.
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let stop = common::stop_of(journey, 1);
     ts.store
@@ -434,16 +418,15 @@ async fn kill_9_mid_work(
     args: &[&str],
     progress: impl AsyncFn(&journeyctl::store::Store) -> i64,
 ) -> i64 {
-    let mut child = cmd(&ts.url, args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Proc::spawn(
+        cmd(&ts.url, args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let start = Instant::now();
     while progress(&ts.store).await == 0 {
         assert!(
-            child.try_wait().unwrap().is_none(),
+            child.child().try_wait().unwrap().is_none(),
             "{args:?} ended before its first batch was seen"
         );
         assert!(
@@ -452,8 +435,7 @@ async fn kill_9_mid_work(
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
     progress(&ts.store).await
 }
 
@@ -506,18 +488,13 @@ both_backends!(
         // The stop queues behind a lock the test holds, inside the
         // database (PostgreSQL: in its transaction, on the version row).
         let blocker = common::Blocker::hold(&ts.store, "held", 1).await;
-        let mut stop = vec![
+        let mut stop = vec![Proc::spawn(
             cmd(&ts.url, &["stop", "held", "--yes"])
-                .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        ];
+                .stderr(Stdio::null()),
+        )];
         blocker.wait_for(&ts.store, 1, &mut stop).await;
-        let mut stop = stop.pop().unwrap();
-        let _ = stop.kill();
-        let _ = stop.wait();
+        stop.pop().unwrap().kill();
         blocker.release().await;
         // Nothing half-done: still live, no audit row, counters exact, and a
         // stop after it goes through (the row is neither changed nor held).
@@ -622,16 +599,13 @@ both_backends!(
         // version row after the buckets' fences), then gives up.
         let blocker = common::Blocker::hold(&ts.store, "waits", 1).await;
         let started = Instant::now();
-        let mut stop = vec![
+        let mut stop = vec![Proc::spawn(
             cmd(&ts.url, &["stop", "waits", "--yes", "--lock-timeout", "2s"])
-                .stdin(Stdio::null())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        ];
+                .stderr(Stdio::piped()),
+        )];
         blocker.wait_for(&ts.store, 1, &mut stop).await;
-        let out = stop.pop().unwrap().wait_with_output().unwrap();
+        let out = stop.pop().unwrap().finish(Duration::from_secs(60));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::delivery::*;
@@ -14,17 +13,13 @@ use journeyctl::demo::receiver::{Answer, Received, Receiver};
 /// Two `deliver --once` processes on the store, to their end.
 async fn two_workers(url: &str, file: &str) {
     let spawn = || {
-        cmd(url, &["deliver", "--channels", file, "--once"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+        journeyctl(url)
+            .args(["deliver", "--channels", file, "--once"])
             .spawn()
-            .unwrap()
     };
     let (a, b) = (spawn(), spawn());
-    for child in [a, b] {
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
+    for worker in [a, b] {
+        let out = worker.finish_async(Duration::from_secs(60)).await;
         assert!(
             out.status.success(),
             "{}",

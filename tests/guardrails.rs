@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::delivery::*;
@@ -23,9 +22,8 @@ both_backends!(a_failing_channel_trips_its_guardrail, |ts| {
     let rx = Receiver::start(Answer::Status(200)).await.unwrap();
     let rule = "pause_when_failing = { share = \"20%\", over = \"5m\", at_least = 10 }\n";
     let file = channels_file(dir.path(), &rx.url("send"), rule);
-    let worker = cmd(
-        &ts.url,
-        &[
+    let worker = journeyctl(&ts.url)
+        .args([
             "deliver",
             "--channels",
             &file,
@@ -33,12 +31,8 @@ both_backends!(a_failing_channel_trips_its_guardrail, |ts| {
             "1",
             "--batch",
             "5",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+        ])
+        .spawn();
     wait_until("ten sent", Duration::from_secs(30), || rx.count() >= 10).await;
     rx.set_answer(Answer::Status(503));
     let start = std::time::Instant::now();
@@ -71,10 +65,8 @@ both_backends!(a_failing_channel_trips_its_guardrail, |ts| {
         (Some("guardrail"), Some("pause"))
     );
     assert_eq!(audit[0]["reason"].as_str(), Some(reason.as_str()));
-    sigterm(&worker);
-    let out = tokio::task::spawn_blocking(move || worker.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    worker.sigterm();
+    let out = worker.finish_async(Duration::from_secs(30)).await;
     assert!(out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("guardrail paused shaky v1: "), "{said}");

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::BufRead;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::roles::{ok, write_def};
@@ -160,6 +160,10 @@ async fn cut_listener(url: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn a_console_whose_listen_connection_is_cut_polls_and_comes_back() {
     let Some(ts) = common::postgres("live_cut").await else {
         return;
@@ -195,14 +199,14 @@ both_backends!(watch_prints_a_line_for_each_change, |ts| {
         &ts.url,
         &["apply", &write_def(dir.path(), "cart"), "--publish"],
     );
-    let mut child = Command::new(bin())
-        .env("DATABASE_URL", &ts.url)
-        .args(["watch", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watch = Proc::spawn(
+        journeyctl(&ts.url)
+            .args(["watch", "--json"])
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let child = watch.child();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -210,8 +214,12 @@ both_backends!(watch_prints_a_line_for_each_change, |ts| {
             let _ = tx.send(line);
         }
     });
-    // Its first look at the store is done before the changes start.
-    std::thread::sleep(Duration::from_millis(500));
+    // Its first look at the store is done before the changes start: it
+    // says so on standard error.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("watching for changes"), "{first}");
     for args in [
         vec!["pause", "cart", "--yes"],
         vec!["resume", "cart", "--yes"],
@@ -241,9 +249,7 @@ both_backends!(watch_prints_a_line_for_each_change, |ts| {
             "stop finished->stopped"
         ]
     );
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
+    watch.signal("-INT");
+    let status = watch.finish(Duration::from_secs(10)).status;
     assert!(status.success(), "Ctrl-C ends watch with {status}");
 });

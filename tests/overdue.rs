@@ -139,6 +139,10 @@ both_backends!(a_bad_choice_is_refused_and_changes_nothing, |ts| {
 /// choice cannot be forged or rewritten in `psql` by her, and carol's
 /// delivery (the engine) applies it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn an_operator_chooses_and_the_engine_applies() {
     use common::roles::{Roles, ok, try_sql};
     let Some(roles) = Roles::create("overdue").await else {

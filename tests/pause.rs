@@ -290,13 +290,10 @@ fn the_cli_checks_the_hold_and_asks_first() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
     let run = |args: &[&str]| {
-        std::process::Command::new(bin())
-            .arg("--database-url")
-            .arg(&url)
+        journeyctl_without_store()
+            .args(["--database-url", url.as_str()])
             .args(args)
-            .stdin(std::process::Stdio::null())
             .output()
-            .unwrap()
     };
     let def = dir.path().join("j.toml");
     std::fs::write(

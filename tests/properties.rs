@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -16,8 +15,6 @@ use proptest::sample::{Index, select};
 use journeyctl::cli::config::Config;
 use journeyctl::domain::Definition;
 use journeyctl::domain::events::parse_line;
-
-use common::bin;
 
 /// One edit of a valid document.
 #[derive(Debug, Clone)]
@@ -252,11 +249,9 @@ proptest! {
         let feed = dir.path().join("feed.ndjson");
         std::fs::write(&feed, lines.join("\n")).unwrap();
         let url = dir.path().join("f.db").display().to_string();
-        let o = Command::new(bin())
-            .env("DATABASE_URL", &url)
+        let o = common::journeyctl(&url)
             .args(["ingest", feed.to_str().unwrap()])
-            .output()
-            .unwrap();
+            .output();
         // 0 when every line was good, 4 when some were skipped (said last).
         let code = if expected.is_empty() { 0 } else { 4 };
         prop_assert_eq!(o.status.code(), Some(code), "{}", String::from_utf8_lossy(&o.stderr));

@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -17,31 +16,19 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// Starts `journeyctl ARGS --metrics 127.0.0.1:0` and returns the child
 /// with the address it says it serves on (its first line on stderr).
-async fn start_with_metrics(url: &str, args: &[&str]) -> (Child, String) {
+async fn start_with_metrics(url: &str, args: &[&str]) -> (Proc, String) {
     start_under(&[], url, args).await
 }
 
 /// The same, the binary started by `wrapper` (e.g. `prlimit ...`).
-async fn start_under(wrapper: &[&str], url: &str, args: &[&str]) -> (Child, String) {
-    let mut command = match wrapper.split_first() {
-        Some((program, rest)) => {
-            let mut c = Command::new(program);
-            c.args(rest).arg(bin());
-            c
-        }
-        None => Command::new(bin()),
-    };
-    let mut child = command
-        .env("DATABASE_URL", url)
-        .env("USER", "ops")
+async fn start_under(wrapper: &[&str], url: &str, args: &[&str]) -> (Proc, String) {
+    let mut child = journeyctl(url)
+        .user("ops")
         .args(args)
         .args(["--metrics", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
+        .under(wrapper)
+        .spawn();
+    let stderr = child.child().stderr.take().unwrap();
     let addr = tokio::task::spawn_blocking(move || {
         let mut lines = std::io::BufReader::new(stderr).lines();
         let addr = lines
@@ -89,13 +76,9 @@ async fn scrape_until(addr: &str, series: &str) -> String {
     panic!("{series} never rose:\n{}", scrape(addr).await);
 }
 
-async fn sigterm(child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+async fn sigterm(child: Proc) {
+    child.sigterm();
+    let out = child.finish_async(Duration::from_secs(30)).await;
     assert_eq!(out.status.code(), Some(0), "exits 0 on SIGTERM");
 }
 
@@ -197,17 +180,9 @@ fn metrics_on_a_taken_port_is_one_clear_line() {
     let addr = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let url = dir.path().join("m.db").display().to_string();
-    let migrate = Command::new(bin())
-        .env("DATABASE_URL", &url)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let migrate = journeyctl(&url).args(["migrate"]).output();
     assert!(migrate.status.success());
-    let out = Command::new(bin())
-        .env("DATABASE_URL", &url)
-        .args(["run", "--metrics", &addr])
-        .output()
-        .unwrap();
+    let out = journeyctl(&url).args(["run", "--metrics", &addr]).output();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,20 +19,12 @@ use journeyctl::store::{OperatorAction, Store, Target};
 const PEOPLE: usize = 3_000;
 const HOUR: i64 = 3_600_000;
 
-fn spawn(url: &str, args: &[&str]) -> Child {
-    Command::new(bin())
-        .env("DATABASE_URL", url)
-        .env("USER", "engine")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+fn spawn(url: &str, args: &[&str]) -> Proc {
+    journeyctl(url).user("engine").args(args).spawn()
 }
 
-fn finish(child: Child) {
-    let out = child.wait_with_output().unwrap();
+fn finish(child: Proc) {
+    let out = child.finish(Duration::from_secs(120));
     assert!(
         out.status.success(),
         "{}",
@@ -300,10 +291,23 @@ both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
         // cluster, on its bucket's fence).
         blocker.wait_for(&ts.store, 1, &mut run).await;
     } else {
-        // SQLite's waiter sleeps in its busy handler, invisible from here:
-        // give it time to open the store and begin (well inside SQLite's
-        // 5 s busy time-out).
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        // SQLite's waiter sleeps in its busy handler, invisible from here;
+        // its tick holds the engines' lock file beside the store while it
+        // waits, which /proc/locks shows.
+        let journeyctl::store::Location::Sqlite(path) = ts.store.location() else {
+            unreachable!("a SQLite store")
+        };
+        let mut engine_lock = path.as_os_str().to_owned();
+        engine_lock.push("-engine");
+        let pid = run[0].id();
+        let start = std::time::Instant::now();
+        while !in_line_at(std::path::Path::new(&engine_lock)).contains(&pid) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "run never began its tick (no lock on {engine_lock:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     assert_eq!(
         outbox_count(&ts.store, "svc").await,
@@ -311,18 +315,15 @@ both_backends!(sigterm_lets_run_finish_its_batch_and_exit_0, |ts| {
         "nothing committed yet"
     );
     let mut child = run.pop().unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    child.sigterm();
+    // For 300 ms after the signal, it must still run (its batch waits).
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        child.try_wait().unwrap().is_none(),
+        child.child().try_wait().unwrap().is_none(),
         "run exited with a batch still waiting"
     );
     blocker.release().await;
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = child.finish_async(Duration::from_secs(60)).await.status;
     assert_eq!(status.code(), Some(0), "run exits 0 on SIGTERM");
     // The waiting batch committed: the first messages are there, and the
     // counters equal a recount (checked by both_backends! after this).

@@ -36,6 +36,10 @@ async fn refused_sql(pool: &sqlx::PgPool, sql: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn no_login_can_bring_a_stopped_version_back_or_rewrite_what_was_published() {
     let Some(roles) = Roles::create("rules").await else {
         return;
@@ -317,26 +321,21 @@ both_backends!(
 /// Runs the binary as `url`'s login; its output, or a panic when it has
 /// not finished within `limit` (a stop held hostage never would).
 fn run_within(url: &str, args: &[&str], limit: std::time::Duration) -> std::process::Output {
-    let mut child = std::process::Command::new(common::bin())
-        .env("DATABASE_URL", url)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{args:?} still waits after {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
+    common::Proc::spawn(
+        common::journeyctl(url)
+            .args(args)
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    )
+    .finish(limit)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn a_stop_is_never_held_hostage_and_says_who_holds_it() {
     let Some(roles) = Roles::create("hostage").await else {
         return;
@@ -465,6 +464,10 @@ async fn waiting_behind(pool: &sqlx::PgPool, holder: i32) -> usize {
 /// version stopped and ends without effect, so nothing is queued or
 /// counted in the stopped version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
     let Some(roles) = Roles::create("beside").await else {
         return;
@@ -516,19 +519,9 @@ async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
     .execute(&mut *held)
     .await
     .unwrap();
-    let spawn = |url: &str, args: &[&str]| {
-        std::process::Command::new(common::bin())
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "off")
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let mut guard = common::Children::default();
-    let stop = guard.add(spawn(&alice_url, &["stop", "raced", "--yes"]));
+    let stop = common::journeyctl(&alice_url)
+        .args(["stop", "raced", "--yes"])
+        .spawn();
     let waited = std::time::Instant::now();
     while waiting_behind(&roles.admin_pool, holder).await < 1 {
         assert!(
@@ -537,7 +530,7 @@ async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let tick = guard.add(spawn(&admin_url, &["tick"]));
+    let tick = common::journeyctl(&admin_url).args(["tick"]).spawn();
     while waiting_behind(&roles.admin_pool, holder).await < 2 {
         assert!(
             waited.elapsed() < std::time::Duration::from_secs(20),
@@ -546,13 +539,13 @@ async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     held.rollback().await.unwrap();
-    let stopped = guard.finish(stop, std::time::Duration::from_secs(30));
+    let stopped = stop.finish(std::time::Duration::from_secs(30));
     assert!(
         stopped.status.success(),
         "{}",
         String::from_utf8_lossy(&stopped.stderr)
     );
-    let ticked = guard.finish(tick, std::time::Duration::from_secs(30));
+    let ticked = tick.finish(std::time::Duration::from_secs(30));
     assert!(
         ticked.status.success(),
         "{}",

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use journeyctl::domain::time::now_millis;
 use journeyctl::store::minutes::{MINUTE_MS, MinuteCounts, minute_of};
@@ -146,11 +144,7 @@ both_backends!(minutes_equal_a_recount_of_their_rows, |ts| {
 });
 
 fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(bin())
-        .env("DATABASE_URL", url)
-        .args(args)
-        .output()
-        .unwrap();
+    let o = journeyctl(url).args(args).output();
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),

@@ -9,6 +9,10 @@ use common::roles::*;
 use common::tmux::Tmux;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
 async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     let Some(roles) = Roles::create("trust").await else {
         return;

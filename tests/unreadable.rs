@@ -34,12 +34,7 @@ async fn by_hand(ts: &TestStore, table: &str, sql: &str) {
 }
 
 fn cli(ts: &TestStore, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(bin())
-        .env("DATABASE_URL", &ts.url)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
+    journeyctl(&ts.url).args(args).output()
 }
 
 const ID_OF: &str =

@@ -29,8 +29,9 @@ pub(super) async fn watch(store: &Store, journey: Option<&str>, json: bool) -> a
     let mut last = store.audit_last_id().await?;
     let mut gates = gates_of(store, journey).await?;
     let mut watcher = store.watch_changes().await.ok();
-    if watcher.is_none() {
-        eprintln!("journeyctl watch: no live changes here: looking once a second");
+    match watcher {
+        Some(_) => eprintln!("journeyctl watch: watching for changes (Ctrl-C to end)"),
+        None => eprintln!("journeyctl watch: no live changes here: looking once a second"),
     }
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);

@@ -1,33 +1,18 @@
 //! What the delivery tests share: `journeyctl` run as a process on a
 //! store, and a journey that enqueues one email per profile.
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use super::*;
 
+/// `journeyctl ARGS` on the store at `url`, to be started.
 pub fn cmd(url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.env("DATABASE_URL", url)
-        .env("USER", "tester")
-        .env("RUST_LOG", "off")
-        .args(args)
-        .stdin(Stdio::null());
-    c
+    journeyctl(url).args(args).command()
 }
 
 /// Runs a command to its end off the test's runtime threads.
 pub async fn run(url: &str, args: &[&str]) -> Output {
-    let mut c = cmd(url, args);
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-pub fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    journeyctl(url).args(args).output_async().await
 }
 
 /// `name`: one email to each of `n` profiles, enqueued by a tick.
@@ -52,15 +37,17 @@ pub async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> b
     }
 }
 
-pub async fn wait_child(mut child: Child) -> std::process::ExitStatus {
-    tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap()
+/// Waits (up to a minute) for `p` to end; its exit status.
+pub async fn wait_child(p: Proc) -> std::process::ExitStatus {
+    p.finish_async(Duration::from_secs(60)).await.status
 }
 
-/// Asks a child to stop as an operator would (SIGTERM).
-pub fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+/// `journeyctl ARGS` on the store at `url`, started with its output
+/// discarded; killed if the test ends first.
+pub fn start(url: &str, args: &[&str]) -> Proc {
+    Proc::spawn(
+        cmd(url, args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    )
 }

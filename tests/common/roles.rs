@@ -4,20 +4,12 @@
 //! and statements the tests run as them.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use journeyctl::store::scratch::url_in_schema;
 
-use super::bin;
-
 pub fn run(url: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env("DATABASE_URL", url)
-        .env("USER", "ops")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    super::journeyctl(url).user("ops").args(args).output()
 }
 
 pub fn ok(url: &str, args: &[&str]) -> String {
