@@ -649,7 +649,7 @@ fn a_resize_redraws_for_the_new_size() {
     let st = Command::new("tmux")
         .args([
             "-L",
-            &t.socket,
+            t.socket(),
             "resize-window",
             "-t",
             "main",
@@ -677,7 +677,7 @@ fn a_resize_redraws_for_the_new_size() {
     let st = Command::new("tmux")
         .args([
             "-L",
-            &t.socket,
+            t.socket(),
             "resize-window",
             "-t",
             "main",

@@ -337,7 +337,12 @@ both_backends!(
                 &ts.url,
                 &["ingest", &entries(dir.path(), &journey, CROWD as usize)],
             );
+            let queued = Instant::now();
             while outbox(&ts.url, &journey).0 < CROWD {
+                assert!(
+                    queued.elapsed() < Duration::from_secs(120),
+                    "the engine never queued the first message of all {CROWD} of {journey}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
             // Counters and rows agree in one snapshot even while the engine

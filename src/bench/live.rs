@@ -40,7 +40,7 @@ impl Console {
             if poll { " --poll" } else { "" }
         );
         Ok(Console {
-            session: super::tmux::Session::start(socket, &cmd, 40)?,
+            session: super::tmux::Session::start(socket, &cmd, 120, 40)?,
             log: state.join("journeyctl").join("journeyctl.log"),
         })
     }
@@ -96,12 +96,8 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
         store.publish(name, &actor, now_millis()).await?;
     }
     let console = Console::start(url, false, dir)?;
-    console
-        .session
-        .wait_for("● live", Duration::from_secs(20))?;
-    console
-        .session
-        .wait_for("live-19", Duration::from_secs(20))?;
+    shown(&console.session, "● live")?;
+    shown(&console.session, "live-19")?;
     let mut took = Vec::with_capacity(STOPS);
     for name in &names {
         let stop = OperatorAction {
@@ -126,9 +122,7 @@ async fn measure(store: &Store, url: &str, dir: &std::path::Path) -> anyhow::Res
     let idle_live = idle(&console).await?;
     drop(console);
     let polling = Console::start(url, true, dir)?;
-    polling
-        .session
-        .wait_for("⟳ polling", Duration::from_secs(20))?;
+    shown(&polling.session, "⟳ polling")?;
     let idle_poll = idle(&polling).await?;
     took.sort_by(f64::total_cmp);
     Ok(LiveFigures {
@@ -196,4 +190,12 @@ pub(super) async fn run_live(
     let _ = std::fs::remove_dir_all(dir);
     print(&sqlite, postgres.as_ref());
     Ok(())
+}
+
+/// Waits (up to 20 s) until the console in `session` shows `what`.
+fn shown(session: &super::tmux::Session, what: &str) -> anyhow::Result<()> {
+    session
+        .wait_for(what, Duration::from_secs(20), Duration::from_millis(20))
+        .map(drop)
+        .map_err(|_| anyhow::anyhow!("the console never showed {what:?}"))
 }

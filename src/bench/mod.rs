@@ -10,7 +10,7 @@ mod operators;
 mod side;
 mod stops;
 mod table;
-mod tmux;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -279,14 +279,14 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
         "DATABASE_URL='{url}' exec {} --read-only --refresh 2s",
         exe.display()
     );
-    let session = tmux::Session::start(socket, &cmd, 35)?;
+    let session = tmux::Session::start(socket, &cmd, 120, 35)?;
     let result = (|| -> anyhow::Result<ConsoleFigures> {
         std::thread::sleep(Duration::from_secs(4));
         let pid = session.pid()?;
         session.tmux(&[
             "pipe-pane",
             "-t",
-            "b",
+            "main",
             &format!("cat > {}", out_file.display()),
         ])?;
         let cpu0 = cpu_seconds(&pid)?;
@@ -294,7 +294,7 @@ fn console(url: &str, seconds: u64) -> anyhow::Result<ConsoleFigures> {
         std::thread::sleep(Duration::from_secs(seconds));
         let cpu1 = cpu_seconds(&pid)?;
         let wall = start.elapsed().as_secs_f64();
-        session.tmux(&["pipe-pane", "-t", "b"])?;
+        session.tmux(&["pipe-pane", "-t", "main"])?;
         let bytes = std::fs::metadata(&out_file).map(|m| m.len()).unwrap_or(0);
         Ok(ConsoleFigures {
             cpu_pct: (cpu1 - cpu0) / wall * 100.0,
