@@ -253,3 +253,93 @@ both_backends!(watch_prints_a_line_for_each_change, |ts| {
     let status = watch.finish(Duration::from_secs(10)).status;
     assert!(status.success(), "Ctrl-C ends watch with {status}");
 });
+
+/// Waits until the console's screen shows `want`; how long that took from
+/// `since`.
+fn shown_after(t: &Tmux, want: &str, since: Instant) -> Duration {
+    t.wait_for_every(want, Duration::from_millis(20));
+    since.elapsed()
+}
+
+// A live console asks the store nothing while nothing changes; it still
+// says the store is gone within 3 s, whether the link goes quiet (a cut
+// network, a frozen host: nothing closes) or the server closes every
+// connection, and comes back by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
+async fn a_live_console_sees_its_database_vanish_within_3_s() {
+    use common::proxy::{Mode, Proxy};
+    let Some(ts) = common::postgres("vanish").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "cart"), "--publish"],
+    );
+    let upstream = "127.0.0.1:5432";
+    assert!(
+        ts.url.contains(upstream),
+        "the test server is at {upstream}: {}",
+        ts.url
+    );
+    let proxy = Proxy::start(upstream).await;
+    let url = proxy.url_for(&ts.url, upstream);
+    let t = console("vanish", &url, dir.path());
+    t.wait_for("● live");
+    t.wait_for("cart");
+    for mode in [Mode::Quiet, Mode::Cut] {
+        // Idle: the last fetch is well behind, the next safety fetch far.
+        std::thread::sleep(Duration::from_millis(1_500));
+        assert!(!t.screen().contains("STALE"), "{}", t.screen());
+        proxy.set(mode);
+        let took = shown_after(&t, "STALE", Instant::now());
+        assert!(
+            took < Duration::from_secs(3),
+            "{mode:?}: STALE after {took:?}"
+        );
+        proxy.set(Mode::Forward);
+        t.wait_for("● live");
+        let start = Instant::now();
+        while t.screen().contains("STALE") {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{mode:?}: the console never came back:\n{}",
+                t.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    t.keys(&["q"]);
+    t.wait_dead();
+    ts.close().await;
+}
+
+// A SQLite store whose file is deleted under a live console: stale within
+// 3 s too.
+#[test]
+fn a_live_console_sees_its_sqlite_file_vanish_within_3_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gone.db");
+    let url = format!("sqlite://{}", db.display());
+    ok(
+        &url,
+        &["apply", &write_def(dir.path(), "cart"), "--publish"],
+    );
+    let t = console("vanish-file", &url, dir.path());
+    t.wait_for("● live");
+    t.wait_for("cart");
+    std::thread::sleep(Duration::from_millis(1_500));
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(&p);
+    }
+    let took = shown_after(&t, "STALE", Instant::now());
+    assert!(took < Duration::from_secs(3), "STALE after {took:?}");
+    t.keys(&["q"]);
+    t.wait_dead();
+}

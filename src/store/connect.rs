@@ -260,6 +260,52 @@ impl Store {
     pub async fn diagnose(&self, within: Duration) -> Result<()> {
         probe(&self.location, within).await.map(|_| ())
     }
+
+    /// A heartbeat, far cheaper than a fetch: the SQLite file is still
+    /// there, or the PostgreSQL session `conn` (one of its own, taken from
+    /// the pool the first time and again after a failure) answers a ping
+    /// within `within`. A server that went away, or a link that went quiet
+    /// without closing (a cut network, a frozen host), fails it.
+    pub async fn heartbeat(
+        &self,
+        conn: &mut Option<sqlx::AnyConnection>,
+        within: Duration,
+    ) -> Result<()> {
+        use sqlx::Connection;
+        if let Location::Sqlite(path) = &self.location {
+            return if path.exists() {
+                Ok(())
+            } else {
+                Err(Error::Unreachable {
+                    location: None,
+                    cause: Outage::FileGone(path.clone()),
+                })
+            };
+        }
+        let beat = async {
+            if conn.is_none() {
+                *conn = Some(self.pool.acquire().await?.detach());
+            }
+            if let Some(c) = conn.as_mut() {
+                c.ping().await?;
+            }
+            Ok::<_, Error>(())
+        };
+        let answer = match tokio::time::timeout(within, beat).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Unreachable {
+                location: None,
+                cause: Outage::NoAnswer {
+                    within: Some(within),
+                },
+            }),
+        };
+        if answer.is_err() {
+            // A session that failed once is not trusted again.
+            *conn = None;
+        }
+        answer
+    }
 }
 
 /// One connection attempt outside the pool, classified.

@@ -114,6 +114,14 @@ pub struct Pulse {
 /// The longest a live console goes without fetching.
 const LIVE_SAFETY: Duration = Duration::from_secs(120);
 
+/// How often a live console, which otherwise asks the store nothing while
+/// nothing changes, makes sure it is still there (a `SELECT 1`, or a look
+/// at the SQLite file), and how long the answer may take: a store that
+/// vanished shows as stale within two seconds and a bit, whether its
+/// connections closed or went quiet.
+const HEARTBEAT: Duration = Duration::from_millis(1000);
+const HEARTBEAT_LIMIT: Duration = Duration::from_millis(1000);
+
 /// Watches the store's changes and tells the fetcher; when the watch is
 /// lost, says so (the fetcher polls), fetches at once (changes may have
 /// been missed) and starts a new one.
@@ -162,6 +170,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failures: u32 = 0;
+        let mut heart = None;
         loop {
             let current = want.borrow_and_update().clone();
             let fetched = tokio::time::Instant::now();
@@ -189,6 +198,9 @@ pub fn spawn(
                 }
             };
             let mut moved = false;
+            let mut beats = tokio::time::interval(HEARTBEAT);
+            beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            beats.reset();
             loop {
                 let live = pulse.live.load(std::sync::atomic::Ordering::Relaxed);
                 let every = match (backoff, live, moved) {
@@ -203,6 +215,18 @@ pub fn spawn(
                     _ = pulse.status.notified() => break,
                     _ = pulse.figures.notified() => moved = true,
                     changed = want.changed() => if changed.is_err() { return } else { break },
+                    // Only while live (a polling console's next fetch
+                    // finds out), and not while a failing store is
+                    // already being retried.
+                    _ = beats.tick(), if backoff.is_none() && live => {
+                        if let Err(e) = store.heartbeat(&mut heart, HEARTBEAT_LIMIT).await {
+                            tracing::warn!("heartbeat failed: {e}");
+                            if tx.send(Msg::DataError(e, now_millis())).await.is_err() {
+                                return;
+                            }
+                            break;
+                        }
+                    }
                 }
             }
         }

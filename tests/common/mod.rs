@@ -22,6 +22,7 @@ macro_rules! loud {
 
 pub mod delivery;
 pub mod process;
+pub mod proxy;
 pub mod roles;
 pub mod tmux;
 
