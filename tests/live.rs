@@ -317,29 +317,3 @@ async fn a_live_console_sees_its_database_vanish_within_3_s() {
     t.wait_dead();
     ts.close().await;
 }
-
-// A SQLite store whose file is deleted under a live console: stale within
-// 3 s too.
-#[test]
-fn a_live_console_sees_its_sqlite_file_vanish_within_3_s() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("gone.db");
-    let url = format!("sqlite://{}", db.display());
-    ok(
-        &url,
-        &["apply", &write_def(dir.path(), "cart"), "--publish"],
-    );
-    let t = console("vanish-file", &url, dir.path());
-    t.wait_for("● live");
-    t.wait_for("cart");
-    std::thread::sleep(Duration::from_millis(1_500));
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = db.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(&p);
-    }
-    let took = shown_after(&t, "STALE", Instant::now());
-    assert!(took < Duration::from_secs(3), "STALE after {took:?}");
-    t.keys(&["q"]);
-    t.wait_dead();
-}

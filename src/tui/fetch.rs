@@ -114,11 +114,11 @@ pub struct Pulse {
 /// The longest a live console goes without fetching.
 const LIVE_SAFETY: Duration = Duration::from_secs(120);
 
-/// How often a live console, which otherwise asks the store nothing while
-/// nothing changes, makes sure it is still there (a `SELECT 1`, or a look
-/// at the SQLite file), and how long the answer may take: a store that
-/// vanished shows as stale within two seconds and a bit, whether its
-/// connections closed or went quiet.
+/// How often a live console on PostgreSQL, which otherwise asks the store
+/// nothing while nothing changes, makes sure it is still there (a ping),
+/// and how long the answer may take: a database that vanished shows as
+/// stale within two seconds and a bit, whether its connections closed or
+/// went quiet.
 const HEARTBEAT: Duration = Duration::from_millis(1000);
 const HEARTBEAT_LIMIT: Duration = Duration::from_millis(1000);
 
