@@ -14,10 +14,11 @@ fn main() {
     let code = match args.command {
         Some(Command::Demo(demo)) => {
             let actor = Actor::from_environment(args.global.actor.clone());
-            cli::block_on(journeyctl::demo::run(
-                demo_config(demo, &args.global),
-                actor,
-            ))
+            let global = args.global;
+            cli::block_on(async move {
+                let keys = cli::config::console_keys()?;
+                journeyctl::demo::run(demo_config(demo, &global, keys), actor).await
+            })
         }
         Some(Command::Bench(bench)) => cli::block_on(journeyctl::bench::run(bench_config(bench))),
         Some(Command::Screenshots { out }) => cli::block_on(journeyctl::demo::screenshots(&out)),
@@ -27,7 +28,7 @@ fn main() {
     std::process::exit(code);
 }
 
-fn demo_config(a: DemoArgs, g: &Global) -> DemoConfig {
+fn demo_config(a: DemoArgs, g: &Global, keys: journeyctl::tui::keymap::KeyMap) -> DemoConfig {
     // DATABASE_URL and the named stores are the operator's: the demo never
     // uses them, only a --database-url given explicitly.
     let explicit = g.database_url.clone();
@@ -41,6 +42,7 @@ fn demo_config(a: DemoArgs, g: &Global) -> DemoConfig {
         read_only: g.read_only,
         refresh: g.refresh,
         crm_fails_after: a.crm_fails_after,
+        keys,
     }
 }
 

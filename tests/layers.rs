@@ -275,6 +275,9 @@ fn each_layer_imports_only_the_layers_below_it() {
             ],
         ),
         ("tui", &["crate::cli", "crate::demo", "crate::bench"]),
+        // The tools take config structs of their own: main.rs fills them in.
+        ("demo", &["crate::cli"]),
+        ("bench", &["crate::cli"]),
         (
             "cli",
             &[
@@ -292,6 +295,137 @@ fn each_layer_imports_only_the_layers_below_it() {
     assert!(all.is_empty(), "imports that point up:\n{}", all.join("\n"));
 }
 
+/// The store's rooms, each under the ones it uses: `order/` (who waits
+/// for whom) at the bottom with `open/` and `live/`, then `figures/`, then
+/// `read/` and `lifecycle/`, then the writers `engine/`, `delivery/` and
+/// `ingest/`. Only `store/mod.rs`, the public face, names them all.
+#[test]
+fn the_store_rooms_import_only_the_rooms_below_them() {
+    let writers = [
+        "crate::store::engine",
+        "crate::store::delivery",
+        "crate::store::ingest",
+    ];
+    let rules: &[(&str, &[&str])] = &[
+        (
+            "store/order",
+            &[
+                "crate::store::figures",
+                "crate::store::read",
+                "crate::store::lifecycle",
+                writers[0],
+                writers[1],
+                writers[2],
+            ],
+        ),
+        (
+            "store/open",
+            &[
+                "crate::store::figures",
+                "crate::store::read",
+                "crate::store::lifecycle",
+                writers[0],
+                writers[1],
+                writers[2],
+            ],
+        ),
+        (
+            "store/live",
+            &[
+                "crate::store::figures",
+                "crate::store::read",
+                "crate::store::lifecycle",
+                writers[0],
+                writers[1],
+                writers[2],
+            ],
+        ),
+        (
+            "store/figures",
+            &[
+                "crate::store::read",
+                "crate::store::lifecycle",
+                writers[0],
+                writers[1],
+                writers[2],
+            ],
+        ),
+        (
+            "store/read",
+            &[
+                "crate::store::lifecycle",
+                writers[0],
+                writers[1],
+                writers[2],
+            ],
+        ),
+        (
+            "store/lifecycle",
+            &["crate::store::read", writers[0], writers[1], writers[2]],
+        ),
+        (
+            "store/engine",
+            &["crate::store::read", writers[1], writers[2]],
+        ),
+        (
+            "store/delivery",
+            &["crate::store::read", writers[0], writers[2]],
+        ),
+        (
+            "store/ingest",
+            &["crate::store::read", writers[0], writers[1]],
+        ),
+    ];
+    let mut all = Vec::new();
+    for (room, banned) in rules {
+        all.extend(offences(room, banned));
+    }
+    assert!(
+        all.is_empty(),
+        "store rooms that reach up or across:\n{}",
+        all.join("\n")
+    );
+}
+
+/// Every lock the store takes is taken in `store/order/`: its lock
+/// statements, its lock files, its waits.
+#[test]
+fn only_the_order_module_takes_a_lock() {
+    let tokens = [
+        "FOR UPDATE",
+        "FOR SHARE",
+        "pg_advisory",
+        "pg_try_advisory",
+        "LOCK TABLE",
+        "BEGIN IMMEDIATE",
+        "lock_timeout",
+        "try_lock",
+        "lock_shared",
+        "lock_exclusive",
+    ];
+    let order = src().join("store").join("order");
+    let mut all = Vec::new();
+    for file in sources(&src().join("store")) {
+        if file.starts_with(&order) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            if let Some(t) = tokens.iter().find(|t| line.contains(*t)) {
+                all.push(format!("{}:{}: {t}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        all.is_empty(),
+        "locks taken outside store/order/:\n{}",
+        all.join("\n")
+    );
+}
+
 #[test]
 fn only_the_store_runs_sql() {
     let mut all = Vec::new();
@@ -307,6 +441,18 @@ fn only_the_store_runs_sql() {
         }
     }
     assert!(all.is_empty(), "SQL outside store/:\n{}", all.join("\n"));
+}
+
+#[test]
+fn no_store_file_is_over_400_lines() {
+    let mut all = Vec::new();
+    for file in sources(&src().join("store")) {
+        let n = std::fs::read_to_string(&file).unwrap().lines().count();
+        if n > 400 {
+            all.push(format!("{} has {n} lines", file.display()));
+        }
+    }
+    assert!(all.is_empty(), "{}", all.join("\n"));
 }
 
 #[test]
@@ -340,6 +486,8 @@ fn no_function_is_over_80_lines() {
                 "pub(super) fn ",
                 "pub(crate) async fn ",
                 "pub(super) async fn ",
+                "pub(in crate::store) fn ",
+                "pub(in crate::store) async fn ",
             ]
             .iter()
             .any(|p| trimmed.starts_with(p));

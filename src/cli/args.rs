@@ -203,6 +203,7 @@ pub struct List {
 pub struct Audit {
     #[arg(long)]
     pub journey: Option<String>,
+    /// The newest this many rows.
     #[arg(long, default_value_t = 1000)]
     pub limit: i64,
     #[arg(long)]
@@ -303,14 +304,20 @@ pub struct Verdict {
     /// The version whose test to show.
     #[arg(long, requires = "journey")]
     pub version: Option<i64>,
+    /// One variant's conversions and participants, for the verdict of
+    /// given counts: give one per variant.
     #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
     pub arms: Vec<String>,
     /// One variant's people and weight, for a sample ratio mismatch
     /// check (chi-square, marked below p = 0.001): give one per variant.
     #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
     pub srm: Vec<String>,
+    /// With --arm: the participants the test expects in all (the
+    /// always-valid test's tuning).
     #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
     pub expected: u64,
+    /// With --arm: no verdict until every variant has this many
+    /// participants.
     #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
     pub min_per_variant: u64,
     #[arg(long)]

@@ -365,7 +365,7 @@ pub fn console_keys() -> anyhow::Result<crate::tui::keymap::KeyMap> {
 pub(super) fn stores() -> anyhow::Result<()> {
     let Some(config) = Config::load().map_err(Error::Invalid)? else {
         println!(
-            "no config file at {} (see the README, \"Configuration\")",
+            "no config file at {} (see docs/operations.md, \"Configuration: named stores\")",
             config_path_text()
         );
         return Ok(());

@@ -235,7 +235,7 @@ fn channel(
     let (flow, guard) = flow(at, name, &raw)?;
     let mut secrets = Vec::new();
     let kind = match raw.kind.get_ref().as_str() {
-        "webhook" => webhook(at, name, &span, &raw, (env, &mut secrets))?,
+        "webhook" => webhook(at, name, &span, &raw, env, &mut secrets)?,
         "command" => match &raw.command {
             Some(c) if !c.get_ref().is_empty() => {
                 let passed =
@@ -322,7 +322,8 @@ fn webhook(
     name: &str,
     span: &std::ops::Range<usize>,
     raw: &RawChannel,
-    (env, secrets): (Env<'_>, &mut Secrets),
+    env: Env<'_>,
+    secrets: &mut Secrets,
 ) -> Result<Kind, String> {
     let key = |k: &str| format!("channels.{name}.{k}");
     let Some(url) = &raw.url else {

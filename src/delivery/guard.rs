@@ -134,7 +134,8 @@ impl Windows {
     pub fn observe(
         &self,
         key: (i64, &str),
-        (ok, failed): (u64, u64),
+        ok: u64,
+        failed: u64,
         now_s: u64,
         rule: FailGuard,
     ) -> Option<Tripped> {
@@ -183,43 +184,43 @@ mod tests {
     fn trips_at_the_share_once_enough_attempts_were_made() {
         let w = Windows::default();
         assert_eq!(
-            w.observe((1, "email"), (5, 4), 100, rule()),
+            w.observe((1, "email"), 5, 4, 100, rule()),
             None,
             "9 attempts"
         );
-        let t = w.observe((1, "email"), (0, 1), 100, rule()).unwrap();
+        let t = w.observe((1, "email"), 0, 1, 100, rule()).unwrap();
         assert_eq!((t.failed, t.total), (5, 10));
         assert_eq!(
             t.reason("email"),
             "50% failing over 1m (5 of 10 attempts through email; the rule pauses at 20%)"
         );
         // Started again.
-        assert_eq!(w.observe((1, "email"), (0, 1), 100, rule()), None);
+        assert_eq!(w.observe((1, "email"), 0, 1, 100, rule()), None);
     }
 
     #[test]
     fn trips_at_exactly_its_share_and_its_least_attempts() {
         let w = Windows::default();
         // 20% of 100 trips; 19% does not.
-        assert_eq!(w.observe((1, "email"), (81, 19), 100, rule()), None);
-        let t = w.observe((2, "email"), (80, 20), 100, rule()).unwrap();
+        assert_eq!(w.observe((1, "email"), 81, 19, 100, rule()), None);
+        let t = w.observe((2, "email"), 80, 20, 100, rule()).unwrap();
         assert_eq!((t.failed, t.total), (20, 100));
         // Every one of 9 attempts failing does not trip (at_least 10);
         // 10 do.
-        assert_eq!(w.observe((3, "email"), (0, 9), 100, rule()), None);
-        assert!(w.observe((4, "email"), (0, 10), 100, rule()).is_some());
+        assert_eq!(w.observe((3, "email"), 0, 9, 100, rule()), None);
+        assert!(w.observe((4, "email"), 0, 10, 100, rule()).is_some());
         // 2 of exactly 10: the share and the least at once.
-        assert!(w.observe((5, "email"), (8, 2), 100, rule()).is_some());
+        assert!(w.observe((5, "email"), 8, 2, 100, rule()).is_some());
     }
 
     #[test]
     fn old_seconds_leave_the_window_and_versions_are_apart() {
         let w = Windows::default();
-        assert_eq!(w.observe((1, "email"), (0, 9), 100, rule()), None);
-        assert_eq!(w.observe((2, "email"), (0, 9), 120, rule()), None);
+        assert_eq!(w.observe((1, "email"), 0, 9, 100, rule()), None);
+        assert_eq!(w.observe((2, "email"), 0, 9, 120, rule()), None);
         // 61 s later the 9 failures of version 1 are gone.
-        assert_eq!(w.observe((1, "email"), (10, 1), 161, rule()), None);
-        assert!(w.observe((1, "email"), (0, 2), 161, rule()).is_some());
+        assert_eq!(w.observe((1, "email"), 10, 1, 161, rule()), None);
+        assert!(w.observe((1, "email"), 0, 2, 161, rule()).is_some());
     }
 
     #[test]

@@ -236,7 +236,7 @@ async fn round(
             did += send_claimed(s, token, &v, batch, report).await?;
         }
         for (channel, actions) in limited.into_values() {
-            did += send_limited(s, token, &v, (channel, &actions), report).await?;
+            did += send_limited(s, token, &v, channel, &actions, report).await?;
         }
     }
     Ok(did)
@@ -299,7 +299,7 @@ async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) 
     let now_s = (now_millis() / 1000) as u64;
     for (name, (rule, ok, failed)) in by_channel {
         let key = (v.version_id, name);
-        if let Some(t) = s.windows.observe(key, (ok, failed), now_s, rule) {
+        if let Some(t) = s.windows.observe(key, ok, failed, now_s, rule) {
             let reason = t.reason(name);
             let at = s.options.at.unwrap_or_else(now_millis);
             match s
@@ -333,7 +333,8 @@ async fn send_limited(
     s: &Shared,
     token: &str,
     v: &PendingVersion,
-    (channel, actions): (&Channel, &[String]),
+    channel: &Channel,
+    actions: &[String],
     report: &mut Report,
 ) -> anyhow::Result<usize> {
     let flow = channel.flow;

@@ -46,6 +46,8 @@ pub struct DemoConfig {
     pub refresh: Duration,
     /// When the demo's CRM webhook starts failing (HTTP 503).
     pub crm_fails_after: Duration,
+    /// The console's key table.
+    pub keys: crate::tui::keymap::KeyMap,
 }
 
 /// `journeyctl demo`: seeds the demo's store, then keeps traffic flowing
@@ -80,7 +82,7 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
         sim_clock: Some(clock),
         store_name: None,
         store_colour: None,
-        keys: crate::cli::config::console_keys()?,
+        keys: args.keys.clone(),
     };
     let result = crate::tui::run_console(store, actor, console).await;
     traffic.abort();

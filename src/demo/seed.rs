@@ -111,7 +111,7 @@ fn history(
         if j.def.name == "cart-recovery" && rng.next_f64() > 0.06 {
             continue;
         }
-        entry_events(j, &format!("u-{i:07}"), (at, sim_start), rng, &mut events);
+        entry_events(j, &format!("u-{i:07}"), at, sim_start, rng, &mut events);
     }
     let mut next = profiles;
     // cart-recovery keeps its young test (its story is a winner found
@@ -126,13 +126,7 @@ fn history(
         let missing = (j.traffic.entries_per_hour - have).max(0.0) as u64;
         for _ in 0..missing {
             let at = sim_start - 1 - (rng.next_f64() * HOUR as f64) as Millis;
-            entry_events(
-                j,
-                &format!("u-{next:07}"),
-                (at, sim_start),
-                rng,
-                &mut events,
-            );
+            entry_events(j, &format!("u-{next:07}"), at, sim_start, rng, &mut events);
             next += 1;
         }
     }
@@ -145,7 +139,8 @@ fn history(
 fn entry_events(
     j: &SimJourney,
     profile: &str,
-    (at, sim_start): (Millis, Millis),
+    at: Millis,
+    sim_start: Millis,
     rng: &mut SplitMix64,
     events: &mut Vec<TimedEvent>,
 ) {

@@ -2,67 +2,53 @@
 //! PostgreSQL (a team's shared store) run the same statements through sqlx's
 //! `Any` driver: every time is epoch milliseconds in a BIGINT and every flag
 //! a BIGINT, so no type the `Any` driver cannot carry is ever stored.
+//!
+//! This file is the store's public face; the rest is laid out by job, each
+//! folder under the ones it uses (`tests/layers.rs` keeps it so):
+//! `order/` (who waits for whom: every lock), `open/` (reaching a store,
+//! logins), `live/` (changes as they happen), `figures/` (counters, minutes,
+//! a cluster's shares), `read/` (what the faces show), `lifecycle/`
+//! (operators' actions and every status change), and the writers
+//! `engine/`, `ingest/` and `delivery/`.
 
-mod audit;
-mod change;
-mod claims;
-mod cluster;
-mod connect;
-mod counters;
-mod delivered;
 mod delivery;
 mod dialect;
 mod engine;
-mod entrants;
-mod entry_guard;
 mod error;
-mod file_events;
-mod flow;
-mod gate;
+mod figures;
 mod ingest;
-mod journeys;
-mod lanes;
 mod lifecycle;
 mod live;
-pub mod minutes;
-mod moves;
-mod overdue;
-mod pause;
+mod open;
+mod order;
 mod read;
-pub mod scratch;
-pub(crate) mod shares;
-mod targets;
-mod transition;
-mod trust;
-mod turns;
-mod verdicts;
-mod waits;
-mod walk;
 
 use std::time::Duration;
 
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{AnyPool, Row};
 
-pub use audit::MessageFigures;
-pub(crate) use audit::{AuditChange, insert_audit};
-pub use cluster::NodeRows;
-pub use connect::{Location, PoolSettings, default_sqlite_path};
+pub use delivery::flow::{Limits, Slots};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;
+pub use engine::lanes::TickReport;
 pub use error::{Error, Outage, ReadOnly, Refusal, Result, Unopened};
-pub use flow::{Limits, Slots};
+pub use figures::minutes;
 pub use ingest::{EVENTS_PER_TRANSACTION, IngestReport, LineError};
-pub use lanes::TickReport;
+pub use lifecycle::audit::MessageFigures;
+pub(crate) use lifecycle::audit::{AuditChange, insert_audit};
 pub use live::{Change, Watcher};
+pub use open::cluster::NodeRows;
+pub use open::scratch;
+pub use open::{Location, PoolSettings, default_sqlite_path};
 
 pub use crate::domain::{OperatorAction, Target};
-pub use change::{Impact, Outcome, VersionImpact};
+pub use lifecycle::change::{Impact, Outcome, VersionImpact};
+pub use open::trust::{Grant, Granted};
+pub use order::waits::Waiting;
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
     ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
 };
-pub use trust::{Grant, Granted};
-pub use waits::Waiting;
 
 use crate::domain::{Definition, Millis, VersionStatus};
 
@@ -204,12 +190,6 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once, so a
-    /// transaction that reads before it writes never fails to upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin_with(self.backend().begin_write()).await?)
-    }
-
     /// Whether the store answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -314,55 +294,6 @@ pub(crate) fn paused_of(row: &sqlx::any::AnyRow) -> Result<Option<Paused>> {
     }))
 }
 
-/// Locks a version row for the rest of the transaction and reads it;
-/// `None` unless it is live or finished. A stop or finish (which locks and
-/// changes the same row) then happens wholly before or after the
-/// transaction. SQLite needs no row lock: its write transactions
-/// (`BEGIN IMMEDIATE`) already run one at a time.
-pub(crate) async fn lock_running_version(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    version_id: i64,
-) -> Result<Option<VersionInfo>> {
-    // An ingest writes no bucket's share, so it takes no fence: its
-    // writes meet a batch's on the participants' rows.
-    let Some(row) = lock_row(tx, backend, version_id, false).await? else {
-        return Ok(None);
-    };
-    let v = version_info(&row)?;
-    Ok(v.status.runs_steps().then_some(v))
-}
-
-/// Locks a version row for the rest of the transaction and reads it (the
-/// columns of `select_version_info!`), once engine batches of the version
-/// in flight have committed: see [`exclude_engines`]. On a cluster it
-/// writes the buckets' fences first, so batches, claims and records in
-/// flight commit before and later ones see this change.
-pub(crate) async fn lock_version_row(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    version_id: i64,
-) -> Result<Option<sqlx::any::AnyRow>> {
-    lock_row(tx, backend, version_id, true).await
-}
-
-async fn lock_row(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    version_id: i64,
-    fences: bool,
-) -> Result<Option<sqlx::any::AnyRow>> {
-    exclude_engines(tx, backend, version_id).await?;
-    if fences {
-        shares::fence_all(tx, backend, version_id).await?;
-    }
-    write_lock_version(tx, backend, version_id).await?;
-    Ok(sqlx::query(backend.lock_version())
-        .bind(version_id)
-        .fetch_optional(&mut **tx)
-        .await?)
-}
-
 /// The database's clock in epoch milliseconds, read on its own: a clock
 /// bound as a value, where a statement may not call it (inside a CASE of a
 /// write on a cluster) or must use one reading for several rows.
@@ -372,41 +303,6 @@ pub(crate) async fn db_clock_ms(conn: &mut sqlx::AnyConnection, backend: Backend
             .fetch_one(conn)
             .await?,
     )
-}
-
-/// On a cluster, takes the version row's write lock before it is read
-/// (see [`Backend::write_lock`]); elsewhere the read locks it.
-pub(crate) async fn write_lock_version(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    version_id: i64,
-) -> Result<()> {
-    if let Some(sql) = backend.write_lock("versions", "id") {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(version_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Waits in turn until no engine batch of the version is in flight and
-/// keeps new ones out for the rest of the transaction (PostgreSQL; on
-/// SQLite the write transaction already does). Whoever locks a version row
-/// to change the version or its counters calls this first.
-pub(crate) async fn exclude_engines(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    version_id: i64,
-) -> Result<()> {
-    if let Some(sql) = backend.exclude_engines() {
-        if waits::in_operator_action() {
-            // An operator's action: never held hostage (see waits.rs).
-            return waits::operator_turn(tx, backend, sql, version_id).await;
-        }
-        sqlx::query(sql).bind(version_id).execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 impl VersionInfo {

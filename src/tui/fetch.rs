@@ -62,14 +62,28 @@ const SLOW_AFTER: Duration = Duration::from_millis(400);
 /// How long a fetch may take while the store answers (a large detail view).
 const FETCH_LIMIT: Duration = Duration::from_secs(10);
 
+/// How often the data task fetches (at most), and by whose clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub refresh: Duration,
+    /// The demo's simulated clock; the wall clock when `None`.
+    pub clock: Option<SimClock>,
+}
+
+/// What wakes the data task before its time: a key asking for a refresh,
+/// and the watch's word of a change.
+#[derive(Clone)]
+pub struct Wake {
+    pub kick: Arc<Notify>,
+    pub pulse: Arc<Pulse>,
+}
+
 /// One refresh's data, or why the store cannot give it now.
-async fn fetch_or_diagnose(
-    store: &Store,
-    want: &Want,
-    (refresh, clock): (Duration, Option<SimClock>),
-) -> Result<Snapshot, Error> {
-    let probe_within = refresh.clamp(Duration::from_secs(1), Duration::from_secs(3));
-    let now = clock.map_or_else(now_millis, |c| c.now());
+async fn fetch_or_diagnose(store: &Store, want: &Want, pace: Pace) -> Result<Snapshot, Error> {
+    let probe_within = pace
+        .refresh
+        .clamp(Duration::from_secs(1), Duration::from_secs(3));
+    let now = pace.clock.map_or_else(now_millis, |c| c.now());
     let fut = fetch(store, want, now);
     tokio::pin!(fut);
     let early = tokio::time::timeout(SLOW_AFTER, &mut fut).await;
@@ -163,18 +177,20 @@ pub fn spawn_watch(
 
 pub fn spawn(
     store: Store,
-    (refresh, clock): (Duration, Option<SimClock>),
+    pace: Pace,
     mut want: watch::Receiver<Want>,
-    (kick, pulse): (Arc<Notify>, Arc<Pulse>),
+    wake: Wake,
     tx: mpsc::Sender<Msg>,
 ) -> tokio::task::JoinHandle<()> {
+    let Pace { refresh, .. } = pace;
+    let Wake { kick, pulse } = wake;
     tokio::spawn(async move {
         let mut failures: u32 = 0;
         let mut heart = None;
         loop {
             let current = want.borrow_and_update().clone();
             let fetched = tokio::time::Instant::now();
-            let result = fetch_or_diagnose(&store, &current, (refresh, clock)).await;
+            let result = fetch_or_diagnose(&store, &current, pace).await;
             let backoff = match result {
                 Ok(snapshot) => {
                     if failures > 0 {

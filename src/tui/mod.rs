@@ -74,13 +74,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         int: signal(SignalKind::interrupt())?,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
-    let exit = event_loop(
-        guard.term(),
-        (store, actor, ctx),
-        (refresh, console.poll),
-        signals,
-    )
-    .await;
+    let exit = event_loop(guard.term(), store, actor, ctx, console.poll, signals).await;
     drop(guard);
     match exit {
         Ok(Exit::Signal(name)) => {
@@ -113,8 +107,10 @@ struct Signals {
 
 async fn event_loop(
     term: &mut terminal::Term,
-    (store, actor, ctx): (Store, Actor, Context),
-    (refresh, poll): (Duration, bool),
+    store: Store,
+    actor: Actor,
+    ctx: Context,
+    poll: bool,
     mut signals: Signals,
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
@@ -124,14 +120,15 @@ async fn event_loop(
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
     let pulse = Arc::new(fetch::Pulse::default());
-    let (watcher, fetcher) = spawn_data(
-        &store,
-        (refresh, poll, app.ctx.sim_clock),
-        want_rx,
-        (kick.clone(), pulse),
-        &tx,
-    )
-    .await;
+    let pace = fetch::Pace {
+        refresh: app.ctx.refresh,
+        clock: app.ctx.sim_clock,
+    };
+    let wake = fetch::Wake {
+        kick: kick.clone(),
+        pulse,
+    };
+    let (watcher, fetcher) = spawn_data(&store, pace, poll, want_rx, wake, &tx).await;
     let mut events = EventStream::new();
     let mut give_up = std::sync::Arc::new(Notify::new());
     // Wakes when a drawn age or countdown will read differently, not every
@@ -169,7 +166,7 @@ async fn event_loop(
             _ = signals.term.recv() => break Exit::Signal("SIGTERM"),
             _ = signals.int.recv() => break Exit::Signal("SIGINT"),
         }
-        let quit = run_effects(&mut app, &store, &actor, &tx, (&kick, &mut give_up));
+        let quit = run_effects(&mut app, &store, &actor, &tx, &kick, &mut give_up);
         want_tx.send_if_modified(|w| {
             let next = app.want();
             if *w != next {
@@ -192,24 +189,19 @@ async fn event_loop(
 /// poll) and the fetcher.
 async fn spawn_data(
     store: &Store,
-    (refresh, poll, clock): (Duration, bool, Option<crate::domain::clock::SimClock>),
+    pace: fetch::Pace,
+    poll: bool,
     want: watch::Receiver<app::Want>,
-    (kick, pulse): (Arc<Notify>, Arc<fetch::Pulse>),
+    wake: fetch::Wake,
     tx: &mpsc::Sender<Msg>,
 ) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
     let watcher = if poll {
         let _ = tx.send(Msg::Live(false)).await;
         tokio::spawn(async {})
     } else {
-        fetch::spawn_watch(store.clone(), pulse.clone(), tx.clone())
+        fetch::spawn_watch(store.clone(), wake.pulse.clone(), tx.clone())
     };
-    let fetcher = fetch::spawn(
-        store.clone(),
-        (refresh, clock),
-        want,
-        (kick, pulse),
-        tx.clone(),
-    );
+    let fetcher = fetch::spawn(store.clone(), pace, want, wake, tx.clone());
     (watcher, fetcher)
 }
 
@@ -221,7 +213,8 @@ fn run_effects(
     store: &Store,
     actor: &Actor,
     tx: &mpsc::Sender<Msg>,
-    (kick, give_up): (&Notify, &mut std::sync::Arc<Notify>),
+    kick: &Notify,
+    give_up: &mut std::sync::Arc<Notify>,
 ) -> bool {
     let mut quit = false;
     for effect in app.take_effects() {

@@ -11,7 +11,7 @@ use crate::domain::Millis;
 use crate::domain::abtest::{Arm, PairResult, VerdictKind, decide};
 use crate::domain::srm::{SrmCheck, check_split};
 use crate::domain::time::to_rfc3339;
-use crate::store::{Error, Result};
+use crate::store::Result;
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct VariantSummary {
@@ -66,13 +66,6 @@ struct Decision {
     at: Millis,
     p_value: f64,
     figures: DecisionFigures,
-}
-
-/// Pairs' figures as the engine stores them (JSON).
-pub(crate) fn stored_pairs(text: &str) -> Result<Vec<PairResult>> {
-    serde_json::from_str(text).map_err(|e| Error::Corrupt {
-        what: format!("stored A/B figures are unreadable: {e}"),
-    })
 }
 
 /// What the main list needs of every test, read once per refresh.

@@ -152,7 +152,7 @@ impl Store {
             .await?;
         let mut tx = self.pool.begin().await?;
         if let Some(sql) = self.backend().exclude_engines_of(1) {
-            let json = crate::store::moves::batch_json(
+            let json = crate::store::dialect::batch_json(
                 &ids.iter().map(|&id| Id { id }).collect::<Vec<_>>(),
             )?;
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -172,10 +172,10 @@ async fn fold_for_check(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: crate::store::Backend,
 ) -> Result<()> {
-    let ids = crate::store::shares::with_shares(tx).await?;
+    let ids = crate::store::figures::fold::with_shares(tx).await?;
     sqlx::raw_sql("SAVEPOINT fold").execute(&mut **tx).await?;
     for id in ids {
-        if let Err(e) = crate::store::shares::fold_version(tx, backend, id).await {
+        if let Err(e) = crate::store::figures::fold::fold_version(tx, backend, id).await {
             tracing::info!("check: the buckets' shares stay unfolded: {e}");
             sqlx::raw_sql("ROLLBACK TO SAVEPOINT fold")
                 .execute(&mut **tx)

@@ -134,11 +134,23 @@ fn summary(
 /// cancelled, pending with a claim left unrecorded)`. Two grouped reads
 /// through partial indexes, so their cost is the number of such messages,
 /// never the outbox's size.
-struct Doubt(HashMap<i64, (i64, i64, i64)>);
+struct Doubt(HashMap<i64, Unsettled>);
+
+/// A version's messages whose fate is in doubt.
+#[derive(Debug, Clone, Copy, Default)]
+struct Unsettled {
+    /// Pending, with an attempt that got no answer.
+    flagged: i64,
+    /// Cancelled (swept) after such an attempt.
+    swept: i64,
+    /// Claimed in a stopped version not yet swept (a worker that died
+    /// holding them).
+    claimed: i64,
+}
 
 impl Doubt {
     async fn read(conn: &mut sqlx::AnyConnection) -> Result<Doubt> {
-        let mut out: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        let mut out: HashMap<i64, Unsettled> = HashMap::new();
         let marked = sqlx::query(
             "SELECT version_id, \
              CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
@@ -149,7 +161,7 @@ impl Doubt {
         .await?;
         for r in &marked {
             let e = out.entry(r.try_get("version_id")?).or_default();
-            (e.0, e.1) = (r.try_get("pending")?, r.try_get("cancelled")?);
+            (e.flagged, e.swept) = (r.try_get("pending")?, r.try_get("cancelled")?);
         }
         // Only stopped versions not yet swept have such claims to count
         // (the sweep marks them): few versions, each through its index.
@@ -162,12 +174,12 @@ impl Doubt {
         .fetch_all(&mut *conn)
         .await?;
         for r in &claimed {
-            out.entry(r.try_get("version_id")?).or_default().2 = r.try_get("n")?;
+            out.entry(r.try_get("version_id")?).or_default().claimed = r.try_get("n")?;
         }
         Ok(Doubt(out))
     }
 
-    fn of(&self, id: i64) -> (i64, i64, i64) {
+    fn of(&self, id: i64) -> Unsettled {
         self.0.get(&id).copied().unwrap_or_default()
     }
 }
@@ -175,11 +187,12 @@ impl Doubt {
 /// The version's messages. In a stopped version, pending rows not yet
 /// swept are cancelled, and a claim left unrecorded there was a worker
 /// that died holding it (a stop commits with none in flight).
-fn messages_of(
-    r: &sqlx::any::AnyRow,
-    status: VersionStatus,
-    (flagged, swept, claimed): (i64, i64, i64),
-) -> Result<Messages> {
+fn messages_of(r: &sqlx::any::AnyRow, status: VersionStatus, doubt: Unsettled) -> Result<Messages> {
+    let Unsettled {
+        flagged,
+        swept,
+        claimed,
+    } = doubt;
     let stopped = status == VersionStatus::Stopped;
     Ok(Messages {
         pending: r.try_get("msg_pending")?,

@@ -19,7 +19,6 @@ use serde::Serialize;
 
 use crate::domain::{Millis, VersionStatus};
 
-pub(crate) use ab::stored_pairs;
 pub use ab::{AbSummary, VariantSummary};
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
@@ -215,5 +214,5 @@ pub struct VersionDetail {
     pub exit_reasons: Vec<(String, i64)>,
     /// The last 48 hours hour by hour, oldest first (the last is the
     /// current hour).
-    pub hours: Vec<crate::store::minutes::MinuteCounts>,
+    pub hours: Vec<crate::store::figures::minutes::MinuteCounts>,
 }

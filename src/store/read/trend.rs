@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use crate::domain::Millis;
 use crate::domain::time::to_rfc3339;
-use crate::store::minutes::{MINUTE_MS, MinuteCounts, RECOUNT_MINUTES, minute_of};
+use crate::store::figures::minutes::{MINUTE_MS, MinuteCounts, RECOUNT_MINUTES, minute_of};
 use crate::store::{Result, Store};
 
 /// A version's last two hours, minute by minute.

@@ -5,9 +5,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{count_cells, count_columns};
+use super::{Panel, count_cells, count_columns};
 use crate::domain::abtest::VerdictKind;
 use crate::domain::time::short;
 use crate::present::{audit_change, pct, shown, srm_line, status_cell, status_label, thousands};
@@ -34,22 +34,24 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Constraint::Length((area.height / 4).saturating_sub(1).max(4)),
     ])
     .areas(area);
-    super::trends::draw_trends(frame, trends, d, (super::body_block(app, theme), theme));
+    super::trends::draw_trends(frame, trends, d, Panel::body(app, theme));
     draw_versions(
         frame,
         top,
-        (journey, app.now),
+        journey,
+        app.now,
         versions,
         sel,
-        (super::body_block(app, theme), theme),
+        Panel::body(app, theme),
     );
     let [steps_area, ab_area] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
     draw_steps(
         frame,
         steps_area,
-        (d, app.step_offset),
-        (super::body_block(app, theme), theme),
+        d,
+        app.step_offset,
+        Panel::body(app, theme),
     );
     let mut ab_lines = match &d.summary.ab {
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
@@ -72,15 +74,17 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             .block(super::body_block(app, theme).title(ab_title)),
         ab_area,
     );
-    draw_exits_and_history(frame, bottom, (d, &detail.audit), (app, theme));
+    draw_exits_and_history(frame, bottom, d, &detail.audit, app, theme);
 }
 
 /// Why participants left, and the journey's audit history.
 fn draw_exits_and_history(
     frame: &mut Frame,
     bottom: Rect,
-    (d, audit): (&VersionDetail, &[AuditEntry]),
-    (app, theme): (&App, &Theme),
+    d: &VersionDetail,
+    audit: &[AuditEntry],
+    app: &App,
+    theme: &Theme,
 ) {
     let [exits_area, audit_area] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
@@ -110,11 +114,16 @@ fn draw_exits_and_history(
 fn draw_versions(
     frame: &mut Frame,
     area: Rect,
-    (journey, now): (&str, i64),
+    journey: &str,
+    now: i64,
     versions: &[VersionDetail],
     sel: usize,
-    (framed, theme): (Block, &Theme),
+    panel: Panel<'_>,
 ) {
+    let Panel {
+        block: framed,
+        theme,
+    } = panel;
     let d = &versions[sel];
     let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
     cols.extend(count_columns());
@@ -189,12 +198,11 @@ fn draw_versions(
 /// The selected version's steps, with how many wait at each; when they
 /// do not all fit, PgUp and PgDn scroll them and the frame says how many
 /// more there are.
-fn draw_steps(
-    frame: &mut Frame,
-    area: Rect,
-    (d, offset): (&VersionDetail, usize),
-    (framed, theme): (Block, &Theme),
-) {
+fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, offset: usize, panel: Panel<'_>) {
+    let Panel {
+        block: framed,
+        theme,
+    } = panel;
     let shown = area.height.saturating_sub(3) as usize;
     let offset = offset.min(d.steps.len().saturating_sub(shown));
     let rows: Vec<RowData> = d

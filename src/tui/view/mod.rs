@@ -101,6 +101,23 @@ pub(super) fn body_block<'a>(app: &App, theme: &Theme) -> Block<'a> {
     Block::bordered().border_style(theme.frame(app.ctx.store_colour.as_deref()))
 }
 
+/// A part of a screen drawn in its frame: the block around it and the
+/// theme it is drawn in.
+pub(super) struct Panel<'a> {
+    pub block: Block<'a>,
+    pub theme: &'a Theme,
+}
+
+impl<'a> Panel<'a> {
+    /// The body's frame of the store's colour.
+    pub(super) fn body(app: &App, theme: &'a Theme) -> Panel<'a> {
+        Panel {
+            block: body_block(app, theme),
+            theme,
+        }
+    }
+}
+
 pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);

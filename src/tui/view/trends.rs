@@ -5,12 +5,12 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
+use super::Panel;
 use crate::present::{TrendAlarm, per_minute, sparkline, thousands};
 use crate::store::VersionDetail;
 use crate::store::minutes::MinuteCounts;
-use crate::tui::theme::Theme;
 
 /// Cells of the last hour (two minutes each) and of the 48 hours (one each).
 const HOUR_CELLS: usize = 30;
@@ -22,12 +22,11 @@ const FULL_WIDTH: usize = 10 + HOUR_CELLS + 1 + 12 + 1 + DAYS_CELLS + 1 + 9;
 /// now, and the alarm that turns it red.
 type Series<'a> = (&'a str, fn(&MinuteCounts) -> i64, f64, Option<TrendAlarm>);
 
-pub(super) fn draw_trends(
-    frame: &mut Frame,
-    area: Rect,
-    d: &VersionDetail,
-    (framed, theme): (Block, &Theme),
-) {
+pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, panel: Panel<'_>) {
+    let Panel {
+        block: framed,
+        theme,
+    } = panel;
     let wide = area.width as usize >= FULL_WIDTH + 2;
     let title = if wide {
         " trends: last hour, 2 min a cell · rate over 5 min · last 48 h, 1 h a cell · 48 h total "

@@ -1,0 +1,228 @@
+//! The set-wise checks and the insert of one run of entries: who a
+//! segment keeps out, who is active in another version, who got in.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Any, Row, Transaction};
+
+use crate::domain::Millis;
+use crate::store::{Backend, Result, VersionInfo};
+
+/// Which of `profiles` the version's exclusion or exit segment keeps out,
+/// and why (`excluded` wins over `suppressed`).
+pub(in crate::store) async fn refused_by_segments<'p>(
+    tx: &mut Transaction<'static, Any>,
+    def: &crate::domain::Definition,
+    profiles: &[&'p str],
+) -> Result<HashMap<&'p str, &'static str>> {
+    let mut refused: HashMap<&str, &'static str> = HashMap::new();
+    if def.exclusion_segment.is_none() && def.exit_segment.is_none() {
+        return Ok(refused);
+    }
+    let sql = format!(
+        "SELECT profile, segment FROM segment_members WHERE (segment = $1 OR segment = $2) AND profile IN ({})",
+        placeholders(3, profiles.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&def.exclusion_segment)
+        .bind(&def.exit_segment);
+    for p in profiles {
+        q = q.bind(*p);
+    }
+    for row in q.fetch_all(&mut **tx).await? {
+        let p: String = row.try_get("profile")?;
+        let seg: String = row.try_get("segment")?;
+        let Some(key) = profiles.iter().find(|x| **x == p) else {
+            continue;
+        };
+        if def.exclusion_segment.as_deref() == Some(seg.as_str()) {
+            refused.insert(key, "excluded");
+        } else {
+            refused.entry(key).or_insert("suppressed");
+        }
+    }
+    Ok(refused)
+}
+
+/// Which of `profiles` are active in another running version of the
+/// journey (ask only when another version runs).
+pub(in crate::store) async fn active_elsewhere<'p>(
+    tx: &mut Transaction<'static, Any>,
+    v: &VersionInfo,
+    profiles: &[&'p str],
+) -> Result<Vec<&'p str>> {
+    let sql = format!(
+        "SELECT DISTINCT p.profile FROM participants p JOIN versions v ON v.id = p.version_id \
+         WHERE p.journey_id = $1 AND p.version_id <> $2 AND p.state = 'active' AND v.status <> 'stopped' \
+         AND p.profile IN ({})",
+        placeholders(3, profiles.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(v.journey_id)
+        .bind(v.id);
+    for p in profiles {
+        q = q.bind(*p);
+    }
+    let mut out = Vec::new();
+    for row in q.fetch_all(&mut **tx).await? {
+        let p: String = row.try_get("profile")?;
+        if let Some(key) = profiles.iter().find(|x| **x == p) {
+            out.push(*key);
+        }
+    }
+    Ok(out)
+}
+
+/// One entrant of a run: the version it enters, and who and when.
+#[derive(serde::Serialize)]
+pub(in crate::store) struct Entrant<'a> {
+    pub(in crate::store) version_id: i64,
+    pub(in crate::store) journey_id: i64,
+    pub(in crate::store) profile: &'a str,
+    pub(in crate::store) at: Millis,
+}
+
+/// Inserts the entrants of every version of a run in one statement (the
+/// rows as one JSON parameter); the (version, profile) pairs really
+/// inserted (not there already).
+pub(in crate::store) async fn insert_entrants(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    entrants: &[Entrant<'_>],
+) -> Result<HashSet<(i64, String)>> {
+    if entrants.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let source = backend.json_rows(
+        1,
+        &[
+            ("version_id", "BIGINT"),
+            ("journey_id", "BIGINT"),
+            ("profile", "TEXT"),
+            ("at", "BIGINT"),
+        ],
+    );
+    // Only the backend's fixed row-source text is formatted in. (`WHERE
+    // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
+    let sql = format!(
+        "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at) \
+         SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source} \
+         WHERE true ON CONFLICT ({}) DO NOTHING RETURNING version_id, profile",
+        backend.bucket_of("v.profile"),
+        backend.participant_key()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(crate::store::dialect::batch_json(entrants)?)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("version_id")?, r.try_get("profile")?)))
+        .collect()
+}
+
+/// Where entries into a journey go: its live version, or why none.
+#[derive(Clone)]
+pub(in crate::store) enum LiveLookup {
+    Live(i64),
+    Refused(&'static str),
+}
+
+/// The live version of each journey named, in one statement.
+pub(in crate::store) async fn live_versions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    names: &[&str],
+) -> Result<HashMap<String, LiveLookup>> {
+    #[derive(serde::Serialize)]
+    struct Name<'a> {
+        name: &'a str,
+    }
+    let rows: Vec<Name> = names.iter().map(|name| Name { name }).collect();
+    // Only the backend's fixed row-source text is formatted in.
+    let sql = format!(
+        "SELECT v.name, j.id AS journey_id, ver.id AS version_id, ver.status FROM {} \
+         LEFT JOIN journeys j ON j.name = v.name \
+         LEFT JOIN versions ver ON ver.journey_id = j.id AND ver.status <> 'draft'",
+        backend.json_rows(1, &[("name", "TEXT")])
+    );
+    let mut out: HashMap<String, LiveLookup> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(crate::store::dialect::batch_json(&rows)?)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let name: String = row.try_get("name")?;
+        let journey: Option<i64> = row.try_get("journey_id")?;
+        let version: Option<i64> = row.try_get("version_id")?;
+        let status: Option<String> = row.try_get("status")?;
+        let lookup = match (journey, version, status.as_deref()) {
+            (_, Some(id), Some("live")) => LiveLookup::Live(id),
+            (None, ..) => LiveLookup::Refused("unknown_journey"),
+            (Some(_), None, _) => LiveLookup::Refused("not_published"),
+            _ => LiveLookup::Refused("no_live_version"),
+        };
+        match out.get(&name) {
+            // A live version wins over the others of its journey.
+            Some(LiveLookup::Live(_)) => {}
+            Some(LiveLookup::Refused(_)) if !matches!(lookup, LiveLookup::Live(_)) => {}
+            _ => {
+                out.insert(name, lookup);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Locks the versions of these ids for the rest of the transaction, in id
+/// order, once engine batches of theirs in flight have committed; each
+/// with what it is (`None`: not running, so nothing may change there).
+pub(in crate::store) async fn lock_versions(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    mut ids: Vec<i64>,
+) -> Result<Vec<(i64, Option<VersionInfo>)>> {
+    #[derive(serde::Serialize)]
+    struct Id {
+        id: i64,
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json =
+        crate::store::dialect::batch_json(&ids.iter().map(|&id| Id { id }).collect::<Vec<_>>())?;
+    if let Some(sql) = backend.exclude_engines_of(1) {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&json)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for &id in &ids {
+        crate::store::order::write_lock_version(tx, backend, id).await?;
+    }
+    let mut found: HashMap<i64, VersionInfo> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(backend.lock_versions_of(1)))
+        .bind(&json)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let v = crate::store::version_info(&row)?;
+        found.insert(v.id, v);
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let v = found.remove(&id).filter(|v| v.status.runs_steps());
+            (id, v)
+        })
+        .collect())
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
+pub(in crate::store) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
