@@ -453,6 +453,7 @@ fn stop_pane_starts_in_the_name_field_and_needs_the_exact_name_then_enter() {
             overdue_since: None,
         }],
         at: now(),
+        incident: None,
     };
     app.update(Msg::ActionDone(Ok(outcome.clone())));
     assert_eq!(app.pane().unwrap().state, PaneState::Done(outcome));
@@ -810,6 +811,7 @@ fn detail_fixture() -> DetailData {
                 sent_waiting: None,
                 overdue: None,
                 overdue_count: None,
+                incident: None,
                 at_ms: now() - 1_200_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -831,6 +833,7 @@ fn detail_fixture() -> DetailData {
                 sent_waiting: None,
                 overdue: None,
                 overdue_count: None,
+                incident: None,
                 at_ms: now() - 3_600_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -1379,6 +1382,7 @@ fn resume_is_for_paused_versions_and_pause_for_the_others() {
         on_expiry: "stop".into(),
         by: "alice".into(),
         reason: None,
+        incident: None,
         since_ms: now() - 2 * 3_600_000,
         until_ms: now() + 70 * 3_600_000,
     });
@@ -1495,6 +1499,7 @@ fn long_fixture() -> Vec<VersionSummary> {
         on_expiry: "stop".into(),
         by: "dana".into(),
         reason: Some("crm maintenance".into()),
+        incident: None,
         since_ms: now() - 6_000,
         until_ms: now() + 2 * 86_400_000,
     });
@@ -1702,4 +1707,75 @@ fn a_wide_journey_name_keeps_the_field_and_the_cursor_in_place() {
         .rposition(|s| *s == "│")
         .expect("the pane's border");
     assert!(close < border, "the field runs past the pane: {line}");
+}
+
+/// `!`, from any screen: the store-wide brake's pane, confirmed only by
+/// the store's name typed exactly; a pause by default (a stop on `→`),
+/// of every version of the store. Read-only: it only explains.
+#[test]
+fn the_brake_wants_the_stores_name_and_reaches_every_version() {
+    let mut app = App::new(
+        Context {
+            whole_name: "journeyctl".into(),
+            ..ctx(false)
+        },
+        now(),
+    );
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('a')]);
+    press(&mut app, &[KeyCode::Char('!')]);
+    let pane = app
+        .pane()
+        .expect("the brake's pane, from the audit log too");
+    assert_eq!(pane.focus, Focus::Name);
+    let want = app.want().impact.expect("its impact is fetched at once");
+    assert_eq!(
+        want.target,
+        Target::Store {
+            name: "journeyctl".into()
+        }
+    );
+    assert!(
+        want.kind.is_pause(),
+        "a pause unless the operator says stop"
+    );
+    // Letters that are shortcuts elsewhere go into the name; a wrong name
+    // commits nothing and says what is wanted.
+    type_text(&mut app, "journeyct");
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    assert!(hint(&app).contains("the store's name"), "{}", hint(&app));
+    type_text(&mut app, "l");
+    insta::assert_snapshot!("brake_pane", snap(&app, 120, 35));
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert!(run[0].kind.is_pause());
+    assert_eq!(run[0].target, want.target);
+    // A stop instead: Tab to the choice, → .
+    let mut app = App::new(
+        Context {
+            whole_name: "journeyctl".into(),
+            ..ctx(false)
+        },
+        now(),
+    );
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('!')]);
+    type_text(&mut app, "journeyctl");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Right]);
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].kind, ActionKind::Stop);
+    // Read-only: ! only explains.
+    let mut ro = loaded(true);
+    press(&mut ro, &[KeyCode::Char('!')]);
+    assert!(ro.pane().is_none());
+    assert!(ro.notice.as_deref().unwrap().contains("read-only"));
 }

@@ -2,6 +2,7 @@
 //! scale targets as one table, SQLite and PostgreSQL side by side. Figures,
 //! not assertions: a busy machine changes them, never the test suite.
 
+mod brakes;
 mod citus;
 mod delivery;
 mod draw;
@@ -42,6 +43,8 @@ pub struct BenchConfig {
     pub idle_seconds: u64,
     /// Only the stops under an engine and two delivery workers.
     pub stops_only: bool,
+    /// Only the store-wide brakes under an engine and two delivery workers.
+    pub brakes_only: bool,
     /// Only the live figures (a stop seen by another console; an idle one).
     pub live_only: bool,
 }
@@ -367,6 +370,10 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     }
     if args.live_only {
         return live::run_live(&args, &dir).await;
+    }
+    if args.brakes_only {
+        std::fs::create_dir_all(&dir)?;
+        return brakes::run_brakes(&args, &dir).await;
     }
     if args.citus_only {
         return citus::run_citus_only(&args).await;

@@ -39,7 +39,7 @@ fn hourly(name: &str) -> anyhow::Result<Definition> {
     Definition::from_toml(&toml).map_err(anyhow::Error::msg)
 }
 
-async fn enter(store: &Store, journey: &str, n: u64, at: Millis) -> anyhow::Result<()> {
+pub(super) async fn enter(store: &Store, journey: &str, n: u64, at: Millis) -> anyhow::Result<()> {
     let actor = Actor::new("bench", crate::store::this_host());
     store.apply(&hourly(journey)?, &actor, at).await?;
     store.publish(journey, &actor, at).await?;

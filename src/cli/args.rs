@@ -130,8 +130,9 @@ pub enum CliCommand {
     Check(Check),
     /// The named stores of the config file (never a password).
     Stores(Stores),
-    /// PostgreSQL: give a login role a viewer's or an operator's
-    /// privileges on the store (run by the schema's owner; safe to repeat).
+    /// PostgreSQL: give a login role a viewer's, an operator's or the
+    /// engine's privileges on the store (run by the schema's owner; safe to
+    /// repeat).
     Grant(Grant),
     /// Shell completions (bash, zsh, fish, elvish, powershell) on
     /// standard output.
@@ -438,19 +439,29 @@ impl CliCommand {
 }
 
 /// Which versions a stop, pause or resume acts on: `JOURNEY [--version N |
-/// --all-versions]`, or `--uses-action ACTION` (the kill switch).
+/// --all-versions]`, `--uses-action ACTION` (the kill switch), `--all`
+/// (the store-wide brake) or `--incident ID` (the versions a brake paused).
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// The journey's name.
-    #[arg(required_unless_present = "uses_action")]
+    #[arg(required_unless_present_any = ["uses_action", "all", "incident"])]
     pub journey: Option<String>,
     /// The version (default: the live one).
-    #[arg(long, conflicts_with_all = ["all_versions", "uses_action"])]
+    #[arg(long, conflicts_with_all = ["all_versions", "uses_action", "all", "incident"])]
     pub version: Option<i64>,
     /// Every live or finished version of the journey at once.
-    #[arg(long, conflicts_with = "uses_action")]
+    #[arg(long, conflicts_with_all = ["uses_action", "all", "incident"])]
     pub all_versions: bool,
     /// Every version that sends through ACTION (the kill switch).
-    #[arg(long, value_name = "ACTION", conflicts_with = "journey")]
+    #[arg(long, value_name = "ACTION", conflicts_with_all = ["journey", "all", "incident"])]
     pub uses_action: Option<String>,
+    /// Every live or finished version of the store at once (the
+    /// store-wide brake): one incident, its id in every audit row. On a
+    /// terminal it asks for the store's name.
+    #[arg(long, conflicts_with_all = ["journey", "incident"])]
+    pub all: bool,
+    /// The versions the store-wide brake with this incident id paused
+    /// (and no other).
+    #[arg(long, value_name = "ID", conflicts_with = "journey")]
+    pub incident: Option<String>,
 }

@@ -12,6 +12,8 @@ pub(super) struct Cx {
     pub global: Global,
     pub actor: Actor,
     pub now: Millis,
+    /// The store's name: the config file's, else the file's or database's.
+    pub store_name: String,
 }
 
 impl Cx {
@@ -36,9 +38,9 @@ impl CliCommand {
             CliCommand::Watch(c) => c.run(cx).await,
             CliCommand::Profile(c) => c.run(cx).await,
             CliCommand::Finish(c) => act(cx, c.asked()?).await,
-            CliCommand::Stop(c) => act(cx, c.asked()?).await,
-            CliCommand::Pause(c) => act(cx, c.asked()?).await,
-            CliCommand::Resume(c) => act(cx, c.asked()?).await,
+            CliCommand::Stop(c) => act(cx, c.asked(&cx.store_name)?).await,
+            CliCommand::Pause(c) => act(cx, c.asked(&cx.store_name)?).await,
+            CliCommand::Resume(c) => act(cx, c.asked(&cx.store_name)?).await,
             CliCommand::Verdict(c) => c.run(cx).await,
             CliCommand::Deliver(c) => c.run(cx).await,
             CliCommand::Trend(c) => c.run(cx).await,
@@ -194,7 +196,9 @@ impl args::Trend {
 impl args::Channels {
     async fn run(self, cx: &Cx) -> anyhow::Result<()> {
         let channels = match &self.channels {
-            Some(file) => Some(deliver::read_channels(file)?),
+            Some(file) => Some(
+                crate::delivery::Channels::load_routing(file).map_err(|e| anyhow::anyhow!(e))?,
+            ),
             None => None,
         };
         let store = cx.store(false).await?;
@@ -215,6 +219,12 @@ async fn apply(
     actor: &Actor,
     now: i64,
 ) -> anyhow::Result<()> {
+    if let Some(end) = def.entry_end_at.filter(|end| *end <= now) {
+        eprintln!(
+            "journeyctl apply: warning: entry_end_at {} has passed: this journey takes no entry (each is refused entry_ended)",
+            crate::domain::time::to_rfc3339(end)
+        );
+    }
     let applied = store.apply(def, actor, now).await?;
     println!(
         "{} {} v{} (draft)",

@@ -29,15 +29,16 @@ impl args::Finish {
 }
 
 impl args::Stop {
-    pub(super) fn asked(self) -> anyhow::Result<Asked> {
-        let target = target_of(self.target)?;
+    /// The stop this command asks for; `store` is the store's name.
+    pub(super) fn asked(self, store: &str) -> anyhow::Result<Asked> {
+        let target = target_of(self.target, store)?;
         asked(ActionKind::Stop, target, self.reason, self.yes, false)
     }
 }
 
 impl args::Pause {
-    pub(super) fn asked(self) -> anyhow::Result<Asked> {
-        let target = target_of(self.target)?;
+    pub(super) fn asked(self, store: &str) -> anyhow::Result<Asked> {
+        let target = target_of(self.target, store)?;
         let millis = i64::try_from(self.hold.as_millis()).unwrap_or(i64::MAX);
         let on_expiry = self.on_expiry.parse().map_err(anyhow::Error::msg)?;
         let hold = Hold::new(millis, on_expiry).map_err(|e| anyhow::anyhow!("--hold: {e}"))?;
@@ -52,8 +53,8 @@ impl args::Pause {
 }
 
 impl args::Resume {
-    pub(super) fn asked(self) -> anyhow::Result<Asked> {
-        let target = target_of(self.target)?;
+    pub(super) fn asked(self, store: &str) -> anyhow::Result<Asked> {
+        let target = target_of(self.target, store)?;
         let ask_overdue = self.overdue.is_none();
         let overdue = match self.overdue {
             Some(o) => Overdue::parse(&o).map_err(|e| anyhow::anyhow!("--overdue {e}"))?,
@@ -86,14 +87,21 @@ fn asked(
     })
 }
 
-/// `JOURNEY [--version N | --all-versions]` or `--uses-action ACTION`.
-fn target_of(t: args::TargetArgs) -> anyhow::Result<Target> {
+/// `JOURNEY [--version N | --all-versions]`, `--uses-action ACTION`,
+/// `--all` (every version of the store, named `store`) or `--incident ID`.
+fn target_of(t: args::TargetArgs, store: &str) -> anyhow::Result<Target> {
     let (journey, version, all_versions) = (t.journey, t.version, t.all_versions);
-    Ok(match (t.uses_action, journey) {
-        (Some(action), _) => Target::UsesAction { action },
-        (None, Some(journey)) if all_versions => Target::AllVersions { journey },
-        (None, Some(journey)) => Target::Version { journey, version },
-        (None, None) => anyhow::bail!("name a journey, or use --uses-action ACTION"),
+    Ok(match (t.uses_action, journey, t.incident) {
+        _ if t.all => Target::Store {
+            name: store.to_string(),
+        },
+        (_, _, Some(id)) => Target::Incident { id },
+        (Some(action), _, None) => Target::UsesAction { action },
+        (None, Some(journey), None) if all_versions => Target::AllVersions { journey },
+        (None, Some(journey), None) => Target::Version { journey, version },
+        (None, None, None) => {
+            anyhow::bail!("name a journey, or use --uses-action ACTION, --all or --incident ID")
+        }
     })
 }
 
@@ -136,7 +144,7 @@ pub(super) async fn end_command(
         .map_err(|e| match (e, lock_timeout) {
             (Error::GaveUp, Some(t)) => anyhow::anyhow!(
                 "gave up after --lock-timeout {}: the action did not run, nothing was changed",
-                humantime::format_duration(t)
+                crate::domain::time::duration_words(t)
             ),
             (e, _) => e.into(),
         })?;
@@ -207,8 +215,23 @@ fn confirm_on_terminal(
     }
     let mut err = std::io::stderr();
     writeln!(err, "About to {}:", action.describe())?;
-    for v in &impact.versions {
+    // A store-wide brake reaches hundreds of versions: the first ones,
+    // then the whole in one line.
+    const LISTED: usize = 20;
+    for v in impact.versions.iter().take(LISTED) {
         writeln!(err, "  {}", crate::present::impact_line(action.kind, v))?;
+    }
+    if impact.versions.len() > LISTED {
+        writeln!(err, "  … and {} more", impact.versions.len() - LISTED)?;
+    }
+    if impact.versions.len() > 1 {
+        writeln!(
+            err,
+            "In all: {} version(s), {} active participant(s), {} pending message(s)",
+            impact.versions.len(),
+            crate::present::thousands(impact.active()),
+            crate::present::thousands(impact.pending()),
+        )?;
     }
     if action.is_final() {
         writeln!(err, "{}", crate::present::CANNOT_BE_UNDONE)?;

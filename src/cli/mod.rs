@@ -101,7 +101,7 @@ pub async fn open_store(global: &Global, loads: bool) -> anyhow::Result<Store> {
         let store = Store::open(&loc, &settings).await?;
         if !store.schema_is_current().await {
             return Err(Error::Invalid(format!(
-                "the store ({}) has no up-to-date journeyctl schema; run `journeyctl migrate` without --read-only first",
+                "the store ({}) has no up-to-date journeyctl schema; run `journeyctl migrate` first in a session that may write (no --read-only; --write where the config file marks the store read_only)",
                 loc.display()
             ))
             .into());
@@ -195,10 +195,15 @@ async fn dispatch(global: Global, command: Option<CliCommand>) -> anyhow::Result
     if let Some(what) = command.writes() {
         refuse_read_only(&g, what)?;
     }
+    let store_name = match &named {
+        Some(n) => n.name.clone(),
+        None => location(&g).map(|l| l.name()).unwrap_or_default(),
+    };
     let cx = commands::Cx {
         global: g,
         actor,
         now: now_millis(),
+        store_name,
     };
     command.run(&cx).await
 }

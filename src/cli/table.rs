@@ -128,6 +128,7 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
 fn audit_cells(e: &AuditEntry) -> [String; 8] {
     let tail: Vec<String> = [
         crate::present::audit_messages(e).map(|m| format!("messages {m}")),
+        e.incident.as_ref().map(|i| format!("incident {i}")),
         e.reason.as_ref().map(|r| format!("\"{r}\"")),
     ]
     .into_iter()
@@ -143,7 +144,7 @@ fn audit_cells(e: &AuditEntry) -> [String; 8] {
         ),
         e.who(),
         e.host.clone(),
-        e.action.clone(),
+        e.action.to_string(),
         format!("{} v{}", e.journey, e.version.unwrap_or(0)),
         format!(
             "{} -> {}",

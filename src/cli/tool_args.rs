@@ -64,6 +64,10 @@ pub struct BenchArgs {
     /// Only the stops under an engine and two delivery workers.
     #[arg(long)]
     pub stops_only: bool,
+    /// Only the store-wide brakes (pause --all, 200 live journeys) under
+    /// an engine and two delivery workers, on SQLite, PostgreSQL and Citus.
+    #[arg(long)]
+    pub brakes_only: bool,
     /// Only the live figures: a stop seen by another console in tmux, and
     /// an idle console watching against polling.
     #[arg(long)]

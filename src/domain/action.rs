@@ -17,6 +17,11 @@ pub enum Target {
     /// Every live or finished version, of any journey, that sends through
     /// the action (or a sub-action of that channel).
     UsesAction { action: String },
+    /// Every live or finished version of the store: the store-wide brake.
+    /// `name` is the store's name, which confirming it takes.
+    Store { name: String },
+    /// The versions a store-wide brake paused, by its incident id.
+    Incident { id: String },
 }
 
 /// The one kind of dangerous thing journeyctl does.
@@ -44,16 +49,19 @@ impl OperatorAction {
                 format!("kill switch: {verb} every version that uses an action")
             }
             Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
+            Target::Store { name } => format!("{verb} every journey of store {name}"),
+            Target::Incident { id } => format!("{verb} every version paused by incident {id}"),
         }
     }
 }
 
 impl OperatorAction {
     /// What must be typed to confirm it, where a name must be typed: the
-    /// journey (or the action) of a stop. A finish, pause or resume asks
-    /// yes or no.
+    /// journey (or the action) of a stop, the store's name for anything
+    /// done to the whole store. A finish, pause or resume asks yes or no.
     pub fn typed_name(&self) -> Option<String> {
-        (self.kind == ActionKind::Stop).then(|| self.target.name().to_string())
+        let whole_store = matches!(self.target, Target::Store { .. });
+        (self.kind == ActionKind::Stop || whole_store).then(|| self.target.name().to_string())
     }
 
     /// Whether it cannot be undone (a finish or a stop; a pause and a
@@ -69,6 +77,82 @@ impl Target {
         match self {
             Target::Version { journey, .. } | Target::AllVersions { journey } => journey,
             Target::UsesAction { action } => action,
+            Target::Store { name } => name,
+            Target::Incident { id } => id,
         }
+    }
+}
+
+/// What an audit row records: an operator's (or a date rule's, or a
+/// guardrail's) action, a publish, or a hold that ran out. Rows written by
+/// another version of journeyctl may name an action this one does not
+/// know: they are kept as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditAction {
+    Publish,
+    Finish,
+    Stop,
+    Pause,
+    Resume,
+    HoldExpired,
+    Other(String),
+}
+
+impl AuditAction {
+    /// The row an action of `kind` writes.
+    pub fn of(kind: ActionKind) -> AuditAction {
+        match kind {
+            ActionKind::Finish => AuditAction::Finish,
+            ActionKind::Stop => AuditAction::Stop,
+            ActionKind::Pause(_) => AuditAction::Pause,
+            ActionKind::Resume(_) => AuditAction::Resume,
+        }
+    }
+
+    /// As stored in the audit log and printed by every face.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuditAction::Publish => "publish",
+            AuditAction::Finish => "finish",
+            AuditAction::Stop => "stop",
+            AuditAction::Pause => "pause",
+            AuditAction::Resume => "resume",
+            AuditAction::HoldExpired => "hold_expired",
+            AuditAction::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for AuditAction {
+    fn from(s: &str) -> AuditAction {
+        [
+            AuditAction::Publish,
+            AuditAction::Finish,
+            AuditAction::Stop,
+            AuditAction::Pause,
+            AuditAction::Resume,
+            AuditAction::HoldExpired,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .unwrap_or_else(|| AuditAction::Other(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for AuditAction {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }

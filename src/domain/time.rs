@@ -93,6 +93,29 @@ pub fn span(ms: Millis) -> String {
     format!("{}{letter}", ms.max(0) / unit)
 }
 
+/// A duration in the forms `parse_duration` reads back: `3d`, `1h30m`,
+/// `2s500ms` (never humantime's `3days`).
+pub fn duration_words(d: std::time::Duration) -> String {
+    let mut ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, name) in [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ] {
+        if ms >= unit {
+            out.push_str(&format!("{}{name}", ms / unit));
+            ms %= unit;
+        }
+    }
+    out
+}
+
 /// Durations in the usual forms: `500ms`, `30s`, `15m`, `2h`, `3d`, `1w`,
 /// combined as `1h30m` or `1h 30m` (humantime's grammar).
 pub fn parse_duration(s: &str) -> Result<Millis, String> {
@@ -124,6 +147,21 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_said_in_the_units_they_are_read_in() {
+        let ms = std::time::Duration::from_millis;
+        for (d, said) in [
+            (ms(259_200_000), "3d"),
+            (ms(5_400_000), "1h30m"),
+            (ms(2_500), "2s500ms"),
+            (ms(250), "250ms"),
+            (ms(0), "0s"),
+        ] {
+            assert_eq!(duration_words(d), said);
+            assert_eq!(parse_duration(said), Ok(d.as_millis() as Millis), "{said}");
+        }
+    }
 
     #[test]
     fn labels_say_when_they_next_read_differently() {

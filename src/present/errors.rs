@@ -128,6 +128,18 @@ pub fn refusal(r: &Refusal, face: Face) -> String {
             candidates,
             action,
         } => format!("cannot {verb}: no version that is {candidates} uses the action {action:?}"),
+        Refusal::NoneInStore {
+            verb,
+            candidates,
+            incident: None,
+        } => format!("cannot {verb}: no version of the store is {candidates}"),
+        Refusal::NoneInStore {
+            verb,
+            candidates,
+            incident: Some(id),
+        } => format!(
+            "cannot {verb}: no version paused by incident {id} is {candidates} (see journeyctl audit)"
+        ),
         Refusal::NoDraft {
             journey,
             newest,
@@ -146,7 +158,7 @@ pub fn refusal(r: &Refusal, face: Face) -> String {
 
 /// Why an action is refused in a read-only session.
 pub fn read_only(what: &str) -> String {
-    format!("read-only: {what} (this session is read-only; --write lifts a store's read_only)")
+    format!("read-only: {what} (--read-only, or the store's read_only in config.toml, which --write lifts)")
 }
 
 fn read_only_words(r: &ReadOnly) -> String {
@@ -170,7 +182,7 @@ fn outage(cause: &Outage) -> String {
         Outage::UnknownHost { server } => format!("unknown host: {server} does not resolve"),
         Outage::NoAnswer { within: Some(d) } => format!(
             "timed out: no answer within {}",
-            humantime::format_duration(*d)
+            crate::domain::time::duration_words(*d)
         ),
         Outage::NoAnswer { within: None } => {
             "timed out: the database did not answer in time".into()

@@ -115,15 +115,39 @@ pub fn impact_line(kind: ActionKind, v: &VersionImpact) -> String {
 /// What an executed action did, in a sentence (the CLI's output, the
 /// pane's outcome line).
 pub fn outcome_summary(o: &Outcome) -> String {
+    let said = outcome_words(o);
+    match (&o.incident, o.kind) {
+        (Some(id), ActionKind::Pause(_)) => {
+            format!(
+                "incident {id}: {said} (journeyctl resume --incident {id} resumes exactly these)"
+            )
+        }
+        (Some(id), _) => format!("incident {id}: {said}"),
+        (None, _) => said,
+    }
+}
+
+/// The versions an outcome names: each, or the first few and how many
+/// (a store-wide brake reaches hundreds).
+fn version_names(o: &Outcome) -> String {
+    const SHOWN: usize = 8;
     let names: Vec<String> = o
         .versions
         .iter()
+        .take(SHOWN)
         .map(|v| format!("{} v{}", v.journey, v.version))
         .collect();
+    match o.versions.len() {
+        n if n > SHOWN => format!("{n} versions ({}, …)", names.join(", ")),
+        _ => names.join(", "),
+    }
+}
+
+fn outcome_words(o: &Outcome) -> String {
     let active = thousands(o.versions.iter().map(|v| v.active).sum());
     let pending = thousands(o.versions.iter().map(|v| v.pending).sum());
     let uncertain: i64 = o.versions.iter().map(|v| v.uncertain).sum();
-    let names = names.join(", ");
+    let names = version_names(o);
     let what = match o.kind {
         ActionKind::Finish => format!(
             "finished {names}: no new entries; {active} active participant(s) left to drain"
@@ -138,9 +162,19 @@ pub fn outcome_summary(o: &Outcome) -> String {
             crate::domain::time::to_rfc3339(o.at.saturating_add(hold.millis)),
             hold.on_expiry.as_str()
         ),
-        ActionKind::Resume(_) => format!(
-            "resumed {names}: {active} active participant(s) go on, {pending} pending message(s) will be delivered"
-        ),
+        ActionKind::Resume(choice) => {
+            // Skipped overdue messages are not delivered.
+            let overdue: i64 = o.versions.iter().map(|v| v.overdue).sum();
+            let all: i64 = o.versions.iter().map(|v| v.pending).sum();
+            let delivered = match choice {
+                crate::domain::Overdue::Skip => (all - overdue).max(0),
+                _ => all,
+            };
+            format!(
+                "resumed {names}: {active} active participant(s) go on, {} pending message(s) will be delivered",
+                thousands(delivered)
+            )
+        }
     };
     let overdue: i64 = o.versions.iter().map(|v| v.overdue).sum();
     match o.kind {

@@ -104,6 +104,14 @@ pub enum Refusal {
         candidates: &'static str,
         action: String,
     },
+    /// No version of the store (or of an incident's) is one the action
+    /// applies to.
+    NoneInStore {
+        verb: &'static str,
+        candidates: &'static str,
+        /// The incident whose versions were looked for, if any.
+        incident: Option<String>,
+    },
     /// Publish found no draft.
     NoDraft {
         journey: String,

@@ -225,6 +225,8 @@ pub struct Paused {
     pub until: Millis,
     pub on_expiry: crate::domain::OnExpiry,
     pub by: String,
+    /// The store-wide brake that made the hold, if one did.
+    pub incident: Option<String>,
 }
 
 /// `SELECT` of the columns [`version_info`] reads, to be completed with
@@ -233,7 +235,7 @@ macro_rules! select_version_info {
     () => {
         "SELECT v.id, v.journey_id, j.name AS journey, v.number, v.status, v.status_at, \
          v.status_by, v.status_host, v.definition, \
-         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, \
+         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, v.paused_incident, \
          (SELECT COUNT(*) FROM versions o WHERE o.journey_id = v.journey_id AND o.id <> v.id \
           AND o.status IN ('live', 'finished')) AS others_running \
          FROM versions v JOIN journeys j ON j.id = v.journey_id "
@@ -291,6 +293,7 @@ pub(crate) fn paused_of(row: &sqlx::any::AnyRow) -> Result<Option<Paused>> {
         by: row
             .try_get::<Option<String>, _>("paused_by")?
             .unwrap_or_default(),
+        incident: row.try_get("paused_incident")?,
     }))
 }
 

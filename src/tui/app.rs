@@ -20,6 +20,9 @@ pub struct Context {
     pub store: String,
     /// The config file's name for the store, and its colour.
     pub store_name: Option<String>,
+    /// The store's own name where the config file gives none (a SQLite
+    /// file's, a database's): what the store-wide brake asks to type.
+    pub whole_name: String,
     pub store_colour: Option<String>,
     pub operator: String,
     pub read_only: bool,

@@ -5,13 +5,13 @@
 //! in its name field: every printable key lands in a text field, none acts
 //! as a button, and Enter commits only when the text matches.
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use crate::domain::time::{Millis, parse_duration};
 use crate::domain::{ActionKind, Hold, OnExpiry};
 use crate::store::{Impact, OperatorAction, Outcome, Target};
+
+mod keys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -54,6 +54,10 @@ pub enum PaneKind {
     /// The kill switch: the action typed picks the versions; a stop, or a
     /// pause on `terms`.
     KillSwitch { terms: HoldTerms },
+    /// The store-wide brake: every version of the store, confirmed by
+    /// typing the store's name; a pause on `terms` (the default), or a
+    /// stop.
+    Brake { terms: HoldTerms, expected: String },
     /// A finish, confirmed yes or no.
     YesNo,
     /// A pause, yes or no, on its terms.
@@ -155,6 +159,28 @@ impl ConfirmPane {
         pane
     }
 
+    /// The store-wide brake of the store named `name`: pause (by default)
+    /// or stop every version of it.
+    pub fn brake(name: &str) -> ConfirmPane {
+        let mut pane = ConfirmPane::new(OperatorAction {
+            kind: ActionKind::Pause(Hold::default()),
+            target: Target::Store {
+                name: name.to_string(),
+            },
+            reason: None,
+        });
+        pane.kind = PaneKind::Brake {
+            terms: HoldTerms::default(),
+            expected: name.to_string(),
+        };
+        pane.focus = Focus::Name;
+        pane
+    }
+
+    pub fn is_brake(&self) -> bool {
+        matches!(self.kind, PaneKind::Brake { .. })
+    }
+
     /// The action typed into a kill switch pane.
     pub fn typed_action(&self) -> &str {
         self.name.value().trim()
@@ -169,7 +195,7 @@ impl ConfirmPane {
     pub fn typed(&self) -> bool {
         matches!(
             self.kind,
-            PaneKind::TypedName { .. } | PaneKind::KillSwitch { .. }
+            PaneKind::TypedName { .. } | PaneKind::KillSwitch { .. } | PaneKind::Brake { .. }
         )
     }
 
@@ -180,7 +206,7 @@ impl ConfirmPane {
     /// The name a typed stop wants.
     pub fn expected_name(&self) -> Option<&str> {
         match &self.kind {
-            PaneKind::TypedName { expected } => Some(expected),
+            PaneKind::TypedName { expected } | PaneKind::Brake { expected, .. } => Some(expected),
             _ => None,
         }
     }
@@ -190,6 +216,7 @@ impl ConfirmPane {
         match (&self.kind, self.action.kind) {
             (PaneKind::Pause { terms }, _) => Some(terms),
             (PaneKind::KillSwitch { terms }, ActionKind::Pause(_)) => Some(terms),
+            (PaneKind::Brake { terms, .. }, ActionKind::Pause(_)) => Some(terms),
             _ => None,
         }
     }
@@ -208,6 +235,7 @@ impl ConfirmPane {
             (PaneKind::Resume { overdue }, _) => Some(overdue),
             (PaneKind::Pause { terms }, _) => Some(&mut terms.length),
             (PaneKind::KillSwitch { terms }, ActionKind::Pause(_)) => Some(&mut terms.length),
+            (PaneKind::Brake { terms, .. }, ActionKind::Pause(_)) => Some(&mut terms.length),
             _ => None,
         }
     }
@@ -215,10 +243,12 @@ impl ConfirmPane {
     fn order(&self) -> &'static [Focus] {
         use Focus::*;
         match (&self.kind, self.action.kind) {
-            (PaneKind::KillSwitch { .. }, ActionKind::Pause(_)) => {
+            (PaneKind::KillSwitch { .. } | PaneKind::Brake { .. }, ActionKind::Pause(_)) => {
                 &[Name, Mode, Hold, Expiry, Reason, Confirm, Cancel]
             }
-            (PaneKind::KillSwitch { .. }, _) => &[Name, Mode, Reason, Confirm, Cancel],
+            (PaneKind::KillSwitch { .. } | PaneKind::Brake { .. }, _) => {
+                &[Name, Mode, Reason, Confirm, Cancel]
+            }
             (PaneKind::TypedName { .. }, _) => &[Name, Reason, Confirm, Cancel],
             (PaneKind::Pause { .. }, _) => &[Cancel, Hold, Expiry, Reason, Confirm],
             (PaneKind::Resume { .. }, _) => &[Cancel, Hold, Reason, Confirm],
@@ -239,7 +269,10 @@ impl ConfirmPane {
     }
 
     fn toggle_expiry(&mut self) {
-        if let PaneKind::Pause { terms } | PaneKind::KillSwitch { terms } = &mut self.kind {
+        if let PaneKind::Pause { terms }
+        | PaneKind::KillSwitch { terms }
+        | PaneKind::Brake { terms, .. } = &mut self.kind
+        {
             terms.on_expiry = match terms.on_expiry {
                 OnExpiry::Stop => OnExpiry::Resume,
                 OnExpiry::Resume => OnExpiry::Stop,
@@ -292,190 +325,5 @@ impl ConfirmPane {
             }
             Some(Ok(_)) => None,
         }
-    }
-
-    /// Confirms when the pane's rule allows it; otherwise says why not.
-    fn try_confirm(&mut self, blocked: Option<&str>) -> PaneReply {
-        if self.is_kill_switch() {
-            if let Some(why) = self.kill_switch_not_ready() {
-                self.focus = Focus::Name;
-                self.hint = Some(why);
-                return PaneReply::Nothing;
-            }
-        } else if self.typed() && !self.name_matches() {
-            self.focus = Focus::Name;
-            self.hint = Some(format!(
-                "type {} exactly to confirm the stop",
-                self.expected_name().unwrap_or_default()
-            ));
-            return PaneReply::Nothing;
-        }
-        if let Some(why) = blocked {
-            self.state = PaneState::Refused(why.to_string());
-            return PaneReply::Nothing;
-        }
-        let mut action = self.action.clone();
-        let terms = match action.kind {
-            ActionKind::Pause(_) => self.hold_terms().map(ActionKind::Pause),
-            ActionKind::Resume(_) => {
-                crate::domain::Overdue::parse(self.hold_field().map_or("send", |i| i.value()))
-                    .map(ActionKind::Resume)
-                    .map_err(|e| format!("overdue messages: {e}"))
-            }
-            kind => Ok(kind),
-        };
-        match terms {
-            Ok(kind) => action.kind = kind,
-            Err(why) => {
-                self.focus = Focus::Hold;
-                self.hint = Some(why);
-                return PaneReply::Nothing;
-            }
-        }
-        let reason = self.reason.value().trim().to_string();
-        action.reason = (!reason.is_empty()).then_some(reason);
-        self.state = PaneState::Working {
-            waiting: None,
-            giving_up: false,
-        };
-        self.hint = None;
-        PaneReply::Confirmed(action)
-    }
-
-    /// Handles a key. `blocked` is why the console cannot act now (store
-    /// unreachable), checked at the moment of confirming.
-    pub fn on_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
-        match &self.state {
-            PaneState::Working { waiting, giving_up } => {
-                // Once it says it waits, Esc stops the waiting; the pane
-                // then shows whether it had committed or did not run.
-                return match key.code {
-                    KeyCode::Esc if waiting.is_some() && !giving_up => {
-                        self.state = PaneState::Working {
-                            waiting: waiting.clone(),
-                            giving_up: true,
-                        };
-                        PaneReply::GiveUp
-                    }
-                    _ => PaneReply::Nothing,
-                };
-            }
-            PaneState::Done(_) | PaneState::Refused(_) => {
-                return match key.code {
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char(' ') => {
-                        PaneReply::Close
-                    }
-                    _ => PaneReply::Nothing,
-                };
-            }
-            PaneState::Editing => {}
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => return PaneReply::Close,
-            KeyCode::Char('c') if ctrl => return PaneReply::Close,
-            KeyCode::Tab => {
-                self.move_focus(true);
-                return PaneReply::Nothing;
-            }
-            KeyCode::BackTab => {
-                self.move_focus(false);
-                return PaneReply::Nothing;
-            }
-            _ => {}
-        }
-        if self.typed()
-            && matches!(
-                self.focus,
-                Focus::Cancel | Focus::Confirm | Focus::Mode | Focus::Expiry
-            )
-            && let KeyCode::Char(_) = key.code
-            && !ctrl
-        {
-            // A typed pane has no shortcuts: a printable key on a button or
-            // a choice belongs to the name, never to the button.
-            self.focus = Focus::Name;
-        }
-        match self.focus {
-            Focus::Cancel | Focus::Confirm => self.on_button_key(key, blocked),
-            Focus::Mode | Focus::Expiry => self.on_choice_key(key, blocked),
-            Focus::Name | Focus::Reason | Focus::Hold => self.on_field_key(key, blocked),
-        }
-    }
-
-    /// A key on a choice (stop or pause; stop or resume at expiry).
-    fn on_choice_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
-        let toggle = matches!(
-            key.code,
-            KeyCode::Left
-                | KeyCode::Right
-                | KeyCode::Char('h')
-                | KeyCode::Char('l')
-                | KeyCode::Char(' ')
-        );
-        match key.code {
-            _ if toggle && self.focus == Focus::Mode => self.toggle_mode(),
-            _ if toggle => self.toggle_expiry(),
-            KeyCode::Enter if self.typed() => return self.try_confirm(blocked),
-            KeyCode::Enter => self.move_focus(true),
-            KeyCode::Char('y') | KeyCode::Char('Y') => return self.try_confirm(blocked),
-            KeyCode::Char('n') | KeyCode::Char('N') => return PaneReply::Close,
-            _ => {}
-        }
-        PaneReply::Nothing
-    }
-
-    /// A key on a button (a printable key here only in the y/n pane).
-    fn on_button_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
-        match key.code {
-            KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
-                self.toggle_button();
-                PaneReply::Nothing
-            }
-            KeyCode::Enter if self.focus == Focus::Cancel => PaneReply::Close,
-            KeyCode::Enter => self.try_confirm(blocked),
-            KeyCode::Char('y') | KeyCode::Char('Y') => self.try_confirm(blocked),
-            KeyCode::Char('n') | KeyCode::Char('N') => PaneReply::Close,
-            _ => PaneReply::Nothing,
-        }
-    }
-
-    /// A key in the name or reason field.
-    fn on_field_key(&mut self, key: KeyEvent, blocked: Option<&str>) -> PaneReply {
-        if key.code == KeyCode::Enter {
-            // In a typed pane Enter in either field is the stop's
-            // confirmation (it commits only when the name matches); in a
-            // y/n pane Enter after a reason moves to the button.
-            if self.typed() {
-                return self.try_confirm(blocked);
-            }
-            self.focus = Focus::Confirm;
-            return PaneReply::Nothing;
-        }
-        let focus = self.focus;
-        let input = match focus {
-            Focus::Name => Some(&mut self.name),
-            Focus::Hold => self.hold_field_mut(),
-            _ => Some(&mut self.reason),
-        };
-        if let Some(input) = input {
-            input.handle_event(&Event::Key(key));
-        }
-        if self.focus == Focus::Name {
-            self.hint = None;
-            if self.is_kill_switch() {
-                // A different action is a different set of versions: its
-                // impact must be shown before it can commit.
-                let typed = Target::UsesAction {
-                    action: self.typed_action().to_string(),
-                };
-                if self.action.target != typed {
-                    self.action.target = typed;
-                    self.impact = None;
-                    self.impact_at = None;
-                }
-            }
-        }
-        PaneReply::Nothing
     }
 }

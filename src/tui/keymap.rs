@@ -37,6 +37,7 @@ pub enum Action {
     Pause,
     Resume,
     KillSwitch,
+    Brake,
     Help,
     Quit,
     /// A pane's commit (Enter): never a printable key.
@@ -166,6 +167,13 @@ const DEFAULTS: &[Row] = {
             &[Char('K')],
             "kill switch: stop or pause every version using an action",
             Some("kill"),
+        ),
+        (
+            Brake,
+            "brake",
+            &[Char('!')],
+            "brake: pause or stop the whole store (asks for its name)",
+            Some("brake"),
         ),
         (Help, "help", &[Char('?')], "this help", Some("help")),
         (

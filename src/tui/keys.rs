@@ -131,6 +131,7 @@ impl App {
             Stop => self.open_pane(ActionKind::Stop, false),
             StopAll => self.open_pane(ActionKind::Stop, true),
             KillSwitch => self.open_kill_switch(),
+            Brake => self.open_brake(),
             Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
             Details | Filter | All | Sort | SortReverse | Confirm => {}
@@ -191,6 +192,21 @@ impl App {
             return;
         }
         self.mode = Mode::Pane(Box::new(ConfirmPane::kill_switch()));
+    }
+
+    /// The store-wide brake, from any screen.
+    fn open_brake(&mut self) {
+        if self.ctx.read_only {
+            let key = self.ctx.keys.key(super::keymap::Action::Brake);
+            self.notice = Some(crate::present::read_only(&format!("{key} does nothing")));
+            return;
+        }
+        let name = match (&self.ctx.store_name, self.ctx.whole_name.as_str()) {
+            (Some(named), _) => named.clone(),
+            (None, "") => "store".to_string(),
+            (None, whole) => whole.to_string(),
+        };
+        self.mode = Mode::Pane(Box::new(ConfirmPane::brake(&name)));
     }
 
     /// Actions that running versions send through, for the kill switch,

@@ -57,6 +57,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
     let refresh = console.refresh;
     let ctx = Context {
         store: store.location().display(),
+        whole_name: store.location().name(),
         store_name: console.store_name,
         store_colour: console.store_colour,
         operator: format!("{}@{}", actor.name, actor.host),

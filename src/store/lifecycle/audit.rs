@@ -3,13 +3,13 @@
 
 use sqlx::{Any, Transaction};
 
-use crate::domain::Millis;
+use crate::domain::{AuditAction, Millis};
 use crate::store::{Actor, Result, VersionInfo};
 
 /// One audit row: a change of one version, from and to a status (or
 /// `paused`).
 pub(crate) struct AuditChange<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub version: &'a VersionInfo,
     pub from: &'a str,
     pub to: &'a str,
@@ -17,6 +17,8 @@ pub(crate) struct AuditChange<'a> {
     pub affected_active: i64,
     /// What a stop or pause did to messages (`None` for other changes).
     pub messages: Option<MessageFigures>,
+    /// The store-wide brake it is part of.
+    pub incident: Option<&'a str>,
 }
 
 /// What a stop or pause did to messages, as its outcome and audit row say.
@@ -43,13 +45,13 @@ pub(crate) async fn insert_audit(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
-         affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(at)
     .bind(&actor.name)
     .bind(&actor.host)
-    .bind(change.action)
+    .bind(change.action.as_str())
     .bind(&change.version.journey)
     .bind(change.version.number)
     .bind(change.from)
@@ -65,6 +67,7 @@ pub(crate) async fn insert_audit(
     .bind(change.messages.and_then(|m| m.sent_waiting))
     .bind(change.messages.and_then(|m| m.overdue).map(|(o, _)| o.words()))
     .bind(change.messages.and_then(|m| m.overdue).map(|(_, n)| n))
+    .bind(change.incident)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -71,6 +71,9 @@ pub struct Outcome {
     pub kind: ActionKind,
     pub versions: Vec<VersionImpact>,
     pub at: Millis,
+    /// The incident id a store-wide brake gave its audit rows (or the one
+    /// a `resume --incident` resumed).
+    pub incident: Option<String>,
 }
 
 /// Who makes a change, why and when, and for a stop or pause that waited
@@ -81,6 +84,8 @@ pub(crate) struct Change<'a> {
     pub reason: Option<&'a str>,
     pub now: Millis,
     pub sent_before: Option<i64>,
+    /// The store-wide brake this change is part of (or resumes).
+    pub incident: Option<&'a str>,
 }
 
 impl<'a> Change<'a> {
@@ -90,6 +95,7 @@ impl<'a> Change<'a> {
             reason,
             now,
             sent_before: None,
+            incident: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub(in crate::store) mod targets;
 pub(in crate::store) mod transition;
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use sqlx::Row;
 
@@ -22,8 +23,7 @@ use crate::store::lifecycle::change::{
 use crate::store::lifecycle::targets::resolve;
 use crate::store::lifecycle::transition::{Transition, transition};
 use crate::store::order::waits::{Progress, Turn, Waiting};
-use crate::store::{Actor, Error, OperatorAction, Result, Store};
-use std::future::Future;
+use crate::store::{Actor, Error, OperatorAction, Result, Store, Target};
 
 impl Store {
     /// The versions the action would change and what it would do to them,
@@ -136,6 +136,7 @@ impl Store {
         if let Some(r) = &action.reason {
             crate::domain::text::refuse_control("--reason", r, true).map_err(Error::Invalid)?;
         }
+        let incident = incident_of(action, now);
         // Most stops find no delivery in flight and commit in their first
         // transaction, in their turn behind the version's lock. One that
         // finds some closes the gates, waits for them, and tries again.
@@ -145,7 +146,7 @@ impl Store {
         let mut sent_before: HashMap<i64, i64> = HashMap::new();
         loop {
             let attempt = self.in_turn(watch, turn, || {
-                self.execute_once(action, actor, now, &sent_before, turn)
+                self.execute_once(action, actor, incident.as_deref(), now, &sent_before, turn)
             });
             match attempt.await {
                 Err(Error::InFlight(_)) => {
@@ -192,6 +193,7 @@ impl Store {
         &self,
         action: &OperatorAction,
         actor: &Actor,
+        incident: Option<&str>,
         now: Millis,
         sent_before: &HashMap<i64, i64>,
         turn: Turn<'_>,
@@ -202,6 +204,7 @@ impl Store {
         for v in &versions {
             let change = Change {
                 sent_before: sent_before.get(&v.id).copied(),
+                incident,
                 ..Change::new(actor, action.reason.as_deref(), now)
             };
             let mv = Transition::Act(action.kind);
@@ -216,8 +219,32 @@ impl Store {
             kind: action.kind,
             versions: done,
             at: now,
+            incident: incident.map(str::to_string),
         })
     }
+}
+
+/// The incident an action is part of: a new one for a store-wide stop or
+/// pause, the one named by an action on an incident's versions.
+fn incident_of(action: &OperatorAction, now: Millis) -> Option<String> {
+    match (&action.target, action.kind) {
+        (Target::Store { .. }, ActionKind::Stop | ActionKind::Pause(_)) => Some(new_incident(now)),
+        (Target::Incident { id }, _) => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// A new incident id: when the brake was applied, to the second, and four
+/// hex digits that tell apart two brakes of one second:
+/// `20261207T051300Z-3fa2`.
+fn new_incident(now: Millis) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let when = chrono::DateTime::from_timestamp_millis(now)
+        .unwrap_or_default()
+        .format("%Y%m%dT%H%M%SZ");
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now);
+    format!("{when}-{:04x}", h.finish() & 0xffff)
 }
 
 impl Store {

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use crate::domain::{ActionKind, Millis, Overdue};
+use crate::domain::{ActionKind, AuditAction, Millis, Overdue};
 use crate::store::lifecycle::change::{Change, VersionImpact, Write};
 use crate::store::{
     AuditChange, Backend, Error, MessageFigures, Result, VersionInfo, insert_audit,
@@ -28,6 +28,7 @@ pub(crate) async fn hold_version(
         reason,
         now,
         sent_before,
+        incident,
     } = change;
     let overdue = match kind {
         ActionKind::Resume(o) => Some((o, count_overdue(tx, backend, v.id).await?.0)),
@@ -51,7 +52,7 @@ pub(crate) async fn hold_version(
         None => None,
     };
     let audit = AuditChange {
-        action: kind.verb(),
+        action: AuditAction::of(kind),
         version: v,
         from,
         to,
@@ -62,6 +63,7 @@ pub(crate) async fn hold_version(
             overdue,
             ..MessageFigures::default()
         }),
+        incident,
     };
     insert_audit(tx, now, actor, audit).await?;
     Ok(VersionImpact {
@@ -90,7 +92,7 @@ async fn hold_update(
             }
             sqlx::query(
                 "UPDATE versions SET paused_at = $2, paused_until = $3, paused_on_expiry = $4, \
-                 paused_by = $5, gate_until = NULL \
+                 paused_by = $5, paused_incident = $6, gate_until = NULL \
                  WHERE id = $1 AND paused_at IS NULL AND status IN ('live', 'finished') \
                  RETURNING active, msg_pending, msg_sent",
             )
@@ -99,6 +101,7 @@ async fn hold_update(
             .bind(now.saturating_add(hold.millis))
             .bind(hold.on_expiry.as_str())
             .bind(&change.actor.name)
+            .bind(change.incident)
         }
         ActionKind::Resume(overdue) => {
             let (mode, spread) = match overdue {
@@ -108,7 +111,7 @@ async fn hold_update(
             };
             resume_sql = format!(
                 "UPDATE versions SET paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
-                 paused_by = NULL, overdue_mode = $2, overdue_before = {}, overdue_spread_ms = $3 \
+                 paused_by = NULL, paused_incident = NULL, overdue_mode = $2, overdue_before = {}, overdue_spread_ms = $3 \
                  WHERE id = $1 AND paused_at IS NOT NULL \
                  AND status IN ('live', 'finished') RETURNING active, msg_pending, msg_sent",
                 backend.db_now()
@@ -137,7 +140,8 @@ pub(crate) async fn count_overdue(
     id: i64,
 ) -> Result<(i64, Option<Millis>)> {
     let sql = format!(
-        "SELECT COUNT(*) AS n, MIN(next_at) AS oldest FROM outbox \
+        "SELECT COUNT(*) AS n, \
+         MIN(CASE WHEN next_at > created_at THEN next_at ELSE created_at END) AS oldest FROM outbox \
          WHERE version_id = $1 AND state = 'pending' AND next_at <= {}",
         backend.db_now()
     );

@@ -1,6 +1,7 @@
 //! Which versions an operator action is about: one version, every version
-//! of a journey, or every version that uses an action, each checked
-//! against the rules, or why the action is refused.
+//! of a journey, every version that uses an action, every version of the
+//! store, or those a store-wide brake paused, each checked against the
+//! rules, or why the action is refused.
 
 use crate::domain::{ActionKind, VersionStatus};
 use crate::store::lifecycle::change::{hold_refusal, refusal};
@@ -21,7 +22,41 @@ pub(crate) async fn resolve(
         }
         Target::AllVersions { journey } => all_versions(conn, kind, journey).await,
         Target::UsesAction { action: name } => using_action(conn, kind, name).await,
+        Target::Store { .. } => in_store(conn, kind, None).await,
+        Target::Incident { id } => in_store(conn, kind, Some(id)).await,
     }
+}
+
+/// `--all`: every version of the store the action applies to; with an
+/// incident, those it paused (`--incident ID`).
+async fn in_store(
+    conn: &mut sqlx::AnyConnection,
+    kind: ActionKind,
+    incident: Option<&str>,
+) -> Result<Vec<VersionInfo>> {
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE v.status IN ('live', 'finished') AND ($1 IS NULL OR v.paused_incident = $1) \
+         ORDER BY v.id"
+    ))
+    .bind(incident)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let v = version_info(row)?;
+        if applies(kind, &v) {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Refused(Refusal::NoneInStore {
+            verb: kind.verb(),
+            candidates: candidates(kind),
+            incident: incident.map(str::to_string),
+        }));
+    }
+    Ok(out)
 }
 
 /// `JOURNEY [--version N]`: that version, or the live one.
@@ -41,6 +76,18 @@ async fn one_version(
                 number: n,
                 has: all.iter().map(|v| v.number).collect(),
             })?,
+        // A resume by name finds the paused version, live or finished
+        // (a date rule may have finished it while it was held).
+        None if matches!(kind, ActionKind::Resume(_))
+            && all
+                .iter()
+                .any(|v| v.paused.is_some() && v.status.runs_steps()) =>
+        {
+            all.iter()
+                .rev()
+                .find(|v| v.paused.is_some() && v.status.runs_steps())
+                .ok_or(sqlx::Error::RowNotFound)?
+        }
         None => match all.iter().find(|v| v.status == VersionStatus::Live) {
             Some(v) => v,
             None => {

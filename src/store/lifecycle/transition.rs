@@ -7,7 +7,7 @@
 
 use sqlx::Row;
 
-use crate::domain::{ActionKind, Millis, OnExpiry, VersionStatus};
+use crate::domain::{ActionKind, AuditAction, Millis, OnExpiry, VersionStatus};
 use crate::store::lifecycle::change::{
     Change, VersionImpact, Write, hold_refusal, move_stopped_counters, refusal,
 };
@@ -72,13 +72,14 @@ async fn publish(w: Write<'_, '_>, v: &VersionInfo) -> Result<VersionImpact> {
     .execute(&mut **tx)
     .await?;
     let audit = AuditChange {
-        action: "publish",
+        action: AuditAction::Publish,
         version: v,
         from: v.status.as_str(),
         to: VersionStatus::Live.as_str(),
         reason: change.reason,
         affected_active: 0,
         messages: None,
+        incident: None,
     };
     insert_audit(tx, change.now, change.actor, audit).await?;
     Ok(VersionImpact::of(v, 0, 0))
@@ -115,7 +116,7 @@ async fn act(w: Write<'_, '_>, v: &VersionInfo, kind: ActionKind) -> Result<Vers
         sqlx::query(
             "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
              gate_until = NULL, paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
-             paused_by = NULL WHERE id = $1 AND status IN ('live', 'finished') \
+             paused_by = NULL, paused_incident = NULL WHERE id = $1 AND status IN ('live', 'finished') \
              RETURNING active, msg_pending, msg_sent",
         )
     }
@@ -147,13 +148,14 @@ async fn act(w: Write<'_, '_>, v: &VersionInfo, kind: ActionKind) -> Result<Vers
         _ => None,
     };
     let audit = AuditChange {
-        action: kind.verb(),
+        action: AuditAction::of(kind),
         version: v,
         from: v.status.as_str(),
         to: to.as_str(),
         reason: change.reason,
         affected_active: active,
         messages,
+        incident: change.incident,
     };
     insert_audit(tx, change.now, change.actor, audit).await?;
     Ok(VersionImpact {
@@ -217,7 +219,7 @@ async fn expire(w: Write<'_, '_>, v: &VersionInfo, rule: OnExpiry) -> Result<Ver
             sqlx::query(
                 "UPDATE versions SET status = 'stopped', status_at = $2, status_by = $3, status_host = $4, \
                  paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, paused_by = NULL, \
-                 gate_until = NULL WHERE id = $1",
+                 paused_incident = NULL, gate_until = NULL WHERE id = $1",
             )
             .bind(v.id)
             .bind(now)
@@ -231,7 +233,7 @@ async fn expire(w: Write<'_, '_>, v: &VersionInfo, rule: OnExpiry) -> Result<Ver
         OnExpiry::Resume => {
             sqlx::query(
                 "UPDATE versions SET paused_at = NULL, paused_until = NULL, paused_on_expiry = NULL, \
-                 paused_by = NULL WHERE id = $1",
+                 paused_by = NULL, paused_incident = NULL WHERE id = $1",
             )
             .bind(v.id)
             .execute(&mut **tx)
@@ -240,13 +242,14 @@ async fn expire(w: Write<'_, '_>, v: &VersionInfo, rule: OnExpiry) -> Result<Ver
         }
     };
     let audit = AuditChange {
-        action: "hold_expired",
+        action: AuditAction::HoldExpired,
         version: v,
         from: "paused",
         to,
         reason: change.reason,
         affected_active: affected,
         messages: figures,
+        incident: None,
     };
     insert_audit(tx, now, actor, audit).await?;
     Ok(VersionImpact::of(v, affected, 0))

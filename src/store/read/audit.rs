@@ -11,7 +11,7 @@ use crate::store::{Result, Store};
 macro_rules! audit_columns {
     () => {
         "at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
-         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at"
+         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident"
     };
 }
 
@@ -125,7 +125,7 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         at: to_rfc3339(at),
         actor: r.try_get("actor")?,
         host: r.try_get("host")?,
-        action: r.try_get("action")?,
+        action: r.try_get::<String, _>("action")?.as_str().into(),
         journey: r.try_get("journey")?,
         version: r.try_get("version")?,
         from: r.try_get("from_status")?,
@@ -138,6 +138,7 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         overdue: r.try_get("overdue")?,
         overdue_count: r.try_get("overdue_count")?,
         db_user: r.try_get("db_user")?,
+        incident: r.try_get("incident")?,
         recorded_at: recorded.map(to_rfc3339),
         at_ms: at,
         recorded_ms: recorded,

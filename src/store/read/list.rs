@@ -42,7 +42,7 @@ pub(super) async fn list_on(
         "SELECT v.id, j.name AS journey, v.number, v.status, v.status_at, v.status_by, v.goal, v.definition, \
          v.entry_end_at, v.entered, v.active, v.completed, v.exited, v.stopped, v.converted, \
          v.msg_pending, v.msg_sent, v.msg_failed, v.msg_cancelled, v.last_activity_at, \
-         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, \
+         v.paused_at, v.paused_until, v.paused_on_expiry, v.paused_by, v.paused_incident, \
          CASE WHEN v.status IN ('live', 'finished') AND EXISTS (SELECT 1 FROM outbox_actions a \
            WHERE a.version_id = v.id AND a.last_error_at IS NOT NULL \
            AND (a.last_sent_at IS NULL OR a.last_error_at > a.last_sent_at)) THEN 1 ELSE 0 END AS failing, \
@@ -97,6 +97,7 @@ fn summary(
         on_expiry: p.on_expiry.as_str().to_string(),
         by: p.by,
         reason: paused_reason,
+        incident: p.incident,
         since_ms: p.since,
         until_ms: p.until,
     });

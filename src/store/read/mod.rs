@@ -119,6 +119,8 @@ pub struct PausedSummary {
     pub by: String,
     /// Why, as the pause's audit row says (a guardrail's figures).
     pub reason: Option<String>,
+    /// The store-wide brake that paused it (`resume --incident ID`).
+    pub incident: Option<String>,
     #[serde(skip)]
     pub since_ms: Millis,
     #[serde(skip)]
@@ -130,7 +132,7 @@ pub struct AuditEntry {
     pub at: String,
     pub actor: String,
     pub host: String,
-    pub action: String,
+    pub action: crate::domain::AuditAction,
     pub journey: String,
     pub version: Option<i64>,
     pub from: Option<String>,
@@ -150,6 +152,8 @@ pub struct AuditEntry {
     /// The login the database saw (PostgreSQL writes it itself; `None`
     /// on SQLite, whose file permissions are the boundary).
     pub db_user: Option<String>,
+    /// The store-wide brake the change was part of.
+    pub incident: Option<String>,
     /// When the database recorded the row, by its own clock (PostgreSQL);
     /// `at` is the client's (the demo's and `tick --now` are simulated).
     pub recorded_at: Option<String>,

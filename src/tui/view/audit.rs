@@ -32,7 +32,7 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
                 short(e.at_ms),
                 e.who(),
                 e.host.clone(),
-                e.action.clone(),
+                e.action.to_string(),
                 format!("{} v{}", e.journey, e.version.unwrap_or(0)),
                 format!(
                     "{}→{}",

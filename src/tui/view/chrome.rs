@@ -39,7 +39,7 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
                 Some(false) => right.push(Span::styled(
                     format!(
                         "⟳ polling every {} · ",
-                        humantime::format_duration(app.ctx.refresh)
+                        crate::domain::time::duration_words(app.ctx.refresh)
                     ),
                     theme.warn(),
                 )),

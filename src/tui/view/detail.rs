@@ -120,10 +120,7 @@ fn draw_versions(
     sel: usize,
     panel: Panel<'_>,
 ) {
-    let Panel {
-        block: framed,
-        theme,
-    } = panel;
+    let (framed, theme) = (panel.block, panel.theme);
     let d = &versions[sel];
     let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
     cols.extend(count_columns());
@@ -199,10 +196,7 @@ fn draw_versions(
 /// do not all fit, PgUp and PgDn scroll them and the frame says how many
 /// more there are.
 fn draw_steps(frame: &mut Frame, area: Rect, d: &VersionDetail, offset: usize, panel: Panel<'_>) {
-    let Panel {
-        block: framed,
-        theme,
-    } = panel;
+    let (framed, theme) = (panel.block, panel.theme);
     let shown = area.height.saturating_sub(3) as usize;
     let offset = offset.min(d.steps.len().saturating_sub(shown));
     let rows: Vec<RowData> = d

@@ -51,7 +51,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     lines.push(Line::styled(
         format!(
             " Data comes by itself (--refresh {}); keys change in config.toml's [keys].",
-            humantime::format_duration(app.ctx.refresh)
+            crate::domain::time::duration_words(app.ctx.refresh)
         ),
         theme.dim(),
     ));

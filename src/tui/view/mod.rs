@@ -50,7 +50,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     chrome::draw_footer(frame, footer, app, theme);
     if matches!(app.mode, crate::tui::app::Mode::Help) {
-        help::draw_help(frame, area, app, theme);
+        // Below the header: the store and the operator stay in sight.
+        let below = Rect {
+            y: body.y,
+            height: area.height.saturating_sub(body.y - area.y),
+            ..area
+        };
+        help::draw_help(frame, below, app, theme);
     }
     if let Some(pane) = app.pane() {
         pane::draw_pane(frame, area, app, pane, theme);

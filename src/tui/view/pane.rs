@@ -246,9 +246,14 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
             &pane.name,
             Focus::Name,
         ))),
+        PaneKind::Brake { expected, .. } => rows.push(Ok((
+            format!("Type the store's name, {expected}, to confirm:"),
+            &pane.name,
+            Focus::Name,
+        ))),
         _ => {}
     }
-    if pane.is_kill_switch() {
+    if pane.is_kill_switch() || pane.is_brake() {
         rows.push(Err(choice(
             "Then:",
             ["stop (for good)", "pause (reversible)"],
@@ -339,6 +344,7 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
     };
     let confirm_label = match &pane.action.target {
         Target::Version { .. } => format!("{verb} version"),
+        Target::Store { .. } => format!("{verb} the whole store"),
         _ => format!("{verb} all listed"),
     };
     Line::from(vec![
@@ -395,6 +401,9 @@ fn hint(pane: &ConfirmPane) -> String {
         }
     } else if pane.is_kill_switch() {
         "type the action, read the versions listed, then Enter · Tab: stop or pause, reason · Esc cancel"
+            .to_string()
+    } else if pane.is_brake() {
+        "type the store's name, read the impact, then Enter · Tab: pause or stop, hold, reason · Esc cancel"
             .to_string()
     } else if let Some(expected) = pane.expected_name() {
         format!("type {expected} and Enter to stop · Tab reason · Esc cancel")

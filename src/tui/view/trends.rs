@@ -23,10 +23,7 @@ const FULL_WIDTH: usize = 10 + HOUR_CELLS + 1 + 12 + 1 + DAYS_CELLS + 1 + 9;
 type Series<'a> = (&'a str, fn(&MinuteCounts) -> i64, f64, Option<TrendAlarm>);
 
 pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, panel: Panel<'_>) {
-    let Panel {
-        block: framed,
-        theme,
-    } = panel;
+    let (framed, theme) = (panel.block, panel.theme);
     let wide = area.width as usize >= FULL_WIDTH + 2;
     let title = if wide {
         " trends: last hour, 2 min a cell · rate over 5 min · last 48 h, 1 h a cell · 48 h total "
