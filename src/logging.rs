@@ -1,8 +1,22 @@
-//! Logs go to a file under the XDG state directory, never to the screen.
+//! Logs go to a file under the XDG state directory (or systemd's
+//! `$STATE_DIRECTORY`), never to the screen.
 
 use std::path::PathBuf;
 
 pub fn log_path() -> PathBuf {
+    // Under systemd with `StateDirectory=`, the folder it made (the first
+    // where it names several): a service's home may be out of reach.
+    if let Some(first) = std::env::var_os("STATE_DIRECTORY")
+        .map(PathBuf::from)
+        .and_then(|d| {
+            d.to_str()
+                .and_then(|s| s.split(':').next())
+                .map(PathBuf::from)
+        })
+        .filter(|d| d.is_absolute())
+    {
+        return first.join("journeyctl.log");
+    }
     dirs::state_dir()
         .or_else(dirs::data_local_dir)
         .unwrap_or_else(std::env::temp_dir)

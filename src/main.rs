@@ -16,6 +16,13 @@ fn main() {
             let actor = Actor::from_environment(args.global.actor.clone());
             let global = args.global;
             cli::block_on(async move {
+                // The demo makes a store of its own: a named store, or
+                // leave to write to one, would be silently ignored.
+                if global.store.is_some() || global.write {
+                    anyhow::bail!(
+                        "the demo makes a store of its own: --store and --write do not apply (--database-url PATH says where)"
+                    );
+                }
                 let keys = cli::config::console_keys()?;
                 journeyctl::demo::run(demo_config(demo, &global, keys), actor).await
             })
@@ -61,6 +68,7 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
         no_console: a.no_console,
         idle_seconds: a.idle_seconds,
         stops_only: a.stops_only,
+        brakes_only: a.brakes_only,
         live_only: a.live_only,
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{bin, journeyctl, text};
+use common::{bin, journeyctl, journeyctl_without_store, text};
 
 fn run(dir: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let j = journeyctl(url).user("carol").dir(dir).args(args);
@@ -371,7 +371,7 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
     one_line(
         &run(d, &fresh, &["--read-only", "list"], None),
         1,
-        "run `journeyctl migrate` without --read-only",
+        "run `journeyctl migrate` first in a session that may write (no --read-only",
     );
     ts.close().await;
 }
@@ -742,6 +742,9 @@ fn completions_parse_and_the_manual_page_is_roff() {
         "a SEE ALSO page that does not exist"
     );
     assert!(page.contains(".SS \"journeyctl stop\""));
+    for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH FILES"] {
+        assert!(page.contains(section), "{section} missing");
+    }
     assert!(page.contains("uses\\-action"));
     // Neither touches a store.
     assert!(!dir.path().join("none.db").exists());
@@ -992,10 +995,7 @@ fn demo_never_replaces_a_store_it_did_not_make() {
     for (target, shown) in [(real.as_str(), "prod.db"), ("notes.txt", "notes.txt")] {
         let mut args = vec!["--database-url", target];
         args.extend(demo);
-        let o = common::journeyctl_without_store()
-            .dir(d)
-            .args(&args)
-            .output();
+        let o = journeyctl_without_store().dir(d).args(&args).output();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(
@@ -1015,10 +1015,7 @@ fn demo_never_replaces_a_store_it_did_not_make() {
     for _ in 0..2 {
         let mut args = vec!["--database-url", "fresh-demo.db"];
         args.extend(demo);
-        let o = common::journeyctl_without_store()
-            .dir(d)
-            .args(&args)
-            .output();
+        let o = journeyctl_without_store().dir(d).args(&args).output();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -1046,7 +1043,7 @@ fn demo_help_says_where_its_store_is() {
 fn url_secrets_are_warned_about_and_never_logged() {
     let dir = tempfile::tempdir().unwrap();
     let url = "postgres://ops:hunter2@127.0.0.1:1/none?token=t0ken-value";
-    let o = common::journeyctl_without_store()
+    let o = journeyctl_without_store()
         .env("XDG_STATE_HOME", dir.path())
         .args(["--database-url", url, "list"])
         .output();
@@ -1094,3 +1091,112 @@ fn durations_have_units_and_bounds_and_errors_name_the_flag() {
     }
     assert!(!dir.path().join("unused.db").exists());
 }
+
+/// `--help`'s line for `grant` names every role it gives.
+#[test]
+fn the_grant_summary_names_all_three_roles() {
+    let o = journeyctl_without_store().args(["--help"]).output();
+    let (out, _) = text(&o);
+    let grant: String = out
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("grant"))
+        .take(3)
+        .collect();
+    for role in ["viewer", "operator", "engine"] {
+        assert!(grant.contains(role), "{role}: {grant}");
+    }
+}
+
+/// A `--read-only` refusal does not send the operator to `--write` alone,
+/// which lifts only the config file's mark.
+#[test]
+fn a_read_only_refusal_says_where_read_only_comes_from() {
+    let o = journeyctl_without_store()
+        .args(["--read-only", "stop", "spring", "--yes"])
+        .output();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("(--read-only, or the store's read_only"), "{err}");
+}
+
+// A definition whose entry end has passed is applied with a warning, and
+// an ingest whose every event was refused says so: a newcomer is never
+// left with exit 0 and nothing in.
+both_backends!(a_past_entry_end_is_said_at_apply_and_at_ingest, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    let past = SAMPLE.replace("2099-12-01T00:00:00Z", "2020-01-01T00:00:00Z");
+    assert_ne!(past, SAMPLE);
+    std::fs::write(dir.path().join("s.toml"), past).unwrap();
+    let o = run(dir.path(), &ts.url, &["apply", "s.toml", "--publish"], None);
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("entry_end_at 2020-01-01T00:00:00Z has passed"),
+        "{err}"
+    );
+    let events =
+        r#"{"type":"enter","journey":"spring-sale","profile":"p-1","at":"2026-11-21T10:00:00Z"}"#;
+    let o = run(dir.path(), &ts.url, &["ingest", "-"], Some(events));
+    let (out, err) = text(&o);
+    assert!(out.contains("1 refused (entry_ended 1)"), "{out}");
+    assert!(err.contains("every event given was refused"), "{err}");
+});
+
+/// The demo's own store: a named store or `--write` is refused, not
+/// silently ignored.
+#[test]
+fn the_demo_refuses_options_it_would_ignore() {
+    for args in [
+        &["--store", "prod", "demo", "--no-console"][..],
+        &["--write", "demo", "--no-console"][..],
+    ] {
+        let o = journeyctl_without_store().args(args).output();
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("do not apply"), "{err}");
+    }
+}
+
+/// Under systemd with `StateDirectory=`, the log goes where it says.
+#[test]
+fn the_log_goes_to_systemds_state_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("lib/journeyctl");
+    std::fs::create_dir_all(&state).unwrap();
+    let o = journeyctl_without_store()
+        .env("STATE_DIRECTORY", state.to_str().unwrap())
+        .args(["stores"])
+        .output();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(state.join("journeyctl.log").exists(), "no log in {state:?}");
+}
+
+// `channels --channels FILE` shows the routing to someone without the
+// secrets: a variable that is not set stands in, `deliver` still needs it.
+both_backends!(channels_shows_routing_without_the_secrets, |ts| {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("channels.toml");
+    std::fs::write(
+        &file,
+        "[channels.email]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/send\"\n\
+         headers = { Authorization = \"Bearer ${JOURNEYCTL_TEST_UNSET_TOKEN}\" }\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let o = run(dir.path(), &ts.url, &["channels", "--channels", f], None);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(
+        dir.path(),
+        &ts.url,
+        &["deliver", "--channels", f, "--once"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o)
+            .1
+            .contains("JOURNEYCTL_TEST_UNSET_TOKEN is not set"),
+        "{:?}",
+        text(&o)
+    );
+});

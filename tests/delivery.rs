@@ -682,6 +682,12 @@ both_backends!(
         .await;
         assert_eq!(text(&o).0.trim(), "delivered: 2 sent, 0 to retry, 0 failed");
         assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "the log holds profile ids: its owner's alone"
+        );
         emails(ts, "flaky", 1).await;
         let rx = Receiver::start(Answer::FailFirst {
             times: 1,

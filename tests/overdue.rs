@@ -40,6 +40,14 @@ both_backends!(skip_cancels_what_fell_due_during_the_hold, |ts| {
         "{}",
         text(&o).0
     );
+    // Skipped messages are not among those delivered.
+    assert!(
+        text(&o)
+            .0
+            .contains(" 0 pending message(s) will be delivered;"),
+        "{}",
+        text(&o).0
+    );
     let a = audit0(&ts.url).await;
     assert_eq!(
         (a["action"].as_str(), a["overdue"].as_str()),
@@ -110,6 +118,10 @@ both_backends!(send_is_the_default_and_says_so, |ts| {
         err.contains("4 message(s) fell due during the hold, the oldest "),
         "{err}"
     );
+    // Due when enqueued (next_at 0 means at once), not in 1970.
+    let oldest = err.split("the oldest ").nth(1).unwrap();
+    let days: i64 = oldest.split('d').next().unwrap().parse().unwrap_or(0);
+    assert!(days < 365, "{err}");
     assert!(
         err.contains("they go out now (--overdue skip or spread=DUR to choose otherwise)"),
         "{err}"
@@ -193,3 +205,19 @@ async fn an_operator_chooses_and_the_engine_applies() {
     ok(&admin_url, &["check"]);
     roles.drop_all().await;
 }
+
+// A paused version finished meanwhile (by its date rule, or an operator):
+// `resume NAME` finds it, as `pause NAME` did.
+both_backends!(
+    resume_by_name_finds_the_paused_version_once_finished,
+    |ts| {
+        held(ts, "dated", 2).await;
+        let o = run(&ts.url, &["finish", "dated", "--yes"]).await;
+        assert!(o.status.success(), "{:?}", text(&o));
+        let o = run(&ts.url, &["resume", "dated", "--yes"]).await;
+        assert!(o.status.success(), "{:?}", text(&o));
+        assert!(text(&o).0.contains("resumed dated v1"), "{:?}", text(&o));
+        let v = summary(&ts.store, "dated", 1).await;
+        assert!(v.paused.is_none());
+    }
+);

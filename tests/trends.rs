@@ -200,7 +200,10 @@ both_backends!(trend_and_list_rates_for_scripts, |ts| {
     assert!(err.contains("unknown journey \"nope\""), "{err}");
     let (ok, _, err) = cli(&ts.url, &["trend", "live", "--since", "3d"]);
     assert!(!ok);
-    assert!(err.contains("minutes are kept for 48h"), "{err}");
+    assert!(
+        err.contains("--since 3d: minutes are kept for 48h"),
+        "{err}"
+    );
     let (ok, _, err) = cli(&ts.url, &["trend", "live", "--version", "7"]);
     assert!(!ok);
     assert!(err.contains("live has no version 7"), "{err}");

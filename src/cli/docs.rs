@@ -38,9 +38,52 @@ pub(super) fn man_page() -> anyhow::Result<()> {
             page.push(line.to_string());
         }
     }
+    page.extend(TAIL.lines().map(str::to_string));
     let page: String = page.iter().map(|l| format!("{l}\n")).collect();
     print_bytes(page.as_bytes())
 }
+
+/// The sections a manual page is expected to have that `--help` has no
+/// place for.
+const TAIL: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+success
+.TP
+\fB1\fR
+bad input, or a store that cannot be reached (one line on standard error says which)
+.TP
+\fB2\fR
+a command line that cannot be parsed
+.TP
+\fB3\fR
+an action refused: already stopped, not confirmed, a read-only session
+.TP
+\fB4\fR
+\fBingest\fR skipped invalid lines (each named; every other line went in)
+.SH ENVIRONMENT
+.TP
+\fBDATABASE_URL\fR
+the store, where neither \fB--database-url\fR nor \fB--store\fR names one
+.TP
+\fBXDG_CONFIG_HOME\fR, \fBXDG_DATA_HOME\fR, \fBXDG_STATE_HOME\fR
+where the config file, the default store and the log are
+.TP
+\fBNO_COLOR\fR
+no colour, bold or reverse in the console
+.TP
+\fBUSER\fR
+the operator named in the audit log, where \fB--actor\fR names none
+.SH FILES
+.TP
+\fI$XDG_CONFIG_HOME/journeyctl/config.toml\fR
+named stores and the console's keys
+.TP
+\fI$XDG_DATA_HOME/journeyctl/journeyctl.db\fR
+the default store (SQLite)
+.TP
+\fI$XDG_STATE_HOME/journeyctl/journeyctl.log\fR
+the log (never the screen)"#;
 
 /// One command's part of the manual page: its synopsis, description and
 /// options, under a subsection of its own.

@@ -61,7 +61,7 @@ pub(super) async fn run(
     let metrics = super::serve_metrics(store, metrics).await?;
     eprintln!(
         "journeyctl run: ticking every {} on {} (Ctrl-C to stop)",
-        humantime::format_duration(interval),
+        crate::domain::time::duration_words(interval),
         store.location().display()
     );
     let mut ticker = tokio::time::interval(interval);

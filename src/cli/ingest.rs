@@ -90,6 +90,11 @@ pub(super) async fn ingest(
         return some_invalid(&report);
     }
     println!("{}", summary(&report, secs));
+    if report.accepted > 0 && report.refused_total() == report.accepted {
+        eprintln!(
+            "journeyctl ingest: every event given was refused: nothing went in (the reasons are above)"
+        );
+    }
     for paused in &report.guardrail_paused {
         eprintln!(
             "journeyctl ingest: guardrail paused {}",

@@ -40,7 +40,7 @@ pub(super) async fn trend(
     if minutes > KEPT_MINUTES {
         anyhow::bail!(
             "--since {}: minutes are kept for 48h",
-            humantime::format_duration(since)
+            crate::domain::time::duration_words(since)
         );
     }
     let list = store.list_at(true, now).await?;

@@ -161,6 +161,17 @@ impl Channels {
         Channels::parse(path, &text, &|name| std::env::var(name).ok())
     }
 
+    /// Reads and checks a channels file for its routing alone (which
+    /// channel each action goes out through): a secret's variable that is
+    /// not set stands in as `unset`, so a viewer needs no token to look.
+    pub fn load_routing(path: &Path) -> Result<Channels, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the channels file {}: {e}", path.display()))?;
+        Channels::parse(path, &text, &|name| {
+            Some(std::env::var(name).unwrap_or_else(|_| "unset".into()))
+        })
+    }
+
     pub fn parse(
         file: &Path,
         text: &str,

@@ -111,7 +111,7 @@ impl Tripped {
         format!(
             "{:.0}% failing over {} ({} of {} attempts through {channel}; the rule pauses at {}%)",
             self.failed as f64 * 100.0 / self.total as f64,
-            humantime::format_duration(self.rule.over),
+            crate::domain::time::duration_words(self.rule.over),
             crate::domain::text::thousands(self.failed as i64),
             crate::domain::text::thousands(self.total as i64),
             f64::from(self.rule.share_bp) / 100.0

@@ -205,7 +205,7 @@ async fn post(
             } else if let (429 | 503, Some(after)) = (status.as_u16(), after) {
                 let words = format!(
                     "{words} (Retry-After {})",
-                    humantime::format_duration(after)
+                    crate::domain::time::duration_words(after)
                 );
                 Tried::RetryAfter(words, after)
             } else if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
@@ -216,7 +216,7 @@ async fn post(
         }
         Err(e) if e.is_timeout() => Tried::NoAnswer(format!(
             "timed out after {}",
-            humantime::format_duration(timeout)
+            crate::domain::time::duration_words(timeout)
         )),
         // Never connected: the receiver cannot have it.
         Err(e) if e.is_connect() => Tried::Retry(error_words(&e)),
@@ -314,7 +314,7 @@ async fn run_command(
         Err(_) => Tried::NoAnswer(format!(
             "{} timed out after {}",
             argv[0],
-            humantime::format_duration(timeout)
+            crate::domain::time::duration_words(timeout)
         )),
         Ok((_, Err(e))) => Tried::Retry(format!("{}: {e}", argv[0])),
         Ok((Err(e), Ok(out))) if out.status.success() => Tried::Retry(format!(
@@ -344,9 +344,12 @@ fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
     let written = folder
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| {
+            use std::os::unix::fs::OpenOptionsExt;
+            // It holds profile ids: readable by its owner only, as made.
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(path)
         })
         .and_then(|mut f| f.write_all(&text));
