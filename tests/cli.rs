@@ -1116,7 +1116,10 @@ fn a_read_only_refusal_says_where_read_only_comes_from() {
         .output();
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
-    assert!(err.contains("(--read-only, or the store's read_only"), "{err}");
+    assert!(
+        err.contains("(--read-only, or the store's read_only"),
+        "{err}"
+    );
 }
 
 // A definition whose entry end has passed is applied with a warning, and

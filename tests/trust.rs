@@ -238,6 +238,26 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     t.keys(&["q"]);
     t.wait_dead();
 
+    // alice's tick is refused before its date rules run: a refused
+    // command changes nothing (its date rule once committed a finish).
+    let ended = dir.path().join("ended.toml");
+    std::fs::write(
+        &ended,
+        "name = \"ended\"\nentry_end_at = \"2020-01-01T00:00:00Z\"\n\
+         [[steps]]\nkind = \"message\"\naction = \"email\"\n",
+    )
+    .unwrap();
+    ok(&admin_url, &["apply", ended.to_str().unwrap(), "--publish"]);
+    let err = refused(&alice_url, &["tick"]);
+    assert!(err.contains("may not run the engine"), "{err}");
+    assert!(
+        err.contains(&format!("journeyctl grant --engine {alice}")),
+        "{err}"
+    );
+    assert_eq!(status_of(&admin_url, "ended"), "live", "nothing changed");
+    ok(&carol_url, &["tick"]);
+    assert_eq!(status_of(&admin_url, "ended"), "finished");
+
     // A schema older than the binary: alice may not migrate it, and is told
     // who can; nothing is attempted.
     sqlx::query(

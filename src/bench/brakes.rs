@@ -6,19 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
-
 use super::T0;
-use super::delivery::webhook_receiver;
-use super::stops::enter;
-use crate::delivery::{self, Options};
+use super::stops::{Load, enter};
 use crate::domain::time::parse_rfc3339;
 use crate::domain::{ActionKind, Hold, Millis, Overdue};
-use crate::store::{Actor, OperatorAction, PoolSettings, Store, Target};
+use crate::store::{Actor, OperatorAction, Store, Target};
 
 const BRAKES: usize = 20;
 const JOURNEYS: usize = 200;
-const HOUR: Millis = 3_600_000;
 
 #[derive(Debug, Default, Clone)]
 pub(super) struct BrakeFigures {
@@ -69,35 +64,7 @@ pub(super) async fn measure_brakes(
         enter(store, &format!("j-{k:03}"), per_journey, t0).await?;
     }
     store.tick(t0 + 1_000).await?;
-    let (receiver, channels) = webhook_receiver().await?;
-    let (quit, rx) = watch::channel(false);
-    let mut background = Vec::new();
-    for _ in 0..2 {
-        let worker = Store::connect_with(store.location(), &PoolSettings::default()).await?;
-        let (channels, rx) = (channels.clone(), rx.clone());
-        let options = Options {
-            workers: 1,
-            ..Options::default()
-        };
-        background.push(tokio::spawn(async move {
-            let r = delivery::deliver(&worker, &channels, &options, rx).await;
-            worker.close().await;
-            r.map(|_| 0u64)
-        }));
-    }
-    let engine = Store::connect_with(store.location(), &PoolSettings::default()).await?;
-    let mut engine_quit = rx.clone();
-    background.push(tokio::spawn(async move {
-        let mut steps = 0;
-        for h in 1..24 {
-            if *engine_quit.borrow_and_update() {
-                break;
-            }
-            steps += engine.tick(t0 + h * HOUR + 1_000).await?.steps;
-        }
-        engine.close().await;
-        Ok(steps)
-    }));
+    let load = Load::start(store, t0).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut times = Vec::with_capacity(BRAKES);
     let mut versions = 0;
@@ -108,13 +75,9 @@ pub(super) async fn measure_brakes(
         versions = n;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    let sent_meanwhile = receiver.count();
+    let sent_meanwhile = load.receiver.count();
     eprintln!("\r  brakes done; {sent_meanwhile} requests delivered meanwhile");
-    let _ = quit.send(true);
-    let mut steps_meanwhile = 0;
-    for task in background {
-        steps_meanwhile += task.await??;
-    }
+    let steps_meanwhile = load.end().await?;
     times.sort_by(f64::total_cmp);
     Ok(BrakeFigures {
         median_ms: super::percentile(&times, 0.5),

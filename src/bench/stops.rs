@@ -78,6 +78,64 @@ async fn stop(store: &Store, journey: &str, at: Millis) -> anyhow::Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0)
 }
 
+/// An engine ticking the store an hour at a time and two delivery workers
+/// sending to a local webhook, each with connections of its own, as
+/// separate processes would.
+pub(super) struct Load {
+    pub receiver: crate::demo::receiver::Receiver,
+    quit: watch::Sender<bool>,
+    background: Vec<tokio::task::JoinHandle<anyhow::Result<u64>>>,
+}
+
+impl Load {
+    pub(super) async fn start(store: &Store, t0: Millis) -> anyhow::Result<Load> {
+        let (receiver, channels) = webhook_receiver().await?;
+        let (quit, rx) = watch::channel(false);
+        let mut background = Vec::new();
+        for _ in 0..2 {
+            let worker = Store::connect_with(store.location(), &PoolSettings::default()).await?;
+            let (channels, rx) = (channels.clone(), rx.clone());
+            let options = Options {
+                workers: 1,
+                ..Options::default()
+            };
+            background.push(tokio::spawn(async move {
+                let r = delivery::deliver(&worker, &channels, &options, rx).await;
+                worker.close().await;
+                r.map(|_| 0u64)
+            }));
+        }
+        let engine = Store::connect_with(store.location(), &PoolSettings::default()).await?;
+        let mut engine_quit = rx.clone();
+        background.push(tokio::spawn(async move {
+            let mut steps = 0;
+            for h in 1..24 {
+                if *engine_quit.borrow_and_update() {
+                    break;
+                }
+                steps += engine.tick(t0 + h * HOUR + 1_000).await?.steps;
+            }
+            engine.close().await;
+            Ok(steps)
+        }));
+        Ok(Load {
+            receiver,
+            quit,
+            background,
+        })
+    }
+
+    /// Ends the load; the steps the engine ran.
+    pub(super) async fn end(self) -> anyhow::Result<u64> {
+        let _ = self.quit.send(true);
+        let mut steps = 0;
+        for task in self.background {
+            steps += task.await??;
+        }
+        Ok(steps)
+    }
+}
+
 /// Twenty stops while an engine moves `participants` due participants and
 /// two workers deliver their messages.
 pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::Result<StopFigures> {
@@ -88,35 +146,7 @@ pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::R
     }
     // The small journeys' first messages are pending when they stop.
     store.tick(t0 + 1_000).await?;
-    let (receiver, channels) = webhook_receiver().await?;
-    let (quit, rx) = watch::channel(false);
-    let mut background = Vec::new();
-    for _ in 0..2 {
-        let worker = Store::connect_with(store.location(), &PoolSettings::default()).await?;
-        let (channels, rx) = (channels.clone(), rx.clone());
-        let options = Options {
-            workers: 1,
-            ..Options::default()
-        };
-        background.push(tokio::spawn(async move {
-            let r = delivery::deliver(&worker, &channels, &options, rx).await;
-            worker.close().await;
-            r.map(|_| 0u64)
-        }));
-    }
-    let engine = Store::connect_with(store.location(), &PoolSettings::default()).await?;
-    let mut engine_quit = rx.clone();
-    background.push(tokio::spawn(async move {
-        let mut steps = 0;
-        for h in 1..24 {
-            if *engine_quit.borrow_and_update() {
-                break;
-            }
-            steps += engine.tick(t0 + h * HOUR + 1_000).await?.steps;
-        }
-        engine.close().await;
-        Ok(steps)
-    }));
+    let load = Load::start(store, t0).await?;
     // Let the engine and workers get going.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut times = Vec::with_capacity(STOPS);
@@ -129,13 +159,9 @@ pub(super) async fn measure_stops(store: &Store, participants: u64) -> anyhow::R
     let loaded_ms = stop(store, "load", t0 + 2_000).await?;
     eprintln!(
         "\r  stops done; {} requests delivered meanwhile",
-        receiver.count()
+        load.receiver.count()
     );
-    let _ = quit.send(true);
-    let mut steps_meanwhile = 0;
-    for task in background {
-        steps_meanwhile += task.await??;
-    }
+    let steps_meanwhile = load.end().await?;
     times.sort_by(f64::total_cmp);
     Ok(StopFigures {
         median_ms: super::percentile(&times, 0.5),

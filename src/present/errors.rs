@@ -158,7 +158,9 @@ pub fn refusal(r: &Refusal, face: Face) -> String {
 
 /// Why an action is refused in a read-only session.
 pub fn read_only(what: &str) -> String {
-    format!("read-only: {what} (--read-only, or the store's read_only in config.toml, which --write lifts)")
+    format!(
+        "read-only: {what} (--read-only, or the store's read_only in config.toml, which --write lifts)"
+    )
 }
 
 fn read_only_words(r: &ReadOnly) -> String {
@@ -166,6 +168,9 @@ fn read_only_words(r: &ReadOnly) -> String {
         ReadOnly::Session { what } => read_only(what),
         ReadOnly::OldSchema { login } => format!(
             "the store's schema is older than this journeyctl and login {login} may not change it: run `journeyctl migrate` as the role that owns the schema"
+        ),
+        ReadOnly::NotEngine { login } => format!(
+            "login {login} may not run the engine (tick, run); nothing was changed: the schema's owner allows it with `journeyctl grant --engine {login}`"
         ),
         ReadOnly::OwnerOnly { what, detail } => format!(
             "{what} must be run by the role that owns the store's schema (the one that ran `journeyctl migrate`): {detail}"

@@ -134,6 +134,9 @@ pub enum ReadOnly {
     OldSchema { login: String },
     /// Only the schema's owner may do `what`.
     OwnerOnly { what: String, detail: String },
+    /// The login may not run the engine (tick, run): refused before
+    /// anything is written.
+    NotEngine { login: String },
 }
 
 /// Why the database is out of reach.

@@ -33,6 +33,7 @@ impl Store {
     /// The same, telling `progress` the running totals after each batch
     /// (the CLI's progress bar).
     pub async fn tick_with(&self, now: Millis, progress: Progress<'_>) -> Result<TickReport> {
+        self.refuse_unless_engine().await?;
         let _turn = self.engine_turn().await?;
         let mut report = TickReport {
             holds_expired: self.expire_holds(now).await?,

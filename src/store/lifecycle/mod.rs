@@ -145,10 +145,13 @@ impl Store {
         // outcome says how many went out while the action waited.
         let mut sent_before: HashMap<i64, i64> = HashMap::new();
         loop {
+            let started = std::time::Instant::now();
             let attempt = self.in_turn(watch, turn, || {
                 self.execute_once(action, actor, incident.as_deref(), now, &sent_before, turn)
             });
-            match attempt.await {
+            let result = attempt.await;
+            let attempt_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            match result {
                 Err(Error::InFlight(_)) => {
                     let ids: Vec<i64> = {
                         let mut conn = self.pool.acquire().await?;
@@ -158,7 +161,7 @@ impl Store {
                             .map(|v| v.id)
                             .collect()
                     };
-                    self.in_turn(watch, turn, || self.close_gates(&ids, turn))
+                    self.in_turn(watch, turn, || self.close_gates(&ids, turn, attempt_ms))
                         .await?;
                     for (id, sent) in self.sent_so_far(&ids).await? {
                         sent_before.entry(id).or_insert(sent);
@@ -199,6 +202,12 @@ impl Store {
         turn: Turn<'_>,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
+        if matches!(
+            action.target,
+            Target::Store { .. } | Target::Incident { .. }
+        ) {
+            crate::store::order::exclude_all_engines(&mut tx, self.backend(), turn).await?;
+        }
         let versions = resolve(&mut tx, action).await?;
         let mut done = Vec::with_capacity(versions.len());
         for v in &versions {

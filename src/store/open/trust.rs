@@ -159,6 +159,26 @@ impl Store {
     /// Whether this login may bring the schema up to date: on PostgreSQL
     /// only a member of the role that owns the tables can (a new, empty
     /// schema is anyone's to make).
+    /// Refuses, before anything is written, a login that cannot run the
+    /// engine: its date rules would commit and its first batch be
+    /// refused. SQLite has no logins.
+    pub(crate) async fn refuse_unless_engine(&self) -> Result<()> {
+        if !self.backend().has_logins() {
+            return Ok(());
+        }
+        let (login, may): (String, bool) = sqlx::query_as(
+            "SELECT CAST(current_user AS TEXT), \
+             has_table_privilege(format('%I.participants', current_schema()), 'UPDATE') \
+             AND has_table_privilege(format('%I.outbox', current_schema()), 'INSERT')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if may {
+            return Ok(());
+        }
+        Err(Error::ReadOnly(crate::store::ReadOnly::NotEngine { login }))
+    }
+
     pub(crate) async fn may_migrate(&self) -> Result<bool> {
         if !self.backend().has_logins() {
             return Ok(true);

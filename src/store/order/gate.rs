@@ -21,7 +21,17 @@ const GATE_MARGIN_MS: i64 = 2_000;
 
 impl Store {
     /// Closes the gates of these versions (running ones only).
-    pub(crate) async fn close_gates(&self, ids: &[i64], turn: Turn<'_>) -> Result<()> {
+    /// `attempt_ms`: how long the action's last attempt took; the gates
+    /// stay closed at least twice that past the last lease, so a stop of
+    /// many versions on a slow store finds them closed when it tries
+    /// again (else claims made meanwhile would send it round again).
+    pub(crate) async fn close_gates(
+        &self,
+        ids: &[i64],
+        turn: Turn<'_>,
+        attempt_ms: i64,
+    ) -> Result<()> {
+        let margin = GATE_MARGIN_MS.max(attempt_ms.saturating_mul(2));
         let mut tx = self.begin_write().await?;
         let mut ids = ids.to_vec();
         ids.sort();
@@ -42,7 +52,7 @@ impl Store {
                 "UPDATE versions SET gate_until = $2 WHERE id = $1 AND status IN ('live', 'finished')",
             )
             .bind(id)
-            .bind(latest.map_or(now, |l| l.max(now)) + GATE_MARGIN_MS)
+            .bind(latest.map_or(now, |l| l.max(now)) + margin)
             .execute(&mut *tx)
             .await?;
         }

@@ -6,11 +6,13 @@
 //!    resume, publish, a hold that runs out) takes the version's turn
 //!    whole, then on a cluster every bucket's fence, then the version row
 //!    ([`lock_version_row`]); the same for the fold of a cluster's shares.
-//! 2. An engine batch holds the version's turn shared: batches run side by
-//!    side, a change waits for those in flight, and later ones queue
-//!    behind it. Before it writes its counters a batch reads the status
-//!    under the row lock (on a cluster, its bucket's fence): a stop that
-//!    committed meanwhile ends it without effect.
+//! 2. An engine batch holds the store's turn and its version's shared:
+//!    batches run side by side, a change waits for those in flight, and
+//!    later ones queue behind it. Before it writes its counters a batch
+//!    reads the status under the row lock (on a cluster, its bucket's
+//!    fence): a stop that committed meanwhile ends it without effect. An
+//!    action on the whole store (`--all`, an incident) takes the store's
+//!    turn whole first, then each version's.
 //! 3. A delivery claim and a record take the version's turn whole, then
 //!    the row (on a cluster, their bucket's fence): a change never meets a
 //!    claim half made.
@@ -113,6 +115,22 @@ pub(crate) async fn write_lock_version(
             .await?;
     }
     Ok(())
+}
+
+/// The key of the store's own turn: version 0, which no version is (ids
+/// start at 1). Every engine batch holds it shared.
+const STORE: i64 = 0;
+
+/// Waits in turn until no engine batch of any version is in flight and
+/// keeps new ones out for the rest of the transaction: an action on the
+/// whole store takes this before its versions' turns, so it waits for the
+/// batches in flight once instead of meeting them version by version.
+pub(crate) async fn exclude_all_engines(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    turn: Turn<'_>,
+) -> Result<()> {
+    exclude_engines(tx, backend, STORE, turn).await
 }
 
 /// Waits in turn until no engine batch of the version is in flight and

@@ -130,19 +130,26 @@ impl Backend {
         )
     }
 
-    /// An engine batch's share of its version's lock: waited for, or only
-    /// tried (`got` 1 or 0), so that engines skip a version an operator is
-    /// acting on and come back to it.
+    /// An engine batch's share of the store's lock and its version's:
+    /// waited for, or only tried (`got` 1 or 0), so that engines skip a
+    /// version an operator is acting on and come back to it. The store's
+    /// (the key of version 0, which no version has) is what a store-wide
+    /// brake takes whole, so it waits for the batches in flight once
+    /// rather than chasing them from version to version.
     pub(crate) fn engine_share(self, wait: bool) -> Option<&'static str> {
         match (self, wait) {
             (Backend::Sqlite, _) => None,
             (Backend::Postgres | Backend::Citus, true) => Some(concat!(
                 "SELECT pg_advisory_xact_lock_shared(",
+                turn_lock_class!(),
+                ", 0), pg_advisory_xact_lock_shared(",
                 version_lock_key!("$1"),
                 ")"
             )),
             (Backend::Postgres | Backend::Citus, false) => Some(concat!(
                 "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(",
+                turn_lock_class!(),
+                ", 0) AND pg_try_advisory_xact_lock_shared(",
                 version_lock_key!("$1"),
                 ") THEN 1 ELSE 0 END AS got"
             )),
