@@ -1779,3 +1779,20 @@ fn the_brake_wants_the_stores_name_and_reaches_every_version() {
     assert!(ro.pane().is_none());
     assert!(ro.notice.as_deref().unwrap().contains("read-only"));
 }
+
+/// `?` says what the symbols and columns mean where the screen has room.
+#[test]
+fn the_help_has_a_legend_of_symbols_and_columns() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('?')]);
+    let text = snap(&app, 120, 35);
+    for said in [
+        "◐ draining N",
+        "⚠ SRM",
+        "★ winner",
+        "UNCERTAIN",
+        "ENTRY END",
+    ] {
+        assert!(text.contains(said), "{said} missing:\n{text}");
+    }
+}

@@ -48,6 +48,16 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
             Span::raw(help),
         ]));
     }
+    // What the symbols and columns mean, where the screen has room for it.
+    let legend = [
+        " ● live  ◐ draining N  ○ drained  ■ stopped  ✎ draft  ⏸ paused  ✉ a channel fails",
+        " NOW entries a minute over 5 min: ▼ none while entry is open, ▲fail failures rising",
+        " ⚠ SRM split far from its weights  ★ winner  ✓ goal target met  LAST last activity",
+        " ENTRY END when entries stop  UNCERTAIN sent without an answer: may have arrived",
+    ];
+    if area.height as usize >= lines.len() + legend.len() + 4 {
+        lines.extend(legend.iter().map(|l| Line::styled(*l, theme.dim())));
+    }
     lines.push(Line::styled(
         format!(
             " Data comes by itself (--refresh {}); keys change in config.toml's [keys].",
