@@ -210,9 +210,11 @@ both_backends!(a_slow_claim_gets_slots_that_start_after_it, |ts| {
         .unwrap();
     // The claim takes 300 ms: the first slot starts no sooner than that
     // from the reservation, whose own time is counted (the wait is from
-    // its commit), to the store clock's millisecond.
+    // its commit), to within the store clock's reading: two readings of
+    // its milliseconds (SQLite's from a floating-point day) around a
+    // busy machine's scheduling, a few milliseconds of 300.
     let took = asked.elapsed().as_micros() as i64;
-    assert!(a.wait_us >= 300_000 - took - 1_000, "{a:?} after {took} µs");
+    assert!(a.wait_us >= 300_000 - took - 5_000, "{a:?} after {took} µs");
     assert!(a.wait_us <= 300_000 + 1_000, "{a:?}");
     assert_eq!((a.n, a.interval_us), (4, 25_000));
     // The next worker's slots follow these; none is handed out twice.
