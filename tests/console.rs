@@ -1709,11 +1709,8 @@ fn a_wide_journey_name_keeps_the_field_and_the_cursor_in_place() {
     assert!(close < border, "the field runs past the pane: {line}");
 }
 
-/// `!`, from any screen: the store-wide brake's pane, confirmed only by
-/// the store's name typed exactly; a pause by default (a stop on `→`),
-/// of every version of the store. Read-only: it only explains.
-#[test]
-fn the_brake_wants_the_stores_name_and_reaches_every_version() {
+/// A loaded console on a store whose own name is `journeyctl`.
+fn brake_app() -> App {
     let mut app = App::new(
         Context {
             whole_name: "journeyctl".into(),
@@ -1726,6 +1723,15 @@ fn the_brake_wants_the_stores_name_and_reaches_every_version() {
         fetched_at: now(),
         ..Default::default()
     })));
+    app
+}
+
+/// `!`, from any screen: the store-wide brake's pane, confirmed only by
+/// the store's name typed exactly; a pause by default (a stop on `→`),
+/// of every version of the store. Read-only: it only explains.
+#[test]
+fn the_brake_wants_the_stores_name_and_reaches_every_version() {
+    let mut app = brake_app();
     press(&mut app, &[KeyCode::Char('a')]);
     press(&mut app, &[KeyCode::Char('!')]);
     let pane = app
@@ -1755,18 +1761,7 @@ fn the_brake_wants_the_stores_name_and_reaches_every_version() {
     assert!(run[0].kind.is_pause());
     assert_eq!(run[0].target, want.target);
     // A stop instead: Tab to the choice, → .
-    let mut app = App::new(
-        Context {
-            whole_name: "journeyctl".into(),
-            ..ctx(false)
-        },
-        now(),
-    );
-    app.update(Msg::Data(Box::new(Snapshot {
-        versions: fixture(),
-        fetched_at: now(),
-        ..Default::default()
-    })));
+    let mut app = brake_app();
     press(&mut app, &[KeyCode::Char('!')]);
     type_text(&mut app, "journeyctl");
     press(&mut app, &[KeyCode::Tab, KeyCode::Right]);
