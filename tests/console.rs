@@ -597,6 +597,22 @@ fn a_transition_the_rules_refuse_is_explained_without_a_pane() {
         notice.ends_with("(stopped by alice at 2026-11-21T09:00:00Z)"),
         "{notice}"
     );
+    // At 80 columns the refusal wraps rather than losing its end.
+    for (w, h) in [(80, 24), (120, 35), (200, 50)] {
+        let text = snap(&app, w, h);
+        let footer: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with('└'))
+            .skip(1)
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            footer.ends_with("(stopped by alice at 2026-11-21T09:00:00Z)"),
+            "{text}"
+        );
+        insta::assert_snapshot!(format!("at_{w}x{h}_refusal"), text);
+    }
 }
 
 #[test]
@@ -1504,6 +1520,21 @@ fn long_fixture() -> Vec<VersionSummary> {
         until_ms: now() + 2 * 86_400_000,
     });
     paused.delivery_failing = true;
+    // A second test, running, whose counts are far from its weights.
+    let welcome = versions
+        .iter_mut()
+        .find(|v| v.journey == "welcome-series")
+        .unwrap();
+    let mut ab = fixture()[0].ab.clone().unwrap();
+    ab.verdict = VerdictKind::NoWinnerYet;
+    ab.winner = None;
+    ab.decided_at = None;
+    ab.at_decision = None;
+    ab.srm = Some(journeyctl::domain::srm::check_srm(
+        &[("A".into(), 5_000), ("B".into(), 5_400)],
+        &[50.0, 50.0],
+    ));
+    welcome.ab = Some(ab);
     versions.insert(1, paused);
     versions
 }
@@ -1581,8 +1612,8 @@ fn every_screen(w: u16, h: u16) -> Vec<(&'static str, String)> {
 /// Every screen and pane at four sizes, laid out by priority: the header
 /// keeps the store and the operator; identifying columns stay whole.
 #[test]
-fn every_screen_at_80_100_120_and_160_columns() {
-    for (w, h) in [(80, 24), (100, 30), (120, 35), (160, 45)] {
+fn every_screen_at_80_100_120_and_200_columns() {
+    for (w, h) in [(80, 24), (100, 30), (120, 35), (200, 50)] {
         for (name, text) in every_screen(w, h) {
             let header = text.lines().next().unwrap();
             assert!(
@@ -1591,10 +1622,13 @@ fn every_screen_at_80_100_120_and_160_columns() {
             );
             assert!(header.contains("journeyctl.db"), "{name} {w}: {header}");
             let whole: &[&str] = match name {
+                // The verdicts the tour asks to watch, at every size.
                 "main" => &[
                     "browse-abandonment-reminder",
                     "holiday-promo",
                     "welcome-series",
+                    "winner B",
+                    "⚠ SRM",
                 ],
                 "audit" => &[
                     "2026-11-21 11:40",
@@ -1613,6 +1647,20 @@ fn every_screen_at_80_100_120_and_160_columns() {
             insta::assert_snapshot!(format!("at_{w}x{h}_{name}"), text);
         }
     }
+    // A wide screen gives the trend its room: a cell a minute or two,
+    // rather than a wide blank JOURNEY.
+    let wide = &every_screen(200, 50)[0].1;
+    let spark = |line: &str| line.chars().filter(|c| "▁▂▃▄▅▆▇█·".contains(*c)).count();
+    let row = wide.lines().find(|l| l.contains("welcome-series")).unwrap();
+    assert!(spark(row) >= 30, "{wide}");
+    let longest = wide
+        .lines()
+        .find(|l| l.contains("browse-abandonment-reminder"))
+        .unwrap();
+    assert!(
+        !longest.contains(&format!("browse-abandonment-reminder{}", " ".repeat(10))),
+        "{wide}"
+    );
     let detail = &every_screen(80, 24)[1].1;
     assert!(
         detail.contains("↑ 0 ↓ 1 more step(s): PgUp PgDn"),
@@ -1790,4 +1838,56 @@ fn the_help_has_a_legend_of_symbols_and_columns() {
     ] {
         assert!(text.contains(said), "{said} missing:\n{text}");
     }
+}
+
+/// On PostgreSQL the header shows the host and database whole (the
+/// schema too where the URL names one) and the login the database sees,
+/// `viewer` when it can only look, at every width.
+#[test]
+fn the_header_names_the_server_the_database_and_the_login() {
+    for w in [80, 120, 200] {
+        let mut app = App::new(
+            Context {
+                store: "postgres alice@db-7.ops.internal:5432/journeys schema nc_cfg".into(),
+                login: Some("alice (viewer)".into()),
+                read_only: true,
+                ..ctx(true)
+            },
+            now(),
+        );
+        app.update(Msg::Data(Box::new(Snapshot {
+            versions: fixture(),
+            fetched_at: now(),
+            ..Default::default()
+        })));
+        let text = snap(&app, w, 24);
+        let header = text.lines().next().unwrap();
+        let whole = if w >= 120 {
+            "db-7.ops.internal:5432/journeys schema nc_cfg"
+        } else {
+            "db-7.ops.internal:5432/journeys/nc_cfg"
+        };
+        for part in [whole, "alice (viewer)", "READ-ONLY"] {
+            assert!(header.contains(part), "{w}: {header}");
+        }
+        if w >= 200 {
+            assert!(header.contains("alice@ops-1"), "{w}: {header}");
+        }
+    }
+    // A long SQLite path loses whole folders from its start, never the
+    // file's name or part of a folder's.
+    let app = App::new(
+        Context {
+            store: "sqlite /srv/journeyctl/very/long/path/to/the/stores/of/the/team/prod.db".into(),
+            ..ctx(false)
+        },
+        now(),
+    );
+    let header = snap(&app, 80, 24).lines().next().unwrap().to_string();
+    assert!(header.contains("sqlite …/"), "{header}");
+    assert!(header.contains("/prod.db"), "{header}");
+    assert!(
+        !header.contains("…ath") && !header.contains("…eam"),
+        "{header}"
+    );
 }

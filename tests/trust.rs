@@ -62,6 +62,16 @@ async fn operators_and_viewers_with_the_database_keeping_the_audit() {
     ok(&carol_url, &["ingest", file.to_str().unwrap()]);
     ok(&carol_url, &["tick"]);
 
+    // The console's header says who may only look.
+    for (url, may) in [(&bob_url, false), (&alice_url, true), (&carol_url, true)] {
+        let location = journeyctl::store::Location::parse(url).unwrap();
+        let store = journeyctl::store::Store::open(&location, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(store.may_operate().await.unwrap(), may, "{url}");
+        store.close().await;
+    }
+
     // bob looks, and his stop is refused by the database, changing nothing.
     let listed = json(&bob_url, &["list", "--json"]);
     assert_eq!(listed.as_array().unwrap().len(), 3, "live ones");

@@ -25,6 +25,9 @@ pub struct Context {
     pub whole_name: String,
     pub store_colour: Option<String>,
     pub operator: String,
+    /// The database login (PostgreSQL), with ` (viewer)` when it can only
+    /// look: the header shows who the database sees.
+    pub login: Option<String>,
     pub read_only: bool,
     /// Shown under the header (the demo says what it is).
     pub banner: Option<String>,

@@ -99,6 +99,30 @@ pub fn text_width(text: &str) -> u16 {
     text.width().min(u16::MAX as usize) as u16
 }
 
+/// The rows `text` takes wrapped at word boundaries in `width` columns,
+/// as a paragraph wraps it (a word longer than a row is broken).
+pub fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut rows, mut used) = (1, 0);
+    for (i, word) in text.split(' ').enumerate() {
+        let w = word.width();
+        if i == 0 {
+            used = w;
+        } else if used + 1 + w <= width {
+            // Spaces count too, leading ones included.
+            used += 1 + w;
+        } else {
+            rows += 1;
+            used = w;
+        }
+        if used > width {
+            rows += (used - 1) / width;
+            used = (used - 1) % width + 1;
+        }
+    }
+    rows
+}
+
 /// The part of `text` from display column `skip` on that fits in `width`
 /// columns (a wide character cut by either edge is left out).
 pub fn columns_from(text: &str, skip: usize, width: usize) -> String {
@@ -225,16 +249,11 @@ fn layout(cols: &[Col], natural: &[u16], width: u16) -> Vec<(usize, u16)> {
     out
 }
 
-pub fn fitted_table(
-    cols: Vec<Col>,
-    rows: &[RowData],
-    width: u16,
-    fit: Fit,
-    theme: &Theme,
-) -> Table<'static> {
+/// Each column's width with every cell whole (the first column at most
+/// `FIRST_MOST`).
+fn natural_widths(cols: &[Col], rows: &[RowData], fit: Fit) -> Vec<u16> {
     let mark: u16 = if fit.marker { 2 } else { 0 };
-    let natural: Vec<u16> = cols
-        .iter()
+    cols.iter()
         .enumerate()
         .map(|(i, c)| {
             let content = rows
@@ -250,7 +269,26 @@ pub fn fitted_table(
                 w
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The columns a table `width` wide leaves blank once every column is
+/// shown whole (0 when some give way): room a column can grow into.
+pub fn spare_width(cols: &[Col], rows: &[RowData], width: u16, fit: Fit) -> u16 {
+    let natural = natural_widths(cols, rows, fit);
+    let whole = natural.iter().map(|w| w + 1).sum::<u16>().saturating_sub(1);
+    width.saturating_sub(whole)
+}
+
+pub fn fitted_table(
+    cols: Vec<Col>,
+    rows: &[RowData],
+    width: u16,
+    fit: Fit,
+    theme: &Theme,
+) -> Table<'static> {
+    let mark: u16 = if fit.marker { 2 } else { 0 };
+    let natural = natural_widths(&cols, rows, fit);
     let kept = layout(&cols, &natural, width);
     let cut = kept.iter().any(|&(i, w)| w < natural[i]);
     let widths: Vec<Constraint> = kept
@@ -340,4 +378,22 @@ fn body_rows(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped_rows;
+
+    #[test]
+    fn rows_of_wrapped_text() {
+        assert_eq!(wrapped_rows("", 10), 1);
+        assert_eq!(wrapped_rows("one two", 10), 1);
+        // "three" does not fit after "one two " in 10: a row of its own.
+        assert_eq!(wrapped_rows("one two three", 10), 2);
+        assert_eq!(wrapped_rows("abcdefghijklmnopqrstuvwxy", 10), 3);
+        assert_eq!(wrapped_rows("a bcdefghij", 10), 2);
+        // Leading spaces take room.
+        assert_eq!(wrapped_rows("  abcdefgh", 10), 1);
+        assert_eq!(wrapped_rows("   abcdefgh", 10), 2);
+    }
 }

@@ -53,9 +53,22 @@ pub struct Console {
     pub keys: keymap::KeyMap,
 }
 
+/// The database login for the header, and whether it can only look (a
+/// store away at start: the URL's login, its grant unknown until then).
+async fn login_shown(store: &Store) -> Option<String> {
+    let login = store.location().login()?;
+    let may = tokio::time::timeout(Duration::from_millis(500), store.may_operate()).await;
+    Some(match may {
+        Ok(Ok(false)) => format!("{login} (viewer)"),
+        _ => login,
+    })
+}
+
 pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow::Result<()> {
     let refresh = console.refresh;
+    let login = login_shown(&store).await;
     let ctx = Context {
+        login,
         store: store.location().display(),
         whole_name: store.location().name(),
         store_name: console.store_name,

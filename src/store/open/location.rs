@@ -58,8 +58,6 @@ impl Location {
         }
     }
 
-    /// For headers and messages: the SQLite path, or PostgreSQL host/db,
-    /// never a password.
     /// The store's name as an operator types it to confirm something done
     /// to the whole store, where the config file names none: a SQLite
     /// file's name without its extension, a PostgreSQL database's name.
@@ -75,21 +73,54 @@ impl Location {
         }
     }
 
+    /// For headers and messages: the SQLite path, or PostgreSQL
+    /// login@host:port/database and the schema where the URL names one,
+    /// never a password.
     pub fn display(&self) -> String {
         match self {
             Location::Sqlite(p) => format!("sqlite {}", p.display()),
             Location::Postgres(url) => match sqlx::postgres::PgConnectOptions::from_str(url) {
                 Ok(o) => format!(
-                    "postgres {}@{}:{}/{}",
+                    "postgres {}@{}:{}/{}{}",
                     o.get_username(),
                     o.get_host(),
                     o.get_port(),
-                    o.get_database().unwrap_or("")
+                    o.get_database().unwrap_or(""),
+                    search_path(o.get_options())
+                        .map(|s| format!(" schema {s}"))
+                        .unwrap_or_default()
                 ),
                 Err(_) => "postgres".to_string(),
             },
         }
     }
+
+    /// The login a PostgreSQL URL connects as (`None` for SQLite).
+    pub fn login(&self) -> Option<String> {
+        match self {
+            Location::Sqlite(_) => None,
+            Location::Postgres(url) => PgConnectOptions::from_str(url)
+                .ok()
+                .map(|o| o.get_username().to_string()),
+        }
+    }
+}
+
+/// The schema a URL's `options=-c search_path=...` names (its first).
+fn search_path(options: Option<&str>) -> Option<String> {
+    let options = options?;
+    let at = options.find("search_path")?;
+    let value = options[at + "search_path".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let first: String = value
+        .split([',', ' '])
+        .next()
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_string();
+    (!first.is_empty()).then_some(first)
 }
 
 /// The embedded default store: a SQLite file in the user's data directory.
@@ -98,4 +129,24 @@ pub fn default_sqlite_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("journeyctl")
         .join("journeyctl.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Location;
+
+    #[test]
+    fn a_postgres_store_is_shown_with_its_schema_and_never_a_password() {
+        let at = |url: &str| Location::parse(url).unwrap().display();
+        assert_eq!(
+            at("postgres://bob:secret@db:5433/journeys?options=-c%20search_path%3Dnc_cfg"),
+            "postgres bob@db:5433/journeys schema nc_cfg"
+        );
+        assert_eq!(
+            at("postgres://bob:secret@db/journeys"),
+            "postgres bob@db:5432/journeys"
+        );
+        let login = Location::parse("postgres://bob@db/j").unwrap().login();
+        assert_eq!(login.as_deref(), Some("bob"));
+    }
 }

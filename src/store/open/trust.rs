@@ -223,6 +223,20 @@ impl Store {
         ))
     }
 
+    /// Whether this login may change the store (an operator's or an
+    /// engine's grant, or the owner); false for a viewer. True on SQLite,
+    /// whose file permissions decide.
+    pub async fn may_operate(&self) -> Result<bool> {
+        if !self.backend().has_logins() {
+            return Ok(true);
+        }
+        Ok(
+            sqlx::query_scalar("SELECT has_table_privilege('versions', 'UPDATE')")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// The login the database sees (`None` on SQLite).
     pub async fn login(&self) -> Result<Option<String>> {
         if !self.backend().has_logins() {

@@ -2,12 +2,12 @@
 //! record it.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::App;
-use crate::tui::columns::{Col, Fit, RowData, fitted_table};
+use crate::tui::columns::{Col, Fit, RowData, fitted_table, spare_width, text_width};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -56,9 +56,10 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
             }
         })
         .collect();
-    // The action and where it goes stay whole; the error gives way with
-    // `…`, then the least telling counts go.
-    let cols = vec![
+    // The action, where it goes and every count stay whole. The last
+    // error takes the rest of the line when it fits there whole; else it
+    // has lines of its own below the table, wrapped, never cut.
+    let mut cols = vec![
         Col::left("ACTION", 6, 0),
         Col::left("CHANNEL", 7, 0),
         Col::right("PENDING", 7, 0),
@@ -66,8 +67,58 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         Col::right("FAILED", 6, 0),
         Col::right("RETRYING", 8, 2),
         Col::right("UNCERTAIN", 9, 1),
-        Col::left("LAST ERROR", 16, 0).shrinks(),
     ];
     let fit = Fit::PLAIN;
-    frame.render_widget(fitted_table(cols, &rows, inner.width, fit, theme), inner);
+    let error_at = cols.len();
+    let errors: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r.cells[error_at] != "-")
+        .map(|r| (r.cells[0].clone(), r.cells[error_at].clone()))
+        .collect();
+    let error_width = rows
+        .iter()
+        .map(|r| text_width(&r.cells[error_at]))
+        .max()
+        .unwrap_or(0)
+        .max(text_width("LAST ERROR"));
+    if spare_width(&cols, &rows, inner.width, fit) > error_width || errors.is_empty() {
+        cols.push(Col::left("LAST ERROR", 16, 0).shrinks());
+        frame.render_widget(fitted_table(cols, &rows, inner.width, fit, theme), inner);
+        return;
+    }
+    let lines: Vec<Line> = errors
+        .iter()
+        .map(|(action, error)| {
+            Line::from(vec![
+                Span::styled(format!("{action} last error "), theme.title()),
+                Span::styled(error.clone(), theme.danger()),
+            ])
+        })
+        .collect();
+    // Rows the wrapped errors take.
+    let width = inner.width.max(1) as usize;
+    let tall = lines
+        .iter()
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            crate::tui::columns::wrapped_rows(&text, width)
+        })
+        .sum::<usize>()
+        .min(inner.height as usize / 2) as u16;
+    let below = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let [table_area, _, errors_area] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(tall),
+    ])
+    .areas(inner);
+    let rows: Vec<RowData> = rows
+        .into_iter()
+        .take(table_area.height.saturating_sub(1) as usize)
+        .collect();
+    frame.render_widget(
+        fitted_table(cols, &rows, inner.width, fit, theme),
+        table_area,
+    );
+    frame.render_widget(below, errors_area);
 }

@@ -4,15 +4,15 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::time::{age, ago};
 use crate::tui::app::{App, View};
 use crate::tui::theme::Theme;
 
-pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    // Freshness and READ-ONLY sit on the right and always show; the store
-    // and operator on the left give way on a narrow terminal.
+/// The header's right side: READ-ONLY, then the data's freshness or why
+/// it is stale; `short` drops the words a narrow terminal cannot spare.
+fn header_right(app: &App, theme: &Theme, short: bool) -> Line<'static> {
     let mut right = vec![Span::raw(" ")];
     if app.ctx.read_only {
         right.push(Span::styled("READ-ONLY", theme.warn()));
@@ -26,7 +26,7 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             right.push(Span::styled(
                 format!(
                     "⚠ STALE {age}: {}, retrying ",
-                    crate::tui::columns::shorten(why, 60)
+                    crate::tui::columns::shorten(why, if short { 30 } else { 60 })
                 ),
                 theme.danger(),
             ));
@@ -34,77 +34,163 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         (None, Some(t)) => {
             // Live, the data is as new as the last change: no age to
             // count up (and no redraw every second for it).
+            let every = crate::domain::time::duration_words(app.ctx.refresh);
             match app.live {
                 Some(true) => right.push(Span::styled("● live ", theme.dim())),
+                Some(false) if short => {
+                    right.push(Span::styled(format!("⟳ {every} · "), theme.warn()))
+                }
                 Some(false) => right.push(Span::styled(
-                    format!(
-                        "⟳ polling every {} · ",
-                        crate::domain::time::duration_words(app.ctx.refresh)
-                    ),
+                    format!("⟳ polling every {every} · "),
                     theme.warn(),
                 )),
                 None => {}
             }
             if app.live != Some(true) {
+                let ago = ago(app.now, t);
                 right.push(Span::styled(
-                    format!("updated {} ", ago(app.now, t)),
+                    if short {
+                        format!("{ago} ")
+                    } else {
+                        format!("updated {ago} ")
+                    },
                     theme.dim(),
                 ))
             }
         }
         (None, None) => right.push(Span::styled("loading… ", theme.dim())),
     }
-    let right = Line::from(right);
-    let right_w = (right.width() as u16).min(area.width);
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
-    let mut left = vec![
+    Line::from(right)
+}
+
+pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // Freshness and READ-ONLY sit on the right and always show; the store
+    // and who is connected on the left give way on a narrow terminal, but
+    // never lose the server, the database or the login.
+    let tool = [
         Span::styled(" journeyctl ", theme.header()),
         Span::raw("│ "),
     ];
+    let mut named = Vec::new();
     if let Some(name) = &app.ctx.store_name {
         // The named store in its colour, so production never looks like
         // staging (bold and bracketed without colour).
-        left.push(Span::styled(
+        named.push(Span::styled(
             format!("[{name}]"),
             theme.store(app.ctx.store_colour.as_deref()),
         ));
-        left.push(Span::raw(" "));
+        named.push(Span::raw(" "));
     }
-    let operator = [
-        Span::raw(" │ operator "),
-        Span::styled(app.ctx.operator.clone(), theme.title()),
-        Span::raw(" │"),
+    // Who the database sees, then who is at the keyboard.
+    let who_long = match &app.ctx.login {
+        Some(login) => format!("login {login} · {}", app.ctx.operator),
+        None => format!("operator {}", app.ctx.operator),
+    };
+    let who_short = match &app.ctx.login {
+        Some(login) => format!("login {login}"),
+        None => who_long.clone(),
+    };
+    let who = |text: String| {
+        [
+            Span::raw(" │ "),
+            Span::styled(text, theme.title()),
+            Span::raw(" │"),
+        ]
+    };
+    // Whatever gives way, the store's host and database (or its file's
+    // name) and the login show: first the tool's name goes, then the
+    // store's login (shown after it) and the start of a long path, whole
+    // folders at a time, then the operator's host.
+    let store = &app.ctx.store;
+    let compact = compact_store(store, app.ctx.login.is_some());
+    let build = |with_tool: bool, store: &str, who_text: &str| -> Vec<Span<'static>> {
+        let mut out = Vec::new();
+        if with_tool {
+            out.extend(tool.clone());
+        } else {
+            out.push(Span::raw(" "));
+        }
+        out.extend(named.clone());
+        out.push(Span::raw(store.to_string()));
+        out.extend(who(who_text.to_string()));
+        out
+    };
+    let least = least_store(&compact);
+    let who_least = app.ctx.login.clone().unwrap_or_else(|| who_short.clone());
+    let tries = [
+        build(true, store, &who_long),
+        build(false, store, &who_long),
+        build(false, &compact, &who_long),
+        build(false, &compact, &who_short),
+        build(false, &least, &who_short),
+        build(false, &least, &who_least),
     ];
-    // The store and the operator always show: a long store path gives way
-    // from its start (`sqlite …/journeyctl/journeyctl.db`), then the name
-    // of the tool.
-    let taken = Line::from(left.clone()).width() + Line::from(operator.to_vec()).width();
-    let room = (left_area.width as usize).saturating_sub(taken);
-    let store = shorten_start(&app.ctx.store, room.max(12));
-    if taken + crate::tui::columns::text_width(&store) as usize > left_area.width as usize {
-        left.drain(..2);
+    // The long right side where the least left still fits beside it.
+    let least_left = Line::from(build(false, &shorten_store(&least, 0), &who_least)).width();
+    let mut right = header_right(app, theme, false);
+    if least_left + right.width() > area.width as usize {
+        right = header_right(app, theme, true);
     }
-    left.push(Span::raw(store));
-    left.extend(operator);
+    let right_w = (right.width() as u16).min(area.width);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+    let width = left_area.width as usize;
+    let fits = |parts: &[Span]| Line::from(parts.to_vec()).width() <= width;
+    let left = match tries.iter().find(|t| fits(t)) {
+        Some(t) => t.clone(),
+        None => {
+            let others = Line::from(build(false, "", &who_least)).width();
+            let room = width.saturating_sub(others).max(12);
+            build(false, &shorten_store(&least, room), &who_least)
+        }
+    };
     frame.render_widget(Paragraph::new(Line::from(left)), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
 }
 
-/// A store's description in `width` columns: its kind, then as much of
-/// the end of its path or address as fits after `…`.
-fn shorten_start(store: &str, width: usize) -> String {
-    use crate::tui::columns::{shorten_start, text_width};
+/// A store's description with what the header shows elsewhere left out:
+/// a PostgreSQL URL's login when the login is shown after it.
+fn compact_store(store: &str, login_shown: bool) -> String {
+    match store.strip_prefix("postgres ") {
+        Some(rest) if login_shown => match rest.split_once('@') {
+            Some((_, place)) => format!("postgres {place}"),
+            None => store.to_string(),
+        },
+        _ => store.to_string(),
+    }
+}
+
+/// A PostgreSQL store in the fewest words that still name the server,
+/// the database and the schema: `db:5432/journeys/nc_cfg`.
+fn least_store(compact: &str) -> String {
+    match compact.strip_prefix("postgres ") {
+        Some(rest) => match rest.split_once(" schema ") {
+            Some((place, schema)) => format!("{place}/{schema}"),
+            None => rest.to_string(),
+        },
+        None => compact.to_string(),
+    }
+}
+
+/// A store's description in `width` columns: a SQLite path loses whole
+/// folders from its start (`sqlite …/journeyctl/journeyctl.db`), never
+/// the file's name; a PostgreSQL host and database are never cut.
+fn shorten_store(store: &str, width: usize) -> String {
+    use crate::tui::columns::text_width;
     if text_width(store) as usize <= width {
         return store.to_string();
     }
-    match store.split_once(' ') {
-        Some((kind, rest)) => {
-            let keep = width.saturating_sub(text_width(kind) as usize + 1);
-            format!("{kind} {}", shorten_start(rest, keep as u16))
+    let Some(path) = store.strip_prefix("sqlite ") else {
+        return store.to_string();
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    for skip in 1..parts.len() {
+        let tail = format!("sqlite …/{}", parts[skip..].join("/"));
+        if text_width(&tail) as usize <= width || skip == parts.len() - 1 {
+            return tail;
         }
-        None => shorten_start(store, width as u16),
     }
+    store.to_string()
 }
 
 pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -123,7 +209,7 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Them
             .unwrap_or(&options[options.len() - 1]);
         Line::styled(keys.clone(), theme.dim())
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
 /// The footer's keys from the key table, longest first: the first that
@@ -142,6 +228,14 @@ fn footer_options(app: &App) -> Vec<String> {
         letters.join(" "),
         keys.key(Help)
     );
+    // At 80 columns: every key, the less used ones by their letter alone
+    // (`?` says what each does).
+    let letters_only = |more: &[crate::tui::keymap::Action]| {
+        more.iter()
+            .map(|&a| keys.key(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     match app.view {
         View::Main => vec![
             line(
@@ -157,6 +251,18 @@ fn footer_options(app: &App) -> Vec<String> {
                     Details, Finish, Stop, StopAll, Pause, Resume, KillSwitch, Filter, Audit,
                     Channels, Help,
                 ],
+            ),
+            format!(
+                " {} details {}  {}",
+                keys.key(Details),
+                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                letters_only(&[Filter, All, Sort, Audit, Channels, Help, Quit])
+            ),
+            format!(
+                " {} details {}  {}",
+                keys.key(Details),
+                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                letters_only(&[Filter, Audit, Channels, Help, Quit])
             ),
             line(
                 arrows("move"),
@@ -175,6 +281,11 @@ fn footer_options(app: &App) -> Vec<String> {
             line(
                 arrows("version"),
                 &[Finish, Stop, StopAll, Pause, Resume, KillSwitch, Back, Help],
+            ),
+            format!(
+                "{}  {}",
+                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                letters_only(&[Audit, Channels, Back, Help, Quit])
             ),
             format!("{compact}  {} back", keys.key(Back)),
         ],

@@ -13,11 +13,13 @@ use crate::present::{
 };
 use crate::store::VersionSummary;
 use crate::tui::app::App;
-use crate::tui::columns::{Col, Fit, RowData, fitted_table, text_width};
+use crate::tui::columns::{Col, Fit, RowData, fitted_table, spare_width, text_width};
 use crate::tui::theme::Theme;
 
-/// Cells of the trend column: three minutes each over the last hour.
-const TREND_CELLS: usize = 20;
+/// Cells the trend column has over the last hour at least: six minutes
+/// a cell below 100 columns, three from 100; a wide screen grows it up to
+/// a cell a minute.
+const TREND_CELLS: [usize; 2] = [10, 20];
 /// The column of the rate now, which turns red with its alarm.
 const NOW_COLUMN: usize = 10;
 
@@ -43,6 +45,62 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     } else {
         selected.saturating_sub(height - 1)
     };
+    let now = app.activity_now();
+    let fit = Fit {
+        marker: true,
+        flex_first: true,
+    };
+    // Only the rows that fit are built: first with the trend at its
+    // least, then again with the trend grown into what is left blank, a
+    // cell a minute at most (a wide screen shows the hour in detail
+    // rather than a wide blank JOURNEY).
+    let rows_of = |trend_cells: usize| -> Vec<RowData> {
+        visible
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, v)| {
+                let mut styled = vec![(
+                    2,
+                    if v.paused.is_some() {
+                        theme.warn()
+                    } else {
+                        theme.status(shown(v))
+                    },
+                )];
+                if TrendAlarm::of(v).is_some() {
+                    styled.push((NOW_COLUMN, theme.danger()));
+                }
+                RowData {
+                    cells: cells(v, now, app.now, trend_cells),
+                    selected: i == selected,
+                    styled,
+                }
+            })
+            .collect()
+    };
+    let least = if inner.width < 100 {
+        TREND_CELLS[0]
+    } else {
+        TREND_CELLS[1]
+    };
+    let mut rows = rows_of(least);
+    let spare = spare_width(&columns(least), &rows, inner.width, fit) as usize;
+    let grown = (least + spare).min(60);
+    if grown > least {
+        rows = rows_of(grown);
+    }
+    frame.render_widget(
+        fitted_table(columns(grown), &rows, inner.width, fit, theme),
+        inner,
+    );
+}
+
+/// The main list's columns, with the entries trend `trend_cells` wide.
+/// The A/B verdict and the trend outrank the rate now (the tour watches
+/// them); the totals beyond ACTIVE and CONV give way first.
+fn columns(trend_cells: usize) -> Vec<Col> {
     let mut cols = vec![
         Col::left("JOURNEY", 14, 0),
         Col::right("VER", 3, 0),
@@ -53,52 +111,14 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     cols.extend(count_columns());
     // A/B is as wide as its longest verdict, so columns do not shift.
     cols.extend([
-        // The flow (trend, rate and its alarm) outranks the totals.
-        Col::left("ENTRIES, LAST HOUR", TREND_CELLS as u16, 3),
-        Col::left("NOW", 12, 2),
+        Col::left("ENTRIES, LAST HOUR", trend_cells as u16, 3),
+        // Ranked as the trend, but later: it goes first.
+        Col::left("NOW", 12, 3),
         Col::left("A/B", 13, 2),
         Col::left("ENTRY END", 11, 7),
         Col::right("LAST", 4, 7),
     ]);
-    // Only the rows that fit are built.
-    let now = app.activity_now();
-    let rows: Vec<RowData> = visible
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(i, v)| {
-            let mut styled = vec![(
-                2,
-                if v.paused.is_some() {
-                    theme.warn()
-                } else {
-                    theme.status(shown(v))
-                },
-            )];
-            if TrendAlarm::of(v).is_some() {
-                styled.push((NOW_COLUMN, theme.danger()));
-            }
-            RowData {
-                cells: cells(v, now, app.now),
-                selected: i == selected,
-                styled,
-            }
-        })
-        .collect();
-    frame.render_widget(
-        fitted_table(
-            cols,
-            &rows,
-            inner.width,
-            Fit {
-                marker: true,
-                flex_first: true,
-            },
-            theme,
-        ),
-        inner,
-    );
+    cols
 }
 
 /// The list's title: what it shows, the sort, the filter; shorter on a
@@ -166,7 +186,7 @@ fn empty_message(app: &App) -> String {
     }
 }
 
-fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
+fn cells(v: &VersionSummary, now: i64, wall: i64, trend_cells: usize) -> Vec<String> {
     let status = status_cell(v, wall);
     let mut out = vec![
         crate::present::escaped(&v.journey).into_owned(),
@@ -174,7 +194,7 @@ fn cells(v: &VersionSummary, now: i64, wall: i64) -> Vec<String> {
         status,
     ];
     out.extend(count_cells(v));
-    out.push(entries_trend(v, TREND_CELLS));
+    out.push(entries_trend(v, trend_cells));
     let rate = per_minute(v.rates.last_5m.entered);
     out.push(match TrendAlarm::of(v) {
         Some(TrendAlarm::EntriesStopped) => format!("{rate} ▼"),

@@ -25,11 +25,15 @@ use crate::store::VersionSummary;
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let banner = app.ctx.banner.is_some() as u16;
+    // A notice (a refusal) is never cut: it takes the rows it needs.
+    let footer_rows = app.notice.as_ref().map_or(1, |n| {
+        super::columns::wrapped_rows(&format!(" {n}"), area.width as usize).min(4) as u16
+    });
     let [header, banner_area, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(footer_rows),
     ])
     .areas(area);
     chrome::draw_header(frame, header, app, theme);
@@ -49,17 +53,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Channels => channels::draw_channels(frame, body, app, theme),
     }
     chrome::draw_footer(frame, footer, app, theme);
+    // Help and panes sit below the header (and the demo's line): the
+    // store, `[prod]`, the login and READ-ONLY stay in sight, above all
+    // while something is being stopped.
+    let below = Rect {
+        y: body.y,
+        height: area.height.saturating_sub(body.y - area.y),
+        ..area
+    };
     if matches!(app.mode, crate::tui::app::Mode::Help) {
-        // Below the header: the store and the operator stay in sight.
-        let below = Rect {
-            y: body.y,
-            height: area.height.saturating_sub(body.y - area.y),
-            ..area
-        };
         help::draw_help(frame, below, app, theme);
     }
     if let Some(pane) = app.pane() {
-        pane::draw_pane(frame, area, app, pane, theme);
+        pane::draw_pane(frame, below, app, pane, theme);
     }
 }
 

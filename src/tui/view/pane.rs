@@ -67,7 +67,10 @@ pub(super) fn draw_pane(
     // Wrapped lines take more than one row: size the pane for them.
     let rows: usize = lines
         .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w.max(1) as usize))
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            crate::tui::columns::wrapped_rows(&text, inner_w as usize)
+        })
         .sum();
     let rect = centered(area, width, rows as u16 + 2);
     frame.render_widget(Clear, rect);

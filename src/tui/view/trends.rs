@@ -12,11 +12,80 @@ use crate::present::{TrendAlarm, per_minute, sparkline, thousands};
 use crate::store::VersionDetail;
 use crate::store::minutes::MinuteCounts;
 
-/// Cells of the last hour (two minutes each) and of the 48 hours (one each).
-const HOUR_CELLS: usize = 30;
-const DAYS_CELLS: usize = 48;
-/// Label, hour, rate, 48 hours, total, with a space between.
-const FULL_WIDTH: usize = 10 + HOUR_CELLS + 1 + 12 + 1 + DAYS_CELLS + 1 + 9;
+/// Cells of the last hour and of the last 48 hours, finest first: each
+/// divides its span, so a cell is a whole number of minutes or hours.
+const HOUR_CELLS: [usize; 6] = [60, 30, 20, 15, 12, 10];
+const DAYS_CELLS: [usize; 4] = [48, 24, 16, 12];
+/// The label, the rate now and the 48-hour total, with their spaces.
+const LABEL: usize = 10;
+const RATE: usize = 13;
+const TOTAL: usize = 10;
+
+/// How the panel's lines are cut up at a given inner width: the hour at
+/// least 30 cells where it can, the 48 hours as fine as the rest allows
+/// (both shown at 80 columns), the hour finer still on a wide screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Cut {
+    hour: usize,
+    days: Option<usize>,
+}
+
+impl Cut {
+    fn for_width(width: usize) -> Cut {
+        let room = width.saturating_sub(LABEL + RATE);
+        let days_beside = |hour: usize| {
+            let left = room.saturating_sub(hour + 1 + TOTAL);
+            DAYS_CELLS.iter().copied().find(|&d| d <= left)
+        };
+        let cut = |hour: usize| Cut {
+            hour,
+            days: days_beside(hour),
+        };
+        // An hour a cell over 48 hours with the finest hour beside it;
+        // else two hours a cell or finer with the hour as fine as that
+        // leaves; else any 48 hours; else the hour alone.
+        let picks = [
+            HOUR_CELLS[..2]
+                .iter()
+                .find(|&&h| days_beside(h) == Some(48)),
+            HOUR_CELLS[1..]
+                .iter()
+                .find(|&&h| days_beside(h) >= Some(24)),
+            HOUR_CELLS[1..].iter().find(|&&h| days_beside(h).is_some()),
+        ];
+        if let Some(&hour) = picks.into_iter().flatten().next() {
+            return cut(hour);
+        }
+        Cut {
+            hour: HOUR_CELLS[1..]
+                .iter()
+                .copied()
+                .find(|&h| h <= room)
+                .unwrap_or(HOUR_CELLS[HOUR_CELLS.len() - 1]),
+            days: None,
+        }
+    }
+
+    /// The panel's title, in words where they fit in `width`.
+    fn title(&self, width: usize) -> String {
+        let (hour, days) = (60 / self.hour, self.days.map(|d| 48 / d));
+        let long = match days {
+            Some(d) => format!(
+                " trends: last hour, {hour} min a cell · rate over 5 min · last 48 h, {d} h a cell · total "
+            ),
+            None => format!(" trends: last hour, {hour} min a cell · rate over 5 min "),
+        };
+        if long.chars().count() <= width {
+            return long;
+        }
+        match days {
+            Some(d) => {
+                format!(" last hour ({hour} min/cell) · rate 5 min · 48 h ({d} h/cell) · total ")
+            }
+            None => format!(" last hour ({hour} min/cell) · rate over 5 min "),
+        }
+    }
+}
 
 /// A line of the panel: its name, how to read it from a minute, its rate
 /// now, and the alarm that turns it red.
@@ -24,12 +93,8 @@ type Series<'a> = (&'a str, fn(&MinuteCounts) -> i64, f64, Option<TrendAlarm>);
 
 pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, panel: Panel<'_>) {
     let (framed, theme) = (panel.block, panel.theme);
-    let wide = area.width as usize >= FULL_WIDTH + 2;
-    let title = if wide {
-        " trends: last hour, 2 min a cell · rate over 5 min · last 48 h, 1 h a cell · 48 h total "
-    } else {
-        " trends: last hour, 2 min a cell · rate over 5 min "
-    };
+    let cut = Cut::for_width(area.width.saturating_sub(2) as usize);
+    let title = cut.title(area.width.saturating_sub(2) as usize);
     let hour: Vec<MinuteCounts> = d
         .summary
         .recent
@@ -62,13 +127,13 @@ pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, pane
             let values: Vec<i64> = hour.iter().map(get).collect();
             let mut spans = vec![
                 Span::raw(format!("{name:<10}")),
-                Span::styled(sparkline(&values, HOUR_CELLS), style),
+                Span::styled(sparkline(&values, cut.hour), style),
                 Span::styled(format!(" {:>12}", per_minute(*rate)), style),
             ];
-            if wide {
+            if let Some(cells) = cut.days {
                 let days: Vec<i64> = d.hours.iter().map(get).collect();
                 spans.push(Span::raw(" "));
-                spans.push(Span::styled(sparkline(&days, DAYS_CELLS), theme.dim()));
+                spans.push(Span::styled(sparkline(&days, cells), theme.dim()));
                 spans.push(Span::raw(format!(
                     " {:>9}",
                     thousands(days.iter().sum::<i64>())
@@ -84,4 +149,53 @@ pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, pane
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(framed.title(title)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cut;
+
+    #[test]
+    fn the_48_hours_show_from_80_columns() {
+        let at = |w| Cut::for_width(w);
+        // 80 columns: the hour in 3-minute cells, 48 hours in 2-hour ones.
+        assert_eq!(
+            at(78),
+            Cut {
+                hour: 20,
+                days: Some(24)
+            }
+        );
+        assert_eq!(
+            at(98),
+            Cut {
+                hour: 30,
+                days: Some(24)
+            }
+        );
+        assert_eq!(
+            at(118),
+            Cut {
+                hour: 30,
+                days: Some(48)
+            }
+        );
+        assert_eq!(
+            at(198),
+            Cut {
+                hour: 60,
+                days: Some(48)
+            }
+        );
+        // Too narrow for the 48 hours: the hour alone.
+        assert_eq!(
+            at(50),
+            Cut {
+                hour: 20,
+                days: None
+            }
+        );
+        assert!(at(118).title(118).contains("last 48 h, 1 h a cell"));
+        assert!(at(78).title(78).contains("48 h (2 h/cell) · total"));
+    }
 }
