@@ -256,10 +256,23 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
         1,
         "bad.toml:2: steps[1]: unknown field `actoin`",
     );
+    // What the store does not hold, and its refusals, name the store
+    // they were met in (the default one, unasked, above all).
+    let store = format!("(store sqlite {})", ts.url.trim_start_matches("sqlite://"));
     one_line(
         &run(d, &ts.url, &["finish", "nope", "--yes"], None),
         1,
-        "unknown journey \"nope\"",
+        &format!("unknown journey \"nope\" {store}"),
+    );
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &["pause", "--uses-action", "webhook:crm", "--yes"],
+            None,
+        ),
+        3,
+        &format!("uses the action \"webhook:crm\" {store}"),
     );
     // NUL and other control characters are refused where text enters.
     std::fs::write(

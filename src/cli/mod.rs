@@ -55,14 +55,13 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             let (label, code) = exit_status(&e);
-            let text = format!("{e:#}");
             use std::io::Write as _;
             // Not `eprintln!`: with the terminal gone (a hang-up), writing
             // the error fails, and that must not turn into a panic.
             let _ = writeln!(
                 std::io::stderr(),
                 "journeyctl: {label}: {}",
-                crate::present::escaped(text.lines().next().unwrap_or(""))
+                crate::present::escaped(&error_line(&e))
             );
             code
         }
@@ -199,13 +198,57 @@ async fn dispatch(global: Global, command: Option<CliCommand>) -> anyhow::Result
         Some(n) => n.name.clone(),
         None => location(&g).map(|l| l.name()).unwrap_or_default(),
     };
+    let shown = location(&g).map(|l| l.display()).ok();
     let cx = commands::Cx {
         global: g,
         actor,
         now: now_millis(),
         store_name,
     };
-    command.run(&cx).await
+    command.run(&cx).await.map_err(|e| match shown {
+        Some(store) if names_the_store(&e) => e.context(InStore(store)),
+        _ => e,
+    })
+}
+
+/// The store a refusal or a missing journey was met in: said after the
+/// reason, so an operator who meant another store sees it at once.
+#[derive(Debug)]
+pub struct InStore(pub String);
+
+impl std::fmt::Display for InStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "store {}", self.0)
+    }
+}
+
+/// Whether an error is about what the store holds (a refusal, a journey
+/// or version it does not have), so that naming the store helps.
+fn names_the_store(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<Error>(),
+        Some(Error::Refused(_) | Error::UnknownJourney(_) | Error::NoSuchVersion { .. })
+    )
+}
+
+/// An error's line: its reason, and the store it was met in where known
+/// (`...: cannot pause: no version ... (store sqlite /srv/j.db)`).
+fn error_line(e: &anyhow::Error) -> String {
+    let store = e.downcast_ref::<InStore>();
+    let reason = match store {
+        Some(_) => e
+            .chain()
+            .skip(1)
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(": "),
+        None => format!("{e:#}"),
+    };
+    let first = reason.lines().next().unwrap_or("").to_string();
+    match store {
+        Some(s) => format!("{first} ({s})"),
+        None => first,
+    }
 }
 
 /// With `--metrics ADDR`: the endpoint, serving from now on.
