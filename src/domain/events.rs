@@ -58,26 +58,77 @@ fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String
     }
 }
 
+/// The fields an event may have, each text.
+const FIELDS: [&str; 6] = ["type", "journey", "profile", "name", "segment", "at"];
+
+/// Why a line is not an event, in a user's words: where its JSON breaks,
+/// that it is not one object, or which field is not text.
+fn why_not_an_event(line: &str, first: &serde_json::Error) -> String {
+    use serde_json::Value;
+    use serde_json::error::Category;
+    let where_ = |e: &serde_json::Error| {
+        if e.line() > 1 {
+            format!("column {} of line {} within the text", e.column(), e.line())
+        } else {
+            format!("column {}", e.column())
+        }
+    };
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) if e.classify() == Category::Eof => {
+            return format!(
+                "not a JSON object: the line ends before the object does ({})",
+                where_(&e)
+            );
+        }
+        Err(e) => {
+            return format!(
+                "not a JSON object: not valid JSON at {} (names and text go in double quotes: {{\"type\":\"enter\",...}})",
+                where_(&e)
+            );
+        }
+    };
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    let Value::Object(map) = &value else {
+        return format!(
+            "not a JSON object: the line is {}, not one object {{...}} (column 1)",
+            kind(&value)
+        );
+    };
+    for name in FIELDS {
+        if let Some(v) = map.get(name).filter(|v| !v.is_string() && !v.is_null()) {
+            return format!(
+                "field {name:?} must be text in double quotes, not {}",
+                kind(v)
+            );
+        }
+    }
+    // What is left: a name given twice (`duplicate field `type``).
+    let said = first.to_string();
+    match said
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.split_once('`'))
+    {
+        Some((name, _)) => format!("field {name:?} is given twice"),
+        None => format!(
+            "not a JSON object this tool reads (column {})",
+            first.column()
+        ),
+    }
+}
+
 /// Parses one line; `now` is the time of events without `at`.
 pub fn parse_line(line: &str, now: Millis) -> Result<TimedEvent, String> {
-    let raw: RawEvent = serde_json::from_str(line).map_err(|e| {
-        let msg = e.to_string();
-        // serde_json appends " at line L column C"; the column helps, and
-        // the caller gives the line of the feed (L is 1 unless the text
-        // itself holds a line break).
-        let what = msg
-            .rsplit_once(" at line ")
-            .map_or(msg.as_str(), |(w, _)| w);
-        if e.line() > 1 {
-            format!(
-                "not a JSON object: {what} (column {} of line {} within the text)",
-                e.column(),
-                e.line()
-            )
-        } else {
-            format!("not a JSON object: {what} (column {})", e.column())
-        }
-    })?;
+    // The quick path for a good line; a bad one is looked at again to
+    // say what is wrong in our words (never the parser's).
+    let raw: RawEvent = serde_json::from_str(line).map_err(|e| why_not_an_event(line, &e))?;
     let kind = raw
         .kind
         .ok_or_else(|| "missing field \"type\" (enter, event or segment)".to_string())?;
@@ -149,12 +200,42 @@ mod tests {
                 "bad \"at\"",
             ),
             (r#"{"type":"segment","profile":"","segment":"s"}"#, "empty"),
-            (r#"{"type":7}"#, "not a JSON object"),
+            (
+                r#"{"type":7}"#,
+                "field \"type\" must be text in double quotes, not a number",
+            ),
+            (
+                r#"{"type":"enter","journey":1}"#,
+                "field \"journey\" must be text in double quotes, not a number",
+            ),
+            (
+                "{type:\"enter\"}",
+                "not valid JSON at column 2 (names and text go in double quotes",
+            ),
+            (
+                r#"{"type":"enter""#,
+                "the line ends before the object does (column 15)",
+            ),
+            ("[1,2]", "the line is a list, not one object"),
+            (
+                r#"{"type":"enter","type":"event"}"#,
+                "field \"type\" is given twice",
+            ),
         ];
         for (line, want) in cases {
             let e = parse_line(line, 0).unwrap_err();
             assert!(e.contains(want), "{line}: {e}");
             assert!(!e.contains('\n'));
+            // The parser's own words never reach an operator.
+            for serde in [
+                "expected ident",
+                "expected value",
+                "invalid type",
+                "EOF",
+                "key must be",
+            ] {
+                assert!(!e.contains(serde), "{line}: {e}");
+            }
         }
     }
 }
