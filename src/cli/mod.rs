@@ -235,15 +235,22 @@ fn names_the_store(e: &anyhow::Error) -> bool {
 /// (`...: cannot pause: no version ... (store sqlite /srv/j.db)`).
 fn error_line(e: &anyhow::Error) -> String {
     let store = e.downcast_ref::<InStore>();
-    let reason = match store {
-        Some(_) => e
-            .chain()
-            .skip(1)
-            .map(|c| c.to_string())
-            .collect::<Vec<_>>()
-            .join(": "),
-        None => format!("{e:#}"),
-    };
+    // The contexts down to the store's error, which says it all in our
+    // words: the driver's text below it (`error returned from database:
+    // ... at line 3655`) is never repeated after it.
+    let mut parts = Vec::new();
+    let said = store.map(|s| s.to_string());
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if said.as_ref() == Some(&text) {
+            continue;
+        }
+        parts.push(text);
+        if cause.is::<Error>() {
+            break;
+        }
+    }
+    let reason = parts.join(": ");
     let first = reason.lines().next().unwrap_or("").to_string();
     match store {
         Some(s) => format!("{first} ({s})"),
