@@ -126,6 +126,31 @@ both_backends!(
         let a = ab.variants.iter().find(|x| x.name == "A").unwrap();
         let b = ab.variants.iter().find(|x| x.name == "B").unwrap();
         assert!(a.converted as f64 / a.assigned as f64 > b.converted as f64 / b.assigned as f64);
+        // `verdict` in words puts the decision's counts beside its
+        // interval and p-value; today's are said apart, as observed.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_journeyctl"))
+            .env("DATABASE_URL", &ts.url)
+            .args(["verdict", "cart-recovery"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        let before = ab.at_decision.as_ref().unwrap();
+        let a0 = before.iter().find(|x| x.name == "A").unwrap();
+        let row = text.lines().find(|l| l.starts_with("A ")).unwrap();
+        assert!(
+            row.contains(&format!("{}/{}", a0.converted, a0.assigned)),
+            "{text}"
+        );
+        assert!(!row.contains(&format!("{}/", a.converted)), "{text}");
+        assert!(
+            text.contains("counts at the decision, 2026-11-21T10:02:00Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("since the decision (observed, not a test): "),
+            "{text}"
+        );
     }
 );
 

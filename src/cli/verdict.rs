@@ -62,8 +62,10 @@ pub(super) async fn live_verdict(
         return Ok(());
     }
     println!("{journey} v{} test {}", chosen.version, ab.test);
-    let arms: Vec<Arm> = ab
-        .variants
+    // Once decided, the counts beside the interval and p-value are the
+    // decision's; what came after is said apart, observed, not tested.
+    let counted = ab.at_decision.as_deref().unwrap_or(&ab.variants);
+    let arms: Vec<Arm> = counted
         .iter()
         .map(|v| Arm::new(&v.name, v.converted.max(0) as u64, v.assigned.max(0) as u64))
         .collect();
@@ -71,7 +73,16 @@ pub(super) async fn live_verdict(
         Some(t) => format!(" (at the decision, {t})"),
         None => format!(" (running over {} looks)", ab.looks),
     };
+    if let Some(t) = &ab.decided_at {
+        println!("counts at the decision, {t}:");
+    }
     print_verdict(&arms, &ab.pairs, &basis, ab.verdict, ab.winner.as_deref());
+    if let Some(before) = &ab.at_decision {
+        println!(
+            "since the decision (observed, not a test): {}",
+            crate::present::since_decision(before, &ab.variants)
+        );
+    }
     if let Some(c) = &ab.srm {
         println!("{}", srm_line(c));
         println!("{}", crate::present::srm_meaning(ab.at_decision.is_some()));

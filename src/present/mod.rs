@@ -282,6 +282,30 @@ pub fn ab_label(ab: Option<&AbSummary>) -> String {
     }
 }
 
+/// What each variant gained after the decision (conversions include
+/// participants assigned before it).
+pub fn since_decision(
+    before: &[crate::store::VariantSummary],
+    now: &[crate::store::VariantSummary],
+) -> String {
+    now.iter()
+        .map(|v| {
+            let (a0, c0) = before
+                .iter()
+                .find(|b| b.name == v.name)
+                .map_or((0, 0), |b| (b.assigned, b.converted));
+            let (a, c) = ((v.assigned - a0).max(0), (v.converted - c0).max(0));
+            format!(
+                "{} +{} assigned, +{} converted",
+                v.name,
+                thousands(a),
+                thousands(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What an SRM mark means for the test: for a stored winner (`decided`),
 /// or for the running test.
 pub fn srm_meaning(decided: bool) -> &'static str {

@@ -11,7 +11,7 @@ use super::{Panel, count_cells, count_columns};
 use crate::domain::abtest::VerdictKind;
 use crate::domain::time::short;
 use crate::present::{audit_change, pct, shown, srm_line, status_cell, status_label, thousands};
-use crate::store::{AbSummary, AuditEntry, VariantSummary, VersionDetail};
+use crate::store::{AbSummary, AuditEntry, VersionDetail};
 use crate::tui::app::App;
 use crate::tui::columns::{Col, Fit, RowData, fitted_table, shorten};
 use crate::tui::theme::Theme;
@@ -339,7 +339,7 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::styled(
             format!(
                 "since the decision (observed, not a test): {}",
-                since_decision(before, &ab.variants)
+                crate::present::since_decision(before, &ab.variants)
             ),
             theme.dim(),
         ));
@@ -371,25 +371,4 @@ fn verdict_line(ab: &AbSummary) -> String {
                 .unwrap_or_default()
         ),
     }
-}
-
-/// What each variant gained after the decision (conversions include
-/// participants assigned before it).
-fn since_decision(before: &[VariantSummary], now: &[VariantSummary]) -> String {
-    now.iter()
-        .map(|v| {
-            let (a0, c0) = before
-                .iter()
-                .find(|b| b.name == v.name)
-                .map_or((0, 0), |b| (b.assigned, b.converted));
-            let (a, c) = ((v.assigned - a0).max(0), (v.converted - c0).max(0));
-            format!(
-                "{} +{} assigned, +{} converted",
-                v.name,
-                thousands(a),
-                thousands(c)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
