@@ -430,9 +430,10 @@ fn a_password_file_must_be_private() {
     let o = run(h, None, &["check"]);
     let (_, err) = out(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // FILE:LINE, as every config error says where.
     assert!(
         err.contains(&format!(
-            "stores.team.password_file: {} is readable by others: chmod 600",
+            "config.toml:4: stores.team.password_file: {} is readable by others: chmod 600",
             secret.display()
         )),
         "{err}"

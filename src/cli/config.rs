@@ -27,6 +27,9 @@ pub struct NamedStore {
     /// its owner only: the password is then in no URL, file or argument
     /// others can read.
     pub password_file: Option<PathBuf>,
+    /// Where `password_file` is set, `FILE:LINE: stores.NAME.password_file`:
+    /// the start of every error about it.
+    pub password_file_at: String,
 }
 
 /// The config file, read and checked.
@@ -202,6 +205,11 @@ impl Config {
                 url,
                 colour: entry.colour.map(Spanned::into_inner),
                 read_only: entry.read_only,
+                password_file_at: entry.password_file.as_ref().map_or_else(String::new, |p| {
+                    err(p.span().start, &format!("{key}.password_file"), "")
+                        .trim_end_matches(": ")
+                        .to_string()
+                }),
                 password_file: entry.password_file.map(|p| PathBuf::from(p.into_inner())),
             });
         }
@@ -284,7 +292,9 @@ pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
     };
     let store = config.store(&name).map_err(Error::Invalid)?;
     global.database_url = Some(match &store.password_file {
-        Some(file) => with_password(&store.url, file, &name).map_err(Error::Invalid)?,
+        Some(file) => {
+            with_password(&store.url, file, &store.password_file_at).map_err(Error::Invalid)?
+        }
         None => store.url.clone(),
     });
     if store.read_only && !global.write {
@@ -298,9 +308,8 @@ pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
 
 /// `url` with the password read from `file` (its first line); the file
 /// must be readable by its owner only, as `~/.pgpass` must.
-fn with_password(url: &str, file: &Path, store: &str) -> Result<String, String> {
+fn with_password(url: &str, file: &Path, key: &str) -> Result<String, String> {
     use std::os::unix::fs::PermissionsExt;
-    let key = format!("stores.{store}.password_file");
     let meta = std::fs::metadata(file)
         .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
     if meta.permissions().mode() & 0o077 != 0 {
@@ -313,15 +322,16 @@ fn with_password(url: &str, file: &Path, store: &str) -> Result<String, String> 
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
     let password = text.lines().next().unwrap_or("").trim_end();
-    let mut parsed = reqwest::Url::parse(url).map_err(|e| format!("stores.{store}.url: {e}"))?;
+    let mut parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("{key}: the store's url: {e}"))?;
     if parsed.username().is_empty() {
         return Err(format!(
-            "stores.{store}.url: names no user for the password_file's password"
+            "{key}: the store's url names no user for this password"
         ));
     }
     parsed
         .set_password(Some(password))
-        .map_err(|()| format!("stores.{store}.url: cannot take a password"))?;
+        .map_err(|()| format!("{key}: the store's url cannot take a password"))?;
     Ok(parsed.to_string())
 }
 
