@@ -371,3 +371,40 @@ both_backends!(
         assert_eq!((t.messages, t.completed), (1, 1));
     }
 );
+
+both_backends!(
+    people_inside_a_wait_are_counted_on_the_wait_and_steps_number_from_one,
+    |ts| {
+        let s = &ts.store;
+        let d = def(
+            "name = \"w2\"\n[[steps]]\nkind = \"wait\"\nduration = \"1h\"\n\
+         [[steps]]\nkind = \"message\"\naction = \"email\"\n\
+         [[steps]]\nkind = \"wait\"\nduration = \"2d\"\n",
+        );
+        // On the wall clock: the detail view counts what is due now.
+        let now = journeyctl::domain::time::now_millis();
+        publish(s, &d, now - 1_000).await;
+        let people: Vec<_> = (0..3)
+            .map(|i| enter("w2", &format!("p-{i}"), now))
+            .collect();
+        s.ingest(&people).await.unwrap();
+        s.tick(now + 1).await.unwrap();
+        let steps = &s.detail("w2").await.unwrap()[0].steps;
+        let counts: Vec<(i64, &str, i64)> = steps
+            .iter()
+            .map(|st| (st.index, st.kind, st.waiting))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![(1, "wait", 3), (2, "message", 0), (3, "wait", 0)],
+            "the three are inside the hour's wait, not on the email"
+        );
+        // `profile` numbers the next step as the console does.
+        let entry = &s.profile("p-0").await.unwrap()[0];
+        assert_eq!((entry.step, entry.next_step), (1, Some(2)));
+        assert_eq!(
+            entry.next_due.as_deref(),
+            Some(journeyctl::domain::time::to_rfc3339(now + 3_600_000).as_str())
+        );
+    }
+);

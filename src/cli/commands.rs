@@ -281,12 +281,16 @@ async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<
         println!("{profile} has not entered any journey");
     } else {
         for e in entries {
+            // Steps numbered from 1, as the console numbers them.
+            let place = match (e.next_step, &e.next_due) {
+                (Some(n), Some(due)) => format!(", next step {n} due {due}"),
+                _ => String::new(),
+            };
             let line = format!(
-                "{} v{}: {} at step {}{}{}{}",
+                "{} v{}: {}{place}{}{}{}",
                 e.journey,
                 e.version,
                 e.state,
-                e.step,
                 e.variant
                     .map(|v| format!(", variant {v}"))
                     .unwrap_or_default(),

@@ -75,7 +75,7 @@ impl Store {
     /// Where a profile is: one entry per version it entered.
     pub async fn profile(&self, profile: &str) -> Result<Vec<ProfileEntry>> {
         let rows = sqlx::query(
-            "SELECT j.name AS journey, v.number, p.state, p.step, p.variant, p.converted_at, p.exit_reason, p.entered_at \
+            "SELECT j.name AS journey, v.number, p.state, p.step, p.due_at, p.variant, p.converted_at, p.exit_reason, p.entered_at \
              FROM participants_effective p JOIN versions v ON v.id = p.version_id JOIN journeys j ON j.id = v.journey_id \
              WHERE p.profile = $1 ORDER BY p.entered_at, p.id",
         )
@@ -85,11 +85,17 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let converted: Option<Millis> = r.try_get("converted_at")?;
+                let state: String = r.try_get("state")?;
+                let step: i64 = r.try_get("step")?;
+                let active = state == "active";
+                let due: Millis = r.try_get("due_at")?;
                 Ok(ProfileEntry {
                     journey: r.try_get("journey")?,
                     version: r.try_get("number")?,
-                    state: r.try_get("state")?,
-                    step: r.try_get("step")?,
+                    state,
+                    step,
+                    next_step: active.then_some(step + 1),
+                    next_due: active.then(|| to_rfc3339(due)),
                     variant: r.try_get("variant")?,
                     converted: converted.is_some(),
                     converted_at: converted.map(to_rfc3339),

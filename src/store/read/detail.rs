@@ -88,13 +88,25 @@ impl Store {
             by_step.insert(r.try_get("step")?, (r.try_get("n")?, r.try_get("due")?));
         }
         let paused = info.paused.is_some();
-        let steps: Vec<StepCount> = info
-            .definition
-            .steps
+        let defined = &info.definition.steps;
+        let is_wait = |i: usize| matches!(defined.get(i), Some(Step::Wait { .. }));
+        // A participant's `step` is the next one to run; after a wait it
+        // is not due until the wait ends, so those not yet due are inside
+        // the wait before it, and counted there.
+        let at = |i: usize| by_step.get(&(i as i64)).copied().unwrap_or((0, 0));
+        let steps: Vec<StepCount> = defined
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let (n, due) = by_step.get(&(i as i64)).copied().unwrap_or((0, 0));
+                let (here, due) = at(i);
+                let mut n = due;
+                if i == 0 || !is_wait(i - 1) {
+                    n += here - due;
+                }
+                if is_wait(i) {
+                    let (next, next_due) = at(i + 1);
+                    n += next - next_due;
+                }
                 let kind = match s {
                     Step::Message { .. } => "message",
                     Step::Wait { .. } => "wait",

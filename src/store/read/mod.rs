@@ -189,7 +189,13 @@ pub struct ProfileEntry {
     pub journey: String,
     pub version: i64,
     pub state: String,
+    /// The index (from 0) of the next step to run, as stored.
     pub step: i64,
+    /// While active: the next step to run numbered as the console numbers
+    /// steps (from 1), and when it is due (until then, after a wait, the
+    /// participant is inside that wait).
+    pub next_step: Option<i64>,
+    pub next_due: Option<String>,
     pub variant: Option<String>,
     pub converted: bool,
     pub converted_at: Option<String>,
@@ -203,7 +209,8 @@ pub struct StepCount {
     /// `message`, `wait` or `split`.
     pub kind: &'static str,
     pub label: String,
-    /// Active participants whose next step is this one.
+    /// Active participants at this step: inside it for a wait, due to
+    /// run it for a message or a split.
     pub waiting: i64,
     /// Of those, held here by a pause (due, but a message or split step
     /// does not run while the version is paused).
