@@ -638,6 +638,61 @@ fn console_with_sqlite_locked_by_another_writer_waits_and_then_stops() {
     t.wait_dead();
 }
 
+/// A SQLite store replaced under an open console (a demo run again, a
+/// restore) is noticed: the console reopens the new file, shows its
+/// journeys and acts on it; a file that is gone is said so.
+#[test]
+fn a_store_file_replaced_under_the_console_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let url = format!("sqlite://{}", db.display());
+    seed(&url, dir.path());
+    let t = Tmux::start(
+        "sqlite-replaced",
+        &console_command(&url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("welcome");
+    // Another store, made beside it, takes its place.
+    let other = dir.path().join("other.db");
+    let other_url = format!("sqlite://{}", other.display());
+    let def = dir.path().join("replacement.toml");
+    std::fs::write(
+        &def,
+        "name = \"replacement\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n",
+    )
+    .unwrap();
+    cli(&other_url, &["apply", def.to_str().unwrap(), "--publish"]);
+    // As the demo does: the old file and its log go, the new one comes
+    // (with its log, the file last).
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    for suffix in ["-wal", "-shm", ""] {
+        let _ = std::fs::rename(
+            format!("{}{suffix}", other.display()),
+            format!("{}{suffix}", db.display()),
+        );
+    }
+    t.wait_for("replacement");
+    wait_gone(&t, "welcome");
+    assert!(t.screen().contains("● live"), "{}", t.screen());
+    // An action goes to the new file.
+    t.keys(&["s"]);
+    t.text("replacement");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ stopped replacement v1");
+    assert_eq!(status_of(&url, "replacement"), "stopped");
+    t.keys(&["Enter"]);
+    // The file gone: said at once, not the old figures under `● live`.
+    std::fs::remove_file(&db).unwrap();
+    t.wait_for("⚠ STALE");
+    assert!(t.screen().contains("no store at"), "{}", t.screen());
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
 /// A terminal resize redraws for the new size; nothing is lost.
 #[test]
 fn a_resize_redraws_for_the_new_size() {

@@ -181,6 +181,10 @@ fn read_only_words(r: &ReadOnly) -> String {
 fn outage(cause: &Outage) -> String {
     match cause {
         Outage::FileGone(path) => format!("no store at {}: the file is gone", path.display()),
+        Outage::FileReplaced(path) => format!(
+            "the store's file {} was replaced by another: reopening it",
+            path.display()
+        ),
         Outage::Refused { server } => {
             format!("connection refused by {server} (is PostgreSQL running there?)")
         }

@@ -144,6 +144,9 @@ pub enum ReadOnly {
 pub enum Outage {
     /// The SQLite file is gone.
     FileGone(PathBuf),
+    /// Another file took the SQLite file's place (a restore, a demo run
+    /// again): what was opened is no longer the store.
+    FileReplaced(PathBuf),
     /// The server refused the connection.
     Refused { server: String },
     /// The host name does not resolve.

@@ -39,7 +39,7 @@ pub(crate) use lifecycle::audit::{AuditChange, insert_audit};
 pub use live::{Change, Watcher};
 pub use open::cluster::NodeRows;
 pub use open::scratch;
-pub use open::{Location, PoolSettings, default_sqlite_path};
+pub use open::{FileChange, Location, PoolSettings, default_sqlite_path};
 
 pub use crate::domain::{OperatorAction, Target};
 pub use lifecycle::change::{Impact, Outcome, VersionImpact};
@@ -116,6 +116,9 @@ pub struct Store {
     pool: AnyPool,
     kind: dialect::SharedBackend,
     location: Location,
+    /// A SQLite store's file as it was opened (device and inode): a file
+    /// replaced under it (a demo run again, a restore) is noticed.
+    file: Option<(u64, u64)>,
 }
 
 impl Store {

@@ -175,8 +175,35 @@ pub fn spawn_watch(
     })
 }
 
+/// The store the console works on, shared by the fetcher and the
+/// actions: the fetcher puts a new one in when a SQLite file was replaced.
+pub type Current = Arc<std::sync::Mutex<Store>>;
+
+/// The store to fetch from: the same, or opened again when its SQLite
+/// file was replaced (then the actions use the new one too); a file that
+/// is gone is said so, and looked for again at the next try.
+async fn store_now(store: &mut Store, current: &Current) -> Result<(), Error> {
+    match store.file_change() {
+        None => Ok(()),
+        Some(crate::store::FileChange::Gone(path)) => Err(Error::Unreachable {
+            location: None,
+            cause: Outage::FileGone(path),
+        }),
+        Some(crate::store::FileChange::Replaced(_)) => {
+            let fresh = store.reopen().await?;
+            tracing::info!("the store's file was replaced: opened the new one");
+            let old = std::mem::replace(store, fresh.clone());
+            if let Ok(mut shared) = current.lock() {
+                *shared = fresh;
+            }
+            old.close().await;
+            Ok(())
+        }
+    }
+}
+
 pub fn spawn(
-    store: Store,
+    current: Current,
     pace: Pace,
     mut want: watch::Receiver<Want>,
     wake: Wake,
@@ -184,13 +211,20 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     let Pace { refresh, .. } = pace;
     let Wake { kick, pulse } = wake;
+    let mut store = match current.lock() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
     tokio::spawn(async move {
         let mut failures: u32 = 0;
         let mut heart = None;
         loop {
-            let current = want.borrow_and_update().clone();
+            let wanted = want.borrow_and_update().clone();
             let fetched = tokio::time::Instant::now();
-            let result = fetch_or_diagnose(&store, &current, pace).await;
+            let result = match store_now(&mut store, &current).await {
+                Ok(()) => fetch_or_diagnose(&store, &wanted, pace).await,
+                Err(e) => Err(e),
+            };
             let backoff = match result {
                 Ok(snapshot) => {
                     if failures > 0 {

@@ -142,7 +142,8 @@ async fn event_loop(
         kick: kick.clone(),
         pulse,
     };
-    let (watcher, fetcher) = spawn_data(&store, pace, poll, want_rx, wake, &tx).await;
+    let current: fetch::Current = Arc::new(std::sync::Mutex::new(store));
+    let (watcher, fetcher) = spawn_data(&current, pace, poll, want_rx, wake, &tx).await;
     let mut events = EventStream::new();
     let mut give_up = std::sync::Arc::new(Notify::new());
     // Wakes when a drawn age or countdown will read differently, not every
@@ -180,6 +181,10 @@ async fn event_loop(
             _ = signals.term.recv() => break Exit::Signal("SIGTERM"),
             _ = signals.int.recv() => break Exit::Signal("SIGINT"),
         }
+        let store = match current.lock() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
         let quit = run_effects(&mut app, &store, &actor, &tx, &kick, &mut give_up);
         want_tx.send_if_modified(|w| {
             let next = app.want();
@@ -202,20 +207,26 @@ async fn event_loop(
 /// The tasks that bring the data: the watch for changes (unless told to
 /// poll) and the fetcher.
 async fn spawn_data(
-    store: &Store,
+    current: &fetch::Current,
     pace: fetch::Pace,
     poll: bool,
     want: watch::Receiver<app::Want>,
     wake: fetch::Wake,
     tx: &mpsc::Sender<Msg>,
 ) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
+    let store = match current.lock() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    // The watch follows the file's folder by name: a file replaced there
+    // is still seen.
     let watcher = if poll {
         let _ = tx.send(Msg::Live(false)).await;
         tokio::spawn(async {})
     } else {
-        fetch::spawn_watch(store.clone(), wake.pulse.clone(), tx.clone())
+        fetch::spawn_watch(store, wake.pulse.clone(), tx.clone())
     };
-    let fetcher = fetch::spawn(store.clone(), pace, want, wake, tx.clone());
+    let fetcher = fetch::spawn(current.clone(), pace, want, wake, tx.clone());
     (watcher, fetcher)
 }
 

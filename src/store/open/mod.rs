@@ -168,6 +168,7 @@ impl Store {
             pool,
             kind: backend,
             location: location.clone(),
+            file: file_id(location),
         })
     }
 
@@ -180,7 +181,29 @@ impl Store {
             pool: pool_options.connect_lazy_with(any_options),
             kind: backend,
             location: location.clone(),
+            file: file_id(location),
         })
+    }
+
+    /// A SQLite store whose file is no longer the one opened: gone, or
+    /// replaced by another (a demo run again, a restore). Its sessions
+    /// still read the old file, so its figures would be the old file's
+    /// under `● live`. `None` on PostgreSQL and while the file is the same.
+    pub fn file_change(&self) -> Option<FileChange> {
+        let (Location::Sqlite(path), Some(opened)) = (&self.location, self.file) else {
+            return None;
+        };
+        match file_id(&self.location) {
+            None => Some(FileChange::Gone(path.clone())),
+            Some(now) if now != opened => Some(FileChange::Replaced(path.clone())),
+            Some(_) => None,
+        }
+    }
+
+    /// The same store opened again, on the file now at its path (never
+    /// making one).
+    pub async fn reopen(&self) -> Result<Store> {
+        Store::open(&self.location, &PoolSettings::default()).await
     }
 
     /// Whether the store can be reached now, found out with one connection
@@ -203,7 +226,11 @@ impl Store {
     ) -> Result<()> {
         use sqlx::Connection;
         if let Location::Sqlite(_) = &self.location {
-            return Ok(());
+            // No server to ping; the file must still be the one opened.
+            return match self.file_change() {
+                Some(change) => Err(change.into()),
+                None => Ok(()),
+            };
         }
         let beat = async {
             if conn.is_none() {
@@ -228,6 +255,34 @@ impl Store {
             *conn = None;
         }
         answer
+    }
+}
+
+/// How a SQLite store's file changed under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    Gone(std::path::PathBuf),
+    Replaced(std::path::PathBuf),
+}
+
+impl From<FileChange> for Error {
+    fn from(change: FileChange) -> Error {
+        Error::Unreachable {
+            location: None,
+            cause: match change {
+                FileChange::Gone(path) => Outage::FileGone(path),
+                FileChange::Replaced(path) => Outage::FileReplaced(path),
+            },
+        }
+    }
+}
+
+/// A SQLite file's device and inode, if it is there.
+fn file_id(location: &Location) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    match location {
+        Location::Sqlite(path) => std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino())),
+        Location::Postgres(_) => None,
     }
 }
 
