@@ -534,6 +534,32 @@ fn stop_every_version_targets_the_journey() {
             journey: "cart-recovery".into()
         }
     );
+    // Its outcome at 80x24 keeps its last line: wrapped lines are counted
+    // as a paragraph wraps them, at word boundaries.
+    let impact = |version: i64, status, active| VersionImpact {
+        journey: "cart-recovery".into(),
+        version,
+        status,
+        active,
+        pending: 412,
+        uncertain: 3,
+        sent_waiting: None,
+        overdue: 0,
+        overdue_since: None,
+    };
+    app.update(Msg::ActionDone(Ok(Outcome {
+        kind: ActionKind::Stop,
+        versions: vec![
+            impact(2, VersionStatus::Live, 9_876),
+            impact(1, VersionStatus::Finished, 1_234),
+        ],
+        at: now(),
+        incident: None,
+    })));
+    let text = snap(&app, 80, 24);
+    assert!(text.contains("Recorded in the audit log."), "{text}");
+    assert!(text.lines().next().unwrap().contains("journeyctl.db"), "{text}");
+    insta::assert_snapshot!("at_80x24_stop_all_outcome", text);
 }
 
 #[test]
