@@ -558,7 +558,10 @@ fn stop_every_version_targets_the_journey() {
     })));
     let text = snap(&app, 80, 24);
     assert!(text.contains("Recorded in the audit log."), "{text}");
-    assert!(text.lines().next().unwrap().contains("journeyctl.db"), "{text}");
+    assert!(
+        text.lines().next().unwrap().contains("journeyctl.db"),
+        "{text}"
+    );
     insta::assert_snapshot!("at_80x24_stop_all_outcome", text);
 }
 

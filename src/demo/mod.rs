@@ -2,7 +2,8 @@
 //! would believe (`catalogue.toml`), and a simulator that keeps traffic
 //! flowing (entries, goal and exit events, segment joins, the engine, the
 //! delivery workers to receivers of its own, one of which starts failing)
-//! with simulated time running faster than the wall clock.
+//! with its campaign running faster than the wall clock. What the store
+//! holds is on the wall clock (`domain::clock`).
 
 mod catalogue;
 mod delivery;
@@ -68,25 +69,41 @@ pub async fn run(config: DemoConfig, actor: Actor) -> anyhow::Result<()> {
     if args.no_console {
         return headless(sim, args).await;
     }
-    let clock = sim.clock;
     let traffic = tokio::spawn(sim.run_forever());
-    let banner = format!(
-        "DEMO store ({where_}), simulated traffic at {}×",
-        args.speed
+    let console = demo_console(
+        &where_,
+        args.speed,
+        args.keys.clone(),
+        config.read_only,
+        config.refresh,
     );
-    let console = crate::tui::Console {
-        read_only: config.read_only,
-        refresh: config.refresh,
-        poll: false,
-        banner: Some(banner),
-        sim_clock: Some(clock),
-        store_name: None,
-        store_colour: None,
-        keys: args.keys.clone(),
-    };
     let result = crate::tui::run_console(store, actor, console).await;
     traffic.abort();
     result
+}
+
+/// The demo's console: on the wall clock like any other (the store holds
+/// wall-clock times), with a line saying what the demo is.
+pub(crate) fn demo_console(
+    where_: &str,
+    speed: f64,
+    keys: crate::tui::keymap::KeyMap,
+    read_only: bool,
+    refresh: Duration,
+) -> crate::tui::Console {
+    let banner = format!(
+        "DEMO store ({where_}): campaign at {speed}× (traffic, waits, reactions); times are real"
+    );
+    crate::tui::Console {
+        read_only,
+        refresh,
+        poll: false,
+        banner: Some(banner),
+        sim_clock: None,
+        store_name: None,
+        store_colour: None,
+        keys,
+    }
 }
 
 /// `--no-console`: the traffic alone, with a line every five seconds.
@@ -104,7 +121,8 @@ async fn headless(mut sim: Simulator, args: &DemoConfig) -> anyhow::Result<()> {
         if last_report.elapsed() >= Duration::from_secs(5) {
             last_report = Instant::now();
             eprintln!(
-                "sim {}: +{} entered, {} events, {} steps, {} sent",
+                "{} (simulated {}): +{} entered, {} events, {} steps, {} sent",
+                crate::domain::time::short(sim.clock.to_wall(r.sim_now)),
                 crate::domain::time::short(r.sim_now),
                 r.entered,
                 r.events,

@@ -8,7 +8,7 @@ use crate::store::{Store, scratch};
 /// `journeyctl screenshots`: renders the real console over a freshly
 /// simulated demo store and writes the pictures as SVG.
 pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
-    use crate::tui::app::{App, Context};
+    use crate::tui::app::App;
     use crate::tui::theme::Theme;
 
     std::fs::create_dir_all(out)?;
@@ -28,18 +28,28 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         }
         sim.step_to(start + k * 10 * 60_000).await?;
     }
-    let now = start + 4 * HOUR;
-    let ctx = Context {
-        store: "sqlite ~/.local/share/journeyctl/journeyctl.db".into(),
-        operator: "alice@ops-1".into(),
-        read_only: false,
-        banner: None,
-        refresh: std::time::Duration::from_secs(2),
-        sim_clock: None,
-        ..Default::default()
-    };
+    let now = sim.clock.to_wall(start + 4 * HOUR);
+    // The demo's own console, as `journeyctl demo` opens it, for an
+    // operator alice on ops-1, its data just in and live.
+    let shown = crate::store::Location::Sqlite(std::path::PathBuf::from(
+        "~/.local/share/journeyctl/demo.db",
+    ));
+    let console = super::demo_console(
+        &shown.display(),
+        60.0,
+        crate::tui::keymap::KeyMap::default(),
+        false,
+        std::time::Duration::from_secs(2),
+    );
+    let ctx = crate::tui::context(
+        &shown,
+        &crate::store::Actor::new("alice", "ops-1"),
+        console,
+        None,
+    );
     let theme = Theme { color: true };
     let mut app = App::new(ctx, now);
+    app.update(crate::tui::app::Msg::Live(true));
     load(&store, &mut app, now).await?;
     let write = |name: &str, app: &App| -> anyhow::Result<()> {
         let buf = crate::tui::render(app, &theme, 120, 35);
@@ -113,11 +123,10 @@ async fn panes(
 
 /// One refresh into an off-screen console, as the data task would do it.
 async fn load(store: &Store, app: &mut crate::tui::app::App, now: Millis) -> anyhow::Result<()> {
-    let sim_now = app.ctx.sim_clock.map_or(now, |c| c.at_wall(now));
-    let mut snap = crate::tui::fetch::fetch(store, &app.want(), sim_now)
+    let mut snap = crate::tui::fetch::fetch(store, &app.want(), now)
         .await
         .map_err(anyhow::Error::msg)?;
-    snap.fetched_at = now - 1_000;
+    snap.fetched_at = now;
     app.update(crate::tui::app::Msg::Data(Box::new(snap)));
     app.take_effects();
     Ok(())

@@ -42,15 +42,21 @@ pub async fn seed(
     show_progress: bool,
 ) -> anyhow::Result<Simulator> {
     let sim_start = now_millis();
+    // The history is simulated up to now; what the store is told is on
+    // the wall clock (the history's three simulated days end now).
+    let clock = SimClock::new(sim_start, speed);
     let t0 = sim_start - 3 * DAY;
     let demo = Actor::new("demo", crate::store::this_host());
     let mut rng = SplitMix64::new(seed);
     let mut journeys = Vec::new();
-    for traffic in catalogue(sim_start, speed)? {
+    // holiday-promo's entry ends four wall minutes from now.
+    for traffic in catalogue(clock.to_wall(sim_start) + 240_000)? {
         let def = Definition::from_toml(&traffic.definition)
             .map_err(|e| anyhow::anyhow!("demo definition: {e}"))?;
-        store.apply(&def, &demo, t0).await?;
-        store.publish(&def.name, &demo, t0).await?;
+        store
+            .apply(&on_wall(&def, &clock), &demo, clock.to_wall(t0))
+            .await?;
+        store.publish(&def.name, &demo, clock.to_wall(t0)).await?;
         journeys.push(SimJourney { def, traffic });
     }
     let (events, next_profile) = history(&journeys, &mut rng, profiles, sim_start);
@@ -59,11 +65,14 @@ pub async fn seed(
         store: &store,
         channels: &channels,
         journeys: &journeys,
+        clock,
         sim_start,
         next_tick: t0 + HOUR,
         done: Vec::new(),
     };
     replay.run(&events, show_progress).await?;
+    // Live traffic goes on from the history's end, from the wall clock's
+    // now (seeding took a while: nothing happened meanwhile).
     Ok(Simulator::new(
         store,
         SimClock::new(sim_start, speed),
@@ -213,12 +222,40 @@ impl Scripted {
     }
 }
 
+/// A demo definition as the store gets it: its waits as they pass on
+/// the wall clock (`speed` times shorter than the campaign's).
+pub(super) fn on_wall(def: &Definition, clock: &SimClock) -> Definition {
+    let mut def = def.clone();
+    for step in &mut def.steps {
+        if let crate::domain::Step::Wait { millis, text } = step {
+            *millis = clock.span_to_wall(*millis);
+            *text = crate::domain::time::duration_words(std::time::Duration::from_millis(
+                *millis as u64,
+            ));
+        }
+    }
+    def
+}
+
+/// Events as the store gets them: at the wall-clock moments they happen.
+pub(super) fn events_on_wall(events: &[TimedEvent], clock: &SimClock) -> Vec<TimedEvent> {
+    events
+        .iter()
+        .map(|e| TimedEvent {
+            event: e.event.clone(),
+            at: clock.to_wall(e.at),
+        })
+        .collect()
+}
+
 /// The history fed to the store as it unfolded: events in chunks, the
-/// engine ticking every simulated hour, the scripted changes on time.
+/// engine ticking every simulated hour, the scripted changes on time;
+/// each told to the store on the wall clock.
 struct Replay<'a> {
     store: &'a Store,
     channels: &'a DemoChannels,
     journeys: &'a [SimJourney],
+    clock: SimClock,
     sim_start: Millis,
     next_tick: Millis,
     done: Vec<Scripted>,
@@ -233,23 +270,31 @@ impl Replay<'_> {
             let mut start = 0;
             for (k, e) in chunk.iter().enumerate() {
                 if e.at >= self.next_tick {
-                    self.store.ingest(&chunk[start..k]).await?;
+                    self.ingest(&chunk[start..k]).await?;
                     start = k;
                     self.tick_until(e.at).await?;
                 }
             }
-            self.store.ingest(&chunk[start..]).await?;
+            self.ingest(&chunk[start..]).await?;
             fed += chunk.len() as u64;
             if show_progress {
                 progress("seeding", fed, total);
             }
         }
         self.tick_until(self.sim_start).await?;
-        self.store.tick(self.sim_start).await?;
+        let end = self.clock.to_wall(self.sim_start);
+        self.store.tick(end).await?;
         // The history's messages leave through the real workers too.
-        self.channels
-            .deliver(self.store, 500, self.sim_start)
-            .await?;
+        self.channels.deliver(self.store, 500, end).await?;
+        Ok(())
+    }
+
+    async fn ingest(&self, events: &[TimedEvent]) -> anyhow::Result<()> {
+        if !events.is_empty() {
+            self.store
+                .ingest(&events_on_wall(events, &self.clock))
+                .await?;
+        }
         Ok(())
     }
 
@@ -258,11 +303,12 @@ impl Replay<'_> {
     async fn tick_until(&mut self, until: Millis) -> anyhow::Result<()> {
         let t0 = self.sim_start - 3 * DAY;
         while self.next_tick <= until {
-            self.store.tick(self.next_tick).await?;
+            let at = self.clock.to_wall(self.next_tick);
+            self.store.tick(at).await?;
             for change in Scripted::ALL {
                 if !self.done.contains(&change) && self.next_tick >= change.at(t0, self.sim_start) {
                     self.done.push(change);
-                    self.apply(change, self.next_tick).await?;
+                    self.apply(change, at).await?;
                 }
             }
             self.next_tick += HOUR;
@@ -298,7 +344,7 @@ impl Replay<'_> {
                 .await
             }
             Scripted::PublishLoyaltyV2 => {
-                publish_loyalty_v2(self.store, self.journeys, &dana, at).await
+                publish_loyalty_v2(self.store, self.journeys, &self.clock, &dana, at).await
             }
         }
     }
@@ -309,6 +355,7 @@ impl Replay<'_> {
 async fn publish_loyalty_v2(
     store: &Store,
     journeys: &[SimJourney],
+    clock: &SimClock,
     actor: &Actor,
     at: Millis,
 ) -> anyhow::Result<()> {
@@ -322,7 +369,7 @@ async fn publish_loyalty_v2(
             action: "sms".into(),
         },
     );
-    store.apply(&def, actor, at).await?;
+    store.apply(&on_wall(&def, clock), actor, at).await?;
     store.publish(&def.name, actor, at).await?;
     Ok(())
 }

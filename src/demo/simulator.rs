@@ -129,13 +129,17 @@ impl Simulator {
 
     /// Advances to a given simulated time (tests drive it directly).
     pub async fn step_to(&mut self, now: Millis) -> anyhow::Result<StepReport> {
+        // Planned in simulated time; told to the store on the wall clock.
+        let wall = self.clock.to_wall(now);
         let mut entries = self.entrants(now);
         entries.sort_by_key(|e| e.at);
-        let mut report = self.store.ingest(&entries).await?;
-        let tick = self.store.tick(now).await?;
+        let on_wall = |events: &[TimedEvent]| super::seed::events_on_wall(events, &self.clock);
+        let mut report = self.store.ingest(&on_wall(&entries)).await?;
+        let tick = self.store.tick(wall).await?;
         let later = self.due_acts(now).await?;
-        report.merge(self.store.ingest(&later).await?);
-        let sent = self.channels.deliver(&self.store, 200, now).await?;
+        let on_wall = |events: &[TimedEvent]| super::seed::events_on_wall(events, &self.clock);
+        report.merge(self.store.ingest(&on_wall(&later)).await?);
+        let sent = self.channels.deliver(&self.store, 200, wall).await?;
         let events = (entries.len() + later.len()) as u64;
         self.last_sim = now;
         Ok(StepReport {

@@ -53,6 +53,29 @@ pub struct Console {
     pub keys: keymap::KeyMap,
 }
 
+/// What the console shows of where it is and who is at it: the same
+/// for the console and for the pictures in `screenshots/`.
+pub fn context(
+    location: &crate::store::Location,
+    actor: &Actor,
+    console: Console,
+    login: Option<String>,
+) -> Context {
+    Context {
+        login,
+        store: location.display(),
+        whole_name: location.name(),
+        store_name: console.store_name,
+        store_colour: console.store_colour,
+        operator: format!("{}@{}", actor.name, actor.host),
+        read_only: console.read_only,
+        banner: console.banner,
+        refresh: console.refresh,
+        sim_clock: console.sim_clock,
+        keys: console.keys,
+    }
+}
+
 /// The database login for the header, and whether it can only look (a
 /// store away at start: the URL's login, its grant unknown until then).
 async fn login_shown(store: &Store) -> Option<String> {
@@ -65,21 +88,9 @@ async fn login_shown(store: &Store) -> Option<String> {
 }
 
 pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow::Result<()> {
-    let refresh = console.refresh;
     let login = login_shown(&store).await;
-    let ctx = Context {
-        login,
-        store: store.location().display(),
-        whole_name: store.location().name(),
-        store_name: console.store_name,
-        store_colour: console.store_colour,
-        operator: format!("{}@{}", actor.name, actor.host),
-        read_only: console.read_only,
-        banner: console.banner,
-        refresh,
-        sim_clock: console.sim_clock,
-        keys: console.keys,
-    };
+    let poll = console.poll;
+    let ctx = context(store.location(), &actor, console, login);
     // Taken before the terminal: a hang-up while the console starts is a
     // clean exit too, never the default action's silent end.
     let signals = Signals {
@@ -88,7 +99,7 @@ pub async fn run_console(store: Store, actor: Actor, console: Console) -> anyhow
         int: signal(SignalKind::interrupt())?,
     };
     let mut guard = terminal::TerminalGuard::enter()?;
-    let exit = event_loop(guard.term(), store, actor, ctx, console.poll, signals).await;
+    let exit = event_loop(guard.term(), store, actor, ctx, poll, signals).await;
     drop(guard);
     match exit {
         Ok(Exit::Signal(name)) => {
