@@ -21,15 +21,23 @@ fn header_right(app: &App, theme: &Theme, short: bool) -> Line<'static> {
     match (&app.stale, app.last_ok) {
         (Some(why), last) => {
             let age = last.map_or("no data yet".to_string(), |t| {
-                format!("data {} old", age(app.now, t))
+                let age = age(app.now, t);
+                if short {
+                    format!("{age} old")
+                } else {
+                    format!("data {age} old")
+                }
             });
-            right.push(Span::styled(
+            // Short, the reason keeps its words; only the rest gives way.
+            let text = if short {
+                format!("⚠ STALE {age}: {} ", crate::tui::columns::shorten(why, 50))
+            } else {
                 format!(
                     "⚠ STALE {age}: {}, retrying ",
-                    crate::tui::columns::shorten(why, if short { 30 } else { 60 })
-                ),
-                theme.danger(),
-            ));
+                    crate::tui::columns::shorten(why, 60)
+                )
+            };
+            right.push(Span::styled(text, theme.danger()));
         }
         (None, Some(t)) => {
             // Live, the data is as new as the last change: no age to
