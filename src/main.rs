@@ -11,6 +11,20 @@ use journeyctl::store::Actor;
 fn main() {
     let args = Cli::parse();
     journeyctl::logging::init();
+    // A command that only reads and prints ends quietly when what reads
+    // its output goes away (`journeyctl audit | head`), as `cat` does,
+    // instead of failing on the write. Commands that write to the store,
+    // send or run programs keep Rust's default (a closed pipe is an error
+    // they handle).
+    if let Some(Command::Cli(c)) = &args.command
+        && c.writes().is_none()
+    {
+        // SAFETY: SIG_DFL is a valid disposition, and nothing in these
+        // commands relies on SIGPIPE being ignored.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let code = match args.command {
         Some(Command::Demo(demo)) => {
             let actor = Actor::from_environment(args.global.actor.clone());

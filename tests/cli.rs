@@ -311,6 +311,61 @@ async fn refusals_and_bad_input_exit_non_zero_with_one_line() {
         1,
         "--reason contains the control character U+000A",
     );
+    // Text that reorders or hides what is shown is refused the same way,
+    // and reasons, names and steps are bounded.
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &[
+                "stop",
+                "spring-sale",
+                "--yes",
+                "--reason",
+                "refund \u{202E}exe.pdf",
+            ],
+            None,
+        ),
+        1,
+        "--reason contains the invisible formatting character U+202E",
+    );
+    let long = "r".repeat(1_001);
+    one_line(
+        &run(
+            d,
+            &ts.url,
+            &["stop", "spring-sale", "--yes", "--reason", &long],
+            None,
+        ),
+        1,
+        "--reason is 1001 characters long; at most 1000",
+    );
+    std::fs::write(
+        d.join("long.toml"),
+        format!(
+            "name = \"{}\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n",
+            "n".repeat(201)
+        ),
+    )
+    .unwrap();
+    one_line(
+        &run(d, &ts.url, &["apply", "long.toml"], None),
+        1,
+        "name is 201 characters long; at most 200",
+    );
+    std::fs::write(
+        d.join("many.toml"),
+        format!(
+            "name = \"many\"\n{}",
+            "[[steps]]\nkind = \"message\"\naction = \"email\"\n".repeat(201)
+        ),
+    )
+    .unwrap();
+    one_line(
+        &run(d, &ts.url, &["apply", "many.toml"], None),
+        1,
+        "a journey has at most 200 steps; this one has 201",
+    );
     one_line(
         &run(d, "mysql://x/y", &["list"], None),
         1,
@@ -1216,3 +1271,40 @@ both_backends!(channels_shows_routing_without_the_secrets, |ts| {
         text(&o)
     );
 });
+
+/// A reader that goes away (`journeyctl trend ... | head -1`) ends a
+/// command that only prints as it ends `cat`: quietly, by SIGPIPE, never
+/// with a panic and exit 101.
+#[test]
+fn a_closed_pipe_ends_a_printing_command_quietly() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = d.join("pipe.db").display().to_string();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    assert!(
+        run(d, &url, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    // 48 hours a minute a line: far more than a pipe holds.
+    let mut child = journeyctl(&url)
+        .dir(d)
+        .args(["trend", "spring-sale", "--since", "48h"])
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("MINUTE"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    // SIGPIPE is 13 on Linux.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}

@@ -833,3 +833,87 @@ both_backends!(a_record_after_a_stop_changes_nothing, |ts| {
         vec!["cancelled"; 3]
     );
 });
+
+/// A receiver that answers 200 and then streams a body that never ends.
+fn endless_receiver() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = [0u8; 65536];
+                let _ = s.read(&mut head);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let chunk = format!("1000\r\n{}\r\n", "x".repeat(0x1000));
+                while s.write_all(chunk.as_bytes()).is_ok() {}
+            });
+        }
+    });
+    format!("http://{addr}/send")
+}
+
+/// The peak resident memory of a process until it exits, in MB.
+fn peak_mb(mut child: std::process::Child) -> (std::process::Output, u64) {
+    let pid = child.id();
+    let mut peak = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            && let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        {
+            peak = peak.max(kb / 1024);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child.wait_with_output().unwrap(), peak)
+}
+
+both_backends!(
+    a_receiver_or_a_command_that_never_stops_talking_is_read_bounded,
+    |ts| {
+        let dir = tempfile::tempdir().unwrap();
+        // A webhook whose 200 comes with an endless body: sent, at once.
+        emails(ts, "chatty", 1).await;
+        let file = channels_file(dir.path(), &endless_receiver(), "timeout = \"5s\"\n");
+        let started = std::time::Instant::now();
+        let o = run(&ts.url, &["deliver", "--channels", &file, "--once"]).await;
+        assert_eq!(text(&o).0.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it waited for the body's end"
+        );
+        // A command that floods its standard error and never ends: its time
+        // runs out, and the worker's memory stays small.
+        emails(ts, "noisy", 1).await;
+        let path = dir.path().join("noisy.toml");
+        std::fs::write(
+        &path,
+        "[channels.email]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"cat >/dev/null; yes 'an error that goes on' >&2\"]\ntimeout = \"3s\"\n",
+    )
+    .unwrap();
+        let child = cmd(
+            &ts.url,
+            &["deliver", "--channels", path.to_str().unwrap(), "--once"],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let (o, peak) = tokio::task::spawn_blocking(move || peak_mb(child))
+            .await
+            .unwrap();
+        assert!(text(&o).0.contains("1 to retry"), "{:?}", text(&o));
+        assert!(
+            peak < 150,
+            "deliver reached {peak} MB reading a command's errors"
+        );
+    }
+);

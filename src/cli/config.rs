@@ -170,48 +170,7 @@ impl Config {
         })?;
         let mut stores = Vec::new();
         for (name, entry) in raw.stores {
-            let entry = entry.into_inner();
-            let key = format!("stores.{name}");
-            let url = entry.url.get_ref().trim().to_string();
-            if let Err(e) = Location::parse(&url) {
-                return Err(err(
-                    entry.url.span().start,
-                    &format!("{key}.url"),
-                    &e.to_string(),
-                ));
-            }
-            if let Some(colour) = &entry.colour
-                && !COLOURS.contains(&colour.get_ref().as_str())
-            {
-                return Err(err(
-                    colour.span().start,
-                    &format!("{key}.colour"),
-                    &format!(
-                        "{:?} is not one of {}",
-                        colour.get_ref(),
-                        COLOURS.join(", ")
-                    ),
-                ));
-            }
-            if entry.password_file.is_some() && !url.starts_with("postgres") {
-                return Err(err(
-                    entry.url.span().start,
-                    &format!("{key}.password_file"),
-                    "is for a PostgreSQL store",
-                ));
-            }
-            stores.push(NamedStore {
-                name,
-                url,
-                colour: entry.colour.map(Spanned::into_inner),
-                read_only: entry.read_only,
-                password_file_at: entry.password_file.as_ref().map_or_else(String::new, |p| {
-                    err(p.span().start, &format!("{key}.password_file"), "")
-                        .trim_end_matches(": ")
-                        .to_string()
-                }),
-                password_file: entry.password_file.map(|p| PathBuf::from(p.into_inner())),
-            });
+            stores.push(named_store(name, entry.into_inner(), &err)?);
         }
         let keys = key_table(&raw.keys, file, text)?;
         if let Some(default) = &raw.default_store
@@ -304,6 +263,55 @@ pub fn choose_store(global: &mut Global) -> anyhow::Result<Option<Named>> {
         name: store.name.clone(),
         colour: store.colour.clone(),
     }))
+}
+
+/// One `[stores.NAME]` entry, checked; errors are `FILE:LINE: KEY: why`.
+fn named_store(
+    name: String,
+    entry: RawStore,
+    err: &dyn Fn(usize, &str, &str) -> String,
+) -> Result<NamedStore, String> {
+    let key = format!("stores.{name}");
+    let url = entry.url.get_ref().trim().to_string();
+    if let Err(e) = Location::parse(&url) {
+        return Err(err(
+            entry.url.span().start,
+            &format!("{key}.url"),
+            &e.to_string(),
+        ));
+    }
+    if let Some(colour) = &entry.colour
+        && !COLOURS.contains(&colour.get_ref().as_str())
+    {
+        return Err(err(
+            colour.span().start,
+            &format!("{key}.colour"),
+            &format!(
+                "{:?} is not one of {}",
+                colour.get_ref(),
+                COLOURS.join(", ")
+            ),
+        ));
+    }
+    if entry.password_file.is_some() && !url.starts_with("postgres") {
+        return Err(err(
+            entry.url.span().start,
+            &format!("{key}.password_file"),
+            "is for a PostgreSQL store",
+        ));
+    }
+    Ok(NamedStore {
+        name,
+        url,
+        colour: entry.colour.map(Spanned::into_inner),
+        read_only: entry.read_only,
+        password_file_at: entry.password_file.as_ref().map_or_else(String::new, |p| {
+            err(p.span().start, &format!("{key}.password_file"), "")
+                .trim_end_matches(": ")
+                .to_string()
+        }),
+        password_file: entry.password_file.map(|p| PathBuf::from(p.into_inner())),
+    })
 }
 
 /// `url` with the password read from `file` (its first line); the file

@@ -10,6 +10,10 @@ use super::channels::{Channel, Kind};
 use crate::domain::time::to_rfc3339;
 use crate::store::Claimed;
 
+/// The most of a webhook's answer or a command's standard error read:
+/// what a receiver or a program sends beyond it is never held.
+pub const MOST_READ: usize = 64 * 1024;
+
 /// What a channel receives for one message (the webhook's JSON body, a
 /// line of NDJSON for command and log channels).
 #[derive(Debug, Clone, Serialize)]
@@ -193,8 +197,16 @@ async fn post(
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| super::flow::retry_after(v, std::time::SystemTime::now()));
-            // Read the body so the connection goes back to the pool.
-            let _ = resp.bytes().await;
+            // Read the body (at most `MOST_READ`) so the connection can go
+            // back to the pool; a body that goes on is dropped with it.
+            let mut resp = resp;
+            let mut read = 0usize;
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                read += chunk.len();
+                if read > MOST_READ {
+                    break;
+                }
+            }
             let words = format!("HTTP {status}");
             if let Some(to) = moved_to {
                 Tried::Fatal(format!(
@@ -268,13 +280,9 @@ async fn run_command(
     timeout: Duration,
     bodies: &[Body<'_>],
 ) -> Tried {
-    let mut input = Vec::new();
-    for b in bodies {
-        if serde_json::to_writer(&mut input, b).is_err() {
-            return Tried::Fatal("cannot encode a message".into());
-        }
-        input.push(b'\n');
-    }
+    let Some(input) = ndjson(bodies) else {
+        return Tried::Fatal("cannot encode a message".into());
+    };
     let mut command = tokio::process::Command::new(&argv[0]);
     // An empty environment but what a program needs to run and what the
     // channel lists: never the worker's PGPASSWORD, DATABASE_URL or cloud
@@ -309,7 +317,21 @@ async fn run_command(
             None => Ok(()),
         }
     };
-    let run = async { tokio::join!(feed, child.wait_with_output()) };
+    // Its standard error is read up to `MOST_READ` (the first line is
+    // what is kept); the rest is read and let go, so it can neither fill
+    // the pipe nor the memory.
+    let drain = first_of(child.stderr.take());
+    let run = async {
+        let (fed, kept, status) = tokio::join!(feed, drain, child.wait());
+        (
+            fed,
+            status.map(|status| std::process::Output {
+                status,
+                stdout: Vec::new(),
+                stderr: kept,
+            }),
+        )
+    };
     match tokio::time::timeout(timeout, run).await {
         Err(_) => Tried::NoAnswer(format!(
             "{} timed out after {}",
@@ -330,14 +352,38 @@ async fn run_command(
     }
 }
 
-fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
+/// The messages as NDJSON, a line each.
+fn ndjson(bodies: &[Body<'_>]) -> Option<Vec<u8>> {
     let mut text = Vec::new();
     for b in bodies {
-        if serde_json::to_writer(&mut text, b).is_err() {
-            return Tried::Fatal("cannot encode a message".into());
-        }
+        serde_json::to_writer(&mut text, b).ok()?;
         text.push(b'\n');
     }
+    Some(text)
+}
+
+/// The first `MOST_READ` bytes of a program's output, read to its end
+/// (the rest let go as it comes).
+async fn first_of(out: Option<tokio::process::ChildStderr>) -> Vec<u8> {
+    let mut kept = Vec::new();
+    if let Some(mut out) = out {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = tokio::io::AsyncReadExt::read(&mut out, &mut buf).await {
+            if n == 0 {
+                break;
+            }
+            if kept.len() < MOST_READ {
+                kept.extend_from_slice(&buf[..n.min(MOST_READ - kept.len())]);
+            }
+        }
+    }
+    kept
+}
+
+fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
+    let Some(text) = ndjson(bodies) else {
+        return Tried::Fatal("cannot encode a message".into());
+    };
     // The folder is made on the first batch, as a user would expect of
     // `path = "/var/log/journeyctl/push.ndjson"`.
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -174,6 +174,10 @@ fn one_line(s: &str) -> String {
     parts.join(": ")
 }
 
+/// The most steps a journey has: far more than any campaign needs, few
+/// enough that a definition stays a page of the console.
+pub const MOST_STEPS: usize = 200;
+
 /// A text of the definition: not empty, and no NUL or other control
 /// character (the error names the key).
 fn non_empty(what: &str, value: &str) -> Result<(), String> {
@@ -181,6 +185,7 @@ fn non_empty(what: &str, value: &str) -> Result<(), String> {
         Err(format!("{what} must not be empty"))
     } else {
         super::text::refuse_control(what, value, false)
+            .and_then(|()| super::text::refuse_long(what, value, super::text::MOST_NAME))
     }
 }
 
@@ -242,21 +247,13 @@ impl Definition {
 }
 
 impl RawDefinition {
-    fn check(self) -> Result<Definition, String> {
+    /// The names and the number of steps: not empty, no control or
+    /// invisible character, not too long; at least one step, not too many.
+    fn check_texts(&self) -> Result<(), String> {
         non_empty("name", &self.name)?;
-        if self.name.chars().any(char::is_control) {
-            return Err("name must not contain control characters".into());
-        }
         if let Some(goal) = &self.goal {
             non_empty("goal", goal)?;
         }
-        let goal_target = match (&self.goal_target, &self.goal) {
-            (None, _) => None,
-            (Some(_), None) => {
-                return Err("goal_target needs a goal: the event whose rate it targets".into());
-            }
-            (Some(t), Some(_)) => Some(parse_target(t)?),
-        };
         for e in &self.exit_events {
             non_empty("exit_events entry", e)?;
         }
@@ -266,11 +263,30 @@ impl RawDefinition {
         ] {
             if let Some(v) = value {
                 super::text::refuse_control(key, v, false)?;
+                super::text::refuse_long(key, v, super::text::MOST_NAME)?;
             }
         }
         if self.steps.is_empty() {
             return Err("a journey needs at least one [[steps]] entry".into());
         }
+        if self.steps.len() > MOST_STEPS {
+            return Err(format!(
+                "a journey has at most {MOST_STEPS} steps; this one has {}",
+                self.steps.len()
+            ));
+        }
+        Ok(())
+    }
+
+    fn check(self) -> Result<Definition, String> {
+        self.check_texts()?;
+        let goal_target = match (&self.goal_target, &self.goal) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err("goal_target needs a goal: the event whose rate it targets".into());
+            }
+            (Some(t), Some(_)) => Some(parse_target(t)?),
+        };
         let pause_when_entries = self.pause_when_entries.map(check_entry_guard).transpose()?;
         let entry_end_at = match &self.entry_end_at {
             Some(s) => Some(parse_rfc3339(s).map_err(|e| format!("entry_end_at: {e}"))?),

@@ -51,6 +51,11 @@ fn field(value: Option<String>, name: &str, kind: &str) -> Result<String, String
         )),
         Some(v) if !v.trim().is_empty() => {
             super::text::refuse_control(&format!("field {name:?}"), &v, false)?;
+            super::text::refuse_long(
+                &format!("field {name:?}"),
+                &v,
+                super::text::MOST_NAME.max(MAX_PROFILE),
+            )?;
             Ok(v)
         }
         Some(_) => Err(format!("field {name:?} is empty")),

@@ -4,17 +4,52 @@
 //! would otherwise fail a whole batch; and a control character shown on a
 //! terminal is an escape sequence, not a name.
 
-/// The first control character in `value` (tab allowed where `tab`).
+/// The first control character in `value` (tab allowed where `tab`), or
+/// invisible formatting character: one that reorders or hides what is
+/// shown (bidi overrides and isolates, zero-width characters, line and
+/// paragraph separators), so a name would read as another.
 pub fn control_char(value: &str, tab: bool) -> Option<char> {
     value
         .chars()
-        .find(|&c| c.is_control() && !(tab && c == '\t'))
+        .find(|&c| (c.is_control() && !(tab && c == '\t')) || invisible(c))
+}
+
+/// A character that changes how text is shown without being seen.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// The longest reason (an action's, a note's) taken, in characters.
+pub const MOST_REASON: usize = 1_000;
+/// The longest name taken (a journey, an action, a test, an event), in
+/// characters.
+pub const MOST_NAME: usize = 200;
+
+/// `Err` naming `what` when `value` is longer than `most` characters.
+pub fn refuse_long(what: &str, value: &str, most: usize) -> Result<(), String> {
+    let n = value.chars().count();
+    if n > most {
+        Err(format!("{what} is {n} characters long; at most {most}"))
+    } else {
+        Ok(())
+    }
 }
 
 /// `Err` naming `what` and the character when `value` holds one.
 pub fn refuse_control(what: &str, value: &str, tab: bool) -> Result<(), String> {
     match control_char(value, tab) {
         None => Ok(()),
+        Some(c) if invisible(c) => Err(format!(
+            "{what} contains the invisible formatting character U+{:04X}: characters that reorder or hide text (bidi overrides, zero-width) are not allowed",
+            c as u32
+        )),
         Some(c) => Err(format!(
             "{what} contains the control character U+{:04X}: NUL and other control characters{} are not allowed",
             c as u32,
@@ -42,6 +77,18 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_refused_like_control_ones() {
+        for c in [
+            '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{2028}', '\u{FEFF}',
+        ] {
+            let e = refuse_control("--reason", &format!("ok{c}gnp.exe"), false).unwrap_err();
+            assert!(e.contains(&format!("U+{:04X}", c as u32)), "{e}");
+            assert!(e.contains("invisible formatting character"), "{e}");
+        }
+        assert!(refuse_control("--reason", "café, 東京 ✓", false).is_ok());
+    }
 
     #[test]
     fn names_the_character() {

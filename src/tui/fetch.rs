@@ -128,6 +128,11 @@ pub struct Pulse {
 /// The longest a live console goes without fetching.
 const LIVE_SAFETY: Duration = Duration::from_secs(120);
 
+/// The least time between two fetches woken by the store's changes:
+/// however many notifications arrive (a busy store, or any login sending
+/// them on purpose), a console fetches at most four times a second.
+const CHANGES_AT_MOST_EVERY: Duration = Duration::from_millis(250);
+
 /// How often a live console on PostgreSQL, which otherwise asks the store
 /// nothing while nothing changes, makes sure it is still there (a ping),
 /// and how long the answer may take: a database that vanished shows as
@@ -179,6 +184,14 @@ pub fn spawn_watch(
 /// actions: the fetcher puts a new one in when a SQLite file was replaced.
 pub type Current = Arc<std::sync::Mutex<Store>>;
 
+/// The store in `current` now.
+pub fn store_of(current: &Current) -> Store {
+    match current.lock() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
 /// The store to fetch from: the same, or opened again when its SQLite
 /// file was replaced (then the actions use the new one too); a file that
 /// is gone is said so, and looked for again at the next try.
@@ -202,6 +215,35 @@ async fn store_now(store: &mut Store, current: &Current) -> Result<(), Error> {
     }
 }
 
+/// Sends a fetch's data or why it failed; the wait before the next try
+/// when it failed (soon, then backing off, never slower than the
+/// refresh), `None` when the console is gone.
+async fn report(
+    result: Result<Snapshot, Error>,
+    tx: &mpsc::Sender<Msg>,
+    failures: &mut u32,
+    refresh: Duration,
+) -> Option<Option<Duration>> {
+    match result {
+        Ok(snapshot) => {
+            if *failures > 0 {
+                tracing::info!("store reachable again");
+            }
+            *failures = 0;
+            tx.send(Msg::Data(Box::new(snapshot))).await.ok()?;
+            Some(None)
+        }
+        Err(e) => {
+            *failures += 1;
+            tracing::warn!("refresh failed ({failures}): {e}");
+            tx.send(Msg::DataError(e, now_millis())).await.ok()?;
+            Some(Some(
+                Duration::from_millis(250u64 << (*failures).min(4)).min(refresh),
+            ))
+        }
+    }
+}
+
 pub fn spawn(
     current: Current,
     pace: Pace,
@@ -211,10 +253,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     let Pace { refresh, .. } = pace;
     let Wake { kick, pulse } = wake;
-    let mut store = match current.lock() {
-        Ok(s) => s.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
+    let mut store = store_of(&current);
     tokio::spawn(async move {
         let mut failures: u32 = 0;
         let mut heart = None;
@@ -225,29 +264,11 @@ pub fn spawn(
                 Ok(()) => fetch_or_diagnose(&store, &wanted, pace).await,
                 Err(e) => Err(e),
             };
-            let backoff = match result {
-                Ok(snapshot) => {
-                    if failures > 0 {
-                        tracing::info!("store reachable again");
-                    }
-                    failures = 0;
-                    tracing::debug!("data fetched in {:?}", fetched.elapsed());
-                    if tx.send(Msg::Data(Box::new(snapshot))).await.is_err() {
-                        return;
-                    }
-                    None
-                }
-                Err(e) => {
-                    failures += 1;
-                    tracing::warn!("refresh failed ({failures}): {e}");
-                    if tx.send(Msg::DataError(e, now_millis())).await.is_err() {
-                        return;
-                    }
-                    // Retry soon, then back off, never slower than the refresh.
-                    Some(Duration::from_millis(250u64 << failures.min(4)).min(refresh))
-                }
+            let Some(backoff) = report(result, &tx, &mut failures, refresh).await else {
+                return;
             };
             let mut moved = false;
+            let mut changed_now = false;
             let mut beats = tokio::time::interval(HEARTBEAT);
             beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             beats.reset();
@@ -262,7 +283,10 @@ pub fn spawn(
                 tokio::select! {
                     _ = tokio::time::sleep_until(until) => break,
                     _ = kick.notified() => break,
-                    _ = pulse.status.notified() => break,
+                    _ = pulse.status.notified() => {
+                        changed_now = true;
+                        break;
+                    }
                     _ = pulse.figures.notified() => moved = true,
                     changed = want.changed() => if changed.is_err() { return } else { break },
                     // Only while live (a polling console's next fetch
@@ -278,6 +302,10 @@ pub fn spawn(
                         }
                     }
                 }
+            }
+            // Changes coalesce: the next fetch waits out the least gap.
+            if changed_now {
+                tokio::time::sleep_until(fetched + CHANGES_AT_MOST_EVERY).await;
             }
         }
     })

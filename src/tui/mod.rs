@@ -144,14 +144,13 @@ async fn event_loop(
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
-    let pulse = Arc::new(fetch::Pulse::default());
     let pace = fetch::Pace {
         refresh: app.ctx.refresh,
         clock: app.ctx.sim_clock,
     };
     let wake = fetch::Wake {
         kick: kick.clone(),
-        pulse,
+        pulse: Arc::default(),
     };
     let current: fetch::Current = Arc::new(std::sync::Mutex::new(store));
     let (watcher, fetcher) = spawn_data(&current, pace, poll, want_rx, wake, &tx).await;
@@ -192,10 +191,7 @@ async fn event_loop(
             _ = signals.term.recv() => break Exit::Signal("SIGTERM"),
             _ = signals.int.recv() => break Exit::Signal("SIGINT"),
         }
-        let store = match current.lock() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let store = fetch::store_of(&current);
         let quit = run_effects(&mut app, &store, &actor, &tx, &kick, &mut give_up);
         want_tx.send_if_modified(|w| {
             let next = app.want();
@@ -225,10 +221,7 @@ async fn spawn_data(
     wake: fetch::Wake,
     tx: &mpsc::Sender<Msg>,
 ) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
-    let store = match current.lock() {
-        Ok(s) => s.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
+    let store = fetch::store_of(current);
     // The watch follows the file's folder by name: a file replaced there
     // is still seen.
     let watcher = if poll {

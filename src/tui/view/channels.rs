@@ -32,9 +32,14 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
         );
         return;
     }
+    let rows = health_rows(app, inner, theme);
+    draw_table(frame, inner, rows, theme);
+}
+
+/// Each action's row, as many as fit.
+fn health_rows(app: &App, inner: Rect, theme: &Theme) -> Vec<RowData> {
     let now = app.now;
-    let rows: Vec<RowData> = app
-        .channels
+    app.channels
         .iter()
         .take(inner.height.saturating_sub(1) as usize)
         .map(|h| {
@@ -55,7 +60,11 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
                 selected: false,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The table, and a long last error on lines of its own below it.
+fn draw_table(frame: &mut Frame, inner: Rect, rows: Vec<RowData>, theme: &Theme) {
     // The action, where it goes and every count stay whole. The last
     // error takes the rest of the line when it fits there whole; else it
     // has lines of its own below the table, wrapped, never cut.

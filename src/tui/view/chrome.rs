@@ -79,25 +79,8 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Span::styled(" journeyctl ", theme.header()),
         Span::raw("│ "),
     ];
-    let mut named = Vec::new();
-    if let Some(name) = &app.ctx.store_name {
-        // The named store in its colour, so production never looks like
-        // staging (bold and bracketed without colour).
-        named.push(Span::styled(
-            format!("[{name}]"),
-            theme.store(app.ctx.store_colour.as_deref()),
-        ));
-        named.push(Span::raw(" "));
-    }
-    // Who the database sees, then who is at the keyboard.
-    let who_long = match &app.ctx.login {
-        Some(login) => format!("login {login} · {}", app.ctx.operator),
-        None => format!("operator {}", app.ctx.operator),
-    };
-    let who_short = match &app.ctx.login {
-        Some(login) => format!("login {login}"),
-        None => who_long.clone(),
-    };
+    let named = named_store(app, theme);
+    let [who_long, who_short, who_least] = who_is_connected(app);
     let who = |text: String| {
         [
             Span::raw(" │ "),
@@ -124,7 +107,6 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         out
     };
     let least = least_store(&compact);
-    let who_least = app.ctx.login.clone().unwrap_or_else(|| who_short.clone());
     let tries = [
         build(true, store, &who_long),
         build(false, store, &who_long),
@@ -154,6 +136,37 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     };
     frame.render_widget(Paragraph::new(Line::from(left)), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
+}
+
+/// The config file's name for the store, in its colour, so production
+/// never looks like staging (bold and bracketed without colour).
+fn named_store(app: &App, theme: &Theme) -> Vec<Span<'static>> {
+    match &app.ctx.store_name {
+        Some(name) => vec![
+            Span::styled(
+                format!("[{name}]"),
+                theme.store(app.ctx.store_colour.as_deref()),
+            ),
+            Span::raw(" "),
+        ],
+        None => Vec::new(),
+    }
+}
+
+/// Who the database sees, then who is at the keyboard: in full, without
+/// the operator, and at the least.
+fn who_is_connected(app: &App) -> [String; 3] {
+    match &app.ctx.login {
+        Some(login) => [
+            format!("login {login} · {}", app.ctx.operator),
+            format!("login {login}"),
+            login.clone(),
+        ],
+        None => {
+            let who = format!("operator {}", app.ctx.operator);
+            [who.clone(), who.clone(), who]
+        }
+    }
 }
 
 /// A store's description with what the header shows elsewhere left out:
@@ -229,13 +242,6 @@ fn footer_options(app: &App) -> Vec<String> {
     let line = |lead: String, actions: &[crate::tui::keymap::Action]| {
         format!(" {lead}  {}", keys.footer(actions))
     };
-    let acts = [Finish, Stop, StopAll, Pause, Resume, KillSwitch];
-    let letters: Vec<String> = acts.iter().map(|&a| keys.key(a)).collect();
-    let compact = format!(
-        " {}: finish stop all pause resume kill  {} help",
-        letters.join(" "),
-        keys.key(Help)
-    );
     // At 80 columns: every key, the less used ones by their letter alone
     // (`?` says what each does).
     let letters_only = |more: &[crate::tui::keymap::Action]| {
@@ -244,6 +250,10 @@ fn footer_options(app: &App) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let acts = letters_only(&[Finish, Stop, StopAll, Pause, Resume, KillSwitch]);
+    let actions = format!(" {acts}: finish stop all pause resume kill");
+    let compact = format!("{actions}  {} help", keys.key(Help));
+    let details = format!(" {} details {actions}", keys.key(Details));
     match app.view {
         View::Main => vec![
             line(
@@ -261,15 +271,11 @@ fn footer_options(app: &App) -> Vec<String> {
                 ],
             ),
             format!(
-                " {} details {}  {}",
-                keys.key(Details),
-                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                "{details}  {}",
                 letters_only(&[Filter, All, Sort, Audit, Channels, Help, Quit])
             ),
             format!(
-                " {} details {}  {}",
-                keys.key(Details),
-                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                "{details}  {}",
                 letters_only(&[Filter, Audit, Channels, Help, Quit])
             ),
             line(
@@ -291,8 +297,7 @@ fn footer_options(app: &App) -> Vec<String> {
                 &[Finish, Stop, StopAll, Pause, Resume, KillSwitch, Back, Help],
             ),
             format!(
-                "{}  {}",
-                compact.trim_end_matches(&format!("  {} help", keys.key(Help))),
+                "{actions}  {}",
                 letters_only(&[Audit, Channels, Back, Help, Quit])
             ),
             format!("{compact}  {} back", keys.key(Back)),

@@ -122,23 +122,7 @@ fn draw_versions(
 ) {
     let (framed, theme) = (panel.block, panel.theme);
     let d = &versions[sel];
-    let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
-    // Here what a stop did and what may have gone out outrank the totals
-    // the main list shows: STOPPED, SENT and UNCERTAIN stay at 80
-    // columns; COMPLETED, EXITED and CANCELLED give way first.
-    cols.extend(count_columns().into_iter().map(|c| match c.title {
-        "STOPPED" => Col { drop_rank: 3, ..c },
-        "COMPLETED" | "EXITED" => Col { drop_rank: 5, ..c },
-        _ => c,
-    }));
-    cols.extend([
-        Col::right("PENDING", 7, 2),
-        Col::right("SENT", 4, 3),
-        Col::right("CANCELLED", 9, 5),
-        // Pending or cancelled after an attempt without an answer: they
-        // may have arrived.
-        Col::right("UNCERTAIN", 9, 3),
-    ]);
+    let cols = version_columns();
     let rows: Vec<RowData> = versions
         .iter()
         .enumerate()
@@ -197,6 +181,28 @@ fn draw_versions(
         )),
     ]);
     frame.render_widget(table.block(framed.title(title)), area);
+}
+
+/// The versions table's columns. Here what a stop did and what may have
+/// gone out outrank the totals the main list shows: STOPPED, SENT and
+/// UNCERTAIN stay at 80 columns; COMPLETED, EXITED and CANCELLED give
+/// way first.
+fn version_columns() -> Vec<Col> {
+    let mut cols = vec![Col::right("VER", 3, 0), Col::left("STATUS", 9, 0)];
+    cols.extend(count_columns().into_iter().map(|c| match c.title {
+        "STOPPED" => Col { drop_rank: 3, ..c },
+        "COMPLETED" | "EXITED" => Col { drop_rank: 5, ..c },
+        _ => c,
+    }));
+    cols.extend([
+        Col::right("PENDING", 7, 2),
+        Col::right("SENT", 4, 3),
+        Col::right("CANCELLED", 9, 5),
+        // Pending or cancelled after an attempt without an answer: they
+        // may have arrived.
+        Col::right("UNCERTAIN", 9, 3),
+    ]);
+    cols
 }
 
 /// The selected version's steps, with how many wait at each; when they
