@@ -317,3 +317,72 @@ async fn a_live_console_sees_its_database_vanish_within_3_s() {
     t.wait_dead();
     ts.close().await;
 }
+
+/// Nothing about notifications can fail a stop: a journeyctl session's
+/// transactions send none (PostgreSQL checks its server-wide queue at
+/// commit, so any login filling it would fail them); the change is
+/// announced once committed, and a `psql` session's change still is
+/// announced by the trigger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
+async fn no_journeyctl_transaction_sends_a_notification() {
+    let Some(ts) = common::postgres("live_queue").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["q-a", "q-b"] {
+        ok(
+            &ts.url,
+            &["apply", &write_def(dir.path(), name), "--publish"],
+        );
+    }
+    let pool = sqlx::PgPool::connect(&ts.url).await.unwrap();
+    let channel: String = sqlx::query_scalar("SELECT left('journeyctl_' || current_schema(), 63)")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect(&ts.url).await.unwrap();
+    listener.listen(&channel).await.unwrap();
+    // A stop's kind of transaction, in a session set as journeyctl sets
+    // its own: a status change and an audit row, and nothing queued.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        "SET journeyctl.notify TO 'after_commit'; BEGIN; \
+         UPDATE versions SET paused_at = paused_at WHERE id = (SELECT MIN(id) FROM versions); \
+         INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+           VALUES (0, 't', 'h', 'apply', 'q-a', 1, NULL, 'draft'); COMMIT",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        heard(&mut listener).await,
+        None,
+        "a journeyctl transaction notified"
+    );
+    // The same from a session that is not journeyctl's (psql): announced.
+    sqlx::raw_sql(
+        "RESET journeyctl.notify; \
+         UPDATE versions SET paused_at = paused_at WHERE id = (SELECT MIN(id) FROM versions)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(heard(&mut listener).await.as_deref(), Some("status"));
+    drop(conn);
+    // A stop through the product commits, then announces itself once.
+    ok(&ts.url, &["stop", "q-b", "--yes"]);
+    assert_eq!(heard(&mut listener).await.as_deref(), Some("status"));
+    pool.close().await;
+}
+
+/// The payload of the next notification within 700 ms, if any.
+async fn heard(listener: &mut sqlx::postgres::PgListener) -> Option<String> {
+    tokio::time::timeout(Duration::from_millis(700), listener.recv())
+        .await
+        .ok()
+        .map(|n| n.unwrap().payload().to_string())
+}

@@ -82,11 +82,16 @@ impl Backend {
                  PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
                  PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;",
             ),
-            Backend::Postgres => None,
+            // Its changes are announced after they commit, never from
+            // inside their transaction (migrations/postgres/0014).
+            Backend::Postgres => Some("SET journeyctl.notify TO 'after_commit'"),
             // A transaction that has read or written several shards at once
             // may not then write a reference table (the versions' counters):
             // one connection per worker keeps both possible.
-            Backend::Citus => Some("SET citus.multi_shard_modify_mode TO 'sequential'"),
+            Backend::Citus => Some(
+                "SET journeyctl.notify TO 'after_commit'; \
+                 SET citus.multi_shard_modify_mode TO 'sequential'",
+            ),
         }
     }
 

@@ -178,6 +178,7 @@ impl Store {
             match transition(w, v.id, Transition::Act(ActionKind::Finish)).await {
                 Ok(_) => {
                     tx.commit().await?;
+                    self.announce_status().await;
                     report.finished_by_date.push(v.label());
                 }
                 // Someone ended it first: nothing to do.

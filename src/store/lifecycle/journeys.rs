@@ -97,6 +97,7 @@ impl Store {
         };
         audit_apply(&mut tx, actor, &applied, now).await?;
         tx.commit().await?;
+        self.announce_status().await;
         Ok(applied)
     }
 
@@ -142,6 +143,7 @@ impl Store {
         let w = Write::new(&mut tx, self.backend(), change);
         transition(w, draft.id, Transition::Publish).await?;
         tx.commit().await?;
+        self.announce_status().await;
         Ok(draft.number)
     }
 }

@@ -232,6 +232,7 @@ impl Store {
             done.push(transition(w, v.id, mv).await?);
         }
         tx.commit().await?;
+        self.announce_status().await;
         Ok(Outcome {
             kind: action.kind,
             versions: done,

@@ -192,6 +192,7 @@ impl Store {
             match transition(w, v.id, Transition::HoldExpired(rule)).await {
                 Ok(_) => {
                     tx.commit().await?;
+                    self.announce_status().await;
                     out.push(format!("{}: hold expired, {}", v.label(), rule.as_str()));
                 }
                 Err(Error::Refused(_)) => tx.rollback().await?,

@@ -203,6 +203,25 @@ impl Store {
         Ok(Watcher { kind })
     }
 
+    /// Tells watchers that a status, hold, gate or audit row changed, once
+    /// its transaction committed: best effort, outside it, so that nothing
+    /// about notifications (a queue filled by any login) can fail a stop.
+    /// Consoles that miss it find out at their next fetch.
+    pub async fn announce_status(&self) {
+        if !self.backend().has_logins() {
+            return;
+        }
+        let sql = format!("SELECT pg_catalog.pg_notify(({CHANNEL_SQL}), 'status')");
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(
+                "cannot announce a change (consoles will see it at their next fetch): {e}"
+            );
+        }
+    }
+
     /// Tells watchers that figures moved: at most four times a second from
     /// this process (PostgreSQL; SQLite's watchers see the file change).
     pub async fn announce_figures(&self) {

@@ -57,6 +57,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.announce_status().await;
         Ok(())
     }
 
@@ -70,6 +71,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.announce_status().await;
         Ok(())
     }
 
