@@ -386,3 +386,69 @@ async fn heard(listener: &mut sqlx::postgres::PgListener) -> Option<String> {
         .ok()
         .map(|n| n.unwrap().payload().to_string())
 }
+
+/// Two writers committing in the opposite order of their audit rows' ids
+/// (a stop's row committed while an earlier row's transaction was still
+/// open): `watch` prints both, the late one when it commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
+async fn watch_prints_a_row_that_commits_after_a_later_one() {
+    let Some(ts) = common::postgres("live_order").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "early"), "--publish"],
+    );
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "later"), "--publish"],
+    );
+    let mut watch = Proc::spawn(
+        journeyctl(&ts.url)
+            .args(["watch", "--json"])
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let child = watch.child();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("watching for changes"), "{first}");
+    // The first writer takes an id and holds its transaction open.
+    let pool = sqlx::PgPool::connect(&ts.url).await.unwrap();
+    let mut open = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason) \
+         VALUES (0, 'slow', 'h', 'apply', 'early', 1, NULL, 'draft', 'late commit')",
+    )
+    .execute(&mut *open)
+    .await
+    .unwrap();
+    // The second commits first, with the higher id.
+    ok(&ts.url, &["stop", "later", "--yes"]);
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the stop was not printed");
+    assert!(line.contains("\"later\""), "{line}");
+    open.commit().await.unwrap();
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the row that committed late was skipped");
+    assert!(line.contains("late commit"), "{line}");
+    watch.signal("-INT");
+    watch.finish(Duration::from_secs(10));
+    pool.close().await;
+}

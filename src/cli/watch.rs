@@ -35,15 +35,24 @@ pub(super) async fn watch(store: &Store, journey: Option<&str>, json: bool) -> a
     }
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut missing = Missing::default();
     loop {
         tokio::select! {
             _ = &mut ctrl_c => return Ok(()),
             _ = next_change(store, &mut watcher) => {}
         }
-        for (id, entry) in store.audit_since(last, journey).await? {
-            last = id;
-            say(&Line::Audit { entry: &entry }, json)?;
+        for (id, entry) in store.audit_since(last, &missing.ids()).await? {
+            if id > last {
+                missing.skipped(last, id);
+                last = id;
+            } else {
+                missing.seen(id);
+            }
+            if journey.is_none_or(|j| entry.journey == j) {
+                say(&Line::Audit { entry: &entry }, json)?;
+            }
         }
+        missing.expire();
         let now = gates_of(store, journey).await?;
         for (j, v) in now.symmetric_difference(&gates) {
             let closed = now.contains(&(j.clone(), *v));
@@ -57,6 +66,45 @@ pub(super) async fn watch(store: &Store, journey: Option<&str>, json: bool) -> a
             )?;
         }
         gates = now;
+    }
+}
+
+/// Audit ids below the newest seen that have not been seen: a row whose
+/// transaction commits after a later row's (two writers, in the opposite
+/// order) is printed when it commits, never skipped. An id still missing
+/// after `GAP_WAIT` was a transaction rolled back, and is let go.
+#[derive(Default)]
+struct Missing {
+    since: std::collections::BTreeMap<i64, std::time::Instant>,
+}
+
+/// How long a missing id is looked for: longer than any write waits.
+const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+/// The most missing ids looked for at once.
+const MOST_MISSING: usize = 1000;
+
+impl Missing {
+    fn ids(&self) -> Vec<i64> {
+        self.since.keys().copied().collect()
+    }
+
+    /// The ids between `last` and `next`, skipped by the feed.
+    fn skipped(&mut self, last: i64, next: i64) {
+        let now = std::time::Instant::now();
+        for id in (last + 1..next).take(MOST_MISSING) {
+            if self.since.len() >= MOST_MISSING {
+                break;
+            }
+            self.since.insert(id, now);
+        }
+    }
+
+    fn seen(&mut self, id: i64) {
+        self.since.remove(&id);
+    }
+
+    fn expire(&mut self) {
+        self.since.retain(|_, at| at.elapsed() < GAP_WAIT);
     }
 }
 

@@ -30,22 +30,25 @@ impl Store {
         rows.iter().map(entry_of).collect()
     }
 
-    /// The audit rows after `after` (an id), oldest first, with their ids;
-    /// `journey` narrows them to one journey (for `watch`).
-    pub async fn audit_since(
-        &self,
-        after: i64,
-        journey: Option<&str>,
-    ) -> Result<Vec<(i64, AuditEntry)>> {
-        let rows = sqlx::query(concat!(
-            "SELECT id, ",
-            audit_columns!(),
-            " FROM audit WHERE id > $1 AND ($2 IS NULL OR journey = $2) ORDER BY id LIMIT 1000"
-        ))
-        .bind(after)
-        .bind(journey)
-        .fetch_all(&self.pool)
-        .await?;
+    /// The audit rows after `after` (an id) and those of `missing` (ids
+    /// below it not seen yet: rows whose transaction had not committed
+    /// when later ones had), oldest first, with their ids (for `watch`).
+    pub async fn audit_since(&self, after: i64, missing: &[i64]) -> Result<Vec<(i64, AuditEntry)>> {
+        // The ids are numbers formatted here, never input.
+        let also = if missing.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = missing.iter().map(i64::to_string).collect();
+            format!(" OR id IN ({})", ids.join(", "))
+        };
+        let sql = format!(
+            "SELECT id, {} FROM audit WHERE id > $1{also} ORDER BY id LIMIT 1000",
+            audit_columns!()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, entry_of(r)?)))
             .collect()
