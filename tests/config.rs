@@ -236,6 +236,10 @@ fn a_key_remap_that_would_misfire_is_refused_at_load() {
             "config.toml:2: keys.confirm: a printable key would commit a pane while its name is typed",
         ),
         (
+            "[keys]\nconfirm = \"Esc\"\n",
+            "config.toml:2: keys.confirm: Esc, Tab, the arrows and Backspace act in a pane (Esc cancels it): none may commit one",
+        ),
+        (
             "[keys]\nhalt = \"h\"\n",
             "config.toml:2: keys.halt: no such action",
         ),
@@ -446,4 +450,58 @@ fn a_password_file_must_be_private() {
     let o = run(h, None, &["audit", "--journey", "nothing-here"]);
     let (_, err) = out(&o);
     assert!(!err.contains("password_file"), "{err}");
+}
+
+/// The config file and a password file are small regular files of the
+/// user's: one writable by anyone, a FIFO (which would hang) or a huge
+/// one is refused in one line; a hostile store name prints as text.
+#[test]
+fn config_and_password_files_are_bounded_regular_files_of_the_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    write_config(h, "[stores.local]\nurl = \"sqlite:x.db\"\n");
+    let file = h.join("config").join("journeyctl").join("config.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (_, err) = out(&run(h, None, &["stores"]));
+    assert!(err.contains("can be written by anyone: chmod o-w"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // A password file that is a FIFO, then one of 2 MB.
+    let fifo = h.join("pw.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let big = h.join("pw.big");
+    std::fs::write(&big, "x".repeat(2 * 1024 * 1024)).unwrap();
+    std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for (pw, want) in [
+        (&fifo, "is not a regular file"),
+        (&big, "bytes; at most 1048576"),
+    ] {
+        write_config(
+            h,
+            &format!(
+                "default_store = \"team\"\n[stores.team]\nurl = \"postgres://u@127.0.0.1:1/x\"\npassword_file = \"{}\"\n",
+                pw.display()
+            ),
+        );
+        let started = std::time::Instant::now();
+        let (_, err) = out(&run(h, None, &["list"]));
+        assert!(err.contains(want), "{err}");
+        assert!(
+            err.contains("config.toml:4: stores.team.password_file"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+    // A store's name with an escape sequence is shown as text.
+    write_config(h, "[stores.\"evil\\u001b[2J\"]\nurl = \"sqlite:x.db\"\n");
+    let (listed, _) = out(&run(h, None, &["stores"]));
+    assert!(!listed.contains('\u{1b}'), "{listed:?}");
 }

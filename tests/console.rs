@@ -1920,3 +1920,18 @@ fn the_header_names_the_server_the_database_and_the_login() {
         "{header}"
     );
 }
+
+/// A long paste into the filter or a pane's field stops at what a name or
+/// a reason can be, so the list is not filtered anew for each of 100,000
+/// keys.
+#[test]
+fn a_long_paste_stops_at_the_fields_limit() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, &"c".repeat(5_000));
+    assert_eq!(app.filter.value().chars().count(), 200);
+    press(&mut app, &[KeyCode::Esc]);
+    press(&mut app, &[KeyCode::Char('s'), KeyCode::Tab]);
+    type_text(&mut app, &"r".repeat(5_000));
+    assert_eq!(app.pane().unwrap().reason.value().chars().count(), 1_000);
+}

@@ -688,6 +688,29 @@ both_backends!(
             0o600,
             "the log holds profile ids: its owner's alone"
         );
+        // A log whose path is someone's symbolic link is not followed:
+        // the messages are tried again, the link's target stays empty.
+        let target = dir.path().join("elsewhere.ndjson");
+        std::fs::write(&target, "").unwrap();
+        std::fs::remove_file(&log).unwrap();
+        std::os::unix::fs::symlink(&target, &log).unwrap();
+        emails(ts, "linked", 1).await;
+        let o = run(
+            &ts.url,
+            &["deliver", "--channels", file.to_str().unwrap(), "--once"],
+        )
+        .await;
+        assert_eq!(text(&o).0.trim(), "delivered: 0 sent, 1 to retry, 0 failed");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+        // The link gone, its retry goes to the log itself.
+        std::fs::remove_file(&log).unwrap();
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let o = run(
+            &ts.url,
+            &["deliver", "--channels", file.to_str().unwrap(), "--once"],
+        )
+        .await;
+        assert_eq!(text(&o).0.trim(), "delivered: 1 sent, 0 to retry, 0 failed");
         emails(ts, "flaky", 1).await;
         let rx = Receiver::start(Answer::FailFirst {
             times: 1,

@@ -132,19 +132,58 @@ fn warn_if_readable_secret(path: &Path, text: &str) {
     }
 }
 
+/// The most of a config or password file read: far more than either
+/// holds.
+const MOST_FILE: u64 = 1024 * 1024;
+
+/// A small file of the user's: a regular file (never a FIFO or a device,
+/// which would hang or never end), no larger than `MOST_FILE`, and not
+/// writable by others (anyone could then point the console at their own
+/// store). `Ok(None)` when there is none.
+pub(crate) fn read_own_file(path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if meta.permissions().mode() & 0o002 != 0 {
+        return Err(format!(
+            "{} can be written by anyone: chmod o-w {}",
+            path.display(),
+            path.display()
+        ));
+    }
+    if meta.len() > MOST_FILE {
+        return Err(format!(
+            "{} is {} bytes; at most {MOST_FILE}",
+            path.display(),
+            meta.len()
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MOST_FILE).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Some(text))
+}
+
 impl Config {
     /// The config file, or `None` when there is none.
     pub fn load() -> Result<Option<Config>, String> {
         let Some(path) = config_path() else {
             return Ok(None);
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
+        match read_own_file(&path)? {
+            Some(text) => {
                 warn_if_readable_secret(&path, &text);
                 Config::parse(&path, &text).map(Some)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            None => Ok(None),
         }
     }
 
@@ -327,8 +366,9 @@ fn with_password(url: &str, file: &Path, key: &str) -> Result<String, String> {
             file.display()
         ));
     }
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
+    let text = read_own_file(file)
+        .map_err(|e| format!("{key}: {e}"))?
+        .ok_or_else(|| format!("{key}: cannot read {}: no such file", file.display()))?;
     let password = text.lines().next().unwrap_or("").trim_end();
     let mut parsed =
         reqwest::Url::parse(url).map_err(|e| format!("{key}: the store's url: {e}"))?;
@@ -392,9 +432,15 @@ pub(super) fn stores() -> anyhow::Result<()> {
     let mut grid = super::table::Grid::new(&["", "", "", ""]);
     for s in &config.stores {
         let default = config.default_store.as_deref() == Some(s.name.as_str());
+        // The file is the user's, but its text is shown as any text is:
+        // never an escape sequence for the terminal.
         grid.row(vec![
-            format!("{} {}", if default { "*" } else { " " }, s.name),
-            Location::parse(&s.url)?.display(),
+            format!(
+                "{} {}",
+                if default { "*" } else { " " },
+                crate::present::escaped(&s.name)
+            ),
+            crate::present::escaped(&Location::parse(&s.url)?.display()).into_owned(),
             s.colour.clone().unwrap_or("-".into()),
             if s.read_only {
                 "read-only"

@@ -391,11 +391,14 @@ fn append_log(path: &std::path::Path, bodies: &[Body<'_>]) -> Tried {
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| {
             use std::os::unix::fs::OpenOptionsExt;
-            // It holds profile ids: readable by its owner only, as made.
+            // It holds profile ids: readable by its owner only, as made;
+            // and never through a symbolic link (someone else's link
+            // would take them where they point).
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(path)
         })
         .and_then(|mut f| f.write_all(&text));

@@ -234,6 +234,26 @@ impl KeyMap {
                     "a printable key would commit a pane while its name is typed".into(),
                 ));
             }
+            // Esc cancels every pane, and Tab and the arrows move in it:
+            // none of them may commit one.
+            if b.action == Action::Confirm
+                && codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        KeyCode::Esc
+                            | KeyCode::Tab
+                            | KeyCode::BackTab
+                            | KeyCode::Left
+                            | KeyCode::Right
+                            | KeyCode::Backspace
+                    )
+                })
+            {
+                return Err(why(
+                    "Esc, Tab, the arrows and Backspace act in a pane (Esc cancels it): none may commit one"
+                        .into(),
+                ));
+            }
             b.keys = codes;
         }
         let remapped: Vec<&str> = remaps.iter().map(|(n, _)| n.as_str()).collect();

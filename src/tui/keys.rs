@@ -66,6 +66,9 @@ impl App {
                 self.on_key(key);
                 return;
             }
+            // A long paste stops at what a name can be: each key refilters.
+            KeyCode::Char(_)
+                if self.filter.value().chars().count() >= crate::domain::text::MOST_NAME => {}
             _ => {
                 self.filter.handle_event(&Event::Key(key));
             }

@@ -178,7 +178,11 @@ impl ConfirmPane {
             Focus::Hold => self.hold_field_mut(),
             _ => Some(&mut self.reason),
         };
-        if let Some(input) = input {
+        // A field takes no more than a reason can be (a long paste stops).
+        if let Some(input) = input
+            && !(matches!(key.code, KeyCode::Char(_))
+                && input.value().chars().count() >= crate::domain::text::MOST_REASON)
+        {
             input.handle_event(&Event::Key(key));
         }
         if self.focus == Focus::Name {
