@@ -301,7 +301,7 @@ both_backends!(
         let diffs = s.verify_counters().await.unwrap();
         assert!(
             diffs.iter().any(|d| d.starts_with(
-                "x v1: status live, but its audit trail's last change leads to stopped"
+                "x v1: it is live, but its audit trail ends stopped"
             )),
             "{diffs:?}"
         );
@@ -581,4 +581,72 @@ async fn an_engine_batch_beside_a_stop_without_its_turn_ends_without_effect() {
     mal_pool.close().await;
     admin_pool.close().await;
     roles.drop_all().await;
+}
+
+/// A member of a group sharing a store revives a stopped version by hand
+/// and writes a `publish stopped -> live` row to cover it: `check` names
+/// the row. (Not `both_backends!`: its closing check would fail on the
+/// forged row, which an append-only audit keeps for good.)
+async fn a_forged_publish_is_named(ts: &common::TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["kept", "forged"] {
+        ok(
+            &ts.url,
+            &["apply", &write_def(dir.path(), name), "--publish"],
+        );
+    }
+    ok(&ts.url, &["stop", "forged", "--yes"]);
+    ok(&ts.url, &["pause", "kept", "--yes"]);
+    let said = ok(&ts.url, &["check"]);
+    assert!(
+        said.contains("every version stands where its audit trail ends"),
+        "{said}"
+    );
+    // The store's rules may refuse the UPDATE (PostgreSQL): the forged
+    // row alone is named either way.
+    let _ = sqlx::query(
+        "UPDATE versions SET status = 'live' WHERE number = 1 AND journey_id = \
+         (SELECT id FROM journeys WHERE name = 'forged')",
+    )
+    .execute(ts.store.pool())
+    .await;
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status) \
+         VALUES (1, 'mallory', 'h', 'publish', 'forged', 1, 'stopped', 'live')",
+    )
+    .execute(ts.store.pool())
+    .await
+    .unwrap();
+    let o = common::journeyctl(&ts.url).args(["check"]).output();
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("forged v1: audit row")
+            && out.contains("(publish stopped -> live) is not a lawful change from stopped"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("kept v1"),
+        "a paused version is lawful: {out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_a_forged_publish_on_sqlite() {
+    let ts = common::sqlite("forged_publish").await;
+    a_forged_publish_is_named(&ts).await;
+    ts.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
+async fn check_names_a_forged_publish_on_postgres() {
+    let Some(ts) = common::postgres("forged_publish").await else {
+        return;
+    };
+    a_forged_publish_is_named(&ts).await;
+    ts.close().await;
 }

@@ -308,14 +308,16 @@ async fn profile_of(store: &Store, profile: &str, json: bool) -> anyhow::Result<
 async fn check(store: &Store) -> anyhow::Result<()> {
     let diffs = store.verify_counters().await?;
     if diffs.is_empty() {
-        println!("every counter equals a recount of the rows");
+        println!(
+            "every counter equals a recount of the rows, and every version stands where its audit trail ends"
+        );
         return Ok(());
     }
     for d in &diffs {
-        println!("{d}");
+        println!("{}", crate::present::escaped(d));
     }
     anyhow::bail!(
-        "{} figure(s) differ from a recount of the rows",
+        "{} figure(s) differ from a recount of the rows or from the audit trail",
         diffs.len()
     )
 }

@@ -117,7 +117,7 @@ impl Store {
         let (stored, unreadable) = stored_counts_on(&mut tx).await?;
         let per_action = super::channels::action_differences_on(&mut tx).await?;
         let per_minute = super::trend::minute_differences_on(&mut tx).await?;
-        let unexplained = status_differences_on(&mut tx).await?;
+        let unexplained = super::chain::chain_differences_on(&mut tx).await?;
         tx.rollback().await?;
         let mut diffs = unreadable;
         for (r, s) in recount.iter().zip(stored.iter()) {
@@ -184,41 +184,6 @@ async fn fold_for_check(
         }
     }
     Ok(())
-}
-
-/// Each version whose status its audit trail does not explain: the last
-/// audit row that changed it must leave it where it is (`paused` for a
-/// version held now). A draft that never changed has no row.
-async fn status_differences_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT j.name AS journey, v.number, v.status, \
-         CASE WHEN v.paused_at IS NULL THEN 0 ELSE 1 END AS paused, \
-         (SELECT a.to_status FROM audit a WHERE a.journey = j.name AND a.version = v.number \
-          AND a.to_status IS NOT NULL ORDER BY a.id DESC LIMIT 1) AS last_to \
-         FROM versions v JOIN journeys j ON j.id = v.journey_id ORDER BY j.name, v.number",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let status: String = r.try_get("status")?;
-        let paused = r.try_get::<i64, _>("paused")? == 1;
-        let last: Option<String> = r.try_get("last_to")?;
-        let explained = match last.as_deref() {
-            None => status == "draft",
-            Some(to) => to == status || (paused && to == "paused"),
-        };
-        if !explained {
-            out.push(format!(
-                "{} v{}: status {status}{}, but its audit trail's last change leads to {} (an audit row is missing or false)",
-                r.try_get::<String, _>("journey")?,
-                r.try_get::<i64, _>("number")?,
-                if paused { " (paused)" } else { "" },
-                last.as_deref().unwrap_or("nothing")
-            ));
-        }
-    }
-    Ok(out)
 }
 
 /// Counts of one version: `journey vN`, participants, messages, variants.

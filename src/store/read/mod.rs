@@ -9,6 +9,7 @@
 mod ab;
 mod audit;
 mod backlog;
+mod chain;
 mod channels;
 mod check;
 mod detail;
