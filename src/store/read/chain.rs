@@ -1,5 +1,6 @@
 //! `check`'s reading of the audit trail: each version's status and hold
-//! must be where a lawful chain of its audited changes ends. A version
+//! must be where a lawful chain of its audited changes ends (rows that
+//! change nothing, with no `to`, are not part of it). A version
 //! changed by hand (one UPDATE) or a forged row (`publish stopped -> live`)
 //! is named.
 
@@ -99,7 +100,7 @@ pub(super) async fn chain_differences_on(conn: &mut sqlx::AnyConnection) -> Resu
     .await?;
     let rows = sqlx::query(
         "SELECT id, journey, version, action, from_status, to_status FROM audit \
-             WHERE version IS NOT NULL ORDER BY id",
+             WHERE version IS NOT NULL AND to_status IS NOT NULL ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?;
