@@ -650,3 +650,33 @@ async fn check_names_a_forged_publish_on_postgres() {
     a_forged_publish_is_named(&ts).await;
     ts.close().await;
 }
+
+both_backends!(the_store_bounds_reasons_and_names_whoever_writes, |ts| {
+    // Written by hand (a psql login, a member of a group sharing the
+    // file): the store refuses what the product never writes.
+    let long = "r".repeat(1_001);
+    let err = sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason) \
+         VALUES (1, 'mallory', 'h', 'note', 'x', NULL, NULL, NULL, $1)",
+    )
+    .bind(&long)
+    .execute(ts.store.pool())
+    .await
+    .expect_err("a 1,001-character reason went in");
+    assert!(err.to_string().contains("reason"), "{err}");
+    let err = sqlx::query("INSERT INTO journeys (name, created_at) VALUES ($1, 0)")
+        .bind("n".repeat(201))
+        .execute(ts.store.pool())
+        .await
+        .expect_err("a 201-character name went in");
+    assert!(err.to_string().contains("name"), "{err}");
+    // At the bounds, both go in.
+    sqlx::query(
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason) \
+         VALUES (1, 'ops', 'h', 'note', 'x', NULL, NULL, NULL, $1)",
+    )
+    .bind("r".repeat(1_000))
+    .execute(ts.store.pool())
+    .await
+    .unwrap();
+});
