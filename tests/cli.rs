@@ -1308,3 +1308,55 @@ fn a_closed_pipe_ends_a_printing_command_quietly() {
     // SIGPIPE is 13 on Linux.
     assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
 }
+
+/// `run` on a SQLite file replaced under it (a restore, a demo run again)
+/// ticks the new file, never the deleted copy it had open.
+#[test]
+fn run_ticks_a_store_file_replaced_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = d.join("engine.db").display().to_string();
+    std::fs::write(d.join("s.toml"), SAMPLE).unwrap();
+    assert!(run(d, &url, &["migrate"], None).status.success());
+    let engine = journeyctl(&url)
+        .dir(d)
+        .args(["run", "--interval", "200ms"])
+        .spawn();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    // Another store with one entrant waiting for its first tick takes the
+    // file's place, its log with it.
+    let other = d.join("other.db").display().to_string();
+    assert!(
+        run(d, &other, &["apply", "s.toml", "--publish"], None)
+            .status
+            .success()
+    );
+    let events = "{\"type\":\"enter\",\"journey\":\"spring-sale\",\"profile\":\"p-1\"}\n";
+    assert!(
+        run(d, &other, &["ingest", "-"], Some(events))
+            .status
+            .success()
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{url}{suffix}"));
+    }
+    for suffix in ["-wal", "-shm", ""] {
+        let _ = std::fs::rename(format!("{other}{suffix}"), format!("{url}{suffix}"));
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let o = run(d, &url, &["list", "--json"], None);
+        let list: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+        if list[0]["messages"]["pending"].as_i64() == Some(1) {
+            break;
+        }
+        // Ticking every 200 ms, the new file's first tick is well within
+        // 3 s (the deleted copy's sessions would hold on for longer).
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "the engine did not tick the new file: {list}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(engine);
+}

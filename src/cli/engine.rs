@@ -59,6 +59,8 @@ pub(super) async fn run(
     metrics: Option<std::net::SocketAddr>,
 ) -> anyhow::Result<()> {
     let metrics = super::serve_metrics(store, metrics).await?;
+    // Its own handle: a SQLite file replaced under it is opened anew.
+    let mut store = store.clone();
     eprintln!(
         "journeyctl run: ticking every {} on {} (Ctrl-C to stop)",
         crate::domain::time::duration_words(interval),
@@ -74,7 +76,10 @@ pub(super) async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 let started = std::time::Instant::now();
-                let result = store.tick(now_millis()).await;
+                let result = match on_the_file_now(&mut store).await {
+                    Ok(()) => store.tick(now_millis()).await,
+                    Err(e) => Err(e),
+                };
                 if let Some(m) = &metrics {
                     match &result {
                         Ok(r) => m.tick(r, started.elapsed().as_secs_f64()),
@@ -122,4 +127,26 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// The engine works on the store's file as it is now: a SQLite file
+/// replaced under it (a restore, a demo run again) is opened anew, never
+/// ticked in its deleted copy; a file that is gone fails the tick (said
+/// once, tried again at the next).
+async fn on_the_file_now(store: &mut Store) -> crate::store::Result<()> {
+    match store.file_change() {
+        None => Ok(()),
+        Some(crate::store::FileChange::Replaced(path)) => {
+            let fresh = store.reopen().await?;
+            let old = std::mem::replace(store, fresh);
+            old.close().await;
+            eprintln!(
+                "journeyctl run: {} was replaced: ticking the new file",
+                path.display()
+            );
+            tracing::info!("the store's file was replaced: opened the new one");
+            Ok(())
+        }
+        Some(gone) => Err(gone.into()),
+    }
 }
