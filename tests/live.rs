@@ -199,27 +199,7 @@ both_backends!(watch_prints_a_line_for_each_change, |ts| {
         &ts.url,
         &["apply", &write_def(dir.path(), "cart"), "--publish"],
     );
-    let mut watch = Proc::spawn(
-        journeyctl(&ts.url)
-            .args(["watch", "--json"])
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    );
-    let child = watch.child();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    // Its first look at the store is done before the changes start: it
-    // says so on standard error.
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    assert!(first.contains("watching for changes"), "{first}");
+    let (watch, rx) = watching(&ts.url);
     for args in [
         vec!["pause", "cart", "--yes"],
         vec!["resume", "cart", "--yes"],
@@ -408,25 +388,7 @@ async fn watch_prints_a_row_that_commits_after_a_later_one() {
         &ts.url,
         &["apply", &write_def(dir.path(), "later"), "--publish"],
     );
-    let mut watch = Proc::spawn(
-        journeyctl(&ts.url)
-            .args(["watch", "--json"])
-            .command()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    );
-    let child = watch.child();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    assert!(first.contains("watching for changes"), "{first}");
+    let (watch, rx) = watching(&ts.url);
     // The first writer takes an id and holds its transaction open.
     let pool = sqlx::PgPool::connect(&ts.url).await.unwrap();
     let mut open = pool.begin().await.unwrap();
@@ -451,4 +413,29 @@ async fn watch_prints_a_row_that_commits_after_a_later_one() {
     watch.signal("-INT");
     watch.finish(Duration::from_secs(10));
     pool.close().await;
+}
+
+/// `watch --json` on `url`, its lines sent as they come. Its first look
+/// at the store is done before it returns: it says so on standard error.
+fn watching(url: &str) -> (Proc, std::sync::mpsc::Receiver<String>) {
+    let mut watch = Proc::spawn(
+        journeyctl(url)
+            .args(["watch", "--json"])
+            .command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let child = watch.child();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("watching for changes"), "{first}");
+    (watch, rx)
 }

@@ -134,19 +134,11 @@ pub(super) async fn run(
 /// ticked in its deleted copy; a file that is gone fails the tick (said
 /// once, tried again at the next).
 async fn on_the_file_now(store: &mut Store) -> crate::store::Result<()> {
-    match store.file_change() {
-        None => Ok(()),
-        Some(crate::store::FileChange::Replaced(path)) => {
-            let fresh = store.reopen().await?;
-            let old = std::mem::replace(store, fresh);
-            old.close().await;
-            eprintln!(
-                "journeyctl run: {} was replaced: ticking the new file",
-                path.display()
-            );
-            tracing::info!("the store's file was replaced: opened the new one");
-            Ok(())
-        }
-        Some(gone) => Err(gone.into()),
+    if store.follow_file().await? {
+        eprintln!(
+            "journeyctl run: {} was replaced: ticking the new file",
+            store.location().server()
+        );
     }
+    Ok(())
 }

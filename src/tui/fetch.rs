@@ -196,23 +196,12 @@ pub fn store_of(current: &Current) -> Store {
 /// file was replaced (then the actions use the new one too); a file that
 /// is gone is said so, and looked for again at the next try.
 async fn store_now(store: &mut Store, current: &Current) -> Result<(), Error> {
-    match store.file_change() {
-        None => Ok(()),
-        Some(crate::store::FileChange::Gone(path)) => Err(Error::Unreachable {
-            location: None,
-            cause: Outage::FileGone(path),
-        }),
-        Some(crate::store::FileChange::Replaced(_)) => {
-            let fresh = store.reopen().await?;
-            tracing::info!("the store's file was replaced: opened the new one");
-            let old = std::mem::replace(store, fresh.clone());
-            if let Ok(mut shared) = current.lock() {
-                *shared = fresh;
-            }
-            old.close().await;
-            Ok(())
-        }
+    if store.follow_file().await?
+        && let Ok(mut shared) = current.lock()
+    {
+        *shared = store.clone();
     }
+    Ok(())
 }
 
 /// Sends a fetch's data or why it failed; the wait before the next try

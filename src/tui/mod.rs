@@ -191,8 +191,7 @@ async fn event_loop(
             _ = signals.term.recv() => break Exit::Signal("SIGTERM"),
             _ = signals.int.recv() => break Exit::Signal("SIGINT"),
         }
-        let store = fetch::store_of(&current);
-        let quit = run_effects(&mut app, &store, &actor, &tx, &kick, &mut give_up);
+        let quit = run_effects(&mut app, &current, &actor, &tx, &kick, &mut give_up);
         want_tx.send_if_modified(|w| {
             let next = app.want();
             if *w != next {
@@ -239,7 +238,7 @@ async fn spawn_data(
 /// call as the CLI's.
 fn run_effects(
     app: &mut App,
-    store: &Store,
+    current: &fetch::Current,
     actor: &Actor,
     tx: &mpsc::Sender<Msg>,
     kick: &Notify,
@@ -257,7 +256,8 @@ fn run_effects(
                 *give_up = std::sync::Arc::new(Notify::new());
                 let give_up = std::sync::Arc::clone(give_up);
                 // The one executor: the same library call as the CLI.
-                let store = store.clone();
+                // The store as it is now (a replaced file is reopened).
+                let store = fetch::store_of(current);
                 let actor = actor.clone();
                 let tx = tx.clone();
                 tracing::info!("executing confirmed action: {}", action.describe());

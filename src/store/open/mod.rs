@@ -200,10 +200,21 @@ impl Store {
         }
     }
 
-    /// The same store opened again, on the file now at its path (never
-    /// making one).
-    pub async fn reopen(&self) -> Result<Store> {
-        Store::open(&self.location, &PoolSettings::default()).await
+    /// Keeps to the store's file as it is now: a SQLite file replaced
+    /// under it (a restore, a demo run again) is opened anew (never
+    /// made) and the old sessions closed, `Ok(true)`; a file that is gone
+    /// is an error; else nothing changes, `Ok(false)`.
+    pub async fn follow_file(&mut self) -> Result<bool> {
+        match self.file_change() {
+            None => Ok(false),
+            Some(FileChange::Replaced(_)) => {
+                let fresh = Store::open(&self.location, &PoolSettings::default()).await?;
+                std::mem::replace(self, fresh).close().await;
+                tracing::info!("the store's file was replaced: opened the new one");
+                Ok(true)
+            }
+            Some(gone) => Err(gone.into()),
+        }
     }
 
     /// Whether the store can be reached now, found out with one connection
