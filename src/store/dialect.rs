@@ -239,3 +239,30 @@ pub(crate) fn batch_json<T: serde::Serialize>(rows: &[T]) -> crate::store::Resul
     serde_json::to_string(rows)
         .map_err(|e| crate::store::Error::Invalid(format!("cannot encode a batch: {e}")))
 }
+
+/// Version ids as the one JSON parameter of a `json_rows` source with one
+/// `id` column.
+pub(crate) fn ids_json(ids: &[i64]) -> String {
+    let rows: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id}}}")).collect();
+    format!("[{}]", rows.join(","))
+}
+
+/// Version ids as the list of an `IN (...)`: numbers only, so they may be
+/// formatted into a statement (`NULL`, which matches nothing, for none).
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "NULL".into();
+    }
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -115,14 +115,24 @@ pub(crate) async fn take_for_change(
     backend: Backend,
     version_id: i64,
 ) -> Result<()> {
-    if backend.buckets().is_none() {
+    take_for_changes(tx, backend, &[version_id]).await
+}
+
+/// [`take_for_change`] for a set of versions, in two statements whatever
+/// their number.
+pub(crate) async fn take_for_changes(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<()> {
+    if backend.buckets().is_none() || ids.is_empty() {
         return Ok(());
     }
-    let taken: Vec<(String, i64)> = sqlx::query_as(
-        "DELETE FROM version_shares WHERE version_id = $1 \
-         AND key IN ($2, $3, $4) RETURNING key, n",
-    )
-    .bind(version_id)
+    let list = crate::store::dialect::id_list(ids);
+    let taken: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM version_shares WHERE version_id IN ({list}) \
+         AND key IN ($1, $2, $3) RETURNING version_id, key, n"
+    )))
     .bind(Figure::Active.key())
     .bind(Figure::MsgPending.key())
     .bind(Figure::MsgSent.key())
@@ -131,21 +141,36 @@ pub(crate) async fn take_for_change(
     if taken.is_empty() {
         return Ok(());
     }
-    let sum = |f: Figure| {
-        taken
+    let mut sums: std::collections::BTreeMap<i64, [i64; 3]> = std::collections::BTreeMap::new();
+    for (id, key, n) in taken {
+        let slot = match Figure::parse(&key) {
+            Some(Figure::Active) => 0,
+            Some(Figure::MsgPending) => 1,
+            Some(Figure::MsgSent) => 2,
+            _ => continue,
+        };
+        let sum = &mut sums.entry(id).or_default()[slot];
+        *sum = sum.saturating_add(n);
+    }
+    // One update of every version row (a reference table on the cluster,
+    // so one write of each node): each version's sums as a CASE of
+    // numbers, which are all that is formatted in.
+    let case = |slot: usize| {
+        let arms: Vec<String> = sums
             .iter()
-            .filter(|(key, _)| Figure::parse(key) == Some(f.clone()))
-            .map(|(_, n)| n)
-            .sum::<i64>()
+            .map(|(id, s)| format!("WHEN {id} THEN {}", s[slot]))
+            .collect();
+        format!("CASE id {} ELSE 0 END", arms.join(" "))
     };
-    sqlx::query(
-        "UPDATE versions SET active = active + $2, msg_pending = msg_pending + $3, \
-         msg_sent = msg_sent + $4 WHERE id = $1",
-    )
-    .bind(version_id)
-    .bind(sum(Figure::Active))
-    .bind(sum(Figure::MsgPending))
-    .bind(sum(Figure::MsgSent))
+    let ids: Vec<i64> = sums.keys().copied().collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE versions SET active = active + {}, msg_pending = msg_pending + {}, \
+         msg_sent = msg_sent + {} WHERE id IN ({})",
+        case(0),
+        case(1),
+        case(2),
+        crate::store::dialect::id_list(&ids)
+    )))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -172,16 +197,16 @@ impl Store {
     /// the buckets' shares not folded yet).
     pub(crate) async fn sent_so_far(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
         let mut conn = self.pool.acquire().await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let mut sent: i64 = sqlx::query_scalar("SELECT msg_sent FROM versions WHERE id = $1")
-                .bind(*id)
-                .fetch_one(&mut *conn)
-                .await?;
-            if self.backend().buckets().is_some() {
-                sent += unfolded(&mut conn, *id, &Figure::MsgSent).await?;
+        let mut out: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, msg_sent FROM versions WHERE id IN ({})",
+            crate::store::dialect::id_list(ids)
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        if self.backend().buckets().is_some() {
+            for (id, sent) in &mut out {
+                *sent += unfolded(&mut conn, *id, &Figure::MsgSent).await?;
             }
-            out.push((*id, sent));
         }
         Ok(out)
     }

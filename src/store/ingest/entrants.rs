@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 
 use crate::domain::Millis;
+use crate::store::dialect::placeholders;
 use crate::store::{Backend, Result, VersionInfo};
 
 /// Which of `profiles` the version's exclusion or exit segment keeps out,
@@ -217,12 +218,4 @@ pub(in crate::store) async fn lock_versions(
             (id, v)
         })
         .collect())
-}
-
-/// `$first, $first+1, ...`: `n` placeholders for an `IN` list.
-pub(in crate::store) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|k| format!("${k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -37,38 +37,65 @@ pub struct MessageFigures {
     pub overdue: Option<(crate::domain::Overdue, i64)>,
 }
 
+/// One audit row (see [`insert_audits`]).
 pub(crate) async fn insert_audit(
     tx: &mut Transaction<'static, Any>,
     at: Millis,
     actor: &Actor,
     change: AuditChange<'_>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
-         affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(at)
-    .bind(&actor.name)
-    .bind(&actor.host)
-    .bind(change.action.as_str())
-    .bind(&change.version.journey)
-    .bind(change.version.number)
-    .bind(change.from)
-    .bind(change.to)
-    .bind(change.reason.filter(|r| !r.trim().is_empty()))
-    .bind(change.affected_active)
-    .bind(change.messages.and_then(|m| m.cancelled))
-    .bind(
-        change
-            .messages
-            .and_then(|m| m.cancelled.map(|_| m.cancelled_uncertain)),
-    )
-    .bind(change.messages.and_then(|m| m.sent_waiting))
-    .bind(change.messages.and_then(|m| m.overdue).map(|(o, _)| o.words()))
-    .bind(change.messages.and_then(|m| m.overdue).map(|(_, n)| n))
-    .bind(change.incident)
-    .execute(&mut **tx)
-    .await?;
+    insert_audits(tx, at, actor, &[change]).await
+}
+
+/// Columns of an audit row an action writes.
+const COLUMNS: usize = 16;
+/// Rows per statement: well under the parameters either backend takes.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// The audit rows of one action, by one actor at one time: a statement
+/// per 200 rows.
+pub(crate) async fn insert_audits(
+    tx: &mut Transaction<'static, Any>,
+    at: Millis,
+    actor: &Actor,
+    changes: &[AuditChange<'_>],
+) -> Result<()> {
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let first = r * COLUMNS + 1;
+                format!("({})", crate::store::dialect::placeholders(first, COLUMNS))
+            })
+            .collect();
+        // Only placeholders are formatted in.
+        let sql = format!(
+            "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
+             affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident) \
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for change in chunk {
+            let m = change.messages;
+            query = query
+                .bind(at)
+                .bind(&actor.name)
+                .bind(&actor.host)
+                .bind(change.action.as_str())
+                .bind(&change.version.journey)
+                .bind(change.version.number)
+                .bind(change.from)
+                .bind(change.to)
+                .bind(change.reason.filter(|r| !r.trim().is_empty()))
+                .bind(change.affected_active)
+                .bind(m.and_then(|m| m.cancelled))
+                .bind(m.and_then(|m| m.cancelled.map(|_| m.cancelled_uncertain)))
+                .bind(m.and_then(|m| m.sent_waiting))
+                .bind(m.and_then(|m| m.overdue).map(|(o, _)| o.words()))
+                .bind(m.and_then(|m| m.overdue).map(|(_, n)| n))
+                .bind(change.incident);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! does to the version, and why the rules refuse it. The transition
 //! function (`transition.rs`) and the hold (`pause.rs`) both build on it.
 
+use std::collections::HashMap;
+
+use crate::store::dialect::id_list;
 use crate::store::order::waits::Turn;
 use sqlx::{Any, Transaction};
 
@@ -77,13 +80,14 @@ pub struct Outcome {
 }
 
 /// Who makes a change, why and when, and for a stop or pause that waited
-/// for deliveries in flight, what its version had sent when it began to.
+/// for deliveries in flight, what its versions had sent when it began to.
 #[derive(Clone, Copy)]
 pub(crate) struct Change<'a> {
     pub actor: &'a Actor,
     pub reason: Option<&'a str>,
     pub now: Millis,
-    pub sent_before: Option<i64>,
+    /// For each version whose gate it closed, what it had sent then.
+    pub sent_before: Option<&'a HashMap<i64, i64>>,
     /// The store-wide brake this change is part of (or resumes).
     pub incident: Option<&'a str>,
 }
@@ -97,6 +101,12 @@ impl<'a> Change<'a> {
             sent_before: None,
             incident: None,
         }
+    }
+
+    /// What the version had sent when this change closed its gate;
+    /// `None` when it did not.
+    pub(crate) fn sent_before(&self, id: i64) -> Option<i64> {
+        self.sent_before.and_then(|m| m.get(&id).copied())
     }
 }
 
@@ -126,58 +136,74 @@ impl<'w, 'a> Write<'w, 'a> {
     }
 }
 
-/// The stop's whole cost: a version row and its per-action rows.
+/// The stop's whole cost: the version rows and their per-action rows.
 /// Participant rows still marked active, and outbox rows still pending, are
 /// stopped and cancelled by the version's status from this commit on (see
 /// the *_effective views); the engine sweeps them later in small batches.
-/// What it cancelled, and how many of those may have arrived.
+/// What it cancelled of each version, and how many of those may have
+/// arrived.
 pub(crate) async fn move_stopped_counters(
     tx: &mut Transaction<'static, Any>,
-    id: i64,
-) -> Result<MessageFigures> {
-    let uncertain = count_uncertain(tx, id).await?;
-    let cancelled: i64 = sqlx::query_scalar("SELECT msg_pending FROM versions WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query(
+    ids: &[i64],
+) -> Result<HashMap<i64, MessageFigures>> {
+    let mut uncertain = count_uncertain(tx, ids).await?;
+    let list = id_list(ids);
+    let pending: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, msg_pending FROM versions WHERE id IN ({list})"
+    )))
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE versions SET stopped = stopped + active, active = 0, \
-         msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id = $1",
-    )
-    .bind(id)
+         msg_cancelled = msg_cancelled + msg_pending, msg_pending = 0, swept = 0 WHERE id IN ({list})"
+    )))
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE outbox_actions SET cancelled = cancelled + pending, pending = 0, retrying = 0 \
-         WHERE version_id = $1",
-    )
-    .bind(id)
+         WHERE version_id IN ({list})"
+    )))
     .execute(&mut **tx)
     .await?;
-    Ok(MessageFigures {
-        cancelled: Some(cancelled),
-        cancelled_uncertain: uncertain,
-        sent_waiting: None,
-        overdue: None,
-    })
+    Ok(pending
+        .into_iter()
+        .map(|(id, cancelled)| {
+            let figures = MessageFigures {
+                cancelled: Some(cancelled),
+                cancelled_uncertain: uncertain.remove(&id).unwrap_or(0),
+                sent_waiting: None,
+                overdue: None,
+            };
+            (id, figures)
+        })
+        .collect())
 }
 
-/// Pending messages of the version whose last attempt had no answer, or
+/// Pending messages of each version whose last attempt had no answer, or
 /// whose claim ran out unrecorded (a worker that died holding it): they
 /// may have arrived. Read through the two partial indexes, so its cost is
-/// the number of such messages.
-pub(crate) async fn count_uncertain(conn: &mut sqlx::AnyConnection, id: i64) -> Result<i64> {
+/// the number of such messages. Versions with none are left out.
+pub(crate) async fn count_uncertain(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, i64>> {
+    let list = id_list(ids);
     // Each predicate is exactly its partial index's, so no plan reads the
-    // version's other messages.
-    Ok(sqlx::query_scalar(
-        "SELECT (SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-           FROM outbox WHERE version_id = $1 AND uncertain = 1) \
-         + (SELECT CAST(COALESCE(SUM(CASE WHEN uncertain = 0 AND state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-           FROM outbox WHERE version_id = $1 AND claimed_until IS NOT NULL)",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?)
+    // versions' other messages.
+    let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT version_id, CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) \
+           FROM outbox WHERE version_id IN ({list}) AND uncertain = 1 GROUP BY version_id \
+         UNION ALL \
+         SELECT version_id, CAST(SUM(CASE WHEN uncertain = 0 AND state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) \
+           FROM outbox WHERE version_id IN ({list}) AND claimed_until IS NOT NULL GROUP BY version_id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = HashMap::new();
+    for (id, n) in rows {
+        *out.entry(id).or_insert(0) += n;
+    }
+    Ok(out)
 }
 
 pub(crate) fn refusal(v: &VersionInfo, kind: ActionKind) -> Error {

@@ -14,14 +14,12 @@ pub(in crate::store) mod transition;
 use std::collections::HashMap;
 use std::future::Future;
 
-use sqlx::Row;
-
 use crate::domain::{ActionKind, Millis};
 use crate::store::lifecycle::change::{
     Change, Impact, Outcome, VersionImpact, Write, count_uncertain,
 };
 use crate::store::lifecycle::targets::resolve;
-use crate::store::lifecycle::transition::{Transition, transition};
+use crate::store::lifecycle::transition::act_on;
 use crate::store::order::waits::{Progress, Turn, Waiting};
 use crate::store::{Actor, Error, OperatorAction, Result, Store, Target};
 
@@ -31,29 +29,36 @@ impl Store {
     pub async fn preview(&self, action: &OperatorAction) -> Result<Impact> {
         let mut conn = self.pool.acquire().await?;
         let versions = resolve(&mut conn, action).await?;
+        let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+        let counts: HashMap<i64, (i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, active, msg_pending FROM versions WHERE id IN ({})",
+            crate::store::dialect::id_list(&ids)
+        )))
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id, active, pending)| (id, (active, pending)))
+        .collect();
+        let uncertain = match action.kind {
+            ActionKind::Stop => count_uncertain(&mut conn, &ids).await?,
+            _ => HashMap::new(),
+        };
+        let overdue = match action.kind {
+            ActionKind::Resume(_) => {
+                crate::store::lifecycle::pause::count_overdue(&mut conn, self.backend(), &ids)
+                    .await?
+            }
+            _ => HashMap::new(),
+        };
         let mut out = Vec::with_capacity(versions.len());
         for v in versions {
-            let row = sqlx::query("SELECT active, msg_pending FROM versions WHERE id = $1")
-                .bind(v.id)
-                .fetch_one(&mut *conn)
-                .await?;
-            let uncertain = if action.kind == ActionKind::Stop {
-                count_uncertain(&mut conn, v.id).await?
-            } else {
-                0
-            };
-            let (overdue, overdue_since) = match action.kind {
-                ActionKind::Resume(_) => {
-                    crate::store::lifecycle::pause::count_overdue(&mut conn, self.backend(), v.id)
-                        .await?
-                }
-                _ => (0, None),
-            };
+            let (active, pending) = counts.get(&v.id).copied().unwrap_or((0, 0));
+            let (overdue, overdue_since) = overdue.get(&v.id).copied().unwrap_or((0, None));
             out.push(VersionImpact {
-                uncertain,
+                uncertain: uncertain.get(&v.id).copied().unwrap_or(0),
                 overdue,
                 overdue_since,
-                ..VersionImpact::of(&v, row.try_get("active")?, row.try_get("msg_pending")?)
+                ..VersionImpact::of(&v, active, pending)
             });
         }
         Ok(Impact { versions: out })
@@ -217,20 +222,17 @@ impl Store {
             crate::store::order::exclude_all_engines(&mut tx, self.backend(), turn).await?;
         }
         let versions = resolve(&mut tx, action).await?;
-        let mut done = Vec::with_capacity(versions.len());
-        for v in &versions {
-            let change = Change {
-                sent_before: sent_before.get(&v.id).copied(),
-                incident,
-                ..Change::new(actor, action.reason.as_deref(), now)
-            };
-            let mv = Transition::Act(action.kind);
-            let w = Write {
-                turn,
-                ..Write::new(&mut tx, self.backend(), change)
-            };
-            done.push(transition(w, v.id, mv).await?);
-        }
+        let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+        let change = Change {
+            sent_before: Some(sent_before),
+            incident,
+            ..Change::new(actor, action.reason.as_deref(), now)
+        };
+        let w = Write {
+            turn,
+            ..Write::new(&mut tx, self.backend(), change)
+        };
+        let done = act_on(w, &ids, action.kind).await?;
         tx.commit().await?;
         self.announce_status().await;
         Ok(Outcome {

@@ -54,3 +54,31 @@ pub(crate) async fn fence_all(
         .await?;
     Ok(())
 }
+
+/// [`fence_all`] for a set of versions: every bucket of each, in a
+/// statement per 16,000 fences (250 versions).
+pub(crate) async fn fence_all_of(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<()> {
+    let Some(buckets) = backend.buckets() else {
+        return Ok(());
+    };
+    let fences: Vec<String> = ids
+        .iter()
+        .flat_map(|id| (0..buckets).map(move |b| format!("({b}, {id}, '', 0)")))
+        .collect();
+    for chunk in fences.chunks(16_000) {
+        // Only bucket numbers and version ids are formatted in.
+        let sql = format!(
+            "INSERT INTO version_shares (bucket, version_id, key, n) VALUES {} \
+             ON CONFLICT (bucket, version_id, key) DO UPDATE SET n = 0",
+            chunk.join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use crate::store::dialect::id_list;
 use crate::store::order::waits::Turn;
 use crate::store::{Result, Store};
 
@@ -33,29 +34,27 @@ impl Store {
     ) -> Result<()> {
         let margin = GATE_MARGIN_MS.max(attempt_ms.saturating_mul(2));
         let mut tx = self.begin_write().await?;
-        let mut ids = ids.to_vec();
-        ids.sort();
-        for id in ids {
-            crate::store::order::lock_version_row(&mut tx, self.backend(), id, turn).await?;
-            // Read first, then written: on a cluster the claims are spread
-            // over the workers and the version row is on every node.
-            let sql = format!(
-                "SELECT {} AS now, MAX(claimed_until) AS latest FROM outbox \
-                 WHERE version_id = $1 AND claimed_until IS NOT NULL",
-                self.backend().db_now()
-            );
-            let (now, latest): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE versions SET gate_until = $2 WHERE id = $1 AND status IN ('live', 'finished')",
-            )
-            .bind(id)
+        crate::store::order::lock_version_rows(&mut tx, self.backend(), ids, turn).await?;
+        // Read first, then written: on a cluster the claims are spread
+        // over the workers and the version row is on every node. One
+        // closing time for all: the latest lease of any of them.
+        let list = id_list(ids);
+        let sql = format!(
+            "SELECT {} AS now, MAX(claimed_until) AS latest FROM outbox \
+             WHERE version_id IN ({list}) AND claimed_until IS NOT NULL",
+            self.backend().db_now()
+        );
+        let (now, latest): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut *tx)
+            .await?;
+        let sql = format!(
+            "UPDATE versions SET gate_until = $1 WHERE id IN ({list}) \
+             AND status IN ('live', 'finished')"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(latest.map_or(now, |l| l.max(now)) + margin)
             .execute(&mut *tx)
             .await?;
-        }
         tx.commit().await?;
         self.announce_status().await;
         Ok(())
@@ -64,12 +63,13 @@ impl Store {
     /// Opens the gates a refused stop closed.
     pub(crate) async fn open_gates(&self, ids: &[i64]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for id in ids {
-            sqlx::query("UPDATE versions SET gate_until = NULL WHERE id = $1")
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let sql = format!(
+            "UPDATE versions SET gate_until = NULL WHERE id IN ({})",
+            id_list(ids)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.announce_status().await;
         Ok(())
@@ -78,11 +78,7 @@ impl Store {
     /// Deliveries of these versions in flight now.
     pub(crate) async fn in_flight(&self, ids: &[i64]) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;
-        let mut total = 0;
-        for id in ids {
-            total += count_in_flight(&mut conn, self.backend(), *id).await?;
-        }
-        Ok(total)
+        count_in_flight(&mut conn, self.backend(), ids).await
     }
 
     /// Waits until no delivery of these versions is in flight, telling
@@ -111,20 +107,21 @@ impl Store {
     }
 }
 
-/// Claims of the version whose lease has not run out (they leave the
-/// index when recorded); inside a stop's transaction, under its row lock.
+/// Claims of these versions whose lease has not run out (they leave the
+/// index when recorded); inside a stop's transaction, under their row
+/// locks.
 pub(crate) async fn count_in_flight(
     conn: &mut sqlx::AnyConnection,
     backend: crate::store::Backend,
-    version_id: i64,
+    ids: &[i64],
 ) -> Result<i64> {
     let sql = format!(
-        "SELECT COUNT(*) FROM outbox WHERE version_id = $1 AND claimed_until IS NOT NULL \
+        "SELECT COUNT(*) FROM outbox WHERE version_id IN ({}) AND claimed_until IS NOT NULL \
          AND claimed_until > {}",
+        id_list(ids),
         backend.db_now()
     );
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(version_id)
         .fetch_one(&mut *conn)
         .await?)
 }

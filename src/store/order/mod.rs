@@ -6,6 +6,9 @@
 //!    resume, publish, a hold that runs out) takes the version's turn
 //!    whole, then on a cluster every bucket's fence, then the version row
 //!    ([`lock_version_row`]); the same for the fold of a cluster's shares.
+//!    An action on several versions takes all their turns first (in id
+//!    order), then their fences, then their rows in id order
+//!    ([`lock_version_rows`]).
 //! 2. An engine batch holds the store's turn and its version's shared:
 //!    batches run side by side, a change waits for those in flight, and
 //!    later ones queue behind it. Before it writes its counters a batch
@@ -99,6 +102,54 @@ async fn lock_row(
         .bind(version_id)
         .fetch_optional(&mut **tx)
         .await?)
+}
+
+/// [`lock_version_row`] for a set of versions, in a handful of statements
+/// whatever their number: their turns (an operator's tried at once, then
+/// one by one in id order if any is held, see `waits::operator_turns`),
+/// on a cluster every bucket's fences, then their rows in id order. The
+/// rows of those that still exist, in id order.
+pub(crate) async fn lock_version_rows(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[i64],
+    turn: Turn<'_>,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if let [id] = ids[..] {
+        return Ok(lock_version_row(tx, backend, id, turn)
+            .await?
+            .into_iter()
+            .collect());
+    }
+    let json = crate::store::dialect::ids_json(&ids);
+    if let Some(sql) = backend.exclude_engines_of(1) {
+        match turn {
+            Turn::Operator(progress) => {
+                waits::operator_turns(tx, backend, &json, &ids, progress).await?;
+            }
+            Turn::Background => {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&json)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    fences::fence_all_of(tx, backend, &ids).await?;
+    if let Some(sql) = backend.write_lock_of("versions", "id", &ids) {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(
+        sqlx::query(sqlx::AssertSqlSafe(backend.lock_versions_of(1)))
+            .bind(&json)
+            .fetch_all(&mut **tx)
+            .await?,
+    )
 }
 
 /// On a cluster, takes the version row's write lock before it is read

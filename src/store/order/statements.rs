@@ -115,6 +115,24 @@ impl Backend {
         }
     }
 
+    /// [`Backend::try_exclude_engines`] for the versions whose ids are the
+    /// `id`s of the JSON rows bound at `$param`: the server process
+    /// (`pid`) and how many of the turns it took (`got`).
+    pub(crate) fn try_exclude_engines_of(self, param: usize) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres | Backend::Citus => Some(format!(
+                concat!(
+                    "SELECT pg_backend_pid() AS pid, CAST(COUNT(*) AS BIGINT) AS got FROM \
+                     (SELECT v.id FROM {} WHERE pg_try_advisory_xact_lock(",
+                    version_lock_key!("v.id"),
+                    ")) AS t"
+                ),
+                self.json_rows(param, &[("id", "BIGINT")])
+            )),
+        }
+    }
+
     /// [`Backend::lock_version`] for the versions whose ids are the `id`s
     /// of the JSON rows bound at `$param`, locked in id order.
     pub(crate) fn lock_versions_of(self, param: usize) -> String {
@@ -176,6 +194,16 @@ impl Backend {
             // Locked first by `write_lock`.
             Backend::Citus => "",
         }
+    }
+
+    /// [`Backend::write_lock`] for a set of rows (`ids` their keys).
+    pub(crate) fn write_lock_of(self, table: &str, key: &str, ids: &[i64]) -> Option<String> {
+        self.write_lock(table, key).map(|_| {
+            format!(
+                "UPDATE {table} SET {key} = {key} WHERE {key} IN ({})",
+                crate::store::dialect::id_list(ids)
+            )
+        })
     }
 
     /// On a cluster, what takes a row's lock for the rest of the

@@ -157,6 +157,43 @@ pub(crate) async fn operator_turn(
     }
 }
 
+/// An operator's turns at several versions (`json` their ids as JSON
+/// rows, `ids` in id order): all tried at once, in one round trip, which
+/// is how it goes when nothing else is in flight. When any is held, the
+/// tries are undone and each is taken in id order as [`operator_turn`]
+/// takes one, so two actions on overlapping sets never wait for each
+/// other in a circle.
+pub(crate) async fn operator_turns(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    json: &str,
+    ids: &[i64],
+    progress: &Progress,
+) -> Result<()> {
+    let (Some(try_all), Some(lock)) =
+        (backend.try_exclude_engines_of(1), backend.exclude_engines())
+    else {
+        return Ok(());
+    };
+    sqlx::raw_sql("SAVEPOINT turns").execute(&mut **tx).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(try_all))
+        .bind(json)
+        .fetch_one(&mut **tx)
+        .await?;
+    Turn::Operator(progress).note_pid(row.try_get("pid")?);
+    let got: i64 = row.try_get("got")?;
+    if usize::try_from(got).ok() == Some(ids.len()) {
+        return Ok(());
+    }
+    sqlx::raw_sql("ROLLBACK TO SAVEPOINT turns")
+        .execute(&mut **tx)
+        .await?;
+    for &id in ids {
+        operator_turn(tx, backend, lock, id, progress).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Who holds what this action waits for, in a line: `mal
     /// (psql, pid 4242) since 10:02:03`; `None` when unknown (SQLite, not
