@@ -149,15 +149,26 @@ pub struct Migrate {}
 #[derive(Debug, Clone, Args)]
 pub struct Apply {
     pub file: PathBuf,
-    /// Publish the draft right away.
+    /// Publish the draft right away (it asks first when that finishes a
+    /// live version).
     #[arg(long)]
     pub publish: bool,
+    /// With --publish: do not ask (needed without a terminal when a live
+    /// version would be finished).
+    #[arg(long, requires = "publish")]
+    pub yes: bool,
 }
 
 // `publish`
 #[derive(Debug, Clone, Args)]
 pub struct Publish {
     pub journey: String,
+    /// Why (written to the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 // `ingest`

@@ -84,16 +84,30 @@ impl args::Apply {
         // never waits on a database.
         let def = read_definition(&self.file)?;
         let store = cx.store(true).await?;
-        apply(&store, &def, self.publish, &cx.actor, cx.now).await
+        apply(&store, &def, &cx.actor, cx.now).await?;
+        if self.publish {
+            let asked = end::PublishAsked {
+                journey: &def.name,
+                reason: None,
+                yes: self.yes,
+                always: false,
+            };
+            end::publish_command(&store, asked, &cx.actor, cx.now).await?;
+        }
+        Ok(())
     }
 }
 
 impl args::Publish {
     async fn run(self, cx: &Cx) -> anyhow::Result<()> {
         let store = cx.store(false).await?;
-        let n = store.publish(&self.journey, &cx.actor, cx.now).await?;
-        println!("published {} v{n}", self.journey);
-        Ok(())
+        let asked = end::PublishAsked {
+            journey: &self.journey,
+            reason: self.reason.as_deref(),
+            yes: self.yes,
+            always: true,
+        };
+        end::publish_command(&store, asked, &cx.actor, cx.now).await
     }
 }
 
@@ -212,13 +226,7 @@ fn read_definition(file: &std::path::Path) -> anyhow::Result<Definition> {
     Definition::from_toml(&text).map_err(|e| anyhow::anyhow!("{}", at_line(file, &e)))
 }
 
-async fn apply(
-    store: &Store,
-    def: &Definition,
-    publish: bool,
-    actor: &Actor,
-    now: i64,
-) -> anyhow::Result<()> {
+async fn apply(store: &Store, def: &Definition, actor: &Actor, now: i64) -> anyhow::Result<()> {
     if let Some(end) = def.entry_end_at.filter(|end| *end <= now) {
         eprintln!(
             "journeyctl apply: warning: entry_end_at {} has passed: this journey takes no entry (each is refused entry_ended)",
@@ -236,10 +244,6 @@ async fn apply(
         applied.journey,
         applied.version
     );
-    if publish {
-        let n = store.publish(&applied.journey, actor, now).await?;
-        println!("published {} v{n}", applied.journey);
-    }
     Ok(())
 }
 

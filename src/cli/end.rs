@@ -263,3 +263,51 @@ fn confirm_on_terminal(
     }
     Ok(())
 }
+
+/// What `publish` (or `apply --publish`) was asked to do.
+pub(super) struct PublishAsked<'a> {
+    pub journey: &'a str,
+    pub reason: Option<&'a str>,
+    pub yes: bool,
+    /// Ask even when nothing is live (`publish`); `apply --publish` asks
+    /// only when it would finish a live version.
+    pub always: bool,
+}
+
+/// Shows what publishing the newest draft does and asks on a terminal
+/// (without one it needs `--yes`), then publishes.
+pub(super) async fn publish_command(
+    store: &Store,
+    asked: PublishAsked<'_>,
+    actor: &Actor,
+    now: crate::domain::Millis,
+) -> anyhow::Result<()> {
+    let impact = store.publish_preview(asked.journey).await?;
+    if !asked.yes && (asked.always || impact.finishes.is_some()) {
+        let what = format!("publish {} v{}", impact.journey, impact.draft);
+        if !std::io::stdin().is_terminal() {
+            return Err(NotConfirmed {
+                needs_yes: Some(what),
+            }
+            .into());
+        }
+        let mut err = std::io::stderr();
+        writeln!(err, "About to {what}:")?;
+        for line in crate::present::publish_lines(&impact) {
+            writeln!(err, "  {line}")?;
+        }
+        write!(err, "Publish? [y/N] ")?;
+        err.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        let answer = answer.trim();
+        if !(answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes")) {
+            return Err(NotConfirmed { needs_yes: None }.into());
+        }
+    }
+    let n = store
+        .publish_because(asked.journey, actor, asked.reason, now)
+        .await?;
+    println!("published {} v{n}", asked.journey);
+    Ok(())
+}

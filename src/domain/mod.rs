@@ -5,6 +5,7 @@ pub mod abtest;
 mod action;
 pub mod clock;
 pub mod definition;
+pub mod differences;
 pub mod events;
 mod locate;
 pub mod rng;

@@ -112,6 +112,24 @@ pub fn impact_line(kind: ActionKind, v: &VersionImpact) -> String {
     format!("{} v{} ({}): {what}", v.journey, v.version, v.status)
 }
 
+/// What publishing a draft does, a line each: the version it finishes
+/// (`finishes v3: 12,400 active go on to the end; new entries go to v4`,
+/// or that nothing is live), then what the draft changes.
+pub fn publish_lines(p: &crate::store::PublishImpact) -> Vec<String> {
+    let first = match &p.finishes {
+        Some(v) => format!(
+            "finishes v{}: {} active go on to the end; new entries go to v{}",
+            v.version,
+            thousands(v.active),
+            p.draft
+        ),
+        None => format!("nothing is live: new entries go to v{}", p.draft),
+    };
+    std::iter::once(first)
+        .chain(p.differences.iter().cloned())
+        .collect()
+}
+
 /// What an executed action did, in a sentence (the CLI's output, the
 /// pane's outcome line).
 pub fn outcome_summary(o: &Outcome) -> String {

@@ -43,6 +43,7 @@ pub use open::{FileChange, Location, PoolSettings, default_sqlite_path};
 
 pub use crate::domain::{OperatorAction, Target};
 pub use lifecycle::change::{Impact, Outcome, VersionImpact};
+pub use lifecycle::journeys::PublishImpact;
 pub use open::trust::{Grant, Granted};
 pub use order::waits::Waiting;
 pub use read::{

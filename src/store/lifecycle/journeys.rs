@@ -3,9 +3,9 @@
 use sqlx::Row;
 
 use crate::domain::{ActionKind, Definition, Millis, VersionStatus};
-use crate::store::lifecycle::change::{Change, Write};
+use crate::store::lifecycle::change::{Change, VersionImpact, Write};
 use crate::store::lifecycle::transition::{Transition, transition};
-use crate::store::{Actor, Error, Result, Store, select_version_info, version_info};
+use crate::store::{Actor, Error, Result, Store, VersionInfo, select_version_info, version_info};
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,34 +104,41 @@ impl Store {
     /// Publishes the newest draft; the version that was live is finished in
     /// the same transaction (its participants carry on).
     pub async fn publish(&self, journey: &str, actor: &Actor, now: Millis) -> Result<i64> {
+        self.publish_because(journey, actor, None, now).await
+    }
+
+    /// [`Store::publish`] with the operator's reason on its audit rows.
+    pub async fn publish_because(
+        &self,
+        journey: &str,
+        actor: &Actor,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<i64> {
+        if let Some(r) = reason {
+            crate::domain::text::refuse_control("--reason", r, true)
+                .and_then(|()| {
+                    crate::domain::text::refuse_long(
+                        "--reason",
+                        r,
+                        crate::domain::text::MOST_REASON,
+                    )
+                })
+                .map_err(Error::Invalid)?;
+        }
         // An operator's action: first in line on SQLite, like a stop.
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(concat!(
-            select_version_info!(),
-            "WHERE j.name = $1 ORDER BY v.number DESC"
-        ))
-        .bind(journey)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            return Err(Error::UnknownJourney(journey.to_string()));
-        }
-        let versions = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
-        let Some(draft) = versions.iter().find(|v| v.status == VersionStatus::Draft) else {
-            let newest = &versions[0];
-            return Err(Error::Refused(crate::store::Refusal::NoDraft {
-                journey: journey.to_string(),
-                newest: newest.number,
-                status: newest.status_story(),
-            }));
-        };
-        if let Some(live) = versions.iter().find(|v| v.status == VersionStatus::Live) {
+        let (draft, live) = draft_and_live(&mut tx, journey).await?;
+        if let Some(live) = live {
             // The live version is finished by the one transition function;
             // if someone ended it meanwhile, there is nothing left to finish
             // (and their change has its own audit row).
-            let reason = format!("replaced by v{}", draft.number);
-            let change = Change::new(actor, Some(&reason), now);
+            let replaced = match reason {
+                Some(r) => format!("replaced by v{}: {r}", draft.number),
+                None => format!("replaced by v{}", draft.number),
+            };
+            let change = Change::new(actor, Some(&replaced), now);
             let finish = Transition::Act(ActionKind::Finish);
             let w = Write::new(&mut tx, self.backend(), change);
             match transition(w, live.id, finish).await {
@@ -139,13 +146,88 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        let change = Change::new(actor, None, now);
+        let change = Change::new(actor, reason, now);
         let w = Write::new(&mut tx, self.backend(), change);
         transition(w, draft.id, Transition::Publish).await?;
         tx.commit().await?;
         self.announce_status().await;
         Ok(draft.number)
     }
+
+    /// What publishing the journey's newest draft would do: the live
+    /// version it finishes (its active participants carry on to the end)
+    /// and what the draft changes; or why it would be refused.
+    pub async fn publish_preview(&self, journey: &str) -> Result<PublishImpact> {
+        let mut conn = self.pool.acquire().await?;
+        let (draft, live) = draft_and_live(&mut conn, journey).await?;
+        let finishes = match &live {
+            Some(v) => {
+                let (active, pending): (i64, i64) =
+                    sqlx::query_as("SELECT active, msg_pending FROM versions WHERE id = $1")
+                        .bind(v.id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                Some(VersionImpact::of(v, active, pending))
+            }
+            None => None,
+        };
+        let differences = match &live {
+            Some(v) => crate::domain::differences::differences(&v.definition, &draft.definition),
+            None => Vec::new(),
+        };
+        Ok(PublishImpact {
+            journey: journey.to_string(),
+            draft: draft.number,
+            finishes,
+            differences,
+        })
+    }
+}
+
+/// What a publish would do (see [`Store::publish_preview`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishImpact {
+    pub journey: String,
+    /// The draft that goes live.
+    pub draft: i64,
+    /// The live version it finishes, with its active participants and
+    /// pending messages (they carry on).
+    pub finishes: Option<VersionImpact>,
+    /// The draft's differences in steps and actions from that version, a
+    /// line each.
+    pub differences: Vec<String>,
+}
+
+/// The journey's newest draft and its live version, or why there is
+/// nothing to publish.
+async fn draft_and_live(
+    conn: &mut sqlx::AnyConnection,
+    journey: &str,
+) -> Result<(VersionInfo, Option<VersionInfo>)> {
+    let rows = sqlx::query(concat!(
+        select_version_info!(),
+        "WHERE j.name = $1 ORDER BY v.number DESC"
+    ))
+    .bind(journey)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Err(Error::UnknownJourney(journey.to_string()));
+    }
+    let versions = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
+    let Some(draft) = versions.iter().find(|v| v.status == VersionStatus::Draft) else {
+        let newest = &versions[0];
+        return Err(Error::Refused(crate::store::Refusal::NoDraft {
+            journey: journey.to_string(),
+            newest: newest.number,
+            status: newest.status_story(),
+        }));
+    };
+    let live = versions
+        .iter()
+        .find(|v| v.status == VersionStatus::Live)
+        .cloned();
+    Ok((draft.clone(), live))
 }
 
 /// Every write an operator makes leaves an audit row: a draft made (from
