@@ -1935,3 +1935,134 @@ fn a_long_paste_stops_at_the_fields_limit() {
     type_text(&mut app, &"r".repeat(5_000));
     assert_eq!(app.pane().unwrap().reason.value().chars().count(), 1_000);
 }
+
+/// What publishing cart-recovery's draft v3 does, as the store says it.
+fn publish_impact() -> journeyctl::store::PublishImpact {
+    journeyctl::store::PublishImpact {
+        journey: "cart-recovery".into(),
+        draft: 3,
+        finishes: Some(VersionImpact {
+            journey: "cart-recovery".into(),
+            version: 2,
+            status: VersionStatus::Live,
+            active: 12_400,
+            pending: 310,
+            uncertain: 0,
+            sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
+        }),
+        differences: vec![
+            "step 2: wait 1h -> wait 2h".into(),
+            "action added: webhook:crm".into(),
+        ],
+    }
+}
+
+fn publishes(effects: &[Effect]) -> Vec<(String, Option<String>)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Publish { journey, reason } => Some((journey.clone(), reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The detail view of cart-recovery with its publish pane open and what
+/// the publish does fetched.
+fn publish_app() -> App {
+    let mut app = detail_app();
+    press(&mut app, &[KeyCode::Char('P')]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        detail: Some(detail_fixture()),
+        publish: Some(("cart-recovery".into(), Ok(publish_impact()))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    app.take_effects();
+    app
+}
+
+#[test]
+fn publish_opens_from_the_detail_and_needs_the_exact_name() {
+    use journeyctl::tui::publish::{PublishFocus, PublishState};
+    // Not from the main list: it says where.
+    let mut app = loaded(false);
+    assert!(publishes(&press(&mut app, &[KeyCode::Char('P')])).is_empty());
+    assert!(app.publish_pane().is_none());
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("publishes from a journey's detail"),
+        "{notice}"
+    );
+    // Read-only: explained, no pane.
+    let mut app = loaded(true);
+    press(&mut app, &[KeyCode::Enter, KeyCode::Char('P')]);
+    assert!(app.publish_pane().is_none());
+    assert!(app.notice.clone().unwrap_or_default().contains("read-only"));
+
+    let mut app = detail_app();
+    press(&mut app, &[KeyCode::Char('P')]);
+    let pane = app.publish_pane().expect("publish pane open");
+    assert_eq!(pane.focus, PublishFocus::Name);
+    assert_eq!(app.want().publish.as_deref(), Some("cart-recovery"));
+    // The name typed before the impact is known: not yet.
+    type_text(&mut app, "cart-recovery");
+    assert!(publishes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    let mut app = publish_app();
+    // A wrong name, then Enter on the button: nothing, and why.
+    type_text(&mut app, "cart");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    assert_eq!(app.publish_pane().unwrap().focus, PublishFocus::Confirm);
+    assert!(publishes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    let hint = app.publish_pane().unwrap().hint.clone().unwrap_or_default();
+    assert!(hint.contains("type cart-recovery exactly"), "{hint}");
+    // Printable keys on a button do nothing ('y' is no shortcut here).
+    assert!(publishes(&press(&mut app, &[KeyCode::Char('y')])).is_empty());
+    // Esc: closed, nothing published.
+    assert!(publishes(&press(&mut app, &[KeyCode::Esc])).is_empty());
+    assert!(app.publish_pane().is_none());
+    // The name, a reason, Enter: published through the one library call.
+    let mut app = publish_app();
+    type_text(&mut app, "cart-recovery");
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "new copy");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        publishes(&effects),
+        vec![("cart-recovery".to_string(), Some("new copy".to_string()))]
+    );
+    assert_eq!(app.publish_pane().unwrap().state, PublishState::Working);
+    assert!(publishes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    app.update(Msg::PublishDone(Ok(3)));
+    assert_eq!(app.publish_pane().unwrap().state, PublishState::Done(3));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.publish_pane().is_none());
+}
+
+#[test]
+fn snapshot_publish_pane() {
+    let mut app = publish_app();
+    type_text(&mut app, "cart-rec");
+    insta::assert_snapshot!("publish_pane_120x35", snap(&app, 120, 35));
+    insta::assert_snapshot!("publish_pane_80x24", snap(&app, 80, 24));
+    // The cursor sits in the name field, below the lines that wrapped.
+    for (w, h) in [(80, 24), (120, 35)] {
+        let (buf, cursor) =
+            journeyctl::tui::render_with_cursor(&app, &Theme { color: false }, w, h);
+        let cursor = cursor.expect("a cursor in the name field");
+        let row: String = (0..w).map(|x| buf[(x, cursor.y)].symbol()).collect();
+        assert!(
+            row.contains("Type cart-recovery to confirm: ▸cart-rec"),
+            "{w}x{h}: {row}"
+        );
+        let open = row.chars().position(|c| c == '▸').unwrap();
+        assert_eq!(
+            cursor.x as usize,
+            open + 1 + "cart-rec".len(),
+            "{w}x{h}: {row}"
+        );
+    }
+}

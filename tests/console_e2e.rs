@@ -856,3 +856,52 @@ async fn console_stop_says_who_holds_the_row_and_esc_gives_up() {
     holder.close().await;
     ts.close().await;
 }
+
+/// `P` in cart's detail: the pane says what the publish finishes, the
+/// name typed, Enter: v2 live, v1 finished with its 40 carrying on.
+async fn publish_from_the_detail(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let path = dir.path().join("cart-v2.toml");
+    std::fs::write(
+        &path,
+        "name = \"cart\"\ngoal = \"purchase\"\n[[steps]]\nkind = \"message\"\naction = \"sms\"\n",
+    )
+    .unwrap();
+    cli(&ts.url, &["apply", path.to_str().unwrap()]);
+    let t = console_on_cart(&format!("publish-{tag}"), &ts.url, dir.path(), 120, 35);
+    t.keys(&["Enter"]);
+    t.wait_for("cart · goal purchase");
+    t.keys(&["P"]);
+    t.wait_for("finishes v1: 40 active go on to the end; new entries go to v2");
+    t.wait_for("step 1: message email -> message sms");
+    t.text("cart");
+    t.keys(&["Tab"]);
+    t.text("new copy");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ published cart v2");
+    let list: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["list", "--all", "--json"])).unwrap();
+    let status = |n: i64| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["journey"] == "cart" && v["version"] == n)
+            .map(|v| v["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status(1), "finished");
+    assert_eq!(status(2), "live");
+    let audit: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["audit", "--json"])).unwrap();
+    let publish = &audit[0];
+    assert_eq!(publish["action"], "publish");
+    assert_eq!(publish["actor"], "erin");
+    assert_eq!(publish["reason"], "new copy");
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_publishes_the_newest_draft_from_the_detail, |ts| {
+    publish_from_the_detail(ts, ts.backend).await;
+});

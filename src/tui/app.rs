@@ -6,12 +6,14 @@ use ratatui::crossterm::event::KeyEvent;
 use tui_input::Input;
 
 use super::confirm::{ConfirmPane, PaneState};
+use super::publish::{PublishPane, PublishState};
 pub use super::sort::SortKey;
 use super::sort::natural_cmp;
 use crate::domain::VersionStatus;
 use crate::domain::time::Millis;
 use crate::store::{
-    ActionHealth, AuditEntry, Impact, OperatorAction, Outcome, VersionDetail, VersionSummary,
+    ActionHealth, AuditEntry, Impact, OperatorAction, Outcome, PublishImpact, VersionDetail,
+    VersionSummary,
 };
 
 /// Facts about this session shown in the header.
@@ -54,6 +56,8 @@ pub struct Want {
     /// Delivery health per action: the channels screen, the kill switch.
     pub channels: bool,
     pub impact: Option<OperatorAction>,
+    /// The journey whose publish the open pane shows.
+    pub publish: Option<String>,
 }
 
 /// The detail view's data: every version of one journey and its history.
@@ -72,6 +76,7 @@ pub struct Snapshot {
     pub audit: Option<Vec<AuditEntry>>,
     pub channels: Option<Vec<ActionHealth>>,
     pub impact: Option<(OperatorAction, Result<Impact, String>)>,
+    pub publish: Option<(String, Result<PublishImpact, String>)>,
     pub fetched_at: Millis,
 }
 
@@ -82,6 +87,8 @@ pub enum Msg {
     /// A refresh failed: the store is unreachable or refused.
     DataError(crate::store::Error, Millis),
     ActionDone(Result<Outcome, crate::store::Error>),
+    /// The confirmed publish: the version that went live, or why not.
+    PublishDone(Result<i64, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
     ActionWaiting(crate::store::Waiting),
     /// The once-a-second clock.
@@ -99,6 +106,11 @@ pub enum Effect {
     Refresh,
     /// The one way to a dangerous change: a confirmed action.
     Execute(OperatorAction),
+    /// A confirmed publish of the journey's newest draft.
+    Publish {
+        journey: String,
+        reason: Option<String>,
+    },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
 }
@@ -111,6 +123,7 @@ pub enum Mode {
     Filtering,
     Help,
     Pane(Box<ConfirmPane>),
+    Publish(Box<PublishPane>),
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +171,20 @@ impl App {
     pub fn pane_mut(&mut self) -> Option<&mut ConfirmPane> {
         match &mut self.mode {
             Mode::Pane(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn publish_pane(&self) -> Option<&PublishPane> {
+        match &self.mode {
+            Mode::Publish(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn publish_pane_mut(&mut self) -> Option<&mut PublishPane> {
+        match &mut self.mode {
+            Mode::Publish(p) => Some(p),
             _ => None,
         }
     }
@@ -217,6 +244,10 @@ impl App {
                 .filter(|p| p.state == PaneState::Editing)
                 .filter(|p| !p.is_kill_switch() || !p.typed_action().is_empty())
                 .map(|p| p.action.clone()),
+            publish: self
+                .publish_pane()
+                .filter(|p| p.state == PublishState::Editing)
+                .map(|p| p.journey.clone()),
         }
     }
 
@@ -333,6 +364,17 @@ impl App {
                 }
                 self.effects.push(Effect::Refresh);
             }
+            Msg::PublishDone(result) => {
+                if let Some(pane) = self.publish_pane_mut() {
+                    pane.state = match result {
+                        Ok(n) => PublishState::Done(n),
+                        Err(why) => {
+                            PublishState::Refused(crate::present::errors::for_console(&why))
+                        }
+                    };
+                }
+                self.effects.push(Effect::Refresh);
+            }
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;
@@ -375,6 +417,12 @@ impl App {
         if let Some(audit) = s.audit {
             self.audit = audit;
             self.audit_offset = self.audit_offset.min(self.audit.len().saturating_sub(1));
+        }
+        if let (Some((journey, impact)), Some(pane)) = (s.publish, self.publish_pane_mut())
+            && pane.journey == journey
+            && pane.state == PublishState::Editing
+        {
+            pane.impact = Some(impact);
         }
         if let (Some((action, impact)), Some(pane)) = (s.impact, self.pane_mut())
             && pane.action == action

@@ -45,8 +45,19 @@ pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, 
         )),
         None => None,
     };
+    let publish = match &want.publish {
+        Some(journey) => Some((
+            journey.clone(),
+            store
+                .publish_preview(journey)
+                .await
+                .map_err(|e| crate::present::errors::for_console(&e)),
+        )),
+        None => None,
+    };
     Ok(Snapshot {
         versions,
+        publish,
         detail,
         audit,
         channels,

@@ -38,6 +38,7 @@ pub enum Action {
     Resume,
     KillSwitch,
     Brake,
+    Publish,
     Help,
     Quit,
     /// A pane's commit (Enter): never a printable key.
@@ -174,6 +175,13 @@ const DEFAULTS: &[Row] = {
             &[Char('!')],
             "brake: pause or stop the whole store (asks for its name)",
             Some("brake"),
+        ),
+        (
+            Publish,
+            "publish",
+            &[Char('P')],
+            "publish the newest draft, the live one finishes (asks the name)",
+            Some("publish"),
         ),
         (Help, "help", &[Char('?')], "this help", Some("help")),
         (

@@ -6,6 +6,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::app::{App, DetailData, Effect, Mode, View};
 use super::confirm::{ConfirmPane, PaneReply};
+use super::publish::{PublishPane, PublishReply};
 use crate::domain::{ActionKind, Hold};
 use crate::store::{OperatorAction, Target};
 
@@ -15,12 +16,17 @@ const STEP_PAGE: usize = 3;
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') && self.pane().is_none() {
+        if ctrl
+            && key.code == KeyCode::Char('c')
+            && self.pane().is_none()
+            && self.publish_pane().is_none()
+        {
             self.effects.push(Effect::Quit);
             return;
         }
         match self.mode {
             Mode::Pane(_) => self.on_pane_key(key),
+            Mode::Publish(_) => self.on_publish_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -51,6 +57,52 @@ impl App {
             PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
             PaneReply::GiveUp => self.effects.push(Effect::GiveUp),
         }
+    }
+
+    /// A key while the publish pane is open: the pane decides.
+    fn on_publish_key(&mut self, key: KeyEvent) {
+        let blocked = self.blocked();
+        let key = if self.ctx.keys.confirms(key) {
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
+        } else {
+            key
+        };
+        let Some(pane) = self.publish_pane_mut() else {
+            return;
+        };
+        match pane.on_key(key, blocked.as_deref()) {
+            PublishReply::Nothing => {}
+            PublishReply::Close => {
+                self.mode = Mode::Browse;
+                self.effects.push(Effect::Refresh);
+            }
+            PublishReply::Confirmed { journey, reason } => {
+                self.effects.push(Effect::Publish { journey, reason })
+            }
+        }
+    }
+
+    /// `P` in a journey's detail: the publish pane for its newest draft.
+    fn open_publish(&mut self) {
+        if self.view != View::Detail {
+            let key = self.ctx.keys.key(super::keymap::Action::Publish);
+            let details = self.ctx.keys.key(super::keymap::Action::Details);
+            self.notice = Some(format!(
+                "{key} publishes from a journey's detail ({details} opens it)"
+            ));
+            return;
+        }
+        if self.ctx.read_only {
+            let key = self.ctx.keys.key(super::keymap::Action::Publish);
+            self.notice = Some(crate::present::read_only(&format!("{key} does nothing")));
+            return;
+        }
+        let Some(journey) = self.detail.as_ref().map(|d| d.journey.clone()) else {
+            self.notice = Some("nothing selected".into());
+            return;
+        };
+        self.mode = Mode::Publish(Box::new(PublishPane::new(&journey)));
+        self.effects.push(Effect::Refresh);
     }
 
     /// A key while typing the filter.
@@ -135,6 +187,7 @@ impl App {
             StopAll => self.open_pane(ActionKind::Stop, true),
             KillSwitch => self.open_kill_switch(),
             Brake => self.open_brake(),
+            Publish => self.open_publish(),
             Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
             Details | Filter | All | Sort | SortReverse | Confirm => {}

@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod fetch;
 pub mod keymap;
 mod keys;
+pub mod publish;
 pub mod sort;
 pub mod svg;
 pub mod terminal;
@@ -250,6 +251,23 @@ fn run_effects(
             Effect::Quit => quit = true,
             Effect::Refresh => kick.notify_one(),
             Effect::GiveUp => give_up.notify_one(),
+            Effect::Publish { journey, reason } => {
+                // The same library call as `journeyctl publish`.
+                let store = fetch::store_of(current);
+                let actor = actor.clone();
+                let tx = tx.clone();
+                tracing::info!("publishing the newest draft of {journey}");
+                tokio::spawn(async move {
+                    let result = store
+                        .publish_because(&journey, &actor, reason.as_deref(), now_millis())
+                        .await;
+                    match &result {
+                        Ok(n) => tracing::info!("published {journey} v{n}"),
+                        Err(e) => tracing::warn!("publish refused: {e}"),
+                    }
+                    let _ = tx.send(Msg::PublishDone(result)).await;
+                });
+            }
             Effect::Execute(action) => {
                 // Each action has its own: an Esc meant for an earlier one
                 // never gives up this one.

@@ -288,16 +288,19 @@ fn footer_options(app: &App) -> Vec<String> {
             line(
                 arrows("version"),
                 &[
-                    Finish, Stop, StopAll, Pause, Resume, KillSwitch, Audit, Channels, Back, Help,
-                    Quit,
+                    Finish, Stop, StopAll, Pause, Resume, KillSwitch, Publish, Audit, Channels,
+                    Back, Help, Quit,
                 ],
             ),
             line(
                 arrows("version"),
-                &[Finish, Stop, StopAll, Pause, Resume, KillSwitch, Back, Help],
+                &[
+                    Finish, Stop, StopAll, Pause, Resume, KillSwitch, Publish, Back, Help,
+                ],
             ),
             format!(
-                "{actions}  {}",
+                "{actions}  {} publish  {}",
+                keys.key(Publish),
                 letters_only(&[Audit, Channels, Back, Help, Quit])
             ),
             format!("{compact}  {} back", keys.key(Back)),

@@ -9,6 +9,7 @@ mod detail;
 mod help;
 mod main_list;
 mod pane;
+mod publish;
 mod trends;
 
 use ratatui::Frame;
@@ -66,6 +67,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.pane() {
         pane::draw_pane(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.publish_pane() {
+        publish::draw_publish(frame, below, app, pane, theme);
     }
 }
 

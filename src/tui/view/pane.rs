@@ -418,7 +418,7 @@ fn hint(pane: &ConfirmPane) -> String {
     }
 }
 
-fn input_line(
+pub(super) fn input_line(
     label: &str,
     input: &tui_input::Input,
     focused: bool,

@@ -1,0 +1,168 @@
+//! The publish pane: what the publish does (kept up to date), the typed
+//! name, the reason, the buttons, and the outcome.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::centered;
+use super::pane::input_line;
+use crate::tui::app::App;
+use crate::tui::publish::{PublishFocus, PublishPane, PublishState};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw_publish(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    pane: &PublishPane,
+    theme: &Theme,
+) {
+    let width = area.width.saturating_sub(4).min(80);
+    let inner_w = width.saturating_sub(2);
+    let mut lines = vec![Line::styled(
+        "The newest draft goes live; the live version is finished (its participants go on to the end, new entries go to the draft).",
+        theme.warn(),
+    )];
+    lines.push(Line::raw(""));
+    match &pane.impact {
+        None => lines.push(Line::styled("working out what it does…", theme.dim())),
+        Some(Err(why)) => lines.push(Line::styled(format!("✗ {why}"), theme.danger())),
+        Some(Ok(impact)) => lines.extend(
+            crate::present::publish_lines(impact)
+                .into_iter()
+                .map(|l| Line::raw(crate::present::escaped(&l).into_owned())),
+        ),
+    }
+    lines.push(Line::raw(""));
+    let (state_lines, at) = state_lines(app, pane, inner_w, theme);
+    let before = lines.len();
+    lines.extend(state_lines);
+    // Wrapped lines take more than one row: size the pane for them, and
+    // put the cursor below the rows above it.
+    let rows_of = |lines: &[Line<'_>]| -> usize {
+        lines
+            .iter()
+            .map(|l| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                crate::tui::columns::wrapped_rows(&text, inner_w as usize)
+            })
+            .sum()
+    };
+    let rows = rows_of(&lines);
+    let cursor = at.map(|(row, col)| (rows_of(&lines[..before + row]), col));
+    let rect = centered(area, width, rows as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let title = Line::from(vec![Span::styled(
+        crate::present::escaped(&format!(" publish the newest draft of {} ", pane.journey))
+            .into_owned(),
+        theme.warn(),
+    )]);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        rect,
+    );
+    if let Some((row, col)) = cursor {
+        let x = rect.x + 1 + col as u16;
+        let y = rect.y + 1 + row as u16;
+        if x < rect.right() && y < rect.bottom() {
+            frame.set_cursor_position((x, y));
+        }
+    }
+}
+
+/// The fields, buttons and hint while editing; the outcome after. With
+/// where the focused field's cursor is (row among these lines, column).
+fn state_lines(
+    app: &App,
+    pane: &PublishPane,
+    inner_w: u16,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Option<(usize, usize)>) {
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    match &pane.state {
+        PublishState::Editing | PublishState::Working => {
+            for (label, input, focus) in [
+                (
+                    format!("Type {} to confirm:", pane.journey),
+                    &pane.name,
+                    PublishFocus::Name,
+                ),
+                (
+                    "Reason (optional):".to_string(),
+                    &pane.reason,
+                    PublishFocus::Reason,
+                ),
+            ] {
+                let label = crate::present::escaped(&label).into_owned();
+                let focused = pane.focus == focus && pane.state == PublishState::Editing;
+                let (line, col) = input_line(&label, input, focused, inner_w, theme);
+                if focused {
+                    cursor = Some((lines.len(), col));
+                }
+                lines.push(line);
+            }
+            if let Some(h) = &pane.hint {
+                lines.push(Line::styled(
+                    crate::present::escaped(h).into_owned(),
+                    theme.warn(),
+                ));
+            }
+            if let Some(why) = app.blocked() {
+                lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
+            }
+            lines.push(Line::raw(""));
+            lines.push(buttons(pane, theme));
+            let hint = if pane.state == PublishState::Working {
+                "publishing…".to_string()
+            } else {
+                format!(
+                    "type {} and Enter to publish · Tab reason · Esc cancel",
+                    pane.journey
+                )
+            };
+            lines.push(Line::styled(
+                crate::present::escaped(&hint).into_owned(),
+                theme.dim(),
+            ));
+        }
+        PublishState::Done(n) => {
+            lines.push(Line::styled(
+                crate::present::escaped(&format!("✓ published {} v{n}", pane.journey)).into_owned(),
+                theme.good(),
+            ));
+            lines.push(Line::styled(
+                "Recorded in the audit log. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+        PublishState::Refused(why) => {
+            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
+            lines.push(Line::styled(
+                "Nothing was changed. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+    }
+    (lines, cursor)
+}
+
+fn buttons(pane: &PublishPane, theme: &Theme) -> Line<'static> {
+    let button = |label: &str, focused: bool| {
+        if focused {
+            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
+        } else {
+            Span::raw(format!(" [ {label} ] "))
+        }
+    };
+    Line::from(vec![
+        Span::raw("      "),
+        button("Cancel", pane.focus == PublishFocus::Cancel),
+        Span::raw("    "),
+        button("Publish", pane.focus == PublishFocus::Confirm),
+    ])
+}
