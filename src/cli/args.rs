@@ -243,9 +243,11 @@ pub struct Profile {
 // `finish`
 #[derive(Debug, Clone, Args)]
 pub struct Finish {
-    /// The journey's name.
-    pub journey: String,
-    /// The version to finish (default: the live one).
+    /// The journey's name; several finish their live versions together,
+    /// in one transaction.
+    #[arg(required = true)]
+    pub journeys: Vec<String>,
+    /// The version to finish (default: the live one; one journey only).
     #[arg(long)]
     pub version: Option<i64>,
     /// Why, for the audit log.
@@ -454,9 +456,11 @@ impl CliCommand {
 /// (the store-wide brake) or `--incident ID` (the versions a brake paused).
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
-    /// The journey's name.
+    /// The journey's name; several act on each one's live version (a
+    /// resume: its paused one) together, in one transaction, their audit
+    /// rows sharing one incident id.
     #[arg(required_unless_present_any = ["uses_action", "all", "incident"])]
-    pub journey: Option<String>,
+    pub journeys: Vec<String>,
     /// The version (default: the live one).
     #[arg(long, conflicts_with_all = ["all_versions", "uses_action", "all", "incident"])]
     pub version: Option<i64>,
@@ -464,15 +468,15 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with_all = ["uses_action", "all", "incident"])]
     pub all_versions: bool,
     /// Every version that sends through ACTION (the kill switch).
-    #[arg(long, value_name = "ACTION", conflicts_with_all = ["journey", "all", "incident"])]
+    #[arg(long, value_name = "ACTION", conflicts_with_all = ["journeys", "all", "incident"])]
     pub uses_action: Option<String>,
     /// Every live or finished version of the store at once (the
     /// store-wide brake): one incident, its id in every audit row. On a
     /// terminal it asks for the store's name.
-    #[arg(long, conflicts_with_all = ["journey", "incident"])]
+    #[arg(long, conflicts_with_all = ["journeys", "incident"])]
     pub all: bool,
     /// The versions the store-wide brake with this incident id paused
     /// (and no other).
-    #[arg(long, value_name = "ID", conflicts_with = "journey")]
+    #[arg(long, value_name = "ID", conflicts_with = "journeys")]
     pub incident: Option<String>,
 }

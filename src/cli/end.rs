@@ -20,10 +20,7 @@ pub(super) struct Asked {
 impl args::Finish {
     /// The finish this command asks for.
     pub(super) fn asked(self) -> anyhow::Result<Asked> {
-        let target = Target::Version {
-            journey: self.journey,
-            version: self.version,
-        };
+        let target = journeys_target(self.journeys, self.version, false)?;
         asked(ActionKind::Finish, target, self.reason, self.yes, false)
     }
 }
@@ -94,18 +91,41 @@ fn asked(
 /// `JOURNEY [--version N | --all-versions]`, `--uses-action ACTION`,
 /// `--all` (every version of the store, named `store`) or `--incident ID`.
 fn target_of(t: args::TargetArgs, store: &str) -> anyhow::Result<Target> {
-    let (journey, version, all_versions) = (t.journey, t.version, t.all_versions);
-    Ok(match (t.uses_action, journey, t.incident) {
+    Ok(match (t.uses_action, t.incident) {
         _ if t.all => Target::Store {
             name: store.to_string(),
         },
-        (_, _, Some(id)) => Target::Incident { id },
-        (Some(action), _, None) => Target::UsesAction { action },
-        (None, Some(journey), None) if all_versions => Target::AllVersions { journey },
-        (None, Some(journey), None) => Target::Version { journey, version },
-        (None, None, None) => {
+        (_, Some(id)) => Target::Incident { id },
+        (Some(action), None) => Target::UsesAction { action },
+        (None, None) if t.journeys.is_empty() => {
             anyhow::bail!("name a journey, or use --uses-action ACTION, --all or --incident ID")
         }
+        (None, None) => journeys_target(t.journeys, t.version, t.all_versions)?,
+    })
+}
+
+/// `JOURNEY [--version N | --all-versions]`, or several journeys (each
+/// its live version, or a resume's paused one).
+fn journeys_target(
+    mut journeys: Vec<String>,
+    version: Option<i64>,
+    all_versions: bool,
+) -> anyhow::Result<Target> {
+    if journeys.len() > 1 {
+        if version.is_some() || all_versions {
+            anyhow::bail!(
+                "--version and --all-versions name one journey's versions; several journeys act on each one's live version"
+            );
+        }
+        return Ok(Target::Journeys { journeys });
+    }
+    let journey = journeys
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("name a journey"))?;
+    Ok(if all_versions {
+        Target::AllVersions { journey }
+    } else {
+        Target::Version { journey, version }
     })
 }
 

@@ -22,6 +22,10 @@ pub enum Target {
     Store { name: String },
     /// The versions a store-wide brake paused, by its incident id.
     Incident { id: String },
+    /// Several journeys at once, each its live version (a resume: its
+    /// paused one), in one transaction; their audit rows share an
+    /// incident id.
+    Journeys { journeys: Vec<String> },
 }
 
 /// The one kind of dangerous thing journeyctl does.
@@ -51,6 +55,13 @@ impl OperatorAction {
             Target::UsesAction { action } => format!("{verb} every version that uses {action}"),
             Target::Store { name } => format!("{verb} every journey of store {name}"),
             Target::Incident { id } => format!("{verb} every version paused by incident {id}"),
+            Target::Journeys { journeys } => {
+                format!(
+                    "{verb} {} journeys: {}",
+                    journeys.len(),
+                    journeys.join(", ")
+                )
+            }
         }
     }
 }
@@ -60,6 +71,10 @@ impl OperatorAction {
     /// journey (or the action) of a stop, the store's name for anything
     /// done to the whole store. A finish, pause or resume asks yes or no.
     pub fn typed_name(&self) -> Option<String> {
+        if let Target::Journeys { journeys } = &self.target {
+            // A stop of several: the word and how many (`stop 7`).
+            return (self.kind == ActionKind::Stop).then(|| format!("stop {}", journeys.len()));
+        }
         let whole_store = matches!(self.target, Target::Store { .. });
         (self.kind == ActionKind::Stop || whole_store).then(|| self.target.name().to_string())
     }
@@ -79,6 +94,7 @@ impl Target {
             Target::UsesAction { action } => action,
             Target::Store { name } => name,
             Target::Incident { id } => id,
+            Target::Journeys { journeys } => journeys.first().map_or("", String::as_str),
         }
     }
 }

@@ -245,11 +245,14 @@ impl Store {
 }
 
 /// The incident an action is part of: a new one for a store-wide stop or
-/// pause, the one named by an action on an incident's versions.
+/// pause and for an action on several journeys, the one named by an
+/// action on an incident's versions.
 fn incident_of(action: &OperatorAction, now: Millis) -> Option<String> {
     match (&action.target, action.kind) {
         (Target::Store { .. }, ActionKind::Stop | ActionKind::Pause(_)) => Some(new_incident(now)),
         (Target::Incident { id }, _) => Some(id.clone()),
+        // Several journeys at once: their rows share one id.
+        (Target::Journeys { .. }, _) => Some(new_incident(now)),
         _ => None,
     }
 }

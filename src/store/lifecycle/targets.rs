@@ -24,6 +24,16 @@ pub(crate) async fn resolve(
         Target::UsesAction { action: name } => using_action(conn, kind, name).await,
         Target::Store { .. } => in_store(conn, kind, None).await,
         Target::Incident { id } => in_store(conn, kind, Some(id)).await,
+        Target::Journeys { journeys } => {
+            let mut out: Vec<VersionInfo> = Vec::with_capacity(journeys.len());
+            for journey in journeys {
+                let v = one_version(conn, kind, journey, None).await?;
+                if !out.iter().any(|o| o.id == v.id) {
+                    out.push(v);
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
