@@ -1736,11 +1736,11 @@ fn stopped_by_bob(verb: &'static str, at: &str) -> journeyctl::store::Error {
 fn the_pause_pane_names_the_resume_key_as_mapped() {
     let mut app = loaded(false);
     app.ctx.keys =
-        journeyctl::tui::keymap::KeyMap::with_remaps(&[("resume".into(), vec!["u".into()])])
+        journeyctl::tui::keymap::KeyMap::with_remaps(&[("resume".into(), vec!["e".into()])])
             .unwrap();
     press(&mut app, &[KeyCode::Char('p')]);
     let text = snap(&app, 120, 35);
-    assert!(text.contains("Reversible: u resumes."), "{text}");
+    assert!(text.contains("Reversible: e resumes."), "{text}");
     assert!(!text.contains("Reversible: r resumes."), "{text}");
 }
 
@@ -2065,4 +2065,96 @@ fn snapshot_publish_pane() {
             "{w}x{h}: {row}"
         );
     }
+}
+
+#[test]
+fn marks_then_one_pane_acts_on_every_marked_version() {
+    let mut app = loaded(false);
+    // Space marks the selected version and moves on.
+    let first = selected(&app);
+    press(&mut app, &[KeyCode::Char(' ')]);
+    let second = selected(&app);
+    press(&mut app, &[KeyCode::Char(' ')]);
+    assert_eq!(app.marks.len(), 2);
+    // Space on a marked one unmarks it.
+    press(&mut app, &[KeyCode::Up, KeyCode::Char(' ')]);
+    assert_eq!(app.marks.len(), 1);
+    press(&mut app, &[KeyCode::Up, KeyCode::Char(' ')]);
+    assert_eq!(app.marks.len(), 2);
+    let mut want: Vec<(String, Option<i64>)> =
+        vec![(first.0, Some(first.1)), (second.0, Some(second.1))];
+    want.sort();
+    // p: one pane for the set.
+    press(&mut app, &[KeyCode::Char('p')]);
+    let pane = app.pane().expect("a pane for the marked set");
+    assert_eq!(
+        pane.action.target,
+        Target::Journeys {
+            journeys: want.clone()
+        }
+    );
+    press(&mut app, &[KeyCode::Esc]);
+    // s: the word and the count typed, then Enter.
+    press(&mut app, &[KeyCode::Char('s')]);
+    assert_eq!(app.pane().unwrap().expected_name(), Some("stop 2"));
+    type_text(&mut app, "stop 1");
+    assert!(executes(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    press(&mut app, &[KeyCode::Backspace]);
+    type_text(&mut app, "2");
+    let run = executes(&press(&mut app, &[KeyCode::Enter]));
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].kind, ActionKind::Stop);
+    assert_eq!(run[0].target, Target::Journeys { journeys: want });
+    app.update(Msg::ActionDone(Ok(Outcome {
+        kind: ActionKind::Stop,
+        versions: Vec::new(),
+        at: now(),
+        incident: Some("20261121T120000Z-0001".into()),
+    })));
+    assert!(app.marks.is_empty(), "done: the marks are cleared");
+    press(&mut app, &[KeyCode::Enter]);
+    // `*` marks every version shown (after a filter, those it shows); u clears.
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "cart");
+    press(&mut app, &[KeyCode::Enter, KeyCode::Char('*')]);
+    let shown = app.visible().len();
+    assert!(shown >= 1);
+    assert_eq!(app.marks.len(), shown);
+    assert!(app.marks.iter().all(|(j, _)| j.contains("cart")));
+    press(&mut app, &[KeyCode::Char('u')]);
+    assert!(app.marks.is_empty());
+}
+
+#[test]
+fn snapshot_marked_versions_and_their_pane() {
+    let mut app = loaded(false);
+    press(
+        &mut app,
+        &[KeyCode::Char(' '), KeyCode::Down, KeyCode::Char(' ')],
+    );
+    insta::assert_snapshot!("main_marked", snap(&app, 120, 20));
+    press(&mut app, &[KeyCode::Char('p')]);
+    let action = app.pane().unwrap().action.clone();
+    let versions: Vec<VersionImpact> = app
+        .marks
+        .iter()
+        .map(|(j, n)| VersionImpact {
+            journey: j.clone(),
+            version: *n,
+            status: VersionStatus::Live,
+            active: 1_000,
+            pending: 20,
+            uncertain: 0,
+            sent_waiting: None,
+            overdue: 0,
+            overdue_since: None,
+        })
+        .collect();
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        impact: Some((action, Ok(Impact { versions }))),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    insta::assert_snapshot!("pause_pane_marked", snap(&app, 120, 35));
 }

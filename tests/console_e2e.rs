@@ -905,3 +905,47 @@ async fn publish_from_the_detail(ts: &common::TestStore, tag: &str) {
 both_backends!(console_publishes_the_newest_draft_from_the_detail, |ts| {
     publish_from_the_detail(ts, ts.backend).await;
 });
+
+/// Space on two versions, `p`, `y`: both paused in one action, their
+/// audit rows sharing one incident id.
+async fn pause_the_marked(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = Tmux::start(
+        &format!("marks-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("welcome");
+    t.keys(&["Space", "Space"]);
+    t.wait_for("✓ 2 marked");
+    t.keys(&["p"]);
+    t.wait_for("pause 2 journeys");
+    t.keys(&["y"]);
+    t.wait_for("paused cart v1, welcome v1");
+    let audit: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["audit", "--json"])).unwrap();
+    let pauses: Vec<&serde_json::Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "pause")
+        .collect();
+    assert_eq!(pauses.len(), 2, "{audit}");
+    assert_eq!(pauses[0]["incident"], pauses[1]["incident"]);
+    assert!(pauses[0]["incident"].is_string(), "{audit}");
+    let journeys: std::collections::BTreeSet<&str> = pauses
+        .iter()
+        .map(|a| a["journey"].as_str().unwrap())
+        .collect();
+    assert_eq!(journeys, ["cart", "welcome"].into_iter().collect());
+    t.keys(&["Enter"]);
+    wait_gone(&t, "✓ 2 marked");
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_pauses_the_marked_versions_in_one_action, |ts| {
+    pause_the_marked(ts, ts.backend).await;
+});

@@ -140,12 +140,16 @@ fn a_stop_of_several_asks_for_the_word_and_the_count() {
     let stop = OperatorAction {
         kind: ActionKind::Stop,
         target: Target::Journeys {
-            journeys: vec!["a".into(), "b".into(), "c".into()],
+            journeys: vec![
+                ("a".into(), None),
+                ("b".into(), Some(2)),
+                ("c".into(), None),
+            ],
         },
         reason: None,
     };
     assert_eq!(stop.typed_name().as_deref(), Some("stop 3"));
-    assert_eq!(stop.describe(), "stop 3 journeys: a, b, c");
+    assert_eq!(stop.describe(), "stop 3 journeys: a, b v2, c");
     let pause = OperatorAction {
         kind: ActionKind::Pause(journeyctl::domain::Hold::default()),
         ..stop

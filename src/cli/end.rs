@@ -117,6 +117,7 @@ fn journeys_target(
                 "--version and --all-versions name one journey's versions; several journeys act on each one's live version"
             );
         }
+        let journeys = journeys.into_iter().map(|j| (j, None)).collect();
         return Ok(Target::Journeys { journeys });
     }
     let journey = journeys

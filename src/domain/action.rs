@@ -22,10 +22,13 @@ pub enum Target {
     Store { name: String },
     /// The versions a store-wide brake paused, by its incident id.
     Incident { id: String },
-    /// Several journeys at once, each its live version (a resume: its
-    /// paused one), in one transaction; their audit rows share an
-    /// incident id.
-    Journeys { journeys: Vec<String> },
+    /// Several journeys at once, each the version named or its live one
+    /// (a resume: its paused one), in one transaction; their audit rows
+    /// share an incident id. The CLI's `pause a b c`, the console's
+    /// marked versions.
+    Journeys {
+        journeys: Vec<(String, Option<i64>)>,
+    },
 }
 
 /// The one kind of dangerous thing journeyctl does.
@@ -56,11 +59,14 @@ impl OperatorAction {
             Target::Store { name } => format!("{verb} every journey of store {name}"),
             Target::Incident { id } => format!("{verb} every version paused by incident {id}"),
             Target::Journeys { journeys } => {
-                format!(
-                    "{verb} {} journeys: {}",
-                    journeys.len(),
-                    journeys.join(", ")
-                )
+                let named: Vec<String> = journeys
+                    .iter()
+                    .map(|(j, v)| match v {
+                        Some(n) => format!("{j} v{n}"),
+                        None => j.clone(),
+                    })
+                    .collect();
+                format!("{verb} {} journeys: {}", journeys.len(), named.join(", "))
             }
         }
     }
@@ -94,7 +100,7 @@ impl Target {
             Target::UsesAction { action } => action,
             Target::Store { name } => name,
             Target::Incident { id } => id,
-            Target::Journeys { journeys } => journeys.first().map_or("", String::as_str),
+            Target::Journeys { journeys } => journeys.first().map_or("", |(j, _)| j.as_str()),
         }
     }
 }

@@ -136,6 +136,8 @@ pub struct App {
     pub sort: SortKey,
     pub sort_desc: bool,
     pub filter: Input,
+    /// Versions marked for an action on a set (journey, version).
+    pub marks: std::collections::BTreeSet<(String, i64)>,
     /// Selected row in the visible main list.
     pub selected: usize,
     pub detail: Option<DetailData>,
@@ -203,6 +205,7 @@ impl App {
             sort: SortKey::Status,
             sort_desc: false,
             filter: Input::default(),
+            marks: Default::default(),
             selected: 0,
             detail: None,
             detail_selected: 0,
@@ -282,6 +285,11 @@ impl App {
         None
     }
 
+    /// Whether the version is marked for an action on a set.
+    pub fn is_marked(&self, v: &VersionSummary) -> bool {
+        self.marks.contains(&(v.journey.clone(), v.version))
+    }
+
     /// The versions on the main screen, filtered and sorted.
     pub fn visible(&self) -> Vec<&VersionSummary> {
         let needle = self.filter.value().to_lowercase();
@@ -356,6 +364,12 @@ impl App {
                 }
             }
             Msg::ActionDone(result) => {
+                let on_marks = self.pane().is_some_and(|p| {
+                    matches!(p.action.target, crate::store::Target::Journeys { .. })
+                });
+                if on_marks && result.is_ok() {
+                    self.marks.clear();
+                }
                 if let Some(pane) = self.pane_mut() {
                     pane.state = match result {
                         Ok(outcome) => PaneState::Done(outcome),

@@ -59,6 +59,8 @@ impl Col {
 pub struct RowData {
     pub cells: Vec<String>,
     pub selected: bool,
+    /// Marked for an action on a set (`✓` beside the selection marker).
+    pub marked: bool,
     /// Cells with a style of their own (the status).
     pub styled: Vec<(usize, Style)>,
 }
@@ -68,6 +70,7 @@ impl RowData {
     pub fn plain(cells: Vec<String>) -> RowData {
         RowData {
             cells,
+            marked: false,
             selected: false,
             styled: Vec::new(),
         }
@@ -313,12 +316,14 @@ pub fn fitted_table(
     Table::new(body, widths).header(header).column_spacing(1)
 }
 
-/// The selection marker of a row, where the table has one.
-fn marker(fit: Fit, selected: bool) -> &'static str {
-    match (fit.marker, selected) {
-        (false, _) => "",
-        (true, true) => "▶ ",
-        (true, false) => "  ",
+/// The selection marker of a row, where the table has one, and its mark.
+fn marker(fit: Fit, selected: bool, marked: bool) -> &'static str {
+    match (fit.marker, selected, marked) {
+        (false, _, _) => "",
+        (true, true, false) => "▶ ",
+        (true, true, true) => "▶✓",
+        (true, false, true) => " ✓",
+        (true, false, false) => "  ",
     }
 }
 
@@ -328,7 +333,7 @@ fn header_row(
     fit: Fit,
     text: &dyn Fn(usize, u16, &str) -> String,
 ) -> Row<'static> {
-    let marker = |selected| marker(fit, selected);
+    let marker = |selected| marker(fit, selected, false);
     Row::new(
         kept.iter()
             .map(|&(i, w)| {
@@ -350,7 +355,7 @@ fn body_rows(
     text: &dyn Fn(usize, u16, &str) -> String,
     theme: &Theme,
 ) -> Vec<Row<'static>> {
-    let marker = |selected| marker(fit, selected);
+    let marker = |selected, marked| marker(fit, selected, marked);
     rows.iter()
         .map(|r| {
             let cells: Vec<Cell> = kept
@@ -358,7 +363,7 @@ fn body_rows(
                 .map(|&(i, w)| {
                     let value = text(i, w, r.cells.get(i).map_or("", String::as_str));
                     let value = if i == 0 {
-                        format!("{}{value}", marker(r.selected))
+                        format!("{}{value}", marker(r.selected, r.marked))
                     } else {
                         value
                     };

@@ -39,6 +39,9 @@ pub enum Action {
     KillSwitch,
     Brake,
     Publish,
+    Mark,
+    MarkAll,
+    Unmark,
     Help,
     Quit,
     /// A pane's commit (Enter): never a printable key.
@@ -183,6 +186,21 @@ const DEFAULTS: &[Row] = {
             "publish the newest draft, the live one finishes (asks the name)",
             Some("publish"),
         ),
+        (
+            Mark,
+            "mark",
+            &[Char(' ')],
+            "mark the selected version; f s p r then act on every marked one",
+            Some("mark"),
+        ),
+        (
+            MarkAll,
+            "mark_all",
+            &[Char('*')],
+            "mark every version shown (after a filter: those it shows)",
+            None,
+        ),
+        (Unmark, "unmark", &[Char('u')], "clear the marks", None),
         (Help, "help", &[Char('?')], "this help", Some("help")),
         (
             Quit,

@@ -82,6 +82,34 @@ impl App {
         }
     }
 
+    /// Space: marks the selected version, or unmarks it, and moves on.
+    fn toggle_mark(&mut self) {
+        let Some(v) = self.selected_version() else {
+            return;
+        };
+        let key = (v.journey.clone(), v.version);
+        if !self.marks.remove(&key) {
+            self.marks.insert(key);
+        }
+        self.move_by(1);
+    }
+
+    /// The pane for an action on every marked version: one pane that lists
+    /// them, the store refusing the whole set if any cannot change.
+    fn open_set_pane(&mut self, kind: ActionKind) {
+        let journeys = self
+            .marks
+            .iter()
+            .map(|(j, v)| (j.clone(), Some(*v)))
+            .collect();
+        self.mode = Mode::Pane(Box::new(ConfirmPane::new(OperatorAction {
+            kind,
+            target: Target::Journeys { journeys },
+            reason: None,
+        })));
+        self.effects.push(Effect::Refresh);
+    }
+
     /// `P` in a journey's detail: the publish pane for its newest draft.
     fn open_publish(&mut self) {
         if self.view != View::Detail {
@@ -188,9 +216,19 @@ impl App {
             KillSwitch => self.open_kill_switch(),
             Brake => self.open_brake(),
             Publish => self.open_publish(),
+            Mark if main => self.toggle_mark(),
+            MarkAll if main => {
+                let shown: Vec<(String, i64)> = self
+                    .visible()
+                    .iter()
+                    .map(|v| (v.journey.clone(), v.version))
+                    .collect();
+                self.marks.extend(shown);
+            }
+            Unmark if main => self.marks.clear(),
             Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
-            Details | Filter | All | Sort | SortReverse | Confirm => {}
+            Details | Filter | All | Sort | SortReverse | Confirm | Mark | MarkAll | Unmark => {}
         }
     }
 
@@ -311,6 +349,9 @@ impl App {
             );
             self.notice = Some(crate::present::read_only(&keys));
             return;
+        }
+        if !all_versions && self.view == View::Main && !self.marks.is_empty() {
+            return self.open_set_pane(kind);
         }
         let Some((journey, version, status, paused)) = self.action_subject() else {
             self.notice = Some("nothing selected".into());

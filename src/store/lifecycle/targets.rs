@@ -26,8 +26,8 @@ pub(crate) async fn resolve(
         Target::Incident { id } => in_store(conn, kind, Some(id)).await,
         Target::Journeys { journeys } => {
             let mut out: Vec<VersionInfo> = Vec::with_capacity(journeys.len());
-            for journey in journeys {
-                let v = one_version(conn, kind, journey, None).await?;
+            for (journey, version) in journeys {
+                let v = one_version(conn, kind, journey, *version).await?;
                 if !out.iter().any(|o| o.id == v.id) {
                     out.push(v);
                 }

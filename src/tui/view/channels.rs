@@ -55,6 +55,7 @@ fn health_rows(app: &App, inner: Rect, theme: &Theme) -> Vec<RowData> {
                 None
             };
             RowData {
+                marked: false,
                 styled: style.map_or(Vec::new(), |s| (0..cells.len()).map(|i| (i, s)).collect()),
                 cells,
                 selected: false,

@@ -259,8 +259,8 @@ fn footer_options(app: &App) -> Vec<String> {
             line(
                 arrows("move"),
                 &[
-                    Details, Finish, Stop, StopAll, Pause, Resume, KillSwitch, Filter, All, Sort,
-                    Audit, Channels, Help, Quit,
+                    Details, Finish, Stop, StopAll, Pause, Resume, KillSwitch, Mark, Filter, All,
+                    Sort, Audit, Channels, Help, Quit,
                 ],
             ),
             line(

@@ -129,6 +129,7 @@ fn draw_versions(
         .map(|(i, v)| {
             let s = &v.summary;
             RowData {
+                marked: false,
                 cells: [
                     vec![s.version.to_string(), status_cell(s, now)],
                     count_cells(s),

@@ -75,6 +75,7 @@ pub(super) fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
                 RowData {
                     cells: cells(v, now, app.now, trend_cells),
                     selected: i == selected,
+                    marked: app.is_marked(v),
                     styled,
                 }
             })
@@ -151,6 +152,12 @@ fn title_text(app: &App, visible: usize, width: u16) -> String {
         app.sort.label(),
         if app.sort_desc { " ↑" } else { "" }
     );
+    let marked = if app.marks.is_empty() {
+        String::new()
+    } else {
+        format!(" · ✓ {} marked (u clears)", app.marks.len())
+    };
+    let filter = format!("{filter}{marked}");
     let wide = format!("{scope}{sort}{filter} ");
     if text_width(&wide) as usize + 12 <= width as usize {
         wide
