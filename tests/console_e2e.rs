@@ -38,7 +38,10 @@ fn seed(url: &str, dir: &Path) {
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, def).unwrap();
-        cli(url, &["apply", path.to_str().unwrap(), "--publish"]);
+        cli(
+            url,
+            &["apply", path.to_str().unwrap(), "--publish", "--yes"],
+        );
     }
     let events: String = (0..40)
         .map(|i| format!("{{\"type\":\"enter\",\"journey\":\"cart\",\"profile\":\"p-{i}\"}}\n"))
@@ -147,7 +150,10 @@ async fn a_name_of_shortcut_letters_is_typed_intact(ts: &common::TestStore, tag:
     );
     let path = dir.path().join("def.toml");
     std::fs::write(&path, def).unwrap();
-    cli(&ts.url, &["apply", path.to_str().unwrap(), "--publish"]);
+    cli(
+        &ts.url,
+        &["apply", path.to_str().unwrap(), "--publish", "--yes"],
+    );
     let t = Tmux::start(
         &format!("keys-{tag}"),
         &console_command(&ts.url, dir.path()),
@@ -663,7 +669,10 @@ fn a_store_file_replaced_under_the_console_is_reopened() {
         "name = \"replacement\"\n[[steps]]\nkind = \"message\"\naction = \"email\"\n",
     )
     .unwrap();
-    cli(&other_url, &["apply", def.to_str().unwrap(), "--publish"]);
+    cli(
+        &other_url,
+        &["apply", def.to_str().unwrap(), "--publish", "--yes"],
+    );
     // As the demo does: the old file and its log go, the new one comes
     // (with its log, the file last).
     for suffix in ["", "-wal", "-shm"] {

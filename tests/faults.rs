@@ -221,7 +221,7 @@ async fn stop_and_publish_in_order(
         "1",
         "--yes",
     ];
-    let publish = ["--actor", "publisher", "publish", journey];
+    let publish = ["--actor", "publisher", "publish", journey, "--yes"];
     let order: [&[&str]; 2] = if stop_first {
         [&stop, &publish]
     } else {
