@@ -2158,3 +2158,75 @@ fn snapshot_marked_versions_and_their_pane() {
     })));
     insta::assert_snapshot!("pause_pane_marked", snap(&app, 120, 35));
 }
+
+/// The names the main list shows, in order.
+fn shown_names(app: &App) -> Vec<String> {
+    app.visible()
+        .iter()
+        .map(|v| format!("{} v{}", v.journey, v.version))
+        .collect()
+}
+
+#[test]
+fn the_filter_takes_words_and_fields_and_says_how_many_it_hides() {
+    let mut versions = fixture();
+    versions[0].paused = Some(PausedSummary {
+        since: "2026-11-21T11:00:00Z".into(),
+        until: "2026-11-24T11:00:00Z".into(),
+        on_expiry: "stop".into(),
+        by: "alice".into(),
+        reason: None,
+        incident: None,
+        since_ms: now() - 60_000,
+        until_ms: now() + 3 * 86_400_000,
+    });
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let filter = |app: &mut App, text: &str| {
+        press(app, &[KeyCode::Esc, KeyCode::Esc, KeyCode::Char('/')]);
+        type_text(app, text);
+        press(app, &[KeyCode::Enter]);
+        shown_names(app)
+    };
+    assert_eq!(filter(&mut app, "status:paused"), vec!["cart-recovery v2"]);
+    assert_eq!(filter(&mut app, "status:failing"), vec!["win-back v1"]);
+    assert_eq!(
+        filter(&mut app, "status:draining"),
+        vec!["cart-recovery v1"]
+    );
+    assert_eq!(filter(&mut app, "action:webhook"), vec!["win-back v1"]);
+    assert_eq!(filter(&mut app, "action:webhook:crm"), vec!["win-back v1"]);
+    assert!(filter(&mut app, "action:webhook:cr").is_empty());
+    // Several at once: all must hold; `!` excludes.
+    assert_eq!(
+        filter(&mut app, "cart !status:paused"),
+        vec!["cart-recovery v1"]
+    );
+    let all = app.in_scope().count();
+    let not_cart = filter(&mut app, "!cart");
+    assert_eq!(not_cart.len(), all - 2);
+    assert!(not_cart.iter().all(|n| !n.contains("cart")), "{not_cart:?}");
+    // The title says what is filtered and how many rows it hides.
+    let text = snap(&app, 120, 20);
+    assert!(
+        text.contains("filter /!cart · 2 hidden (Esc clears)"),
+        "{text}"
+    );
+    // A state it does not know is named, with those it does.
+    filter(&mut app, "status:broken");
+    let text = snap(&app, 200, 20);
+    assert!(
+        text.contains("status:broken unknown: status is one of live, paused"),
+        "{text}"
+    );
+    // It stays while moving between screens; Esc on the list clears it.
+    filter(&mut app, "status:failing");
+    press(&mut app, &[KeyCode::Char('a'), KeyCode::Esc]);
+    assert_eq!(shown_names(&app), vec!["win-back v1"]);
+    press(&mut app, &[KeyCode::Esc]);
+    assert_eq!(app.visible().len(), all);
+}

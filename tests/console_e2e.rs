@@ -958,3 +958,55 @@ async fn pause_the_marked(ts: &common::TestStore, tag: &str) {
 both_backends!(console_pauses_the_marked_versions_in_one_action, |ts| {
     pause_the_marked(ts, ts.backend).await;
 });
+
+/// A filter set in one session comes back in the next for the same
+/// store, and only for it.
+async fn the_filter_comes_back(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = Tmux::start(
+        &format!("filter-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("welcome");
+    t.keys(&["/"]);
+    t.text("!welcome status:live");
+    t.keys(&["Enter"]);
+    t.wait_for("filter /!welcome status:live · 1 hidden");
+    t.keys(&["q"]);
+    t.wait_dead();
+    drop(t);
+    let t = Tmux::start(
+        &format!("filter-again-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    let screen = t.wait_for("filter /!welcome status:live · 1 hidden");
+    assert!(
+        !screen.contains("│  welcome") && !screen.contains("▶ welcome"),
+        "{screen}"
+    );
+    // Esc clears it, for next time too.
+    t.keys(&["Escape"]);
+    wait_gone(&t, "filter /");
+    t.keys(&["q"]);
+    t.wait_dead();
+    drop(t);
+    let t = Tmux::start(
+        &format!("filter-gone-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    let screen = t.wait_for("welcome");
+    assert!(!screen.contains("filter /"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_the_filter_comes_back_for_the_same_store, |ts| {
+    the_filter_comes_back(ts, ts.backend).await;
+});

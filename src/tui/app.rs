@@ -113,6 +113,8 @@ pub enum Effect {
     },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
+    /// The filter as set now, to come back next time for this store.
+    RememberFilter(String),
 }
 
 /// What has the keyboard: the screen, the filter being typed, the help,
@@ -285,6 +287,12 @@ impl App {
         None
     }
 
+    /// The versions the main list shows before its filter: live and
+    /// draining, or every version after `t`.
+    pub fn in_scope(&self) -> impl Iterator<Item = &VersionSummary> {
+        self.versions.iter().filter(|v| self.show_all || running(v))
+    }
+
     /// Whether the version is marked for an action on a set.
     pub fn is_marked(&self, v: &VersionSummary) -> bool {
         self.marks.contains(&(v.journey.clone(), v.version))
@@ -292,12 +300,10 @@ impl App {
 
     /// The versions on the main screen, filtered and sorted.
     pub fn visible(&self) -> Vec<&VersionSummary> {
-        let needle = self.filter.value().to_lowercase();
+        let filter = super::filter::Filter::parse(self.filter.value());
         let mut out: Vec<&VersionSummary> = self
-            .versions
-            .iter()
-            .filter(|v| self.show_all || running(v))
-            .filter(|v| needle.is_empty() || v.journey.to_lowercase().contains(&needle))
+            .in_scope()
+            .filter(|v| filter.is_empty() || filter.matches(v))
             .collect();
         let rank = |v: &VersionSummary| crate::present::shown(v).rank();
         out.sort_by(|a, b| {

@@ -104,7 +104,7 @@ const DEFAULTS: &[Row] = {
             Filter,
             "filter",
             &[Char('/')],
-            "filter by journey name",
+            "filter: words, status:S, action:A, !word (several at once)",
             Some("filter"),
         ),
         (

@@ -139,10 +139,15 @@ impl App {
             KeyCode::Esc => {
                 self.filter.reset();
                 self.mode = Mode::Browse;
+                self.remember_filter();
             }
-            KeyCode::Enter => self.mode = Mode::Browse,
+            KeyCode::Enter => {
+                self.mode = Mode::Browse;
+                self.remember_filter();
+            }
             KeyCode::Up | KeyCode::Down => {
                 self.mode = Mode::Browse;
+                self.remember_filter();
                 self.on_key(key);
                 return;
             }
@@ -239,7 +244,14 @@ impl App {
         } else if !self.filter.value().is_empty() {
             self.filter.reset();
             self.selected = 0;
+            self.remember_filter();
         }
+    }
+
+    /// The filter comes back next time for this store.
+    fn remember_filter(&mut self) {
+        let text = self.filter.value().trim().to_string();
+        self.effects.push(Effect::RememberFilter(text));
     }
 
     fn open_detail(&mut self) {

@@ -6,10 +6,12 @@ pub mod app;
 pub mod columns;
 pub mod confirm;
 pub mod fetch;
+pub mod filter;
 pub mod keymap;
 mod keys;
 pub mod publish;
 pub mod sort;
+pub mod state;
 pub mod svg;
 pub mod terminal;
 pub mod theme;
@@ -124,6 +126,14 @@ fn fault_panic_key() -> Option<char> {
     None
 }
 
+/// The console with the filter last used on its store.
+fn with_remembered_filter(mut app: App) -> App {
+    if let Some(text) = state::filter_for(&state::path(), &app.ctx.store) {
+        app.filter = tui_input::Input::new(text);
+    }
+    app
+}
+
 /// The signals that end the console.
 struct Signals {
     hup: tokio::signal::unix::Signal,
@@ -141,7 +151,7 @@ async fn event_loop(
 ) -> anyhow::Result<Exit> {
     let theme = Theme::from_env();
     let panic_key = fault_panic_key();
-    let mut app = App::new(ctx, now_millis());
+    let mut app = with_remembered_filter(App::new(ctx, now_millis()));
     let (tx, mut rx) = mpsc::channel::<Msg>(32);
     let (want_tx, want_rx) = watch::channel(app.want());
     let kick = Arc::new(Notify::new());
@@ -249,6 +259,11 @@ fn run_effects(
     for effect in app.take_effects() {
         match effect {
             Effect::Quit => quit = true,
+            Effect::RememberFilter(text) => {
+                if let Err(e) = state::remember_filter(&state::path(), &app.ctx.store, &text) {
+                    tracing::warn!("the filter is not remembered: {e}");
+                }
+            }
             Effect::Refresh => kick.notify_one(),
             Effect::GiveUp => give_up.notify_one(),
             Effect::Publish { journey, reason } => {

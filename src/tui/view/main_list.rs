@@ -139,10 +139,22 @@ fn title_text(app: &App, visible: usize, width: u16) -> String {
         )
     };
     let filter = if app.filtering() || !app.filter.value().is_empty() {
+        let hidden = app.in_scope().count().saturating_sub(visible);
+        let unknown = super::super::filter::Filter::parse(app.filter.value()).unknown();
+        let unknown = if unknown.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} unknown: status is one of {})",
+                unknown.join(", "),
+                super::super::filter::STATUSES.join(", ")
+            )
+        };
         format!(
-            " · filter /{}{}",
-            app.filter.value(),
-            if app.filtering() { "▏" } else { "" }
+            " · filter /{}{}{unknown} · {} hidden (Esc clears)",
+            crate::present::escaped(app.filter.value()),
+            if app.filtering() { "▏" } else { "" },
+            thousands(hidden as i64)
         )
     } else {
         String::new()
