@@ -2230,3 +2230,85 @@ fn the_filter_takes_words_and_fields_and_says_how_many_it_hides() {
     press(&mut app, &[KeyCode::Esc]);
     assert_eq!(app.visible().len(), all);
 }
+
+fn copies(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn y_copies_the_name_and_capital_y_the_last_actions_command() {
+    let mut app = loaded(false);
+    let (journey, _) = selected(&app);
+    assert_eq!(
+        copies(&press(&mut app, &[KeyCode::Char('y')])),
+        vec![journey.clone()]
+    );
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("copied to your clipboard (OSC 52)"),
+        "{notice}"
+    );
+    // Nothing done yet: Y says so.
+    assert!(copies(&press(&mut app, &[KeyCode::Char('Y')])).is_empty());
+    assert!(
+        app.notice
+            .clone()
+            .unwrap_or_default()
+            .contains("no action yet")
+    );
+    // A stop confirmed: its command is shown with the outcome, and Y copies it.
+    press(&mut app, &[KeyCode::Char('s')]);
+    type_text(&mut app, &journey);
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "wrong list");
+    press(&mut app, &[KeyCode::Enter]);
+    let line = "journeyctl stop cart-recovery --version 2 --reason 'wrong list' --yes";
+    assert_eq!(app.last_cli.as_deref(), Some(line));
+    app.update(Msg::ActionDone(Ok(Outcome {
+        kind: ActionKind::Stop,
+        versions: Vec::new(),
+        at: now(),
+        incident: None,
+    })));
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("As a command (Y copies it): journeyctl stop cart-recovery"),
+        "{text}"
+    );
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        copies(&press(&mut app, &[KeyCode::Char('Y')])),
+        vec![line.to_string()]
+    );
+    // In a journey's detail, y copies that journey's name.
+    let mut app = detail_app();
+    assert_eq!(
+        copies(&press(&mut app, &[KeyCode::Char('y')])),
+        vec!["cart-recovery".to_string()]
+    );
+}
+
+/// The help holds every key on the smallest terminal the console takes.
+#[test]
+fn the_help_fits_every_key_at_80x24() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('?')]);
+    let text = snap(&app, 80, 24);
+    for want in [
+        "Space * u",
+        "y Y",
+        "? q",
+        " P ",
+        " K ",
+        "in a pane: commit",
+        "Any key closes this help.",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+}

@@ -4,10 +4,12 @@
 
 mod ab;
 mod channels;
+mod cli_line;
 pub mod errors;
 
 pub use ab::{ab_label, since_decision, srm_line, srm_meaning};
 pub use channels::{channel_cells, channel_line, channel_name, last_error};
+pub use cli_line::{cli_line, publish_line};
 
 pub use errors::read_only;
 

@@ -115,6 +115,8 @@ pub enum Effect {
     GiveUp,
     /// The filter as set now, to come back next time for this store.
     RememberFilter(String),
+    /// Text for the operator's clipboard (OSC 52, through SSH and tmux).
+    Copy(String),
 }
 
 /// What has the keyboard: the screen, the filter being typed, the help,
@@ -138,6 +140,8 @@ pub struct App {
     pub sort: SortKey,
     pub sort_desc: bool,
     pub filter: Input,
+    /// The command line of the last action confirmed in this console.
+    pub last_cli: Option<String>,
     /// Versions marked for an action on a set (journey, version).
     pub marks: std::collections::BTreeSet<(String, i64)>,
     /// Selected row in the visible main list.
@@ -208,6 +212,7 @@ impl App {
             sort_desc: false,
             filter: Input::default(),
             marks: Default::default(),
+            last_cli: None,
             selected: 0,
             detail: None,
             detail_selected: 0,

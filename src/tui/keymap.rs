@@ -42,6 +42,8 @@ pub enum Action {
     Mark,
     MarkAll,
     Unmark,
+    Copy,
+    CopyAction,
     Help,
     Quit,
     /// A pane's commit (Enter): never a printable key.
@@ -201,6 +203,20 @@ const DEFAULTS: &[Row] = {
             None,
         ),
         (Unmark, "unmark", &[Char('u')], "clear the marks", None),
+        (
+            Copy,
+            "copy",
+            &[Char('y')],
+            "copy the journey's name to your clipboard (OSC 52)",
+            None,
+        ),
+        (
+            CopyAction,
+            "copy_action",
+            &[Char('Y')],
+            "copy the last action's command line (OSC 52)",
+            None,
+        ),
         (Help, "help", &[Char('?')], "this help", Some("help")),
         (
             Quit,

@@ -54,7 +54,10 @@ impl App {
                 self.mode = Mode::Browse;
                 self.effects.push(Effect::Refresh);
             }
-            PaneReply::Confirmed(action) => self.effects.push(Effect::Execute(action)),
+            PaneReply::Confirmed(action) => {
+                self.last_cli = Some(crate::present::cli_line(&action));
+                self.effects.push(Effect::Execute(action))
+            }
             PaneReply::GiveUp => self.effects.push(Effect::GiveUp),
         }
     }
@@ -77,9 +80,30 @@ impl App {
                 self.effects.push(Effect::Refresh);
             }
             PublishReply::Confirmed { journey, reason } => {
+                self.last_cli = Some(crate::present::publish_line(&journey, reason.as_deref()));
                 self.effects.push(Effect::Publish { journey, reason })
             }
         }
+    }
+
+    /// `y`: the journey's name (the selected version's, or the detail's).
+    fn copy_name(&mut self) {
+        let name = match self.view {
+            View::Detail => self.detail.as_ref().map(|d| d.journey.clone()),
+            _ => self.selected_version().map(|v| v.journey.clone()),
+        };
+        match name {
+            Some(name) => self.copy(name),
+            None => self.notice = Some("nothing selected: nothing to copy".into()),
+        }
+    }
+
+    fn copy(&mut self, text: String) {
+        self.notice = Some(format!(
+            "copied to your clipboard (OSC 52): {}",
+            crate::present::escaped(&text)
+        ));
+        self.effects.push(Effect::Copy(text));
     }
 
     /// Space: marks the selected version, or unmarks it, and moves on.
@@ -231,6 +255,11 @@ impl App {
                 self.marks.extend(shown);
             }
             Unmark if main => self.marks.clear(),
+            Copy => self.copy_name(),
+            CopyAction => match self.last_cli.clone() {
+                Some(line) => self.copy(line),
+                None => self.notice = Some("no action yet in this console: nothing to copy".into()),
+            },
             Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
             Details | Filter | All | Sort | SortReverse | Confirm | Mark | MarkAll | Unmark => {}

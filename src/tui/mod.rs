@@ -259,6 +259,13 @@ fn run_effects(
     for effect in app.take_effects() {
         match effect {
             Effect::Quit => quit = true,
+            Effect::Copy(text) => {
+                use ratatui::crossterm::clipboard::CopyToClipboard;
+                let _ = ratatui::crossterm::execute!(
+                    std::io::stdout(),
+                    CopyToClipboard::to_clipboard_from(text)
+                );
+            }
             Effect::RememberFilter(text) => {
                 if let Err(e) = state::remember_filter(&state::path(), &app.ctx.store, &text) {
                     tracing::warn!("the filter is not remembered: {e}");

@@ -10,44 +10,7 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    use crate::tui::keymap::Action;
-    let keys = &app.ctx.keys;
-    // Moving in one line; then a line for each other row of the key table.
-    let nav = [
-        (vec![Action::Up], "up"),
-        (vec![Action::Down], "down"),
-        (vec![Action::PageUp, Action::PageDown], "pages"),
-        (vec![Action::Top], "top"),
-        (vec![Action::Bottom], "bottom"),
-    ]
-    .iter()
-    .map(|(actions, what)| {
-        let keys: Vec<String> = actions.iter().map(|&a| key_list(keys, a)).collect();
-        format!("{} {what}", keys.join(" "))
-    })
-    .collect::<Vec<_>>()
-    .join(" · ");
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!(" {:<10} ", "move"), theme.title()),
-        Span::raw(nav),
-    ])];
-    let moves = [
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-    ];
-    for (action, help) in keys.rows() {
-        if moves.contains(&action) {
-            continue;
-        }
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {:<10} ", key_list(keys, action)), theme.title()),
-            Span::raw(help),
-        ]));
-    }
+    let mut lines = key_rows(app, theme);
     // What the symbols and columns mean, where the screen has room for it.
     let legend = [
         " ● live  ◐ draining N  ○ drained  ■ stopped  ✎ draft  ⏸ paused  ✉ a channel fails",
@@ -90,4 +53,102 @@ fn key_list(keys: &crate::tui::keymap::KeyMap, action: crate::tui::keymap::Actio
         .map(|k| crate::tui::keymap::key_name(*k))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A line per key of the table: moving in one, groups in one each.
+fn key_rows(app: &App, theme: &Theme) -> Vec<Line<'static>> {
+    use crate::tui::keymap::Action;
+    let keys = &app.ctx.keys;
+    // Moving in one line; then a line for each other row of the key table.
+    let nav = [
+        (vec![Action::Up], "up"),
+        (vec![Action::Down], "down"),
+        (vec![Action::PageUp, Action::PageDown], "pages"),
+        (vec![Action::Top], "top"),
+        (vec![Action::Bottom], "bottom"),
+    ]
+    .iter()
+    .map(|(actions, what)| {
+        let keys: Vec<String> = actions.iter().map(|&a| key_list(keys, a)).collect();
+        format!("{} {what}", keys.join(" "))
+    })
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {:<10} ", "move"), theme.title()),
+        Span::raw(nav),
+    ])];
+    let moves = [
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+    ];
+    let merged = merged_rows(keys);
+    for (action, help) in keys.rows() {
+        if moves.contains(&action) {
+            continue;
+        }
+        let (keys_shown, help) = match merged.iter().find(|(group, _)| group.contains(&action)) {
+            // A group's line where its first action is; none for the rest.
+            Some((group, _)) if group[0] != action => continue,
+            Some((group, text)) => {
+                let all: Vec<String> = group.iter().map(|&a| key_list(keys, a)).collect();
+                (all.join(" "), text.clone())
+            }
+            None => (key_list(keys, action), help.to_string()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {keys_shown:<10} "), theme.title()),
+            Span::raw(help),
+        ]));
+    }
+    lines
+}
+
+/// Rows of the key table said in one line each, so that every key fits
+/// on an 80x24 terminal: the actions of a group, and what they do.
+fn merged_rows(
+    keys: &crate::tui::keymap::KeyMap,
+) -> Vec<(Vec<crate::tui::keymap::Action>, String)> {
+    use crate::tui::keymap::Action::*;
+    let k = |a| keys.key(a);
+    vec![
+        (
+            vec![Sort, SortReverse],
+            format!("next sort column · {} reverses", k(SortReverse)),
+        ),
+        (
+            vec![Audit, Channels],
+            format!(
+                "audit log · {} channels: delivery health per action",
+                k(Channels)
+            ),
+        ),
+        (
+            vec![Mark, MarkAll, Unmark],
+            format!(
+                "mark · {} all shown · {} clears; {} {} {} {} then act on all marked",
+                k(MarkAll),
+                k(Unmark),
+                k(Finish),
+                k(Stop),
+                k(Pause),
+                k(Resume)
+            ),
+        ),
+        (
+            vec![Copy, CopyAction],
+            format!(
+                "copy the journey's name · {} the last action's command (OSC 52)",
+                k(CopyAction)
+            ),
+        ),
+        (
+            vec![Help, Quit],
+            format!("this help · {} quits (Ctrl-C too)", k(Quit)),
+        ),
+    ]
 }

@@ -51,6 +51,7 @@ pub(super) fn draw_pane(
                 format!("✓ {}", crate::present::outcome_summary(outcome)),
                 theme.good(),
             ));
+            lines.extend(command_line(app, theme));
             lines.push(Line::styled(
                 "Recorded in the audit log. Enter or Esc closes.",
                 theme.dim(),
@@ -441,4 +442,17 @@ pub(super) fn input_line(
     ]);
     let cursor = label_w + 2 + input.visual_cursor().saturating_sub(scroll);
     (line, cursor)
+}
+
+/// The command that does the same from a shell (`Y` copies it).
+pub(super) fn command_line(app: &App, theme: &Theme) -> Option<Line<'static>> {
+    let line = app.last_cli.as_deref()?;
+    let key = app.ctx.keys.key(crate::tui::keymap::Action::CopyAction);
+    Some(Line::styled(
+        format!(
+            "As a command ({key} copies it): {}",
+            crate::present::escaped(line)
+        ),
+        theme.dim(),
+    ))
 }

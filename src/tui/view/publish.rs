@@ -135,6 +135,7 @@ fn state_lines(
                 crate::present::escaped(&format!("✓ published {} v{n}", pane.journey)).into_owned(),
                 theme.good(),
             ));
+            lines.extend(super::pane::command_line(app, theme));
             lines.push(Line::styled(
                 "Recorded in the audit log. Enter or Esc closes.",
                 theme.dim(),
