@@ -1010,3 +1010,37 @@ async fn the_filter_comes_back(ts: &common::TestStore, tag: &str) {
 both_backends!(console_the_filter_comes_back_for_the_same_store, |ts| {
     the_filter_comes_back(ts, ts.backend).await;
 });
+
+/// `y` in a real terminal: the name reaches tmux's clipboard through
+/// OSC 52 (as it would the operator's own over SSH).
+async fn y_reaches_the_clipboard(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = console_on_cart(&format!("copy-{tag}"), &ts.url, dir.path(), 120, 35);
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", t.socket()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(tmux(&["set", "-g", "set-clipboard", "on"]).status.success());
+    t.wait_for("▶ cart");
+    t.keys(&["y"]);
+    t.wait_for("copied to your clipboard (OSC 52): cart");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let buffer = String::from_utf8_lossy(&tmux(&["show-buffer"]).stdout).into_owned();
+        if buffer == "cart" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "tmux's buffer holds {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_y_copies_through_osc52, |ts| {
+    y_reaches_the_clipboard(ts, ts.backend).await;
+});
