@@ -353,9 +353,16 @@ async fn no_journeyctl_transaction_sends_a_notification() {
     .unwrap();
     assert_eq!(heard(&mut listener).await.as_deref(), Some("status"));
     drop(conn);
-    // A stop through the product commits, then announces itself once.
+    // A stop through the product commits, then announces itself once:
+    // its own transaction (its session set as journeyctl sets every
+    // session) sent nothing.
     ok(&ts.url, &["stop", "q-b", "--yes"]);
     assert_eq!(heard(&mut listener).await.as_deref(), Some("status"));
+    assert_eq!(
+        heard(&mut listener).await,
+        None,
+        "the stop was announced twice: its own transaction notified"
+    );
     pool.close().await;
 }
 
