@@ -71,11 +71,7 @@ fn asked(
     ask_overdue: bool,
 ) -> anyhow::Result<Asked> {
     if let Some(r) = &reason {
-        crate::domain::text::refuse_control("--reason", r, true)
-            .and_then(|()| {
-                crate::domain::text::refuse_long("--reason", r, crate::domain::text::MOST_REASON)
-            })
-            .map_err(Error::Invalid)?;
+        crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
     }
     Ok(Asked {
         action: OperatorAction {

@@ -32,6 +32,14 @@ pub const MOST_REASON: usize = 1_000;
 /// characters.
 pub const MOST_NAME: usize = 200;
 
+/// `Err` saying why, when an operator's `--reason` cannot be taken: a
+/// control or invisible character (a tab is fine), or over
+/// [`MOST_REASON`] characters.
+pub fn refuse_bad_reason(reason: &str) -> Result<(), String> {
+    refuse_control("--reason", reason, true)
+        .and_then(|()| refuse_long("--reason", reason, MOST_REASON))
+}
+
 /// `Err` naming `what` when `value` is longer than `most` characters.
 pub fn refuse_long(what: &str, value: &str, most: usize) -> Result<(), String> {
     let n = value.chars().count();

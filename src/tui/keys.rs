@@ -39,12 +39,7 @@ impl App {
     /// A key while a pane is open: the pane decides.
     fn on_pane_key(&mut self, key: KeyEvent) {
         let blocked = self.blocked();
-        // A key the table gives the pane's commit acts as Enter there.
-        let key = if self.ctx.keys.confirms(key) {
-            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
-        } else {
-            key
-        };
+        let key = self.in_pane(key);
         let Some(pane) = self.pane_mut() else {
             return;
         };
@@ -62,14 +57,20 @@ impl App {
         }
     }
 
-    /// A key while the publish pane is open: the pane decides.
-    fn on_publish_key(&mut self, key: KeyEvent) {
-        let blocked = self.blocked();
-        let key = if self.ctx.keys.confirms(key) {
+    /// A key as a pane takes it: one the table gives the pane's commit
+    /// acts as Enter there.
+    fn in_pane(&self, key: KeyEvent) -> KeyEvent {
+        if self.ctx.keys.confirms(key) {
             KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
         } else {
             key
-        };
+        }
+    }
+
+    /// A key while the publish pane is open: the pane decides.
+    fn on_publish_key(&mut self, key: KeyEvent) {
+        let blocked = self.blocked();
+        let key = self.in_pane(key);
         let Some(pane) = self.publish_pane_mut() else {
             return;
         };

@@ -5,7 +5,7 @@ use sqlx::Row;
 use crate::domain::{ActionKind, Definition, Millis, VersionStatus};
 use crate::store::lifecycle::change::{Change, VersionImpact, Write};
 use crate::store::lifecycle::transition::{Transition, transition};
-use crate::store::{Actor, Error, Result, Store, VersionInfo, select_version_info, version_info};
+use crate::store::{Actor, Error, Result, Store, VersionInfo};
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,15 +116,7 @@ impl Store {
         now: Millis,
     ) -> Result<i64> {
         if let Some(r) = reason {
-            crate::domain::text::refuse_control("--reason", r, true)
-                .and_then(|()| {
-                    crate::domain::text::refuse_long(
-                        "--reason",
-                        r,
-                        crate::domain::text::MOST_REASON,
-                    )
-                })
-                .map_err(Error::Invalid)?;
+            crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
         }
         // An operator's action: first in line on SQLite, like a stop.
         let _first = self.operator_first().await?;
@@ -204,19 +196,16 @@ async fn draft_and_live(
     conn: &mut sqlx::AnyConnection,
     journey: &str,
 ) -> Result<(VersionInfo, Option<VersionInfo>)> {
-    let rows = sqlx::query(concat!(
-        select_version_info!(),
-        "WHERE j.name = $1 ORDER BY v.number DESC"
-    ))
-    .bind(journey)
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.is_empty() {
-        return Err(Error::UnknownJourney(journey.to_string()));
-    }
-    let versions = rows.iter().map(version_info).collect::<Result<Vec<_>>>()?;
-    let Some(draft) = versions.iter().find(|v| v.status == VersionStatus::Draft) else {
-        let newest = &versions[0];
+    // Oldest first; never empty (an unknown journey is refused).
+    let versions = crate::store::lifecycle::targets::journey_versions(conn, journey).await?;
+    let Some(draft) = versions
+        .iter()
+        .rev()
+        .find(|v| v.status == VersionStatus::Draft)
+    else {
+        let Some(newest) = versions.last() else {
+            return Err(Error::UnknownJourney(journey.to_string()));
+        };
         return Err(Error::Refused(crate::store::Refusal::NoDraft {
             journey: journey.to_string(),
             newest: newest.number,
@@ -225,6 +214,7 @@ async fn draft_and_live(
     };
     let live = versions
         .iter()
+        .rev()
         .find(|v| v.status == VersionStatus::Live)
         .cloned();
     Ok((draft.clone(), live))

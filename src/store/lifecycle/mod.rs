@@ -139,15 +139,7 @@ impl Store {
     ) -> Result<Outcome> {
         actor.refuse_control()?;
         if let Some(r) = &action.reason {
-            crate::domain::text::refuse_control("--reason", r, true)
-                .and_then(|()| {
-                    crate::domain::text::refuse_long(
-                        "--reason",
-                        r,
-                        crate::domain::text::MOST_REASON,
-                    )
-                })
-                .map_err(Error::Invalid)?;
+            crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
         }
         let incident = incident_of(action, now);
         // Most stops find no delivery in flight and commit in their first

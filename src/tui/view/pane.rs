@@ -65,20 +65,37 @@ pub(super) fn draw_pane(
             ));
         }
     }
-    // Wrapped lines take more than one row: size the pane for them.
-    let rows: usize = lines
-        .iter()
-        .map(|l| {
-            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            crate::tui::columns::wrapped_rows(&text, inner_w as usize)
-        })
-        .sum();
-    let rect = centered(area, width, rows as u16 + 2);
-    frame.render_widget(Clear, rect);
     let title = Line::from(vec![Span::styled(
         format!(" {} ", pane.action.describe()),
         danger,
     )]);
+    draw_box(frame, area, width, lines, title, cursor);
+}
+
+/// A pane's box, centred in `area`, `width` wide and as tall as its lines
+/// wrapped to it; the cursor, where a field has it, at (line, column),
+/// below the rows the lines above it wrap to.
+pub(super) fn draw_box(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    lines: Vec<Line<'static>>,
+    title: Line<'static>,
+    cursor: Option<(usize, usize)>,
+) {
+    let inner_w = width.saturating_sub(2) as usize;
+    let rows_of = |lines: &[Line<'_>]| -> usize {
+        lines
+            .iter()
+            .map(|l| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                crate::tui::columns::wrapped_rows(&text, inner_w)
+            })
+            .sum()
+    };
+    let rect = centered(area, width, rows_of(&lines) as u16 + 2);
+    let cursor = cursor.map(|(line, col)| (rows_of(&lines[..line.min(lines.len())]), col));
+    frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

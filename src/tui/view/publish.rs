@@ -4,9 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::centered;
 use super::pane::input_line;
 use crate::tui::app::App;
 use crate::tui::publish::{PublishFocus, PublishPane, PublishState};
@@ -37,41 +35,14 @@ pub(super) fn draw_publish(
     }
     lines.push(Line::raw(""));
     let (state_lines, at) = state_lines(app, pane, inner_w, theme);
-    let before = lines.len();
+    let cursor = at.map(|(line, col)| (lines.len() + line, col));
     lines.extend(state_lines);
-    // Wrapped lines take more than one row: size the pane for them, and
-    // put the cursor below the rows above it.
-    let rows_of = |lines: &[Line<'_>]| -> usize {
-        lines
-            .iter()
-            .map(|l| {
-                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-                crate::tui::columns::wrapped_rows(&text, inner_w as usize)
-            })
-            .sum()
-    };
-    let rows = rows_of(&lines);
-    let cursor = at.map(|(row, col)| (rows_of(&lines[..before + row]), col));
-    let rect = centered(area, width, rows as u16 + 2);
-    frame.render_widget(Clear, rect);
     let title = Line::from(vec![Span::styled(
         crate::present::escaped(&format!(" publish the newest draft of {} ", pane.journey))
             .into_owned(),
         theme.warn(),
     )]);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(title)),
-        rect,
-    );
-    if let Some((row, col)) = cursor {
-        let x = rect.x + 1 + col as u16;
-        let y = rect.y + 1 + row as u16;
-        if x < rect.right() && y < rect.bottom() {
-            frame.set_cursor_position((x, y));
-        }
-    }
+    super::pane::draw_box(frame, area, width, lines, title, cursor);
 }
 
 /// The fields, buttons and hint while editing; the outcome after. With
