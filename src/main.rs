@@ -84,5 +84,6 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
         stops_only: a.stops_only,
         brakes_only: a.brakes_only,
         live_only: a.live_only,
+        levers_only: a.levers_only,
     }
 }

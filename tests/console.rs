@@ -857,6 +857,7 @@ fn detail_fixture() -> DetailData {
                 overdue: None,
                 overdue_count: None,
                 incident: None,
+                subject: None,
                 at_ms: now() - 1_200_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -879,6 +880,7 @@ fn detail_fixture() -> DetailData {
                 overdue: None,
                 overdue_count: None,
                 incident: None,
+                subject: None,
                 at_ms: now() - 3_600_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -1313,12 +1315,27 @@ fn health() -> Vec<ActionHealth> {
     crm.last_error_ms = Some(now() - 3_000);
     crm.uncertain = 7;
     crm.last_sent_ms = Some(now() - 190_000);
-    vec![
-        h("email:we-miss-you", Some("email"), 12, 40_210, 0, 0),
-        h("email:welcome", Some("email"), 3, 120_400, 2, 0),
-        h("sms", None, 57, 0, 0, 0),
-        crm,
-    ]
+    // Slowed live by an operator: 20/s over the file's 200/s.
+    let file = |rate: &str, concurrency| journeyctl::store::LiveLimits {
+        rate: Some(journeyctl::domain::rate::Rate::parse(rate).unwrap()),
+        concurrency,
+    };
+    crm.file_limits = Some(file("200/s", Some(8)));
+    crm.live = Some(journeyctl::store::LiveRate {
+        action: "webhook:crm".into(),
+        limits: journeyctl::store::LiveLimits {
+            rate: Some(journeyctl::domain::rate::Rate::parse("20/s").unwrap()),
+            concurrency: None,
+        },
+        set_by: "alice".into(),
+        set_at: parse_rfc3339("2026-11-21T11:52:00Z").unwrap(),
+        reason: Some("crm slow".into()),
+    });
+    let mut email = h("email:welcome", Some("email"), 3, 120_400, 2, 0);
+    email.file_limits = Some(file("200/s", None));
+    let mut miss = h("email:we-miss-you", Some("email"), 12, 40_210, 0, 0);
+    miss.file_limits = email.file_limits;
+    vec![miss, email, h("sms", None, 57, 0, 0, 0), crm]
 }
 
 #[test]

@@ -217,7 +217,8 @@ both_backends!(a_slow_claim_gets_slots_that_start_after_it, |ts| {
     assert!(a.wait_us >= 300_000 - took - 5_000, "{a:?} after {took} µs");
     assert!(a.wait_us <= 300_000 + 1_000, "{a:?}");
     assert_eq!((a.n, a.interval_us), (4, 25_000));
-    // The next worker's slots follow these; none is handed out twice.
+    // The next worker's slots follow these (within the horizon of slots
+    // handed out ahead); none is handed out twice.
     let b = ts
         .store
         .reserve_flow(
@@ -225,7 +226,7 @@ both_backends!(a_slow_claim_gets_slots_that_start_after_it, |ts| {
             "b",
             2,
             journeyctl::store::Limits {
-                lead_us: 0,
+                lead_us: 200_000,
                 ..limits
             },
             1_000,

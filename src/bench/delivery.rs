@@ -80,6 +80,11 @@ pub(super) struct RateFigures {
     pub limit_per_s: f64,
     pub observed_per_s: f64,
     pub stop_ms: f64,
+    /// From `rate` halving the limit live to the receiver seeing the new
+    /// pace (ten gaps in a row at least 90% of its interval).
+    pub live_change_ms: f64,
+    /// The receiver's rate from a second after that change.
+    pub live_observed_per_s: f64,
 }
 
 /// A channel limited to `RATE_LIMIT`/s, two delivery runs sharing only the
@@ -110,6 +115,17 @@ pub(super) async fn measure_rate(store: &Store) -> anyhow::Result<RateFigures> {
         .collect();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let stop_ms = super::time_stop(store, "rate-b").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let halved = crate::store::LiveLimits {
+        rate: crate::domain::rate::Rate::from_parts(RATE_LIMIT as i64 / 2, 1),
+        concurrency: None,
+    };
+    let actor = crate::store::Actor::new("bench", crate::store::this_host());
+    let now = crate::domain::time::now_millis();
+    store
+        .set_rate("email", Some(halved), &actor, Some("bench"), now)
+        .await?;
+    let changed = Instant::now();
     while store
         .list(false)
         .await?
@@ -124,14 +140,92 @@ pub(super) async fn measure_rate(store: &Store) -> anyhow::Result<RateFigures> {
         run.await??;
     }
     eprintln!();
-    let got = receiver.received();
-    let span = match (got.first(), got.last()) {
-        (Some(a), Some(b)) if got.len() > 1 => (b.at - a.at).as_secs_f64(),
-        _ => anyhow::bail!("the rate bench received {} requests", got.len()),
-    };
+    let mut got = receiver.received();
+    got.sort_by_key(|r| r.at);
+    let at: Vec<Instant> = got.iter().map(|r| r.at).collect();
+    let before: Vec<Instant> = at.iter().copied().filter(|t| *t < changed).collect();
+    let after: Vec<Instant> = at
+        .iter()
+        .copied()
+        .filter(|t| *t >= changed + Duration::from_secs(1))
+        .collect();
     Ok(RateFigures {
         limit_per_s: RATE_LIMIT,
-        observed_per_s: (got.len() - 1) as f64 / span,
+        observed_per_s: per_s(&before)?,
         stop_ms,
+        live_change_ms: shows_at(&at, changed, Duration::from_secs_f64(2.0 / RATE_LIMIT))
+            .as_secs_f64()
+            * 1000.0,
+        live_observed_per_s: per_s(&after)?,
     })
+}
+
+/// Requests per second from the first of `at` to the last.
+fn per_s(at: &[Instant]) -> anyhow::Result<f64> {
+    match (at.first(), at.last()) {
+        (Some(a), Some(b)) if at.len() > 1 => Ok((at.len() - 1) as f64 / (*b - *a).as_secs_f64()),
+        _ => anyhow::bail!("the rate bench received {} requests", at.len()),
+    }
+}
+
+/// How long after `from` the arrivals `at` (in order) keep a pace of at
+/// least `interval` between them (90% of it, ten gaps in a row).
+fn shows_at(at: &[Instant], from: Instant, interval: Duration) -> Duration {
+    let after: Vec<Instant> = at.iter().copied().filter(|t| *t >= from).collect();
+    let slow = |w: &[Instant]| w[1] - w[0] >= interval.mul_f64(0.9);
+    (0..after.len().saturating_sub(10))
+        .find(|&i| after[i..=i + 10].windows(2).all(slow))
+        .map_or(Duration::MAX, |i| after[i] - from)
+}
+
+/// The incident levers on a fresh store of each backend given (SQLite
+/// always, PostgreSQL and Citus where named): a rate halved live under
+/// two rate-limited delivery runs.
+pub(super) async fn run_levers(
+    args: &super::BenchConfig,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    eprintln!("[sqlite] a rate halved live under two rate-limited runs");
+    let store = crate::store::scratch::fresh_sqlite(&super::sqlite_path(dir, "levers")).await?;
+    let sqlite = measure_rate(&store).await;
+    store.close().await;
+    let mut figures = vec![Some(sqlite?)];
+    for (name, url) in [("postgres", &args.postgres), ("citus", &args.citus)] {
+        let Some(url) = url else {
+            figures.push(None);
+            continue;
+        };
+        eprintln!("[{name}] a rate halved live under two rate-limited runs");
+        let schema = "journeyctl_bench_levers";
+        let store = crate::store::scratch::fresh_schema(url, schema).await?;
+        let f = measure_rate(&store).await;
+        store.close().await;
+        let _ = crate::store::scratch::drop_schema(url, schema).await;
+        figures.push(Some(f?));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let cells = |show: &dyn Fn(&RateFigures) -> String| -> String {
+        figures
+            .iter()
+            .map(|f| f.as_ref().map_or("skipped".into(), show))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    println!(
+        "| incident levers, two delivery runs sharing the store | target | SQLite | PostgreSQL | Citus |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| rate-limited delivery (200/s) | within 5% | {} |",
+        cells(&|f| format!("{:.1}/s", f.observed_per_s))
+    );
+    println!(
+        "| rate halved live: shows at the receiver | < 1 s | {} |",
+        cells(&|f| format!("{:.0} ms", f.live_change_ms))
+    );
+    println!(
+        "| rate from 1 s after the change (100/s) | within 5% | {} |",
+        cells(&|f| format!("{:.1}/s", f.live_observed_per_s))
+    );
+    Ok(())
 }

@@ -47,6 +47,8 @@ pub struct BenchConfig {
     pub brakes_only: bool,
     /// Only the live figures (a stop seen by another console; an idle one).
     pub live_only: bool,
+    /// Only the incident levers (a rate changed live).
+    pub levers_only: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -374,6 +376,10 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     if args.brakes_only {
         std::fs::create_dir_all(&dir)?;
         return brakes::run_brakes(&args, &dir).await;
+    }
+    if args.levers_only {
+        std::fs::create_dir_all(&dir)?;
+        return delivery::run_levers(&args, &dir).await;
     }
     if args.citus_only {
         return citus::run_citus_only(&args).await;

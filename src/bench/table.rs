@@ -12,6 +12,7 @@ fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     let mut rows = scale_rows(args);
     rows.extend(side_rows());
     rows.extend(service_rows(args));
+    rows.extend(rate_rows());
     rows
 }
 
@@ -104,6 +105,44 @@ fn side_rows() -> Vec<(String, &'static str, Cell)> {
     ]
 }
 
+/// The rate-limited delivery, and a rate halved live.
+fn rate_rows() -> Vec<(String, &'static str, Cell)> {
+    vec![
+        (
+            "rate-limited delivery (200/s), two runs sharing the store".into(),
+            "within 5%",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.1}/s ({:+.1}%)",
+                    f.rate.observed_per_s,
+                    (f.rate.observed_per_s / f.rate.limit_per_s - 1.0) * 100.0
+                )
+            }),
+        ),
+        (
+            "a rate halved live (rate) shows at the receiver".into(),
+            "< 1 s",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.rate.live_change_ms)),
+        ),
+        (
+            "rate from 1 s after that change (limit 100/s)".into(),
+            "within 5%",
+            Box::new(|f: &Figures| {
+                format!(
+                    "{:.1}/s ({:+.1}%)",
+                    f.rate.live_observed_per_s,
+                    (f.rate.live_observed_per_s / (f.rate.limit_per_s / 2.0) - 1.0) * 100.0
+                )
+            }),
+        ),
+        (
+            "stop commit under those two rate-limited runs".into(),
+            "-",
+            Box::new(|f: &Figures| format!("{:.0} ms", f.rate.stop_ms)),
+        ),
+    ]
+}
+
 /// Delivery, the console, and the recount.
 fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     let n = args.participants;
@@ -117,22 +156,6 @@ fn service_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
             "stop commit under that delivery load".into(),
             "< 1 s",
             Box::new(|f: &Figures| format!("{:.0} ms", f.delivery.stop_ms)),
-        ),
-        (
-            "rate-limited delivery (200/s), two runs sharing the store".into(),
-            "within 5%",
-            Box::new(|f: &Figures| {
-                format!(
-                    "{:.1}/s ({:+.1}%)",
-                    f.rate.observed_per_s,
-                    (f.rate.observed_per_s / f.rate.limit_per_s - 1.0) * 100.0
-                )
-            }),
-        ),
-        (
-            "stop commit under those two rate-limited runs".into(),
-            "-",
-            Box::new(|f: &Figures| format!("{:.0} ms", f.rate.stop_ms)),
         ),
         (
             format!("stop commit under an engine ({n} due) and 2 workers, 20 stops"),

@@ -126,6 +126,10 @@ pub enum CliCommand {
     Trend(Trend),
     /// Delivery health per action: channel, pending, sent, failed, retrying.
     Channels(Channels),
+    /// Set a channel's rate and concurrency live, kept in the store: every
+    /// running `deliver` follows within a second (--clear: the channels
+    /// file's again).
+    Rate(super::rate::RateArgs),
     /// Check that every counter equals a recount of the rows.
     Check(Check),
     /// The named stores of the config file (never a password).
@@ -437,6 +441,7 @@ impl CliCommand {
             CliCommand::Pause(_) => Some("pause"),
             CliCommand::Resume(_) => Some("resume"),
             CliCommand::Grant(_) => Some("grant"),
+            CliCommand::Rate(_) => Some("rate"),
             _ => None,
         }
     }

@@ -19,7 +19,7 @@ pub(super) struct Cx {
 impl Cx {
     /// The store, its schema brought up to date unless read-only. `loads`:
     /// the command loads a store, so a missing SQLite file may be made.
-    async fn store(&self, loads: bool) -> anyhow::Result<Store> {
+    pub(super) async fn store(&self, loads: bool) -> anyhow::Result<Store> {
         super::open_store(&self.global, loads).await
     }
 }
@@ -45,6 +45,7 @@ impl CliCommand {
             CliCommand::Deliver(c) => c.run(cx).await,
             CliCommand::Trend(c) => c.run(cx).await,
             CliCommand::Channels(c) => c.run(cx).await,
+            CliCommand::Rate(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
             CliCommand::Stores(_) => config::stores(),
             CliCommand::Grant(c) => c.run(cx).await,

@@ -100,9 +100,25 @@ async fn say_unrouted(store: &Store, channels: &Channels, say: bool) -> anyhow::
 }
 
 #[derive(serde::Serialize)]
+struct LiveJson<'a> {
+    rate: Option<String>,
+    concurrency: Option<i64>,
+    by: &'a str,
+    at: String,
+    reason: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
 struct HealthJson<'a> {
     action: &'a str,
     channel: Option<String>,
+    /// The limits the workers follow (the live ones over the file's).
+    rate: Option<String>,
+    concurrency: Option<i64>,
+    /// What an operator set live (`null`: the channels file's hold).
+    live: Option<LiveJson<'a>>,
+    file_rate: Option<String>,
+    file_concurrency: Option<i64>,
     pending: i64,
     sent: i64,
     failed: i64,
@@ -122,7 +138,9 @@ pub(super) async fn channels(
     let mut health = store.channel_health().await?;
     if let Some(file) = file {
         for h in &mut health {
-            h.route = Some(file.route(&h.action).map(|c| c.name.clone()));
+            let channel = file.route(&h.action);
+            h.route = Some(channel.map(|c| c.name.clone()));
+            h.file_limits = Some(channel.map(|c| c.flow.live()).unwrap_or_default());
         }
     }
     if json {
@@ -131,6 +149,17 @@ pub(super) async fn channels(
             .map(|h| HealthJson {
                 action: &h.action,
                 channel: h.route.clone().flatten(),
+                rate: h.limits().rate.map(|r| r.to_string()),
+                concurrency: h.limits().concurrency,
+                live: h.live.as_ref().map(|l| LiveJson {
+                    rate: l.limits.rate.map(|r| r.to_string()),
+                    concurrency: l.limits.concurrency,
+                    by: &l.set_by,
+                    at: to_rfc3339(l.set_at),
+                    reason: l.reason.as_deref(),
+                }),
+                file_rate: h.file_limits.and_then(|f| f.rate).map(|r| r.to_string()),
+                file_concurrency: h.file_limits.and_then(|f| f.concurrency),
                 pending: h.pending,
                 sent: h.sent,
                 failed: h.failed,
@@ -153,6 +182,7 @@ fn health_table(health: &[ActionHealth], now: i64) -> String {
     let mut grid = super::table::Grid::new(&[
         "ACTION",
         "CHANNEL",
+        "LIMIT",
         ">PENDING",
         ">SENT",
         ">FAILED",
@@ -161,7 +191,12 @@ fn health_table(health: &[ActionHealth], now: i64) -> String {
         "LAST ERROR",
     ]);
     for h in health {
-        grid.row(crate::present::channel_cells(h, h.uncertain, now));
+        grid.row(crate::present::channel_cells(
+            h,
+            crate::present::limits_words(h),
+            h.uncertain,
+            now,
+        ));
     }
     let mut out = grid.render();
     for h in health.iter().filter(|h| h.cancelled_uncertain > 0) {

@@ -11,6 +11,7 @@ mod end;
 mod engine;
 mod ingest;
 mod progress;
+mod rate;
 pub mod table;
 mod tool_args;
 mod trend;

@@ -145,7 +145,7 @@ fn audit_cells(e: &AuditEntry) -> [String; 8] {
         e.who(),
         e.host.clone(),
         e.action.to_string(),
-        format!("{} v{}", e.journey, e.version.unwrap_or(0)),
+        e.about(),
         format!(
             "{} -> {}",
             e.from.as_deref().unwrap_or("-"),

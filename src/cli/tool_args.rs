@@ -72,4 +72,9 @@ pub struct BenchArgs {
     /// an idle console watching against polling.
     #[arg(long)]
     pub live_only: bool,
+    /// Only the incident levers: a rate halved live (`rate`) and how soon
+    /// the receiver sees it, under two rate-limited delivery runs, on
+    /// SQLite, PostgreSQL and Citus.
+    #[arg(long)]
+    pub levers_only: bool,
 }

@@ -1,7 +1,10 @@
 //! A channel's flow control as its file states it (`rate = "200/s"`,
 //! `concurrency = 8`), and a receiver's `Retry-After`.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+pub use crate::domain::rate::Rate;
 
 /// A channel's limits: at most `per_window` sends every `window`, and at
 /// most `concurrency` in flight, over every worker of the store.
@@ -11,44 +14,23 @@ pub struct Flow {
     pub concurrency: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub count: i64,
-    pub window: Duration,
-}
-
-impl Rate {
-    /// `200/s` or `12000/min`.
-    pub fn parse(text: &str) -> Result<Rate, String> {
-        let bad = || format!("{text:?} is not a rate: write N/s or N/min, for example \"200/s\"");
-        let (count, unit) = text.trim().split_once('/').ok_or_else(bad)?;
-        let count: i64 = count.trim().replace('_', "").parse().map_err(|_| bad())?;
-        let window = match unit.trim() {
-            "s" => Duration::from_secs(1),
-            "min" => Duration::from_secs(60),
-            _ => return Err(bad()),
-        };
-        if !(1..=1_000_000).contains(&count) {
-            return Err(format!("{text:?}: the count must be 1 to 1,000,000"));
-        }
-        Ok(Rate { count, window })
-    }
-
-    /// Microseconds between two sends.
-    pub fn interval_us(self) -> i64 {
-        (self.window.as_micros() as i64 / self.count).max(1)
-    }
-
-    /// How many sends a worker reserves at once: a quarter second's
-    /// worth (at least one), so no worker holds slots far ahead of the
-    /// others, and a stop waits little for a batch still waiting for its
-    /// slots.
-    pub fn burst(self) -> i64 {
-        (250_000 / self.interval_us()).max(1)
-    }
-}
-
 impl Flow {
+    /// The limits as the store keeps them (the file's, advertised).
+    pub fn live(&self) -> crate::store::LiveLimits {
+        crate::store::LiveLimits {
+            rate: self.rate,
+            concurrency: self.concurrency,
+        }
+    }
+
+    /// This flow with what an operator set live in place of the file's.
+    pub fn with(self, live: crate::store::LiveLimits) -> Flow {
+        Flow {
+            rate: live.rate.or(self.rate),
+            concurrency: live.concurrency.or(self.concurrency),
+        }
+    }
+
     pub fn is_limited(&self) -> bool {
         self.rate.is_some() || self.concurrency.is_some()
     }
@@ -60,6 +42,67 @@ impl Flow {
             lead_us: 0,
         }
     }
+}
+
+/// How often a worker reads the limits set live: a change reaches every
+/// worker within this, plus a quarter second of slots it already holds.
+pub const LIVE_REFRESH: Duration = Duration::from_millis(100);
+
+/// The channels' limits as the workers follow them: the file's, with those
+/// an operator set live (`journeyctl rate`) in their place, read again at
+/// most every [`LIVE_REFRESH`].
+#[derive(Default)]
+pub struct LiveFlows {
+    read: std::sync::Mutex<(Option<std::time::Instant>, HashMap<String, Flow>)>,
+}
+
+impl LiveFlows {
+    /// The limits `channel` follows now.
+    pub fn flow(&self, channel: &super::Channel) -> Flow {
+        let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        read.1.get(&channel.name).copied().unwrap_or(channel.flow)
+    }
+
+    /// Reads the live limits again where the last read is older than
+    /// [`LIVE_REFRESH`] (the workers' background task calls it that often);
+    /// a store that does not answer keeps the last ones.
+    pub async fn refresh(&self, store: &crate::store::Store, channels: &super::Channels) {
+        {
+            let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+            if read.0.is_some_and(|at| at.elapsed() < LIVE_REFRESH) {
+                return;
+            }
+        }
+        let flows = match store.live_rates().await {
+            Ok(rates) => Some(effective(channels, &rates)),
+            Err(e) => {
+                tracing::warn!("cannot read the live rates: {e}");
+                None
+            }
+        };
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        read.0 = Some(std::time::Instant::now());
+        if let Some(f) = flows {
+            read.1 = f;
+        }
+    }
+}
+
+/// Each channel's limits with the live ones of the actions routed to it
+/// (`rates` newest first: where two actions of one channel have limits
+/// set, the newest holds).
+pub fn effective(
+    channels: &super::Channels,
+    rates: &[crate::store::LiveRate],
+) -> HashMap<String, Flow> {
+    let mut out = HashMap::new();
+    for r in rates {
+        if let Some(c) = channels.route(&r.action) {
+            out.entry(c.name.clone())
+                .or_insert_with(|| c.flow.with(r.limits));
+        }
+    }
+    out
 }
 
 /// Longest `Retry-After` honoured: a receiver cannot park a channel for

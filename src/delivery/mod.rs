@@ -6,6 +6,7 @@
 pub mod channels;
 pub mod flow;
 pub mod guard;
+mod limited;
 pub mod send;
 pub mod worker;
 

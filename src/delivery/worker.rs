@@ -15,7 +15,7 @@ use crate::store::{Attempt, Claimed, PendingVersion, Recorded, Store};
 
 /// How long a claim outlives its channel's time-out: every request of a
 /// batch starts at once, so each is over well before its lease.
-const LEASE_MARGIN: Duration = Duration::from_secs(2);
+pub(super) const LEASE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Longest wait between two attempts of one message.
 const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
@@ -90,8 +90,25 @@ pub async fn deliver_with(
         windows: Default::default(),
         claim_us: Default::default(),
         reserve_us: Default::default(),
+        flows: Default::default(),
     });
     advertise(&shared, &store.delivery_queue().await?).await?;
+    // The live limits, read in the background so every batch follows a
+    // change within LIVE_REFRESH, however long a batch takes.
+    shared.flows.refresh(&shared.store, &shared.channels).await;
+    let follows = {
+        let shared = shared.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            while !*shutdown.borrow() {
+                tokio::select! {
+                    _ = tokio::time::sleep(super::flow::LIVE_REFRESH) => {}
+                    _ = shutdown.changed() => {}
+                }
+                shared.flows.refresh(&shared.store, &shared.channels).await;
+            }
+        })
+    };
     let mut tasks = Vec::new();
     for n in 0..options.workers.max(1) {
         let shared = shared.clone();
@@ -111,24 +128,34 @@ pub async fn deliver_with(
         }));
     }
     let mut report = Report::default();
+    let mut failed = None;
     for t in tasks {
-        report.add(t.await??);
+        match t.await? {
+            Ok(r) => report.add(r),
+            Err(e) => failed = failed.or(Some(e)),
+        }
     }
-    Ok(report)
+    follows.abort();
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
-struct Shared {
-    store: Store,
-    channels: Channels,
-    http: reqwest::Client,
-    options: Options,
+pub(super) struct Shared {
+    pub(super) store: Store,
+    pub(super) channels: Channels,
+    pub(super) http: reqwest::Client,
+    pub(super) options: Options,
     /// Each guardrail's window of attempts.
-    windows: super::guard::Windows,
+    pub(super) windows: super::guard::Windows,
     /// How long the last claim and the last reservation of slots took, in
     /// microseconds: a paced batch's slots start no sooner than both from
     /// now, so its first sends are not already late.
-    claim_us: AtomicI64,
-    reserve_us: AtomicI64,
+    pub(super) claim_us: AtomicI64,
+    pub(super) reserve_us: AtomicI64,
+    /// Each channel's limits: the file's, or what an operator set live.
+    pub(super) flows: super::flow::LiveFlows,
 }
 
 async fn work(
@@ -208,7 +235,7 @@ async fn round(
         let mut limited: BTreeMap<&str, (&Channel, Vec<String>)> = BTreeMap::new();
         for a in &v.actions {
             match s.channels.route(a) {
-                Some(c) if c.flow.is_limited() => {
+                Some(c) if s.flows.flow(c).is_limited() => {
                     limited
                         .entry(&c.name)
                         .or_insert((c, Vec::new()))
@@ -236,23 +263,23 @@ async fn round(
             did += send_claimed(s, token, &v, batch, report).await?;
         }
         for (channel, actions) in limited.into_values() {
-            did += send_limited(s, token, &v, channel, &actions, report).await?;
+            did += super::limited::send_limited(s, token, &v, channel, &actions, report).await?;
         }
     }
     Ok(did)
 }
 
 /// What one claim takes and how its messages go.
-struct Batch<'a> {
-    actions: &'a [String],
-    limit: i64,
-    lease_ms: i64,
-    pace: Option<Pace>,
+pub(super) struct Batch<'a> {
+    pub(super) actions: &'a [String],
+    pub(super) limit: i64,
+    pub(super) lease_ms: i64,
+    pub(super) pace: Option<Pace>,
 }
 
 /// Claims a batch of the version's messages, hands them over and records
 /// what happened; how many it claimed.
-async fn send_claimed(
+pub(super) async fn send_claimed(
     s: &Shared,
     token: &str,
     v: &PendingVersion,
@@ -323,57 +350,6 @@ async fn judge(s: &Shared, v: &PendingVersion, attempts: &[(Claimed, Attempt)]) 
     }
 }
 
-/// The longest a batch's slots are put back for its reservation and claim.
-const MAX_LEAD_US: i64 = 500_000;
-
-/// One batch through a channel with a rate or a concurrency: the store
-/// grants the sends (slots in order, leases over every worker), the
-/// messages go at their slots, and what was not used is given back.
-async fn send_limited(
-    s: &Shared,
-    token: &str,
-    v: &PendingVersion,
-    channel: &Channel,
-    actions: &[String],
-    report: &mut Report,
-) -> anyhow::Result<usize> {
-    let flow = channel.flow;
-    let want = flow
-        .rate
-        .map_or(s.options.batch, |r| r.burst().min(s.options.batch));
-    let margin = (channel.timeout + LEASE_MARGIN).as_millis() as i64;
-    let limits = crate::store::Limits {
-        // A claim or reservation that once waited long (behind a stop's
-        // lock) does not push every later batch back by as much.
-        lead_us: (s.claim_us.load(Ordering::Relaxed) + s.reserve_us.load(Ordering::Relaxed))
-            .min(MAX_LEAD_US),
-        ..flow.limits()
-    };
-    let reserving = std::time::Instant::now();
-    let slots = s
-        .store
-        .reserve_flow(&channel.name, token, want, limits, margin)
-        .await?;
-    s.reserve_us
-        .store(reserving.elapsed().as_micros() as i64, Ordering::Relaxed);
-    if slots.n == 0 {
-        return Ok(0);
-    }
-    let span_us = slots.wait_us.max(0) + slots.n * slots.interval_us;
-    let batch = Batch {
-        actions,
-        limit: slots.n,
-        lease_ms: span_us / 1000 + margin,
-        pace: Some(Pace::from_wait(slots.wait_us, slots.interval_us)),
-    };
-    let sent = send_claimed(s, token, v, batch, report).await;
-    let used = *sent.as_ref().unwrap_or(&0) as i64;
-    s.store
-        .release_flow(&channel.name, token, slots, used)
-        .await?;
-    sent
-}
-
 /// Sends every claimed message through its channel, the channels at once.
 async fn hand_over(
     s: &Shared,
@@ -407,7 +383,7 @@ async fn hand_over(
                 _ => None,
             })
             .max();
-        if let (Some(d), true) = (hold, channel.flow.is_limited())
+        if let (Some(d), true) = (hold, s.flows.flow(channel).is_limited())
             && let Err(e) = s.store.hold_flow(&channel.name, d.as_millis() as i64).await
         {
             tracing::warn!("cannot hold {} for its Retry-After: {e}", channel.name);
@@ -462,9 +438,13 @@ async fn advertise(s: &Shared, queue: &[PendingVersion]) -> anyhow::Result<()> {
     let mut actions: Vec<&String> = queue.iter().flat_map(|v| &v.actions).collect();
     actions.sort();
     actions.dedup();
-    let routes: Vec<(String, Option<String>)> = actions
+    let routes: Vec<_> = actions
         .into_iter()
-        .map(|a| (a.clone(), s.channels.route(a).map(|c| c.name.clone())))
+        .map(|a| {
+            let channel = s.channels.route(a);
+            let file = channel.map(|c| c.flow.live()).unwrap_or_default();
+            (a.clone(), channel.map(|c| c.name.clone()), file)
+        })
         .collect();
     let worker = format!("{}:{}", crate::store::this_host(), std::process::id());
     s.store

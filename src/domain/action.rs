@@ -117,6 +117,8 @@ pub enum AuditAction {
     Pause,
     Resume,
     HoldExpired,
+    /// A channel's live rate or concurrency set or cleared.
+    Rate,
     Other(String),
 }
 
@@ -140,6 +142,7 @@ impl AuditAction {
             AuditAction::Pause => "pause",
             AuditAction::Resume => "resume",
             AuditAction::HoldExpired => "hold_expired",
+            AuditAction::Rate => "rate",
             AuditAction::Other(s) => s,
         }
     }
@@ -154,6 +157,7 @@ impl From<&str> for AuditAction {
             AuditAction::Pause,
             AuditAction::Resume,
             AuditAction::HoldExpired,
+            AuditAction::Rate,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod differences;
 pub mod events;
 mod locate;
+pub mod rate;
 pub mod rng;
 pub mod srm;
 pub mod status;

@@ -4,7 +4,7 @@
 
 use super::{escaped, thousands};
 use crate::domain::Millis;
-use crate::store::ActionHealth;
+use crate::store::{ActionHealth, LiveLimits, RateChanged};
 
 /// The channel an action goes out through, as the workers report it:
 /// `email`, `none` (no channel: its messages stay pending), or `no worker`.
@@ -20,12 +20,14 @@ pub fn channel_name(h: &ActionHealth) -> String {
 /// is cut at the end) while the action fails, or "-": an error a later
 /// send got past is history (`channels --json` keeps it).
 /// One action's row of the channels table, on the terminal and on the
-/// console: action, channel, pending, sent, failed, retrying, the given
-/// `uncertain` count and the last error.
-pub fn channel_cells(h: &ActionHealth, uncertain: i64, now: Millis) -> Vec<String> {
+/// console: action, channel, its limits (as `limits` words them),
+/// pending, sent, failed, retrying, the given `uncertain` count and the
+/// last error.
+pub fn channel_cells(h: &ActionHealth, limits: String, uncertain: i64, now: Millis) -> Vec<String> {
     vec![
         escaped(&h.action).into_owned(),
         escaped(&channel_name(h)).into_owned(),
+        limits,
         thousands(h.pending),
         thousands(h.sent),
         thousands(h.failed),
@@ -76,4 +78,56 @@ fn may_have_arrived_line(h: &ActionHealth) -> String {
         return String::new();
     }
     format!("; {} may have arrived", parts.join(" and "))
+}
+
+/// What `rate` did: `email: 50/s, 4 at once (was the channels file's);
+/// every running deliver follows within 1 s`.
+pub fn rate_changed(c: &RateChanged) -> String {
+    let was = match &c.before {
+        Some(l) => l.words(),
+        None => "the channels file's".into(),
+    };
+    let now = match &c.after {
+        Some(l) => format!("{} (was {was})", l.words()),
+        None => format!("back to the channels file's limits (was {was})"),
+    };
+    escaped(&format!(
+        "{}: {now}; every running deliver follows within 1 s",
+        c.action
+    ))
+    .into_owned()
+}
+
+/// An action's channel limits in a few words for the console's column:
+/// `20/s, 8 at once (live)` where an operator set them, `200/s` from the
+/// file, or `-`.
+pub fn limits_short(h: &ActionHealth) -> String {
+    let words = h.limits().words();
+    match (&h.live, words.is_empty()) {
+        (Some(_), _) => format!("{words} (live)"),
+        (None, true) => "-".into(),
+        (None, false) => words,
+    }
+}
+
+/// An action's channel limits: `50/s (set by alice 14:05; file: 200/s)`
+/// where an operator set them live, `200/s, 8 at once` from the file, or
+/// `-` (none, or no worker has said).
+pub fn limits_words(h: &ActionHealth) -> String {
+    let shown = |l: LiveLimits| match l.words() {
+        w if w.is_empty() => "none".to_string(),
+        w => w,
+    };
+    let line = match (&h.live, h.file_limits) {
+        (Some(live), file) => format!(
+            "{} (set by {} {}; file: {})",
+            shown(h.limits()),
+            live.set_by,
+            crate::domain::time::to_datetime(live.set_at).format("%H:%M"),
+            file.map_or_else(|| "unknown".to_string(), shown)
+        ),
+        (None, Some(file)) if file != LiveLimits::default() => file.words(),
+        _ => "-".into(),
+    };
+    escaped(&line).into_owned()
 }

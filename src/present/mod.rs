@@ -3,12 +3,14 @@
 //! impact, the A/B label, a channel's health, the read-only refusal, numbers.
 
 mod ab;
-mod channels;
+pub mod channels;
 mod cli_line;
 pub mod errors;
 
 pub use ab::{ab_label, since_decision, srm_line, srm_meaning};
-pub use channels::{channel_cells, channel_line, channel_name, last_error};
+pub use channels::{
+    channel_cells, channel_line, channel_name, last_error, limits_short, limits_words,
+};
 pub use cli_line::{cli_line, publish_line};
 
 pub use errors::read_only;
@@ -317,10 +319,13 @@ pub fn audit_change(e: &AuditEntry) -> String {
         Some(login) if *login != e.actor => format!("{login} (as {}@{})", e.actor, e.host),
         _ => format!("{}@{}", e.actor, e.host),
     };
+    let what = match &e.subject {
+        Some(s) => s.clone(),
+        None => format!("v{}", e.version.unwrap_or(0)),
+    };
     let line = format!(
-        "{} v{} {}→{} by {by}{}",
+        "{} {what} {}→{} by {by}{}",
         e.action,
-        e.version.unwrap_or(0),
         e.from.as_deref().unwrap_or("-"),
         e.to.as_deref().unwrap_or("-"),
         e.recorded_apart()

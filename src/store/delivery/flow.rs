@@ -36,6 +36,14 @@ pub struct Limits {
     pub lead_us: i64,
 }
 
+/// How far ahead of a worker's lead the channel's slots may already be
+/// handed out: beyond it a worker gets none and waits (`Slots::wait_us`)
+/// rather than queue behind the others. So however many workers share a
+/// channel, slots reserved at an old rate run out within this (a rate set
+/// live holds within a second), and a stop waits little for batches still
+/// waiting for their slots.
+pub const SLOT_HORIZON_US: i64 = 250_000;
+
 /// The database's clock in microseconds.
 fn now_us(backend: Backend) -> String {
     format!("({} * 1000)", backend.db_now())
@@ -59,6 +67,24 @@ async fn locked_next_slot(
         backend.row_lock()
     )))
     .bind(channel)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// What the other workers hold of the channel's concurrency now.
+async fn held_by_others(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    channel: &str,
+    worker: &str,
+    now_ms: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM channel_leases \
+         WHERE channel = $1 AND worker <> $2 AND until_ms > $3",
+    )
+    .bind(channel)
+    .bind(worker)
+    .bind(now_ms)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -109,15 +135,7 @@ impl Store {
         let next = locked_next_slot(&mut tx, self.backend(), channel).await?;
         let mut n = want;
         if let Some(cap) = limits.concurrency {
-            let held: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM channel_leases \
-                 WHERE channel = $1 AND worker <> $2 AND until_ms > $3",
-            )
-            .bind(channel)
-            .bind(worker)
-            .bind(now / 1000)
-            .fetch_one(&mut *tx)
-            .await?;
+            let held = held_by_others(&mut tx, channel, worker, now / 1000).await?;
             n = n.min(cap - held).max(0);
         }
         let interval = limits.interval_us.unwrap_or(0);
@@ -127,6 +145,15 @@ impl Store {
         } else {
             0
         };
+        if interval > 0 && next > now + lead + SLOT_HORIZON_US {
+            tx.commit().await?;
+            return Ok(Slots {
+                n: 0,
+                wait_us: next - (now + lead + SLOT_HORIZON_US),
+                interval_us: interval,
+                end_us: next,
+            });
+        }
         let start = next.max(now + lead);
         if n > 0 && interval > 0 {
             sqlx::query("UPDATE channel_slots SET next_us = $2 WHERE channel = $1")

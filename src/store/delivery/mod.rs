@@ -7,6 +7,7 @@
 
 pub(in crate::store) mod claims;
 pub mod flow;
+pub mod rates;
 pub(in crate::store) mod record;
 
 use crate::store::order::waits::Turn;
@@ -366,31 +367,5 @@ impl Store {
             q = q.bind(e).bind(after);
         }
         Ok(q.execute(&mut **tx).await?.rows_affected() == 1)
-    }
-
-    /// What the running workers route each action to: `(action, channel)`,
-    /// written by each worker as it starts and again every few seconds.
-    pub async fn advertise_routes(
-        &self,
-        routes: &[(String, Option<String>)],
-        worker: &str,
-        at: Millis,
-    ) -> Result<()> {
-        let mut tx = self.begin_background_write().await?;
-        for (action, channel) in routes {
-            sqlx::query(
-                "INSERT INTO delivery_routes (action, channel, worker, seen_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (action) DO UPDATE SET channel = excluded.channel, worker = excluded.worker, \
-                 seen_at = excluded.seen_at",
-            )
-            .bind(action.as_str())
-            .bind(channel.clone())
-            .bind(worker)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -47,6 +47,10 @@ impl Grant {
             (Grant::Operator, "journeys" | "versions") => Some("INSERT, UPDATE"),
             // A stop moves the per-action counters: pending to cancelled.
             (Grant::Operator, "outbox_actions") => Some("UPDATE"),
+            // `journeyctl rate` sets and clears a channel's live limits;
+            // delivery workers only read them.
+            (Grant::Operator, "channel_rates") => Some("INSERT, UPDATE, DELETE"),
+            (Grant::Engine, "channel_rates") => None,
             // On a cluster: a change of status writes the buckets' fences,
             // and takes their shares of active, pending and sent.
             (_, "version_shares") => Some("INSERT, UPDATE, DELETE"),

@@ -11,7 +11,7 @@ use crate::store::{Result, Store};
 macro_rules! audit_columns {
     () => {
         "at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
-         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident"
+         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident, subject"
     };
 }
 
@@ -148,6 +148,7 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         overdue_count: r.try_get("overdue_count")?,
         db_user: r.try_get("db_user")?,
         incident: r.try_get("incident")?,
+        subject: r.try_get("subject")?,
         recorded_at: recorded.map(to_rfc3339),
         at_ms: at,
         recorded_ms: recorded,

@@ -33,6 +33,28 @@ pub struct ActionHealth {
     /// `None` no worker has said.
     #[serde(skip)]
     pub route: Option<Option<String>>,
+    /// The channels file's limits for its channel, as the workers report
+    /// them (`None`: no worker has said).
+    #[serde(skip)]
+    pub file_limits: Option<crate::store::LiveLimits>,
+    /// The limits an operator set live for its channel (by this action
+    /// or another action of the same channel, the newest).
+    #[serde(skip)]
+    pub live: Option<crate::store::LiveRate>,
+}
+
+impl ActionHealth {
+    /// The limits the workers follow: the live ones over the file's.
+    pub fn limits(&self) -> crate::store::LiveLimits {
+        let file = self.file_limits.unwrap_or_default();
+        match &self.live {
+            Some(l) => crate::store::LiveLimits {
+                rate: l.limits.rate.or(file.rate),
+                concurrency: l.limits.concurrency.or(file.concurrency),
+            },
+            None => file,
+        }
+    }
 }
 
 impl ActionHealth {
@@ -98,17 +120,51 @@ impl Store {
             h.uncertain += uncertain;
             h.cancelled_uncertain += cancelled;
         }
-        let routes = sqlx::query("SELECT action, channel FROM delivery_routes")
-            .fetch_all(&mut *conn)
-            .await?;
-        for r in &routes {
-            let action: String = r.try_get("action")?;
-            if let Some(h) = by_action.get_mut(&action) {
-                h.route = Some(r.try_get("channel")?);
-            }
+        let channel_of = routes_on(&mut conn, &mut by_action).await?;
+        drop(conn);
+        // Newest first: the first live rate of an action's channel holds.
+        let live = self.live_rates().await?;
+        for h in by_action.values_mut() {
+            let mine = channel_of.get(&h.action);
+            h.live = live
+                .iter()
+                .find(|r| {
+                    r.action == h.action || (mine.is_some() && channel_of.get(&r.action) == mine)
+                })
+                .cloned();
         }
         Ok(by_action.into_values().collect())
     }
+}
+
+/// What the workers route each action to, with the channels file's
+/// limits, set on the actions of `by_action`; every routed action's
+/// channel.
+async fn routes_on(
+    conn: &mut sqlx::AnyConnection,
+    by_action: &mut BTreeMap<String, ActionHealth>,
+) -> Result<BTreeMap<String, String>> {
+    let routes =
+        sqlx::query("SELECT action, channel, file_rate, file_concurrency FROM delivery_routes")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut channel_of: BTreeMap<String, String> = BTreeMap::new();
+    for r in &routes {
+        let action: String = r.try_get("action")?;
+        let channel: Option<String> = r.try_get("channel")?;
+        if let Some(c) = &channel {
+            channel_of.insert(action.clone(), c.clone());
+        }
+        if let Some(h) = by_action.get_mut(&action) {
+            h.route = Some(channel);
+            let rate: Option<String> = r.try_get("file_rate")?;
+            h.file_limits = Some(crate::store::LiveLimits {
+                rate: rate.and_then(|t| crate::domain::rate::Rate::parse(&t).ok()),
+                concurrency: r.try_get("file_concurrency")?,
+            });
+        }
+    }
+    Ok(channel_of)
 }
 
 /// Per action: pending messages that may have arrived, and cancelled ones

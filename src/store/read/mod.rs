@@ -155,6 +155,10 @@ pub struct AuditEntry {
     pub db_user: Option<String>,
     /// The store-wide brake the change was part of.
     pub incident: Option<String>,
+    /// What the row acts on when it is not a journey's version
+    /// (`action:email` for a rate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// When the database recorded the row, by its own clock (PostgreSQL);
     /// `at` is the client's (the demo's and `tick --now` are simulated).
     pub recorded_at: Option<String>,
@@ -165,6 +169,14 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// What the row changed: `sale v2`, or its subject (`action:email`).
+    pub fn about(&self) -> String {
+        match &self.subject {
+            Some(s) => s.clone(),
+            None => format!("{} v{}", self.journey, self.version.unwrap_or(0)),
+        }
+    }
+
     /// Who made the change: the claimed actor, or `alice (as mallory)`
     /// where the database's login differs from it.
     pub fn who(&self) -> String {

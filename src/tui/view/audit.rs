@@ -33,7 +33,7 @@ pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme
                 e.who(),
                 e.host.clone(),
                 e.action.to_string(),
-                format!("{} v{}", e.journey, e.version.unwrap_or(0)),
+                e.about(),
                 format!(
                     "{}→{}",
                     e.from.as_deref().unwrap_or("-"),

@@ -46,7 +46,8 @@ fn health_rows(app: &App, inner: Rect, theme: &Theme) -> Vec<RowData> {
             // Cancelled messages that may have arrived count here too: the
             // screen has no room for the CLI's line below the table.
             let uncertain = h.uncertain + h.cancelled_uncertain;
-            let cells = crate::present::channel_cells(h, uncertain, now);
+            let limits = crate::present::limits_short(h);
+            let cells = crate::present::channel_cells(h, limits, uncertain, now);
             let style = if h.failing() {
                 Some(theme.danger())
             } else if h.route == Some(None) && h.pending > 0 {
@@ -72,6 +73,7 @@ fn draw_table(frame: &mut Frame, inner: Rect, rows: Vec<RowData>, theme: &Theme)
     let mut cols = vec![
         Col::left("ACTION", 6, 0),
         Col::left("CHANNEL", 7, 0),
+        Col::left("LIMIT", 5, 1),
         Col::right("PENDING", 7, 0),
         Col::right("SENT", 4, 3),
         Col::right("FAILED", 6, 0),
