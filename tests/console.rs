@@ -2329,3 +2329,145 @@ fn the_help_fits_every_key_at_80x24() {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
 }
+
+/// The channels screen with its health fetched.
+fn channels_app(read_only: bool) -> App {
+    let mut app = loaded(read_only);
+    press(&mut app, &[KeyCode::Char('c')]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        channels: Some(health()),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    app.take_effects();
+    app
+}
+
+fn rates(
+    effects: &[Effect],
+) -> Vec<(
+    String,
+    Option<journeyctl::store::LiveLimits>,
+    Option<String>,
+)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetRate {
+                action,
+                limits,
+                reason,
+            } => Some((action.clone(), *limits, reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn minus_halves_the_selected_actions_rate_behind_a_pane() {
+    use journeyctl::domain::rate::Rate;
+    use journeyctl::store::{LiveLimits, RateChanged};
+    // Read-only: explained, no pane.
+    let mut app = channels_app(true);
+    press(&mut app, &[KeyCode::Char('-')]);
+    assert!(app.rate_pane().is_none());
+    assert!(app.notice.clone().unwrap_or_default().contains("read-only"));
+
+    // webhook:crm, the fourth row, followed at 20/s (set live) and 8 at once.
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    press(&mut app, &[KeyCode::Char('-')]);
+    let pane = app.rate_pane().expect("rate pane open");
+    assert_eq!(pane.action, "webhook:crm");
+    assert_eq!(pane.rate.value(), "10/s");
+    assert_eq!(pane.concurrency.value(), "", "blank: the file's");
+    let text = snap(&app, 100, 30);
+    assert!(
+        text.contains("Now: 20/s, 8 at once (set live by alice)"),
+        "{text}"
+    );
+    assert!(text.contains("Channels file: 200/s, 8 at once"), "{text}");
+    insta::assert_snapshot!("rate_pane", text);
+    // Enter sets the figure shown.
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    let ten = LiveLimits {
+        rate: Some(Rate::parse("10/s").unwrap()),
+        concurrency: None,
+    };
+    assert_eq!(
+        rates(&effects),
+        vec![("webhook:crm".into(), Some(ten), None)]
+    );
+    app.update(Msg::RateDone(Ok(RateChanged {
+        action: "webhook:crm".into(),
+        before: Some(LiveLimits {
+            rate: Some(Rate::parse("20/s").unwrap()),
+            concurrency: None,
+        }),
+        after: Some(ten),
+    })));
+    let text = snap(&app, 100, 30);
+    assert!(
+        text.contains("✓ webhook:crm: 10/s (was 20/s); every running deliver follows"),
+        "{text}"
+    );
+    assert_eq!(
+        app.last_cli.as_deref(),
+        Some("journeyctl rate --action webhook:crm 10/s")
+    );
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.rate_pane().is_none());
+}
+
+#[test]
+fn plus_doubles_and_a_typed_figure_or_file_goes_in_its_place() {
+    use journeyctl::domain::rate::Rate;
+    use journeyctl::store::LiveLimits;
+    // email:we-miss-you, the first row: 200/s from the file.
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Char('+')]);
+    assert_eq!(app.rate_pane().unwrap().rate.value(), "400/s");
+    assert_eq!(app.rate_pane().unwrap().concurrency.value(), "");
+    // Typed over: a bad figure is named and nothing is set.
+    press(&mut app, &[KeyCode::Char('h')]);
+    assert!(rates(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    let hint = app.rate_pane().unwrap().hint.clone().unwrap_or_default();
+    assert!(hint.contains("is not a rate"), "{hint}");
+    for _ in 0..6 {
+        press(&mut app, &[KeyCode::Backspace]);
+    }
+    type_text(&mut app, "3000/min");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+    type_text(&mut app, "receiver slow");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    let limits = LiveLimits {
+        rate: Some(Rate::parse("3000/min").unwrap()),
+        concurrency: None,
+    };
+    assert_eq!(
+        rates(&effects),
+        vec![(
+            "email:we-miss-you".into(),
+            Some(limits),
+            Some("receiver slow".into())
+        )]
+    );
+    // `file` goes back to the channels file's limits.
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Char('-')]);
+    for _ in 0..6 {
+        press(&mut app, &[KeyCode::Backspace]);
+    }
+    type_text(&mut app, "file");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        rates(&effects),
+        vec![("email:we-miss-you".into(), None, None)]
+    );
+    // Esc cancels without a change.
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Char('-')]);
+    assert!(rates(&press(&mut app, &[KeyCode::Esc])).is_empty());
+    assert!(app.rate_pane().is_none());
+}

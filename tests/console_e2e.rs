@@ -1044,3 +1044,40 @@ async fn y_reaches_the_clipboard(ts: &common::TestStore, tag: &str) {
 both_backends!(console_y_copies_through_osc52, |ts| {
     y_reaches_the_clipboard(ts, ts.backend).await;
 });
+
+/// `c`, `-` on the only action, a figure typed, Enter: the store keeps
+/// the rate, audited as the console's operator, and the screen shows it.
+async fn rate_from_the_channels_screen(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    let t = Tmux::start(
+        &format!("rate-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("welcome");
+    t.keys(&["c"]);
+    t.wait_for("1 actions in use");
+    t.keys(&["-"]);
+    t.wait_for("rate of email");
+    // No limit known yet (no worker has said): the field starts empty.
+    t.text("50/s");
+    t.keys(&["Tab", "Tab"]);
+    t.text("receiver slow");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ email: 50/s (was the channels file's)");
+    t.keys(&["Enter"]);
+    t.wait_for("50/s (live)");
+    let rates: serde_json::Value =
+        serde_json::from_str(&cli(&ts.url, &["channels", "--json"])).unwrap();
+    assert_eq!(rates[0]["rate"], "50/s", "{rates}");
+    assert_eq!(rates[0]["live"]["by"], "erin", "{rates}");
+    assert_eq!(rates[0]["live"]["reason"], "receiver slow", "{rates}");
+    t.keys(&["q"]);
+    t.wait_dead();
+}
+
+both_backends!(console_sets_a_rate_live_from_the_channels_screen, |ts| {
+    rate_from_the_channels_screen(ts, ts.backend).await;
+});

@@ -72,6 +72,34 @@ pub fn publish_line(journey: &str, reason: Option<&str>) -> String {
         .join(" ")
 }
 
+/// `journeyctl rate --action email 50/s --concurrency 4 --reason R`, or
+/// `... --clear` (`limits` `None`).
+pub fn rate_line(
+    action: &str,
+    limits: Option<crate::store::LiveLimits>,
+    reason: Option<&str>,
+) -> String {
+    let mut words: Vec<String> = vec!["journeyctl".into(), "rate".into(), "--action".into()];
+    words.push(action.into());
+    match limits {
+        None => words.push("--clear".into()),
+        Some(l) => {
+            words.extend(l.rate.map(|r| r.to_string()));
+            if let Some(c) = l.concurrency {
+                words.extend(["--concurrency".into(), c.to_string()]);
+            }
+        }
+    }
+    if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
+        words.extend(["--reason".into(), r.into()]);
+    }
+    words
+        .iter()
+        .map(|w| quoted(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn verb(kind: ActionKind) -> &'static str {
     match kind {
         ActionKind::Finish => "finish",

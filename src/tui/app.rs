@@ -89,6 +89,8 @@ pub enum Msg {
     ActionDone(Result<Outcome, crate::store::Error>),
     /// The confirmed publish: the version that went live, or why not.
     PublishDone(Result<i64, crate::store::Error>),
+    /// The confirmed live rate: what it changed, or why not.
+    RateDone(Result<crate::store::RateChanged, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
     ActionWaiting(crate::store::Waiting),
     /// The once-a-second clock.
@@ -111,6 +113,13 @@ pub enum Effect {
         journey: String,
         reason: Option<String>,
     },
+    /// A confirmed live rate of an action's channel (`None`: back to the
+    /// channels file's).
+    SetRate {
+        action: String,
+        limits: Option<crate::store::LiveLimits>,
+        reason: Option<String>,
+    },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
     /// The filter as set now, to come back next time for this store.
@@ -128,6 +137,7 @@ pub enum Mode {
     Help,
     Pane(Box<ConfirmPane>),
     Publish(Box<PublishPane>),
+    Rate(Box<super::rate::RatePane>),
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +163,8 @@ pub struct App {
     pub audit: Vec<AuditEntry>,
     pub audit_offset: usize,
     pub channels: Vec<ActionHealth>,
+    /// Selected row of the channels screen.
+    pub channel_selected: usize,
     /// What has the keyboard.
     pub mode: Mode,
     /// A one-line message in the footer (why a key did nothing).
@@ -220,6 +232,7 @@ impl App {
             audit: Vec::new(),
             audit_offset: 0,
             channels: Vec::new(),
+            channel_selected: 0,
             mode: Mode::Browse,
             notice: None,
             last_ok: None,
@@ -400,6 +413,7 @@ impl App {
                 }
                 self.effects.push(Effect::Refresh);
             }
+            Msg::RateDone(result) => self.rate_done(result),
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;
@@ -438,6 +452,9 @@ impl App {
         }
         if let Some(channels) = s.channels {
             self.channels = channels;
+            self.channel_selected = self
+                .channel_selected
+                .min(self.channels.len().saturating_sub(1));
         }
         if let Some(audit) = s.audit {
             self.audit = audit;

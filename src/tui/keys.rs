@@ -20,6 +20,7 @@ impl App {
             && key.code == KeyCode::Char('c')
             && self.pane().is_none()
             && self.publish_pane().is_none()
+            && self.rate_pane().is_none()
         {
             self.effects.push(Effect::Quit);
             return;
@@ -27,6 +28,7 @@ impl App {
         match self.mode {
             Mode::Pane(_) => self.on_pane_key(key),
             Mode::Publish(_) => self.on_publish_key(key),
+            Mode::Rate(_) => self.on_rate_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -59,7 +61,7 @@ impl App {
 
     /// A key as a pane takes it: one the table gives the pane's commit
     /// acts as Enter there.
-    fn in_pane(&self, key: KeyEvent) -> KeyEvent {
+    pub(super) fn in_pane(&self, key: KeyEvent) -> KeyEvent {
         if self.ctx.keys.confirms(key) {
             KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
         } else {
@@ -246,6 +248,8 @@ impl App {
             KillSwitch => self.open_kill_switch(),
             Brake => self.open_brake(),
             Publish => self.open_publish(),
+            RateDown => self.open_rate(false),
+            RateUp => self.open_rate(true),
             Mark if main => self.toggle_mark(),
             MarkAll if main => {
                 let shown: Vec<(String, i64)> = self
@@ -309,7 +313,11 @@ impl App {
                     (self.detail_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
                 self.step_offset = 0;
             }
-            View::Channels => {}
+            View::Channels => {
+                let n = self.channels.len() as i64;
+                self.channel_selected =
+                    (self.channel_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
             View::Audit => {
                 let n = self.audit.len() as i64;
                 self.audit_offset =

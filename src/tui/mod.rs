@@ -10,6 +10,7 @@ pub mod filter;
 pub mod keymap;
 mod keys;
 pub mod publish;
+pub mod rate;
 pub mod sort;
 pub mod state;
 pub mod svg;
@@ -288,6 +289,25 @@ fn run_effects(
                         Err(e) => tracing::warn!("publish refused: {e}"),
                     }
                     let _ = tx.send(Msg::PublishDone(result)).await;
+                });
+            }
+            Effect::SetRate {
+                action,
+                limits,
+                reason,
+            } => {
+                // The same library call as `journeyctl rate`.
+                let store = fetch::store_of(current);
+                let actor = actor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let result = store
+                        .set_rate(&action, limits, &actor, reason.as_deref(), now_millis())
+                        .await;
+                    if let Err(e) = &result {
+                        tracing::warn!("rate of {action} refused: {e}");
+                    }
+                    let _ = tx.send(Msg::RateDone(result)).await;
                 });
             }
             Effect::Execute(action) => {

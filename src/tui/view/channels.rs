@@ -15,7 +15,7 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
     let block = super::body_block(app, theme).title(Line::from(vec![
         Span::styled(" Channels ", theme.title()),
         Span::raw(format!(
-            "{} actions in use, {} failing · K kill switch · Esc back ",
+            "{} actions in use, {} failing · - + rate · K kill switch · Esc back ",
             app.channels.len(),
             failing
         )),
@@ -42,7 +42,8 @@ fn health_rows(app: &App, inner: Rect, theme: &Theme) -> Vec<RowData> {
     app.channels
         .iter()
         .take(inner.height.saturating_sub(1) as usize)
-        .map(|h| {
+        .enumerate()
+        .map(|(i, h)| {
             // Cancelled messages that may have arrived count here too: the
             // screen has no room for the CLI's line below the table.
             let uncertain = h.uncertain + h.cancelled_uncertain;
@@ -59,7 +60,7 @@ fn health_rows(app: &App, inner: Rect, theme: &Theme) -> Vec<RowData> {
                 marked: false,
                 styled: style.map_or(Vec::new(), |s| (0..cells.len()).map(|i| (i, s)).collect()),
                 cells,
-                selected: false,
+                selected: i == app.channel_selected,
             }
         })
         .collect()

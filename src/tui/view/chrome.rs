@@ -308,7 +308,7 @@ fn footer_options(app: &App) -> Vec<String> {
         View::Audit => vec![line(arrows("scroll"), &[Back, Help, Quit])],
         View::Channels => vec![format!(
             " {}",
-            keys.footer(&[KillSwitch, Audit, Back, Help, Quit])
+            keys.footer(&[RateDown, RateUp, KillSwitch, Audit, Back, Help, Quit])
         )],
     }
 }

@@ -117,6 +117,13 @@ fn merged_rows(
     let k = |a| keys.key(a);
     vec![
         (
+            vec![Details, Back],
+            format!(
+                "the selected version's journey · {} back (clears a filter)",
+                k(Back)
+            ),
+        ),
+        (
             vec![Sort, SortReverse],
             format!("next sort column · {} reverses", k(SortReverse)),
         ),
@@ -137,6 +144,13 @@ fn merged_rows(
                 k(Stop),
                 k(Pause),
                 k(Resume)
+            ),
+        ),
+        (
+            vec![RateDown, RateUp],
+            format!(
+                "channels: halve · {} double the selected action's rate, live",
+                k(RateUp)
             ),
         ),
         (

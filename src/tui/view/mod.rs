@@ -10,6 +10,7 @@ mod help;
 mod main_list;
 mod pane;
 mod publish;
+mod rate;
 mod trends;
 
 use ratatui::Frame;
@@ -70,6 +71,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.publish_pane() {
         publish::draw_publish(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.rate_pane() {
+        rate::draw_rate(frame, below, app, pane, theme);
     }
 }
 

@@ -1,0 +1,131 @@
+//! The rate pane: what the action's channel follows now (and the file's),
+//! the new figure, the concurrency, the reason, and the outcome.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::pane::input_line;
+use crate::tui::app::App;
+use crate::tui::rate::{BACK_TO_FILE, RateFocus, RatePane, RateState};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw_rate(frame: &mut Frame, area: Rect, app: &App, pane: &RatePane, theme: &Theme) {
+    let width = area.width.saturating_sub(4).min(80);
+    let inner_w = width.saturating_sub(2);
+    let shown = |words: String| match words.as_str() {
+        "" => "no limit".to_string(),
+        _ => words,
+    };
+    let now = match &pane.set_by {
+        Some(by) => format!("{} (set live by {by})", shown(pane.now.words())),
+        None => shown(pane.now.words()),
+    };
+    let file = pane
+        .file
+        .map_or("unknown (no worker has said)".to_string(), |f| {
+            shown(f.words())
+        });
+    let mut lines = vec![
+        Line::raw(crate::present::escaped(&format!("Now: {now}")).into_owned()),
+        Line::raw(crate::present::escaped(&format!("Channels file: {file}")).into_owned()),
+        Line::styled(
+            "Every running deliver follows within a second, over all its workers together.",
+            theme.dim(),
+        ),
+        Line::raw(""),
+    ];
+    let (state_lines, at) = state_lines(app, pane, inner_w, theme);
+    let cursor = at.map(|(line, col)| (lines.len() + line, col));
+    lines.extend(state_lines);
+    let title = Line::from(vec![Span::styled(
+        crate::present::escaped(&format!(" rate of {} ", pane.action)).into_owned(),
+        theme.warn(),
+    )]);
+    super::pane::draw_box(frame, area, width, lines, title, cursor);
+}
+
+/// The fields, buttons and hint while editing; the outcome after. With
+/// where the focused field's cursor is (row among these lines, column).
+fn state_lines(
+    app: &App,
+    pane: &RatePane,
+    inner_w: u16,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Option<(usize, usize)>) {
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    match &pane.state {
+        RateState::Editing | RateState::Working => {
+            let rate_label = format!("New rate (N/s, N/min, or {BACK_TO_FILE}):");
+            for (label, input, focus) in [
+                (rate_label.as_str(), &pane.rate, RateFocus::Rate),
+                (
+                    "Concurrency (blank: the file's):",
+                    &pane.concurrency,
+                    RateFocus::Concurrency,
+                ),
+                ("Reason (optional):", &pane.reason, RateFocus::Reason),
+            ] {
+                let focused = pane.focus == focus && pane.state == RateState::Editing;
+                let (line, col) = input_line(label, input, focused, inner_w, theme);
+                if focused {
+                    cursor = Some((lines.len(), col));
+                }
+                lines.push(line);
+            }
+            if let Some(h) = &pane.hint {
+                lines.push(Line::styled(
+                    crate::present::escaped(h).into_owned(),
+                    theme.warn(),
+                ));
+            }
+            if let Some(why) = app.blocked() {
+                lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
+            }
+            lines.push(Line::raw(""));
+            lines.push(buttons(pane, theme));
+            let hint = if pane.state == RateState::Working {
+                "setting the rate…"
+            } else {
+                "Enter sets it · Tab next field · Esc cancel"
+            };
+            lines.push(Line::styled(hint, theme.dim()));
+        }
+        RateState::Done(changed) => {
+            lines.push(Line::styled(
+                format!("✓ {}", crate::present::channels::rate_changed(changed)),
+                theme.good(),
+            ));
+            lines.extend(super::pane::command_line(app, theme));
+            lines.push(Line::styled(
+                "Recorded in the audit log. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+        RateState::Refused(why) => {
+            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
+            lines.push(Line::styled(
+                "Nothing was changed. Enter or Esc closes.",
+                theme.dim(),
+            ));
+        }
+    }
+    (lines, cursor)
+}
+
+fn buttons(pane: &RatePane, theme: &Theme) -> Line<'static> {
+    let button = |label: &str, focused: bool| {
+        if focused {
+            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
+        } else {
+            Span::raw(format!(" [ {label} ] "))
+        }
+    };
+    Line::from(vec![
+        Span::raw("      "),
+        button("Cancel", pane.focus == RateFocus::Cancel),
+        Span::raw("    "),
+        button("Set", pane.focus == RateFocus::Confirm),
+    ])
+}
