@@ -245,6 +245,49 @@ async fn spawn_data(
     (watcher, fetcher)
 }
 
+/// A confirmed publish: the same library call as `journeyctl publish`.
+fn spawn_publish(
+    store: crate::store::Store,
+    actor: &Actor,
+    tx: &mpsc::Sender<Msg>,
+    journey: String,
+    reason: Option<String>,
+) {
+    let (actor, tx) = (actor.clone(), tx.clone());
+    tracing::info!("publishing the newest draft of {journey}");
+    tokio::spawn(async move {
+        let result = store
+            .publish_because(&journey, &actor, reason.as_deref(), now_millis())
+            .await;
+        match &result {
+            Ok(n) => tracing::info!("published {journey} v{n}"),
+            Err(e) => tracing::warn!("publish refused: {e}"),
+        }
+        let _ = tx.send(Msg::PublishDone(result)).await;
+    });
+}
+
+/// A confirmed live rate: the same library call as `journeyctl rate`.
+fn spawn_rate(
+    store: crate::store::Store,
+    actor: &Actor,
+    tx: &mpsc::Sender<Msg>,
+    action: String,
+    limits: Option<crate::store::LiveLimits>,
+    reason: Option<String>,
+) {
+    let (actor, tx) = (actor.clone(), tx.clone());
+    tokio::spawn(async move {
+        let result = store
+            .set_rate(&action, limits, &actor, reason.as_deref(), now_millis())
+            .await;
+        if let Err(e) = &result {
+            tracing::warn!("rate of {action} refused: {e}");
+        }
+        let _ = tx.send(Msg::RateDone(result)).await;
+    });
+}
+
 /// Carries out what the last message asked for; whether to quit. A
 /// confirmed action runs here and nowhere else, through the same library
 /// call as the CLI's.
@@ -275,41 +318,13 @@ fn run_effects(
             Effect::Refresh => kick.notify_one(),
             Effect::GiveUp => give_up.notify_one(),
             Effect::Publish { journey, reason } => {
-                // The same library call as `journeyctl publish`.
-                let store = fetch::store_of(current);
-                let actor = actor.clone();
-                let tx = tx.clone();
-                tracing::info!("publishing the newest draft of {journey}");
-                tokio::spawn(async move {
-                    let result = store
-                        .publish_because(&journey, &actor, reason.as_deref(), now_millis())
-                        .await;
-                    match &result {
-                        Ok(n) => tracing::info!("published {journey} v{n}"),
-                        Err(e) => tracing::warn!("publish refused: {e}"),
-                    }
-                    let _ = tx.send(Msg::PublishDone(result)).await;
-                });
+                spawn_publish(fetch::store_of(current), actor, tx, journey, reason)
             }
             Effect::SetRate {
                 action,
                 limits,
                 reason,
-            } => {
-                // The same library call as `journeyctl rate`.
-                let store = fetch::store_of(current);
-                let actor = actor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let result = store
-                        .set_rate(&action, limits, &actor, reason.as_deref(), now_millis())
-                        .await;
-                    if let Err(e) = &result {
-                        tracing::warn!("rate of {action} refused: {e}");
-                    }
-                    let _ = tx.send(Msg::RateDone(result)).await;
-                });
-            }
+            } => spawn_rate(fetch::store_of(current), actor, tx, action, limits, reason),
             Effect::Execute(action) => {
                 // Each action has its own: an Esc meant for an earlier one
                 // never gives up this one.
