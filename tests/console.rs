@@ -70,6 +70,7 @@ fn version(
             cancelled: 0,
             uncertain: 0,
             cancelled_uncertain: 0,
+            held: 0,
         },
         ab: None,
         unreadable: None,
@@ -2470,4 +2471,117 @@ fn plus_doubles_and_a_typed_figure_or_file_goes_in_its_place() {
     press(&mut app, &[KeyCode::Char('-')]);
     assert!(rates(&press(&mut app, &[KeyCode::Esc])).is_empty());
     assert!(app.rate_pane().is_none());
+}
+
+fn holds(effects: &[Effect]) -> Vec<Effect> {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::HoldAction { .. } | Effect::ReleaseAction { .. }))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn h_holds_the_selected_action_and_r_releases_it_behind_a_pane() {
+    use journeyctl::store::{ActionHold, HoldImpact};
+    // Read-only: explained, no pane.
+    let mut app = channels_app(true);
+    press(&mut app, &[KeyCode::Char('h')]);
+    assert!(app.hold_pane().is_none());
+    assert!(app.notice.clone().unwrap_or_default().contains("read-only"));
+    // r on an action that is not held says so.
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    press(&mut app, &[KeyCode::Char('r')]);
+    assert!(app.hold_pane().is_none());
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("webhook:crm is not held"), "{notice}");
+    // h: the pane, its impact fetched while open.
+    press(&mut app, &[KeyCode::Char('h')]);
+    assert_eq!(app.want().hold.as_deref(), Some("webhook:crm"));
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        channels: Some(health()),
+        hold: Some((
+            "webhook:crm".into(),
+            Ok(HoldImpact {
+                action: "webhook:crm".into(),
+                versions: vec![("lead-sync".into(), 1, 300), ("win-back".into(), 2, 10)],
+                waited: 0,
+            }),
+        )),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 100, 30);
+    assert!(
+        text.contains("310 pending in 2 running version(s) (lead-sync v1: 300, win-back v2: 10)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("hold_pane", text);
+    // A bad duration is named; 4h is taken.
+    type_text(&mut app, "4 hours");
+    assert!(holds(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    for _ in 0..7 {
+        press(&mut app, &[KeyCode::Backspace]);
+    }
+    type_text(&mut app, "4h");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        holds(&effects),
+        vec![Effect::HoldAction {
+            action: "webhook:crm".into(),
+            for_ms: Some(4 * 3_600_000),
+            reason: None
+        }]
+    );
+    assert_eq!(
+        app.last_cli.as_deref(),
+        Some("journeyctl hold --action webhook:crm --for 4h --yes")
+    );
+    app.update(Msg::HoldDone(Ok(
+        "held webhook:crm: no message of it is claimed from now".into(),
+    )));
+    let text = snap(&app, 100, 30);
+    assert!(
+        text.contains("✓ held webhook:crm: no message of it is claimed"),
+        "{text}"
+    );
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.hold_pane().is_none());
+
+    // Held now: h says so, r releases it.
+    let mut held = health();
+    held[3].hold = Some(ActionHold {
+        action: "webhook:crm".into(),
+        held_at: now() - 60_000,
+        held_by: "alice".into(),
+        until: None,
+        reason: None,
+    });
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        channels: Some(held),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 120, 12);
+    assert!(text.contains("⏸ held · 20/s, 8 at once (live)"), "{text}");
+    press(&mut app, &[KeyCode::Char('h')]);
+    assert!(app.hold_pane().is_none());
+    assert!(
+        app.notice
+            .clone()
+            .unwrap_or_default()
+            .contains("already held (by alice)")
+    );
+    press(&mut app, &[KeyCode::Char('r')]);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        holds(&effects),
+        vec![Effect::ReleaseAction {
+            action: "webhook:crm".into(),
+            reason: None
+        }]
+    );
 }

@@ -1081,3 +1081,45 @@ async fn rate_from_the_channels_screen(ts: &common::TestStore, tag: &str) {
 both_backends!(console_sets_a_rate_live_from_the_channels_screen, |ts| {
     rate_from_the_channels_screen(ts, ts.backend).await;
 });
+
+/// `c`, `h` on the only action, Enter: the store holds it, audited as
+/// the console's operator; `r`, Enter releases it.
+async fn hold_from_the_channels_screen(ts: &common::TestStore, tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    seed(&ts.url, dir.path());
+    // cart's 40 emails enqueued.
+    cli(&ts.url, &["tick"]);
+    let t = Tmux::start(
+        &format!("hold-{tag}"),
+        &console_command(&ts.url, dir.path()),
+        120,
+        35,
+    );
+    t.wait_for("welcome");
+    t.keys(&["c"]);
+    t.wait_for("1 actions in use");
+    t.keys(&["h"]);
+    t.wait_for("hold email");
+    t.wait_for("40 pending in 1 running version(s) (cart v1: 40)");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ held email");
+    t.keys(&["Enter"]);
+    t.wait_for("⏸ held");
+    let holds = ts.store.action_holds().await.unwrap();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].held_by, "erin");
+    t.keys(&["r"]);
+    t.wait_for("release email");
+    t.keys(&["Enter"]);
+    t.wait_for("✓ released email");
+    assert!(ts.store.action_holds().await.unwrap().is_empty());
+    t.keys(&["Enter", "q"]);
+    t.wait_dead();
+}
+
+both_backends!(
+    console_holds_and_releases_an_action_from_the_channels_screen,
+    |ts| {
+        hold_from_the_channels_screen(ts, ts.backend).await;
+    }
+);

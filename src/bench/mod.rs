@@ -6,6 +6,7 @@ mod brakes;
 mod citus;
 mod delivery;
 mod draw;
+mod levers;
 mod live;
 mod operators;
 mod side;
@@ -379,7 +380,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
     }
     if args.levers_only {
         std::fs::create_dir_all(&dir)?;
-        return delivery::run_levers(&args, &dir).await;
+        return levers::run_levers(&args, &dir).await;
     }
     if args.citus_only {
         return citus::run_citus_only(&args).await;

@@ -130,6 +130,11 @@ pub enum CliCommand {
     /// running `deliver` follows within a second (--clear: the channels
     /// file's again).
     Rate(super::rate::RateArgs),
+    /// Hold one action: its messages stay pending and no worker claims
+    /// one, while entries, waits and every other action go on.
+    Hold(super::hold::HoldArgs),
+    /// Release a held action: its messages go out again.
+    Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.
     Check(Check),
     /// The named stores of the config file (never a password).
@@ -442,6 +447,8 @@ impl CliCommand {
             CliCommand::Resume(_) => Some("resume"),
             CliCommand::Grant(_) => Some("grant"),
             CliCommand::Rate(_) => Some("rate"),
+            CliCommand::Hold(_) => Some("hold"),
+            CliCommand::Release(_) => Some("release"),
             _ => None,
         }
     }

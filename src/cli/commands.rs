@@ -46,6 +46,8 @@ impl CliCommand {
             CliCommand::Trend(c) => c.run(cx).await,
             CliCommand::Channels(c) => c.run(cx).await,
             CliCommand::Rate(c) => c.run(cx).await,
+            CliCommand::Hold(c) => c.run(cx).await,
+            CliCommand::Release(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
             CliCommand::Stores(_) => config::stores(),
             CliCommand::Grant(c) => c.run(cx).await,

@@ -100,6 +100,15 @@ async fn say_unrouted(store: &Store, channels: &Channels, say: bool) -> anyhow::
 }
 
 #[derive(serde::Serialize)]
+struct HoldJson<'a> {
+    action: &'a str,
+    by: &'a str,
+    since: String,
+    until: Option<String>,
+    reason: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
 struct LiveJson<'a> {
     rate: Option<String>,
     concurrency: Option<i64>,
@@ -120,6 +129,10 @@ struct HealthJson<'a> {
     file_rate: Option<String>,
     file_concurrency: Option<i64>,
     pending: i64,
+    /// Of the pending, those held (`journeyctl hold`).
+    held: i64,
+    /// The hold that covers the action (`null`: none).
+    hold: Option<HoldJson<'a>>,
     sent: i64,
     failed: i64,
     retrying: i64,
@@ -161,6 +174,14 @@ pub(super) async fn channels(
                 file_rate: h.file_limits.and_then(|f| f.rate).map(|r| r.to_string()),
                 file_concurrency: h.file_limits.and_then(|f| f.concurrency),
                 pending: h.pending,
+                held: h.held(),
+                hold: h.hold.as_ref().map(|x| HoldJson {
+                    action: &x.action,
+                    by: &x.held_by,
+                    since: to_rfc3339(x.held_at),
+                    until: x.until.map(to_rfc3339),
+                    reason: x.reason.as_deref(),
+                }),
                 sent: h.sent,
                 failed: h.failed,
                 retrying: h.retrying,

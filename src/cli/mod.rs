@@ -9,6 +9,7 @@ mod deliver;
 mod docs;
 mod end;
 mod engine;
+mod hold;
 mod ingest;
 mod progress;
 mod rate;

@@ -119,6 +119,9 @@ pub enum AuditAction {
     HoldExpired,
     /// A channel's live rate or concurrency set or cleared.
     Rate,
+    /// One action held (its messages stay pending), and released.
+    Hold,
+    Release,
     Other(String),
 }
 
@@ -143,6 +146,8 @@ impl AuditAction {
             AuditAction::Resume => "resume",
             AuditAction::HoldExpired => "hold_expired",
             AuditAction::Rate => "rate",
+            AuditAction::Hold => "hold",
+            AuditAction::Release => "release",
             AuditAction::Other(s) => s,
         }
     }
@@ -158,6 +163,8 @@ impl From<&str> for AuditAction {
             AuditAction::Resume,
             AuditAction::HoldExpired,
             AuditAction::Rate,
+            AuditAction::Hold,
+            AuditAction::Release,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -180,5 +187,28 @@ impl serde::Serialize for AuditAction {
 impl PartialEq<&str> for AuditAction {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+/// Whether a hold of `held` covers `action`: the action itself and its
+/// `held:*` (`email` covers `email:welcome`).
+pub fn covers(held: &str, action: &str) -> bool {
+    action == held
+        || action
+            .strip_prefix(held)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covers;
+
+    #[test]
+    fn a_hold_covers_the_action_and_its_subactions_only() {
+        assert!(covers("email", "email"));
+        assert!(covers("email", "email:welcome"));
+        assert!(!covers("email", "emails"));
+        assert!(!covers("email:welcome", "email"));
+        assert!(covers("webhook:crm", "webhook:crm"));
     }
 }

@@ -15,7 +15,7 @@ pub mod status;
 pub mod text;
 pub mod time;
 
-pub use action::{AuditAction, OperatorAction, Target};
+pub use action::{AuditAction, OperatorAction, Target, covers};
 pub use definition::{Definition, EntryGuard, Split, Step, Variant};
 pub use status::{ActionKind, Hold, NotConfirmed, OnExpiry, Overdue, Shown, VersionStatus};
 pub use time::Millis;

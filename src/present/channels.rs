@@ -4,7 +4,7 @@
 
 use super::{escaped, thousands};
 use crate::domain::Millis;
-use crate::store::{ActionHealth, LiveLimits, RateChanged};
+use crate::store::{ActionHealth, HoldImpact, LiveLimits, RateChanged};
 
 /// The channel an action goes out through, as the workers report it:
 /// `email`, `none` (no channel: its messages stay pending), or `no worker`.
@@ -48,12 +48,16 @@ pub fn last_error(h: &ActionHealth, now: Millis) -> String {
 
 /// One action's delivery health in a line (the kill switch pane, `channels`).
 pub fn channel_line(h: &ActionHealth, now: Millis) -> String {
+    let held = match h.held() {
+        0 => String::new(),
+        n => format!(" ({} held)", thousands(n)),
+    };
     let error = match last_error(h, now).as_str() {
         "-" => "no error now".to_string(),
         e => format!("last error {e}"),
     };
     format!(
-        "{} via {}: {} pending, {} sent, {} failed, {} retrying; {error}",
+        "{} via {}: {} pending{held}, {} sent, {} failed, {} retrying; {error}",
         h.action,
         channel_name(h),
         thousands(h.pending),
@@ -103,11 +107,40 @@ pub fn rate_changed(c: &RateChanged) -> String {
 /// file, or `-`.
 pub fn limits_short(h: &ActionHealth) -> String {
     let words = h.limits().words();
-    match (&h.live, words.is_empty()) {
+    let limits = match (&h.live, words.is_empty()) {
         (Some(_), _) => format!("{words} (live)"),
         (None, true) => "-".into(),
         (None, false) => words,
+    };
+    match &h.hold {
+        Some(_) => format!("⏸ held · {limits}"),
+        None => limits,
     }
+}
+
+/// `⏸ held by alice since 14:05 until 18:05; ` where the action is held.
+fn hold_words(h: &ActionHealth) -> String {
+    let Some(hold) = &h.hold else {
+        return String::new();
+    };
+    let hhmm = |t| {
+        crate::domain::time::to_datetime(t)
+            .format("%H:%M")
+            .to_string()
+    };
+    let until = hold
+        .until
+        .map(|u| format!(" until {}", hhmm(u)))
+        .unwrap_or_default();
+    let whole = match hold.action == h.action {
+        true => String::new(),
+        false => format!(" (as {})", hold.action),
+    };
+    format!(
+        "⏸ held{whole} by {} since {}{until}; ",
+        hold.held_by,
+        hhmm(hold.held_at)
+    )
 }
 
 /// An action's channel limits: `50/s (set by alice 14:05; file: 200/s)`
@@ -129,5 +162,51 @@ pub fn limits_words(h: &ActionHealth) -> String {
         (None, Some(file)) if file != LiveLimits::default() => file.words(),
         _ => "-".into(),
     };
-    escaped(&line).into_owned()
+    escaped(&format!("{}{line}", hold_words(h))).into_owned()
+}
+
+/// `310 pending in 2 running version(s) (cart v2: 300, welcome v1: 10)`.
+pub fn hold_impact_words(i: &HoldImpact) -> String {
+    let each: Vec<String> = i
+        .versions
+        .iter()
+        .map(|(j, v, n)| format!("{j} v{v}: {}", thousands(*n)))
+        .collect();
+    let listed = match each.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", each.join(", ")),
+    };
+    format!(
+        "{} pending in {} running version(s){listed}",
+        thousands(i.pending()),
+        i.versions.len()
+    )
+}
+
+/// What a hold or release did, in a line: `held webhook:crm (waited for 3
+/// deliveries in flight): no message of it is claimed from now; 310
+/// pending in 2 running version(s) stay pending until 18:05`.
+pub fn hold_done(i: &HoldImpact, releasing: bool, until: Option<Millis>) -> String {
+    if releasing {
+        return escaped(&format!(
+            "released {}: {} go out again",
+            i.action,
+            hold_impact_words(i)
+        ))
+        .into_owned();
+    }
+    let waited = match i.waited {
+        0 => String::new(),
+        n => format!(" (waited for {} delivery(ies) in flight)", thousands(n)),
+    };
+    let till = match until {
+        Some(u) => format!("until {}", crate::domain::time::short(u)),
+        None => "until released".to_string(),
+    };
+    escaped(&format!(
+        "held {}{waited}: no message of it is claimed from now; {} stay pending {till}",
+        i.action,
+        hold_impact_words(i)
+    ))
+    .into_owned()
 }

@@ -100,6 +100,32 @@ pub fn rate_line(
         .join(" ")
 }
 
+/// `journeyctl hold --action webhook:crm --for 4h --reason R --yes`, or
+/// `journeyctl release --action webhook:crm --yes` (`releasing`).
+pub fn hold_line(
+    action: &str,
+    releasing: bool,
+    for_ms: Option<i64>,
+    reason: Option<&str>,
+) -> String {
+    let verb = if releasing { "release" } else { "hold" };
+    let mut words: Vec<String> = vec!["journeyctl".into(), verb.into(), "--action".into()];
+    words.push(action.into());
+    if let Some(ms) = for_ms {
+        words.push("--for".into());
+        words.push(duration(ms));
+    }
+    if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
+        words.extend(["--reason".into(), r.into()]);
+    }
+    words.push("--yes".into());
+    words
+        .iter()
+        .map(|w| quoted(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn verb(kind: ActionKind) -> &'static str {
     match kind {
         ActionKind::Finish => "finish",

@@ -58,6 +58,8 @@ pub struct Want {
     pub impact: Option<OperatorAction>,
     /// The journey whose publish the open pane shows.
     pub publish: Option<String>,
+    /// The action whose hold or release the open pane shows.
+    pub hold: Option<String>,
 }
 
 /// The detail view's data: every version of one journey and its history.
@@ -77,6 +79,7 @@ pub struct Snapshot {
     pub channels: Option<Vec<ActionHealth>>,
     pub impact: Option<(OperatorAction, Result<Impact, String>)>,
     pub publish: Option<(String, Result<PublishImpact, String>)>,
+    pub hold: Option<(String, Result<crate::store::HoldImpact, String>)>,
     pub fetched_at: Millis,
 }
 
@@ -89,6 +92,8 @@ pub enum Msg {
     ActionDone(Result<Outcome, crate::store::Error>),
     /// The confirmed publish: the version that went live, or why not.
     PublishDone(Result<i64, crate::store::Error>),
+    /// The confirmed hold or release: what it did, or why not.
+    HoldDone(Result<String, crate::store::Error>),
     /// The confirmed live rate: what it changed, or why not.
     RateDone(Result<crate::store::RateChanged, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
@@ -120,6 +125,17 @@ pub enum Effect {
         limits: Option<crate::store::LiveLimits>,
         reason: Option<String>,
     },
+    /// A confirmed hold of one action (`for_ms`: until it runs out).
+    HoldAction {
+        action: String,
+        for_ms: Option<i64>,
+        reason: Option<String>,
+    },
+    /// A confirmed release of a held action.
+    ReleaseAction {
+        action: String,
+        reason: Option<String>,
+    },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
     /// The filter as set now, to come back next time for this store.
@@ -138,6 +154,7 @@ pub enum Mode {
     Pane(Box<ConfirmPane>),
     Publish(Box<PublishPane>),
     Rate(Box<super::rate::RatePane>),
+    Hold(Box<super::hold::HoldPane>),
 }
 
 #[derive(Debug, Clone)]
@@ -180,35 +197,6 @@ pub struct App {
 }
 
 impl App {
-    /// The open pane, if one is.
-    pub fn pane(&self) -> Option<&ConfirmPane> {
-        match &self.mode {
-            Mode::Pane(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn pane_mut(&mut self) -> Option<&mut ConfirmPane> {
-        match &mut self.mode {
-            Mode::Pane(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn publish_pane(&self) -> Option<&PublishPane> {
-        match &self.mode {
-            Mode::Publish(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn publish_pane_mut(&mut self) -> Option<&mut PublishPane> {
-        match &mut self.mode {
-            Mode::Publish(p) => Some(p),
-            _ => None,
-        }
-    }
-
     pub fn filtering(&self) -> bool {
         matches!(self.mode, Mode::Filtering)
     }
@@ -271,6 +259,10 @@ impl App {
                 .publish_pane()
                 .filter(|p| p.state == PublishState::Editing)
                 .map(|p| p.journey.clone()),
+            hold: self
+                .hold_pane()
+                .filter(|p| p.state == super::hold::HoldState::Editing)
+                .map(|p| p.action.clone()),
         }
     }
 
@@ -414,6 +406,7 @@ impl App {
                 self.effects.push(Effect::Refresh);
             }
             Msg::RateDone(result) => self.rate_done(result),
+            Msg::HoldDone(result) => self.hold_done(result),
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;
@@ -463,6 +456,12 @@ impl App {
         if let (Some((journey, impact)), Some(pane)) = (s.publish, self.publish_pane_mut())
             && pane.journey == journey
             && pane.state == PublishState::Editing
+        {
+            pane.impact = Some(impact);
+        }
+        if let (Some((action, impact)), Some(pane)) = (s.hold, self.hold_pane_mut())
+            && pane.action == action
+            && pane.state == super::hold::HoldState::Editing
         {
             pane.impact = Some(impact);
         }

@@ -327,3 +327,20 @@ impl ConfirmPane {
         }
     }
 }
+
+impl super::app::App {
+    /// The open pane, if one is.
+    pub fn pane(&self) -> Option<&ConfirmPane> {
+        match &self.mode {
+            super::app::Mode::Pane(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn pane_mut(&mut self) -> Option<&mut ConfirmPane> {
+        match &mut self.mode {
+            super::app::Mode::Pane(p) => Some(p),
+            _ => None,
+        }
+    }
+}

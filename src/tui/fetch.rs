@@ -55,9 +55,20 @@ pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, 
         )),
         None => None,
     };
+    let hold = match &want.hold {
+        Some(action) => Some((
+            action.clone(),
+            store
+                .hold_impact(action)
+                .await
+                .map_err(|e| crate::present::errors::for_console(&e)),
+        )),
+        None => None,
+    };
     Ok(Snapshot {
         versions,
         publish,
+        hold,
         detail,
         audit,
         channels,

@@ -41,6 +41,7 @@ pub enum Action {
     Publish,
     RateDown,
     RateUp,
+    HoldAction,
     Mark,
     MarkAll,
     Unmark,
@@ -203,6 +204,13 @@ const DEFAULTS: &[Row] = {
             &[Char('+')],
             "channels: double the selected action's rate, live (or type one)",
             Some("rate ×2"),
+        ),
+        (
+            HoldAction,
+            "hold_action",
+            &[Char('h')],
+            "channels: hold the selected action (its messages wait); r releases it",
+            Some("hold"),
         ),
         (
             Mark,

@@ -21,6 +21,7 @@ impl App {
             && self.pane().is_none()
             && self.publish_pane().is_none()
             && self.rate_pane().is_none()
+            && self.hold_pane().is_none()
         {
             self.effects.push(Effect::Quit);
             return;
@@ -29,6 +30,7 @@ impl App {
             Mode::Pane(_) => self.on_pane_key(key),
             Mode::Publish(_) => self.on_publish_key(key),
             Mode::Rate(_) => self.on_rate_key(key),
+            Mode::Hold(_) => self.on_hold_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -196,6 +198,9 @@ impl App {
         let Some(action) = self.ctx.keys.action(key) else {
             return;
         };
+        if self.on_channels_key(action) {
+            return;
+        }
         match action {
             Quit => self.effects.push(Effect::Quit),
             Help => self.mode = Mode::Help,
@@ -248,17 +253,8 @@ impl App {
             KillSwitch => self.open_kill_switch(),
             Brake => self.open_brake(),
             Publish => self.open_publish(),
-            RateDown => self.open_rate(false),
-            RateUp => self.open_rate(true),
             Mark if main => self.toggle_mark(),
-            MarkAll if main => {
-                let shown: Vec<(String, i64)> = self
-                    .visible()
-                    .iter()
-                    .map(|v| (v.journey.clone(), v.version))
-                    .collect();
-                self.marks.extend(shown);
-            }
+            MarkAll if main => self.mark_all_shown(),
             Unmark if main => self.marks.clear(),
             Copy => self.copy_name(),
             CopyAction => match self.last_cli.clone() {
@@ -267,8 +263,36 @@ impl App {
             },
             Pause => self.open_pane(ActionKind::Pause(Hold::default()), false),
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
-            Details | Filter | All | Sort | SortReverse | Confirm | Mark | MarkAll | Unmark => {}
+            Details | Filter | All | Sort | SortReverse | Confirm | Mark | MarkAll | Unmark
+            | RateDown | RateUp | HoldAction => {}
         }
+    }
+
+    /// The channels screen's own keys: `-` `+` a rate, `h` a hold, `r`
+    /// (resume elsewhere) a release; whether `action` was one.
+    fn on_channels_key(&mut self, action: super::keymap::Action) -> bool {
+        use super::keymap::Action::*;
+        if !self.on_channels() {
+            return false;
+        }
+        match action {
+            RateDown => self.open_rate(false),
+            RateUp => self.open_rate(true),
+            HoldAction => self.open_hold(false),
+            Resume => self.open_hold(true),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `*`: every version shown marked.
+    fn mark_all_shown(&mut self) {
+        let shown: Vec<(String, i64)> = self
+            .visible()
+            .iter()
+            .map(|v| (v.journey.clone(), v.version))
+            .collect();
+        self.marks.extend(shown);
     }
 
     /// Esc: back to the main screen; there, clear the filter.

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod confirm;
 pub mod fetch;
 pub mod filter;
+pub mod hold;
 pub mod keymap;
 mod keys;
 pub mod publish;
@@ -288,6 +289,37 @@ fn spawn_rate(
     });
 }
 
+/// A confirmed hold or release: the same library calls as `journeyctl
+/// hold` and `release`.
+fn spawn_hold(store: crate::store::Store, actor: &Actor, tx: &mpsc::Sender<Msg>, effect: Effect) {
+    let (actor, tx) = (actor.clone(), tx.clone());
+    tokio::spawn(async move {
+        let now = now_millis();
+        let result = match effect {
+            Effect::HoldAction {
+                action,
+                for_ms,
+                reason,
+            } => {
+                let until = for_ms.map(|ms| now + ms);
+                store
+                    .hold_action(&action, until, &actor, reason.as_deref(), now)
+                    .await
+                    .map(|i| crate::present::channels::hold_done(&i, false, until))
+            }
+            Effect::ReleaseAction { action, reason } => store
+                .release_action(&action, &actor, reason.as_deref(), now)
+                .await
+                .map(|i| crate::present::channels::hold_done(&i, true, None)),
+            _ => return,
+        };
+        if let Err(e) = &result {
+            tracing::warn!("hold or release refused: {e}");
+        }
+        let _ = tx.send(Msg::HoldDone(result)).await;
+    });
+}
+
 /// Carries out what the last message asked for; whether to quit. A
 /// confirmed action runs here and nowhere else, through the same library
 /// call as the CLI's.
@@ -325,6 +357,9 @@ fn run_effects(
                 limits,
                 reason,
             } => spawn_rate(fetch::store_of(current), actor, tx, action, limits, reason),
+            Effect::HoldAction { .. } | Effect::ReleaseAction { .. } => {
+                spawn_hold(fetch::store_of(current), actor, tx, effect)
+            }
             Effect::Execute(action) => {
                 // Each action has its own: an Esc meant for an earlier one
                 // never gives up this one.

@@ -148,3 +148,19 @@ impl PublishPane {
         }
     }
 }
+
+impl super::app::App {
+    pub fn publish_pane(&self) -> Option<&PublishPane> {
+        match &self.mode {
+            super::app::Mode::Publish(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn publish_pane_mut(&mut self) -> Option<&mut PublishPane> {
+        match &mut self.mode {
+            super::app::Mode::Publish(p) => Some(p),
+            _ => None,
+        }
+    }
+}

@@ -208,9 +208,6 @@ impl super::app::App {
     /// action, halving (doubling) what it follows now.
     pub(super) fn open_rate(&mut self, faster: bool) {
         use super::keymap::Action;
-        if self.view != super::app::View::Channels {
-            return;
-        }
         if self.ctx.read_only {
             let key = self.ctx.keys.key(if faster {
                 Action::RateUp

@@ -106,6 +106,17 @@ impl Store {
             &locked,
         )
         .await?;
+        // A held action is claimed by no worker: read under the version's
+        // lock, which a hold takes too.
+        let (actions, _) = super::holds::unheld(&mut tx, want.actions).await?;
+        if actions.is_empty() {
+            tx.commit().await?;
+            return Ok(Some(Vec::new()));
+        }
+        let want = &Want {
+            actions: &actions,
+            ..*want
+        };
         let now = self.backend().db_now();
         let list: Vec<String> = (0..want.actions.len())
             .map(|i| format!("${}", i + 6))

@@ -7,6 +7,7 @@
 
 pub(in crate::store) mod claims;
 pub mod flow;
+pub mod holds;
 pub mod rates;
 pub(in crate::store) mod record;
 

@@ -5,8 +5,8 @@
 
 use sqlx::Row;
 
-use crate::domain::Millis;
 use crate::domain::rate::Rate;
+use crate::domain::{AuditAction, Millis};
 use crate::store::{Actor, Error, Result, Store};
 
 /// Limits set live for one action's channel; `None` keeps the channels
@@ -61,7 +61,8 @@ fn audit_words(limits: Option<LiveLimits>) -> String {
     }
 }
 
-fn refuse_bad(action: &str, limits: Option<LiveLimits>, reason: Option<&str>) -> Result<()> {
+/// `Err` saying why when an action's name or a reason cannot be taken.
+pub(super) fn refuse_bad_text(action: &str, reason: Option<&str>) -> Result<()> {
     use crate::domain::text::{MOST_NAME, refuse_bad_reason, refuse_control, refuse_long};
     refuse_control("--action", action, false).map_err(Error::Invalid)?;
     refuse_long("--action", action, MOST_NAME).map_err(Error::Invalid)?;
@@ -71,6 +72,11 @@ fn refuse_bad(action: &str, limits: Option<LiveLimits>, reason: Option<&str>) ->
     if let Some(r) = reason {
         refuse_bad_reason(r).map_err(Error::Invalid)?;
     }
+    Ok(())
+}
+
+fn refuse_bad(action: &str, limits: Option<LiveLimits>, reason: Option<&str>) -> Result<()> {
+    refuse_bad_text(action, reason)?;
     if let Some(l) = limits {
         if l.rate.is_none() && l.concurrency.is_none() {
             return Err(Error::Invalid(
@@ -130,7 +136,17 @@ impl Store {
         .transpose()?;
         let reason = reason.filter(|r| !r.trim().is_empty());
         write_rate(&mut tx, action, limits, actor, now, reason).await?;
-        insert_rate_audit(&mut tx, action, actor, now, (before, limits), reason).await?;
+        let change = (audit_words(before), audit_words(limits));
+        insert_action_audit(
+            &mut tx,
+            AuditAction::Rate,
+            action,
+            actor,
+            now,
+            change,
+            reason,
+        )
+        .await?;
         tx.commit().await?;
         self.announce_status().await;
         Ok(RateChanged {
@@ -144,7 +160,11 @@ impl Store {
 impl Store {
     /// `Err` unless `action` has a live rate, or (to set one) some running
     /// version sends through it: a typo would otherwise limit nothing.
-    async fn refuse_unknown_action(&self, action: &str, limits: Option<LiveLimits>) -> Result<()> {
+    pub(super) async fn refuse_unknown_action(
+        &self,
+        action: &str,
+        limits: Option<LiveLimits>,
+    ) -> Result<()> {
         let set = self
             .live_rates()
             .await?
@@ -207,7 +227,7 @@ impl Store {
     }
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(super) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Sets (`Some`) or clears the row of `action`.
 async fn write_rate(
@@ -247,29 +267,31 @@ async fn write_rate(
     Ok(())
 }
 
-/// The audit row of a rate change: its old and new values.
-async fn insert_rate_audit(
+/// The audit row of a change to an action (a rate, a hold): what it was
+/// (`from`) and what it is (`to`), its subject `action:NAME`.
+pub(super) async fn insert_action_audit(
     tx: &mut Tx,
+    what: crate::domain::AuditAction,
     action: &str,
     actor: &Actor,
     now: Millis,
-    (before, after): (Option<LiveLimits>, Option<LiveLimits>),
+    (from, to): (String, String),
     reason: Option<&str>,
 ) -> Result<()> {
     sqlx::query(
-            "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, subject) \
-             VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8)",
-        )
-        .bind(now)
-        .bind(&actor.name)
-        .bind(&actor.host)
-        .bind(crate::domain::AuditAction::Rate.as_str())
-        .bind(audit_words(before))
-        .bind(audit_words(after))
-        .bind(reason)
-        .bind(format!("action:{action}"))
-        .execute(&mut **tx)
-        .await?;
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, subject) \
+         VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8)",
+    )
+    .bind(now)
+    .bind(&actor.name)
+    .bind(&actor.host)
+    .bind(what.as_str())
+    .bind(from)
+    .bind(to)
+    .bind(reason.filter(|r| !r.trim().is_empty()))
+    .bind(format!("action:{action}"))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -39,6 +39,8 @@ impl Store {
             holds_expired: self.expire_holds(now).await?,
             ..TickReport::default()
         };
+        // An action held until now sends again (`hold --for`).
+        self.expire_action_holds(now).await?;
         self.finish_by_date(now, &mut report).await?;
         let running: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM versions WHERE status IN ('live', 'finished') ORDER BY id",

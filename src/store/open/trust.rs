@@ -51,6 +51,9 @@ impl Grant {
             // delivery workers only read them.
             (Grant::Operator, "channel_rates") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Engine, "channel_rates") => None,
+            // `hold` and `release`; the engine ends a hold at its expiry.
+            (Grant::Operator, "action_holds") => Some("INSERT, UPDATE, DELETE"),
+            (Grant::Engine, "action_holds") => Some("DELETE"),
             // On a cluster: a change of status writes the buckets' fences,
             // and takes their shares of active, pending and sent.
             (_, "version_shares") => Some("INSERT, UPDATE, DELETE"),

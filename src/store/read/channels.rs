@@ -41,6 +41,17 @@ pub struct ActionHealth {
     /// or another action of the same channel, the newest).
     #[serde(skip)]
     pub live: Option<crate::store::LiveRate>,
+    /// The hold that covers it (`journeyctl hold`): its pending messages
+    /// are held.
+    #[serde(skip)]
+    pub hold: Option<crate::store::ActionHold>,
+}
+
+impl ActionHealth {
+    /// Its pending messages no worker claims while it is held.
+    pub fn held(&self) -> i64 {
+        if self.hold.is_some() { self.pending } else { 0 }
+    }
 }
 
 impl ActionHealth {
@@ -122,6 +133,13 @@ impl Store {
         }
         let channel_of = routes_on(&mut conn, &mut by_action).await?;
         drop(conn);
+        let holds = self.action_holds().await?;
+        for h in by_action.values_mut() {
+            h.hold = holds
+                .iter()
+                .find(|x| crate::domain::covers(&x.action, &h.action))
+                .cloned();
+        }
         // Newest first: the first live rate of an action's channel holds.
         let live = self.live_rates().await?;
         for h in by_action.values_mut() {

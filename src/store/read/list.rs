@@ -66,6 +66,35 @@ pub(super) async fn list_on(
             out.push(summary(r, status, &mut tests, &doubt)?);
         }
     }
+    let held = held_of(conn).await?;
+    for v in &mut out {
+        v.messages.held = held.get(&v.id).copied().unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// Pending messages of held actions (`journeyctl hold`), per running
+/// version.
+async fn held_of(conn: &mut sqlx::AnyConnection) -> Result<HashMap<i64, i64>> {
+    let holds: Vec<String> = sqlx::query_scalar("SELECT action FROM action_holds")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = HashMap::new();
+    if holds.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT a.version_id, a.action, a.pending FROM outbox_actions a \
+         JOIN versions v ON v.id = a.version_id \
+         WHERE v.status IN ('live', 'finished') AND a.pending > 0",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, action, pending) in rows {
+        if holds.iter().any(|h| crate::domain::covers(h, &action)) {
+            *out.entry(id).or_insert(0) += pending;
+        }
+    }
     Ok(out)
 }
 
@@ -206,5 +235,6 @@ fn messages_of(r: &sqlx::any::AnyRow, status: VersionStatus, doubt: Unsettled) -
         } else {
             swept
         },
+        held: 0,
     })
 }

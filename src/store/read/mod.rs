@@ -64,6 +64,9 @@ pub struct Messages {
     /// Of the cancelled, those cancelled after an attempt without an
     /// answer: they may have arrived.
     pub cancelled_uncertain: i64,
+    /// Of the pending, those of a held action (`journeyctl hold`): no
+    /// worker claims them until it is released.
+    pub held: i64,
 }
 
 /// One row of the main list and of `list --json`.

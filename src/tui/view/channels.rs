@@ -15,7 +15,7 @@ pub(super) fn draw_channels(frame: &mut Frame, area: Rect, app: &App, theme: &Th
     let block = super::body_block(app, theme).title(Line::from(vec![
         Span::styled(" Channels ", theme.title()),
         Span::raw(format!(
-            "{} actions in use, {} failing · - + rate · K kill switch · Esc back ",
+            "{} actions in use, {} failing · - + rate · h hold · r release · K kill switch ",
             app.channels.len(),
             failing
         )),

@@ -307,8 +307,10 @@ fn footer_options(app: &App) -> Vec<String> {
         ],
         View::Audit => vec![line(arrows("scroll"), &[Back, Help, Quit])],
         View::Channels => vec![format!(
-            " {}",
-            keys.footer(&[RateDown, RateUp, KillSwitch, Audit, Back, Help, Quit])
+            " {}  {} release  {}",
+            keys.footer(&[RateDown, RateUp, HoldAction]),
+            keys.key(Resume),
+            keys.footer(&[KillSwitch, Back, Help, Quit])
         )],
     }
 }

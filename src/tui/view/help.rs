@@ -147,10 +147,12 @@ fn merged_rows(
             ),
         ),
         (
-            vec![RateDown, RateUp],
+            vec![RateDown, RateUp, HoldAction],
             format!(
-                "channels: halve · {} double the selected action's rate, live",
-                k(RateUp)
+                "channels: halve · {} double its rate · {} hold it ({} releases)",
+                k(RateUp),
+                k(HoldAction),
+                k(Resume)
             ),
         ),
         (

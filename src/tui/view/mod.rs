@@ -7,6 +7,7 @@ mod channels;
 mod chrome;
 mod detail;
 mod help;
+mod hold;
 mod main_list;
 mod pane;
 mod publish;
@@ -74,6 +75,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.rate_pane() {
         rate::draw_rate(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.hold_pane() {
+        hold::draw_hold(frame, below, app, pane, theme);
     }
 }
 

@@ -1,0 +1,103 @@
+//! `journeyctl hold --action A` and `release --action A`: one action's
+//! messages held (they stay pending, no worker claims one) while
+//! everything else goes on; its impact first, a y/N on a terminal,
+//! `--yes` without one.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::domain::NotConfirmed;
+use crate::present::channels::{hold_done, hold_impact_words};
+use crate::store::HoldImpact;
+
+/// `hold --action ACTION [--for D] [--reason R] [--yes]`.
+#[derive(Debug, Clone, Args)]
+pub struct HoldArgs {
+    /// The action to hold (`webhook:crm`; `email` holds `email:*` too).
+    #[arg(long, value_name = "ACTION")]
+    pub action: String,
+    /// Release it by itself after this long (`4h`); without it the hold
+    /// lasts until `release`.
+    #[arg(long = "for", value_name = "DURATION", value_parser = super::values::parse_duration_arg)]
+    pub for_: Option<Duration>,
+    /// Why (written to the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `release --action ACTION [--reason R] [--yes]`.
+#[derive(Debug, Clone, Args)]
+pub struct ReleaseArgs {
+    /// The held action.
+    #[arg(long, value_name = "ACTION")]
+    pub action: String,
+    /// Why (written to the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Do not ask (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Asks y/N on a terminal; without one, `--yes` is needed (exit 3).
+fn confirm(what: &str, impact: &HoldImpact, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(NotConfirmed {
+            needs_yes: Some(what.to_string()),
+        }
+        .into());
+    }
+    let mut err = std::io::stderr();
+    writeln!(err, "About to {what}: {}", hold_impact_words(impact))?;
+    write!(err, "Go ahead? [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let answer = answer.trim();
+    if answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes") {
+        Ok(())
+    } else {
+        Err(NotConfirmed { needs_yes: None }.into())
+    }
+}
+
+impl HoldArgs {
+    pub(super) async fn run(self, cx: &super::commands::Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let what = format!("hold {}", self.action);
+        confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;
+        let until = self.for_.map(|d| cx.now + d.as_millis() as i64);
+        let done = store
+            .hold_action(
+                &self.action,
+                until,
+                &cx.actor,
+                self.reason.as_deref(),
+                cx.now,
+            )
+            .await?;
+        println!("{}", hold_done(&done, false, until));
+        Ok(())
+    }
+}
+
+impl ReleaseArgs {
+    pub(super) async fn run(self, cx: &super::commands::Cx) -> anyhow::Result<()> {
+        let store = cx.store(false).await?;
+        let what = format!("release {}", self.action);
+        confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;
+        let done = store
+            .release_action(&self.action, &cx.actor, self.reason.as_deref(), cx.now)
+            .await?;
+        println!("{}", hold_done(&done, true, None));
+        Ok(())
+    }
+}
