@@ -273,3 +273,15 @@ async fn no_login_holds_or_releases_an_action_without_its_audit_row() {
     );
     roles.drop_all().await;
 }
+
+both_backends!(a_stop_cancels_held_messages_like_pending_ones, |ts| {
+    two_actions(ts, "sale", 5).await;
+    ok(&ts.url, &["hold", "--action", "webhook:crm", "--yes"]).await;
+    let list = json(&run(&ts.url, &["list", "--json"]).await);
+    assert_eq!(list[0]["messages"]["held"], 5, "{list}");
+    let out = ok(&ts.url, &["stop", "sale", "--yes"]).await;
+    assert!(out.contains("10 pending message(s) cancelled"), "{out}");
+    let v = summary(&ts.store, "sale", 1).await;
+    assert_eq!((v.messages.pending, v.messages.cancelled), (0, 10));
+    assert_eq!(v.messages.held, 0);
+});
