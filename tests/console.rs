@@ -2557,6 +2557,7 @@ fn h_holds_the_selected_action_and_r_releases_it_behind_a_pane() {
         held_at: now() - 60_000,
         held_by: "alice".into(),
         until: None,
+        on_expiry: Default::default(),
         reason: None,
     });
     app.update(Msg::Data(Box::new(Snapshot {
@@ -2576,12 +2577,21 @@ fn h_holds_the_selected_action_and_r_releases_it_behind_a_pane() {
             .contains("already held (by alice)")
     );
     press(&mut app, &[KeyCode::Char('r')]);
+    for _ in 0..4 {
+        press(&mut app, &[KeyCode::Backspace]);
+    }
+    type_text(&mut app, "spread=30m");
     let effects = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(
         holds(&effects),
         vec![Effect::ReleaseAction {
             action: "webhook:crm".into(),
+            overdue: journeyctl::domain::Overdue::Spread(30 * 60_000),
             reason: None
         }]
+    );
+    assert_eq!(
+        app.last_cli.as_deref(),
+        Some("journeyctl release --action webhook:crm --overdue spread=30m --yes")
     );
 }

@@ -258,10 +258,14 @@ async fn no_login_holds_or_releases_an_action_without_its_audit_row() {
             "DELETE FROM action_holds",
             "UPDATE action_holds SET until_ms = 0",
             "INSERT INTO action_holds (action, held_at, held_by) VALUES ('sms', 0, 'x')",
+            "INSERT INTO action_overdue (version_id, action, mode, before_ms) \
+             VALUES (1, 'email', 'skip', 9000000000000)",
         ] {
             let why = try_sql(&pool, sql).await.expect_err(sql);
             assert!(
-                why.contains("without an audit row") || why.contains("permission denied"),
+                why.contains("without an audit row")
+                    || why.contains("without the release that makes it")
+                    || why.contains("permission denied"),
                 "{who}: {sql}: {why}"
             );
         }
@@ -284,4 +288,110 @@ both_backends!(a_stop_cancels_held_messages_like_pending_ones, |ts| {
     let v = summary(&ts.store, "sale", 1).await;
     assert_eq!((v.messages.pending, v.messages.cancelled), (0, 10));
     assert_eq!(v.messages.held, 0);
+});
+
+both_backends!(a_release_skips_or_spreads_what_fell_due_while_held, |ts| {
+    two_actions(ts, "sale", 4).await;
+    // Skipped: the held action's overdue messages are cancelled, counted,
+    // and none is claimed; email is untouched.
+    ok(&ts.url, &["hold", "--action", "webhook:crm", "--yes"]).await;
+    let out = ok(
+        &ts.url,
+        &[
+            "release",
+            "--action",
+            "webhook:crm",
+            "--overdue",
+            "skip",
+            "--yes",
+        ],
+    )
+    .await;
+    assert!(out.starts_with("released webhook:crm"), "{out}");
+    let crm = ts
+        .store
+        .claim(1, &["webhook:crm".to_string()], 10, 5_000, "t")
+        .await
+        .unwrap();
+    assert!(crm.is_empty(), "skipped messages were claimed: {crm:?}");
+    let v = summary(&ts.store, "sale", 1).await;
+    assert_eq!((v.messages.pending, v.messages.cancelled), (4, 4), "{v:?}");
+    let audit = json(&run(&ts.url, &["audit", "--json"]).await);
+    assert_eq!(audit[0]["to"], "sending (overdue: skip)", "{audit:#}");
+
+    // Spread over 10 minutes: none is due now, all are still pending.
+    ok(&ts.url, &["hold", "--action", "email", "--yes"]).await;
+    ok(
+        &ts.url,
+        &[
+            "release",
+            "--action",
+            "email",
+            "--overdue",
+            "spread=10m",
+            "--yes",
+        ],
+    )
+    .await;
+    let now = ts
+        .store
+        .claim(1, &["email".to_string()], 10, 5_000, "t")
+        .await
+        .unwrap();
+    assert!(now.len() <= 1, "spread over 10m, {} due at once", now.len());
+    if !now.is_empty() {
+        let back: Vec<_> = now
+            .iter()
+            .map(|c| {
+                (
+                    c.clone(),
+                    journeyctl::store::Attempt::Retry {
+                        after_ms: 0,
+                        error: "test".into(),
+                    },
+                )
+            })
+            .collect();
+        ts.store.record(1, "t", &back, at(2)).await.unwrap();
+    }
+    let v = summary(&ts.store, "sale", 1).await;
+    assert_eq!((v.messages.pending, v.messages.cancelled), (4, 4), "{v:?}");
+});
+
+both_backends!(a_hold_that_runs_out_can_cancel_what_it_held, |ts| {
+    two_actions(ts, "sale", 3).await;
+    ok(
+        &ts.url,
+        &[
+            "hold",
+            "--action",
+            "webhook:crm",
+            "--for",
+            "10m",
+            "--on-expiry",
+            "cancel",
+            "--yes",
+        ],
+    )
+    .await;
+    let until = ts.store.action_holds().await.unwrap()[0].until.unwrap();
+    let after = journeyctl::domain::time::to_rfc3339(until + 1_000);
+    let o = run(&ts.url, &["tick", "--now", &after]).await;
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(ts.store.action_holds().await.unwrap().is_empty());
+    // The next claim cancels them before any can go.
+    let crm = ts
+        .store
+        .claim(1, &["webhook:crm".to_string()], 10, 5_000, "t")
+        .await
+        .unwrap();
+    assert!(crm.is_empty(), "{crm:?}");
+    let v = summary(&ts.store, "sale", 1).await;
+    assert_eq!((v.messages.pending, v.messages.cancelled), (3, 3), "{v:?}");
+    let audit = json(&run(&ts.url, &["audit", "--json"]).await);
+    assert_eq!(
+        (&audit[0]["action"], &audit[0]["to"]),
+        (&"hold_expired".into(), &"cancelled".into()),
+        "{audit:#}"
+    );
 });

@@ -43,7 +43,13 @@ async fn measure_hold(store: &Store) -> anyhow::Result<(f64, usize)> {
     let now = crate::domain::time::now_millis();
     let start = Instant::now();
     store
-        .hold_action("email", None, &actor, Some("bench"), now)
+        .hold_action(
+            "email",
+            (None, Default::default()),
+            &actor,
+            Some("bench"),
+            now,
+        )
         .await?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let returned = Instant::now();
@@ -53,7 +59,9 @@ async fn measure_hold(store: &Store) -> anyhow::Result<(f64, usize)> {
         .iter()
         .filter(|r| r.at >= returned)
         .count();
-    store.release_action("email", &actor, None, now).await?;
+    store
+        .release_action("email", Default::default(), &actor, None, now)
+        .await?;
     let _ = tx.send(true);
     for run in runs {
         run.await??;

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::domain::NotConfirmed;
+use crate::domain::{NotConfirmed, Overdue};
 use crate::present::channels::{hold_done, hold_impact_words};
-use crate::store::HoldImpact;
+use crate::store::{HoldExpiry, HoldImpact};
 
 /// `hold --action ACTION [--for D] [--reason R] [--yes]`.
 #[derive(Debug, Clone, Args)]
@@ -18,10 +18,14 @@ pub struct HoldArgs {
     /// The action to hold (`webhook:crm`; `email` holds `email:*` too).
     #[arg(long, value_name = "ACTION")]
     pub action: String,
-    /// Release it by itself after this long (`4h`); without it the hold
-    /// lasts until `release`.
+    /// End it by itself after this long (`4h`; see --on-expiry); without
+    /// it the hold lasts until `release`.
     #[arg(long = "for", value_name = "DURATION", value_parser = super::values::parse_duration_arg)]
     pub for_: Option<Duration>,
+    /// With --for: what happens then: its messages go out again
+    /// (release), or its pending ones are cancelled (cancel).
+    #[arg(long, default_value = "release", value_parser = ["release", "cancel"], requires = "for_")]
+    pub on_expiry: String,
     /// Why (written to the audit log).
     #[arg(long)]
     pub reason: Option<String>,
@@ -36,6 +40,11 @@ pub struct ReleaseArgs {
     /// The held action.
     #[arg(long, value_name = "ACTION")]
     pub action: String,
+    /// Its messages that fell due while it was held: send them now (the
+    /// default), skip them (cancelled) or spread them evenly over a time
+    /// (spread=30m).
+    #[arg(long, value_name = "send|skip|spread=DUR", default_value = "send")]
+    pub overdue: String,
     /// Why (written to the audit log).
     #[arg(long)]
     pub reason: Option<String>,
@@ -75,10 +84,14 @@ impl HoldArgs {
         let what = format!("hold {}", self.action);
         confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;
         let until = self.for_.map(|d| cx.now + d.as_millis() as i64);
+        let on_expiry = match self.on_expiry.as_str() {
+            "cancel" => HoldExpiry::Cancel,
+            _ => HoldExpiry::Release,
+        };
         let done = store
             .hold_action(
                 &self.action,
-                until,
+                (until, on_expiry),
                 &cx.actor,
                 self.reason.as_deref(),
                 cx.now,
@@ -91,11 +104,19 @@ impl HoldArgs {
 
 impl ReleaseArgs {
     pub(super) async fn run(self, cx: &super::commands::Cx) -> anyhow::Result<()> {
+        let overdue =
+            Overdue::parse(&self.overdue).map_err(|e| anyhow::anyhow!("--overdue {e}"))?;
         let store = cx.store(false).await?;
         let what = format!("release {}", self.action);
         confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;
         let done = store
-            .release_action(&self.action, &cx.actor, self.reason.as_deref(), cx.now)
+            .release_action(
+                &self.action,
+                overdue,
+                &cx.actor,
+                self.reason.as_deref(),
+                cx.now,
+            )
             .await?;
         println!("{}", hold_done(&done, true, None));
         Ok(())

@@ -38,11 +38,7 @@ pub fn cli_line(action: &OperatorAction) -> String {
         }
         ActionKind::Resume(overdue) => {
             words.push("--overdue".into());
-            words.push(match overdue {
-                Overdue::Send => "send".into(),
-                Overdue::Skip => "skip".into(),
-                Overdue::Spread(ms) => format!("spread={}", duration(ms)),
-            });
+            words.push(overdue_word(overdue));
         }
         ActionKind::Finish | ActionKind::Stop => {}
     }
@@ -100,20 +96,23 @@ pub fn rate_line(
         .join(" ")
 }
 
-/// `journeyctl hold --action webhook:crm --for 4h --reason R --yes`, or
-/// `journeyctl release --action webhook:crm --yes` (`releasing`).
-pub fn hold_line(
-    action: &str,
-    releasing: bool,
-    for_ms: Option<i64>,
-    reason: Option<&str>,
-) -> String {
-    let verb = if releasing { "release" } else { "hold" };
+/// `journeyctl hold --action webhook:crm --for 4h --reason R --yes`
+/// (`how`: `Err(for)`), or `journeyctl release --action webhook:crm
+/// --overdue skip --yes` (`Ok(overdue)`).
+pub fn hold_line(action: &str, how: Result<Overdue, Option<i64>>, reason: Option<&str>) -> String {
+    let verb = if how.is_ok() { "release" } else { "hold" };
     let mut words: Vec<String> = vec!["journeyctl".into(), verb.into(), "--action".into()];
     words.push(action.into());
-    if let Some(ms) = for_ms {
-        words.push("--for".into());
-        words.push(duration(ms));
+    match how {
+        Err(Some(ms)) => {
+            words.push("--for".into());
+            words.push(duration(ms));
+        }
+        Ok(Overdue::Send) | Err(None) => {}
+        Ok(overdue) => {
+            words.push("--overdue".into());
+            words.push(overdue_word(overdue));
+        }
     }
     if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
         words.extend(["--reason".into(), r.into()]);
@@ -124,6 +123,15 @@ pub fn hold_line(
         .map(|w| quoted(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `send`, `skip`, `spread=30m`: as `--overdue` takes it.
+fn overdue_word(overdue: Overdue) -> String {
+    match overdue {
+        Overdue::Send => "send".into(),
+        Overdue::Skip => "skip".into(),
+        Overdue::Spread(ms) => format!("spread={}", duration(ms)),
+    }
 }
 
 fn verb(kind: ActionKind) -> &'static str {

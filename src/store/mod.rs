@@ -28,7 +28,7 @@ use std::time::Duration;
 use sqlx::{AnyPool, Row};
 
 pub use delivery::flow::{Limits, Slots};
-pub use delivery::holds::{ActionHold, HoldImpact};
+pub use delivery::holds::{ActionHold, HoldExpiry, HoldImpact};
 pub use delivery::rates::{LiveLimits, LiveRate, MOST_CONCURRENCY, RateChanged};
 pub use delivery::{Attempt, Claimed, PendingVersion, Recorded};
 pub use dialect::Backend;

@@ -134,6 +134,7 @@ pub enum Effect {
     /// A confirmed release of a held action.
     ReleaseAction {
         action: String,
+        overdue: crate::domain::Overdue,
         reason: Option<String>,
     },
     /// Stop waiting for the running action's turn (Esc in its pane).

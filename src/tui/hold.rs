@@ -14,6 +14,7 @@ use crate::store::HoldImpact;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HoldFocus {
     For,
+    Overdue,
     Reason,
     Confirm,
     Cancel,
@@ -37,6 +38,9 @@ pub struct HoldPane {
     pub impact: Option<Result<HoldImpact, String>>,
     /// How long the hold lasts (`4h`; blank: until released).
     pub for_: Input,
+    /// A release's choice for what fell due while held (`send`, `skip`,
+    /// `spread=30m`).
+    pub overdue: Input,
     pub reason: Input,
     pub focus: HoldFocus,
     pub state: HoldState,
@@ -58,10 +62,11 @@ impl HoldPane {
             releasing,
             impact: None,
             for_: Input::default(),
+            overdue: Input::new("send".into()),
             reason: Input::default(),
-            // A release has no duration to type.
+            // A release has no duration to type, a hold no overdue choice.
             focus: if releasing {
-                HoldFocus::Reason
+                HoldFocus::Overdue
             } else {
                 HoldFocus::For
             },
@@ -73,7 +78,7 @@ impl HoldPane {
     fn order(&self) -> &'static [HoldFocus] {
         use HoldFocus::*;
         if self.releasing {
-            &[Reason, Confirm, Cancel]
+            &[Overdue, Reason, Confirm, Cancel]
         } else {
             &[For, Reason, Confirm, Cancel]
         }
@@ -107,6 +112,7 @@ impl HoldPane {
             _ => {
                 let (field, most) = match self.focus {
                     HoldFocus::For => (&mut self.for_, 16),
+                    HoldFocus::Overdue => (&mut self.overdue, 24),
                     HoldFocus::Reason => (&mut self.reason, crate::domain::text::MOST_REASON),
                     _ => return HoldReply::Nothing,
                 };
@@ -139,12 +145,23 @@ impl HoldPane {
                 }
             },
         };
+        let overdue = match crate::domain::Overdue::parse(self.overdue.value()) {
+            Ok(o) => o,
+            Err(e) => {
+                self.hint = Some(format!("overdue: {e}"));
+                return HoldReply::Nothing;
+            }
+        };
         self.state = HoldState::Working;
         let reason = self.reason.value().trim();
         let reason = (!reason.is_empty()).then(|| reason.to_string());
         let action = self.action.clone();
         HoldReply::Confirmed(if self.releasing {
-            Effect::ReleaseAction { action, reason }
+            Effect::ReleaseAction {
+                action,
+                overdue,
+                reason,
+            }
         } else {
             Effect::HoldAction {
                 action,
@@ -250,10 +267,12 @@ fn hold_line(effect: &Effect) -> String {
             action,
             for_ms,
             reason,
-        } => crate::present::hold_line(action, false, *for_ms, reason.as_deref()),
-        Effect::ReleaseAction { action, reason } => {
-            crate::present::hold_line(action, true, None, reason.as_deref())
-        }
+        } => crate::present::hold_line(action, Err(*for_ms), reason.as_deref()),
+        Effect::ReleaseAction {
+            action,
+            overdue,
+            reason,
+        } => crate::present::hold_line(action, Ok(*overdue), reason.as_deref()),
         _ => String::new(),
     }
 }

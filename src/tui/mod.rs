@@ -303,12 +303,22 @@ fn spawn_hold(store: crate::store::Store, actor: &Actor, tx: &mpsc::Sender<Msg>,
             } => {
                 let until = for_ms.map(|ms| now + ms);
                 store
-                    .hold_action(&action, until, &actor, reason.as_deref(), now)
+                    .hold_action(
+                        &action,
+                        (until, Default::default()),
+                        &actor,
+                        reason.as_deref(),
+                        now,
+                    )
                     .await
                     .map(|i| crate::present::channels::hold_done(&i, false, until))
             }
-            Effect::ReleaseAction { action, reason } => store
-                .release_action(&action, &actor, reason.as_deref(), now)
+            Effect::ReleaseAction {
+                action,
+                overdue,
+                reason,
+            } => store
+                .release_action(&action, overdue, &actor, reason.as_deref(), now)
                 .await
                 .map(|i| crate::present::channels::hold_done(&i, true, None)),
             _ => return,

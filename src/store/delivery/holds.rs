@@ -12,9 +12,36 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::rates::{Tx, insert_action_audit};
-use crate::domain::{AuditAction, Millis, covers};
+use crate::domain::{AuditAction, Millis, Overdue, covers};
 use crate::store::order::waits::Turn;
 use crate::store::{Actor, Error, Result, Store};
+
+/// What happens to a hold's messages when it runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HoldExpiry {
+    /// They go out again.
+    #[default]
+    Release,
+    /// The pending ones are cancelled.
+    Cancel,
+}
+
+impl HoldExpiry {
+    /// Where its messages go at the end: the audit row's `to`.
+    pub fn ended(self) -> &'static str {
+        match self {
+            HoldExpiry::Release => "sending",
+            HoldExpiry::Cancel => "cancelled",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldExpiry::Release => "release",
+            HoldExpiry::Cancel => "cancel",
+        }
+    }
+}
 
 /// One held action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +49,9 @@ pub struct ActionHold {
     pub action: String,
     pub held_at: Millis,
     pub held_by: String,
-    /// When it runs out (it is released then).
+    /// When it runs out, and what happens then.
     pub until: Option<Millis>,
+    pub on_expiry: HoldExpiry,
     pub reason: Option<String>,
 }
 
@@ -47,7 +75,7 @@ impl Store {
     /// Every held action.
     pub async fn action_holds(&self) -> Result<Vec<ActionHold>> {
         let rows = sqlx::query(
-            "SELECT action, held_at, held_by, until_ms, reason FROM action_holds ORDER BY action",
+            "SELECT action, held_at, held_by, until_ms, on_expiry, reason FROM action_holds ORDER BY action",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -58,6 +86,10 @@ impl Store {
                     held_at: r.try_get("held_at")?,
                     held_by: r.try_get("held_by")?,
                     until: r.try_get("until_ms")?,
+                    on_expiry: match r.try_get::<String, _>("on_expiry")?.as_str() {
+                        "cancel" => HoldExpiry::Cancel,
+                        _ => HoldExpiry::Release,
+                    },
                     reason: r.try_get("reason")?,
                 })
             })
@@ -81,7 +113,7 @@ impl Store {
     pub async fn hold_action(
         &self,
         action: &str,
-        until: Option<Millis>,
+        (until, on_expiry): (Option<Millis>, HoldExpiry),
         actor: &Actor,
         reason: Option<&str>,
         now: Millis,
@@ -120,18 +152,23 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO action_holds (action, held_at, held_by, until_ms, reason) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO action_holds (action, held_at, held_by, until_ms, on_expiry, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(action)
         .bind(now)
         .bind(&actor.name)
         .bind(until)
+        .bind(on_expiry.as_str())
         .bind(reason.filter(|r| !r.trim().is_empty()))
         .execute(&mut *tx)
         .await?;
         let to = match until {
-            Some(u) => format!("held until {}", crate::domain::time::short(u)),
+            Some(u) => format!(
+                "held until {}, then {}",
+                crate::domain::time::short(u),
+                on_expiry.as_str()
+            ),
             None => "held".to_string(),
         };
         insert_action_audit(
@@ -154,10 +191,13 @@ impl Store {
         })
     }
 
-    /// Ends the hold of `action`: its messages go out again.
+    /// Ends the hold of `action`: its messages go out again, those that
+    /// fell due while it was held as `overdue` says (sent now, skipped, or
+    /// spread; applied by the next claim of each version).
     pub async fn release_action(
         &self,
         action: &str,
+        overdue: Overdue,
         actor: &Actor,
         reason: Option<&str>,
         now: Millis,
@@ -168,17 +208,25 @@ impl Store {
         if !end_hold(&mut tx, action).await? {
             return Err(Error::Invalid(format!("{action} is not held")));
         }
+        let versions = running_with(&mut tx, action).await?;
+        let ids: Vec<i64> = versions.keys().copied().collect();
+        let before = crate::store::db_clock_ms(&mut tx, self.backend()).await?;
+        choose_overdue(&mut tx, &ids, action, overdue, before).await?;
+        let to = match overdue {
+            Overdue::Send => "sending".to_string(),
+            other => format!("sending (overdue: {})", other.words()),
+        };
+        let change = ("held".to_string(), to);
         insert_action_audit(
             &mut tx,
             AuditAction::Release,
             action,
             actor,
             now,
-            ("held".into(), "sending".into()),
+            change,
             reason,
         )
         .await?;
-        let versions = running_with(&mut tx, action).await?;
         tx.commit().await?;
         self.announce_status().await;
         Ok(HoldImpact {
@@ -201,13 +249,20 @@ impl Store {
         for h in &due {
             let mut tx = self.begin_background_write().await?;
             if end_hold(&mut tx, &h.action).await? {
+                if h.on_expiry == HoldExpiry::Cancel {
+                    let ids: Vec<i64> = running_with(&mut tx, &h.action)
+                        .await?
+                        .into_keys()
+                        .collect();
+                    choose_overdue(&mut tx, &ids, &h.action, Overdue::Skip, i64::MAX / 4).await?;
+                }
                 insert_action_audit(
                     &mut tx,
                     AuditAction::HoldExpired,
                     &h.action,
                     &engine,
                     now,
-                    ("held".into(), "sending".into()),
+                    ("held".into(), h.on_expiry.ended().into()),
                     Some("the hold ran out"),
                 )
                 .await?;
@@ -250,6 +305,38 @@ impl Store {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// Records, for each of these versions, what happens to the messages of
+/// `action` due by `before` (skip or spread; send needs nothing): the next
+/// claim of the version applies it under its lock.
+async fn choose_overdue(
+    tx: &mut Tx,
+    ids: &[i64],
+    action: &str,
+    overdue: Overdue,
+    before: Millis,
+) -> Result<()> {
+    let (mode, spread) = match overdue {
+        Overdue::Send => return Ok(()),
+        Overdue::Skip => ("skip", None),
+        Overdue::Spread(ms) => ("spread", Some(ms)),
+    };
+    for id in ids {
+        sqlx::query(
+            "INSERT INTO action_overdue (version_id, action, mode, before_ms, spread_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version_id, action) DO UPDATE SET \
+             mode = excluded.mode, before_ms = excluded.before_ms, spread_ms = excluded.spread_ms",
+        )
+        .bind(id)
+        .bind(action)
+        .bind(mode)
+        .bind(before)
+        .bind(spread)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Deletes the hold of `action`; whether there was one.

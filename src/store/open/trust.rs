@@ -54,6 +54,10 @@ impl Grant {
             // `hold` and `release`; the engine ends a hold at its expiry.
             (Grant::Operator, "action_holds") => Some("INSERT, UPDATE, DELETE"),
             (Grant::Engine, "action_holds") => Some("DELETE"),
+            // A release records its choice for overdue messages; the
+            // engine's claims apply it and delete it.
+            (Grant::Operator, "action_overdue") => Some("INSERT"),
+            (Grant::Engine, "action_overdue") => Some("INSERT, DELETE"),
             // On a cluster: a change of status writes the buckets' fences,
             // and takes their shares of active, pending and sent.
             (_, "version_shares") => Some("INSERT, UPDATE, DELETE"),
