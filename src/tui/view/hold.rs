@@ -81,38 +81,19 @@ fn state_lines(
             };
             lines.push(Line::styled(hint, theme.dim()));
         }
-        HoldState::Done(line) => {
-            lines.push(Line::styled(format!("✓ {line}"), theme.good()));
-            lines.extend(super::pane::command_line(app, theme));
-            lines.push(Line::styled(
-                "Recorded in the audit log. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
-        HoldState::Refused(why) => {
-            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
-            lines.push(Line::styled(
-                "Nothing was changed. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
+        HoldState::Done(line) => lines.extend(super::pane::done_lines(app, line.clone(), theme)),
+        HoldState::Refused(why) => lines.extend(super::pane::refused_lines(why, theme)),
     }
     (lines, cursor)
 }
 
 fn buttons(pane: &HoldPane, theme: &Theme) -> Line<'static> {
-    let button = |label: &str, focused: bool| {
-        if focused {
-            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
-        } else {
-            Span::raw(format!(" [ {label} ] "))
-        }
-    };
-    let label = if pane.releasing { "Release" } else { "Hold" };
-    Line::from(vec![
-        Span::raw("      "),
-        button("Cancel", pane.focus == HoldFocus::Cancel),
-        Span::raw("    "),
-        button(label, pane.focus == HoldFocus::Confirm),
-    ])
+    super::pane::button_pair(
+        if pane.releasing { "Release" } else { "Hold" },
+        (
+            pane.focus == HoldFocus::Cancel,
+            pane.focus == HoldFocus::Confirm,
+        ),
+        theme,
+    )
 }

@@ -46,24 +46,12 @@ pub(super) fn draw_pane(
             lines.push(buttons(pane, theme));
             lines.push(Line::styled(hint(pane), theme.dim()));
         }
-        PaneState::Done(outcome) => {
-            lines.push(Line::styled(
-                format!("✓ {}", crate::present::outcome_summary(outcome)),
-                theme.good(),
-            ));
-            lines.extend(command_line(app, theme));
-            lines.push(Line::styled(
-                "Recorded in the audit log. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
-        PaneState::Refused(why) => {
-            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
-            lines.push(Line::styled(
-                "Nothing was changed. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
+        PaneState::Done(outcome) => lines.extend(done_lines(
+            app,
+            crate::present::outcome_summary(outcome),
+            theme,
+        )),
+        PaneState::Refused(why) => lines.extend(refused_lines(why, theme)),
     }
     let title = Line::from(vec![Span::styled(
         format!(" {} ", pane.action.describe()),
@@ -356,6 +344,25 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
         ActionKind::Pause(_) => "Pause",
         ActionKind::Resume(_) => "Resume",
     };
+    let confirm_label = match &pane.action.target {
+        Target::Version { .. } => format!("{verb} version"),
+        Target::Store { .. } => format!("{verb} the whole store"),
+        _ => format!("{verb} all listed"),
+    };
+    button_pair(
+        &confirm_label,
+        (pane.focus == Focus::Cancel, pane.focus == Focus::Confirm),
+        theme,
+    )
+}
+
+/// A pane's two buttons, Cancel and `confirm`, the focused one marked
+/// (`focused`: Cancel's, the confirm's).
+pub(super) fn button_pair(
+    confirm: &str,
+    (cancel, confirmed): (bool, bool),
+    theme: &Theme,
+) -> Line<'static> {
     let button = |label: &str, focused: bool| {
         if focused {
             Span::styled(format!("▶[ {label} ]◀"), theme.focus())
@@ -363,17 +370,32 @@ fn buttons(pane: &ConfirmPane, theme: &Theme) -> Line<'static> {
             Span::raw(format!(" [ {label} ] "))
         }
     };
-    let confirm_label = match &pane.action.target {
-        Target::Version { .. } => format!("{verb} version"),
-        Target::Store { .. } => format!("{verb} the whole store"),
-        _ => format!("{verb} all listed"),
-    };
     Line::from(vec![
         Span::raw("      "),
-        button("Cancel", pane.focus == Focus::Cancel),
+        button("Cancel", cancel),
         Span::raw("    "),
-        button(&confirm_label, pane.focus == Focus::Confirm),
+        button(confirm, confirmed),
     ])
+}
+
+/// What a pane shows once its action committed: `✓ what`, the command
+/// that does the same, and where it is recorded.
+pub(super) fn done_lines(app: &App, what: String, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(format!("✓ {what}"), theme.good())];
+    lines.extend(command_line(app, theme));
+    lines.push(Line::styled(
+        "Recorded in the audit log. Enter or Esc closes.",
+        theme.dim(),
+    ));
+    lines
+}
+
+/// What a pane shows when its action was refused.
+pub(super) fn refused_lines(why: &str, theme: &Theme) -> Vec<Line<'static>> {
+    vec![
+        Line::styled(format!("✗ refused: {why}"), theme.danger()),
+        Line::styled("Nothing was changed. Enter or Esc closes.", theme.dim()),
+    ]
 }
 
 /// The delivery health of the action typed (and its sub-actions), so the

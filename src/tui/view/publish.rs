@@ -101,40 +101,23 @@ fn state_lines(
                 theme.dim(),
             ));
         }
-        PublishState::Done(n) => {
-            lines.push(Line::styled(
-                crate::present::escaped(&format!("✓ published {} v{n}", pane.journey)).into_owned(),
-                theme.good(),
-            ));
-            lines.extend(super::pane::command_line(app, theme));
-            lines.push(Line::styled(
-                "Recorded in the audit log. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
-        PublishState::Refused(why) => {
-            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
-            lines.push(Line::styled(
-                "Nothing was changed. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
+        PublishState::Done(n) => lines.extend(super::pane::done_lines(
+            app,
+            crate::present::escaped(&format!("published {} v{n}", pane.journey)).into_owned(),
+            theme,
+        )),
+        PublishState::Refused(why) => lines.extend(super::pane::refused_lines(why, theme)),
     }
     (lines, cursor)
 }
 
 fn buttons(pane: &PublishPane, theme: &Theme) -> Line<'static> {
-    let button = |label: &str, focused: bool| {
-        if focused {
-            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
-        } else {
-            Span::raw(format!(" [ {label} ] "))
-        }
-    };
-    Line::from(vec![
-        Span::raw("      "),
-        button("Cancel", pane.focus == PublishFocus::Cancel),
-        Span::raw("    "),
-        button("Publish", pane.focus == PublishFocus::Confirm),
-    ])
+    super::pane::button_pair(
+        "Publish",
+        (
+            pane.focus == PublishFocus::Cancel,
+            pane.focus == PublishFocus::Confirm,
+        ),
+        theme,
+    )
 }

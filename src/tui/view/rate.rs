@@ -92,40 +92,23 @@ fn state_lines(
             };
             lines.push(Line::styled(hint, theme.dim()));
         }
-        RateState::Done(changed) => {
-            lines.push(Line::styled(
-                format!("✓ {}", crate::present::channels::rate_changed(changed)),
-                theme.good(),
-            ));
-            lines.extend(super::pane::command_line(app, theme));
-            lines.push(Line::styled(
-                "Recorded in the audit log. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
-        RateState::Refused(why) => {
-            lines.push(Line::styled(format!("✗ refused: {why}"), theme.danger()));
-            lines.push(Line::styled(
-                "Nothing was changed. Enter or Esc closes.",
-                theme.dim(),
-            ));
-        }
+        RateState::Done(changed) => lines.extend(super::pane::done_lines(
+            app,
+            crate::present::channels::rate_changed(changed),
+            theme,
+        )),
+        RateState::Refused(why) => lines.extend(super::pane::refused_lines(why, theme)),
     }
     (lines, cursor)
 }
 
 fn buttons(pane: &RatePane, theme: &Theme) -> Line<'static> {
-    let button = |label: &str, focused: bool| {
-        if focused {
-            Span::styled(format!("▶[ {label} ]◀"), theme.focus())
-        } else {
-            Span::raw(format!(" [ {label} ] "))
-        }
-    };
-    Line::from(vec![
-        Span::raw("      "),
-        button("Cancel", pane.focus == RateFocus::Cancel),
-        Span::raw("    "),
-        button("Set", pane.focus == RateFocus::Confirm),
-    ])
+    super::pane::button_pair(
+        "Set",
+        (
+            pane.focus == RateFocus::Cancel,
+            pane.focus == RateFocus::Confirm,
+        ),
+        theme,
+    )
 }
