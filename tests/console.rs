@@ -88,6 +88,7 @@ fn version(
         paused: None,
         recent: None,
         rates: Default::default(),
+        scheduled: vec![],
         id: n,
     }
     .with_trend(status)
@@ -859,6 +860,8 @@ fn detail_fixture() -> DetailData {
                 overdue_count: None,
                 incident: None,
                 subject: None,
+                schedule: None,
+                way: None,
                 at_ms: now() - 1_200_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -882,6 +885,8 @@ fn detail_fixture() -> DetailData {
                 overdue_count: None,
                 incident: None,
                 subject: None,
+                schedule: None,
+                way: None,
                 at_ms: now() - 3_600_000,
                 recorded_at: None,
                 recorded_ms: None,
@@ -2593,5 +2598,74 @@ fn h_holds_the_selected_action_and_r_releases_it_behind_a_pane() {
     assert_eq!(
         app.last_cli.as_deref(),
         Some("journeyctl release --action webhook:crm --overdue spread=30m --yes")
+    );
+}
+
+/// A version with a stop set for 23:59 shows `⏰ stop 23:59` on its row
+/// (and that no engine runs, when none has lately); `x` opens the
+/// take-back pane, whose confirm is the same call as `unschedule ID`.
+#[test]
+fn x_takes_back_an_action_set_for_a_time() {
+    use journeyctl::store::ScheduleMark;
+    let mut versions = fixture();
+    let at = parse_rfc3339("2026-11-21T23:59:00Z").unwrap();
+    let mark = |seen: Option<i64>| ScheduleMark {
+        id: 7,
+        verb: "stop".into(),
+        what: "stop cart-recovery v2".into(),
+        at: "2026-11-21T23:59:00Z".into(),
+        by: "bob".into(),
+        engine_seen: None,
+        at_ms: at,
+        engine_seen_ms: seen,
+    };
+    versions[0].scheduled = vec![mark(Some(now() - 1_000))];
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    app.take_effects();
+    let text = snap(&app, 160, 20).replace("⏰ ", "⏰");
+    assert!(text.contains("⏰ stop 23:59"), "{text}");
+    assert!(!text.contains("no engine"), "{text}");
+    // Nothing set on the second row: x says so.
+    press(&mut app, &[KeyCode::Down, KeyCode::Char('x')]);
+    assert!(app.unschedule_pane().is_none());
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("no action set for a time"), "{notice}");
+    // x on the first: the pane; Enter on Cancel keeps it.
+    press(&mut app, &[KeyCode::Up, KeyCode::Char('x')]);
+    let text = snap(&app, 100, 30).replace("⏰ ", "⏰");
+    assert!(
+        text.contains("⏰ stop cart-recovery v2 at 2026-11-21T23:59:00Z"),
+        "{text}"
+    );
+    assert!(text.contains("set by bob (#7)"), "{text}");
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.unschedule_pane().is_none());
+    // Tab to Take back, Enter: the take-back of #7.
+    press(&mut app, &[KeyCode::Char('x'), KeyCode::Tab]);
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(
+        effects.contains(&Effect::Unschedule { id: 7 }),
+        "{effects:?}"
+    );
+    assert_eq!(app.last_cli.as_deref(), Some("journeyctl unschedule 7"));
+    app.update(Msg::UnscheduleDone(Ok("took back #7".into())));
+    assert!(snap(&app, 100, 30).contains("✓ took back #7"));
+    // No engine for ten minutes: the row says nothing will happen.
+    versions[0].scheduled = vec![mark(Some(now() - 600_000))];
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 200, 20).replace("⏰ ", "⏰");
+    assert!(
+        text.contains("⏰ stop 23:59 — no engine has run for 10m"),
+        "{text}"
     );
 }

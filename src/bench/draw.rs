@@ -54,6 +54,7 @@ pub(super) fn draw_time_ms() -> f64 {
                 previous_hour: Default::default(),
             }),
             rates: Default::default(),
+            scheduled: vec![],
             id: i,
         })
         .collect();

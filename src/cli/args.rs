@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::domain::definition::{DEFAULT_EXPECTED_PARTICIPANTS, DEFAULT_MIN_PER_VARIANT};
 
+pub use super::end::TargetArgs;
 use super::tool_args::{BenchArgs, DemoArgs};
 use super::values::{parse_duration_arg, parse_interval, parse_refresh};
 
@@ -133,6 +134,11 @@ pub enum CliCommand {
     /// Hold one action: its messages stay pending and no worker claims
     /// one, while entries, waits and every other action go on.
     Hold(super::hold::HoldArgs),
+    /// The actions set for a time (--at), soonest first (--all: the
+    /// ended ones too).
+    Scheduled(super::schedule::ScheduledArgs),
+    /// Take back an action set for a time, before it runs.
+    Unschedule(super::schedule::UnscheduleArgs),
     /// Release a held action: its messages go out again.
     Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.
@@ -178,6 +184,8 @@ pub struct Publish {
     /// Do not ask (needed without a terminal).
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub when: super::schedule::At,
 }
 
 // `ingest`
@@ -265,6 +273,8 @@ pub struct Finish {
     /// Do not ask for confirmation (needed without a terminal).
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub when: super::schedule::At,
 }
 
 // `stop`
@@ -449,6 +459,7 @@ impl CliCommand {
             CliCommand::Rate(_) => Some("rate"),
             CliCommand::Hold(_) => Some("hold"),
             CliCommand::Release(_) => Some("release"),
+            CliCommand::Unschedule(_) => Some("unschedule"),
             _ => None,
         }
     }
@@ -461,34 +472,4 @@ impl CliCommand {
             CliCommand::Migrate(_) | CliCommand::Apply(_) | CliCommand::Ingest(_)
         )
     }
-}
-
-/// Which versions a stop, pause or resume acts on: `JOURNEY [--version N |
-/// --all-versions]`, `--uses-action ACTION` (the kill switch), `--all`
-/// (the store-wide brake) or `--incident ID` (the versions a brake paused).
-#[derive(Debug, Clone, Args)]
-pub struct TargetArgs {
-    /// The journey's name; several act on each one's live version (a
-    /// resume: its paused one) together, in one transaction, their audit
-    /// rows sharing one incident id.
-    #[arg(required_unless_present_any = ["uses_action", "all", "incident"])]
-    pub journeys: Vec<String>,
-    /// The version (default: the live one).
-    #[arg(long, conflicts_with_all = ["all_versions", "uses_action", "all", "incident"])]
-    pub version: Option<i64>,
-    /// Every live or finished version of the journey at once.
-    #[arg(long, conflicts_with_all = ["uses_action", "all", "incident"])]
-    pub all_versions: bool,
-    /// Every version that sends through ACTION (the kill switch).
-    #[arg(long, value_name = "ACTION", conflicts_with_all = ["journeys", "all", "incident"])]
-    pub uses_action: Option<String>,
-    /// Every live or finished version of the store at once (the
-    /// store-wide brake): one incident, its id in every audit row. On a
-    /// terminal it asks for the store's name.
-    #[arg(long, conflicts_with_all = ["journeys", "incident"])]
-    pub all: bool,
-    /// The versions the store-wide brake with this incident id paused
-    /// (and no other).
-    #[arg(long, value_name = "ID", conflicts_with = "journeys")]
-    pub incident: Option<String>,
 }

@@ -2,7 +2,9 @@
 //! its own `run`, which opens the store when it needs one.
 
 use super::args::{self, CliCommand};
-use super::{Global, config, deliver, docs, end, engine, ingest, table, trend, verdict, watch};
+use super::{
+    Global, config, deliver, docs, end, engine, ingest, schedule, table, trend, verdict, watch,
+};
 use crate::domain::{Definition, Millis};
 use crate::store::{Actor, Grant, Store};
 
@@ -37,10 +39,22 @@ impl CliCommand {
             CliCommand::Audit(c) => c.run(cx).await,
             CliCommand::Watch(c) => c.run(cx).await,
             CliCommand::Profile(c) => c.run(cx).await,
-            CliCommand::Finish(c) => act(cx, c.asked()?).await,
-            CliCommand::Stop(c) => act(cx, c.asked(&cx.store_name)?).await,
-            CliCommand::Pause(c) => act(cx, c.asked(&cx.store_name)?).await,
-            CliCommand::Resume(c) => act(cx, c.asked(&cx.store_name)?).await,
+            CliCommand::Finish(c) => {
+                let when = c.when.clone();
+                act(cx, c.asked()?, when).await
+            }
+            CliCommand::Stop(c) => {
+                let when = c.target.when.clone();
+                act(cx, c.asked(&cx.store_name)?, when).await
+            }
+            CliCommand::Pause(c) => {
+                let when = c.target.when.clone();
+                act(cx, c.asked(&cx.store_name)?, when).await
+            }
+            CliCommand::Resume(c) => {
+                let when = c.target.when.clone();
+                act(cx, c.asked(&cx.store_name)?, when).await
+            }
             CliCommand::Verdict(c) => c.run(cx).await,
             CliCommand::Deliver(c) => c.run(cx).await,
             CliCommand::Trend(c) => c.run(cx).await,
@@ -48,6 +62,8 @@ impl CliCommand {
             CliCommand::Rate(c) => c.run(cx).await,
             CliCommand::Hold(c) => c.run(cx).await,
             CliCommand::Release(c) => c.run(cx).await,
+            CliCommand::Scheduled(c) => c.run(cx).await,
+            CliCommand::Unschedule(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
             CliCommand::Stores(_) => config::stores(),
             CliCommand::Grant(c) => c.run(cx).await,
@@ -57,8 +73,13 @@ impl CliCommand {
     }
 }
 
-/// An operator's finish, stop, pause or resume.
-async fn act(cx: &Cx, asked: end::Asked) -> anyhow::Result<()> {
+/// An operator's finish, stop, pause or resume, now or at its time.
+async fn act(cx: &Cx, asked: end::Asked, when: schedule::At) -> anyhow::Result<()> {
+    if let Some(at) = &when.at {
+        let typed = asked.action.typed_name();
+        let intent = crate::domain::schedule::Intent::Act(asked.action);
+        return schedule::schedule_command(cx, intent, at, (asked.yes, typed)).await;
+    }
     let store = cx.store(false).await?;
     end::end_command(&store, asked, &cx.actor, cx.global.lock_timeout).await
 }
@@ -103,6 +124,13 @@ impl args::Apply {
 
 impl args::Publish {
     async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        if let Some(at) = &self.when.at {
+            let intent = crate::domain::schedule::Intent::Publish {
+                journey: self.journey.clone(),
+                reason: self.reason.clone(),
+            };
+            return schedule::schedule_command(cx, intent, at, (self.yes, None)).await;
+        }
         let store = cx.store(false).await?;
         let asked = end::PublishAsked {
             journey: &self.journey,

@@ -4,6 +4,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use clap::Args;
+
 use super::args;
 use crate::domain::time::now_millis;
 use crate::domain::{ActionKind, Hold, NotConfirmed, Overdue};
@@ -257,11 +259,16 @@ fn confirm_on_terminal(
     if action.is_final() {
         writeln!(err, "{}", crate::present::CANNOT_BE_UNDONE)?;
     }
-    let expected = action.typed_name();
-    match &expected {
+    ask(action.typed_name().as_deref(), action.kind.verb())
+}
+
+/// Asks on the terminal: `name` typed exactly where one is given, else
+/// y/N (`Stop? [y/N]` from `verb`). `NotConfirmed` otherwise.
+pub(super) fn ask(name: Option<&str>, verb: &str) -> anyhow::Result<()> {
+    let mut err = std::io::stderr();
+    match name {
         Some(name) => write!(err, "Type {name} to confirm: ")?,
         None => {
-            let verb = action.kind.verb();
             let mut chars = verb.chars();
             let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
             write!(err, "{first}{}? [y/N] ", chars.as_str())?
@@ -271,7 +278,7 @@ fn confirm_on_terminal(
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     let answer = answer.trim();
-    let ok = match &expected {
+    let ok = match name {
         Some(name) => answer == name,
         None => answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"),
     };
@@ -327,4 +334,36 @@ pub(super) async fn publish_command(
         .await?;
     println!("published {} v{n}", asked.journey);
     Ok(())
+}
+
+/// Which versions a stop, pause or resume acts on: `JOURNEY [--version N |
+/// --all-versions]`, `--uses-action ACTION` (the kill switch), `--all`
+/// (the store-wide brake) or `--incident ID` (the versions a brake paused).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The journey's name; several act on each one's live version (a
+    /// resume: its paused one) together, in one transaction, their audit
+    /// rows sharing one incident id.
+    #[arg(required_unless_present_any = ["uses_action", "all", "incident"])]
+    pub journeys: Vec<String>,
+    /// The version (default: the live one).
+    #[arg(long, conflicts_with_all = ["all_versions", "uses_action", "all", "incident"])]
+    pub version: Option<i64>,
+    /// Every live or finished version of the journey at once.
+    #[arg(long, conflicts_with_all = ["uses_action", "all", "incident"])]
+    pub all_versions: bool,
+    /// Every version that sends through ACTION (the kill switch).
+    #[arg(long, value_name = "ACTION", conflicts_with_all = ["journeys", "all", "incident"])]
+    pub uses_action: Option<String>,
+    /// Every live or finished version of the store at once (the
+    /// store-wide brake): one incident, its id in every audit row. On a
+    /// terminal it asks for the store's name.
+    #[arg(long, conflicts_with_all = ["journeys", "incident"])]
+    pub all: bool,
+    /// The versions the store-wide brake with this incident id paused
+    /// (and no other).
+    #[arg(long, value_name = "ID", conflicts_with = "journeys")]
+    pub incident: Option<String>,
+    #[command(flatten)]
+    pub when: super::schedule::At,
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::domain::schedule::Intent;
 use crate::domain::{NotConfirmed, Overdue};
 use crate::present::channels::{hold_done, hold_impact_words};
 use crate::store::{HoldExpiry, HoldImpact};
@@ -32,6 +33,8 @@ pub struct HoldArgs {
     /// Do not ask (needed without a terminal).
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub when: super::schedule::At,
 }
 
 /// `release --action ACTION [--reason R] [--yes]`.
@@ -51,6 +54,8 @@ pub struct ReleaseArgs {
     /// Do not ask (needed without a terminal).
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub when: super::schedule::At,
 }
 
 /// Asks y/N on a terminal; without one, `--yes` is needed (exit 3).
@@ -80,6 +85,15 @@ fn confirm(what: &str, impact: &HoldImpact, yes: bool) -> anyhow::Result<()> {
 
 impl HoldArgs {
     pub(super) async fn run(self, cx: &super::commands::Cx) -> anyhow::Result<()> {
+        if let Some(at) = &self.when.at {
+            let intent = Intent::Hold {
+                action: self.action.clone(),
+                for_ms: self.for_.map(|d| d.as_millis() as i64),
+                on_expiry: self.on_expiry.clone(),
+                reason: self.reason.clone(),
+            };
+            return super::schedule::schedule_command(cx, intent, at, (self.yes, None)).await;
+        }
         let store = cx.store(false).await?;
         let what = format!("hold {}", self.action);
         confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;
@@ -106,6 +120,14 @@ impl ReleaseArgs {
     pub(super) async fn run(self, cx: &super::commands::Cx) -> anyhow::Result<()> {
         let overdue =
             Overdue::parse(&self.overdue).map_err(|e| anyhow::anyhow!("--overdue {e}"))?;
+        if let Some(at) = &self.when.at {
+            let intent = Intent::Release {
+                action: self.action.clone(),
+                overdue,
+                reason: self.reason.clone(),
+            };
+            return super::schedule::schedule_command(cx, intent, at, (self.yes, None)).await;
+        }
         let store = cx.store(false).await?;
         let what = format!("release {}", self.action);
         confirm(&what, &store.hold_impact(&self.action).await?, self.yes)?;

@@ -13,6 +13,7 @@ mod hold;
 mod ingest;
 mod progress;
 mod rate;
+mod schedule;
 pub mod table;
 mod tool_args;
 mod trend;

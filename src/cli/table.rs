@@ -97,14 +97,21 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
         grid.row(vec![
             crate::present::escaped(&v.journey).into_owned(),
             v.version.to_string(),
-            match &v.paused {
-                Some(p) => format!(
-                    "{}, paused until {}",
-                    status_label(shown(v)),
-                    short(p.until_ms)
-                ),
-                None => status_label(shown(v)),
-            },
+            [
+                Some(match &v.paused {
+                    Some(p) => format!(
+                        "{}, paused until {}",
+                        status_label(shown(v)),
+                        short(p.until_ms)
+                    ),
+                    None => status_label(shown(v)),
+                }),
+                crate::present::schedule_words(&v.scheduled, now),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
             thousands(c.entered),
             thousands(c.active),
             thousands(c.completed),

@@ -5,7 +5,8 @@
 use super::ActionKind;
 
 /// Which versions an action ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// One version; `None` is the journey's live version.
     Version {
@@ -32,7 +33,7 @@ pub enum Target {
 }
 
 /// The one kind of dangerous thing journeyctl does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorAction {
     pub kind: ActionKind,
     pub target: Target,
@@ -122,6 +123,11 @@ pub enum AuditAction {
     /// One action held (its messages stay pending), and released.
     Hold,
     Release,
+    /// An action set for a time (`--at`), and one taken back
+    /// (`unschedule`); one that could no longer apply at its time.
+    Schedule,
+    Unschedule,
+    ScheduleSkipped,
     Other(String),
 }
 
@@ -148,6 +154,9 @@ impl AuditAction {
             AuditAction::Rate => "rate",
             AuditAction::Hold => "hold",
             AuditAction::Release => "release",
+            AuditAction::Schedule => "schedule",
+            AuditAction::Unschedule => "unschedule",
+            AuditAction::ScheduleSkipped => "schedule_skipped",
             AuditAction::Other(s) => s,
         }
     }
@@ -165,6 +174,9 @@ impl From<&str> for AuditAction {
             AuditAction::Rate,
             AuditAction::Hold,
             AuditAction::Release,
+            AuditAction::Schedule,
+            AuditAction::Unschedule,
+            AuditAction::ScheduleSkipped,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -10,6 +10,7 @@ pub mod events;
 mod locate;
 pub mod rate;
 pub mod rng;
+pub mod schedule;
 pub mod srm;
 pub mod status;
 pub mod text;

@@ -75,7 +75,7 @@ impl FromStr for VersionStatus {
 
 /// What an operator does to a version: end it (finish, stop) or hold it
 /// (pause, resume).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ActionKind {
     /// No new entries; participants inside carry on.
     Finish,
@@ -132,7 +132,9 @@ impl ActionKind {
 /// What a resume does with messages that fell due while the version was
 /// held: send them now, skip them (cancelled, counted as overdue), or
 /// spread them evenly over a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Overdue {
     #[default]
     Send,
@@ -178,7 +180,9 @@ impl Overdue {
 }
 
 /// What happens when a hold runs out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum OnExpiry {
     #[default]
     Stop,
@@ -206,7 +210,7 @@ impl FromStr for OnExpiry {
 }
 
 /// A pause's terms: how long it holds, and what happens then.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Hold {
     pub millis: i64,
     pub on_expiry: OnExpiry,

@@ -72,11 +72,44 @@ pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
     } else {
         base
     };
-    if v.delivery_failing {
+    let base = if v.delivery_failing {
         format!("{base} ✉ failing")
     } else {
         base
+    };
+    match schedule_words(&v.scheduled, now) {
+        Some(words) => format!("{base} {words}"),
+        None => base,
     }
+}
+
+/// No engine seen for this long: a schedule will not run at its time.
+pub const ENGINE_QUIET_MS: Millis = 60_000;
+
+/// The soonest action set for a time, as a row shows it: `⏰ stop 23:59`
+/// (`(+1)` for each further one), and `— no engine has run for 10m`
+/// when nothing would carry it out.
+pub fn schedule_words(marks: &[crate::store::ScheduleMark], now: Millis) -> Option<String> {
+    let first = marks.first()?;
+    let when = crate::domain::time::to_datetime(first.at_ms);
+    let at = if first.at_ms - now < 86_400_000 {
+        when.format("%H:%M").to_string()
+    } else {
+        when.format("%m-%d %H:%M").to_string()
+    };
+    let more = match marks.len() {
+        1 => String::new(),
+        n => format!(" (+{})", n - 1),
+    };
+    let quiet = match first.engine_seen_ms {
+        None => " — no engine has run".to_string(),
+        Some(seen) if now - seen > ENGINE_QUIET_MS => format!(
+            " — no engine has run for {}",
+            crate::domain::time::age(now, seen)
+        ),
+        Some(_) => String::new(),
+    };
+    Some(format!("⏰ {} {at}{more}{quiet}", first.verb))
 }
 
 /// The hold in a sentence: `paused by alice since ..., until ... (then stop)`.

@@ -22,6 +22,7 @@ mod live;
 mod open;
 mod order;
 mod read;
+mod schedule;
 
 use std::time::Duration;
 
@@ -50,8 +51,10 @@ pub use open::trust::{Grant, Granted};
 pub use order::waits::Waiting;
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
-    ProfileEntry, Rates, Recent, StepCount, Tally, VariantSummary, VersionDetail, VersionSummary,
+    ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally, VariantSummary, VersionDetail,
+    VersionSummary,
 };
+pub use schedule::{ScheduleState, Scheduled, ScheduledRun, ended_words};
 
 use crate::domain::{Definition, Millis, VersionStatus};
 
@@ -60,6 +63,9 @@ use crate::domain::{Definition, Millis, VersionStatus};
 pub struct Actor {
     pub name: String,
     pub host: String,
+    /// The scheduled action this is carried out as (its audit rows name
+    /// it, their way `scheduled`); `None` for an action taken now.
+    pub schedule: Option<i64>,
 }
 
 impl Actor {
@@ -67,6 +73,7 @@ impl Actor {
         Actor {
             name: name.into(),
             host: host.into(),
+            schedule: None,
         }
     }
 

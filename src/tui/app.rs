@@ -94,6 +94,8 @@ pub enum Msg {
     PublishDone(Result<i64, crate::store::Error>),
     /// The confirmed hold or release: what it did, or why not.
     HoldDone(Result<String, crate::store::Error>),
+    /// The confirmed take-back of an action set for a time.
+    UnscheduleDone(Result<String, crate::store::Error>),
     /// The confirmed live rate: what it changed, or why not.
     RateDone(Result<crate::store::RateChanged, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
@@ -137,6 +139,10 @@ pub enum Effect {
         overdue: crate::domain::Overdue,
         reason: Option<String>,
     },
+    /// A confirmed take-back of an action set for a time.
+    Unschedule {
+        id: i64,
+    },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
     /// The filter as set now, to come back next time for this store.
@@ -156,6 +162,7 @@ pub enum Mode {
     Publish(Box<PublishPane>),
     Rate(Box<super::rate::RatePane>),
     Hold(Box<super::hold::HoldPane>),
+    Unschedule(Box<super::unschedule::UnschedulePane>),
 }
 
 #[derive(Debug, Clone)]
@@ -408,6 +415,7 @@ impl App {
             }
             Msg::RateDone(result) => self.rate_done(result),
             Msg::HoldDone(result) => self.hold_done(result),
+            Msg::UnscheduleDone(result) => self.unschedule_done(result),
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;

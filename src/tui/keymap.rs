@@ -42,6 +42,7 @@ pub enum Action {
     RateDown,
     RateUp,
     HoldAction,
+    Unschedule,
     Mark,
     MarkAll,
     Unmark,
@@ -211,6 +212,13 @@ const DEFAULTS: &[Row] = {
             &[Char('h')],
             "channels: hold the selected action (its messages wait); r releases it",
             Some("hold"),
+        ),
+        (
+            Unschedule,
+            "unschedule",
+            &[Char('x')],
+            "take back the selected version's action set for a time (⏰)",
+            None,
         ),
         (
             Mark,

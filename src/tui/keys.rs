@@ -31,6 +31,7 @@ impl App {
             Mode::Publish(_) => self.on_publish_key(key),
             Mode::Rate(_) => self.on_rate_key(key),
             Mode::Hold(_) => self.on_hold_key(key),
+            Mode::Unschedule(_) => self.on_unschedule_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -253,6 +254,7 @@ impl App {
             KillSwitch => self.open_kill_switch(),
             Brake => self.open_brake(),
             Publish => self.open_publish(),
+            Unschedule => self.open_unschedule(),
             Mark if main => self.toggle_mark(),
             MarkAll if main => self.mark_all_shown(),
             Unmark if main => self.marks.clear(),

@@ -17,6 +17,7 @@ pub mod state;
 pub mod svg;
 pub mod terminal;
 pub mod theme;
+pub mod unschedule;
 pub mod view;
 
 use std::sync::Arc;
@@ -367,6 +368,9 @@ fn run_effects(
                 limits,
                 reason,
             } => spawn_rate(fetch::store_of(current), actor, tx, action, limits, reason),
+            Effect::Unschedule { id } => {
+                unschedule::spawn_unschedule(fetch::store_of(current), actor, tx, id)
+            }
             Effect::HoldAction { .. } | Effect::ReleaseAction { .. } => {
                 spawn_hold(fetch::store_of(current), actor, tx, effect)
             }

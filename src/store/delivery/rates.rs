@@ -279,8 +279,8 @@ pub(super) async fn insert_action_audit(
     reason: Option<&str>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, subject) \
-         VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8)",
+        "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, subject, \
+         schedule) VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8, $9)",
     )
     .bind(now)
     .bind(&actor.name)
@@ -290,9 +290,10 @@ pub(super) async fn insert_action_audit(
     .bind(to)
     .bind(reason.filter(|r| !r.trim().is_empty()))
     .bind(format!("action:{action}"))
+    .bind(actor.schedule)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    crate::store::lifecycle::audit::scheduled_done(tx, actor, now).await
 }
 
 fn live_rate_of(r: &sqlx::any::AnyRow) -> Result<LiveRate> {

@@ -48,7 +48,7 @@ pub(crate) async fn insert_audit(
 }
 
 /// Columns of an audit row an action writes.
-const COLUMNS: usize = 16;
+const COLUMNS: usize = 17;
 /// Rows per statement: well under the parameters either backend takes.
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -70,7 +70,7 @@ pub(crate) async fn insert_audits(
         // Only placeholders are formatted in.
         let sql = format!(
             "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
-             affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident) \
+             affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident, schedule) \
              VALUES {}",
             rows.join(", ")
         );
@@ -93,9 +93,38 @@ pub(crate) async fn insert_audits(
                 .bind(m.and_then(|m| m.sent_waiting))
                 .bind(m.and_then(|m| m.overdue).map(|(o, _)| o.words()))
                 .bind(m.and_then(|m| m.overdue).map(|(_, n)| n))
-                .bind(change.incident);
+                .bind(change.incident)
+                .bind(actor.schedule);
         }
         query.execute(&mut **tx).await?;
+    }
+    scheduled_done(tx, actor, at).await
+}
+
+/// An action carried out at its time: its schedule is done in the same
+/// transaction as the action, so it is done exactly when the action
+/// committed. Refused when the schedule is no longer the engine's to
+/// carry out (taken back meanwhile): the action then rolls back.
+pub(crate) async fn scheduled_done(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    at: Millis,
+) -> Result<()> {
+    let Some(id) = actor.schedule else {
+        return Ok(());
+    };
+    let done = sqlx::query(
+        "UPDATE scheduled_actions SET state = 'done', ended_at = $1 \
+         WHERE id = $2 AND state IN ('running', 'done')",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(crate::store::Error::Invalid(format!(
+            "scheduled action {id} is no longer set to run"
+        )));
     }
     Ok(())
 }

@@ -53,7 +53,12 @@ impl Grant {
             (Grant::Engine, "channel_rates") => None,
             // `hold` and `release`; the engine ends a hold at its expiry.
             (Grant::Operator, "action_holds") => Some("INSERT, UPDATE, DELETE"),
-            (Grant::Engine, "action_holds") => Some("DELETE"),
+            // The engine also carries out a hold set for a time (`--at`).
+            (Grant::Engine, "action_holds") => Some("INSERT, UPDATE, DELETE"),
+            // `--at` sets a schedule and `unschedule` takes it back; the
+            // engine takes one, and ends it.
+            (Grant::Operator, "scheduled_actions") => Some("INSERT, UPDATE"),
+            (Grant::Engine, "scheduled_actions") => Some("UPDATE"),
             // A release records its choice for overdue messages; the
             // engine's claims apply it and delete it.
             (Grant::Operator, "action_overdue") => Some("INSERT"),

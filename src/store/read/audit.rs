@@ -11,7 +11,7 @@ use crate::store::{Result, Store};
 macro_rules! audit_columns {
     () => {
         "at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
-         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident, subject"
+         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident, subject, schedule"
     };
 }
 
@@ -130,11 +130,13 @@ impl Store {
 fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     let at: Millis = r.try_get("at")?;
     let recorded: Option<Millis> = r.try_get("db_at")?;
+    let schedule: Option<i64> = r.try_get("schedule")?;
+    let action: String = r.try_get("action")?;
     Ok(AuditEntry {
         at: to_rfc3339(at),
         actor: r.try_get("actor")?,
         host: r.try_get("host")?,
-        action: r.try_get::<String, _>("action")?.as_str().into(),
+        action: action.as_str().into(),
         journey: r.try_get("journey")?,
         version: r.try_get("version")?,
         from: r.try_get("from_status")?,
@@ -149,6 +151,15 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         db_user: r.try_get("db_user")?,
         incident: r.try_get("incident")?,
         subject: r.try_get("subject")?,
+        schedule,
+        way: schedule
+            .filter(|_| {
+                !matches!(
+                    action.as_str(),
+                    "schedule" | "unschedule" | "schedule_skipped"
+                )
+            })
+            .map(|_| "scheduled".to_string()),
         recorded_at: recorded.map(to_rfc3339),
         at_ms: at,
         recorded_ms: recorded,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::ab::Tests;
-use super::{Counts, Messages, PausedSummary, VersionSummary};
+use super::{Counts, Messages, PausedSummary, ScheduleMark, VersionSummary};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{Millis, VersionStatus};
 use crate::store::{Error, Result, Store};
@@ -70,7 +70,48 @@ pub(super) async fn list_on(
     for v in &mut out {
         v.messages.held = held.get(&v.id).copied().unwrap_or(0);
     }
+    marks_of(conn, &mut out).await?;
     Ok(out)
+}
+
+/// The actions set for a time on each version: one naming its version on
+/// that version, one naming the journey (every version, a publish) on
+/// each of the journey's.
+async fn marks_of(conn: &mut sqlx::AnyConnection, list: &mut [VersionSummary]) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id, verb, what, due_at, set_by, journey, version FROM scheduled_actions \
+         WHERE state IN ('pending', 'running') AND journey IS NOT NULL ORDER BY due_at, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let seen: Option<Millis> = sqlx::query_scalar("SELECT MAX(at) FROM engine_seen")
+        .fetch_one(&mut *conn)
+        .await?;
+    for r in &rows {
+        let (journey, version): (String, Option<i64>) =
+            (r.try_get("journey")?, r.try_get("version")?);
+        let at: Millis = r.try_get("due_at")?;
+        let mark = ScheduleMark {
+            id: r.try_get("id")?,
+            verb: r.try_get("verb")?,
+            what: r.try_get("what")?,
+            at: to_rfc3339(at),
+            by: r.try_get("set_by")?,
+            engine_seen: seen.map(to_rfc3339),
+            at_ms: at,
+            engine_seen_ms: seen,
+        };
+        for v in list
+            .iter_mut()
+            .filter(|v| v.journey == journey && version.is_none_or(|n| n == v.version))
+        {
+            v.scheduled.push(mark.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Pending messages of held actions (`journeyctl hold`), per running
@@ -156,6 +197,7 @@ fn summary(
         delivery_failing: r.try_get::<i64, _>("failing")? == 1,
         rates: Default::default(),
         recent: None,
+        scheduled: Vec::new(),
         id,
     })
 }

@@ -109,8 +109,27 @@ pub struct VersionSummary {
     /// The last two hours minute by minute (none: nothing happened).
     #[serde(skip)]
     pub recent: Option<Recent>,
+    /// Actions set for a time on this version (`--at`), soonest first.
+    pub scheduled: Vec<ScheduleMark>,
     #[serde(skip)]
     pub id: i64,
+}
+
+/// An action set for a time, as a version's row shows it: `⏰ stop 23:59`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduleMark {
+    pub id: i64,
+    pub verb: String,
+    pub what: String,
+    pub at: String,
+    pub by: String,
+    /// When an engine of the store last went round (`None`: never): at
+    /// the time nothing happens without one.
+    pub engine_seen: Option<String>,
+    #[serde(skip)]
+    pub at_ms: Millis,
+    #[serde(skip)]
+    pub engine_seen_ms: Option<Millis>,
 }
 
 /// `list --json` `paused`: since and until (RFC 3339), the rule at
@@ -162,6 +181,13 @@ pub struct AuditEntry {
     /// (`action:email` for a rate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The scheduled action the row belongs to: set, taken back, skipped,
+    /// or carried out at its time.
+    pub schedule: Option<i64>,
+    /// How the change was made: `scheduled` when the engine carried out
+    /// an operator's action at its time (`--at`); `None` when it was made
+    /// then and there.
+    pub way: Option<String>,
     /// When the database recorded the row, by its own clock (PostgreSQL);
     /// `at` is the client's (the demo's and `tick --now` are simulated).
     pub recorded_at: Option<String>,
@@ -183,9 +209,13 @@ impl AuditEntry {
     /// Who made the change: the claimed actor, or `alice (as mallory)`
     /// where the database's login differs from it.
     pub fn who(&self) -> String {
-        match &self.db_user {
+        let who = match &self.db_user {
             Some(login) if *login != self.actor => format!("{login} (as {})", self.actor),
             _ => self.actor.clone(),
+        };
+        match (&self.way, self.schedule) {
+            (Some(way), Some(id)) => format!("{who} ({way} #{id})"),
+            _ => who,
         }
     }
 

@@ -19,19 +19,19 @@ fn the_defaults_give_each_key_one_action() {
     let map = remap(&[]).unwrap();
     assert_eq!(press(&map, 's'), Some(Action::Stop));
     assert_eq!(press(&map, 'S'), Some(Action::StopAll));
-    assert_eq!(press(&map, 'x'), None);
+    assert_eq!(press(&map, 'z'), None);
     assert_eq!(map.key(Action::KillSwitch), "K");
 }
 
 #[test]
 fn a_remap_moves_the_action_and_frees_its_old_key() {
-    let map = remap(&[("stop", &["x"]), ("down", &["Down", "n"])]).unwrap();
-    assert_eq!(press(&map, 'x'), Some(Action::Stop));
+    let map = remap(&[("stop", &["z"]), ("down", &["Down", "n"])]).unwrap();
+    assert_eq!(press(&map, 'z'), Some(Action::Stop));
     assert_eq!(press(&map, 's'), None);
     assert_eq!(press(&map, 'n'), Some(Action::Down));
     assert_eq!(press(&map, 'j'), None);
-    assert_eq!(map.key(Action::Stop), "x");
-    assert!(map.footer(&[Action::Stop]).contains("x stop"));
+    assert_eq!(map.key(Action::Stop), "z");
+    assert!(map.footer(&[Action::Stop]).contains("z stop"));
 }
 
 #[test]

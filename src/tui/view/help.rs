@@ -156,6 +156,13 @@ fn merged_rows(
             ),
         ),
         (
+            vec![Publish, Unschedule],
+            format!(
+                "publish the newest draft (asks) · {} takes back a ⏰ action",
+                k(Unschedule)
+            ),
+        ),
+        (
             vec![Copy, CopyAction],
             format!(
                 "copy the journey's name · {} the last action's command (OSC 52)",

@@ -13,6 +13,7 @@ mod pane;
 mod publish;
 mod rate;
 mod trends;
+mod unschedule;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -78,6 +79,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.hold_pane() {
         hold::draw_hold(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.unschedule_pane() {
+        unschedule::draw_unschedule(frame, below, app, pane, theme);
     }
 }
 
