@@ -2669,3 +2669,32 @@ fn x_takes_back_an_action_set_for_a_time() {
         "{text}"
     );
 }
+
+/// The detail screen counts the pending messages of a held action apart
+/// (`⏸300`) and shows an action set for a time on its version's row.
+#[test]
+fn the_detail_shows_held_messages_and_the_schedule() {
+    let mut d = detail_fixture();
+    d.versions[0].summary.messages.held = 300;
+    d.versions[0].summary.scheduled = vec![journeyctl::store::ScheduleMark {
+        id: 3,
+        verb: "finish".into(),
+        what: "finish cart-recovery v2".into(),
+        at: String::new(),
+        by: "bob".into(),
+        engine_seen: None,
+        at_ms: now() + 3_600_000,
+        engine_seen_ms: Some(now()),
+    }];
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Enter]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        detail: Some(d),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 200, 35).replace("⏰ ", "⏰");
+    assert!(text.contains("⏸300"), "{text}");
+    assert!(text.contains("⏰ finish"), "{text}");
+}

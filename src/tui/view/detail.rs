@@ -134,7 +134,14 @@ fn draw_versions(
                     vec![s.version.to_string(), status_cell(s, now)],
                     count_cells(s),
                     vec![
-                        thousands(s.messages.pending),
+                        // Those of a held action (`journeyctl hold`) wait
+                        // apart: `1,200 ⏸300`.
+                        match s.messages.held {
+                            0 => thousands(s.messages.pending),
+                            held => {
+                                format!("{} ⏸{}", thousands(s.messages.pending), thousands(held))
+                            }
+                        },
                         thousands(s.messages.sent),
                         thousands(s.messages.cancelled),
                         thousands(s.messages.uncertain + s.messages.cancelled_uncertain),
