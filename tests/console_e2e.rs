@@ -807,8 +807,12 @@ fn a_refused_connection_is_said_at_once() {
     let t = Tmux::start("refused", &console_command(&url, dir.path()), 120, 35);
     t.wait_for("connection refused");
     let took = start.elapsed();
+    // From before tmux starts to the words on its screen: tmux and the
+    // console's own start are in it (1.002 s once on a busy CI machine).
+    // What it tells apart is a refusal said at once from one said after
+    // the 5 s connect time-out.
     assert!(
-        took < Duration::from_secs(1),
+        took < Duration::from_secs(2),
         "the console said it after {took:?}"
     );
     assert!(t.screen().contains("STALE"), "{}", t.screen());
