@@ -2537,6 +2537,7 @@ fn h_holds_the_selected_action_and_r_releases_it_behind_a_pane() {
         vec![Effect::HoldAction {
             action: "webhook:crm".into(),
             for_ms: Some(4 * 3_600_000),
+            on_expiry: journeyctl::store::HoldExpiry::Release,
             reason: None
         }]
     );
@@ -2697,4 +2698,43 @@ fn the_detail_shows_held_messages_and_the_schedule() {
     let text = snap(&app, 200, 35).replace("⏰ ", "⏰");
     assert!(text.contains("⏸300"), "{text}");
     assert!(text.contains("⏰ finish"), "{text}");
+}
+
+/// The hold pane takes what happens at the end of its duration: its
+/// pending messages go out (release) or are cancelled; cancel needs a
+/// duration.
+#[test]
+fn the_hold_pane_chooses_what_happens_when_it_runs_out() {
+    let mut app = channels_app(false);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Down]);
+    press(&mut app, &[KeyCode::Char('h'), KeyCode::Tab]);
+    for _ in 0..7 {
+        press(&mut app, &[KeyCode::Backspace]);
+    }
+    type_text(&mut app, "cancel");
+    // No duration: refused with a hint.
+    assert!(holds(&press(&mut app, &[KeyCode::Enter])).is_empty());
+    let hint = app.hold_pane().unwrap().hint.clone().unwrap_or_default();
+    assert!(hint.contains("needs a duration"), "{hint}");
+    press(&mut app, &[KeyCode::BackTab]);
+    type_text(&mut app, "4h");
+    let text = snap(&app, 100, 30);
+    assert!(
+        text.contains("Then (release or cancel its pending): [cancel"),
+        "{text}"
+    );
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        holds(&effects),
+        vec![Effect::HoldAction {
+            action: "webhook:crm".into(),
+            for_ms: Some(4 * 3_600_000),
+            on_expiry: journeyctl::store::HoldExpiry::Cancel,
+            reason: None
+        }]
+    );
+    assert_eq!(
+        app.last_cli.as_deref(),
+        Some("journeyctl hold --action webhook:crm --for 4h --on-expiry cancel --yes")
+    );
 }

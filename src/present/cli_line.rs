@@ -99,16 +99,23 @@ pub fn rate_line(
 /// `journeyctl hold --action webhook:crm --for 4h --reason R --yes`
 /// (`how`: `Err(for)`), or `journeyctl release --action webhook:crm
 /// --overdue skip --yes` (`Ok(overdue)`).
-pub fn hold_line(action: &str, how: Result<Overdue, Option<i64>>, reason: Option<&str>) -> String {
+pub fn hold_line(
+    action: &str,
+    how: Result<Overdue, (Option<i64>, crate::store::HoldExpiry)>,
+    reason: Option<&str>,
+) -> String {
     let verb = if how.is_ok() { "release" } else { "hold" };
     let mut words: Vec<String> = vec!["journeyctl".into(), verb.into(), "--action".into()];
     words.push(action.into());
     match how {
-        Err(Some(ms)) => {
+        Err((Some(ms), expiry)) => {
             words.push("--for".into());
             words.push(duration(ms));
+            if expiry == crate::store::HoldExpiry::Cancel {
+                words.extend(["--on-expiry".into(), "cancel".into()]);
+            }
         }
-        Ok(Overdue::Send) | Err(None) => {}
+        Ok(Overdue::Send) | Err((None, _)) => {}
         Ok(overdue) => {
             words.push("--overdue".into());
             words.push(overdue_word(overdue));

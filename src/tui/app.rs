@@ -131,6 +131,8 @@ pub enum Effect {
     HoldAction {
         action: String,
         for_ms: Option<i64>,
+        /// What happens when `for_ms` runs out.
+        on_expiry: crate::store::HoldExpiry,
         reason: Option<String>,
     },
     /// A confirmed release of a held action.

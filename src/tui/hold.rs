@@ -14,6 +14,7 @@ use crate::store::HoldImpact;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HoldFocus {
     For,
+    Expiry,
     Overdue,
     Reason,
     Confirm,
@@ -38,6 +39,8 @@ pub struct HoldPane {
     pub impact: Option<Result<HoldImpact, String>>,
     /// How long the hold lasts (`4h`; blank: until released).
     pub for_: Input,
+    /// With a duration: what happens then (`release` or `cancel`).
+    pub on_expiry: Input,
     /// A release's choice for what fell due while held (`send`, `skip`,
     /// `spread=30m`).
     pub overdue: Input,
@@ -62,6 +65,7 @@ impl HoldPane {
             releasing,
             impact: None,
             for_: Input::default(),
+            on_expiry: Input::new("release".into()),
             overdue: Input::new("send".into()),
             reason: Input::default(),
             // A release has no duration to type, a hold no overdue choice.
@@ -80,7 +84,7 @@ impl HoldPane {
         if self.releasing {
             &[Overdue, Reason, Confirm, Cancel]
         } else {
-            &[For, Reason, Confirm, Cancel]
+            &[For, Expiry, Reason, Confirm, Cancel]
         }
     }
 
@@ -112,6 +116,7 @@ impl HoldPane {
             _ => {
                 let (field, most) = match self.focus {
                     HoldFocus::For => (&mut self.for_, 16),
+                    HoldFocus::Expiry => (&mut self.on_expiry, 8),
                     HoldFocus::Overdue => (&mut self.overdue, 24),
                     HoldFocus::Reason => (&mut self.reason, crate::domain::text::MOST_REASON),
                     _ => return HoldReply::Nothing,
@@ -145,6 +150,18 @@ impl HoldPane {
                 }
             },
         };
+        let on_expiry = match (self.on_expiry.value().trim(), for_ms) {
+            ("release" | "", _) => crate::store::HoldExpiry::Release,
+            ("cancel", Some(_)) => crate::store::HoldExpiry::Cancel,
+            ("cancel", None) => {
+                self.hint = Some("cancel at the end needs a duration (For)".into());
+                return HoldReply::Nothing;
+            }
+            (other, _) => {
+                self.hint = Some(format!("then: {other:?} is not release or cancel"));
+                return HoldReply::Nothing;
+            }
+        };
         let overdue = match crate::domain::Overdue::parse(self.overdue.value()) {
             Ok(o) => o,
             Err(e) => {
@@ -166,6 +183,7 @@ impl HoldPane {
             Effect::HoldAction {
                 action,
                 for_ms,
+                on_expiry,
                 reason,
             }
         })
@@ -266,8 +284,9 @@ fn hold_line(effect: &Effect) -> String {
         Effect::HoldAction {
             action,
             for_ms,
+            on_expiry,
             reason,
-        } => crate::present::hold_line(action, Err(*for_ms), reason.as_deref()),
+        } => crate::present::hold_line(action, Err((*for_ms, *on_expiry)), reason.as_deref()),
         Effect::ReleaseAction {
             action,
             overdue,

@@ -300,17 +300,12 @@ fn spawn_hold(store: crate::store::Store, actor: &Actor, tx: &mpsc::Sender<Msg>,
             Effect::HoldAction {
                 action,
                 for_ms,
+                on_expiry,
                 reason,
             } => {
                 let until = for_ms.map(|ms| now + ms);
                 store
-                    .hold_action(
-                        &action,
-                        (until, Default::default()),
-                        &actor,
-                        reason.as_deref(),
-                        now,
-                    )
+                    .hold_action(&action, (until, on_expiry), &actor, reason.as_deref(), now)
                     .await
                     .map(|i| crate::present::channels::hold_done(&i, false, until))
             }

@@ -53,6 +53,11 @@ fn state_lines(
                     &pane.for_,
                     HoldFocus::For,
                 ));
+                fields.push((
+                    "Then (release or cancel its pending):",
+                    &pane.on_expiry,
+                    HoldFocus::Expiry,
+                ));
             }
             fields.push(("Reason (optional):", &pane.reason, HoldFocus::Reason));
             for (label, input, focus) in fields {
