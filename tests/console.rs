@@ -826,6 +826,14 @@ fn detail_fixture() -> DetailData {
                         failed: if h > 44 { 30 } else { h % 2 },
                     })
                     .collect(),
+                forecast: vec![journeyctl::domain::forecast::ActionForecast {
+                    action: "email:we-miss-you".into(),
+                    pending: 12,
+                    at_once: 40,
+                    next_15m: 310,
+                    next_1h: 1_250,
+                    next_24h: 9_800,
+                }],
             },
             VersionDetail {
                 summary: v1,
@@ -838,6 +846,7 @@ fn detail_fixture() -> DetailData {
                 }],
                 exit_reasons: vec![],
                 hours: vec![MinuteCounts::default(); 48],
+                forecast: vec![],
             },
         ],
         audit: vec![

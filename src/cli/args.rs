@@ -139,6 +139,8 @@ pub enum CliCommand {
     Scheduled(super::schedule::ScheduledArgs),
     /// Take back an action set for a time, before it runs.
     Unschedule(super::schedule::UnscheduleArgs),
+    /// What will go out next, per action: in 15 minutes, an hour, a day.
+    Forecast(super::forecast::ForecastArgs),
     /// Release a held action: its messages go out again.
     Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.

@@ -9,6 +9,7 @@ mod deliver;
 mod docs;
 mod end;
 mod engine;
+mod forecast;
 mod hold;
 mod ingest;
 mod progress;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod definition;
 pub mod differences;
 pub mod events;
+pub mod forecast;
 mod locate;
 pub mod rate;
 pub mod rng;

@@ -49,6 +49,7 @@ pub use lifecycle::change::{Impact, Outcome, VersionImpact};
 pub use lifecycle::journeys::PublishImpact;
 pub use open::trust::{Grant, Granted};
 pub use order::waits::Waiting;
+pub use read::forecast::Forecast;
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, Backlog, Counts, Messages, PausedSummary, PerMinute,
     ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally, VariantSummary, VersionDetail,

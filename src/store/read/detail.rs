@@ -56,11 +56,13 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let hours = self.hours_of(info.id, now).await?;
+            let forecast = self.forecast_of(info, now).await?;
             out.push(VersionDetail {
                 summary,
                 steps,
                 exit_reasons,
                 hours,
+                forecast,
             });
         }
         out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));

@@ -13,6 +13,7 @@ mod chain;
 mod channels;
 mod check;
 mod detail;
+pub(crate) mod forecast;
 mod list;
 mod trend;
 
@@ -272,4 +273,6 @@ pub struct VersionDetail {
     /// The last 48 hours hour by hour, oldest first (the last is the
     /// current hour).
     pub hours: Vec<crate::store::figures::minutes::MinuteCounts>,
+    /// What will go out next, per action (`journeyctl forecast`).
+    pub forecast: Vec<crate::domain::forecast::ActionForecast>,
 }

@@ -57,6 +57,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         None => vec![Line::styled("no A/B test in this version", theme.dim())],
         Some(ab) => ab_lines(ab, theme),
     };
+    ab_lines.extend(forecast_lines(d, theme));
     if let Some(why) = &d.summary.unreadable {
         ab_lines.insert(
             0,
@@ -75,6 +76,42 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         ab_area,
     );
     draw_exits_and_history(frame, bottom, d, &detail.audit, app, theme);
+}
+
+/// What will go out next, per action (as `journeyctl forecast`): in 15
+/// minutes, an hour and a day; while paused, what a resume releases at
+/// once.
+fn forecast_lines(d: &VersionDetail, theme: &Theme) -> Vec<Line<'static>> {
+    if d.forecast.is_empty() {
+        return Vec::new();
+    }
+    let paused = d.summary.paused.is_some();
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            if paused {
+                "next to go out · at resume / 15m / 1h / 24h"
+            } else {
+                "next to go out · 15m / 1h / 24h"
+            },
+            theme.dim(),
+        ),
+    ];
+    for f in &d.forecast {
+        let figures = [f.next_15m, f.next_1h, f.next_24h]
+            .map(thousands)
+            .join(" / ");
+        let figures = if paused {
+            format!("{} / {figures}", thousands(f.at_once))
+        } else {
+            figures
+        };
+        lines.push(Line::raw(format!(
+            "{}  {figures}",
+            crate::present::escaped(&f.action)
+        )));
+    }
+    lines
 }
 
 /// Why participants left, and the journey's audit history.
