@@ -310,7 +310,11 @@ impl App {
     /// The versions the main list shows before its filter: live and
     /// draining, or every version after `t`.
     pub fn in_scope(&self) -> impl Iterator<Item = &VersionSummary> {
-        self.versions.iter().filter(|v| self.show_all || running(v))
+        // By default live versions and finished ones still draining; `t`
+        // shows every version.
+        self.versions
+            .iter()
+            .filter(|v| self.show_all || crate::present::shown(v).running())
     }
 
     /// Whether the version is marked for an action on a set.
@@ -493,10 +497,4 @@ impl App {
         let n = self.visible().len();
         self.selected = self.selected.min(n.saturating_sub(1));
     }
-}
-
-/// On the main screen by default: live versions and finished ones still
-/// draining; `t` shows every version.
-pub fn running(v: &VersionSummary) -> bool {
-    crate::present::shown(v).running()
 }
