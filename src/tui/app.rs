@@ -310,8 +310,6 @@ impl App {
     /// The versions the main list shows before its filter: live and
     /// draining, or every version after `t`.
     pub fn in_scope(&self) -> impl Iterator<Item = &VersionSummary> {
-        // By default live versions and finished ones still draining; `t`
-        // shows every version.
         self.versions
             .iter()
             .filter(|v| self.show_all || crate::present::shown(v).running())
