@@ -1006,6 +1006,7 @@ fn snapshot_audit_and_help() {
 fn with_impact(app: &mut App) {
     let action = app.pane().unwrap().action.clone();
     let impact = Impact {
+        release: vec![],
         versions: vec![VersionImpact {
             journey: "cart-recovery".into(),
             version: 2,
@@ -1112,6 +1113,7 @@ fn impact_updates_are_ignored_once_confirmed() {
     // not change what the operator confirmed.
     let action = app.pane().unwrap().action.clone();
     let late = Impact {
+        release: vec![],
         versions: vec![VersionImpact {
             journey: "cart-recovery".into(),
             version: 2,
@@ -1188,6 +1190,7 @@ fn kill_switch_commits_only_once_the_typed_actions_impact_is_shown() {
         reason: None,
     };
     let impact = Impact {
+        release: vec![],
         versions: vec![VersionImpact {
             journey: "win-back".into(),
             version: 1,
@@ -1529,6 +1532,7 @@ fn the_kill_switch_can_pause_instead_of_stop_and_still_wants_the_action_typed() 
         impact: Some((
             action,
             Ok(Impact {
+                release: vec![],
                 versions: vec![VersionImpact {
                     journey: "win-back".into(),
                     version: 1,
@@ -2184,7 +2188,13 @@ fn snapshot_marked_versions_and_their_pane() {
         .collect();
     app.update(Msg::Data(Box::new(Snapshot {
         versions: fixture(),
-        impact: Some((action, Ok(Impact { versions }))),
+        impact: Some((
+            action,
+            Ok(Impact {
+                versions,
+                release: vec![],
+            }),
+        )),
         fetched_at: now(),
         ..Default::default()
     })));
@@ -2746,4 +2756,63 @@ fn the_hold_pane_chooses_what_happens_when_it_runs_out() {
         app.last_cli.as_deref(),
         Some("journeyctl hold --action webhook:crm --for 4h --on-expiry cancel --yes")
     );
+}
+
+/// The resume pane says what the resume releases per action and how long
+/// that takes at the channel's rate, for the overdue choice typed.
+#[test]
+fn the_resume_pane_says_what_goes_out_and_how_long_it_takes() {
+    use journeyctl::domain::forecast::{ActionForecast, Release};
+    let mut versions = fixture();
+    versions[0].paused = Some(PausedSummary {
+        since: "2026-11-21T10:00:00Z".into(),
+        until: "2026-11-24T10:00:00Z".into(),
+        on_expiry: "stop".into(),
+        by: "alice".into(),
+        reason: None,
+        incident: None,
+        since_ms: now() - 2 * 3_600_000,
+        until_ms: now() + 70 * 3_600_000,
+    });
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('r')]);
+    let want = app.want().impact.expect("the resume's impact is fetched");
+    let release = vec![Release {
+        forecast: ActionForecast {
+            action: "email:we-miss-you".into(),
+            pending: 4_000,
+            at_once: 4_200,
+            next_15m: 5_000,
+            next_1h: 9_000,
+            next_24h: 20_000,
+        },
+        rate: Some(journeyctl::domain::rate::Rate::parse("50/s").unwrap()),
+    }];
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        impact: Some((
+            want,
+            Ok(Impact {
+                versions: vec![],
+                release,
+            }),
+        )),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("email:we-miss-you: 4,200 at once, at 50/s: 1m24s; 9,000 within the hour"),
+        "{text}"
+    );
+    press(&mut app, &[KeyCode::Tab]);
+    press(&mut app, &[KeyCode::Backspace; 4]);
+    type_text(&mut app, "spread=30m");
+    let text = snap(&app, 120, 35);
+    assert!(text.contains("4,200 spread over 30m (2.3/s)"), "{text}");
 }

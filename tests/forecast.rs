@@ -81,6 +81,15 @@ both_backends!(a_paused_version_says_what_a_resume_releases_at_once, |ts| {
     assert_eq!(sms.at_once, 10);
     let email = f.actions.iter().find(|x| x.action == "email").unwrap();
     assert_eq!(email.at_once, 10);
+    // What the console's resume pane shows: summed per action over the
+    // versions resumed, with the channel's rate (none known here).
+    let release = ts
+        .store
+        .release_forecast(&[("sale".into(), 1)], at(40))
+        .await
+        .unwrap();
+    let sms = release.iter().find(|r| r.forecast.action == "sms").unwrap();
+    assert_eq!((sms.forecast.at_once, sms.rate), (10, None));
     let o = run(&ts.url, &["forecast", "nope"]).await;
     assert!(!o.status.success());
     let o = run(&ts.url, &["forecast", "sale", "--version", "9"]).await;

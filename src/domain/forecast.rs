@@ -66,7 +66,7 @@ pub fn emissions(
 }
 
 /// One action's forecast.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ActionForecast {
     pub action: String,
     /// Pending now (counted in every window).
@@ -78,6 +78,24 @@ pub struct ActionForecast {
     pub next_15m: i64,
     pub next_1h: i64,
     pub next_24h: i64,
+}
+
+/// What a resume of paused versions releases of one action, summed over
+/// them, and the rate its channel goes at (`None`: no limit known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub forecast: ActionForecast,
+    pub rate: Option<super::rate::Rate>,
+}
+
+impl Release {
+    /// How long the messages released at once take to go out at the
+    /// channel's rate.
+    pub fn drain_ms(&self) -> Option<Millis> {
+        let rate = self.rate?;
+        let window = i64::try_from(rate.window.as_millis()).ok()?;
+        (rate.count > 0).then(|| self.forecast.at_once.saturating_mul(window) / rate.count)
+    }
 }
 
 /// Active participants standing before step `step`, `count` of them due

@@ -210,3 +210,44 @@ pub fn hold_done(i: &HoldImpact, releasing: bool, until: Option<Millis>) -> Stri
     ))
     .into_owned()
 }
+
+/// What a resume releases, an action a line, for the overdue choice:
+/// `email: 4,200 at once, at 50/s: 1m24s; 9,000 within the hour`.
+pub fn release_lines(
+    release: &[crate::domain::forecast::Release],
+    overdue: crate::domain::Overdue,
+) -> Vec<String> {
+    use crate::domain::Overdue;
+    use crate::domain::time::duration_words;
+    let ms = |ms: i64| duration_words(std::time::Duration::from_millis(ms.max(0) as u64));
+    release
+        .iter()
+        .map(|r| {
+            let f = &r.forecast;
+            let now = match overdue {
+                Overdue::Send => match (r.rate, r.drain_ms()) {
+                    (Some(rate), Some(d)) => {
+                        format!(
+                            "{} at once, at {rate}: {}",
+                            super::thousands(f.at_once),
+                            ms(d)
+                        )
+                    }
+                    _ => format!("{} at once (no rate limit)", super::thousands(f.at_once)),
+                },
+                Overdue::Skip => "what fell due is skipped (cancelled)".to_string(),
+                Overdue::Spread(over) => format!(
+                    "{} spread over {} ({:.1}/s)",
+                    super::thousands(f.at_once),
+                    ms(over),
+                    f.at_once as f64 * 1000.0 / over.max(1) as f64
+                ),
+            };
+            format!(
+                "{}: {now}; {} within the hour",
+                super::escaped(&f.action),
+                super::thousands(f.next_1h)
+            )
+        })
+        .collect()
+}

@@ -38,8 +38,7 @@ pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, 
     let impact = match &want.impact {
         Some(action) => Some((
             action.clone(),
-            store
-                .preview(action)
+            impact_of(store, action)
                 .await
                 .map_err(|e| crate::present::errors::for_console(&e)),
         )),
@@ -75,6 +74,24 @@ pub async fn fetch(store: &Store, want: &Want, now: Millis) -> Result<Snapshot, 
         impact,
         fetched_at: now_millis(),
     })
+}
+
+/// What the pane's action would do now; for a resume, also what it
+/// releases per action and how long that takes at the channels' rates.
+async fn impact_of(
+    store: &Store,
+    action: &crate::store::OperatorAction,
+) -> Result<crate::store::Impact, Error> {
+    let mut impact = store.preview(action).await?;
+    if matches!(action.kind, crate::domain::ActionKind::Resume(_)) {
+        let versions: Vec<(String, i64)> = impact
+            .versions
+            .iter()
+            .map(|v| (v.journey.clone(), v.version))
+            .collect();
+        impact.release = store.release_forecast(&versions, now_millis()).await?;
+    }
+    Ok(impact)
 }
 
 /// A fetch that has not answered by then may be a store that is gone: one

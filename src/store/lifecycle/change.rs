@@ -54,6 +54,9 @@ impl VersionImpact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impact {
     pub versions: Vec<VersionImpact>,
+    /// For a resume (where the console asks): what it releases per
+    /// action, at once and within the hour, and at what rate.
+    pub release: Vec<crate::domain::forecast::Release>,
 }
 
 impl Impact {

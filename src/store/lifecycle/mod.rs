@@ -61,7 +61,10 @@ impl Store {
                 ..VersionImpact::of(&v, active, pending)
             });
         }
-        Ok(Impact { versions: out })
+        Ok(Impact {
+            versions: out,
+            release: Vec::new(),
+        })
     }
 
     /// Executes a confirmed action: every version changes, or none does.

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::domain::forecast::{ActionForecast, Standing, WINDOWS, tally};
+use crate::domain::forecast::{ActionForecast, Release, Standing, WINDOWS, tally};
 use crate::domain::{Millis, VersionStatus};
 use crate::store::{Error, Result, Store, VersionInfo, select_version_info, version_info};
 
@@ -63,6 +63,41 @@ impl Store {
             paused: info.paused.is_some(),
             actions: self.forecast_of(info, now).await?,
         })
+    }
+
+    /// What resuming `versions` (journey, number) releases per action,
+    /// summed over them, with each action's channel rate: the resume
+    /// pane's figures.
+    pub async fn release_forecast(
+        &self,
+        versions: &[(String, i64)],
+        now: Millis,
+    ) -> Result<Vec<Release>> {
+        let mut by_action: std::collections::BTreeMap<String, ActionForecast> = Default::default();
+        for (journey, number) in versions {
+            for f in self.forecast(journey, Some(*number), now).await?.actions {
+                let sum = by_action.entry(f.action.clone()).or_insert(ActionForecast {
+                    action: f.action.clone(),
+                    ..Default::default()
+                });
+                sum.pending += f.pending;
+                sum.at_once += f.at_once;
+                sum.next_15m += f.next_15m;
+                sum.next_1h += f.next_1h;
+                sum.next_24h += f.next_24h;
+            }
+        }
+        let health = self.channel_health().await?;
+        Ok(by_action
+            .into_values()
+            .map(|forecast| Release {
+                rate: health
+                    .iter()
+                    .find(|h| h.action == forecast.action)
+                    .and_then(|h| h.limits().rate),
+                forecast,
+            })
+            .collect())
     }
 
     /// A version's forecast per action (none once it is stopped).

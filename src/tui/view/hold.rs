@@ -33,7 +33,7 @@ pub(super) fn draw_hold(frame: &mut Frame, area: Rect, app: &App, pane: &HoldPan
         crate::present::escaped(&format!(" {verb} {} ", pane.action)).into_owned(),
         theme.warn(),
     )]);
-    super::pane::draw_box(frame, area, width, lines, title, cursor);
+    super::draw_box(frame, area, width, lines, title, cursor);
 }
 
 fn state_lines(

@@ -18,7 +18,7 @@ mod unschedule;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, View};
 use super::columns::Col;
@@ -154,5 +154,44 @@ pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
+    }
+}
+
+/// A pane's box, centred in `area`, `width` wide and as tall as its lines
+/// wrapped to it; the cursor, where a field has it, at (line, column),
+/// below the rows the lines above it wrap to.
+pub(super) fn draw_box(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    lines: Vec<Line<'static>>,
+    title: Line<'static>,
+    cursor: Option<(usize, usize)>,
+) {
+    let inner_w = width.saturating_sub(2) as usize;
+    let rows_of = |lines: &[Line<'_>]| -> usize {
+        lines
+            .iter()
+            .map(|l| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                crate::tui::columns::wrapped_rows(&text, inner_w)
+            })
+            .sum()
+    };
+    let rect = centered(area, width, rows_of(&lines) as u16 + 2);
+    let cursor = cursor.map(|(line, col)| (rows_of(&lines[..line.min(lines.len())]), col));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        rect,
+    );
+    if let Some((row, col)) = cursor {
+        let x = rect.x + 1 + col as u16;
+        let y = rect.y + 1 + row as u16;
+        if x < rect.right() && y < rect.bottom() {
+            frame.set_cursor_position((x, y));
+        }
     }
 }

@@ -5,10 +5,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
-use super::centered;
 use crate::domain::ActionKind;
 use crate::domain::OnExpiry;
 use crate::domain::time::ago;
@@ -57,46 +55,7 @@ pub(super) fn draw_pane(
         format!(" {} ", pane.action.describe()),
         danger,
     )]);
-    draw_box(frame, area, width, lines, title, cursor);
-}
-
-/// A pane's box, centred in `area`, `width` wide and as tall as its lines
-/// wrapped to it; the cursor, where a field has it, at (line, column),
-/// below the rows the lines above it wrap to.
-pub(super) fn draw_box(
-    frame: &mut Frame,
-    area: Rect,
-    width: u16,
-    lines: Vec<Line<'static>>,
-    title: Line<'static>,
-    cursor: Option<(usize, usize)>,
-) {
-    let inner_w = width.saturating_sub(2) as usize;
-    let rows_of = |lines: &[Line<'_>]| -> usize {
-        lines
-            .iter()
-            .map(|l| {
-                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-                crate::tui::columns::wrapped_rows(&text, inner_w)
-            })
-            .sum()
-    };
-    let rect = centered(area, width, rows_of(&lines) as u16 + 2);
-    let cursor = cursor.map(|(line, col)| (rows_of(&lines[..line.min(lines.len())]), col));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(title)),
-        rect,
-    );
-    if let Some((row, col)) = cursor {
-        let x = rect.x + 1 + col as u16;
-        let y = rect.y + 1 + row as u16;
-        if x < rect.right() && y < rect.bottom() {
-            frame.set_cursor_position((x, y));
-        }
-    }
+    super::draw_box(frame, area, width, lines, title, cursor);
 }
 
 /// What the action means, and that it cannot be undone.
@@ -297,6 +256,12 @@ fn field_rows<'a>(pane: &'a ConfirmPane, theme: &Theme) -> (Vec<Line<'static>>, 
             ),
             theme.dim(),
         ));
+        if let Some(Ok(i)) = &pane.impact {
+            let chosen = crate::domain::Overdue::parse(field.value()).unwrap_or_default();
+            for line in crate::present::channels::release_lines(&i.release, chosen) {
+                lead.push(Line::raw(line));
+            }
+        }
         rows.push(Ok(("Overdue messages:".into(), field, Focus::Hold)));
     }
     rows.push(Ok((

@@ -42,7 +42,7 @@ pub(super) fn draw_publish(
             .into_owned(),
         theme.warn(),
     )]);
-    super::pane::draw_box(frame, area, width, lines, title, cursor);
+    super::draw_box(frame, area, width, lines, title, cursor);
 }
 
 /// The fields, buttons and hint while editing; the outcome after. With

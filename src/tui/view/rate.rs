@@ -42,7 +42,7 @@ pub(super) fn draw_rate(frame: &mut Frame, area: Rect, app: &App, pane: &RatePan
         crate::present::escaped(&format!(" rate of {} ", pane.action)).into_owned(),
         theme.warn(),
     )]);
-    super::pane::draw_box(frame, area, width, lines, title, cursor);
+    super::draw_box(frame, area, width, lines, title, cursor);
 }
 
 /// The fields, buttons and hint while editing; the outcome after. With

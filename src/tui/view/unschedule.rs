@@ -58,5 +58,5 @@ pub(super) fn draw_unschedule(
             .into_owned(),
         theme.warn(),
     )]);
-    super::pane::draw_box(frame, area, width, lines, title, None);
+    super::draw_box(frame, area, width, lines, title, None);
 }
