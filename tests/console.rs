@@ -175,6 +175,7 @@ fn fixture() -> Vec<VersionSummary> {
             },
         ]),
         srm: None,
+        by_hand: vec![],
     });
     let mut winback = version("win-back", 1, VersionStatus::Live, 8_000, 2_500);
     winback.uses_actions = vec!["email:we-miss-you".into(), "webhook:crm".into()];
@@ -2815,4 +2816,54 @@ fn the_resume_pane_says_what_goes_out_and_how_long_it_takes() {
     type_text(&mut app, "spread=30m");
     let text = snap(&app, 120, 35);
     assert!(text.contains("4,200 spread over 30m (2.3/s)"), "{text}");
+}
+
+/// In a journey's detail, `d` disables an A/B arm and `w` picks one as
+/// the winner, each behind a pane (← → choose the arm); elsewhere they
+/// say where they work.
+#[test]
+fn d_and_w_choose_an_ab_arm_by_hand_in_the_detail() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('d')]);
+    assert!(app.arm_pane().is_none());
+    assert!(
+        app.notice
+            .clone()
+            .unwrap_or_default()
+            .contains("journey's detail")
+    );
+    let mut app = detail_app();
+    press(
+        &mut app,
+        &[KeyCode::Char('d'), KeyCode::Right, KeyCode::Tab],
+    );
+    type_text(&mut app, "dead link");
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("A/B by hand: cart-recovery v2 test subject-line"),
+        "{text}"
+    );
+    assert!(text.contains("▸ B (20,000) ◂"), "{text}");
+    let effects = press(&mut app, &[KeyCode::Tab, KeyCode::Enter]);
+    assert!(
+        effects.contains(&Effect::ChooseVariant {
+            journey: "cart-recovery".into(),
+            version: 2,
+            variant: "B".into(),
+            choice: journeyctl::store::VariantChoice::Disable,
+            reason: Some("dead link".into()),
+        }),
+        "{effects:?}"
+    );
+    assert_eq!(
+        app.last_cli.as_deref(),
+        Some("journeyctl variant cart-recovery --version 2 --disable B --reason 'dead link' --yes")
+    );
+    app.update(Msg::ArmDone(Ok("cart-recovery v2: B disabled".into())));
+    assert!(snap(&app, 120, 35).contains("✓ cart-recovery v2: B disabled"));
+    // w: the winner, Esc leaves it.
+    press(&mut app, &[KeyCode::Enter, KeyCode::Char('w')]);
+    assert!(snap(&app, 120, 35).contains("not a statistical result"));
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.arm_pane().is_none());
 }

@@ -141,6 +141,9 @@ pub enum CliCommand {
     Unschedule(super::schedule::UnscheduleArgs),
     /// What will go out next, per action: in 15 minutes, an hour, a day.
     Forecast(super::forecast::ForecastArgs),
+    /// A/B by hand: disable one arm, or pick the winner (audited; not a
+    /// statistical result).
+    Variant(super::variant::VariantArgs),
     /// Release a held action: its messages go out again.
     Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.
@@ -462,6 +465,7 @@ impl CliCommand {
             CliCommand::Hold(_) => Some("hold"),
             CliCommand::Release(_) => Some("release"),
             CliCommand::Unschedule(_) => Some("unschedule"),
+            CliCommand::Variant(_) => Some("variant"),
             _ => None,
         }
     }

@@ -65,6 +65,7 @@ impl CliCommand {
             CliCommand::Scheduled(c) => c.run(cx).await,
             CliCommand::Unschedule(c) => c.run(cx).await,
             CliCommand::Forecast(c) => c.run(cx).await,
+            CliCommand::Variant(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
             CliCommand::Stores(_) => config::stores(),
             CliCommand::Grant(c) => c.run(cx).await,

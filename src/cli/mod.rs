@@ -19,6 +19,7 @@ pub mod table;
 mod tool_args;
 mod trend;
 mod values;
+mod variant;
 mod verdict;
 mod watch;
 

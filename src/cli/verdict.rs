@@ -76,7 +76,15 @@ pub(super) async fn live_verdict(
     if let Some(t) = &ab.decided_at {
         println!("counts at the decision, {t}:");
     }
-    print_verdict(&arms, &ab.pairs, &basis, ab.verdict, ab.winner.as_deref());
+    // A winner chosen by hand is the verdict, said by its own line.
+    let verdict = ab
+        .chosen_winner()
+        .is_none()
+        .then_some((ab.verdict, ab.winner.as_deref()));
+    print_verdict(&arms, &ab.pairs, &basis, verdict);
+    for line in crate::present::by_hand_lines(ab) {
+        println!("{line}");
+    }
     if let Some(before) = &ab.at_decision {
         println!(
             "since the decision (observed, not a test): {}",
@@ -156,8 +164,7 @@ fn print_verdict(
     arms: &[Arm],
     pairs: &[PairResult],
     basis: &str,
-    verdict: VerdictKind,
-    winner: Option<&str>,
+    verdict: Option<(VerdictKind, Option<&str>)>,
 ) {
     for a in arms {
         println!(
@@ -170,11 +177,13 @@ fn print_verdict(
         );
     }
     print_pairs(pairs, basis);
-    println!(
-        "verdict: {}{}",
-        verdict.as_str(),
-        winner.map(|w| format!(" ({w})")).unwrap_or_default()
-    );
+    if let Some((verdict, winner)) = verdict {
+        println!(
+            "verdict: {}{}",
+            verdict.as_str(),
+            winner.map(|w| format!(" ({w})")).unwrap_or_default()
+        );
+    }
 }
 
 fn print_pairs(pairs: &[PairResult], basis: &str) {
@@ -218,6 +227,6 @@ pub(super) fn verdict_command(
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    print_verdict(&arms, &v.pairs, "", v.verdict, v.winner.as_deref());
+    print_verdict(&arms, &v.pairs, "", Some((v.verdict, v.winner.as_deref())));
     Ok(())
 }

@@ -13,6 +13,12 @@ use super::thousands;
 pub fn ab_label(ab: Option<&AbSummary>) -> String {
     match ab {
         None => "-".to_string(),
+        Some(a) if a.chosen_winner().is_some() => {
+            format!(
+                "{} by hand",
+                a.chosen_winner().map_or("", |c| c.variant.as_str())
+            )
+        }
         Some(a) => match (&a.verdict, &a.winner, &a.srm) {
             (VerdictKind::Winner, Some(w), Some(_)) => format!("winner {w} ⚠ SRM"),
             (_, _, Some(_)) => "⚠ SRM".to_string(),
@@ -22,6 +28,29 @@ pub fn ab_label(ab: Option<&AbSummary>) -> String {
             (VerdictKind::Collecting, _, None) => "collecting".to_string(),
         },
     }
+}
+
+/// An operator's choices by hand, a line each: `verdict: A chosen by
+/// alice (operator decision), not a statistical result`, `B disabled by
+/// alice at ...: dead link`.
+pub fn by_hand_lines(ab: &AbSummary) -> Vec<String> {
+    ab.by_hand
+        .iter()
+        .map(|c| {
+            let reason = c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            let line = match c.choice.as_str() {
+                "winner" => format!(
+                    "verdict: {} chosen by {} (operator decision), not a statistical result, at {}{reason}",
+                    c.variant, c.by, c.at
+                ),
+                _ => format!(
+                    "{} disabled by {} at {}{reason}: new entries go to the other arms",
+                    c.variant, c.by, c.at
+                ),
+            };
+            super::escaped(&line).into_owned()
+        })
+        .collect()
 }
 
 /// What each variant gained after the decision (conversions include

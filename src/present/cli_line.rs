@@ -54,6 +54,15 @@ pub fn cli_line(action: &OperatorAction) -> String {
         .join(" ")
 }
 
+/// Words of a command line, each quoted for a shell as above.
+pub fn cli_words<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| quoted(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `journeyctl publish JOURNEY [--reason R] --yes`, quoted as above.
 pub fn publish_line(journey: &str, reason: Option<&str>) -> String {
     let mut words = vec!["journeyctl", "publish", journey];

@@ -7,11 +7,11 @@ pub mod channels;
 mod cli_line;
 pub mod errors;
 
-pub use ab::{ab_label, since_decision, srm_line, srm_meaning};
+pub use ab::{ab_label, by_hand_lines, since_decision, srm_line, srm_meaning};
 pub use channels::{
     channel_cells, channel_line, channel_name, last_error, limits_short, limits_words,
 };
-pub use cli_line::{cli_line, hold_line, publish_line, rate_line};
+pub use cli_line::{cli_line, cli_words, hold_line, publish_line, rate_line};
 
 pub use errors::read_only;
 

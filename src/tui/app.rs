@@ -17,6 +17,8 @@ use crate::store::{
 };
 
 /// Facts about this session shown in the header.
+pub use super::effect::Effect;
+
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub store: String,
@@ -96,6 +98,8 @@ pub enum Msg {
     HoldDone(Result<String, crate::store::Error>),
     /// The confirmed take-back of an action set for a time.
     UnscheduleDone(Result<String, crate::store::Error>),
+    /// The confirmed A/B choice by hand.
+    ArmDone(Result<String, crate::store::Error>),
     /// The confirmed live rate: what it changed, or why not.
     RateDone(Result<crate::store::RateChanged, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
@@ -106,51 +110,6 @@ pub enum Msg {
     /// polls every refresh, having lost or never had the watch).
     Live(bool),
     Resize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Quit,
-    /// Fetch now (the view changed).
-    Refresh,
-    /// The one way to a dangerous change: a confirmed action.
-    Execute(OperatorAction),
-    /// A confirmed publish of the journey's newest draft.
-    Publish {
-        journey: String,
-        reason: Option<String>,
-    },
-    /// A confirmed live rate of an action's channel (`None`: back to the
-    /// channels file's).
-    SetRate {
-        action: String,
-        limits: Option<crate::store::LiveLimits>,
-        reason: Option<String>,
-    },
-    /// A confirmed hold of one action (`for_ms`: until it runs out).
-    HoldAction {
-        action: String,
-        for_ms: Option<i64>,
-        /// What happens when `for_ms` runs out.
-        on_expiry: crate::store::HoldExpiry,
-        reason: Option<String>,
-    },
-    /// A confirmed release of a held action.
-    ReleaseAction {
-        action: String,
-        overdue: crate::domain::Overdue,
-        reason: Option<String>,
-    },
-    /// A confirmed take-back of an action set for a time.
-    Unschedule {
-        id: i64,
-    },
-    /// Stop waiting for the running action's turn (Esc in its pane).
-    GiveUp,
-    /// The filter as set now, to come back next time for this store.
-    RememberFilter(String),
-    /// Text for the operator's clipboard (OSC 52, through SSH and tmux).
-    Copy(String),
 }
 
 /// What has the keyboard: the screen, the filter being typed, the help,
@@ -165,6 +124,7 @@ pub enum Mode {
     Rate(Box<super::rate::RatePane>),
     Hold(Box<super::hold::HoldPane>),
     Unschedule(Box<super::unschedule::UnschedulePane>),
+    Arm(Box<super::arm::ArmPane>),
 }
 
 #[derive(Debug, Clone)]
@@ -420,6 +380,7 @@ impl App {
             Msg::RateDone(result) => self.rate_done(result),
             Msg::HoldDone(result) => self.hold_done(result),
             Msg::UnscheduleDone(result) => self.unschedule_done(result),
+            Msg::ArmDone(result) => self.arm_done(result),
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;

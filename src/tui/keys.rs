@@ -32,6 +32,7 @@ impl App {
             Mode::Rate(_) => self.on_rate_key(key),
             Mode::Hold(_) => self.on_hold_key(key),
             Mode::Unschedule(_) => self.on_unschedule_key(key),
+            Mode::Arm(_) => self.on_arm_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -255,6 +256,8 @@ impl App {
             Brake => self.open_brake(),
             Publish => self.open_publish(),
             Unschedule => self.open_unschedule(),
+            ArmDisable => self.open_arm(crate::store::VariantChoice::Disable),
+            ArmWinner => self.open_arm(crate::store::VariantChoice::Winner),
             Mark if main => self.toggle_mark(),
             MarkAll if main => self.mark_all_shown(),
             Unmark if main => self.marks.clear(),

@@ -3,8 +3,10 @@
 //! the data task and the one executor of confirmed actions.
 
 pub mod app;
+pub mod arm;
 pub mod columns;
 pub mod confirm;
+pub mod effect;
 pub mod fetch;
 pub mod filter;
 pub mod hold;
@@ -363,6 +365,9 @@ fn run_effects(
                 limits,
                 reason,
             } => spawn_rate(fetch::store_of(current), actor, tx, action, limits, reason),
+            Effect::ChooseVariant { .. } => {
+                arm::spawn_variant(fetch::store_of(current), actor, tx, effect)
+            }
             Effect::Unschedule { id } => {
                 unschedule::spawn_unschedule(fetch::store_of(current), actor, tx, id)
             }

@@ -12,7 +12,7 @@ use crate::domain::{Millis, Step};
 pub(in crate::store) fn walk<'a>(
     p: &'a Due,
     steps: &[Step],
-    decided: Option<&str>,
+    (decided, disabled): (Option<&str>, &[String]),
     now: Millis,
     held: bool,
 ) -> Move<'a> {
@@ -44,7 +44,18 @@ pub(in crate::store) fn walk<'a>(
                 let idx = decided
                     .and_then(|w| split.variants.iter().position(|x| x.name == w))
                     .unwrap_or_else(|| {
-                        let weights: Vec<u32> = split.variants.iter().map(|x| x.weight).collect();
+                        // An arm an operator disabled takes no one new.
+                        let weights: Vec<u32> = split
+                            .variants
+                            .iter()
+                            .map(|x| {
+                                if disabled.contains(&x.name) {
+                                    0
+                                } else {
+                                    x.weight
+                                }
+                            })
+                            .collect();
                         assign_variant(&p.profile, &split.test, &weights)
                     });
                 let chosen = &split.variants[idx];

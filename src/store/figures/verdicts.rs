@@ -25,7 +25,13 @@ pub(crate) async fn check_verdicts(
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
-        if decided.is_some() {
+        // An operator's choice by hand ends the engine's looks: its
+        // figures are no longer those of the test as designed.
+        let by_hand = sqlx::query("SELECT variant FROM variant_choices WHERE version_id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if decided.is_some() || by_hand.is_some() {
             continue;
         }
         let def: String = sqlx::query("SELECT definition FROM versions WHERE id = $1")

@@ -10,6 +10,7 @@ pub(in crate::store) mod overdue;
 pub(in crate::store) mod pause;
 pub(in crate::store) mod targets;
 pub(in crate::store) mod transition;
+pub(in crate::store) mod variants;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -58,6 +58,10 @@ impl Grant {
             // `--at` sets a schedule and `unschedule` takes it back; the
             // engine takes one, and ends it.
             (Grant::Operator, "scheduled_actions") => Some("INSERT, UPDATE"),
+            // `journeyctl variant` records an operator's A/B choice; the
+            // engine only reads them.
+            (Grant::Operator, "variant_choices") => Some("INSERT"),
+            (Grant::Engine, "variant_choices") => None,
             (Grant::Engine, "scheduled_actions") => Some("UPDATE"),
             // A release records its choice for overdue messages; the
             // engine's claims apply it and delete it.

@@ -43,6 +43,57 @@ pub struct AbSummary {
     /// while it is. Once decided, the counts at the decision are checked
     /// (everyone after it gets the winner).
     pub srm: Option<SrmCheck>,
+    /// An operator's choices by hand (`journeyctl variant`): arms
+    /// disabled, or a winner chosen, which is not a statistical result.
+    pub by_hand: Vec<ChosenArm>,
+}
+
+/// One arm an operator disabled or chose as the winner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChosenArm {
+    pub variant: String,
+    /// `disabled` or `winner`.
+    pub choice: String,
+    pub by: String,
+    pub at: String,
+    pub reason: Option<String>,
+    /// Every arm's count at the choice: the sample ratio check compares
+    /// what came after with the weights from then on.
+    #[serde(skip)]
+    pub assigned_then: HashMap<String, i64>,
+}
+
+impl AbSummary {
+    /// The winner an operator chose, if one did.
+    pub fn chosen_winner(&self) -> Option<&ChosenArm> {
+        self.by_hand.iter().find(|c| c.choice == "winner")
+    }
+}
+
+/// The SRM mark once arms are disabled: what came after the latest
+/// choice against the weights of the arms still taking people (none
+/// once a winner is chosen: everyone gets it).
+fn srm_after(
+    split: &crate::domain::Split,
+    variants: &[VariantSummary],
+    by_hand: &[ChosenArm],
+) -> Option<SrmCheck> {
+    let latest = by_hand.last()?;
+    if by_hand.iter().any(|c| c.choice == "winner") {
+        return None;
+    }
+    let mut left = split.clone();
+    left.variants
+        .retain(|v| !by_hand.iter().any(|c| c.variant == v.name));
+    let since: Vec<VariantSummary> = variants
+        .iter()
+        .filter(|v| left.variants.iter().any(|x| x.name == v.name))
+        .map(|v| VariantSummary {
+            assigned: v.assigned - latest.assigned_then.get(&v.name).copied().unwrap_or(0),
+            ..v.clone()
+        })
+        .collect();
+    srm_mark(&left, &since)
 }
 
 /// The SRM mark of `variants`' counts against `split`'s weights, if marked.
@@ -74,6 +125,7 @@ pub(super) struct Tests {
     variants: HashMap<i64, Vec<VariantSummary>>,
     decisions: HashMap<i64, Decision>,
     running: HashMap<i64, (i64, Vec<PairResult>)>,
+    by_hand: HashMap<i64, Vec<ChosenArm>>,
     /// Versions whose stored A/B rows cannot be read, and why: each is
     /// marked, every other shown as usual.
     pub(super) unreadable: HashMap<i64, String>,
@@ -126,6 +178,7 @@ impl Tests {
             };
             tests.decisions.insert(id, decision);
         }
+        tests.by_hand = by_hand(conn).await?;
         let rows = sqlx::query("SELECT version_id, looks, pairs FROM ab_running")
             .fetch_all(&mut *conn)
             .await?;
@@ -151,6 +204,7 @@ impl Tests {
         }
         let variants = self.variants.remove(&id).unwrap_or_default();
         let (looks, kept) = self.running.remove(&id).unwrap_or_default();
+        let by_hand = self.by_hand.remove(&id).unwrap_or_default();
         if let Some(d) = self.decisions.remove(&id) {
             return Some(AbSummary {
                 srm: srm_mark(split, &d.figures.variants),
@@ -163,6 +217,7 @@ impl Tests {
                 pairs: d.figures.pairs,
                 looks,
                 at_decision: Some(d.figures.variants),
+                by_hand,
             });
         }
         let arms: Vec<Arm> = variants
@@ -186,8 +241,38 @@ impl Tests {
             pairs: v.pairs,
             looks,
             at_decision: None,
-            srm: srm_mark(split, &variants),
+            srm: if by_hand.is_empty() {
+                srm_mark(split, &variants)
+            } else {
+                srm_after(split, &variants, &by_hand)
+            },
             variants,
+            by_hand,
         })
     }
+}
+
+/// Every operator's choice by hand, per version, in the order made.
+async fn by_hand(conn: &mut sqlx::AnyConnection) -> Result<HashMap<i64, Vec<ChosenArm>>> {
+    let rows = sqlx::query(
+        "SELECT version_id, variant, choice, set_by, set_at, reason, assigned_then FROM variant_choices \
+         ORDER BY version_id, set_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<i64, Vec<ChosenArm>> = HashMap::new();
+    for r in &rows {
+        let then: String = r.try_get("assigned_then")?;
+        out.entry(r.try_get("version_id")?)
+            .or_default()
+            .push(ChosenArm {
+                variant: r.try_get("variant")?,
+                choice: r.try_get("choice")?,
+                by: r.try_get("set_by")?,
+                at: to_rfc3339(r.try_get("set_at")?),
+                reason: r.try_get("reason")?,
+                assigned_then: serde_json::from_str(&then).unwrap_or_default(),
+            });
+    }
+    Ok(out)
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::domain::{Millis, VersionStatus};
 
-pub use ab::{AbSummary, VariantSummary};
+pub use ab::{AbSummary, ChosenArm, VariantSummary};
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;

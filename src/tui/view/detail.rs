@@ -351,13 +351,16 @@ fn ab_lines(ab: &AbSummary, theme: &Theme) -> Vec<Line<'static>> {
             pct(rate)
         )));
     }
-    let verdict = verdict_line(ab);
-    let style = if ab.winner.is_some() {
-        theme.good()
-    } else {
-        theme.base()
-    };
-    lines.push(Line::styled(verdict, style));
+    let by_hand = crate::present::by_hand_lines(ab);
+    if ab.chosen_winner().is_none() {
+        let style = if ab.winner.is_some() {
+            theme.good()
+        } else {
+            theme.base()
+        };
+        lines.push(Line::styled(verdict_line(ab), style));
+    }
+    lines.extend(by_hand.into_iter().map(|l| Line::styled(l, theme.warn())));
     if let Some(c) = &ab.srm {
         lines.push(Line::styled(srm_line(c), theme.warn()));
         lines.push(Line::styled(

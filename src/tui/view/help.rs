@@ -156,10 +156,12 @@ fn merged_rows(
             ),
         ),
         (
-            vec![Publish, Unschedule],
+            vec![Publish, Unschedule, ArmDisable, ArmWinner],
             format!(
-                "publish the newest draft (asks) · {} takes back a ⏰ action",
-                k(Unschedule)
+                "publish draft · {} takes back ⏰ · {} {} A/B arm off, winner",
+                k(Unschedule),
+                k(ArmDisable),
+                k(ArmWinner)
             ),
         ),
         (

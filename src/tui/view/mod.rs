@@ -2,6 +2,7 @@
 //! pane. Only the rows that fit on screen are built, whatever the number
 //! of versions.
 
+mod arm;
 mod audit;
 mod channels;
 mod chrome;
@@ -79,6 +80,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.hold_pane() {
         hold::draw_hold(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.arm_pane() {
+        arm::draw_arm(frame, below, app, pane, theme);
     }
     if let Some(pane) = app.unschedule_pane() {
         unschedule::draw_unschedule(frame, below, app, pane, theme);
