@@ -2867,3 +2867,36 @@ fn d_and_w_choose_an_ab_arm_by_hand_in_the_detail() {
     press(&mut app, &[KeyCode::Esc]);
     assert!(app.arm_pane().is_none());
 }
+
+/// `/` on the audit screen filters its rows: `actor:`, `action:`, words,
+/// `!` to exclude; the title says how many of how many.
+#[test]
+fn the_audit_screen_filters_by_actor_action_and_words() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('a')]);
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: fixture(),
+        audit: Some(detail_fixture().audit),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "actor:mallory");
+    press(&mut app, &[KeyCode::Enter]);
+    let text = snap(&app, 120, 12);
+    assert!(text.contains("1 of 2 entries (/ actor:mallory)"), "{text}");
+    assert!(text.contains("wrong coupon"), "{text}");
+    assert!(!text.contains("publish"), "{text}");
+    for (filter, shown) in [
+        ("action:publish", 1),
+        ("!action:publish", 1),
+        ("coupon", 1),
+        ("action:stop actor:bob", 0),
+    ] {
+        press(&mut app, &[KeyCode::Char('/')]);
+        press(&mut app, &[KeyCode::Backspace; 40]);
+        type_text(&mut app, filter);
+        press(&mut app, &[KeyCode::Enter]);
+        assert_eq!(app.visible_audit().len(), shown, "{filter}");
+    }
+}

@@ -235,11 +235,28 @@ pub struct List {
 // `audit`
 #[derive(Debug, Clone, Args)]
 pub struct Audit {
+    /// Only this journey's rows.
     #[arg(long)]
     pub journey: Option<String>,
-    /// The newest this many rows.
-    #[arg(long, default_value_t = 1000)]
-    pub limit: i64,
+    /// From this long ago (2h, 3d) or this time (RFC 3339).
+    #[arg(long, value_name = "DURATION|TIME")]
+    pub since: Option<String>,
+    /// Up to this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only what this actor (or database login) did.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Only these actions, comma-separated (stop,pause).
+    #[arg(long, value_name = "A,B")]
+    pub action: Option<String>,
+    /// Only the rows of this store-wide brake.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// The newest this many rows (default 1000; with --json every row
+    /// that matches).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    pub limit: Option<i64>,
     #[arg(long)]
     pub json: bool,
 }

@@ -180,14 +180,61 @@ impl args::List {
 
 impl args::Audit {
     async fn run(self, cx: &Cx) -> anyhow::Result<()> {
+        let filter = self.filter(cx.now)?;
         let store = cx.store(false).await?;
-        let entries = store.audit(self.journey.as_deref(), self.limit).await?;
+        let limit = match (self.limit, self.json) {
+            (Some(n), _) => Some(n),
+            (None, true) => None,
+            (None, false) => Some(1000),
+        };
+        let (entries, total) = store.audit_matching(&filter, limit).await?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&entries)?);
         } else {
             print!("{}", table::audit_table(&entries));
+            if (entries.len() as i64) < total {
+                println!(
+                    "showing {} of {} (--limit, --since)",
+                    crate::present::thousands(entries.len() as i64),
+                    crate::present::thousands(total)
+                );
+            }
         }
         Ok(())
+    }
+
+    /// The rows asked for: `--since` a duration ago or a time, `--until`,
+    /// `--actor`, `--action a,b`, `--journey`, `--incident`.
+    fn filter(&self, now: crate::domain::Millis) -> anyhow::Result<crate::store::AuditFilter> {
+        use crate::domain::time::{parse_duration, parse_rfc3339};
+        let since = match &self.since {
+            None => None,
+            Some(t) => Some(
+                parse_rfc3339(t)
+                    .or_else(|_| parse_duration(t).map(|d| now - d))
+                    .map_err(|_| {
+                        anyhow::anyhow!("--since {t:?}: give a duration (2h) or an RFC 3339 time")
+                    })?,
+            ),
+        };
+        let until = match &self.until {
+            None => None,
+            Some(t) => Some(parse_rfc3339(t).map_err(|e| anyhow::anyhow!("--until: {e}"))?),
+        };
+        Ok(crate::store::AuditFilter {
+            since,
+            until,
+            actor: self.actor.clone(),
+            actions: self
+                .action
+                .iter()
+                .flat_map(|a| a.split(','))
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            journey: self.journey.clone(),
+            incident: self.incident.clone(),
+        })
     }
 }
 

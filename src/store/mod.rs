@@ -52,9 +52,9 @@ pub use open::trust::{Grant, Granted};
 pub use order::waits::Waiting;
 pub use read::forecast::Forecast;
 pub use read::{
-    AbSummary, ActionHealth, AuditEntry, Backlog, ChosenArm, Counts, Messages, PausedSummary,
-    PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally, VariantSummary,
-    VersionDetail, VersionSummary,
+    AbSummary, ActionHealth, AuditEntry, AuditFilter, Backlog, ChosenArm, Counts, Messages,
+    PausedSummary, PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally,
+    VariantSummary, VersionDetail, VersionSummary,
 };
 pub use schedule::{ScheduleState, Scheduled, ScheduledRun, ended_words};
 

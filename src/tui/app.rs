@@ -312,6 +312,15 @@ impl App {
         out
     }
 
+    /// The audit rows the filter lets through (the audit screen).
+    pub fn visible_audit(&self) -> Vec<&AuditEntry> {
+        let filter = super::filter::Filter::parse(self.filter.value());
+        self.audit
+            .iter()
+            .filter(|e| filter.matches_audit(e))
+            .collect()
+    }
+
     pub fn selected_version(&self) -> Option<&VersionSummary> {
         let visible = self.visible();
         visible

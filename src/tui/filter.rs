@@ -2,8 +2,11 @@
 //! match. A word matches the journey's name (any case); `status:WORD` its
 //! state (`live`, `paused`, `failing`, `srm`, `draining`, `drained`,
 //! `stopped`, `draft`); `action:A` a version that sends through `A` (or a
-//! sub-action of that channel, as the kill switch reads it); `!` before
-//! any of them excludes what it matches.
+//! sub-action of that channel, as the kill switch reads it); `actor:NAME`
+//! who last changed its status; `!` before any of them excludes what it
+//! matches. On the audit screen the same filter picks rows: a word in
+//! what the row is about, its action or reason; `action:` the row's
+//! action (or the action it acts on); `actor:` who made it.
 
 use crate::domain::Shown;
 use crate::store::VersionSummary;
@@ -14,6 +17,7 @@ enum Term {
     Name(String),
     Status(String),
     Action(String),
+    Actor(String),
 }
 
 /// A filter as typed: its terms, each kept or excluded.
@@ -40,11 +44,15 @@ impl Filter {
                     Term::Status(s.to_lowercase())
                 } else if let Some(a) = word.strip_prefix("action:") {
                     Term::Action(a.to_string())
+                } else if let Some(a) = word.strip_prefix("actor:") {
+                    Term::Actor(a.to_string())
                 } else {
                     Term::Name(word.to_lowercase())
                 };
                 let empty = match &term {
-                    Term::Name(s) | Term::Status(s) | Term::Action(s) => s.is_empty(),
+                    Term::Name(s) | Term::Status(s) | Term::Action(s) | Term::Actor(s) => {
+                        s.is_empty()
+                    }
                 };
                 (!empty).then_some((exclude, term))
             })
@@ -63,6 +71,29 @@ impl Filter {
             .all(|(exclude, term)| term_matches(term, v) != *exclude)
     }
 
+    /// Whether an audit row passes every term (the audit screen).
+    pub fn matches_audit(&self, e: &crate::store::AuditEntry) -> bool {
+        self.terms.iter().all(|(exclude, term)| {
+            let hit = match term {
+                Term::Name(word) => [
+                    Some(e.about()),
+                    Some(e.action.to_string()),
+                    e.reason.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|t| t.to_lowercase().contains(word)),
+                Term::Action(a) => {
+                    e.action == a.as_str()
+                        || e.subject.as_deref() == Some(format!("action:{a}").as_str())
+                }
+                Term::Actor(n) => e.actor == *n || e.db_user.as_deref() == Some(n.as_str()),
+                Term::Status(s) => e.to.as_deref() == Some(s.as_str()),
+            };
+            hit != *exclude
+        })
+    }
+
     /// `status:` words it does not know, to say so.
     pub fn unknown(&self) -> Vec<String> {
         self.terms
@@ -78,6 +109,7 @@ impl Filter {
 fn term_matches(term: &Term, v: &VersionSummary) -> bool {
     match term {
         Term::Name(word) => v.journey.to_lowercase().contains(word),
+        Term::Actor(n) => v.status_by == *n,
         Term::Action(a) => v.uses_actions.iter().any(|u| {
             u == a
                 || u.strip_prefix(a.as_str())

@@ -235,7 +235,7 @@ impl App {
                 self.view = View::Channels;
                 self.effects.push(Effect::Refresh);
             }
-            Filter if main => self.mode = Mode::Filtering,
+            Filter if main || self.view == View::Audit => self.mode = Mode::Filtering,
             All if main => {
                 self.show_all = !self.show_all;
                 self.clamp_selection();
@@ -348,7 +348,7 @@ impl App {
                     (self.channel_selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }
             View::Audit => {
-                let n = self.audit.len() as i64;
+                let n = self.visible_audit().len() as i64;
                 self.audit_offset =
                     (self.audit_offset as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
             }

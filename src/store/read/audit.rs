@@ -15,6 +15,41 @@ macro_rules! audit_columns {
     };
 }
 
+/// Which audit rows `audit` shows: each part given narrows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// From this time (inclusive).
+    pub since: Option<Millis>,
+    /// Up to this time (inclusive).
+    pub until: Option<Millis>,
+    /// The actor named, or the login the database recorded.
+    pub actor: Option<String>,
+    /// Any of these actions (`stop`, `pause`).
+    pub actions: Vec<String>,
+    pub journey: Option<String>,
+    pub incident: Option<String>,
+}
+
+/// A value bound to a filter's placeholder.
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+impl AuditFilter {
+    /// The values of its placeholders, in the order they are numbered.
+    fn values(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        out.extend(self.since.map(Value::Int));
+        out.extend(self.until.map(Value::Int));
+        out.extend(self.actor.clone().map(Value::Text));
+        out.extend(self.actions.iter().cloned().map(Value::Text));
+        out.extend(self.journey.clone().map(Value::Text));
+        out.extend(self.incident.clone().map(Value::Text));
+        out
+    }
+}
+
 impl Store {
     /// The audit log, newest first; `journey` narrows it to one journey.
     pub async fn audit(&self, journey: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
@@ -28,6 +63,66 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_of).collect()
+    }
+
+    /// The audit rows that match `f`, newest first, at most `limit` of
+    /// them (`None`: all), and how many match in all.
+    pub async fn audit_matching(
+        &self,
+        f: &AuditFilter,
+        limit: Option<i64>,
+    ) -> Result<(Vec<AuditEntry>, i64)> {
+        // Only placeholders are formatted into the statement.
+        let mut clauses: Vec<String> = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if f.since.is_some() {
+            clauses.push(format!("at >= {}", next()));
+        }
+        if f.until.is_some() {
+            clauses.push(format!("at <= {}", next()));
+        }
+        if f.actor.is_some() {
+            clauses.push(format!("(actor = {0} OR db_user = {0})", next()));
+        }
+        if !f.actions.is_empty() {
+            let marks: Vec<String> = f.actions.iter().map(|_| next()).collect();
+            clauses.push(format!("action IN ({})", marks.join(", ")));
+        }
+        if f.journey.is_some() {
+            clauses.push(format!("journey = {}", next()));
+        }
+        if f.incident.is_some() {
+            clauses.push(format!("incident = {}", next()));
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let limit_mark = next();
+        let rows_sql = format!(
+            "SELECT {} FROM audit{filter} ORDER BY id DESC LIMIT {limit_mark}",
+            audit_columns!()
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM audit{filter}");
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(rows_sql));
+        let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+        for v in f.values() {
+            (rows, count) = match v {
+                Value::Int(x) => (rows.bind(x), count.bind(x)),
+                Value::Text(t) => (rows.bind(t.clone()), count.bind(t)),
+            };
+        }
+        let rows = rows
+            .bind(limit.unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = count.fetch_one(&self.pool).await?;
+        Ok((rows.iter().map(entry_of).collect::<Result<_>>()?, total))
     }
 
     /// The audit rows after `after` (an id) and those of `missing` (ids

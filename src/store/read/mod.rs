@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::domain::{Millis, VersionStatus};
 
 pub use ab::{AbSummary, ChosenArm, VariantSummary};
+pub use audit::AuditFilter;
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;

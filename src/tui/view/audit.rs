@@ -12,19 +12,29 @@ use crate::tui::columns::{Col, Fit, RowData, fitted_table};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw_audit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = super::body_block(app, theme).title(Line::from(vec![
-        Span::styled(" Audit log ", theme.title()),
-        Span::raw(format!(
+    let shown = app.visible_audit();
+    let counted = if shown.len() == app.audit.len() {
+        format!(
             "{} entries, newest first ",
             thousands(app.audit.len() as i64)
-        )),
+        )
+    } else {
+        format!(
+            "{} of {} entries (/ {}), newest first ",
+            thousands(shown.len() as i64),
+            thousands(app.audit.len() as i64),
+            crate::present::escaped(app.filter.value())
+        )
+    };
+    let block = super::body_block(app, theme).title(Line::from(vec![
+        Span::styled(" Audit log ", theme.title()),
+        Span::raw(counted),
     ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    let rows: Vec<RowData> = app
-        .audit
-        .iter()
+    let rows: Vec<RowData> = shown
+        .into_iter()
         .skip(app.audit_offset)
         .take(height)
         .map(|e| {
