@@ -89,6 +89,8 @@ fn version(
         recent: None,
         rates: Default::default(),
         scheduled: vec![],
+        claim: None,
+        notes: vec![],
         id: n,
     }
     .with_trend(status)
@@ -2899,4 +2901,106 @@ fn the_audit_screen_filters_by_actor_action_and_words() {
         press(&mut app, &[KeyCode::Enter]);
         assert_eq!(app.visible_audit().len(), shown, "{filter}");
     }
+}
+
+/// `n` leaves a note on the selected version, `m` claims it (and gives
+/// back your own claim); the row shows `◆ bob ✎ 1`, and a pane on a
+/// version someone else claims says so first.
+#[test]
+fn n_notes_m_claims_and_a_pane_says_whose_it_is() {
+    use journeyctl::store::{Claim, Note};
+    let mut versions = fixture();
+    versions[0].claim = Some(Claim {
+        by: "bob".into(),
+        until: String::new(),
+        reason: Some("CRM ticket 123".into()),
+        until_ms: now() + 80 * 60_000,
+    });
+    versions[0].notes = vec![Note {
+        at: String::new(),
+        by: "bob".into(),
+        text: "do not resume before 14:00".into(),
+        at_ms: now() - 60_000,
+    }];
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    app.take_effects();
+    let text = snap(&app, 200, 12);
+    assert!(text.contains("◆ bob ✎ 1"), "{text}");
+    // A pane on bob's version says so first.
+    press(&mut app, &[KeyCode::Char('f')]);
+    let want = app.want().impact.unwrap();
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions: versions.clone(),
+        impact: Some((
+            want,
+            Ok(Impact {
+                versions: vec![VersionImpact {
+                    journey: "cart-recovery".into(),
+                    version: 2,
+                    status: VersionStatus::Live,
+                    active: 10,
+                    pending: 0,
+                    uncertain: 0,
+                    sent_waiting: None,
+                    overdue: 0,
+                    overdue_since: None,
+                }],
+                release: vec![],
+            }),
+        )),
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("◆ cart-recovery v2 is claimed by bob for 1h: \"CRM ticket 123\""),
+        "{text}"
+    );
+    press(&mut app, &[KeyCode::Esc]);
+    // n: a note.
+    press(&mut app, &[KeyCode::Char('n')]);
+    type_text(&mut app, "CRM back at 15:00");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(effects.contains(&Effect::Note {
+        journey: "cart-recovery".into(),
+        version: 2,
+        text: "CRM back at 15:00".into(),
+    }));
+    app.update(Msg::TeamDone(Ok("noted on cart-recovery v2".into())));
+    press(&mut app, &[KeyCode::Enter]);
+    // m: a claim for 2h, why.
+    press(&mut app, &[KeyCode::Char('m')]);
+    press(&mut app, &[KeyCode::Backspace; 4]);
+    type_text(&mut app, "2h");
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "taking over");
+    let effects = press(&mut app, &[KeyCode::Enter]);
+    assert!(
+        effects.contains(&Effect::Claim {
+            journey: "cart-recovery".into(),
+            version: 2,
+            for_ms: 7_200_000,
+            reason: Some("taking over".into()),
+        }),
+        "{effects:?}"
+    );
+    // alice's own claim: m gives it back, no pane.
+    versions[0].claim.as_mut().unwrap().by = "alice".into();
+    let mut app = App::new(ctx(false), now());
+    app.update(Msg::Data(Box::new(Snapshot {
+        versions,
+        fetched_at: now(),
+        ..Default::default()
+    })));
+    let effects = press(&mut app, &[KeyCode::Char('m')]);
+    assert!(effects.contains(&Effect::Unclaim {
+        journey: "cart-recovery".into(),
+        version: 2,
+    }));
+    assert!(app.team_pane().is_none());
 }

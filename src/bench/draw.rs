@@ -55,6 +55,8 @@ pub(super) fn draw_time_ms() -> f64 {
             }),
             rates: Default::default(),
             scheduled: vec![],
+            claim: None,
+            notes: vec![],
             id: i,
         })
         .collect();

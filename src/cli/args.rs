@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::domain::definition::{DEFAULT_EXPECTED_PARTICIPANTS, DEFAULT_MIN_PER_VARIANT};
-
 pub use super::end::TargetArgs;
 use super::tool_args::{BenchArgs, DemoArgs};
 use super::values::{parse_duration_arg, parse_interval, parse_refresh};
+pub use super::verdict::Verdict;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -144,6 +143,12 @@ pub enum CliCommand {
     /// A/B by hand: disable one arm, or pick the winner (audited; not a
     /// statistical result).
     Variant(super::variant::VariantArgs),
+    /// Leave a note on a version for the team (audited).
+    Note(super::team::NoteArgs),
+    /// Say you are on a version, until a time (others are told first).
+    Claim(super::team::ClaimArgs),
+    /// Give a claim back.
+    Unclaim(super::team::UnclaimArgs),
     /// Release a held action: its messages go out again.
     Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.
@@ -350,35 +355,6 @@ pub struct Resume {
     pub yes: bool,
 }
 
-// `verdict`
-#[derive(Debug, Clone, Args)]
-pub struct Verdict {
-    /// The journey whose test to show (its live version by default).
-    #[arg(required_unless_present_any = ["arms", "srm"], conflicts_with_all = ["arms", "srm"])]
-    pub journey: Option<String>,
-    /// The version whose test to show.
-    #[arg(long, requires = "journey")]
-    pub version: Option<i64>,
-    /// One variant's conversions and participants, for the verdict of
-    /// given counts: give one per variant.
-    #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
-    pub arms: Vec<String>,
-    /// One variant's people and weight, for a sample ratio mismatch
-    /// check (chi-square, marked below p = 0.001): give one per variant.
-    #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
-    pub srm: Vec<String>,
-    /// With --arm: the participants the test expects in all (the
-    /// always-valid test's tuning).
-    #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
-    pub expected: u64,
-    /// With --arm: no verdict until every variant has this many
-    /// participants.
-    #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
-    pub min_per_variant: u64,
-    #[arg(long)]
-    pub json: bool,
-}
-
 // `deliver`
 #[derive(Debug, Clone, Args)]
 pub struct Deliver {
@@ -483,6 +459,9 @@ impl CliCommand {
             CliCommand::Release(_) => Some("release"),
             CliCommand::Unschedule(_) => Some("unschedule"),
             CliCommand::Variant(_) => Some("variant"),
+            CliCommand::Note(_) => Some("note"),
+            CliCommand::Claim(_) => Some("claim"),
+            CliCommand::Unclaim(_) => Some("unclaim"),
             _ => None,
         }
     }

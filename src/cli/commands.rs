@@ -66,6 +66,9 @@ impl CliCommand {
             CliCommand::Unschedule(c) => c.run(cx).await,
             CliCommand::Forecast(c) => c.run(cx).await,
             CliCommand::Variant(c) => c.run(cx).await,
+            CliCommand::Note(c) => c.run(cx).await,
+            CliCommand::Claim(c) => c.run(cx).await,
+            CliCommand::Unclaim(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
             CliCommand::Stores(_) => config::stores(),
             CliCommand::Grant(c) => c.run(cx).await,
@@ -83,6 +86,15 @@ async fn act(cx: &Cx, asked: end::Asked, when: schedule::At) -> anyhow::Result<(
         return schedule::schedule_command(cx, intent, at, (asked.yes, typed)).await;
     }
     let store = cx.store(false).await?;
+    let impact = store.preview(&asked.action).await;
+    if let Ok(impact) = &impact {
+        let versions: Vec<(String, i64)> = impact
+            .versions
+            .iter()
+            .map(|v| (v.journey.clone(), v.version))
+            .collect();
+        super::team::say_claims(&store, &versions, &cx.actor.name, cx.now).await?;
+    }
     end::end_command(&store, asked, &cx.actor, cx.global.lock_timeout).await
 }
 

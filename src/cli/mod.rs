@@ -16,6 +16,7 @@ mod progress;
 mod rate;
 mod schedule;
 pub mod table;
+mod team;
 mod tool_args;
 mod trend;
 mod values;

@@ -106,7 +106,7 @@ pub fn list_table(list: &[VersionSummary], now: i64) -> String {
                     ),
                     None => status_label(shown(v)),
                 }),
-                crate::present::schedule_words(&v.scheduled, now),
+                crate::present::row_marks(v, now),
             ]
             .into_iter()
             .flatten()

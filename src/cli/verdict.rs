@@ -1,11 +1,43 @@
 //! `journeyctl verdict`: a live test as the engine keeps it, or one look
 //! for given counts.
 
+use clap::Args;
+
 use crate::domain::VersionStatus;
 use crate::domain::abtest::{Arm, PairResult, VerdictKind, verdict};
+use crate::domain::definition::{DEFAULT_EXPECTED_PARTICIPANTS, DEFAULT_MIN_PER_VARIANT};
 use crate::domain::srm::{SRM_ALPHA, check_srm};
 use crate::present::{srm_line, thousands};
 use crate::store::{Error, Store, VersionSummary};
+
+// `verdict`
+#[derive(Debug, Clone, Args)]
+pub struct Verdict {
+    /// The journey whose test to show (its live version by default).
+    #[arg(required_unless_present_any = ["arms", "srm"], conflicts_with_all = ["arms", "srm"])]
+    pub journey: Option<String>,
+    /// The version whose test to show.
+    #[arg(long, requires = "journey")]
+    pub version: Option<i64>,
+    /// One variant's conversions and participants, for the verdict of
+    /// given counts: give one per variant.
+    #[arg(long = "arm", value_name = "NAME=X/N", conflicts_with = "srm")]
+    pub arms: Vec<String>,
+    /// One variant's people and weight, for a sample ratio mismatch
+    /// check (chi-square, marked below p = 0.001): give one per variant.
+    #[arg(long = "srm", value_name = "NAME=PEOPLE/WEIGHT")]
+    pub srm: Vec<String>,
+    /// With --arm: the participants the test expects in all (the
+    /// always-valid test's tuning).
+    #[arg(long, default_value_t = DEFAULT_EXPECTED_PARTICIPANTS)]
+    pub expected: u64,
+    /// With --arm: no verdict until every variant has this many
+    /// participants.
+    #[arg(long, default_value_t = DEFAULT_MIN_PER_VARIANT)]
+    pub min_per_variant: u64,
+    #[arg(long)]
+    pub json: bool,
+}
 
 fn parse_arm(s: &str) -> anyhow::Result<Arm> {
     let (name, counts) = s.split_once('=').ok_or_else(|| {

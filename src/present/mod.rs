@@ -6,12 +6,14 @@ mod ab;
 pub mod channels;
 mod cli_line;
 pub mod errors;
+mod marks;
 
 pub use ab::{ab_label, by_hand_lines, since_decision, srm_line, srm_meaning};
 pub use channels::{
     channel_cells, channel_line, channel_name, last_error, limits_short, limits_words,
 };
 pub use cli_line::{cli_line, cli_words, hold_line, publish_line, rate_line};
+pub use marks::{ENGINE_QUIET_MS, claim_line, schedule_words};
 
 pub use errors::read_only;
 
@@ -77,39 +79,24 @@ pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
     } else {
         base
     };
-    match schedule_words(&v.scheduled, now) {
-        Some(words) => format!("{base} {words}"),
+    match row_marks(v, now) {
+        Some(marks) => format!("{base} {marks}"),
         None => base,
     }
 }
 
-/// No engine seen for this long: a schedule will not run at its time.
-pub const ENGINE_QUIET_MS: Millis = 60_000;
-
-/// The soonest action set for a time, as a row shows it: `⏰ stop 23:59`
-/// (`(+1)` for each further one), and `— no engine has run for 10m`
-/// when nothing would carry it out.
-pub fn schedule_words(marks: &[crate::store::ScheduleMark], now: Millis) -> Option<String> {
-    let first = marks.first()?;
-    let when = crate::domain::time::to_datetime(first.at_ms);
-    let at = if first.at_ms - now < 86_400_000 {
-        when.format("%H:%M").to_string()
-    } else {
-        when.format("%m-%d %H:%M").to_string()
-    };
-    let more = match marks.len() {
-        1 => String::new(),
-        n => format!(" (+{})", n - 1),
-    };
-    let quiet = match first.engine_seen_ms {
-        None => " — no engine has run".to_string(),
-        Some(seen) if now - seen > ENGINE_QUIET_MS => format!(
-            " — no engine has run for {}",
-            crate::domain::time::age(now, seen)
-        ),
-        Some(_) => String::new(),
-    };
-    Some(format!("⏰ {} {at}{more}{quiet}", first.verb))
+/// What operators left on a version's row: who claims it (`◆ alice`),
+/// how many notes (`✎ 2`), an action set for a time (`⏰ stop 23:59`).
+pub fn row_marks(v: &VersionSummary, now: Millis) -> Option<String> {
+    let marks: Vec<String> = [
+        v.claim.as_ref().map(|c| format!("◆ {}", c.by)),
+        (!v.notes.is_empty()).then(|| format!("✎ {}", v.notes.len())),
+        schedule_words(&v.scheduled, now),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!marks.is_empty()).then(|| escaped(&marks.join(" ")).into_owned())
 }
 
 /// The hold in a sentence: `paused by alice since ..., until ... (then stop)`.

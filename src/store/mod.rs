@@ -47,13 +47,14 @@ pub use open::{FileChange, Location, PoolSettings, default_sqlite_path};
 pub use crate::domain::{OperatorAction, Target};
 pub use lifecycle::change::{Impact, Outcome, VersionImpact};
 pub use lifecycle::journeys::PublishImpact;
+pub use lifecycle::notes::Noted;
 pub use lifecycle::variants::{VariantChoice, VariantChosen};
 pub use open::trust::{Grant, Granted};
 pub use order::waits::Waiting;
 pub use read::forecast::Forecast;
 pub use read::{
-    AbSummary, ActionHealth, AuditEntry, AuditFilter, Backlog, ChosenArm, Counts, Messages,
-    PausedSummary, PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally,
+    AbSummary, ActionHealth, AuditEntry, AuditFilter, Backlog, ChosenArm, Claim, Counts, Messages,
+    Note, PausedSummary, PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally,
     VariantSummary, VersionDetail, VersionSummary,
 };
 pub use schedule::{ScheduleState, Scheduled, ScheduledRun, ended_words};

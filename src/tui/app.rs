@@ -100,6 +100,8 @@ pub enum Msg {
     UnscheduleDone(Result<String, crate::store::Error>),
     /// The confirmed A/B choice by hand.
     ArmDone(Result<String, crate::store::Error>),
+    /// The note, claim or unclaim.
+    TeamDone(Result<String, crate::store::Error>),
     /// The confirmed live rate: what it changed, or why not.
     RateDone(Result<crate::store::RateChanged, crate::store::Error>),
     /// The confirmed stop waits for this many deliveries in flight.
@@ -125,6 +127,7 @@ pub enum Mode {
     Hold(Box<super::hold::HoldPane>),
     Unschedule(Box<super::unschedule::UnschedulePane>),
     Arm(Box<super::arm::ArmPane>),
+    Team(Box<super::team::TeamPane>),
 }
 
 #[derive(Debug, Clone)]
@@ -390,6 +393,7 @@ impl App {
             Msg::HoldDone(result) => self.hold_done(result),
             Msg::UnscheduleDone(result) => self.unschedule_done(result),
             Msg::ArmDone(result) => self.arm_done(result),
+            Msg::TeamDone(result) => self.team_done(result),
             Msg::Clock(now) => {
                 // Only the age labels change: redraw once a second.
                 self.now = now;

@@ -49,6 +49,22 @@ pub enum Effect {
         choice: crate::store::VariantChoice,
         reason: Option<String>,
     },
+    /// A note on a version, a claim on it, a claim given back.
+    Note {
+        journey: String,
+        version: i64,
+        text: String,
+    },
+    Claim {
+        journey: String,
+        version: i64,
+        for_ms: i64,
+        reason: Option<String>,
+    },
+    Unclaim {
+        journey: String,
+        version: i64,
+    },
     /// Stop waiting for the running action's turn (Esc in its pane).
     GiveUp,
     /// The filter as set now, to come back next time for this store.

@@ -33,6 +33,7 @@ impl App {
             Mode::Hold(_) => self.on_hold_key(key),
             Mode::Unschedule(_) => self.on_unschedule_key(key),
             Mode::Arm(_) => self.on_arm_key(key),
+            Mode::Team(_) => self.on_team_key(key),
             Mode::Help => self.mode = Mode::Browse,
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
@@ -258,6 +259,8 @@ impl App {
             Unschedule => self.open_unschedule(),
             ArmDisable => self.open_arm(crate::store::VariantChoice::Disable),
             ArmWinner => self.open_arm(crate::store::VariantChoice::Winner),
+            Note => self.open_team(super::team::TeamKind::Note),
+            ClaimIt => self.open_team(super::team::TeamKind::Claim),
             Mark if main => self.toggle_mark(),
             MarkAll if main => self.mark_all_shown(),
             Unmark if main => self.marks.clear(),

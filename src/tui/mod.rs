@@ -17,6 +17,7 @@ pub mod rate;
 pub mod sort;
 pub mod state;
 pub mod svg;
+pub mod team;
 pub mod terminal;
 pub mod theme;
 pub mod unschedule;
@@ -365,6 +366,9 @@ fn run_effects(
                 limits,
                 reason,
             } => spawn_rate(fetch::store_of(current), actor, tx, action, limits, reason),
+            Effect::Note { .. } | Effect::Claim { .. } | Effect::Unclaim { .. } => {
+                team::spawn_team(fetch::store_of(current), actor, tx, effect)
+            }
             Effect::ChooseVariant { .. } => {
                 arm::spawn_variant(fetch::store_of(current), actor, tx, effect)
             }

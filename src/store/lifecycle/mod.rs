@@ -6,6 +6,7 @@
 pub(in crate::store) mod audit;
 pub(in crate::store) mod change;
 pub(in crate::store) mod journeys;
+pub(in crate::store) mod notes;
 pub(in crate::store) mod overdue;
 pub(in crate::store) mod pause;
 pub(in crate::store) mod targets;

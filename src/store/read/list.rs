@@ -22,7 +22,9 @@ impl Store {
     pub async fn list_at(&self, all: bool, now: Millis) -> Result<Vec<VersionSummary>> {
         let mut list = {
             let mut conn = self.pool.acquire().await?;
-            list_on(&mut conn, all).await?
+            let mut list = list_on(&mut conn, all).await?;
+            super::team::team_of(&mut conn, &mut list, now).await?;
+            list
         };
         let mut recent = self.recent_minutes(now).await?;
         for v in &mut list {
@@ -198,6 +200,8 @@ fn summary(
         rates: Default::default(),
         recent: None,
         scheduled: Vec::new(),
+        claim: None,
+        notes: Vec::new(),
         id,
     })
 }

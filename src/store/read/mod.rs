@@ -15,6 +15,7 @@ mod check;
 mod detail;
 pub(crate) mod forecast;
 mod list;
+mod team;
 mod trend;
 
 use serde::Serialize;
@@ -26,6 +27,7 @@ pub use audit::AuditFilter;
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;
+pub use team::{Claim, Note};
 pub use trend::{PerMinute, Rates, Recent};
 
 impl Counts {
@@ -113,6 +115,10 @@ pub struct VersionSummary {
     pub recent: Option<Recent>,
     /// Actions set for a time on this version (`--at`), soonest first.
     pub scheduled: Vec<ScheduleMark>,
+    /// Who is on it now (`journeyctl claim`), if anyone.
+    pub claim: Option<Claim>,
+    /// Operators' notes, newest first (the newest 20).
+    pub notes: Vec<Note>,
     #[serde(skip)]
     pub id: i64,
 }

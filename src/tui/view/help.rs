@@ -165,10 +165,12 @@ fn merged_rows(
             ),
         ),
         (
-            vec![Copy, CopyAction],
+            vec![Copy, CopyAction, Note, ClaimIt],
             format!(
-                "copy the journey's name · {} the last action's command (OSC 52)",
-                k(CopyAction)
+                "copy name · {} last command (OSC 52) · {} note · {} claim",
+                k(CopyAction),
+                k(Note),
+                k(ClaimIt)
             ),
         ),
         (

@@ -13,6 +13,7 @@ mod main_list;
 mod pane;
 mod publish;
 mod rate;
+mod team;
 mod trends;
 mod unschedule;
 
@@ -80,6 +81,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.hold_pane() {
         hold::draw_hold(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.team_pane() {
+        team::draw_team(frame, below, app, pane, theme);
     }
     if let Some(pane) = app.arm_pane() {
         arm::draw_arm(frame, below, app, pane, theme);

@@ -109,10 +109,24 @@ fn impact_lines(app: &App, pane: &ConfirmPane, theme: &Theme) -> Vec<Line<'stati
         Some(Ok(impact)) => impact,
     };
     let kind = pane.action.kind;
-    let mut lines = vec![Line::styled(
+    // Someone else's claim is said first; it does not refuse the action.
+    let me = app.ctx.operator.split('@').next().unwrap_or_default();
+    let mut lines: Vec<Line<'static>> = impact
+        .versions
+        .iter()
+        .filter_map(|i| {
+            let v = app
+                .versions
+                .iter()
+                .find(|v| v.journey == i.journey && v.version == i.version)?;
+            crate::present::claim_line(v, me, app.now)
+        })
+        .map(|l| Line::styled(l, theme.warn()))
+        .collect();
+    lines.push(Line::styled(
         format!("Versions affected ({}):", impact.versions.len()),
         theme.title(),
-    )];
+    ));
     for v in impact.versions.iter().take(6) {
         lines.push(Line::raw(format!("  {}", impact_line(kind, v))));
     }
