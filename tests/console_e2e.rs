@@ -319,13 +319,13 @@ both_backends!(console_a_name_of_shortcut_letters_is_typed_intact, |ts| {
 });
 
 async fn remapped_stop(ts: &common::TestStore, tag: &str) {
-    // `[keys] stop = "x"`: x opens the stop pane, s no longer does, and
-    // the help and the footer show x.
+    // `[keys] stop = "z"`: z opens the stop pane, s no longer does, and
+    // the help and the footer show z.
     let dir = tempfile::tempdir().unwrap();
     seed(&ts.url, dir.path());
     let config = dir.path().join("config").join("journeyctl");
     std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("config.toml"), "[keys]\nstop = \"x\"\n").unwrap();
+    std::fs::write(config.join("config.toml"), "[keys]\nstop = \"z\"\n").unwrap();
     let command = format!(
         "export XDG_CONFIG_HOME={}/config; {}",
         dir.path().display(),
@@ -336,12 +336,12 @@ async fn remapped_stop(ts: &common::TestStore, tag: &str) {
     t.keys(&["/"]);
     t.text("cart");
     t.keys(&["Enter"]);
-    t.wait_for("x stop");
+    t.wait_for("z stop");
     t.keys(&["?"]);
     let help = t.wait_for("Keys");
     assert!(
         help.lines()
-            .any(|l| l.contains(" x ") && l.contains("stop the selected version")),
+            .any(|l| l.contains(" z ") && l.contains("stop the selected version")),
         "{help}"
     );
     t.keys(&["Escape"]);
@@ -352,7 +352,7 @@ async fn remapped_stop(ts: &common::TestStore, tag: &str) {
         !t.screen().contains("Type cart to confirm"),
         "s is free now"
     );
-    t.keys(&["x"]);
+    t.keys(&["z"]);
     t.wait_for("Type cart to confirm");
     t.text("cart");
     t.keys(&["Enter"]);

@@ -48,7 +48,7 @@ struct RawConfig {
     default_store: Option<Spanned<String>>,
     #[serde(default)]
     stores: BTreeMap<String, Spanned<RawStore>>,
-    /// The console's keys: `stop = "x"`, `down = ["Down", "n"]`.
+    /// The console's keys: `stop = "z"`, `down = ["Down", "J"]`.
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeySpec>>,
 }

@@ -4,8 +4,8 @@
 //!
 //! ```toml
 //! [keys]
-//! stop = "x"
-//! down = ["Down", "n"]
+//! stop = "z"
+//! down = ["Down", "J"]
 //! ```
 //!
 //! A remap that gives one key to two actions, names no key, or puts a

@@ -25,10 +25,10 @@ fn the_defaults_give_each_key_one_action() {
 
 #[test]
 fn a_remap_moves_the_action_and_frees_its_old_key() {
-    let map = remap(&[("stop", &["z"]), ("down", &["Down", "n"])]).unwrap();
+    let map = remap(&[("stop", &["z"]), ("down", &["Down", "J"])]).unwrap();
     assert_eq!(press(&map, 'z'), Some(Action::Stop));
     assert_eq!(press(&map, 's'), None);
-    assert_eq!(press(&map, 'n'), Some(Action::Down));
+    assert_eq!(press(&map, 'J'), Some(Action::Down));
     assert_eq!(press(&map, 'j'), None);
     assert_eq!(map.key(Action::Stop), "z");
     assert!(map.footer(&[Action::Stop]).contains("z stop"));
