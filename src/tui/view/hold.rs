@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::input_line;
+use super::pane::push_fields;
 use crate::tui::app::App;
 use crate::tui::hold::{HoldFocus, HoldPane, HoldState};
 use crate::tui::theme::Theme;
@@ -60,20 +60,12 @@ fn state_lines(
                 ));
             }
             fields.push(("Reason (optional):", &pane.reason, HoldFocus::Reason));
-            for (label, input, focus) in fields {
-                let focused = pane.focus == focus && pane.state == HoldState::Editing;
-                let (line, col) = input_line(label, input, focused, inner_w, theme);
-                if focused {
-                    cursor = Some((lines.len(), col));
-                }
-                lines.push(line);
-            }
-            if let Some(h) = &pane.hint {
-                lines.push(Line::styled(
-                    crate::present::escaped(h).into_owned(),
-                    theme.warn(),
-                ));
-            }
+            let editing = pane.state == HoldState::Editing;
+            let fields: Vec<_> = fields
+                .into_iter()
+                .map(|(label, input, focus)| (label, input, editing && pane.focus == focus))
+                .collect();
+            cursor = push_fields(&mut lines, &fields, pane.hint.as_deref(), inner_w, theme);
             if let Some(why) = app.blocked() {
                 lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
             }

@@ -437,6 +437,32 @@ fn hint(pane: &ConfirmPane) -> String {
     }
 }
 
+/// A pane's text fields, a line each (`focused` has the cursor), then its
+/// hint if any: pushed onto `lines`; where the cursor goes (line, column).
+pub(super) fn push_fields(
+    lines: &mut Vec<Line<'static>>,
+    fields: &[(&str, &tui_input::Input, bool)],
+    hint: Option<&str>,
+    width: u16,
+    theme: &Theme,
+) -> Option<(usize, usize)> {
+    let mut cursor = None;
+    for (label, input, focused) in fields {
+        let (line, col) = input_line(label, input, *focused, width, theme);
+        if *focused {
+            cursor = Some((lines.len(), col));
+        }
+        lines.push(line);
+    }
+    if let Some(h) = hint {
+        lines.push(Line::styled(
+            crate::present::escaped(h).into_owned(),
+            theme.warn(),
+        ));
+    }
+    cursor
+}
+
 pub(super) fn input_line(
     label: &str,
     input: &tui_input::Input,

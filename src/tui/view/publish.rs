@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::input_line;
+use super::pane::push_fields;
 use crate::tui::app::App;
 use crate::tui::publish::{PublishFocus, PublishPane, PublishState};
 use crate::tui::theme::Theme;
@@ -57,32 +57,14 @@ fn state_lines(
     let mut cursor = None;
     match &pane.state {
         PublishState::Editing | PublishState::Working => {
-            for (label, input, focus) in [
-                (
-                    format!("Type {} to confirm:", pane.journey),
-                    &pane.name,
-                    PublishFocus::Name,
-                ),
-                (
-                    "Reason (optional):".to_string(),
-                    &pane.reason,
-                    PublishFocus::Reason,
-                ),
-            ] {
-                let label = crate::present::escaped(&label).into_owned();
-                let focused = pane.focus == focus && pane.state == PublishState::Editing;
-                let (line, col) = input_line(&label, input, focused, inner_w, theme);
-                if focused {
-                    cursor = Some((lines.len(), col));
-                }
-                lines.push(line);
-            }
-            if let Some(h) = &pane.hint {
-                lines.push(Line::styled(
-                    crate::present::escaped(h).into_owned(),
-                    theme.warn(),
-                ));
-            }
+            let on = |f| pane.focus == f && pane.state == PublishState::Editing;
+            let name_label =
+                crate::present::escaped(&format!("Type {} to confirm:", pane.journey)).into_owned();
+            let fields = [
+                (name_label.as_str(), &pane.name, on(PublishFocus::Name)),
+                ("Reason (optional):", &pane.reason, on(PublishFocus::Reason)),
+            ];
+            cursor = push_fields(&mut lines, &fields, pane.hint.as_deref(), inner_w, theme);
             if let Some(why) = app.blocked() {
                 lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
             }

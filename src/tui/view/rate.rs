@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::input_line;
+use super::pane::push_fields;
 use crate::tui::app::App;
 use crate::tui::rate::{BACK_TO_FILE, RateFocus, RatePane, RateState};
 use crate::tui::theme::Theme;
@@ -58,28 +58,17 @@ fn state_lines(
     match &pane.state {
         RateState::Editing | RateState::Working => {
             let rate_label = format!("New rate (N/s, N/min, or {BACK_TO_FILE}):");
-            for (label, input, focus) in [
-                (rate_label.as_str(), &pane.rate, RateFocus::Rate),
+            let on = |f| pane.focus == f && pane.state == RateState::Editing;
+            let fields = [
+                (rate_label.as_str(), &pane.rate, on(RateFocus::Rate)),
                 (
                     "Concurrency (blank: the file's):",
                     &pane.concurrency,
-                    RateFocus::Concurrency,
+                    on(RateFocus::Concurrency),
                 ),
-                ("Reason (optional):", &pane.reason, RateFocus::Reason),
-            ] {
-                let focused = pane.focus == focus && pane.state == RateState::Editing;
-                let (line, col) = input_line(label, input, focused, inner_w, theme);
-                if focused {
-                    cursor = Some((lines.len(), col));
-                }
-                lines.push(line);
-            }
-            if let Some(h) = &pane.hint {
-                lines.push(Line::styled(
-                    crate::present::escaped(h).into_owned(),
-                    theme.warn(),
-                ));
-            }
+                ("Reason (optional):", &pane.reason, on(RateFocus::Reason)),
+            ];
+            cursor = push_fields(&mut lines, &fields, pane.hint.as_deref(), inner_w, theme);
             if let Some(why) = app.blocked() {
                 lines.push(Line::styled(format!("✗ {why}"), theme.danger()));
             }

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::input_line;
+use super::pane::push_fields;
 use crate::tui::app::App;
 use crate::tui::team::{TeamKind, TeamPane, TeamState};
 use crate::tui::theme::Theme;
@@ -33,19 +33,11 @@ pub(super) fn draw_team(frame: &mut Frame, area: Rect, app: &App, pane: &TeamPan
                 TeamKind::Claim => "Why (optional):",
             };
             fields.push((label, &pane.text, !pane.on_for));
-            for (label, input, focused) in fields {
-                let (line, col) = input_line(label, input, focused && editing, inner_w, theme);
-                if focused && editing {
-                    cursor = Some((lines.len(), col));
-                }
-                lines.push(line);
-            }
-            if let Some(h) = &pane.hint {
-                lines.push(Line::styled(
-                    crate::present::escaped(h).into_owned(),
-                    theme.warn(),
-                ));
-            }
+            let fields: Vec<_> = fields
+                .into_iter()
+                .map(|(label, input, focused)| (label, input, focused && editing))
+                .collect();
+            cursor = push_fields(&mut lines, &fields, pane.hint.as_deref(), inner_w, theme);
             lines.push(Line::styled(
                 if editing {
                     "Enter saves · Tab next field · Esc cancel"
