@@ -21,12 +21,12 @@ pub struct Emission {
 /// The messages sent by a participant standing before step `from`
 /// (0-based), within `horizon` of its due time: steps run in order, waits
 /// add their time, a split sends each arm's action by its weight (only the
-/// winner's once one is decided).
+/// winner's once one is decided; none to an arm an operator disabled).
 pub fn emissions(
     steps: &[Step],
     from: usize,
     horizon: Millis,
-    decided: Option<&str>,
+    (decided, disabled): (Option<&str>, &[String]),
 ) -> Vec<Emission> {
     let mut out = Vec::new();
     let mut after = 0;
@@ -43,12 +43,19 @@ pub fn emissions(
             Step::Wait { millis, .. } => after = after.saturating_add(*millis),
             Step::Split(split) => {
                 let winner = decided.filter(|w| split.variants.iter().any(|v| v.name == *w));
-                let total: f64 = split.variants.iter().map(|v| f64::from(v.weight)).sum();
+                let weight = |v: &super::Variant| {
+                    if disabled.contains(&v.name) {
+                        0.0
+                    } else {
+                        f64::from(v.weight)
+                    }
+                };
+                let total: f64 = split.variants.iter().map(weight).sum();
                 for v in &split.variants {
                     let share = match winner {
                         Some(w) if v.name == w => 1.0,
                         Some(_) => 0.0,
-                        None if total > 0.0 => f64::from(v.weight) / total,
+                        None if total > 0.0 => weight(v) / total,
                         None => 0.0,
                     };
                     if share > 0.0 {
@@ -110,7 +117,7 @@ pub struct Standing {
 /// Every action's forecast, by action name.
 pub fn tally(
     steps: &[Step],
-    decided: Option<&str>,
+    decided: (Option<&str>, &[String]),
     standing: &[Standing],
     pending: &[(String, i64)],
 ) -> Vec<ActionForecast> {
@@ -194,7 +201,7 @@ mod tests {
                 count: 40,
             },
         ];
-        let f = tally(&steps(), None, &standing, &[("email".into(), 7)]);
+        let f = tally(&steps(), (None, &[]), &standing, &[("email".into(), 7)]);
         let of = |a: &str| f.iter().find(|x| x.action == a).unwrap().clone();
         assert_eq!(
             of("email"),
@@ -216,19 +223,23 @@ mod tests {
         let b = of("sms:b");
         assert_eq!((b.next_15m, b.next_1h), (0, 35));
         // Once A is decided, everyone reaching the split gets A.
-        let f = tally(&steps(), Some("A"), &standing, &[]);
+        let f = tally(&steps(), (Some("A"), &[]), &standing, &[]);
+        assert!(f.iter().all(|x| x.action != "sms:b"));
+        assert_eq!(f.iter().find(|x| x.action == "sms:a").unwrap().next_1h, 140);
+        // B disabled by hand: its share goes to A.
+        let f = tally(&steps(), (None, &["B".to_string()]), &standing, &[]);
         assert!(f.iter().all(|x| x.action != "sms:b"));
         assert_eq!(f.iter().find(|x| x.action == "sms:a").unwrap().next_1h, 140);
     }
 
     #[test]
     fn a_long_wait_puts_the_next_message_beyond_the_day() {
-        let e = emissions(&steps(), 3, WINDOWS[2], None);
+        let e = emissions(&steps(), 3, WINDOWS[2], (None, &[]));
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].after_ms, 86_400_000);
         let f = tally(
             &steps(),
-            None,
+            (None, &[]),
             &[Standing {
                 step: 3,
                 due_in: 1,

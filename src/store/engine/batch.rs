@@ -34,34 +34,6 @@ pub(super) enum Batch {
     Ran { report: TickReport, read: i64 },
 }
 
-/// The A/B winner of a version, if one is decided (by the engine, else
-/// by an operator's hand), and the arms an operator disabled.
-async fn decided_winner(
-    tx: &mut Transaction<'static, Any>,
-    version_id: i64,
-) -> Result<(Option<String>, Vec<String>)> {
-    let decided: Option<String> =
-        sqlx::query_scalar("SELECT winner FROM ab_decisions WHERE version_id = $1")
-            .bind(version_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let chosen: Vec<(String, String)> =
-        sqlx::query_as("SELECT variant, choice FROM variant_choices WHERE version_id = $1")
-            .bind(version_id)
-            .fetch_all(&mut **tx)
-            .await?;
-    let by_hand = chosen
-        .iter()
-        .find(|(_, c)| c == "winner")
-        .map(|(v, _)| v.clone());
-    let disabled = chosen
-        .into_iter()
-        .filter(|(_, c)| c == "disabled")
-        .map(|(v, _)| v)
-        .collect();
-    Ok((decided.or(by_hand), disabled))
-}
-
 /// The due participants of a version, read under its lock.
 async fn read_due(
     tx: &mut Transaction<'static, Any>,
@@ -129,7 +101,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(Batch::Ended);
         }
-        let (decided, disabled) = decided_winner(&mut tx, version_id).await?;
+        let (decided, disabled) =
+            crate::store::figures::verdicts::split_rule(&mut tx, version_id).await?;
         let mut report = TickReport::default();
         let mut delta = CounterDelta::default();
         let mut outbox: Vec<(i64, &str, &Send)> = Vec::new();

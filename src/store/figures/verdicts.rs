@@ -146,3 +146,32 @@ pub(crate) fn stored_pairs(text: &str) -> Result<Vec<crate::domain::abtest::Pair
         what: format!("stored A/B figures are unreadable: {e}"),
     })
 }
+
+/// How a version's split assigns people now: the winner (the engine's
+/// decision, else an operator's by hand) and the arms an operator
+/// disabled. The engine's walk and the send forecast both read it.
+pub(crate) async fn split_rule(
+    conn: &mut sqlx::AnyConnection,
+    version_id: i64,
+) -> Result<(Option<String>, Vec<String>)> {
+    let decided: Option<String> =
+        sqlx::query_scalar("SELECT winner FROM ab_decisions WHERE version_id = $1")
+            .bind(version_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let chosen: Vec<(String, String)> =
+        sqlx::query_as("SELECT variant, choice FROM variant_choices WHERE version_id = $1")
+            .bind(version_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let by_hand = chosen
+        .iter()
+        .find(|(_, c)| c == "winner")
+        .map(|(v, _)| v.clone());
+    let disabled = chosen
+        .into_iter()
+        .filter(|(_, c)| c == "disabled")
+        .map(|(v, _)| v)
+        .collect();
+    Ok((decided.or(by_hand), disabled))
+}

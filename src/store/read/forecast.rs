@@ -136,14 +136,12 @@ impl Store {
         .bind(info.id)
         .fetch_all(&self.pool)
         .await?;
-        let decided: Option<String> =
-            sqlx::query_scalar("SELECT winner FROM ab_decisions WHERE version_id = $1")
-                .bind(info.id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let mut conn = self.pool.acquire().await?;
+        let (winner, disabled) =
+            crate::store::figures::verdicts::split_rule(&mut conn, info.id).await?;
         Ok(tally(
             &info.definition.steps,
-            decided.as_deref(),
+            (winner.as_deref(), &disabled),
             &standing,
             &pending,
         ))

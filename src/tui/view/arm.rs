@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::input_line;
+use super::fields::input_line;
 use crate::store::VariantChoice;
 use crate::tui::app::App;
 use crate::tui::arm::{ArmFocus, ArmPane, ArmState};

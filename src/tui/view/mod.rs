@@ -7,6 +7,7 @@ mod audit;
 mod channels;
 mod chrome;
 mod detail;
+mod fields;
 mod help;
 mod hold;
 mod main_list;

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::pane::push_fields;
+use super::fields::push_fields;
 use crate::tui::app::App;
 use crate::tui::rate::{BACK_TO_FILE, RateFocus, RatePane, RateState};
 use crate::tui::theme::Theme;
