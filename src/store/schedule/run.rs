@@ -39,6 +39,8 @@ impl Store {
     /// engine took. One the store could not be reached for goes back to
     /// pending and is tried at the next round.
     pub async fn run_scheduled(&self, now: Millis) -> Result<Vec<ScheduledRun>> {
+        // Only an engine's login carries schedules out (and says so).
+        self.refuse_unless_engine().await?;
         self.engine_was_here(now).await?;
         sqlx::query(
             "UPDATE scheduled_actions SET state = 'pending', claimed_at = NULL \
