@@ -106,6 +106,18 @@ both_backends!(demo_seeds_the_mix_and_traffic_moves_counts_exactly, citus: "the 
     let sent: i64 = after.iter().map(|v| v.messages.sent).sum();
     assert!(entered > before, "no new entries: {before} -> {entered}");
     assert!(sent > sent_before, "the delivery worker sent nothing");
+    // The demo is its store's engine: a stop set for a time runs there,
+    // as the operator who set it.
+    let wall = sim.clock.to_wall(sim.clock.sim_start + 6 * 30_000);
+    let stop = journeyctl::domain::schedule::Intent::Act(common::stop_of("welcome-series", 1));
+    ts.store
+        .schedule(stop, sim.clock.to_wall(sim.clock.sim_start + 195_000), &common::alice(), wall)
+        .await
+        .unwrap();
+    sim.step_to(sim.clock.sim_start + 7 * 30_000).await.unwrap();
+    let done = ts.store.scheduled(true).await.unwrap();
+    assert_eq!(done[0].state, journeyctl::store::ScheduleState::Done, "{done:?}");
+    assert!(ts.store.engine_last_seen().await.unwrap().is_some());
 });
 
 both_backends!(the_demo_split_drifts_into_an_srm_while_one_watches, citus: "the demo replays three days of history a tick at a time, over three minutes on the cluster (a few due in each of 64 buckets: many small batches), more than CI can spare; it passes there", |ts| {

@@ -135,6 +135,9 @@ impl Simulator {
         entries.sort_by_key(|e| e.at);
         let on_wall = |events: &[TimedEvent]| super::seed::events_on_wall(events, &self.clock);
         let mut report = self.store.ingest(&on_wall(&entries)).await?;
+        // The demo is its store's engine: actions set for a time (`--at`
+        // on the demo's store) run here, and the store knows one runs.
+        self.store.run_scheduled(wall).await?;
         let tick = self.store.tick(wall).await?;
         let later = self.due_acts(now).await?;
         let on_wall = |events: &[TimedEvent]| super::seed::events_on_wall(events, &self.clock);
