@@ -36,6 +36,9 @@ pub struct Metrics {
     failures: Family<Labels, Counter>,
     oldest_participant: Seconds,
     oldest_message: Seconds,
+    version_status: Family<Labels, Gauge>,
+    version_held: Family<Labels, Gauge>,
+    action_held: Family<Labels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -59,6 +62,9 @@ impl Default for Metrics {
             failures: Family::default(),
             oldest_participant: Seconds::default(),
             oldest_message: Seconds::default(),
+            version_status: Family::default(),
+            version_held: Family::default(),
+            action_held: Family::default(),
         };
         let r = &mut m.registry;
         r.register("steps", "Steps run by this engine", m.steps.clone());
@@ -107,6 +113,7 @@ impl Default for Metrics {
             "How long the first due message of a running version has been waiting (0: none due)",
             m.oldest_message.clone(),
         );
+        m.register_states();
         m
     }
 }
@@ -153,9 +160,74 @@ impl Metrics {
         self.oldest_participant
             .set(age(backlog.oldest_due_participant));
         self.oldest_message.set(age(backlog.oldest_due_message));
+        self.states(store).await?;
         let mut out = String::new();
         encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+impl Metrics {
+    /// The series read from the store at each scrape: statuses and holds.
+    fn register_states(&mut self) {
+        let r = &mut self.registry;
+        r.register(
+            "version_status",
+            "1 for each published version in its status now (live, paused, finished, stopped), read from the store at each scrape",
+            self.version_status.clone(),
+        );
+        r.register(
+            "version_held_messages",
+            "Pending messages of each running version held by an action's hold",
+            self.version_held.clone(),
+        );
+        r.register(
+            "action_held",
+            "1 for each action held now (its messages wait), read from the store at each scrape",
+            self.action_held.clone(),
+        );
+    }
+
+    /// The versions' statuses and the holds as they stand, so a dashboard
+    /// can draw an operator's pause or hold beside the rates. Series of
+    /// what is gone (a version since stopped, a hold released) go.
+    async fn states(&self, store: &Store) -> anyhow::Result<()> {
+        let versions = store.list(false).await?;
+        let holds = store.action_holds().await?;
+        self.version_status.clear();
+        self.version_held.clear();
+        self.action_held.clear();
+        for v in &versions {
+            let status = if v.paused.is_some() {
+                "paused"
+            } else {
+                v.status.as_str()
+            };
+            let labels = |extra: Option<&str>| -> Labels {
+                let mut l = vec![
+                    ("journey", v.journey.clone()),
+                    ("version", v.version.to_string()),
+                ];
+                if let Some(s) = extra {
+                    l.push(("status", s.to_string()));
+                }
+                l
+            };
+            self.version_status
+                .get_or_create(&labels(Some(status)))
+                .set(1);
+            if v.status.runs_steps() {
+                self.version_held
+                    .get_or_create(&labels(None))
+                    .set(v.messages.held);
+            }
+        }
+        for h in &holds {
+            self.action_held
+                .get_or_create(&vec![("action", h.action.clone())])
+                .set(1);
+        }
+        Ok(())
     }
 }
 

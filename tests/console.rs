@@ -74,6 +74,7 @@ fn version(
         },
         ab: None,
         unreadable: None,
+        shares_aside: 0,
         goal: Some("purchase".into()),
         goal_target: None,
         goal_met: None,
@@ -777,6 +778,17 @@ fn snap(app: &App, w: u16, h: u16) -> String {
     buffer_text(&render(app, &Theme { color: false }, w, h))
 }
 
+fn trend_event(action: &str, by: &str, at: &str) -> journeyctl::store::TrendEvent {
+    journeyctl::store::TrendEvent {
+        at: at.into(),
+        action: action.into(),
+        by: by.into(),
+        subject: None,
+        reason: None,
+        at_ms: parse_rfc3339(at).unwrap(),
+    }
+}
+
 fn detail_fixture() -> DetailData {
     let versions = fixture();
     let v2 = versions[0].clone();
@@ -837,6 +849,13 @@ fn detail_fixture() -> DetailData {
                     next_1h: 1_250,
                     next_24h: 9_800,
                 }],
+                events: vec![
+                    trend_event("rate", "bob", "2026-11-21T02:10:00Z"),
+                    trend_event("publish", "alice", "2026-11-21T11:15:00Z"),
+                    trend_event("pause", "alice", "2026-11-21T11:40:00Z"),
+                    trend_event("note", "carol", "2026-11-21T11:42:00Z"),
+                ],
+                now_minute: now() / 60_000,
             },
             VersionDetail {
                 summary: v1,
@@ -850,6 +869,8 @@ fn detail_fixture() -> DetailData {
                 exit_reasons: vec![],
                 hours: vec![MinuteCounts::default(); 48],
                 forecast: vec![],
+                events: vec![],
+                now_minute: now() / 60_000,
             },
         ],
         audit: vec![
@@ -3003,4 +3024,33 @@ fn n_notes_m_claims_and_a_pane_says_whose_it_is() {
         version: 2,
     }));
     assert!(app.team_pane().is_none());
+}
+
+/// The detail screen marks what operators did under its sparklines: each
+/// cell shows the letter of its minutes' acts (the hour at 2 minutes a
+/// cell at 120 columns: the publish at 11:15, the pause at 11:40 and the
+/// note at 11:42 in cells of their own), and the key of the letters shown
+/// sits on the panel's lower edge.
+#[test]
+fn detail_marks_what_operators_did_on_the_trends() {
+    let text = snap(&detail_app(), 120, 35);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("│operators"))
+        .unwrap_or_else(|| panic!("no marker row:\n{text}"));
+    let hour: String = row.chars().skip(11).take(30).collect();
+    assert_eq!(hour.find('P'), Some(7), "{row}");
+    assert_eq!(hour.find("pn"), Some(19), "{row}");
+    assert!(
+        text.contains("└ P publish · p pause · t rate · n note · + several "),
+        "{text}"
+    );
+    // Without acts in the 48 hours, no marker row and no key.
+    let mut app = detail_app();
+    if let Some(d) = app.detail.as_mut() {
+        d.versions[0].events.clear();
+    }
+    let text = snap(&app, 120, 35);
+    assert!(!text.contains("operators"), "{text}");
+    assert!(!text.contains("P publish · "), "{text}");
 }

@@ -131,6 +131,36 @@ both_backends!(
             value(&text, "journeyctl_oldest_due_participant_age_seconds"),
             Some(0.0)
         );
+        // An operator's pause and an action's hold, as gauges a dashboard
+        // draws over the rates; gone again once resumed and released.
+        let status = |s: &str| {
+            format!("journeyctl_version_status{{journey=\"svc\",version=\"1\",status=\"{s}\"}}")
+        };
+        let held = "journeyctl_action_held{action=\"email\"}";
+        let held_messages = "journeyctl_version_held_messages{journey=\"svc\",version=\"1\"}";
+        assert_eq!(value(&scrape(&addr).await, &status("live")), Some(1.0));
+        for args in [
+            &["hold", "--action", "email", "--yes"][..],
+            &["pause", "svc", "--hold", "1h", "--yes"][..],
+        ] {
+            let o = common::delivery::run(&ts.url, args).await;
+            assert!(o.status.success(), "{}", common::text(&o).1);
+        }
+        let text = scrape(&addr).await;
+        assert_eq!(value(&text, &status("paused")), Some(1.0), "{text}");
+        assert_eq!(value(&text, &status("live")), None, "{text}");
+        assert_eq!(value(&text, held), Some(1.0), "{text}");
+        assert_eq!(value(&text, held_messages), Some(200.0), "{text}");
+        for args in [
+            &["resume", "svc", "--yes"][..],
+            &["release", "--action", "email", "--yes"][..],
+        ] {
+            let o = common::delivery::run(&ts.url, args).await;
+            assert!(o.status.success(), "{}", common::text(&o).1);
+        }
+        let text = scrape(&addr).await;
+        assert_eq!(value(&text, &status("live")), Some(1.0), "{text}");
+        assert_eq!(value(&text, held), None, "{text}");
         sigterm(engine).await;
 
         // A delivery worker whose channel fails each message once.

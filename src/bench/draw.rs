@@ -30,6 +30,7 @@ pub(super) fn draw_time_ms() -> f64 {
             messages: Messages::default(),
             ab: None,
             unreadable: None,
+            shares_aside: 0,
             goal: Some("purchase".into()),
             goal_target: Some(0.04),
             goal_met: Some(true),

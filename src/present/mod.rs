@@ -74,6 +74,11 @@ pub fn status_cell(v: &VersionSummary, now: Millis) -> String {
     } else {
         base
     };
+    let base = if v.shares_aside > 0 {
+        format!("{base} ⚠ set aside")
+    } else {
+        base
+    };
     let base = if v.delivery_failing {
         format!("{base} ✉ failing")
     } else {

@@ -54,8 +54,8 @@ pub use order::waits::Waiting;
 pub use read::forecast::Forecast;
 pub use read::{
     AbSummary, ActionHealth, AuditEntry, AuditFilter, Backlog, ChosenArm, Claim, Counts, Messages,
-    Note, PausedSummary, PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount, Tally,
-    VariantSummary, VersionDetail, VersionSummary,
+    Note, PausedSummary, PerMinute, ProfileEntry, Rates, Recent, ScheduleMark, StepCount,
+    TREND_MARKS, Tally, TrendEvent, VariantSummary, VersionDetail, VersionSummary,
 };
 pub use schedule::{ScheduleState, Scheduled, ScheduledRun, ended_words};
 

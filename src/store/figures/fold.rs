@@ -11,6 +11,7 @@ use sqlx::{Any, Transaction};
 
 use crate::domain::Millis;
 use crate::domain::time::now_millis;
+use crate::store::figures::aside::{ShareRow, set_aside, sort_out, standing};
 use crate::store::figures::counters::{CounterDelta, apply_deltas};
 use crate::store::figures::share_key::{ActionFigure, Figure};
 use crate::store::figures::verdicts::check_verdicts;
@@ -39,12 +40,12 @@ struct ActionFold {
 }
 
 impl Folded {
-    fn of(rows: Vec<(String, i64, Option<String>)>) -> Folded {
+    /// The rows' figures summed (rows of known keys: see `aside.rs`).
+    fn of(rows: Vec<ShareRow>) -> Folded {
         let mut f = Folded::default();
-        for (key, n, note) in rows {
-            match Figure::parse(&key) {
-                Some(figure) => f.add(figure, n, note),
-                None => tracing::warn!("version_shares: unknown figure {key:?} skipped"),
+        for row in rows {
+            if let Some(figure) = Figure::parse(&row.key) {
+                f.add(figure, row.n, row.note);
             }
         }
         f
@@ -115,13 +116,20 @@ impl Store {
         FOLDED_AT.store(now_millis(), Ordering::Relaxed);
         let ids = with_shares(&mut *self.pool.acquire().await?).await?;
         for &id in &ids {
-            crate::store::with_retry(|| async {
+            let folded = crate::store::with_retry(|| async {
                 let mut tx = self.begin_background_write().await?;
                 fold_version(&mut tx, self.backend(), id).await?;
                 tx.commit().await?;
                 Ok(())
             })
-            .await?;
+            .await;
+            // One version's failure never holds the others' figures back.
+            match folded {
+                Err(crate::store::Error::Db(sqlx::Error::Database(e))) => {
+                    tracing::warn!("version {id}: its shares stay unfolded: {e}");
+                }
+                other => other?,
+            }
         }
         if !ids.is_empty() {
             self.announce_figures().await;
@@ -134,7 +142,8 @@ impl Store {
 /// every shard).
 pub(crate) async fn with_shares(conn: &mut sqlx::AnyConnection) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
-        "SELECT DISTINCT version_id FROM version_shares WHERE key <> '' ORDER BY version_id",
+        "SELECT DISTINCT version_id FROM version_shares WHERE key <> '' AND key NOT LIKE '!%' \
+         ORDER BY version_id",
     )
     .fetch_all(conn)
     .await?)
@@ -143,22 +152,25 @@ pub(crate) async fn with_shares(conn: &mut sqlx::AnyConnection) -> Result<Vec<i6
 /// Folds one version's shares in the caller's transaction (after its
 /// fences, so no batch, claim or record of it is in flight). Into a
 /// stopped version, active participants count as stopped and pending
-/// messages as cancelled, as the stop counted those it found.
+/// messages as cancelled, as the stop counted those it found. Rows that
+/// cannot be folded are set aside (`aside.rs`).
 pub(crate) async fn fold_version(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     id: i64,
 ) -> Result<()> {
     crate::store::order::fences::fence_all(tx, backend, id).await?;
-    let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-        "DELETE FROM version_shares WHERE version_id = $1 AND key <> '' RETURNING key, n, note",
-    )
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows = take_shares(tx, &[id], None).await?;
     if rows.is_empty() {
         return Ok(());
     }
+    let standing = standing(tx, &[id]).await?.remove(&id).unwrap_or_default();
+    let (rows, aside) = sort_out(
+        rows.into_iter().map(|(_, r)| r).collect(),
+        &standing,
+        now_millis(),
+    );
+    set_aside(tx, id, &aside).await?;
     let mut f = Folded::of(rows);
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM versions WHERE id = $1")
         .bind(id)
@@ -192,6 +204,47 @@ pub(crate) async fn fold_version(
         check_verdicts(tx, &[id], activity).await?;
     }
     Ok(())
+}
+
+/// Takes (deletes) the versions' unfolded share rows, of every figure or
+/// of the keys given: never a fence nor a row set aside.
+pub(crate) async fn take_shares(
+    tx: &mut Transaction<'static, Any>,
+    ids: &[i64],
+    keys: Option<&[String]>,
+) -> Result<Vec<(i64, ShareRow)>> {
+    let list = crate::store::dialect::id_list(ids);
+    let which = match keys {
+        Some(keys) => {
+            let quoted: Vec<String> = keys
+                .iter()
+                .map(|k| format!("'{}'", k.replace('\'', "''")))
+                .collect();
+            format!("key IN ({})", quoted.join(", "))
+        }
+        None => "key <> '' AND key NOT LIKE '!%'".to_string(),
+    };
+    let rows: Vec<(i64, i32, String, i64, Option<String>)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM version_shares WHERE version_id IN ({list}) AND {which} \
+         RETURNING version_id, bucket, key, n, note"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, bucket, key, n, note)| {
+            (
+                id,
+                ShareRow {
+                    bucket,
+                    key,
+                    n,
+                    note,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Adds one action's folded figures to its row. A stopped version's

@@ -3,6 +3,7 @@
 //! and on a cluster each bucket's share of them, folded into the version
 //! rows a second at a time.
 
+pub(in crate::store) mod aside;
 pub(in crate::store) mod counters;
 pub(in crate::store) mod fold;
 pub mod minutes;

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use sqlx::{Any, Transaction};
 
 use crate::domain::Millis;
+use crate::store::figures::aside;
 use crate::store::figures::counters::CounterDelta;
 use crate::store::figures::share_key::{ActionFigure, Figure};
 use crate::store::{Backend, Result, Store};
@@ -128,29 +129,37 @@ pub(crate) async fn take_for_changes(
     if backend.buckets().is_none() || ids.is_empty() {
         return Ok(());
     }
-    let list = crate::store::dialect::id_list(ids);
-    let taken: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM version_shares WHERE version_id IN ({list}) \
-         AND key IN ($1, $2, $3) RETURNING version_id, key, n"
-    )))
-    .bind(Figure::Active.key())
-    .bind(Figure::MsgPending.key())
-    .bind(Figure::MsgSent.key())
-    .fetch_all(&mut **tx)
-    .await?;
+    let keys = [Figure::Active, Figure::MsgPending, Figure::MsgSent].map(|f| f.key());
+    let taken = crate::store::figures::fold::take_shares(tx, ids, Some(&keys)).await?;
     if taken.is_empty() {
         return Ok(());
     }
-    let mut sums: std::collections::BTreeMap<i64, [i64; 3]> = std::collections::BTreeMap::new();
-    for (id, key, n) in taken {
-        let slot = match Figure::parse(&key) {
-            Some(Figure::Active) => 0,
-            Some(Figure::MsgPending) => 1,
-            Some(Figure::MsgSent) => 2,
-            _ => continue,
-        };
-        let sum = &mut sums.entry(id).or_default()[slot];
-        *sum = sum.saturating_add(n);
+    // Rows that cannot be taken in are set aside, so one bad row never
+    // fails a stop (`aside.rs`).
+    let standing = aside::standing(tx, ids).await?;
+    let mut by_version: BTreeMap<i64, Vec<aside::ShareRow>> = BTreeMap::new();
+    for (id, row) in taken {
+        by_version.entry(id).or_default().push(row);
+    }
+    let mut sums: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
+    let now = crate::domain::time::now_millis();
+    for (id, rows) in by_version {
+        let of = standing.get(&id).copied().unwrap_or_default();
+        let (rows, set_aside) = aside::sort_out(rows, &of, now);
+        aside::set_aside(tx, id, &set_aside).await?;
+        for row in rows {
+            let slot = match Figure::parse(&row.key) {
+                Some(Figure::Active) => 0,
+                Some(Figure::MsgPending) => 1,
+                Some(Figure::MsgSent) => 2,
+                _ => continue,
+            };
+            let sum = &mut sums.entry(id).or_default()[slot];
+            *sum = sum.saturating_add(row.n);
+        }
+    }
+    if sums.is_empty() {
+        return Ok(());
     }
     // One update of every version row (a reference table on the cluster,
     // so one write of each node): each version's sums as a CASE of

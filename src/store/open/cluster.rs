@@ -16,9 +16,9 @@ pub struct NodeRows {
 
 impl Store {
     /// On a cluster, lays a migrated store out over its nodes once
-    /// (`migrations/citus/layout.sql`, then `shares.sql`, which a store
-    /// laid out before it came gets on its next `migrate`); elsewhere
-    /// nothing.
+    /// (`migrations/citus/layout.sql`, then `shares.sql` and
+    /// `shares_bounded.sql`, which a store laid out before they came gets
+    /// on its next `migrate`); elsewhere nothing.
     pub(in crate::store) async fn lay_out(&self) -> Result<()> {
         if !self.backend().is_cluster() {
             return Ok(());
@@ -45,6 +45,18 @@ impl Store {
             })?;
             tx.commit().await?;
         }
+        self.bound_shares().await
+    }
+
+    /// Bounds every share row, whoever writes it
+    /// (`migrations/citus/shares_bounded.sql`), once.
+    async fn bound_shares(&self) -> Result<()> {
+        if !self.shares_bounded().await? {
+            sqlx::raw_sql(include_str!("../../../migrations/citus/shares_bounded.sql"))
+                .execute(&self.pool)
+                .await
+                .map_err(|e| Error::Invalid(format!("cannot bound the cluster's shares: {e}")))?;
+        }
         Ok(())
     }
 
@@ -55,7 +67,20 @@ impl Store {
         if !self.backend().is_cluster() {
             return Ok(true);
         }
-        Ok(self.distributed("participants").await? && self.distributed("version_shares").await?)
+        Ok(self.distributed("participants").await?
+            && self.distributed("version_shares").await?
+            && self.shares_bounded().await?)
+    }
+
+    /// Whether the shares' bound is in place.
+    async fn shares_bounded(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conname = 'version_shares_bounded' \
+             AND conrelid = to_regclass('version_shares')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Whether `table` of this schema is a distributed table.

@@ -118,6 +118,11 @@ impl Store {
         let per_action = super::channels::action_differences_on(&mut tx).await?;
         let per_minute = super::trend::minute_differences_on(&mut tx).await?;
         let unexplained = super::chain::chain_differences_on(&mut tx).await?;
+        let aside = if self.backend().is_cluster() {
+            crate::store::figures::aside::aside_findings(&mut tx).await?
+        } else {
+            Vec::new()
+        };
         tx.rollback().await?;
         let mut diffs = unreadable;
         for (r, s) in recount.iter().zip(stored.iter()) {
@@ -126,6 +131,7 @@ impl Store {
         diffs.extend(per_action);
         diffs.extend(per_minute);
         diffs.extend(unexplained);
+        diffs.extend(aside);
         if recount.len() != stored.len() {
             diffs.push(format!(
                 "{} versions counted, {} stored",

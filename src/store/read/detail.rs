@@ -57,12 +57,23 @@ impl Store {
                 .collect::<Result<Vec<_>>>()?;
             let hours = self.hours_of(info.id, now).await?;
             let forecast = self.forecast_of(info, now).await?;
+            let now_minute = crate::store::minutes::minute_of(now);
+            let from = (now_minute / 60 - 47) * 60 * crate::store::minutes::MINUTE_MS;
+            let events = self
+                .trend_events(
+                    (&summary.journey, summary.version),
+                    &summary.uses_actions,
+                    (from, now),
+                )
+                .await?;
             out.push(VersionDetail {
                 summary,
                 steps,
                 exit_reasons,
                 hours,
                 forecast,
+                events,
+                now_minute,
             });
         }
         out.sort_by_key(|d| std::cmp::Reverse(d.summary.version));

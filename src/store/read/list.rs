@@ -24,6 +24,12 @@ impl Store {
             let mut conn = self.pool.acquire().await?;
             let mut list = list_on(&mut conn, all).await?;
             super::team::team_of(&mut conn, &mut list, now).await?;
+            if self.backend().is_cluster() {
+                let aside = crate::store::figures::aside::aside_counts(&mut conn).await?;
+                for v in &mut list {
+                    v.shares_aside = aside.get(&v.id).copied().unwrap_or(0);
+                }
+            }
             list
         };
         let mut recent = self.recent_minutes(now).await?;
@@ -186,6 +192,7 @@ fn summary(
         messages: messages_of(r, status, doubt.of(id))?,
         ab: tests.take(id, &def),
         unreadable: unreadable.or_else(|| tests.unreadable.remove(&id)),
+        shares_aside: 0,
         goal: r.try_get("goal")?,
         goal_target: def.goal_target,
         goal_met,

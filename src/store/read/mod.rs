@@ -13,6 +13,7 @@ mod chain;
 mod channels;
 mod check;
 mod detail;
+mod events;
 pub(crate) mod forecast;
 mod list;
 mod team;
@@ -27,6 +28,7 @@ pub use audit::AuditFilter;
 pub use backlog::Backlog;
 pub use channels::ActionHealth;
 pub use check::Tally;
+pub use events::{TREND_MARKS, TrendEvent};
 pub use team::{Claim, Note};
 pub use trend::{PerMinute, Rates, Recent};
 
@@ -90,6 +92,10 @@ pub struct VersionSummary {
     /// Why a stored row of this version cannot be read (its definition or
     /// A/B figures): the version is shown marked, the others as usual.
     pub unreadable: Option<String>,
+    /// On a cluster, how many of the buckets' shares of its figures were
+    /// set aside as out of bounds (never folded; `check` names them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shares_aside: i64,
     pub goal: Option<String>,
     /// The goal's target rate (0.2 for "20%"), if the definition sets one.
     pub goal_target: Option<f64>,
@@ -282,4 +288,12 @@ pub struct VersionDetail {
     pub hours: Vec<crate::store::figures::minutes::MinuteCounts>,
     /// What will go out next, per action (`journeyctl forecast`).
     pub forecast: Vec<crate::domain::forecast::ActionForecast>,
+    /// What operators did to it over the last 48 hours, oldest first.
+    pub events: Vec<TrendEvent>,
+    /// The minute the trends end at (epoch minutes).
+    pub now_minute: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }

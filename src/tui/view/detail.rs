@@ -30,7 +30,7 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
     let [top, middle, trends, bottom] = Layout::vertical([
         Constraint::Length((n_versions + 3).min(area.height / 3).max(4)),
         Constraint::Min(6),
-        Constraint::Length(7),
+        Constraint::Length(super::trends::trends_height(d, frame.area().height)),
         Constraint::Length((area.height / 4).saturating_sub(1).max(4)),
     ])
     .areas(area);
@@ -58,6 +58,13 @@ pub(super) fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Them
         Some(ab) => ab_lines(ab, theme),
     };
     ab_lines.extend(forecast_lines(d, theme));
+    if d.summary.shares_aside > 0 {
+        let line = format!(
+            "⚠ {} of the buckets' shares set aside as out of bounds, not counted: journeyctl check names them",
+            d.summary.shares_aside
+        );
+        ab_lines.insert(0, Line::styled(line, theme.warn()));
+    }
     if let Some(why) = &d.summary.unreadable {
         ab_lines.insert(
             0,

@@ -9,8 +9,8 @@ use ratatui::widgets::Paragraph;
 
 use super::Panel;
 use crate::present::{TrendAlarm, per_minute, sparkline, thousands};
-use crate::store::VersionDetail;
-use crate::store::minutes::MinuteCounts;
+use crate::store::minutes::{MINUTE_MS, MinuteCounts};
+use crate::store::{TREND_MARKS, VersionDetail};
 
 /// Cells of the last hour and of the last 48 hours, finest first: each
 /// divides its span, so a cell is a whole number of minutes or hours.
@@ -92,6 +92,7 @@ impl Cut {
 type Series<'a> = (&'a str, fn(&MinuteCounts) -> i64, f64, Option<TrendAlarm>);
 
 pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, panel: Panel<'_>) {
+    let short = frame.area().height < SHORT;
     let (framed, theme) = (panel.block, panel.theme);
     let cut = Cut::for_width(area.width.saturating_sub(2) as usize);
     let title = cut.title(area.width.saturating_sub(2) as usize);
@@ -119,8 +120,10 @@ pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, pane
             Some(TrendAlarm::FailuresRising),
         ),
     ];
+    let marked = !d.events.is_empty();
     let lines: Vec<Line> = series
         .iter()
+        .filter(|(name, ..)| !(short && marked && *name == "exited"))
         .map(|(name, get, rate, watch)| {
             let raised = alarm.is_some() && alarm == *watch;
             let style = if raised { theme.danger() } else { theme.dim() };
@@ -148,12 +151,109 @@ pub(super) fn draw_trends(frame: &mut Frame, area: Rect, d: &VersionDetail, pane
             Line::from(spans)
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(framed.title(title)), area);
+    let mut lines = lines;
+    let mut framed = framed.title(title);
+    if marked {
+        let (row, key) = marker_row(d, cut);
+        lines.push(Line::from(row));
+        framed = framed.title_bottom(Line::styled(key, theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(lines).block(framed), area);
+}
+
+/// The screen height below which the marker row takes the place of the
+/// exits' line rather than a line of the steps, the A/B verdict or the
+/// history.
+const SHORT: u16 = 26;
+
+/// The panel's height on a screen `height` rows high: its five series,
+/// and a marker row when operators acted on the version in the last 48
+/// hours (in place of the exits on a short screen).
+pub(super) fn trends_height(d: &VersionDetail, height: u16) -> u16 {
+    if d.events.is_empty() || height < SHORT {
+        7
+    } else {
+        8
+    }
+}
+
+/// The marker row under the sparklines: in each cell, the letter of what
+/// operators did in its minutes (`+` for several kinds), beside the
+/// hour's cells and the 48 hours'; and the key of the letters shown.
+fn marker_row(d: &VersionDetail, cut: Cut) -> (Vec<Span<'static>>, String) {
+    let hour_first = d.now_minute - 59;
+    let day_first = d.now_minute / 60 - 47;
+    let by_minute: Vec<(i64, char)> = d
+        .events
+        .iter()
+        .map(|e| (e.at_ms.div_euclid(MINUTE_MS), e.letter()))
+        .collect();
+    let hour = marks(&by_minute, hour_first, 60, cut.hour);
+    let mut spans = vec![
+        Span::raw(format!("{:<10}", "operators")),
+        Span::raw(hour),
+        Span::raw(" ".repeat(13)),
+    ];
+    if let Some(cells) = cut.days {
+        let by_hour: Vec<(i64, char)> = by_minute
+            .iter()
+            .map(|&(m, l)| (m.div_euclid(60), l))
+            .collect();
+        spans.push(Span::raw(" "));
+        spans.push(Span::raw(marks(&by_hour, day_first, 48, cells)));
+    }
+    let mut key: Vec<String> = TREND_MARKS
+        .iter()
+        .filter(|(_, l, _)| by_minute.iter().any(|&(_, m)| m == *l))
+        .map(|(_, l, name)| format!("{l} {name}"))
+        .collect();
+    key.push("+ several".to_string());
+    (spans, format!(" {} ", key.join(" · ")))
+}
+
+/// One row of marks: `len` units from `first`, in `cells` cells cut as
+/// the sparkline cuts them; a blank where nothing happened.
+fn marks(events: &[(i64, char)], first: i64, len: usize, cells: usize) -> String {
+    (0..cells)
+        .map(|c| {
+            let (from, to) = (
+                c * len / cells,
+                ((c + 1) * len / cells).max(c * len / cells + 1),
+            );
+            let (from, to) = (first + from as i64, first + to as i64);
+            let mut letters = events
+                .iter()
+                .filter(|&&(at, _)| (from..to).contains(&at))
+                .map(|&(_, l)| l);
+            match letters.next() {
+                None => ' ',
+                Some(l) if letters.all(|o| o == l) => l,
+                Some(_) => '+',
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Cut;
+    use super::{Cut, marks};
+
+    #[test]
+    fn a_cell_shows_its_minutes_letter_or_a_plus_for_several() {
+        let events = [(100, 'p'), (101, 'p'), (130, 'r'), (131, 'n'), (159, 'S')];
+        // 60 minutes from 100 in 20 cells of 3 minutes.
+        let row = marks(&events, 100, 60, 20);
+        assert_eq!(row.chars().count(), 20);
+        assert_eq!(row.chars().next(), Some('p'));
+        assert_eq!(row.chars().nth(10), Some('+'), "{row:?}");
+        assert_eq!(row.chars().last(), Some('S'));
+        assert_eq!(row.chars().filter(|c| *c != ' ').count(), 3, "{row:?}");
+        assert_eq!(
+            marks(&[(99, 'p'), (160, 'r')], 100, 60, 20).trim(),
+            "",
+            "outside"
+        );
+    }
 
     #[test]
     fn the_48_hours_show_from_80_columns() {
