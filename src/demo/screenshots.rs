@@ -29,6 +29,7 @@ pub async fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
         sim.step_to(start + k * 10 * 60_000).await?;
     }
     let now = sim.clock.to_wall(start + 4 * HOUR);
+    team_at_work(&store, now).await?;
     // The demo's own console, as `journeyctl demo` opens it, for an
     // operator alice on ops-1, its data just in and live.
     let shown = crate::store::Location::Sqlite(std::path::PathBuf::from(
@@ -118,6 +119,32 @@ async fn panes(
     app.take_effects();
     load(store, app, wall).await?;
     write("kill-switch", app)?;
+    Ok(())
+}
+
+/// Two operators on the cart-recovery journey: bob's note, then alice's
+/// claim (shown on its row, in its detail and on its trends).
+async fn team_at_work(store: &Store, now: Millis) -> anyhow::Result<()> {
+    use crate::store::Actor;
+    let minutes = |m: i64| now - m * 60_000;
+    store
+        .note(
+            "cart-recovery",
+            None,
+            "B's push link checked: fine. CRM ticket 123 open",
+            &Actor::new("bob", "ops-2"),
+            minutes(12),
+        )
+        .await?;
+    store
+        .claim_version(
+            "cart-recovery",
+            None,
+            (now + 2 * HOUR, Some("CRM ticket 123")),
+            &Actor::new("alice", "ops-1"),
+            minutes(8),
+        )
+        .await?;
     Ok(())
 }
 

@@ -189,6 +189,7 @@ fn marker_row(d: &VersionDetail, cut: Cut) -> (Vec<Span<'static>>, String) {
         .map(|e| (e.at_ms.div_euclid(MINUTE_MS), e.letter()))
         .collect();
     let hour = marks(&by_minute, hour_first, 60, cut.hour);
+    let mut shown = hour.clone();
     let mut spans = vec![
         Span::raw(format!("{:<10}", "operators")),
         Span::raw(hour),
@@ -199,15 +200,19 @@ fn marker_row(d: &VersionDetail, cut: Cut) -> (Vec<Span<'static>>, String) {
             .iter()
             .map(|&(m, l)| (m.div_euclid(60), l))
             .collect();
+        let days = marks(&by_hour, day_first, 48, cells);
+        shown.push_str(&days);
         spans.push(Span::raw(" "));
-        spans.push(Span::raw(marks(&by_hour, day_first, 48, cells)));
+        spans.push(Span::raw(days));
     }
     let mut key: Vec<String> = TREND_MARKS
         .iter()
         .filter(|(_, l, _)| by_minute.iter().any(|&(_, m)| m == *l))
         .map(|(_, l, name)| format!("{l} {name}"))
         .collect();
-    key.push("+ several".to_string());
+    if shown.contains('+') {
+        key.push("+ several".to_string());
+    }
     (spans, format!(" {} ", key.join(" · ")))
 }
 
