@@ -149,6 +149,14 @@ pub enum CliCommand {
     Claim(super::team::ClaimArgs),
     /// Give a claim back.
     Unclaim(super::team::UnclaimArgs),
+    /// Which actions need another operator's approval on this store (four
+    /// eyes); the schema's owner sets it (audited).
+    Policy(super::approve::PolicyArgs),
+    /// The requests waiting for another operator's approval.
+    Approvals(super::approve::ApprovalsArgs),
+    /// Approve a request: it is carried out now, as you (audited with
+    /// both names).
+    Approve(super::approve::ApproveArgs),
     /// Release a held action: its messages go out again.
     Release(super::hold::ReleaseArgs),
     /// Check that every counter equals a recount of the rows.
@@ -462,6 +470,10 @@ impl CliCommand {
             CliCommand::Note(_) => Some("note"),
             CliCommand::Claim(_) => Some("claim"),
             CliCommand::Unclaim(_) => Some("unclaim"),
+            CliCommand::Policy(p) if p.require_approval.is_some() || p.expire_after.is_some() => {
+                Some("policy")
+            }
+            CliCommand::Approve(_) => Some("approve"),
             _ => None,
         }
     }

@@ -2,6 +2,7 @@
 //! as the console. `args` holds the words; each command is one struct with
 //! its own `run` (`commands.rs`).
 
+mod approve;
 mod args;
 mod commands;
 pub mod config;
@@ -59,6 +60,12 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> i32 {
     };
     match runtime.block_on(work) {
         Ok(()) => 0,
+        // Four eyes: the action became a request, which is what was asked.
+        Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::Requested(_))) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), "{}", error_line(&e));
+            0
+        }
         Err(e) => {
             let (label, code) = exit_status(&e);
             use std::io::Write as _;

@@ -59,6 +59,7 @@ impl Display for Error {
                 f.write_str("gave up waiting: the action did not run, nothing was changed")
             }
             Error::InFlight(n) => write!(f, "{n} deliveries are still in flight"),
+            Error::Requested(r) => f.write_str(&crate::present::requested_words(r)),
             Error::Db(e) => f.write_str(&database(e)),
         }
     }
@@ -225,6 +226,10 @@ fn unopened(why: &Unopened) -> String {
 /// A database error in one line.
 fn database(e: &sqlx::Error) -> String {
     let text = match e {
+        // The store's four-eyes rule: no grant allows it.
+        sqlx::Error::Database(d) if d.message().starts_with("four eyes:") => {
+            format!("the store refused it: {}", d.message())
+        }
         sqlx::Error::Database(d) if d.code().as_deref() == Some("42501") => {
             return format!(
                 "the database refused this change for this role ({}); an administrator allows it with `journeyctl grant --operator ROLE` (a person's actions) or `journeyctl grant --engine ROLE` (run, tick, deliver, ingest)",

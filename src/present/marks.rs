@@ -54,3 +54,14 @@ pub fn schedule_words(marks: &[crate::store::ScheduleMark], now: Millis) -> Opti
     };
     Some(format!("⏰ {} {at}{more}{quiet}", first.verb))
 }
+
+/// A recorded request (four eyes): `resume sale v2 needs another
+/// operator's approval on this store: request #4 recorded, open until
+/// 2026-12-07T23:59:00Z (journeyctl approve 4, or A in the console)`.
+pub fn requested_words(r: &crate::store::Request) -> String {
+    escaped(&format!(
+        "{} needs another operator's approval on this store: request #{} recorded, open until {} (journeyctl approve {}, or A in the console)",
+        r.what, r.id, r.expires_at, r.id
+    ))
+    .into_owned()
+}

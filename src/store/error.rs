@@ -51,6 +51,9 @@ pub enum Error {
     /// A stop found deliveries of a version still in flight; it waits and
     /// tries again.
     InFlight(i64),
+    /// The store's policy makes this action ask another operator first:
+    /// the request was recorded (four eyes). Not a failure.
+    Requested(Box<crate::store::Request>),
     Db(sqlx::Error),
 }
 

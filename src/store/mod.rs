@@ -45,6 +45,7 @@ pub use open::scratch;
 pub use open::{FileChange, Location, PoolSettings, default_sqlite_path};
 
 pub use crate::domain::{OperatorAction, Target};
+pub use lifecycle::approvals::{APPROVABLE, Policy, Request};
 pub use lifecycle::change::{Impact, Outcome, VersionImpact};
 pub use lifecycle::journeys::PublishImpact;
 pub use lifecycle::notes::Noted;
@@ -69,6 +70,16 @@ pub struct Actor {
     /// The scheduled action this is carried out as (its audit rows name
     /// it, their way `scheduled`); `None` for an action taken now.
     pub schedule: Option<i64>,
+    /// The approval request this carries out (four eyes): its audit rows
+    /// name it and who asked.
+    pub approval: Option<Approval>,
+}
+
+/// A request another operator asked for, being carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub id: i64,
+    pub asked_by: String,
 }
 
 impl Actor {
@@ -77,6 +88,7 @@ impl Actor {
             name: name.into(),
             host: host.into(),
             schedule: None,
+            approval: None,
         }
     }
 

@@ -203,6 +203,12 @@ impl Store {
         now: Millis,
     ) -> Result<HoldImpact> {
         super::rates::refuse_bad_text(action, reason)?;
+        let intent = || crate::domain::schedule::Intent::Release {
+            action: action.to_string(),
+            overdue,
+            reason: reason.map(str::to_string),
+        };
+        self.ask_first(intent, actor, now).await?;
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
         if !end_hold(&mut tx, action).await? {

@@ -278,9 +278,10 @@ pub(super) async fn insert_action_audit(
     (from, to): (String, String),
     reason: Option<&str>,
 ) -> Result<()> {
+    crate::store::lifecycle::approvals::approval_done(tx, actor, now).await?;
     sqlx::query(
         "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, subject, \
-         schedule) VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8, $9)",
+         schedule, approval, asked_by) VALUES ($1, $2, $3, $4, '', NULL, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(now)
     .bind(&actor.name)
@@ -291,6 +292,8 @@ pub(super) async fn insert_action_audit(
     .bind(reason.filter(|r| !r.trim().is_empty()))
     .bind(format!("action:{action}"))
     .bind(actor.schedule)
+    .bind(actor.approval.as_ref().map(|a| a.id))
+    .bind(actor.approval.as_ref().map(|a| a.asked_by.as_str()))
     .execute(&mut **tx)
     .await?;
     crate::store::lifecycle::audit::scheduled_done(tx, actor, now).await

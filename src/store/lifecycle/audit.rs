@@ -48,7 +48,7 @@ pub(crate) async fn insert_audit(
 }
 
 /// Columns of an audit row an action writes.
-const COLUMNS: usize = 17;
+const COLUMNS: usize = 19;
 /// Rows per statement: well under the parameters either backend takes.
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -60,6 +60,9 @@ pub(crate) async fn insert_audits(
     actor: &Actor,
     changes: &[AuditChange<'_>],
 ) -> Result<()> {
+    // The request it carries out is approved first: the store's rule on
+    // PostgreSQL looks for it when the row goes in.
+    crate::store::lifecycle::approvals::approval_done(tx, actor, at).await?;
     for chunk in changes.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
@@ -70,7 +73,8 @@ pub(crate) async fn insert_audits(
         // Only placeholders are formatted in.
         let sql = format!(
             "INSERT INTO audit (at, actor, host, action, journey, version, from_status, to_status, reason, \
-             affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident, schedule) \
+             affected_active, cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, incident, schedule, \
+             approval, asked_by) \
              VALUES {}",
             rows.join(", ")
         );
@@ -94,7 +98,9 @@ pub(crate) async fn insert_audits(
                 .bind(m.and_then(|m| m.overdue).map(|(o, _)| o.words()))
                 .bind(m.and_then(|m| m.overdue).map(|(_, n)| n))
                 .bind(change.incident)
-                .bind(actor.schedule);
+                .bind(actor.schedule)
+                .bind(actor.approval.as_ref().map(|a| a.id))
+                .bind(actor.approval.as_ref().map(|a| a.asked_by.as_str()));
         }
         query.execute(&mut **tx).await?;
     }

@@ -118,6 +118,11 @@ impl Store {
         if let Some(r) = reason {
             crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
         }
+        let intent = || crate::domain::schedule::Intent::Publish {
+            journey: journey.to_string(),
+            reason: reason.map(str::to_string),
+        };
+        self.ask_first(intent, actor, now).await?;
         // An operator's action: first in line on SQLite, like a stop.
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;

@@ -3,6 +3,7 @@
 //! typed action, one executor, each version moved by the one transition
 //! function, all in one transaction.
 
+pub(in crate::store) mod approvals;
 pub(in crate::store) mod audit;
 pub(in crate::store) mod change;
 pub(in crate::store) mod journeys;
@@ -145,6 +146,11 @@ impl Store {
         actor.refuse_control()?;
         if let Some(r) = &action.reason {
             crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
+        }
+        if matches!(action.kind, ActionKind::Resume(_)) {
+            // Four eyes: under the store's policy a resume is a request.
+            let intent = || crate::store::lifecycle::approvals::act_intent(action);
+            self.ask_first(intent, actor, now).await?;
         }
         let incident = incident_of(action, now);
         // Most stops find no delivery in flight and commit in their first

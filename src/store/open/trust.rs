@@ -63,6 +63,12 @@ impl Grant {
             (Grant::Operator, "variant_choices") => Some("INSERT"),
             (Grant::Engine, "variant_choices") => None,
             (Grant::Engine, "scheduled_actions") => Some("UPDATE"),
+            // A resume, publish or release the policy makes ask first is
+            // a request; another operator's approval ends it. Only the
+            // schema's owner sets the policy.
+            (Grant::Operator, "approval_requests") => Some("INSERT, UPDATE"),
+            (Grant::Engine, "approval_requests") => Some("INSERT"),
+            (_, "store_policy") => None,
             // A release records its choice for overdue messages; the
             // engine's claims apply it and delete it.
             (Grant::Operator, "action_overdue") => Some("INSERT"),

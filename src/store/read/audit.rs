@@ -11,7 +11,7 @@ use crate::store::{Result, Store};
 macro_rules! audit_columns {
     () => {
         "at, actor, host, action, journey, version, from_status, to_status, reason, affected_active, \
-         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident, subject, schedule"
+         cancelled, cancelled_uncertain, sent_waiting, overdue, overdue_count, db_user, db_at, incident, subject, schedule, approval, asked_by"
     };
 }
 
@@ -247,6 +247,8 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         incident: r.try_get("incident")?,
         subject: r.try_get("subject")?,
         schedule,
+        approval: r.try_get("approval")?,
+        asked_by: r.try_get("asked_by")?,
         way: schedule
             .filter(|_| {
                 !matches!(

@@ -101,7 +101,7 @@ pub(super) async fn chain_differences_on(conn: &mut sqlx::AnyConnection) -> Resu
     let rows = sqlx::query(
         "SELECT id, journey, version, action, from_status, to_status FROM audit \
              WHERE version IS NOT NULL AND to_status IS NOT NULL \
-             AND action NOT IN ('schedule', 'unschedule', 'schedule_skipped', 'variant', 'note', 'claim', 'unclaim') ORDER BY id",
+             AND action NOT IN ('schedule', 'unschedule', 'schedule_skipped', 'variant', 'note', 'claim', 'unclaim', 'request', 'policy') ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?;

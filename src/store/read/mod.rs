@@ -198,6 +198,12 @@ pub struct AuditEntry {
     /// The scheduled action the row belongs to: set, taken back, skipped,
     /// or carried out at its time.
     pub schedule: Option<i64>,
+    /// The approval request the action carried out (four eyes), and who
+    /// asked for it; the row's actor approved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked_by: Option<String>,
     /// How the change was made: `scheduled` when the engine carried out
     /// an operator's action at its time (`--at`); `None` when it was made
     /// then and there.
@@ -226,6 +232,10 @@ impl AuditEntry {
         let who = match &self.db_user {
             Some(login) if *login != self.actor => format!("{login} (as {})", self.actor),
             _ => self.actor.clone(),
+        };
+        let who = match (&self.approval, &self.asked_by) {
+            (Some(id), Some(asker)) => format!("{who} (approving #{id} asked by {asker})"),
+            _ => who,
         };
         match (&self.way, self.schedule) {
             (Some(way), Some(id)) => format!("{who} ({way} #{id})"),

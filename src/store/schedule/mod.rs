@@ -3,6 +3,7 @@
 //! carried out by the engine (`run.rs`) through the same call as the
 //! command, as the operator who set it.
 
+mod approvals;
 mod run;
 
 pub use run::ScheduledRun;
@@ -11,7 +12,7 @@ use sqlx::Row;
 
 use crate::domain::schedule::Intent;
 use crate::domain::time::to_rfc3339;
-use crate::domain::{AuditAction, Millis, Target};
+use crate::domain::{AuditAction, Millis};
 use crate::store::{Actor, Error, Result, Store};
 
 /// Where a scheduled action stands.
@@ -232,40 +233,6 @@ impl Store {
         tx.commit().await?;
         self.announce_status().await;
         self.scheduled_one(id).await
-    }
-
-    /// The intent with "the live version" named by its number (when the
-    /// journey has one now); refused when it names no journey or version
-    /// of the store.
-    async fn pinned(&self, intent: Intent) -> Result<Intent> {
-        match intent {
-            Intent::Act(mut a) => {
-                match self.preview(&a).await {
-                    Ok(impact) => {
-                        if let (Target::Version { version, .. }, [only]) =
-                            (&mut a.target, impact.versions.as_slice())
-                        {
-                            *version = Some(only.version);
-                        }
-                    }
-                    // Not allowed now is no reason to refuse a later time
-                    // (a resume set before the pause); the run decides.
-                    Err(Error::Refused(_)) => {}
-                    Err(e) => return Err(e),
-                }
-                Ok(Intent::Act(a))
-            }
-            Intent::Publish { ref journey, .. } => match self.publish_preview(journey).await {
-                // The draft may be applied before the time.
-                Ok(_) | Err(Error::Refused(_) | Error::Invalid(_)) => Ok(intent),
-                Err(e) => Err(e),
-            },
-            Intent::Hold { ref action, .. } | Intent::Release { ref action, .. } => {
-                crate::domain::text::refuse_control("--action", action, false)
-                    .map_err(Error::Invalid)?;
-                Ok(intent)
-            }
-        }
     }
 }
 

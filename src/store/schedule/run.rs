@@ -123,9 +123,11 @@ impl Store {
         .await?;
         let what: String = row.try_get("what")?;
         let actor = Actor {
-            name: row.try_get("set_by")?,
-            host: row.try_get("set_host")?,
             schedule: Some(id),
+            ..Actor::new(
+                row.try_get::<String, _>("set_by")?,
+                row.try_get::<String, _>("set_host")?,
+            )
         };
         let kept: String = row.try_get("intent")?;
         let result = match serde_json::from_str::<Intent>(&kept) {
@@ -166,7 +168,12 @@ impl Store {
     }
 
     /// The same call as the command's, as the operator who set it.
-    async fn as_commanded(&self, intent: &Intent, actor: &Actor, now: Millis) -> Result<()> {
+    pub(super) async fn as_commanded(
+        &self,
+        intent: &Intent,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<()> {
         match intent {
             Intent::Act(action) => self.execute(action, actor, now).await.map(|_| ()),
             Intent::Publish { journey, reason } => self
