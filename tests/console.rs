@@ -3058,3 +3058,73 @@ fn detail_marks_what_operators_did_on_the_trends() {
     assert!(!text.contains("operators"), "{text}");
     assert!(!text.contains("P publish · "), "{text}");
 }
+
+/// `A` (four eyes): the pane reads the requests waiting for approval,
+/// ↑↓ chooses one, Enter approves it through the same call as `journeyctl
+/// approve ID`, and the pane says what was carried out; read-only, `A`
+/// only explains.
+#[test]
+fn a_lists_the_requests_and_enter_approves_one() {
+    let request = |id: i64, what: &str| journeyctl::store::Request {
+        id,
+        action: "resume".into(),
+        what: what.into(),
+        journey: Some("cart-recovery".into()),
+        version: Some(2),
+        asked_by: "alice".into(),
+        asked_at: "2026-11-21T11:50:00Z".into(),
+        expires_at: "2026-11-21T12:50:00Z".into(),
+        reason: Some("CRM back".into()),
+        state: "open".into(),
+        approved_by: None,
+        approved_at: None,
+        asked_login: None,
+        approved_login: None,
+        expires_ms: now() + 50 * 60_000,
+    };
+    let mut app = loaded(false);
+    let effects = press(&mut app, &[KeyCode::Char('A')]);
+    assert!(effects.contains(&Effect::LoadApprovals), "{effects:?}");
+    app.update(Msg::ApprovalsLoaded(Ok(vec![
+        request(4, "resume cart-recovery v2"),
+        request(5, "publish welcome"),
+    ])));
+    let text = snap(&app, 100, 30);
+    assert!(text.contains("requests waiting for approval"), "{text}");
+    assert!(
+        text.contains("▶ #4 resume cart-recovery v2 · asked by alice · expires in 50m"),
+        "{text}"
+    );
+    assert!(text.contains("\"CRM back\""), "{text}");
+    let effects = press(&mut app, &[KeyCode::Down, KeyCode::Enter]);
+    assert!(effects.contains(&Effect::Approve { id: 5 }), "{effects:?}");
+    assert_eq!(app.last_cli.as_deref(), Some("journeyctl approve 5 --yes"));
+    app.update(Msg::ApproveDone(Ok(
+        "approved #5: publish welcome (asked by alice), carried out by bob".into(),
+    )));
+    assert!(snap(&app, 100, 30).contains("✓ approved #5: publish welcome"));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.approve_pane().is_none());
+    // Nothing waits: it says so.
+    press(&mut app, &[KeyCode::Char('A')]);
+    app.update(Msg::ApprovalsLoaded(Ok(vec![])));
+    assert!(snap(&app, 100, 30).contains("no request waits for approval"));
+    // A pane whose action became a request says so, not "refused".
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('f')]);
+    press(&mut app, &[KeyCode::Char('y')]);
+    app.update(Msg::ActionDone(Err(journeyctl::store::Error::Requested(
+        Box::new(request(6, "resume cart-recovery v2")),
+    ))));
+    let text = snap(&app, 120, 35);
+    assert!(
+        text.contains("⧗ resume cart-recovery v2 needs another operator's approval"),
+        "{text}"
+    );
+    assert!(!text.contains("✗ refused"), "{text}");
+    // Read-only: A does nothing and says why.
+    let mut app = loaded(true);
+    let effects = press(&mut app, &[KeyCode::Char('A')]);
+    assert!(!effects.contains(&Effect::LoadApprovals));
+    assert!(app.approve_pane().is_none());
+}

@@ -60,8 +60,12 @@ pub fn schedule_words(marks: &[crate::store::ScheduleMark], now: Millis) -> Opti
 /// 2026-12-07T23:59:00Z (journeyctl approve 4, or A in the console)`.
 pub fn requested_words(r: &crate::store::Request) -> String {
     escaped(&format!(
-        "{} needs another operator's approval on this store: request #{} recorded, open until {} (journeyctl approve {}, or A in the console)",
+        "{} {REQUESTED}{} recorded, open until {} (journeyctl approve {}, or A in the console)",
         r.what, r.id, r.expires_at, r.id
     ))
     .into_owned()
 }
+
+/// What [`requested_words`] says of every request: a pane shows such an
+/// outcome as recorded, not refused.
+pub const REQUESTED: &str = "needs another operator's approval on this store: request #";

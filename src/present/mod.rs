@@ -13,7 +13,7 @@ pub use channels::{
     channel_cells, channel_line, channel_name, last_error, limits_short, limits_words,
 };
 pub use cli_line::{cli_line, cli_words, hold_line, publish_line, rate_line};
-pub use marks::{ENGINE_QUIET_MS, claim_line, requested_words, schedule_words};
+pub use marks::{ENGINE_QUIET_MS, REQUESTED, claim_line, requested_words, schedule_words};
 
 pub use errors::read_only;
 

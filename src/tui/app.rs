@@ -98,6 +98,10 @@ pub enum Msg {
     HoldDone(Result<String, crate::store::Error>),
     /// The confirmed take-back of an action set for a time.
     UnscheduleDone(Result<String, crate::store::Error>),
+    /// The requests waiting for approval, read for the pane.
+    ApprovalsLoaded(Result<Vec<crate::store::Request>, crate::store::Error>),
+    /// An approval: what it carried out, or why not.
+    ApproveDone(Result<String, crate::store::Error>),
     /// The confirmed A/B choice by hand.
     ArmDone(Result<String, crate::store::Error>),
     /// The note, claim or unclaim.
@@ -126,6 +130,7 @@ pub enum Mode {
     Rate(Box<super::rate::RatePane>),
     Hold(Box<super::hold::HoldPane>),
     Unschedule(Box<super::unschedule::UnschedulePane>),
+    Approve(Box<super::approve::ApprovePane>),
     Arm(Box<super::arm::ArmPane>),
     Team(Box<super::team::TeamPane>),
 }
@@ -392,6 +397,8 @@ impl App {
             Msg::RateDone(result) => self.rate_done(result),
             Msg::HoldDone(result) => self.hold_done(result),
             Msg::UnscheduleDone(result) => self.unschedule_done(result),
+            Msg::ApprovalsLoaded(result) => self.approvals_loaded(result),
+            Msg::ApproveDone(result) => self.approve_done(result),
             Msg::ArmDone(result) => self.arm_done(result),
             Msg::TeamDone(result) => self.team_done(result),
             Msg::Clock(now) => {

@@ -41,6 +41,12 @@ pub enum Effect {
     Unschedule {
         id: i64,
     },
+    /// Read the requests waiting for approval (the `A` pane).
+    LoadApprovals,
+    /// Approve a request: it is carried out now, as this operator.
+    Approve {
+        id: i64,
+    },
     /// A confirmed A/B choice by hand: an arm disabled, or the winner.
     ChooseVariant {
         journey: String,

@@ -46,6 +46,7 @@ pub enum Action {
     RateUp,
     HoldAction,
     Unschedule,
+    Approvals,
     ArmDisable,
     ArmWinner,
     Note,
@@ -225,6 +226,13 @@ const DEFAULTS: &[Row] = {
             "unschedule",
             &[Char('x')],
             "take back the selected version's action set for a time (⏰)",
+            None,
+        ),
+        (
+            Approvals,
+            "approvals",
+            &[Char('A')],
+            "the requests waiting for approval (four eyes): Enter approves one",
             None,
         ),
         (

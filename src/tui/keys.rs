@@ -32,6 +32,7 @@ impl App {
             Mode::Rate(_) => self.on_rate_key(key),
             Mode::Hold(_) => self.on_hold_key(key),
             Mode::Unschedule(_) => self.on_unschedule_key(key),
+            Mode::Approve(_) => self.on_approve_key(key),
             Mode::Arm(_) => self.on_arm_key(key),
             Mode::Team(_) => self.on_team_key(key),
             Mode::Help => self.mode = Mode::Browse,
@@ -250,17 +251,8 @@ impl App {
                 self.sort_desc = !self.sort_desc;
                 self.selected = 0;
             }
-            Finish => self.open_pane(ActionKind::Finish, false),
-            Stop => self.open_pane(ActionKind::Stop, false),
-            StopAll => self.open_pane(ActionKind::Stop, true),
-            KillSwitch => self.open_kill_switch(),
-            Brake => self.open_brake(),
-            Publish => self.open_publish(),
-            Unschedule => self.open_unschedule(),
-            ArmDisable => self.open_arm(crate::store::VariantChoice::Disable),
-            ArmWinner => self.open_arm(crate::store::VariantChoice::Winner),
-            Note => self.open_team(super::team::TeamKind::Note),
-            ClaimIt => self.open_team(super::team::TeamKind::Claim),
+            Finish | Stop | StopAll | KillSwitch | Brake | Publish | Unschedule | Approvals
+            | ArmDisable | ArmWinner | Note | ClaimIt => self.open_for(action),
             Mark if main => self.toggle_mark(),
             MarkAll if main => self.mark_all_shown(),
             Unmark if main => self.marks.clear(),
@@ -273,6 +265,26 @@ impl App {
             Resume => self.open_pane(ActionKind::Resume(crate::domain::Overdue::Send), false),
             Details | Filter | All | Sort | SortReverse | Confirm | Mark | MarkAll | Unmark
             | RateDown | RateUp | HoldAction => {}
+        }
+    }
+
+    /// The key of a pane that acts: its pane opens.
+    fn open_for(&mut self, action: super::keymap::Action) {
+        use super::keymap::Action::*;
+        match action {
+            Finish => self.open_pane(ActionKind::Finish, false),
+            Stop => self.open_pane(ActionKind::Stop, false),
+            StopAll => self.open_pane(ActionKind::Stop, true),
+            KillSwitch => self.open_kill_switch(),
+            Brake => self.open_brake(),
+            Publish => self.open_publish(),
+            Unschedule => self.open_unschedule(),
+            Approvals => self.open_approvals(),
+            ArmDisable => self.open_arm(crate::store::VariantChoice::Disable),
+            ArmWinner => self.open_arm(crate::store::VariantChoice::Winner),
+            Note => self.open_team(super::team::TeamKind::Note),
+            ClaimIt => self.open_team(super::team::TeamKind::Claim),
+            _ => {}
         }
     }
 

@@ -3,6 +3,7 @@
 //! the data task and the one executor of confirmed actions.
 
 pub mod app;
+pub mod approve;
 pub mod arm;
 pub mod columns;
 pub mod confirm;
@@ -375,6 +376,10 @@ fn run_effects(
             Effect::Unschedule { id } => {
                 unschedule::spawn_unschedule(fetch::store_of(current), actor, tx, id)
             }
+            Effect::LoadApprovals => approve::spawn_load(fetch::store_of(current), tx),
+            Effect::Approve { id } => {
+                approve::spawn_approve(fetch::store_of(current), actor, tx, id)
+            }
             Effect::HoldAction { .. } | Effect::ReleaseAction { .. } => {
                 spawn_hold(fetch::store_of(current), actor, tx, effect)
             }
@@ -383,31 +388,39 @@ fn run_effects(
                 // never gives up this one.
                 *give_up = std::sync::Arc::new(Notify::new());
                 let give_up = std::sync::Arc::clone(give_up);
-                // The one executor: the same library call as the CLI.
                 // The store as it is now (a replaced file is reopened).
-                let store = fetch::store_of(current);
-                let actor = actor.clone();
-                let tx = tx.clone();
-                tracing::info!("executing confirmed action: {}", action.describe());
-                tokio::spawn(async move {
-                    // A stop waits for deliveries in flight: the pane says so.
-                    let waiting = tx.clone();
-                    let watch = move |w| {
-                        let _ = waiting.try_send(Msg::ActionWaiting(w));
-                    };
-                    let result = store
-                        .execute_until(&action, &actor, now_millis(), &watch, give_up.notified())
-                        .await;
-                    match &result {
-                        Ok(o) => tracing::info!("{}", crate::present::outcome_summary(o)),
-                        Err(e) => tracing::warn!("refused: {e}"),
-                    }
-                    let _ = tx.send(Msg::ActionDone(result)).await;
-                });
+                spawn_execute(fetch::store_of(current), actor, tx, action, give_up);
             }
         }
     }
     quit
+}
+
+/// A confirmed action: the one executor, the same library call as the
+/// CLI. A stop waits for deliveries in flight: the pane says so.
+fn spawn_execute(
+    store: crate::store::Store,
+    actor: &Actor,
+    tx: &mpsc::Sender<Msg>,
+    action: crate::domain::OperatorAction,
+    give_up: std::sync::Arc<Notify>,
+) {
+    let (actor, tx) = (actor.clone(), tx.clone());
+    tracing::info!("executing confirmed action: {}", action.describe());
+    tokio::spawn(async move {
+        let waiting = tx.clone();
+        let watch = move |w| {
+            let _ = waiting.try_send(Msg::ActionWaiting(w));
+        };
+        let result = store
+            .execute_until(&action, &actor, now_millis(), &watch, give_up.notified())
+            .await;
+        match &result {
+            Ok(o) => tracing::info!("{}", crate::present::outcome_summary(o)),
+            Err(e) => tracing::warn!("refused: {e}"),
+        }
+        let _ = tx.send(Msg::ActionDone(result)).await;
+    });
 }
 
 /// One frame, wrapped in a synchronized update so the terminal shows it

@@ -128,10 +128,11 @@ fn merged_rows(
             format!("next sort column · {} reverses", k(SortReverse)),
         ),
         (
-            vec![Audit, Channels],
+            vec![Audit, Channels, Approvals],
             format!(
-                "audit log · {} channels: delivery health per action",
-                k(Channels)
+                "audit log · {} channels: delivery health · {} requests to approve",
+                k(Channels),
+                k(Approvals)
             ),
         ),
         (

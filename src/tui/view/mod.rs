@@ -2,6 +2,7 @@
 //! pane. Only the rows that fit on screen are built, whatever the number
 //! of versions.
 
+mod approve;
 mod arm;
 mod audit;
 mod channels;
@@ -88,6 +89,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(pane) = app.arm_pane() {
         arm::draw_arm(frame, below, app, pane, theme);
+    }
+    if let Some(pane) = app.approve_pane() {
+        approve::draw_approve(frame, below, app, pane, theme);
     }
     if let Some(pane) = app.unschedule_pane() {
         unschedule::draw_unschedule(frame, below, app, pane, theme);

@@ -371,6 +371,16 @@ pub(super) fn done_lines(app: &App, what: String, theme: &Theme) -> Vec<Line<'st
 
 /// What a pane shows when its action was refused.
 pub(super) fn refused_lines(why: &str, theme: &Theme) -> Vec<Line<'static>> {
+    // Four eyes: the action became a request, which is not a refusal.
+    if why.contains(crate::present::REQUESTED) {
+        return vec![
+            Line::styled(format!("⧗ {why}"), theme.warn()),
+            Line::styled(
+                "Not carried out yet: another operator approves it. Enter or Esc closes.",
+                theme.dim(),
+            ),
+        ];
+    }
     vec![
         Line::styled(format!("✗ refused: {why}"), theme.danger()),
         Line::styled("Nothing was changed. Enter or Esc closes.", theme.dim()),
