@@ -2,6 +2,7 @@
 //! journeyctl: the operations console, engine and scripting CLI for customer
 //! journeys. The console and the CLI are faces over the same library calls.
 
+pub mod alerts;
 pub mod bench;
 pub mod cli;
 pub mod delivery;

@@ -149,6 +149,9 @@ pub enum CliCommand {
     Claim(super::team::ClaimArgs),
     /// Give a claim back.
     Unclaim(super::team::UnclaimArgs),
+    /// The alerts that hold (--check, exit 1 if any), or posted to a chat
+    /// webhook as they begin and end (--to URL).
+    Alerts(super::alerts::AlertsArgs),
     /// Which actions need another operator's approval on this store (four
     /// eyes); the schema's owner sets it (audited).
     Policy(super::approve::PolicyArgs),
@@ -233,6 +236,8 @@ pub struct Run {
     /// Serve Prometheus metrics on this address (GET /metrics).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    pub alerts: super::alerts::RunAlerts,
 }
 
 // `list`

@@ -70,6 +70,7 @@ impl CliCommand {
             CliCommand::Claim(c) => c.run(cx).await,
             CliCommand::Unclaim(c) => c.run(cx).await,
             CliCommand::Policy(c) => c.run(cx).await,
+            CliCommand::Alerts(c) => c.run(cx).await,
             CliCommand::Approvals(c) => c.run(cx).await,
             CliCommand::Approve(c) => c.run(cx).await,
             CliCommand::Check(_) => check(&cx.store(false).await?).await,
@@ -176,6 +177,21 @@ impl args::Tick {
 impl args::Run {
     async fn run(self, cx: &Cx) -> anyhow::Result<()> {
         let store = cx.store(false).await?;
+        if let Some(to) = &self.alerts.to {
+            // Beside the engine, on its own handle and its own clock.
+            let rules = super::alerts::read_rules(self.alerts.rules.as_ref())?;
+            let url = super::alerts::webhook_url(to)?;
+            let every = std::time::Duration::from_secs(30)
+                .min(self.interval.max(std::time::Duration::from_secs(1)) * 30);
+            tokio::spawn(super::alerts::keep_posting(
+                store.clone(),
+                rules,
+                url,
+                every,
+            ));
+        } else if self.alerts.rules.is_some() {
+            anyhow::bail!("--alert-rules goes with --alerts URL");
+        }
         engine::run(&store, self.interval, self.metrics).await
     }
 }

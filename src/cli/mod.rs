@@ -2,6 +2,7 @@
 //! as the console. `args` holds the words; each command is one struct with
 //! its own `run` (`commands.rs`).
 
+mod alerts;
 mod approve;
 mod args;
 mod commands;

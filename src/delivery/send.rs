@@ -259,7 +259,7 @@ fn redirect_target(url: &str, headers: &reqwest::header::HeaderMap) -> String {
 
 /// The innermost cause: "connection refused" rather than "error sending
 /// request for url".
-fn error_words(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_words(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause: &dyn std::error::Error = e;
     while let Some(next) = cause.source() {
         cause = next;

@@ -3,6 +3,7 @@
 //! typed action, one executor, each version moved by the one transition
 //! function, all in one transaction.
 
+pub(in crate::store) mod alert_state;
 pub(in crate::store) mod approvals;
 pub(in crate::store) mod audit;
 pub(in crate::store) mod change;

@@ -69,6 +69,9 @@ impl Grant {
             (Grant::Operator, "approval_requests") => Some("INSERT, UPDATE"),
             (Grant::Engine, "approval_requests") => Some("INSERT"),
             (_, "store_policy") => None,
+            // `alerts --to` (an operator's or the engine's `run
+            // --alerts`) keeps the episodes it told.
+            (Grant::Operator | Grant::Engine, "alert_state") => Some("INSERT, DELETE"),
             // A release records its choice for overdue messages; the
             // engine's claims apply it and delete it.
             (Grant::Operator, "action_overdue") => Some("INSERT"),

@@ -1,0 +1,10 @@
+-- The alerts being told (`journeyctl alerts --to URL`, `run --alerts`):
+-- one row per episode that was posted as firing and not yet as resolved,
+-- so a restart, or a second process beside it, never tells one twice.
+CREATE TABLE alert_state (
+    key TEXT PRIMARY KEY CHECK (length(key) <= 500),
+    alert TEXT NOT NULL CHECK (length(alert) <= 300),
+    journey TEXT CHECK (journey IS NULL OR length(journey) <= 200),
+    text TEXT NOT NULL CHECK (length(text) <= 2000),
+    since INTEGER NOT NULL
+);
