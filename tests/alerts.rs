@@ -177,3 +177,38 @@ async fn run_posts_alerts_beside_the_engine() {
     assert_eq!(got[0].body["alert"], "guardrail");
     ts.close().await;
 }
+
+both_backends!(an_action_failing_above_a_fifth_is_an_alert, |ts| {
+    publish(&ts.store, &simple("sale"), at(0)).await;
+    let events: Vec<_> = (0..20)
+        .map(|i| enter("sale", &format!("p{i}"), at(1)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    ts.store.tick(at(2)).await.unwrap();
+    let t0 = journeyctl::domain::time::now_millis();
+    let failing = |list: &[journeyctl::alerts::Firing]| {
+        list.iter()
+            .filter(|f| f.key == "failing:action email")
+            .map(|f| f.text.clone())
+            .collect::<Vec<_>>()
+    };
+    // The first look notes the totals: nothing failed yet.
+    let now = journeyctl::alerts::holding(&ts.store, &[], t0)
+        .await
+        .unwrap();
+    assert!(failing(&now).is_empty(), "{now:?}");
+    // The receiver refuses every message: all 20 given up.
+    let rx = Receiver::start(Answer::Status(400)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = channels_file(dir.path(), &rx.url("send"), "");
+    ok(run(&ts.url, &["deliver", "--channels", &file, "--once"]).await);
+    ts.store.fold_shares().await.unwrap();
+    let later = journeyctl::alerts::holding(&ts.store, &[], t0 + 11 * 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        failing(&later),
+        ["✉ 100% of email's messages failed over the last 11m (20 of 20)"],
+        "{later:?}"
+    );
+});

@@ -8,3 +8,14 @@ CREATE TABLE alert_state (
     text TEXT NOT NULL CHECK (pg_catalog.char_length(text) <= 2000),
     since BIGINT NOT NULL
 );
+
+-- Each action's delivered and failed totals as an alerts round saw them
+-- (kept 20 minutes), so "failing above 20% over 10 minutes" is measured
+-- per action, by whichever process looks.
+CREATE TABLE alert_samples (
+    action TEXT NOT NULL CHECK (pg_catalog.char_length(action) <= 300),
+    at BIGINT NOT NULL,
+    sent BIGINT NOT NULL,
+    failed BIGINT NOT NULL,
+    PRIMARY KEY (action, at)
+);

@@ -1,7 +1,7 @@
 //! Alerts for a team that does not watch a console all night: the ones
 //! built in (a guardrail trip, an SRM alarm, a hold that runs out within
-//! the hour, messages failing above 20% over 10 minutes, no engine for 5
-//! minutes) and a team's own rules (`rules.rs`), read from the store's
+//! the hour, an action's messages failing above 20% over 10 minutes, no
+//! engine for 5 minutes) and a team's own rules (`rules.rs`), read from the store's
 //! figures; posted to a chat webhook when one starts to hold and once when
 //! it stops (`push.rs`).
 
@@ -61,6 +61,7 @@ pub async fn holding(store: &Store, rules: &[Rule], now: Millis) -> Result<Vec<F
             });
         }
     }
+    out.extend(failing_actions(store, now).await?);
     let running = versions.iter().any(|v| v.status.runs_steps());
     let quiet = match store.engine_last_seen().await? {
         Some(at) if now - at > ENGINE_QUIET_MS => Some(format!("for {}", age(now, at))),
@@ -76,6 +77,36 @@ pub async fn holding(store: &Store, rules: &[Rule], now: Millis) -> Result<Vec<F
         });
     }
     Ok(out)
+}
+
+/// Actions whose messages failed above the share over the last 10
+/// minutes (delivered against given up, at least 10 of them).
+async fn failing_actions(store: &Store, now: Millis) -> Result<Vec<Firing>> {
+    let window = FAILING_WINDOW_MIN as i64 * 60_000;
+    Ok(store
+        .action_window(window, now)
+        .await?
+        .into_iter()
+        .filter_map(|w| {
+            let tried = w.sent + w.failed;
+            let share = w.failed as f64 / tried.max(1) as f64;
+            (tried >= FAILING_AT_LEAST && share > FAILING_SHARE).then(|| Firing {
+                key: format!("failing:action {}", w.action),
+                alert: "failing".into(),
+                journey: None,
+                text: format!(
+                    "✉ {:.0}% of {}'s messages failed over the last {} ({} of {})",
+                    share * 100.0,
+                    w.action,
+                    crate::domain::time::duration_words(std::time::Duration::from_millis(
+                        w.span_ms.max(0) as u64
+                    )),
+                    w.failed,
+                    tried
+                ),
+            })
+        })
+        .collect())
 }
 
 /// The built-in alerts of one version.
@@ -111,15 +142,6 @@ fn built_in(v: &VersionSummary, now: Millis) -> Vec<Firing> {
         out.push(firing(
             "srm",
             format!("⚠ sample ratio mismatch in {label}'s A/B test: its verdict cannot be trusted"),
-        ));
-    }
-    if let Some(share) = failing_share(v, FAILING_WINDOW_MIN).filter(|s| *s > FAILING_SHARE) {
-        out.push(firing(
-            "failing",
-            format!(
-                "✉ {:.0}% of {label}'s messages failed over the last {FAILING_WINDOW_MIN} minutes",
-                share * 100.0
-            ),
         ));
     }
     out

@@ -45,7 +45,7 @@ pub use open::scratch;
 pub use open::{FileChange, Location, PoolSettings, default_sqlite_path};
 
 pub use crate::domain::{OperatorAction, Target};
-pub use lifecycle::alert_state::Episode;
+pub use lifecycle::alert_state::{ActionWindow, Episode};
 pub use lifecycle::approvals::{APPROVABLE, Policy, Request};
 pub use lifecycle::change::{Impact, Outcome, VersionImpact};
 pub use lifecycle::journeys::PublishImpact;

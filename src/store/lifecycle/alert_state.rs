@@ -81,3 +81,82 @@ impl Store {
         self.alert_began(&f, now.min(e.since)).await.map(|_| ())
     }
 }
+
+/// One action's messages over a window (`Store::action_window`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionWindow {
+    pub action: String,
+    pub sent: i64,
+    pub failed: i64,
+    /// How long the window really is (the oldest sample may be younger).
+    pub span_ms: Millis,
+}
+
+/// Samples are kept this long.
+const SAMPLES_KEPT_MS: Millis = 20 * 60_000;
+
+impl Store {
+    /// Each action's delivered and failed messages over about `window`
+    /// up to `now`: its totals now against the sample nearest to `window`
+    /// ago (at least a minute old). Notes the totals now as a sample when
+    /// this login may (a viewer's look measures from the others').
+    pub async fn action_window(&self, window: Millis, now: Millis) -> Result<Vec<ActionWindow>> {
+        let totals: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT action, CAST(SUM(sent) AS BIGINT), CAST(SUM(failed) AS BIGINT) \
+             FROM outbox_actions GROUP BY action ORDER BY action",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let samples: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT action, at, sent, failed FROM alert_samples WHERE at <= $1 AND at >= $2 ORDER BY at DESC",
+        )
+        .bind(now - 60_000)
+        .bind(now - SAMPLES_KEPT_MS)
+        .fetch_all(&self.pool)
+        .await?;
+        if let Err(e) = self.note_samples(&totals, now).await {
+            tracing::info!("alerts: the action totals are not noted: {e}");
+        }
+        let mut out = Vec::new();
+        for (action, sent, failed) in totals {
+            // The newest sample at least `window` old, else the oldest.
+            let mine: Vec<_> = samples.iter().filter(|s| s.0 == action).collect();
+            let base = mine
+                .iter()
+                .find(|s| s.1 <= now - window)
+                .or(mine.last())
+                .copied();
+            if let Some((_, at, s0, f0)) = base {
+                out.push(ActionWindow {
+                    action,
+                    sent: sent - s0,
+                    failed: failed - f0,
+                    span_ms: now - at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn note_samples(&self, totals: &[(String, i64, i64)], now: Millis) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (action, sent, failed) in totals {
+            sqlx::query(
+                "INSERT INTO alert_samples (action, at, sent, failed) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (action, at) DO NOTHING",
+            )
+            .bind(action)
+            .bind(now)
+            .bind(sent)
+            .bind(failed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM alert_samples WHERE at < $1")
+            .bind(now - SAMPLES_KEPT_MS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

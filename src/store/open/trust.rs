@@ -71,7 +71,9 @@ impl Grant {
             (_, "store_policy") => None,
             // `alerts --to` (an operator's or the engine's `run
             // --alerts`) keeps the episodes it told.
-            (Grant::Operator | Grant::Engine, "alert_state") => Some("INSERT, DELETE"),
+            (Grant::Operator | Grant::Engine, "alert_state" | "alert_samples") => {
+                Some("INSERT, DELETE")
+            }
             // A release records its choice for overdue messages; the
             // engine's claims apply it and delete it.
             (Grant::Operator, "action_overdue") => Some("INSERT"),
