@@ -651,6 +651,74 @@ async fn check_names_a_forged_publish_on_postgres() {
     ts.close().await;
 }
 
+/// A resume's overdue choice rewritten by hand (the audit row says
+/// `send`, the version row `skip` until the year 3000): `check` names it.
+async fn a_forged_overdue_choice_is_named(ts: &common::TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        &ts.url,
+        &["apply", &write_def(dir.path(), "held"), "--publish"],
+    );
+    ok(&ts.url, &["pause", "held", "--yes"]);
+    ok(&ts.url, &["resume", "held", "--overdue", "skip", "--yes"]);
+    let said = ok(&ts.url, &["check"]);
+    assert!(
+        said.contains("every version stands where its audit trail ends"),
+        "{said}"
+    );
+    // By hand: the choice says skip until the year 3000. On PostgreSQL
+    // the store refuses the UPDATE itself; `check` is for what got past.
+    let by_hand = sqlx::query("UPDATE versions SET overdue_before = 32503680000000")
+        .execute(ts.store.pool())
+        .await;
+    if let Err(e) = by_hand {
+        assert!(
+            e.to_string()
+                .contains("choice for overdue messages is set by its resume"),
+            "{e}"
+        );
+        return;
+    }
+    let o = common::journeyctl(&ts.url).args(["check"]).output();
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("held v1: its overdue choice (skip) reaches to 3000-01-01T00:00:00Z"),
+        "{out}"
+    );
+    // And a choice the row never said.
+    sqlx::query("UPDATE versions SET overdue_mode = 'spread', overdue_spread_ms = 60000, overdue_before = 1")
+        .execute(ts.store.pool())
+        .await
+        .unwrap();
+    let o = common::journeyctl(&ts.url).args(["check"]).output();
+    let out = common::text(&o).0;
+    assert!(
+        out.contains("held v1: its overdue messages wait to be handled as spread 1m, but its resume's audit row says skip"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_a_forged_overdue_choice_on_sqlite() {
+    let ts = common::sqlite("forged_overdue").await;
+    a_forged_overdue_choice_is_named(&ts).await;
+    ts.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_postgres,
+    ignore = "PostgreSQL skipped: set JOURNEYCTL_TEST_POSTGRES_URL"
+)]
+async fn check_names_a_forged_overdue_choice_on_postgres() {
+    let Some(ts) = common::postgres("forged_overdue").await else {
+        return;
+    };
+    a_forged_overdue_choice_is_named(&ts).await;
+    ts.close().await;
+}
+
 both_backends!(the_store_bounds_reasons_and_names_whoever_writes, |ts| {
     // Written by hand (a psql login, a member of a group sharing the
     // file): the store refuses what the product never writes.

@@ -131,7 +131,58 @@ pub(super) async fn chain_differences_on(conn: &mut sqlx::AnyConnection) -> Resu
             problems.push(format!("{journey} v{number}: {why}"));
         }
     }
+    problems.extend(overdue_differences_on(conn).await?);
     Ok(problems)
+}
+
+/// A resume's choice for overdue messages waits in the version row until
+/// the next delivery claim applies it: it must be what the resume's audit
+/// row says, and reach no time ahead (a choice rewritten by hand, `skip`
+/// until the year 3000, would cancel what the row says it sends).
+async fn overdue_differences_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT j.name AS journey, v.number, v.overdue_mode, v.overdue_before, v.overdue_spread_ms, \
+         (SELECT a.overdue FROM audit a WHERE a.journey = j.name AND a.version = v.number \
+            AND a.action = 'resume' ORDER BY a.id DESC LIMIT 1) AS said \
+         FROM versions v JOIN journeys j ON j.id = v.journey_id \
+         WHERE v.overdue_mode IS NOT NULL ORDER BY j.name, v.number",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let label = format!(
+            "{} v{}",
+            r.try_get::<String, _>("journey")?,
+            r.try_get::<i64, _>("number")?
+        );
+        let mode: String = r.try_get("overdue_mode")?;
+        let kept = match mode.as_str() {
+            "skip" => crate::domain::Overdue::Skip.words(),
+            "spread" => {
+                let ms: Option<i64> = r.try_get("overdue_spread_ms")?;
+                crate::domain::Overdue::Spread(ms.unwrap_or(0)).words()
+            }
+            other => other.to_string(),
+        };
+        let said: Option<String> = r.try_get("said")?;
+        let before: Option<i64> = r.try_get("overdue_before")?;
+        // A resume marks the messages due before its own time: never a
+        // time ahead (five minutes allow for clocks apart).
+        let ahead = crate::domain::time::now_millis() + 5 * 60_000;
+        if said.as_deref() != Some(kept.as_str()) {
+            out.push(format!(
+                "{label}: its overdue messages wait to be handled as {kept}, but its resume's audit row says {} (changed without an audited change)",
+                said.as_deref().unwrap_or("nothing")
+            ));
+        } else if let Some(before) = before.filter(|b| *b > ahead) {
+            out.push(format!(
+                "{label}: its overdue choice ({kept}) reaches to {}, a time no resume has reached (changed without an audited change)",
+                crate::domain::time::to_rfc3339(before)
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Why a version's trail does not end where it stands, if it does not.
