@@ -203,14 +203,18 @@ impl Store {
         now: Millis,
     ) -> Result<HoldImpact> {
         super::rates::refuse_bad_text(action, reason)?;
-        let intent = || crate::domain::schedule::Intent::Release {
-            action: action.to_string(),
-            overdue,
-            reason: reason.map(str::to_string),
-        };
-        self.ask_first(intent, actor, now).await?;
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
+        // Four eyes: under the store's policy a release is a request.
+        if crate::store::lifecycle::approvals::asks_first(&mut tx, "release", actor).await? {
+            drop(tx);
+            let intent = crate::domain::schedule::Intent::Release {
+                action: action.to_string(),
+                overdue,
+                reason: reason.map(str::to_string),
+            };
+            return self.requested(intent, actor, now).await;
+        }
         if !end_hold(&mut tx, action).await? {
             return Err(Error::Invalid(format!("{action} is not held")));
         }

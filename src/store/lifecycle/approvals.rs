@@ -163,23 +163,15 @@ impl Store {
         self.policy().await
     }
 
-    /// `Err(Requested)` with the request recorded when the policy makes
-    /// this action ask first and `actor` is not carrying out an approved
-    /// request; `Ok` to go on.
-    pub(crate) async fn ask_first(
+    /// Records the action as a request (its own transaction, once the
+    /// action's has ended) and says so: `Err(Requested)`.
+    pub(crate) async fn requested<T>(
         &self,
-        intent: impl FnOnce() -> Intent,
+        intent: Intent,
         actor: &Actor,
         now: Millis,
-    ) -> Result<()> {
-        if actor.approval.is_some() {
-            return Ok(());
-        }
-        let intent = intent();
+    ) -> Result<T> {
         let policy = self.policy().await?;
-        if !policy.require_approval.iter().any(|a| a == intent.verb()) {
-            return Ok(());
-        }
         let request = self.request(intent, &policy, actor, now).await?;
         Err(Error::Requested(Box::new(request)))
     }
@@ -288,6 +280,24 @@ impl Store {
             }
         }
     }
+}
+
+/// Whether the store's policy makes `verb` a request for `actor` (not
+/// when it carries an approved one out): read in the action's own
+/// transaction, so the action costs one statement more and no connection.
+pub(crate) async fn asks_first(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    verb: &str,
+    actor: &Actor,
+) -> Result<bool> {
+    if actor.approval.is_some() {
+        return Ok(false);
+    }
+    let value: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_policy WHERE name = 'require_approval'")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(value.is_some_and(|v| v.split(',').any(|a| a == verb)))
 }
 
 /// Approves the request `actor` carries out, in the action's own

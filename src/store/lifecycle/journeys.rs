@@ -118,14 +118,18 @@ impl Store {
         if let Some(r) = reason {
             crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
         }
-        let intent = || crate::domain::schedule::Intent::Publish {
-            journey: journey.to_string(),
-            reason: reason.map(str::to_string),
-        };
-        self.ask_first(intent, actor, now).await?;
         // An operator's action: first in line on SQLite, like a stop.
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
+        // Four eyes: under the store's policy a publish is a request.
+        if super::approvals::asks_first(&mut tx, "publish", actor).await? {
+            drop(tx);
+            let intent = crate::domain::schedule::Intent::Publish {
+                journey: journey.to_string(),
+                reason: reason.map(str::to_string),
+            };
+            return self.requested(intent, actor, now).await;
+        }
         let (draft, live) = draft_and_live(&mut tx, journey).await?;
         if let Some(live) = live {
             // The live version is finished by the one transition function;

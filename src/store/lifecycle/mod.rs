@@ -148,11 +148,6 @@ impl Store {
         if let Some(r) = &action.reason {
             crate::domain::text::refuse_bad_reason(r).map_err(Error::Invalid)?;
         }
-        if matches!(action.kind, ActionKind::Resume(_)) {
-            // Four eyes: under the store's policy a resume is a request.
-            let intent = || crate::store::lifecycle::approvals::act_intent(action);
-            self.ask_first(intent, actor, now).await?;
-        }
         let incident = incident_of(action, now);
         // Most stops find no delivery in flight and commit in their first
         // transaction, in their turn behind the version's lock. One that
@@ -219,6 +214,15 @@ impl Store {
         turn: Turn<'_>,
     ) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
+        // Four eyes: under the store's policy a resume is a request.
+        if matches!(action.kind, ActionKind::Resume(_))
+            && approvals::asks_first(&mut tx, "resume", actor).await?
+        {
+            drop(tx);
+            return self
+                .requested(approvals::act_intent(action), actor, now)
+                .await;
+        }
         if matches!(
             action.target,
             Target::Store { .. } | Target::Incident { .. }
