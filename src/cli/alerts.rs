@@ -101,7 +101,7 @@ impl AlertsArgs {
             shown_host(&url),
             crate::domain::time::duration_words(self.every)
         );
-        keep_posting(store, rules, url, self.every).await;
+        keep_posting(store, rules, url, (Duration::ZERO, self.every)).await;
         Ok(())
     }
 }
@@ -156,10 +156,17 @@ fn say(told: &push::Told) {
     }
 }
 
-/// Posts every `every` until the process ends; a store or webhook away
-/// is said once in a while and tried again.
-pub async fn keep_posting(store: Store, rules: Vec<Rule>, url: String, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
+/// Posts every `every` until the process ends, the first round at
+/// `first` from now (beside the engine, once it has gone round: else it
+/// would tell of no engine); a store or webhook away is said once in a
+/// while and tried again.
+pub async fn keep_posting(
+    store: Store,
+    rules: Vec<Rule>,
+    url: String,
+    (first, every): (Duration, Duration),
+) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + first, every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut errors = crate::logging::RepeatLimiter::new(Duration::from_secs(300));
     loop {

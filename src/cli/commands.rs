@@ -183,12 +183,10 @@ impl args::Run {
             let url = super::alerts::webhook_url(to)?;
             let every = std::time::Duration::from_secs(30)
                 .min(self.interval.max(std::time::Duration::from_secs(1)) * 30);
-            tokio::spawn(super::alerts::keep_posting(
-                store.clone(),
-                rules,
-                url,
-                every,
-            ));
+            // The first round once the engine has gone round.
+            let first = (self.interval * 2).max(std::time::Duration::from_secs(2));
+            let posting = super::alerts::keep_posting(store.clone(), rules, url, (first, every));
+            tokio::spawn(posting);
         } else if self.alerts.rules.is_some() {
             anyhow::bail!("--alert-rules goes with --alerts URL");
         }

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod flow;
 pub mod guard;
 mod limited;
+mod redact;
 pub mod send;
 pub mod worker;
 

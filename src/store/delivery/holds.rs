@@ -193,7 +193,7 @@ impl Store {
 
     /// Ends the hold of `action`: its messages go out again, those that
     /// fell due while it was held as `overdue` says (sent now, skipped, or
-    /// spread; applied by the next claim of each version).
+    /// spread, by the next claim of each version); under four eyes, a request.
     pub async fn release_action(
         &self,
         action: &str,
@@ -205,7 +205,6 @@ impl Store {
         super::rates::refuse_bad_text(action, reason)?;
         let _first = self.operator_first().await?;
         let mut tx = self.begin_write().await?;
-        // Four eyes: under the store's policy a release is a request.
         if crate::store::lifecycle::approvals::asks_first(&mut tx, "release", actor).await? {
             drop(tx);
             let intent = crate::domain::schedule::Intent::Release {

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::domain::schedule::Intent;
 use crate::domain::time::to_rfc3339;
-use crate::domain::{Millis, OperatorAction, Target};
+use crate::domain::{Millis, Target};
 use crate::store::{Actor, Error, Result, Store};
 
 /// The actions a policy may make ask first: stop, pause, finish, hold and
@@ -341,11 +341,6 @@ pub(crate) async fn approval_done(
         )));
     }
     Ok(())
-}
-
-/// The intent of an operator's action, for [`Store::ask_first`].
-pub(crate) fn act_intent(action: &OperatorAction) -> Intent {
-    Intent::Act(action.clone())
 }
 
 fn request_of(r: &sqlx::any::AnyRow, now: Millis) -> Result<Request> {

@@ -18,6 +18,7 @@ pub(in crate::store) mod variants;
 use std::collections::HashMap;
 use std::future::Future;
 
+use crate::domain::schedule::Intent;
 use crate::domain::{ActionKind, Millis};
 use crate::store::lifecycle::change::{
     Change, Impact, Outcome, VersionImpact, Write, count_uncertain,
@@ -220,7 +221,7 @@ impl Store {
         {
             drop(tx);
             return self
-                .requested(approvals::act_intent(action), actor, now)
+                .requested(Intent::Act(action.clone()), actor, now)
                 .await;
         }
         if matches!(
