@@ -3128,3 +3128,31 @@ fn a_lists_the_requests_and_enter_approves_one() {
     assert!(!effects.contains(&Effect::LoadApprovals));
     assert!(app.approve_pane().is_none());
 }
+
+/// On a screen too short for every key, the help scrolls: its title says
+/// how much is below, ↓ and PgDn bring the last rows into view, and any
+/// other key closes it.
+#[test]
+fn the_help_scrolls_on_a_short_screen() {
+    let mut app = loaded(false);
+    press(&mut app, &[KeyCode::Char('?')]);
+    let text = snap(&app, 80, 16);
+    assert!(text.contains("more below · ↓"), "{text}");
+    assert!(!text.contains("any other key closes this help"), "{text}");
+    press(
+        &mut app,
+        &[KeyCode::PageDown, KeyCode::PageDown, KeyCode::Down],
+    );
+    let text = snap(&app, 80, 16);
+    assert!(text.contains("Keys (↑ above)"), "{text}");
+    assert!(text.contains("any other key closes this help"), "{text}");
+    assert!(
+        matches!(app.mode, journeyctl::tui::app::Mode::Help),
+        "the moving keys keep it open"
+    );
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(!matches!(app.mode, journeyctl::tui::app::Mode::Help));
+    // Tall enough: no scrolling, as before.
+    press(&mut app, &[KeyCode::Char('?')]);
+    assert!(snap(&app, 120, 35).contains("Any key closes this help."));
+}

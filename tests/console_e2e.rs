@@ -1127,3 +1127,27 @@ both_backends!(
         hold_from_the_channels_screen(ts, ts.backend).await;
     }
 );
+
+/// Keys typed before the console is on the screen (here while a shell
+/// sleeps before starting it; in the demo while it seeds) are dropped:
+/// `?` typed then opens no help once it starts, and `?` typed after does.
+#[test]
+fn keys_typed_before_the_console_shows_do_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/s.db", dir.path().display());
+    seed(&url, dir.path());
+    let command = format!("sleep 1; {}", console_command(&url, dir.path()));
+    let t = Tmux::start("typeahead", &command, 100, 30);
+    t.keys(&["?"]);
+    t.wait_for("cart");
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        !t.screen().contains("Any key closes this help"),
+        "{}",
+        t.screen()
+    );
+    t.keys(&["?"]);
+    t.wait_for("Any key closes this help");
+    t.keys(&["Escape", "q"]);
+    t.wait_dead();
+}

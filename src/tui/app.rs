@@ -155,6 +155,8 @@ pub struct App {
     pub detail_selected: usize,
     /// The first step shown in the detail view (PgUp/PgDn scroll them).
     pub step_offset: usize,
+    /// How far the help is scrolled, on a screen too short for it.
+    pub help_offset: u16,
     pub audit: Vec<AuditEntry>,
     pub audit_offset: usize,
     pub channels: Vec<ActionHealth>,
@@ -195,6 +197,7 @@ impl App {
             detail: None,
             detail_selected: 0,
             step_offset: 0,
+            help_offset: 0,
             audit: Vec::new(),
             audit_offset: 0,
             channels: Vec::new(),

@@ -35,7 +35,7 @@ impl App {
             Mode::Approve(_) => self.on_approve_key(key),
             Mode::Arm(_) => self.on_arm_key(key),
             Mode::Team(_) => self.on_team_key(key),
-            Mode::Help => self.mode = Mode::Browse,
+            Mode::Help => self.on_help_key(key),
             Mode::Filtering => self.on_filter_key(key),
             Mode::Browse => {
                 self.notice = None;

@@ -10,6 +10,7 @@ pub mod confirm;
 pub mod effect;
 pub mod fetch;
 pub mod filter;
+pub mod help;
 pub mod hold;
 pub mod keymap;
 mod keys;

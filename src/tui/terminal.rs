@@ -69,6 +69,13 @@ impl TerminalGuard {
         install_panic_hook();
         terminal::enable_raw_mode()?;
         ENTERED.store(true, Ordering::SeqCst);
+        // Keys typed before the console is drawn (while the demo seeded,
+        // or the store was opened) never act on a screen nobody saw.
+        while ratatui::crossterm::event::poll(std::time::Duration::ZERO).unwrap_or(false) {
+            if ratatui::crossterm::event::read().is_err() {
+                break;
+            }
+        }
         let mut out = std::io::stdout();
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
             restore();

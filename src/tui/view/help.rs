@@ -34,13 +34,36 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme)
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
     let width = (widest + 2).min(area.width);
     let inner = width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let row_count =
+        |lines: &[Line]| -> usize { lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum() };
+    let mut rows = row_count(&lines);
+    // Too tall for the screen: it scrolls, and says how.
+    let mut title = " Keys ".to_string();
+    let mut offset = 0;
+    if rows + 2 > area.height as usize {
+        if let Some(last) = lines.last_mut() {
+            *last = Line::styled(
+                " ↑↓ PgUp PgDn scroll · any other key closes this help.",
+                theme.dim(),
+            );
+        }
+        rows = row_count(&lines);
+        let shown = (area.height as usize).saturating_sub(2);
+        let most = rows.saturating_sub(shown) as u16;
+        offset = app.help_offset.min(most);
+        if offset < most {
+            title = format!(" Keys ({} more below · ↓) ", most - offset);
+        } else if most > 0 {
+            title = " Keys (↑ above) ".to_string();
+        }
+    }
     let rect = centered(area, width, rows as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Keys ")),
+            .scroll((offset, 0))
+            .block(Block::bordered().title(title)),
         rect,
     );
 }
