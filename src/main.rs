@@ -85,5 +85,7 @@ fn bench_config(a: BenchArgs) -> BenchConfig {
         brakes_only: a.brakes_only,
         live_only: a.live_only,
         levers_only: a.levers_only,
+        feed_only: a.feed_only,
+        feed_events: a.feed_events,
     }
 }

@@ -362,6 +362,43 @@ both_backends!(
     }
 );
 
+both_backends!(a_feed_sent_again_enters_only_the_new_profiles, |ts| {
+    let s = &ts.store;
+    publish(s, &simple("resend"), at(0)).await;
+    let first: Vec<_> = (0..3)
+        .map(|i| enter("resend", &format!("p-{i}"), at(0)))
+        .collect();
+    assert_eq!(s.ingest(&first).await.unwrap().entered, 3);
+    // The same three again, with two new ones among them, in one run: the
+    // store's quick insert meets rows already there and falls back to the
+    // careful one, which tells who really went in.
+    let again: Vec<_> = ["p-3", "p-0", "p-1", "p-4", "p-2"]
+        .iter()
+        .map(|p| enter("resend", p, at(1)))
+        .collect();
+    let r = s.ingest(&again).await.unwrap();
+    assert_eq!(
+        (r.entered, r.refused.get("already_entered")),
+        (2, Some(&3)),
+        "{r:?}"
+    );
+    // A later batch in the same store goes in whole again, and so does a
+    // profile the quick insert's lines could not carry (a tab: the feed's
+    // reader refuses one, the library takes it).
+    let r = s
+        .ingest(&[
+            enter("resend", "p-5", at(2)),
+            enter("resend", "p\t6", at(2)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(r.entered, 2, "{r:?}");
+    assert_eq!(s.profile("p\t6").await.unwrap().len(), 1);
+    let v = summary(s, "resend", 1).await;
+    assert_eq!((v.counts.entered, v.counts.active), (7, 7));
+    assert!(s.verify_counters().await.unwrap().is_empty());
+});
+
 both_backends!(publishing_finishes_the_previous_version, |ts| {
     let s = &ts.store;
     publish(s, &simple("newsletter"), at(0)).await;

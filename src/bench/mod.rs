@@ -6,6 +6,7 @@ mod brakes;
 mod citus;
 mod delivery;
 mod draw;
+mod feed;
 mod levers;
 mod live;
 mod operators;
@@ -50,6 +51,11 @@ pub struct BenchConfig {
     pub live_only: bool,
     /// Only the incident levers (a rate changed live).
     pub levers_only: bool,
+    /// Only the feed: `journeyctl ingest` against a bare `COPY`, and on a
+    /// cluster against one node.
+    pub feed_only: bool,
+    /// Entry events in the feed.
+    pub feed_events: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -70,6 +76,8 @@ struct Figures {
     exact: bool,
     /// On a cluster: where the large store's rows sit.
     nodes: Vec<crate::store::NodeRows>,
+    /// `journeyctl ingest` of a feed, against its peer.
+    feed: Option<feed::FeedFigures>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -383,7 +391,10 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
         return levers::run_levers(&args, &dir).await;
     }
     if args.citus_only {
-        return citus::run_citus_only(&args).await;
+        return citus::run_citus_only(&args, &dir).await;
+    }
+    if args.feed_only {
+        return feed::run_feed(&args, &dir).await;
     }
     let dir = std::env::temp_dir().join(format!("journeyctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -429,9 +440,34 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
             None
         }
     };
+    print_with_feeds(&args, &dir, sqlite, postgres, citus).await
+}
+
+/// Adds the feed's figures to the columns measured, and prints the table.
+async fn print_with_feeds(
+    args: &BenchConfig,
+    dir: &Path,
+    sqlite: Figures,
+    postgres: Option<Figures>,
+    citus: Option<Figures>,
+) -> anyhow::Result<()> {
+    let [feed_sqlite, feed_postgres, feed_citus] = feed::measure_feeds(args, dir, true).await?;
+    let _ = std::fs::remove_dir_all(dir);
+    let sqlite = Figures {
+        feed: feed_sqlite,
+        ..sqlite
+    };
+    let postgres = postgres.map(|f| Figures {
+        feed: feed_postgres,
+        ..f
+    });
+    let citus = citus.map(|f| Figures {
+        feed: feed_citus,
+        ..f
+    });
     let draw = draw::draw_time_ms();
     table::print_table(
-        &args,
+        args,
         [Some(&sqlite), postgres.as_ref(), citus.as_ref()],
         draw,
     );

@@ -19,7 +19,7 @@ fn table_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
 /// The store's figures: list, stop, ingest, tick.
 fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
     let n = args.participants;
-    vec![
+    let mut rows: Vec<(String, &'static str, Cell)> = vec![
         (
             format!(
                 "list --json, {} journeys: {n} vs 1,000 participants",
@@ -72,7 +72,15 @@ fn scale_rows(args: &BenchConfig) -> Vec<(String, &'static str, Cell)> {
                 n => format!("{n:.0} steps/s"),
             }),
         ),
-    ]
+    ];
+    for (name, target, get) in super::feed::table_rows(args) {
+        rows.push((
+            name,
+            target,
+            Box::new(move |f: &Figures| f.feed.as_ref().map_or("-".into(), get)),
+        ));
+    }
+    rows
 }
 
 /// One process against two side by side: engines and delivery workers.

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use crate::domain::events::parse_line;
+use crate::domain::events::{TimedEvent, parse_line};
 use crate::store::{IngestReport, LineError, Store};
 
 /// `ingest` skipped this many invalid lines; every good one went in.
@@ -140,13 +140,24 @@ fn some_invalid(report: &IngestReport) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the reading thread hands over: a batch of events, or the end
+/// (with the invalid lines it skipped), or why it could not go on.
+enum Read {
+    Batch(Vec<TimedEvent>),
+    Done(IngestReport),
+    Failed(anyhow::Error),
+}
+
+/// Reads the feed on a thread of its own while the store takes the batch
+/// before: reading and parsing one batch overlaps the database's work on
+/// the last, and the feed is never read further than two batches ahead.
 async fn read_and_apply(
     store: &Store,
     file: Option<PathBuf>,
     now: i64,
 ) -> anyhow::Result<IngestReport> {
     let (progress, by_line);
-    let reader: Box<dyn BufRead> = match &file {
+    let reader: Box<dyn BufRead + Send> = match &file {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
@@ -160,9 +171,41 @@ async fn read_and_apply(
             Box::new(std::io::BufReader::new(std::io::stdin()))
         }
     };
+    let (send, mut read) = tokio::sync::mpsc::channel(2);
+    let bar = progress.clone();
+    // A plain thread: one blocked on a quiet standard input never holds
+    // the process up once the store has failed.
+    std::thread::spawn(move || {
+        let last = match read_batches(reader, by_line, &bar, now, &send) {
+            Ok(report) => Read::Done(report),
+            Err(e) => Read::Failed(e),
+        };
+        let _ = send.blocking_send(last);
+    });
+    let mut report = IngestReport::default();
+    loop {
+        match read.recv().await {
+            Some(Read::Batch(batch)) => report.merge(store.ingest(&batch).await?),
+            Some(Read::Done(invalid)) => report.merge(invalid),
+            Some(Read::Failed(e)) => return Err(e),
+            None => break,
+        }
+    }
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+/// Reads and parses the feed, handing it over [`LINES_PER_CALL`] events
+/// at a time; the invalid lines, each named on standard error.
+fn read_batches(
+    mut reader: Box<dyn BufRead + Send>,
+    by_line: bool,
+    progress: &indicatif::ProgressBar,
+    now: i64,
+    send: &tokio::sync::mpsc::Sender<Read>,
+) -> anyhow::Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut batch = Vec::with_capacity(LINES_PER_CALL);
-    let mut reader = reader;
     let mut n = 0;
     loop {
         n += 1;
@@ -189,11 +232,15 @@ async fn read_and_apply(
             }
         }
         if batch.len() >= LINES_PER_CALL {
-            report.merge(store.ingest(&batch).await?);
-            batch.clear();
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(LINES_PER_CALL));
+            if send.blocking_send(Read::Batch(full)).is_err() {
+                // The store gave up: its error is what is said.
+                return Ok(report);
+            }
         }
     }
-    report.merge(store.ingest(&batch).await?);
-    progress.finish_and_clear();
+    if !batch.is_empty() {
+        let _ = send.blocking_send(Read::Batch(batch));
+    }
     Ok(report)
 }

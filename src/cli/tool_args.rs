@@ -77,4 +77,12 @@ pub struct BenchArgs {
     /// SQLite, PostgreSQL and Citus.
     #[arg(long)]
     pub levers_only: bool,
+    /// Only the feed: `journeyctl ingest` of entry events on each backend
+    /// given, against a bare COPY of the same rows on PostgreSQL and
+    /// against one PostgreSQL node on Citus, then a tick over them.
+    #[arg(long)]
+    pub feed_only: bool,
+    /// Entry events in the feed.
+    #[arg(long, default_value_t = 200_000)]
+    pub feed_events: u64,
 }

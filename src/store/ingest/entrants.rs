@@ -83,16 +83,76 @@ pub(in crate::store) struct Entrant<'a> {
     pub(in crate::store) at: Millis,
 }
 
-/// Inserts the entrants of every version of a run in one statement (the
-/// rows as one JSON parameter); the (version, profile) pairs really
-/// inserted (not there already).
+/// Who of a run went in.
+pub(in crate::store) enum Inserted {
+    /// Every entrant.
+    All,
+    /// These (version, profile) pairs; the others were there already.
+    Only(HashSet<(i64, String)>),
+}
+
+impl Inserted {
+    pub(in crate::store) fn went_in(&self, version_id: i64, profile: &str) -> bool {
+        match self {
+            Inserted::All => true,
+            Inserted::Only(pairs) => pairs.contains(&(version_id, profile.to_string())),
+        }
+    }
+}
+
+/// Inserts the entrants of every version of a run in one statement; who
+/// really went in (was not there already).
+///
+/// On PostgreSQL the rows first go in as a plain insert of text lines
+/// (`version, journey, at, profile`, tab-separated: a profile holds no
+/// control character), under a savepoint: the run's versions are locked
+/// by this transaction, so no other writer enters anyone there
+/// meanwhile, and in a fresh feed nobody is there yet. Measured on 50,000
+/// rows: `ON CONFLICT` and `RETURNING` cost 573 ms against 370 ms plain
+/// (a `COPY` of them 394 ms), and reading them from JSON 90 ms against 12
+/// ms from lines. A row that is there already (a feed sent again) undoes
+/// the plain insert, and the run goes in the careful way (JSON rows,
+/// `ON CONFLICT DO NOTHING RETURNING`), which says who really entered.
 pub(in crate::store) async fn insert_entrants(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     entrants: &[Entrant<'_>],
-) -> Result<HashSet<(i64, String)>> {
+) -> Result<Inserted> {
     if entrants.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(Inserted::All);
+    }
+    let plain =
+        backend == Backend::Postgres && entrants.iter().all(|e| !e.profile.contains(['\t', '\n']));
+    if plain {
+        let mut lines = String::with_capacity(entrants.len() * 48);
+        for e in entrants {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                lines,
+                "{}\t{}\t{}\t{}",
+                e.version_id, e.journey_id, e.at, e.profile
+            );
+        }
+        lines.pop();
+        sqlx::query("SAVEPOINT entrants").execute(&mut **tx).await?;
+        match sqlx::query(sqlx::AssertSqlSafe(insert_lines_sql(backend)))
+            .bind(lines)
+            .execute(&mut **tx)
+            .await
+        {
+            Ok(_) => {
+                sqlx::query("RELEASE SAVEPOINT entrants")
+                    .execute(&mut **tx)
+                    .await?;
+                return Ok(Inserted::All);
+            }
+            Err(e) if is_unique_violation(&e) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT entrants")
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let source = backend.json_rows(
         1,
@@ -106,19 +166,39 @@ pub(in crate::store) async fn insert_entrants(
     // Only the backend's fixed row-source text is formatted in. (`WHERE
     // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
     let sql = format!(
-        "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at) \
-         SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source} \
+        "{INSERT_PARTICIPANTS} SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source} \
          WHERE true ON CONFLICT ({}) DO NOTHING RETURNING version_id, profile",
         backend.bucket_of("v.profile"),
         backend.participant_key()
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    let pairs = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(crate::store::dialect::batch_json(entrants)?)
         .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|r| Ok((r.try_get("version_id")?, r.try_get("profile")?)))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Inserted::Only(pairs))
+}
+
+const INSERT_PARTICIPANTS: &str = "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at)";
+
+/// The plain insert of a run's entrants from one text parameter of
+/// lines (PostgreSQL).
+fn insert_lines_sql(backend: Backend) -> String {
+    // Only the backend's fixed bucket expression is formatted in.
+    format!(
+        "{INSERT_PARTICIPANTS} SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM \
+         (SELECT split_part(l, E'\\t', 1)::BIGINT AS version_id, split_part(l, E'\\t', 2)::BIGINT AS journey_id, \
+         split_part(l, E'\\t', 3)::BIGINT AS at, split_part(l, E'\\t', 4) AS profile \
+         FROM unnest(string_to_array($1, E'\\n')) AS l) AS v",
+        backend.bucket_of("v.profile"),
+    )
+}
+
+/// A unique key refused the row (PostgreSQL's 23505).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
 /// Where entries into a journey go: its live version, or why none.

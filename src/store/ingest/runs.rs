@@ -59,7 +59,7 @@ impl Batch {
             .collect();
         let inserted = insert_entrants(tx, self.backend, &rows).await?;
         for (version_id, _, i) in admitted {
-            if !inserted.contains(&(version_id, profile_of(i).to_string())) {
+            if !inserted.went_in(version_id, profile_of(i)) {
                 outcome[i] = Some("already_entered");
                 continue;
             }

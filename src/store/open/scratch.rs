@@ -142,3 +142,39 @@ pub async fn fresh_sqlite(path: &Path) -> Result<Store> {
     .await?;
     Ok(store)
 }
+
+/// A bare `COPY` of `rows` participant rows into a copy of the
+/// participants table (its indexes too) in the scratch schema `schema` at
+/// `url`, dropped after: the bench's yardstick for an ingest. How long the
+/// `COPY` alone took.
+pub async fn bare_copy(url: &str, schema: &str, rows: u64) -> Result<std::time::Duration> {
+    use sqlx::Connection as _;
+    use std::fmt::Write as _;
+    let schema = checked(schema)?;
+    let mut conn = sqlx::PgConnection::connect(&url_in_schema(url, schema)).await?;
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE participants INCLUDING ALL)",
+    )
+    .execute(&mut conn)
+    .await?;
+    let mut data = String::with_capacity(rows as usize * 40);
+    for i in 0..rows {
+        let _ = writeln!(data, "1\t1\tfeed-{i}\t{}\tactive\t0\t0\t0\t0", i % 64);
+    }
+    let start = std::time::Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY bench_copy (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at) FROM STDIN",
+        )
+        .await?;
+    for chunk in data.as_bytes().chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    let took = start.elapsed();
+    sqlx::raw_sql("DROP TABLE bench_copy")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(took)
+}
