@@ -411,3 +411,74 @@ async fn a_store_opened_while_away_learns_it_is_a_cluster() {
     assert_counters_exact(&ts.store).await;
     ts.close().await;
 }
+
+/// Figures waiting for a fold say as of when they are exact: `list
+/// --json` `as_of` is the last fold's time while a version's shares wait,
+/// null once they are folded (and on a version with none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    journeyctl_no_citus,
+    ignore = "Citus skipped: set JOURNEYCTL_TEST_CITUS_URL"
+)]
+async fn figures_waiting_for_a_fold_say_as_of_when() {
+    let Some(ts) = citus("as_of").await else {
+        return;
+    };
+    publish(&ts.store, &simple("sends"), at(0)).await;
+    publish(&ts.store, &simple("quiet"), at(0)).await;
+    let events: Vec<_> = (0..20)
+        .map(|i| enter("sends", &format!("p{i}"), at(1)))
+        .collect();
+    ts.store.ingest(&events).await.unwrap();
+    ts.store.tick(at(2)).await.unwrap();
+    let before = journeyctl::domain::time::now_millis();
+    ts.store.fold_shares().await.unwrap();
+    let after = journeyctl::domain::time::now_millis();
+    assert_eq!(summary(&ts.store, "sends", 1).await.as_of, None);
+    // Sends recorded within the fold's second wait for the next fold.
+    let v = ts.store.delivery_queue().await.unwrap().remove(0);
+    let claimed = ts
+        .store
+        .claim(v.version_id, &v.actions, 20, 60_000, "w")
+        .await
+        .unwrap();
+    let attempts: Vec<_> = claimed
+        .into_iter()
+        .map(|c| (c, journeyctl::store::Attempt::Sent))
+        .collect();
+    ts.store
+        .record(v.version_id, "w", &attempts, at(3))
+        .await
+        .unwrap();
+    let waiting = summary(&ts.store, "sends", 1).await;
+    assert_eq!(
+        waiting.messages.sent, 0,
+        "a fold ran meanwhile: the test proves nothing"
+    );
+    let as_of = waiting.as_of_ms.expect("as_of while shares wait");
+    assert!(
+        (before..=after).contains(&as_of),
+        "{as_of} not in {before}..={after}"
+    );
+    assert_eq!(
+        waiting.as_of.as_deref(),
+        Some(journeyctl::domain::time::to_rfc3339(as_of).as_str())
+    );
+    assert_eq!(summary(&ts.store, "quiet", 1).await.as_of, None);
+    let (json, _) = text(&journeyctl(&ts.url).args(["list", "--json"]).output());
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let row = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["journey"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert!(row("sends")["as_of"].is_string(), "{json:?}");
+    assert!(row("quiet")["as_of"].is_null(), "{json:?}");
+    ts.store.fold_shares().await.unwrap();
+    let folded = summary(&ts.store, "sends", 1).await;
+    assert_eq!((folded.as_of, folded.messages.sent), (None, 20));
+    ts.close().await;
+}

@@ -75,6 +75,8 @@ fn version(
         ab: None,
         unreadable: None,
         shares_aside: 0,
+        as_of: None,
+        as_of_ms: None,
         goal: Some("purchase".into()),
         goal_target: None,
         goal_met: None,
@@ -772,6 +774,39 @@ fn the_frame_takes_the_named_stores_colour() {
     app.ctx.store_colour = None;
     let unnamed = render(&app, &Theme { color: true }, 120, 35);
     assert_eq!(unnamed[(0, 1)].fg, Color::Reset);
+}
+
+#[test]
+fn cluster_figures_waiting_for_a_fold_say_as_of_when_in_the_header() {
+    let mut app = loaded(false);
+    app.live = Some(true);
+    let header = |app: &App| snap(app, 120, 35).lines().next().unwrap_or("").to_string();
+    assert!(!header(&app).contains("as of"), "{}", header(&app));
+    // Folded a second ago at most: nothing to say.
+    app.versions[0].as_of_ms = Some(app.now - 1_000);
+    assert!(!header(&app).contains("as of"), "{}", header(&app));
+    // Older: the oldest fold the versions shown wait on, to the second.
+    let at = app.now - 7_000;
+    app.versions[0].as_of_ms = Some(at);
+    app.versions[1].as_of_ms = Some(app.now - 3_000);
+    let clock = journeyctl::domain::time::to_datetime(at)
+        .format("%H:%M:%S")
+        .to_string();
+    let line = header(&app);
+    assert!(
+        line.contains(&format!("cluster figures as of {clock}")),
+        "{line}"
+    );
+    // A narrow screen keeps the time.
+    let narrow = snap(&app, 60, 20);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains(&format!("as of {clock}")),
+        "{narrow}"
+    );
 }
 
 fn snap(app: &App, w: u16, h: u16) -> String {

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use super::{BenchConfig, T0, definition};
+use super::{BenchConfig, Figures, T0, definition};
 use crate::domain::time::parse_rfc3339;
 use crate::store::{Actor, Store, scratch};
 
@@ -230,4 +230,35 @@ pub(super) fn table_rows(args: &BenchConfig) -> [FeedRow; 2] {
             FeedFigures::tick_cell,
         ),
     ]
+}
+
+/// Adds the feed's figures to the columns measured, and prints the table.
+pub(super) async fn print_with_feeds(
+    args: &BenchConfig,
+    dir: &Path,
+    sqlite: Figures,
+    postgres: Option<Figures>,
+    citus: Option<Figures>,
+) -> anyhow::Result<()> {
+    let [feed_sqlite, feed_postgres, feed_citus] = measure_feeds(args, dir, true).await?;
+    let _ = std::fs::remove_dir_all(dir);
+    let sqlite = Figures {
+        feed: feed_sqlite,
+        ..sqlite
+    };
+    let postgres = postgres.map(|f| Figures {
+        feed: feed_postgres,
+        ..f
+    });
+    let citus = citus.map(|f| Figures {
+        feed: feed_citus,
+        ..f
+    });
+    let draw = super::draw::draw_time_ms();
+    super::table::print_table(
+        args,
+        [Some(&sqlite), postgres.as_ref(), citus.as_ref()],
+        draw,
+    );
+    Ok(())
 }

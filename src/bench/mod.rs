@@ -440,38 +440,7 @@ pub async fn run(args: BenchConfig) -> anyhow::Result<()> {
             None
         }
     };
-    print_with_feeds(&args, &dir, sqlite, postgres, citus).await
-}
-
-/// Adds the feed's figures to the columns measured, and prints the table.
-async fn print_with_feeds(
-    args: &BenchConfig,
-    dir: &Path,
-    sqlite: Figures,
-    postgres: Option<Figures>,
-    citus: Option<Figures>,
-) -> anyhow::Result<()> {
-    let [feed_sqlite, feed_postgres, feed_citus] = feed::measure_feeds(args, dir, true).await?;
-    let _ = std::fs::remove_dir_all(dir);
-    let sqlite = Figures {
-        feed: feed_sqlite,
-        ..sqlite
-    };
-    let postgres = postgres.map(|f| Figures {
-        feed: feed_postgres,
-        ..f
-    });
-    let citus = citus.map(|f| Figures {
-        feed: feed_citus,
-        ..f
-    });
-    let draw = draw::draw_time_ms();
-    table::print_table(
-        args,
-        [Some(&sqlite), postgres.as_ref(), citus.as_ref()],
-        draw,
-    );
-    Ok(())
+    feed::print_with_feeds(&args, &dir, sqlite, postgres, citus).await
 }
 
 /// The PostgreSQL column: every figure, on schemas of its own at `url`.

@@ -113,7 +113,8 @@ impl Store {
         if self.backend().buckets().is_none() {
             return Ok(());
         }
-        FOLDED_AT.store(now_millis(), Ordering::Relaxed);
+        let started = now_millis();
+        FOLDED_AT.store(started, Ordering::Relaxed);
         let ids = with_shares(&mut *self.pool.acquire().await?).await?;
         for &id in &ids {
             let folded = crate::store::with_retry(|| async {
@@ -131,11 +132,40 @@ impl Store {
                 other => other?,
             }
         }
+        self.note_folded(started).await;
         if !ids.is_empty() {
             self.announce_figures().await;
         }
         Ok(())
     }
+
+    /// Notes that every share written before `at` is folded: the faces
+    /// say how old figures still waiting for a fold are. Best effort: a
+    /// login that may fold but not note it (an operator's `check`) folds
+    /// all the same.
+    async fn note_folded(&self, at: Millis) {
+        let noted = sqlx::query(
+            "INSERT INTO figures_folded (one, at) VALUES (true, $1) \
+             ON CONFLICT (one) DO UPDATE SET at = GREATEST(figures_folded.at, excluded.at)",
+        )
+        .bind(at)
+        .execute(&self.pool)
+        .await;
+        if let Err(e) = noted {
+            tracing::debug!("the fold's time was not noted: {e}");
+        }
+    }
+}
+
+/// On a cluster: when shares were last folded (`None`: never), and the
+/// versions with shares not folded yet (whose figures are as of then).
+pub(crate) async fn waiting_for_fold(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<(Option<Millis>, Vec<i64>)> {
+    let at: Option<i64> = sqlx::query_scalar("SELECT at FROM figures_folded")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok((at, with_shares(conn).await?))
 }
 
 /// The versions with shares not folded yet, in id order (a read over

@@ -16,7 +16,7 @@ pub struct NodeRows {
 
 impl Store {
     /// On a cluster, lays a migrated store out over its nodes once
-    /// (`migrations/citus/layout.sql`, then `shares.sql` and
+    /// (`migrations/citus/layout.sql`, then `shares.sql`, `folds.sql` and
     /// `shares_bounded.sql`, which a store laid out before they came gets
     /// on its next `migrate`); elsewhere nothing.
     pub(in crate::store) async fn lay_out(&self) -> Result<()> {
@@ -31,6 +31,10 @@ impl Store {
             (
                 "version_shares",
                 include_str!("../../../migrations/citus/shares.sql"),
+            ),
+            (
+                "figures_folded",
+                include_str!("../../../migrations/citus/folds.sql"),
             ),
         ];
         for (table, sql) in layouts {
@@ -69,6 +73,7 @@ impl Store {
         }
         Ok(self.distributed("participants").await?
             && self.distributed("version_shares").await?
+            && self.distributed("figures_folded").await?
             && self.shares_bounded().await?)
     }
 
@@ -83,7 +88,8 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Whether `table` of this schema is a distributed table.
+    /// Whether `table` of this schema is in the cluster's metadata (a
+    /// distributed table, or one of the coordinator's own).
     async fn distributed(&self, table: &'static str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass($1)",

@@ -26,8 +26,15 @@ impl Store {
             super::team::team_of(&mut conn, &mut list, now).await?;
             if self.backend().is_cluster() {
                 let aside = crate::store::figures::aside::aside_counts(&mut conn).await?;
+                let (folded, waiting) =
+                    crate::store::figures::fold::waiting_for_fold(&mut conn).await?;
                 for v in &mut list {
                     v.shares_aside = aside.get(&v.id).copied().unwrap_or(0);
+                    if waiting.binary_search(&v.id).is_ok() {
+                        // Never folded yet: as of the version's own start.
+                        v.as_of_ms = Some(folded.unwrap_or(v.status_at_ms));
+                        v.as_of = v.as_of_ms.map(to_rfc3339);
+                    }
                 }
             }
             list
@@ -193,6 +200,8 @@ fn summary(
         ab: tests.take(id, &def),
         unreadable: unreadable.or_else(|| tests.unreadable.remove(&id)),
         shares_aside: 0,
+        as_of: None,
+        as_of_ms: None,
         goal: r.try_get("goal")?,
         goal_target: def.goal_target,
         goal_met,

@@ -96,6 +96,13 @@ pub struct VersionSummary {
     /// set aside as out of bounds (never folded; `check` names them).
     #[serde(skip_serializing_if = "is_zero")]
     pub shares_aside: i64,
+    /// On a cluster, while shares of this version wait to be folded: when
+    /// the cluster's shares were last folded, as of which its figures are
+    /// exact (a change of status reports exact figures all the same);
+    /// null when its figures are exact now.
+    pub as_of: Option<String>,
+    #[serde(skip)]
+    pub as_of_ms: Option<Millis>,
     pub goal: Option<String>,
     /// The goal's target rate (0.2 for "20%"), if the definition sets one.
     pub goal_target: Option<f64>,

@@ -40,6 +40,9 @@ fn header_right(app: &App, theme: &Theme, short: bool) -> Line<'static> {
             right.push(Span::styled(text, theme.danger()));
         }
         (None, Some(t)) => {
+            if let Some(words) = figures_as_of(app, short) {
+                right.push(Span::styled(words, theme.warn()));
+            }
             // Live, the data is as new as the last change: no age to
             // count up (and no redraw every second for it).
             let every = crate::domain::time::duration_words(app.ctx.refresh);
@@ -69,6 +72,21 @@ fn header_right(app: &App, theme: &Theme, short: bool) -> Line<'static> {
         (None, None) => right.push(Span::styled("loading… ", theme.dim())),
     }
     Line::from(right)
+}
+
+/// On a cluster whose figures wait for a fold more than a second old:
+/// `cluster figures as of 14:05:03 · ` (the oldest of the versions shown).
+fn figures_as_of(app: &App, short: bool) -> Option<String> {
+    let at = app.versions.iter().filter_map(|v| v.as_of_ms).min()?;
+    if app.now - at <= 1_000 {
+        return None;
+    }
+    let clock = crate::domain::time::to_datetime(at).format("%H:%M:%S");
+    Some(if short {
+        format!("as of {clock} · ")
+    } else {
+        format!("cluster figures as of {clock} · ")
+    })
 }
 
 pub(super) fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
