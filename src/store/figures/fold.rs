@@ -190,17 +190,9 @@ pub(crate) async fn fold_version(
     id: i64,
 ) -> Result<()> {
     crate::store::order::fences::fence_all(tx, backend, id).await?;
-    let rows = take_shares(tx, &[id], None).await?;
-    if rows.is_empty() {
+    let Some(rows) = take_sorted(tx, &[id], None).await?.remove(&id) else {
         return Ok(());
-    }
-    let standing = standing(tx, &[id]).await?.remove(&id).unwrap_or_default();
-    let (rows, aside) = sort_out(
-        rows.into_iter().map(|(_, r)| r).collect(),
-        &standing,
-        now_millis(),
-    );
-    set_aside(tx, id, &aside).await?;
+    };
     let mut f = Folded::of(rows);
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM versions WHERE id = $1")
         .bind(id)
@@ -234,6 +226,33 @@ pub(crate) async fn fold_version(
         check_verdicts(tx, &[id], activity).await?;
     }
     Ok(())
+}
+
+/// Takes the versions' unfolded share rows (of every figure, or of the
+/// keys given), and sets aside those no batch, claim or record writes
+/// (`aside.rs`); the rest by version, to fold or take in.
+pub(crate) async fn take_sorted(
+    tx: &mut Transaction<'static, Any>,
+    ids: &[i64],
+    keys: Option<&[String]>,
+) -> Result<BTreeMap<i64, Vec<ShareRow>>> {
+    let taken = take_shares(tx, ids, keys).await?;
+    let mut by_version: BTreeMap<i64, Vec<ShareRow>> = BTreeMap::new();
+    if taken.is_empty() {
+        return Ok(by_version);
+    }
+    let standing = standing(tx, ids).await?;
+    for (id, row) in taken {
+        by_version.entry(id).or_default().push(row);
+    }
+    let now = now_millis();
+    for (id, rows) in by_version.iter_mut() {
+        let of = standing.get(id).copied().unwrap_or_default();
+        let (kept, aside) = sort_out(std::mem::take(rows), &of, now);
+        set_aside(tx, *id, &aside).await?;
+        *rows = kept;
+    }
+    Ok(by_version)
 }
 
 /// Takes (deletes) the versions' unfolded share rows, of every figure or

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use sqlx::{Any, Transaction};
 
 use crate::domain::Millis;
-use crate::store::figures::aside;
 use crate::store::figures::counters::CounterDelta;
 use crate::store::figures::share_key::{ActionFigure, Figure};
 use crate::store::{Backend, Result, Store};
@@ -130,23 +129,11 @@ pub(crate) async fn take_for_changes(
         return Ok(());
     }
     let keys = [Figure::Active, Figure::MsgPending, Figure::MsgSent].map(|f| f.key());
-    let taken = crate::store::figures::fold::take_shares(tx, ids, Some(&keys)).await?;
-    if taken.is_empty() {
-        return Ok(());
-    }
     // Rows that cannot be taken in are set aside, so one bad row never
     // fails a stop (`aside.rs`).
-    let standing = aside::standing(tx, ids).await?;
-    let mut by_version: BTreeMap<i64, Vec<aside::ShareRow>> = BTreeMap::new();
-    for (id, row) in taken {
-        by_version.entry(id).or_default().push(row);
-    }
+    let by_version = crate::store::figures::fold::take_sorted(tx, ids, Some(&keys)).await?;
     let mut sums: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
-    let now = crate::domain::time::now_millis();
     for (id, rows) in by_version {
-        let of = standing.get(&id).copied().unwrap_or_default();
-        let (rows, set_aside) = aside::sort_out(rows, &of, now);
-        aside::set_aside(tx, id, &set_aside).await?;
         for row in rows {
             let slot = match Figure::parse(&row.key) {
                 Some(Figure::Active) => 0,
