@@ -70,12 +70,7 @@ impl Store {
             .await?;
         let value = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         let require_approval = value("require_approval")
-            .map(|v| {
-                v.split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
+            .map(|v| verbs_of(&v).map(String::from).collect())
             .unwrap_or_default();
         let expiry_ms = value("approval_expiry_ms")
             .and_then(|v| v.parse().ok())
@@ -297,7 +292,12 @@ pub(crate) async fn asks_first(
         sqlx::query_scalar("SELECT value FROM store_policy WHERE name = 'require_approval'")
             .fetch_optional(&mut **tx)
             .await?;
-    Ok(value.is_some_and(|v| v.split(',').any(|a| a == verb)))
+    Ok(value.is_some_and(|v| verbs_of(&v).any(|a| a == verb)))
+}
+
+/// The verbs of the stored `require_approval` value (comma-separated).
+fn verbs_of(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').filter(|s| !s.is_empty())
 }
 
 /// Approves the request `actor` carries out, in the action's own
