@@ -1360,3 +1360,40 @@ fn run_ticks_a_store_file_replaced_under_it() {
     }
     drop(engine);
 }
+
+/// `bench --feed-only` runs `journeyctl ingest` itself on each backend
+/// given and prints its rate against its yardstick: a bare COPY on
+/// PostgreSQL, one PostgreSQL node on a cluster (figures, not asserted).
+#[test]
+fn bench_feed_only_times_journeyctl_ingest_against_its_yardsticks() {
+    let out = common::journeyctl_without_store()
+        .args(["bench", "--feed-only", "--feed-events", "3000"])
+        .output();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let row = |name: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name}")))
+            .unwrap_or_else(|| panic!("no row {name:?}: {stdout}"));
+        line.trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let ingest = row("journeyctl ingest, a feed of 3000 entry events");
+    let tick = row("engine tick over the feed's people");
+    assert!(ingest[2].ends_with(" events/s"), "{ingest:?}");
+    assert!(tick[2].ends_with(" steps/s"), "{tick:?}");
+    let postgres = std::env::var(common::PG_ENV).is_ok();
+    let citus = std::env::var("JOURNEYCTL_TEST_CITUS_URL").is_ok_and(|u| !u.is_empty());
+    if postgres {
+        assert!(ingest[3].contains("x a bare COPY ("), "{ingest:?}");
+    } else {
+        assert_eq!(ingest[3], "skipped");
+    }
+    if citus && postgres {
+        assert!(ingest[4].contains("x one node ("), "{ingest:?}");
+        assert!(tick[4].contains("x one node ("), "{tick:?}");
+    }
+}
