@@ -160,6 +160,22 @@ async fn logins_on_the_cluster_are_held_to_the_rules_that_hold_there() {
     // bob only looks.
     refused(&url(&bob), &["stop", "summer", "--yes"]);
     assert_eq!(status_of(&url(&admin), "summer"), "live");
+    // carol's tick noted its fold; bob, as if granted before the table
+    // of folds came, still lists.
+    let owner = roles.pool(&admin).await;
+    assert_eq!(
+        common::roles::count(&owner, "SELECT COUNT(*) FROM figures_folded").await,
+        1
+    );
+    try_sql(
+        &owner,
+        &format!("REVOKE SELECT ON figures_folded FROM \"{bob}\""),
+    )
+    .await
+    .unwrap();
+    owner.close().await;
+    let listed = common::roles::json(&url(&bob), &["list", "--json"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
     // alice in psql.
     let ap = roles.pool(&alice).await;
     let spring = "(SELECT v.id FROM versions v JOIN journeys j ON j.id = v.journey_id \

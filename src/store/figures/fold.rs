@@ -157,14 +157,24 @@ impl Store {
     }
 }
 
-/// On a cluster: when shares were last folded (`None`: never), and the
-/// versions with shares not folded yet (whose figures are as of then).
+/// On a cluster: when shares were last folded (`None`: never, or not
+/// known), and the versions with shares not folded yet (whose figures are
+/// as of then). A login granted before `figures_folded` came (whose grant
+/// was not run again since) reads its figures all the same: the time is
+/// then not known, and the faces say as of the version's own start.
 pub(crate) async fn waiting_for_fold(
     conn: &mut sqlx::AnyConnection,
 ) -> Result<(Option<Millis>, Vec<i64>)> {
-    let at: Option<i64> = sqlx::query_scalar("SELECT at FROM figures_folded")
+    let at: Option<i64> = match sqlx::query_scalar("SELECT at FROM figures_folded")
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+    {
+        Ok(at) => at,
+        Err(e) => {
+            tracing::debug!("when shares were last folded is not known: {e}");
+            None
+        }
+    };
     Ok((at, with_shares(conn).await?))
 }
 
