@@ -337,6 +337,25 @@ async fn engine_batches_and_delivery_claims_each_write_one_shard() {
     ts.close().await;
 }
 
+/// Claims the first queued version's due messages (up to 20) and records
+/// them sent, as a worker does; how many.
+async fn send_all_due(store: &journeyctl::store::Store) -> usize {
+    let v = store.delivery_queue().await.unwrap().remove(0);
+    let claimed = store
+        .claim(v.version_id, &v.actions, 20, 60_000, "w")
+        .await
+        .unwrap();
+    let attempts: Vec<_> = claimed
+        .into_iter()
+        .map(|c| (c, journeyctl::store::Attempt::Sent))
+        .collect();
+    store
+        .record(v.version_id, "w", &attempts, at(3))
+        .await
+        .unwrap();
+    attempts.len()
+}
+
 /// What a worker recorded in its buckets' shares and no fold has yet
 /// taken into the version's figures: a stop takes it into the version row
 /// at once, so what was sent is counted in the stop's own transaction.
@@ -358,22 +377,7 @@ async fn a_stop_takes_what_was_sent_and_not_yet_folded() {
     // A fold now: the records below come within its second, so none of
     // them folds.
     ts.store.fold_shares().await.unwrap();
-    let v = ts.store.delivery_queue().await.unwrap().remove(0);
-    let claimed = ts
-        .store
-        .claim(v.version_id, &v.actions, 20, 60_000, "w")
-        .await
-        .unwrap();
-    let n = claimed.len() as i64;
-    assert_eq!(n, 20);
-    let attempts: Vec<_> = claimed
-        .into_iter()
-        .map(|c| (c, journeyctl::store::Attempt::Sent))
-        .collect();
-    ts.store
-        .record(v.version_id, "w", &attempts, at(3))
-        .await
-        .unwrap();
+    assert_eq!(send_all_due(&ts.store).await, 20);
     assert_eq!(
         summary(&ts.store, "sends", 1).await.messages.sent,
         0,
@@ -452,20 +456,7 @@ async fn figures_waiting_for_a_fold_say_as_of_when() {
     let after = journeyctl::domain::time::now_millis();
     assert_eq!(summary(&ts.store, "sends", 1).await.as_of, None);
     // Sends recorded within the fold's second wait for the next fold.
-    let v = ts.store.delivery_queue().await.unwrap().remove(0);
-    let claimed = ts
-        .store
-        .claim(v.version_id, &v.actions, 20, 60_000, "w")
-        .await
-        .unwrap();
-    let attempts: Vec<_> = claimed
-        .into_iter()
-        .map(|c| (c, journeyctl::store::Attempt::Sent))
-        .collect();
-    ts.store
-        .record(v.version_id, "w", &attempts, at(3))
-        .await
-        .unwrap();
+    assert_eq!(send_all_due(&ts.store).await, 20);
     let waiting = summary(&ts.store, "sends", 1).await;
     assert_eq!(
         waiting.messages.sent, 0,

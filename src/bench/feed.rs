@@ -37,29 +37,26 @@ impl FeedFigures {
                 self.per_s / copy
             );
         }
-        if let Some(node) = &self.one_node {
-            let _ = write!(
-                out,
-                ", {:.2}x one node ({:.0}/s)",
-                self.per_s / node.per_s,
-                node.per_s
-            );
-        }
-        out
+        self.against_one_node(out, |f| f.per_s)
     }
 
     /// The tick's cell: its rate, and on a cluster against one node.
     pub(super) fn tick_cell(&self) -> String {
-        let mut out = format!("{:.0} steps/s", self.tick_steps_per_s);
+        let out = format!("{:.0} steps/s", self.tick_steps_per_s);
+        self.against_one_node(out, |f| f.tick_steps_per_s)
+    }
+
+    /// `cell`, then on a cluster the figure `of` against one node's.
+    fn against_one_node(&self, mut cell: String, of: fn(&FeedFigures) -> f64) -> String {
         if let Some(node) = &self.one_node {
             let _ = write!(
-                out,
+                cell,
                 ", {:.2}x one node ({:.0}/s)",
-                self.tick_steps_per_s / node.tick_steps_per_s,
-                node.tick_steps_per_s
+                of(self) / of(node),
+                of(node)
             );
         }
-        out
+        cell
     }
 }
 

@@ -171,9 +171,8 @@ pub(in crate::store) async fn insert_entrants(
     // Only the backend's fixed row-source text is formatted in. (`WHERE
     // true` tells SQLite the ON CONFLICT is the insert's, not a join's.)
     let sql = format!(
-        "{INSERT_PARTICIPANTS} SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source} \
-         WHERE true ON CONFLICT ({}) DO NOTHING RETURNING version_id, profile",
-        backend.bucket_of("v.profile"),
+        "{} WHERE true ON CONFLICT ({}) DO NOTHING RETURNING version_id, profile",
+        insert_from(backend, &source),
         backend.participant_key()
     );
     let pairs = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -186,18 +185,26 @@ pub(in crate::store) async fn insert_entrants(
     Ok(Inserted::Only(pairs))
 }
 
-const INSERT_PARTICIPANTS: &str = "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at)";
+/// The insert of a run's entrants from the row source `v` (columns
+/// `version_id`, `journey_id`, `profile`, `at`).
+fn insert_from(backend: Backend, source: &str) -> String {
+    // Only the backend's fixed bucket expression and row source are
+    // formatted in.
+    format!(
+        "INSERT INTO participants (version_id, journey_id, profile, bucket, state, step, due_at, entered_at, updated_at) \
+         SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM {source}",
+        backend.bucket_of("v.profile"),
+    )
+}
 
 /// The plain insert of a run's entrants from one text parameter of
-/// lines (PostgreSQL).
+/// lines (PostgreSQL and a cluster).
 fn insert_lines_sql(backend: Backend) -> String {
-    // Only the backend's fixed bucket expression is formatted in.
-    format!(
-        "{INSERT_PARTICIPANTS} SELECT v.version_id, v.journey_id, v.profile, {}, 'active', 0, v.at, v.at, v.at FROM \
-         (SELECT split_part(l, E'\\t', 1)::BIGINT AS version_id, split_part(l, E'\\t', 2)::BIGINT AS journey_id, \
+    insert_from(
+        backend,
+        "(SELECT split_part(l, E'\\t', 1)::BIGINT AS version_id, split_part(l, E'\\t', 2)::BIGINT AS journey_id, \
          split_part(l, E'\\t', 3)::BIGINT AS at, split_part(l, E'\\t', 4) AS profile \
          FROM unnest(string_to_array($1, E'\\n')) AS l) AS v",
-        backend.bucket_of("v.profile"),
     )
 }
 
